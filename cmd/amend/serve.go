@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/amendcare/amend/frontend"
+	"github.com/amendcare/amend/migrations"
+	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/server"
+	"github.com/amendcare/amend/server/store"
+)
+
+func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var dbf dbFlags
+	dbf.register(fs)
+	addr := fs.String("addr", env("AMEND_ADDR", "127.0.0.1:8080"), "address to listen on (env AMEND_ADDR)")
+	origins := fs.String("allowed-origins", env("AMEND_ALLOWED_ORIGINS", ""), "comma-separated browser origins allowed besides the server's own host (env AMEND_ALLOWED_ORIGINS)")
+	cookieSecure := fs.Bool("cookie-secure", envBool("AMEND_COOKIE_SECURE", false), "mark the session cookie Secure; set behind HTTPS (env AMEND_COOKIE_SECURE)")
+	proxies := fs.String("trusted-proxies", env("AMEND_TRUSTED_PROXIES", ""), "comma-separated proxy addresses or CIDRs whose X-Forwarded-For is trusted (env AMEND_TRUSTED_PROXIES)")
+	policyFile := fs.String("policy", env("AMEND_POLICY", ""), "a practice's own access table (CSV) instead of the built-in one (env AMEND_POLICY)")
+	idle := fs.Duration("idle-timeout", envDuration("AMEND_IDLE_TIMEOUT", 30*time.Minute), "sign out after this long without requests (env AMEND_IDLE_TIMEOUT)")
+	absolute := fs.Duration("session-lifetime", envDuration("AMEND_SESSION_LIFETIME", 12*time.Hour), "sign out after this long in any case (env AMEND_SESSION_LIFETIME)")
+	withDemo := fs.Bool("demo", envBool("AMEND_DEMO", false), "load the demo practice when the database is empty and print its logins (env AMEND_DEMO)")
+	maxConns := fs.Int("db-max-conns", 40, "most database connections this instance opens")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+
+	table := policy.DefaultPolicy()
+	if *policyFile != "" {
+		var err error
+		if table, err = os.ReadFile(*policyFile); err != nil {
+			return fmt.Errorf("policy file: %w", err)
+		}
+	}
+	authz, err := policy.Load(table, logger)
+	if err != nil {
+		return fmt.Errorf("the access policy cannot be used: %w", err)
+	}
+
+	d, err := openDatabase(ctx, dbf, *maxConns, logger)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if err := d.migrate(ctx); err != nil {
+		return err
+	}
+	st := store.New(d.db)
+	if *withDemo {
+		if err := loadDemoIfEmpty(ctx, st, os.Stdout); err != nil {
+			return err
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api, err := server.New(server.Deps{
+		Config: server.Config{
+			AllowedOrigins: splitList(*origins), CookieSecure: *cookieSecure, TrustedProxies: splitList(*proxies),
+			IdleTimeout: *idle, AbsoluteTimeout: *absolute,
+		},
+		Store: st, Policy: authz, Logger: logger, Registry: reg,
+		Ready: readiness(st, d),
+		App:   frontend.Handler(),
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	logger.Info("amend serving", "addr", ln.Addr().String())
+	fmt.Fprintf(os.Stdout, "Amend is running at http://%s\n", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}
+
+// readiness checks that the database answers and holds every migration this binary knows.
+func readiness(st *store.Store, d *database) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := st.Ping(ctx); err != nil {
+			return errors.New("database unreachable")
+		}
+		pending, err := migrations.Pending(ctx, d.db.DB)
+		if err != nil {
+			return errors.New("migration state unknown")
+		}
+		if pending {
+			return errors.New("migrations pending")
+		}
+		return nil
+	}
+}

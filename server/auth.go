@@ -1,0 +1,187 @@
+package server
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/gin-gonic/gin"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+const sessionCookie = "amend_session"
+
+// passwordParams are argon2id settings in line with current guidance (19 MiB, 2 passes).
+var passwordParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// HashPassword hashes a password with argon2id.
+func HashPassword(password string) (string, error) {
+	return argon2id.CreateHash(password, passwordParams)
+}
+
+// dummyHash is compared against when an account does not exist, so that a wrong email takes as
+// long as a wrong password and timing reveals nothing.
+var dummyHash, _ = argon2id.CreateHash("no account has this password", passwordParams)
+
+func checkPassword(password, hash string) bool {
+	if hash == "" {
+		hash = dummyHash
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	return err == nil && ok
+}
+
+// CheckPasswordRules tells why a new password is not acceptable, or returns nil.
+func CheckPasswordRules(password string, minLength int) error {
+	if n := len([]rune(password)); n < minLength {
+		return store.Invalid("password", "must be at least "+strconv.Itoa(minLength)+" characters long")
+	}
+	if len(password) > 256 {
+		return store.Invalid("password", "must be at most 256 characters long")
+	}
+	return nil
+}
+
+type loginInput struct {
+	Email    string `json:"email" validate:"required,email,max=254"`
+	Password string `json:"password" validate:"required,max=256"`
+}
+
+// sessionBody is what login and invite acceptance answer.
+type sessionBody struct {
+	Token       string             `json:"token"`
+	ExpiresAt   time.Time          `json:"expires_at"`
+	User        store.User         `json:"user"`
+	Memberships []store.Membership `json:"memberships"`
+}
+
+func (s *Server) login(c *gin.Context) {
+	var in loginInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	now := time.Now()
+	if ok, wait := s.addressThrottle.take(c.ClientIP(), now); !ok {
+		tooManyAttempts(c, wait)
+		return
+	}
+	if ok, wait := s.accountThrottle.take(email, now); !ok {
+		tooManyAttempts(c, wait)
+		return
+	}
+	user, err := s.store.UserByEmail(c.Request.Context(), email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		fail(c, err)
+		return
+	}
+	if !checkPassword(in.Password, user.PasswordHash) {
+		s.auditAuth(c, user.ID, "login", store.OutcomeDenied)
+		fail(c, newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match."))
+		return
+	}
+	memberships, err := s.store.ActiveMemberships(c.Request.Context(), user.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if len(memberships) == 0 {
+		s.auditAuth(c, user.ID, "login", store.OutcomeDenied)
+		fail(c, newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match."))
+		return
+	}
+	s.accountThrottle.forget(email)
+	s.startSession(c, user, memberships)
+}
+
+// startSession signs the user in: a new token, kept only as a hash, set as a cookie and returned.
+func (s *Server) startSession(c *gin.Context, user store.User, memberships []store.Membership) {
+	token, hash := newToken()
+	sess, err := s.store.CreateSession(c.Request.Context(), hash, user.ID, c.ClientIP(), s.cfg.IdleTimeout, s.cfg.AbsoluteTimeout)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.cfg.CookieSecure,
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt,
+	})
+	c.Set(ctxCaller, &Caller{User: user, SessionID: sess.ID})
+	s.auditAuth(c, user.ID, "login", store.OutcomeAllowed)
+	c.JSON(http.StatusOK, sessionBody{Token: token, ExpiresAt: sess.ExpiresAt, User: user, Memberships: memberships})
+}
+
+func tooManyAttempts(c *gin.Context, wait time.Duration) {
+	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	fail(c, newError(http.StatusTooManyRequests, codeRateLimited, "Too many sign-in attempts. Please wait a little and try again."))
+}
+
+func (s *Server) logout(c *gin.Context) {
+	if token := requestToken(c.Request); token != "" && wellFormedToken(token) {
+		if err := s.store.DeleteSession(c.Request.Context(), hashToken(token)); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
+		Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) me(c *gin.Context) {
+	caller := mustCaller(c)
+	memberships, err := s.store.ActiveMemberships(c.Request.Context(), caller.User.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships})
+}
+
+func requestToken(r *http.Request) string {
+	if t := bearerToken(r); t != "" {
+		return t
+	}
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+// Authenticate finds the caller of a request from its bearer token or cookie.
+func (s *Server) Authenticate(r *http.Request) (*Caller, error) {
+	token := bearerToken(r)
+	viaCookie := false
+	if token == "" {
+		if ck, err := r.Cookie(sessionCookie); err == nil {
+			token, viaCookie = ck.Value, true
+		}
+	}
+	if token == "" || !wellFormedToken(token) {
+		return nil, errUnauthenticated
+	}
+	sess, user, err := s.store.TouchSession(r.Context(), hashToken(token), s.cfg.IdleTimeout, time.Minute)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Caller{User: user, SessionID: sess.ID, ViaCookie: viaCookie}, nil
+}
+
+// requireAuth lets only signed-in callers through.
+func (s *Server) requireAuth(c *gin.Context) {
+	caller, err := s.Authenticate(c.Request)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.Set(ctxCaller, caller)
+	c.Next()
+}

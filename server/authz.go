@@ -1,0 +1,122 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+// auditRecord is what a request did, written to the audit log when the request ends.
+type auditRecord struct {
+	practiceID int64
+	object     string
+	objectID   int64
+	action     string
+	denied     bool
+}
+
+// unauditedReads are objects whose reads are routine practice administration, not couple or
+// clinical data; every other read and every change is audited.
+var unauditedReads = map[string]bool{
+	"practice": true, "member": true, "invite": true, "policy": true, "audit_log": true, "exercise": true,
+}
+
+// authorize resolves how the caller stands to ref and asks the policy whether they may take
+// action on object. When they may not, it answers 404 if they may not even read it (they may
+// not know it exists) and 403 otherwise, and returns false.
+func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string) (store.Access, bool) {
+	caller := mustCaller(c)
+	access, err := s.store.Resolve(c.Request.Context(), caller.User.ID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, errNotFound)
+		return access, false
+	}
+	if err != nil {
+		fail(c, err)
+		return access, false
+	}
+	if access.Relation == store.RelNone {
+		fail(c, errNotFound)
+		return access, false
+	}
+	rec := &auditRecord{practiceID: access.PracticeID, object: object, objectID: ref.ID, action: action}
+	c.Set(ctxAudit, rec)
+	if s.policy.Allowed(access.Roles, access.Relation, object, action) {
+		return access, true
+	}
+	rec.denied = true
+	logger(c).Info("access denied", "relation", access.Relation, "object", object, "action", action)
+	if action != "read" && action != "list" && s.policy.Allowed(access.Roles, access.Relation, object, "read") {
+		fail(c, errForbidden)
+	} else {
+		fail(c, errNotFound)
+	}
+	return access, false
+}
+
+// allows is the policy decision for an access already resolved, for filtering list rows.
+func (s *Server) allows(access store.Access, object, action string) bool {
+	return access.Relation != store.RelNone && s.policy.Allowed(access.Roles, access.Relation, object, action)
+}
+
+// auditObject records the id of an object a request created, for the audit entry.
+func auditObject(c *gin.Context, id int64) {
+	if v, ok := c.Get(ctxAudit); ok {
+		v.(*auditRecord).objectID = id
+	}
+}
+
+// audit writes the audit entry of an authorized request once it has been answered.
+func (s *Server) audit(c *gin.Context) {
+	c.Next()
+	v, ok := c.Get(ctxAudit)
+	if !ok {
+		return
+	}
+	rec := v.(*auditRecord)
+	if !rec.denied && (rec.action == "read" || rec.action == "list") && unauditedReads[rec.object] {
+		return
+	}
+	outcome := store.OutcomeAllowed
+	switch {
+	case rec.denied:
+		outcome = store.OutcomeDenied
+	case c.Writer.Status() >= http.StatusBadRequest:
+		outcome = store.OutcomeFailed
+	}
+	s.writeAudit(c, store.AuditEntry{
+		PracticeID: &rec.practiceID, Action: rec.object + "." + rec.action, ObjectType: rec.object,
+		ObjectID: nonZero(rec.objectID), Outcome: outcome,
+	})
+}
+
+// auditAuth records sign-ins, which belong to no single practice.
+func (s *Server) auditAuth(c *gin.Context, userID int64, action, outcome string) {
+	s.writeAudit(c, store.AuditEntry{ActorID: nonZero(userID), Action: "auth." + action, ObjectType: "user",
+		ObjectID: nonZero(userID), Outcome: outcome})
+}
+
+func (s *Server) writeAudit(c *gin.Context, e store.AuditEntry) {
+	if e.ActorID == nil {
+		if caller, ok := callerOf(c); ok {
+			e.ActorID = &caller.User.ID
+		}
+	}
+	e.Address = c.ClientIP()
+	e.RequestID = c.GetString(ctxRequestID)
+	// The request is answered already; an audit write must not be lost to a client hanging up.
+	if err := s.store.Audit(context.WithoutCancel(c.Request.Context()), e); err != nil {
+		logger(c).Error("audit write failed", "err", err, "action", e.Action)
+	}
+}
+
+func nonZero(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
+)
+
+// newValidator returns a validator that names fields by their JSON names.
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	return v
+}
+
+// bindJSON decodes exactly one JSON object into dst, rejecting unknown fields and trailing data,
+// then validates it. It answers the request itself and returns false on any failure.
+func (s *Server) bindJSON(c *gin.Context, dst any) bool {
+	if err := decodeStrict(c.Request.Body, dst); err != nil {
+		fail(c, err)
+		return false
+	}
+	if err := s.validate.Struct(dst); err != nil {
+		fail(c, validationError(err))
+		return false
+	}
+	return true
+}
+
+func decodeStrict(body io.Reader, dst any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return newError(http.StatusBadRequest, codeBadRequest, "The request body must hold a single JSON object.")
+		}
+		return nil
+	}
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &tooLarge):
+		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "The request body is too large.")
+	case errors.Is(err, io.EOF):
+		return newError(http.StatusBadRequest, codeBadRequest, "The request body is empty; a JSON object was expected.")
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return newError(http.StatusBadRequest, codeBadRequest, "The request body must be a JSON object.")
+		}
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field,
+			Message: fmt.Sprintf("%s must be a %s.", field, jsonKind(typeErr.Type))}
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		return newError(http.StatusBadRequest, codeBadRequest, "The request body is not valid JSON.")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &apiError{Status: http.StatusBadRequest, Code: codeBadRequest, Field: field,
+			Message: fmt.Sprintf("%s is not a field this request takes.", field)}
+	default:
+		return newError(http.StatusBadRequest, codeBadRequest, "The request body could not be read as JSON.")
+	}
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "whole number"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	default:
+		return "JSON object"
+	}
+}
+
+func validationError(err error) error {
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) || len(verrs) == 0 {
+		return newError(http.StatusUnprocessableEntity, codeInvalid, "The request is not valid.")
+	}
+	fe := verrs[0]
+	field := fe.Field()
+	var reason string
+	switch fe.Tag() {
+	case "required":
+		reason = "is required"
+	case "email":
+		reason = "must be an email address"
+	case "min":
+		reason = "must be at least " + fe.Param() + lengthUnit(fe)
+	case "max":
+		reason = "must be at most " + fe.Param() + lengthUnit(fe)
+	case "oneof":
+		reason = "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
+	case "gte":
+		reason = "must be at least " + fe.Param()
+	case "lte":
+		reason = "must be at most " + fe.Param()
+	default:
+		reason = "is not valid"
+	}
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field, Message: field + " " + reason + "."}
+}
+
+func lengthUnit(fe validator.FieldError) string {
+	switch fe.Kind() {
+	case reflect.String:
+		return " characters"
+	case reflect.Slice, reflect.Map, reflect.Array:
+		return " items"
+	}
+	return ""
+}
+
+// pathID reads a positive integer path parameter; anything else is answered as not found.
+func pathID(c *gin.Context, name string) (int64, bool) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		fail(c, errNotFound)
+		return 0, false
+	}
+	return id, true
+}

@@ -1,0 +1,43 @@
+package server
+
+import "time"
+
+// Config holds what the HTTP server needs to know; cmd/amend builds it from flags and environment.
+type Config struct {
+	// AllowedOrigins lists the origins (scheme://host[:port]) browsers may call from, for cookie
+	// requests and WebSockets; the server's own host is always allowed.
+	AllowedOrigins []string
+	// CookieSecure marks the session cookie Secure (set it behind HTTPS).
+	CookieSecure bool
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed; none by default.
+	TrustedProxies []string
+	// IdleTimeout ends a session after this long without requests; AbsoluteTimeout in any case.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// InviteTTL is how long an invite token stays valid.
+	InviteTTL time.Duration
+	// MaxBodyBytes caps request bodies.
+	MaxBodyBytes int64
+	// MinPasswordLength is the shortest password accepted.
+	MinPasswordLength int
+}
+
+// WithDefaults fills unset fields with Amend's defaults.
+func (c Config) WithDefaults() Config {
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 30 * time.Minute
+	}
+	if c.AbsoluteTimeout <= 0 {
+		c.AbsoluteTimeout = 12 * time.Hour
+	}
+	if c.InviteTTL <= 0 {
+		c.InviteTTL = 7 * 24 * time.Hour
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MinPasswordLength <= 0 {
+		c.MinPasswordLength = 10
+	}
+	return c
+}

@@ -1,0 +1,205 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+// errInviteGone answers alike for unknown, used, revoked and expired invite tokens.
+var errInviteGone = newError(http.StatusNotFound, codeNotFound, "This invite link is not valid any more. Ask your practice for a new one.")
+
+type staffInviteInput struct {
+	Email string `json:"email" validate:"required,email,max=254"`
+	Role  string `json:"role" validate:"required,oneof=admin therapist"`
+}
+
+// inviteCreated is the answer to a new invite: the one-time token is shown once, here, since
+// Amend sends no mail; only its hash is kept.
+type inviteCreated struct {
+	Invite    store.Invite `json:"invite"`
+	Token     string       `json:"token"`
+	AcceptURL string       `json:"accept_url"`
+}
+
+func (s *Server) createStaffInvite(c *gin.Context) {
+	pid, ok := pathID(c, "pid")
+	if !ok {
+		return
+	}
+	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "invite", "create"); !ok {
+		return
+	}
+	var in staffInviteInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	s.issueInvite(c, store.NewInvite{PracticeID: pid, Email: in.Email, Role: in.Role})
+}
+
+// issueInvite stores an invite with a fresh token and answers with the token.
+func (s *Server) issueInvite(c *gin.Context, in store.NewInvite) {
+	token, hash := newToken()
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	in.InvitedBy = mustCaller(c).User.ID
+	in.TokenHash = hash
+	in.TTL = s.cfg.InviteTTL
+	inv, err := s.store.CreateInvite(c.Request.Context(), in)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	auditObject(c, inv.ID)
+	c.JSON(http.StatusCreated, inviteCreated{Invite: inv, Token: token, AcceptURL: "/invite/" + token})
+}
+
+func (s *Server) listInvites(c *gin.Context) {
+	pid, ok := pathID(c, "pid")
+	if !ok {
+		return
+	}
+	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "invite", "list"); !ok {
+		return
+	}
+	invites, err := s.store.Invites(c.Request.Context(), pid, c.Query("open") == "true")
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"invites": invites})
+}
+
+func (s *Server) revokeInvite(c *gin.Context) {
+	pid, okP := pathID(c, "pid")
+	if !okP {
+		return
+	}
+	id, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: "invite", ID: id}, "invite", "revoke")
+	if !ok {
+		return
+	}
+	if access.PracticeID != pid {
+		fail(c, errNotFound)
+		return
+	}
+	if err := s.store.RevokeInvite(c.Request.Context(), access.PracticeID, id); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// inviteFromPath finds the open invite a token names; unknown, used, revoked and expired tokens
+// all answer the same 404.
+func (s *Server) inviteFromPath(c *gin.Context) (store.Invite, []byte, bool) {
+	token := c.Param("token")
+	if !wellFormedToken(token) {
+		fail(c, errInviteGone)
+		return store.Invite{}, nil, false
+	}
+	hash := hashToken(token)
+	inv, err := s.store.OpenInviteByToken(c.Request.Context(), hash)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, errInviteGone)
+		return inv, nil, false
+	}
+	if err != nil {
+		fail(c, err)
+		return inv, nil, false
+	}
+	return inv, hash, true
+}
+
+// showInvite tells the accept page what it is accepting.
+func (s *Server) showInvite(c *gin.Context) {
+	inv, _, ok := s.inviteFromPath(c)
+	if !ok {
+		return
+	}
+	p, err := s.store.PracticeByID(c.Request.Context(), inv.PracticeID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	existing, err := s.store.UserByEmail(c.Request.Context(), inv.Email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"email": inv.Email, "role": inv.Role, "practice_name": p.Name,
+		"expires_at": inv.ExpiresAt, "has_account": existing.PasswordHash != ""})
+}
+
+type acceptInput struct {
+	Name     string `json:"name" validate:"required,min=1,max=120"`
+	Password string `json:"password" validate:"required"`
+}
+
+func (s *Server) acceptInvite(c *gin.Context) {
+	var in acceptInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" {
+		fail(c, store.Invalid("name", "is required"))
+		return
+	}
+	inv, hash, ok := s.inviteFromPath(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	existing, err := s.store.UserByEmail(ctx, inv.Email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		fail(c, err)
+		return
+	}
+	passwordHash := ""
+	if existing.PasswordHash != "" {
+		// The person has an account already: joining proves it is them, and keeps their password.
+		if !checkPassword(in.Password, existing.PasswordHash) {
+			fail(c, newError(http.StatusUnauthorized, codeBadCredentials, "You already have an Amend account: enter its password to accept."))
+			return
+		}
+	} else {
+		if err := CheckPasswordRules(in.Password, s.cfg.MinPasswordLength); err != nil {
+			fail(c, err)
+			return
+		}
+		if passwordHash, err = HashPassword(in.Password); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	userID, err := s.store.AcceptInvite(ctx, hash, in.Name, passwordHash)
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, errInviteGone)
+		return
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	user, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	memberships, err := s.store.ActiveMemberships(ctx, userID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.writeAudit(c, store.AuditEntry{PracticeID: &inv.PracticeID, ActorID: &userID, Action: "invite.accept",
+		ObjectType: "invite", ObjectID: &inv.ID, Outcome: store.OutcomeAllowed})
+	s.startSession(c, user, memberships)
+}

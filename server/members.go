@@ -1,0 +1,128 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+func (s *Server) getPractice(c *gin.Context) {
+	pid, ok := pathID(c, "pid")
+	if !ok {
+		return
+	}
+	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "practice", "read"); !ok {
+		return
+	}
+	p, err := s.store.PracticeByID(c.Request.Context(), pid)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) listMembers(c *gin.Context) {
+	pid, ok := pathID(c, "pid")
+	if !ok {
+		return
+	}
+	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "member", "list"); !ok {
+		return
+	}
+	role := c.Query("role")
+	if role != "" && !slices.Contains([]string{store.RoleAdmin, store.RoleTherapist, store.RoleClient}, role) {
+		fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: "role",
+			Message: "role must be one of: admin, therapist, client."})
+		return
+	}
+	members, err := s.store.Members(c.Request.Context(), pid, role)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"members": members})
+}
+
+func (s *Server) getMember(c *gin.Context) {
+	pid, okP := pathID(c, "pid")
+	if !okP {
+		return
+	}
+	uid, ok := pathID(c, "uid")
+	if !ok {
+		return
+	}
+	if _, ok := s.authorize(c, store.Ref{Kind: "member", ID: uid, PracticeID: pid}, "member", "read"); !ok {
+		return
+	}
+	m, err := s.store.MemberByID(c.Request.Context(), pid, uid)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, m)
+}
+
+type memberUpdate struct {
+	// Roles replaces the member's staff roles (admin, therapist) when given.
+	Roles    *[]string `json:"roles" validate:"omitempty,min=1,max=2,dive,oneof=admin therapist"`
+	Disabled *bool     `json:"disabled"`
+}
+
+func (s *Server) updateMember(c *gin.Context) {
+	pid, okP := pathID(c, "pid")
+	if !okP {
+		return
+	}
+	uid, ok := pathID(c, "uid")
+	if !ok {
+		return
+	}
+	if _, ok := s.authorize(c, store.Ref{Kind: "member", ID: uid, PracticeID: pid}, "member", "update"); !ok {
+		return
+	}
+	var in memberUpdate
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	if in.Roles == nil && in.Disabled == nil {
+		fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: "roles",
+			Message: "Send roles, disabled, or both."})
+		return
+	}
+	ctx := c.Request.Context()
+	if in.Roles != nil {
+		current, err := s.store.MemberByID(ctx, pid, uid)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		if slices.Contains(current.Roles, store.RoleClient) {
+			fail(c, store.Conflict("a client's role is set by their couple, not here"))
+			return
+		}
+		if err := s.store.SetStaffRoles(ctx, pid, uid, slices.Compact(slices.Sorted(slices.Values(*in.Roles)))); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	if in.Disabled != nil {
+		if err := s.store.SetMemberDisabled(ctx, pid, uid, *in.Disabled); err != nil {
+			fail(c, err)
+			return
+		}
+		if *in.Disabled && s.onDisable != nil {
+			s.onDisable(uid)
+		}
+	}
+	m, err := s.store.MemberByID(ctx, pid, uid)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, m)
+}

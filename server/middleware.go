@@ -1,0 +1,210 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+// Context keys.
+const (
+	ctxLogger    = "amend.logger"
+	ctxRequestID = "amend.request_id"
+	ctxCaller    = "amend.caller"
+	ctxAudit     = "amend.audit"
+)
+
+// Caller is the signed-in user making a request.
+type Caller struct {
+	User      store.User
+	SessionID int64
+	// ViaCookie is true when the session came from the cookie rather than a bearer token.
+	ViaCookie bool
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amend_http_requests_total", Help: "HTTP requests by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "amend_http_request_duration_seconds", Help: "HTTP request duration by route and method.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"route", "method"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// observe gives each request an id and a logger, and records its metrics and one log line. It
+// logs the route template, never the raw path, so tokens in paths stay out of the logs.
+func (s *Server) observe(c *gin.Context) {
+	start := time.Now()
+	id := c.GetHeader("X-Request-ID")
+	if !validRequestID(id) {
+		id = newRequestID()
+	}
+	c.Header("X-Request-ID", id)
+	c.Set(ctxRequestID, id)
+	log := s.log.With("request_id", id)
+	c.Set(ctxLogger, log)
+
+	c.Next()
+
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	status := c.Writer.Status()
+	elapsed := time.Since(start)
+	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(route, c.Request.Method).Observe(elapsed.Seconds())
+	attrs := []any{"method", c.Request.Method, "route", route, "status", status, "duration_ms", float64(elapsed.Microseconds()) / 1000}
+	if caller, ok := callerOf(c); ok {
+		attrs = append(attrs, "user_id", caller.User.ID)
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	log.Log(c.Request.Context(), level, "request", attrs...)
+}
+
+// recoverPanics turns a panic into a logged 500 instead of a dropped connection.
+func recoverPanics(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if errors.Is(asError(r), http.ErrAbortHandler) {
+				panic(r)
+			}
+			logger(c).Error("panic", "panic", r)
+			fail(c, newError(http.StatusInternalServerError, codeInternal, "Something went wrong on our side. Please try again."))
+		}
+	}()
+	c.Next()
+}
+
+func asError(r any) error {
+	if err, ok := r.(error); ok {
+		return err
+	}
+	return nil
+}
+
+// contentSecurityPolicy keeps the web app to its own origin: no inline script, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+func (s *Server) securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	if s.cfg.CookieSecure {
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+	}
+	c.Next()
+}
+
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	}
+	c.Next()
+}
+
+// OriginAllowed reports whether a browser origin may call the API with credentials: the listed
+// origins and the server's own host.
+func (s *Server) OriginAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return false
+	}
+	if slices.Contains(s.cfg.AllowedOrigins, origin) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+// checkOrigin refuses unsafe requests from foreign origins. A cookie-authenticated unsafe request
+// must name an allowed origin (Origin, or failing that Referer): the cookie alone proves nothing.
+func (s *Server) checkOrigin(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		c.Next()
+		return
+	}
+	r := c.Request
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		if ref, err := url.Parse(r.Header.Get("Referer")); err == nil && ref.Host != "" {
+			origin = ref.Scheme + "://" + ref.Host
+			r = r.Clone(r.Context())
+			r.Header.Set("Origin", origin)
+		}
+	}
+	_, cookieErr := c.Request.Cookie(sessionCookie)
+	usesCookie := cookieErr == nil && bearerToken(c.Request) == ""
+	if origin == "" && !usesCookie {
+		c.Next()
+		return
+	}
+	if !s.OriginAllowed(r) {
+		fail(c, newError(http.StatusForbidden, codeBadOrigin, "This request came from a site that is not allowed to use Amend."))
+		return
+	}
+	c.Next()
+}
+
+func callerOf(c *gin.Context) (*Caller, bool) {
+	v, ok := c.Get(ctxCaller)
+	if !ok {
+		return nil, false
+	}
+	return v.(*Caller), true
+}
+
+// mustCaller returns the caller on routes behind requireAuth.
+func mustCaller(c *gin.Context) *Caller {
+	caller, _ := callerOf(c)
+	return caller
+}

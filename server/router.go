@@ -1,0 +1,113 @@
+// Package server is Amend's HTTP API: routing, authentication, the access checks against the
+// policy table, auditing, and one file per resource.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/server/store"
+)
+
+// Deps is what a Server is built from.
+type Deps struct {
+	Config   Config
+	Store    *store.Store
+	Policy   *policy.Authorizer
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	// Ready reports whether the instance can serve (database reachable, schema current).
+	Ready func(context.Context) error
+	// App serves the web app for every path outside the API; nil serves nothing there.
+	App http.Handler
+}
+
+// Server holds the API's dependencies and its router.
+type Server struct {
+	cfg             Config
+	store           *store.Store
+	policy          *policy.Authorizer
+	log             *slog.Logger
+	ready           func(context.Context) error
+	validate        *validator.Validate
+	metrics         *httpMetrics
+	accountThrottle *throttle
+	addressThrottle *throttle
+	engine          *gin.Engine
+	// onDisable is told when a member is disabled, to close their live connections.
+	onDisable func(userID int64)
+}
+
+// New builds the API.
+func New(d Deps) (*Server, error) {
+	s := &Server{
+		cfg:             d.Config.WithDefaults(),
+		store:           d.Store,
+		policy:          d.Policy,
+		log:             d.Logger,
+		ready:           d.Ready,
+		validate:        newValidator(),
+		metrics:         newHTTPMetrics(d.Registry),
+		accountThrottle: newThrottle(30e9, 5, 100_000),
+		addressThrottle: newThrottle(2e9, 30, 100_000),
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	e.Use(s.observe, recoverPanics, s.securityHeaders)
+	e.NoRoute(func(c *gin.Context) {
+		if d.App != nil && c.Request.Method == http.MethodGet && !isAPIPath(c.Request.URL.Path) {
+			d.App.ServeHTTP(c.Writer, c.Request)
+			return
+		}
+		fail(c, errNotFound)
+	})
+	e.NoMethod(func(c *gin.Context) {
+		fail(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method."))
+	})
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})))
+
+	api := e.Group("/api/v1", s.limitBody, s.checkOrigin)
+	api.POST("/auth/login", s.login)
+	api.POST("/auth/logout", s.logout)
+	api.GET("/invites/:token", s.showInvite)
+	api.POST("/invites/:token/accept", s.acceptInvite)
+
+	authed := api.Group("", s.requireAuth, s.audit)
+	authed.GET("/me", s.me)
+	authed.GET("/practices/:pid", s.getPractice)
+	authed.GET("/practices/:pid/members", s.listMembers)
+	authed.GET("/practices/:pid/members/:uid", s.getMember)
+	authed.PATCH("/practices/:pid/members/:uid", s.updateMember)
+	authed.POST("/practices/:pid/invites", s.createStaffInvite)
+	authed.GET("/practices/:pid/invites", s.listInvites)
+	authed.DELETE("/practices/:pid/invites/:id", s.revokeInvite)
+	authed.GET("/practices/:pid/audit", s.listAudit)
+	authed.GET("/practices/:pid/policy", s.showPolicy)
+
+	s.engine = e
+	return s, nil
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// OnDisable registers what to do when a member is disabled (close their live connections).
+func (s *Server) OnDisable(fn func(userID int64)) { s.onDisable = fn }
+
+func isAPIPath(p string) bool {
+	return p == "/api" || len(p) >= 5 && p[:5] == "/api/" || p == "/metrics" || p == "/healthz" || p == "/readyz"
+}

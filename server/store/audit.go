@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// AuditEntry records who did what to which object, and how it ended. It never holds clinical text.
+type AuditEntry struct {
+	ID         int64     `db:"id" json:"id"`
+	PracticeID *int64    `db:"practice_id" json:"practice_id,omitempty"`
+	ActorID    *int64    `db:"actor_id" json:"actor_id,omitempty"`
+	ActorEmail *string   `db:"actor_email" json:"actor_email,omitempty"`
+	Action     string    `db:"action" json:"action"`
+	ObjectType string    `db:"object_type" json:"object_type"`
+	ObjectID   *int64    `db:"object_id" json:"object_id,omitempty"`
+	Outcome    string    `db:"outcome" json:"outcome"`
+	Address    string    `db:"address" json:"address"`
+	RequestID  string    `db:"request_id" json:"request_id"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+}
+
+// Audit outcomes.
+const (
+	OutcomeAllowed = "allowed"
+	OutcomeDenied  = "denied"
+	OutcomeFailed  = "failed"
+)
+
+// Audit appends an entry to the audit log.
+func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO audit_log (practice_id, actor_id, action, object_type, object_id, outcome, address, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		e.PracticeID, e.ActorID, e.Action, e.ObjectType, e.ObjectID, e.Outcome, e.Address, e.RequestID)
+	return mapError(err)
+}
+
+// AuditFilter narrows an audit log listing. Before is a paging cursor: entries with a smaller id.
+type AuditFilter struct {
+	ActorID    *int64
+	ObjectType string
+	ObjectID   *int64
+	Action     string
+	Outcome    string
+	Since      *time.Time
+	Until      *time.Time
+	Before     int64
+	Limit      int
+}
+
+// AuditLog lists a practice's audit entries, newest first.
+func (s *Store) AuditLog(ctx context.Context, practiceID int64, f AuditFilter) ([]AuditEntry, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	out := []AuditEntry{}
+	err := s.db.SelectContext(ctx, &out, `
+		SELECT a.id, a.practice_id, a.actor_id, u.email AS actor_email, a.action, a.object_type, a.object_id,
+		       a.outcome, a.address, a.request_id, a.created_at
+		FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+		WHERE a.practice_id = $1
+		  AND ($2::bigint IS NULL OR a.actor_id = $2)
+		  AND ($3 = '' OR a.object_type = $3)
+		  AND ($4::bigint IS NULL OR a.object_id = $4)
+		  AND ($5 = '' OR a.action = $5)
+		  AND ($6 = '' OR a.outcome = $6)
+		  AND ($7::timestamptz IS NULL OR a.created_at >= $7)
+		  AND ($8::timestamptz IS NULL OR a.created_at < $8)
+		  AND ($9 = 0 OR a.id < $9)
+		ORDER BY a.id DESC LIMIT $10`,
+		practiceID, f.ActorID, f.ObjectType, f.ObjectID, f.Action, f.Outcome, f.Since, f.Until, f.Before, f.Limit)
+	return out, mapError(err)
+}

@@ -1,0 +1,74 @@
+package store
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/lib/pq"
+)
+
+// The store's error vocabulary; the server maps each to one HTTP status in one place.
+var (
+	// ErrNotFound means the object does not exist, or exists where the caller may not know of it.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the change collides with existing data (a duplicate, a stale state).
+	ErrConflict = errors.New("conflict")
+	// ErrForbidden means the caller may see the object but not make this change.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnavailable means the database cannot be reached right now.
+	ErrUnavailable = errors.New("database unavailable")
+)
+
+// InvalidError names the input field that failed and why.
+type InvalidError struct {
+	Field  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
+
+// Invalid builds an *InvalidError.
+func Invalid(field, reason string) error { return &InvalidError{Field: field, Reason: reason} }
+
+// ConflictError carries a message for a conflict the caller can act on.
+type ConflictError struct{ Reason string }
+
+func (e *ConflictError) Error() string { return e.Reason }
+
+// Is lets errors.Is(err, ErrConflict) match a *ConflictError.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Conflict builds a *ConflictError.
+func Conflict(reason string) error { return &ConflictError{Reason: reason} }
+
+// mapError turns driver errors into the store's vocabulary, once, so callers never see pq types.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch pqErr.Code {
+		case "23505":
+			return fmt.Errorf("%w: %s", ErrConflict, pqErr.Constraint)
+		case "23503":
+			return &InvalidError{Field: pqErr.Column, Reason: "refers to something that does not exist"}
+		case "23514", "22001", "22P02", "22007", "22008":
+			return &InvalidError{Field: pqErr.Column, Reason: "is not acceptable"}
+		case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
+			return fmt.Errorf("%w: %s", ErrUnavailable, pqErr.Code)
+		}
+		return err
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return err
+}

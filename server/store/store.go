@@ -1,0 +1,60 @@
+// Package store is Amend's data access: plain SQL over sqlx and lib/pq, returning the domain types.
+// It knows nothing of HTTP; every query that reads tenant data is scoped by practice.
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver
+)
+
+// Store wraps the database handle.
+type Store struct {
+	db *sqlx.DB
+}
+
+// New returns a Store over an open database.
+func New(db *sqlx.DB) *Store { return &Store{db: db} }
+
+// DB exposes the handle for packages that run their own SQL (migrations, live sessions).
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if maxConns <= 0 {
+		maxConns = 40
+	}
+	db.SetMaxOpenConns(maxConns)
+	db.SetMaxIdleConns(maxConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("reach database: %w", err)
+	}
+	return db, nil
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return mapError(s.db.PingContext(ctx)) }
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return mapError(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return mapError(err)
+	}
+	return mapError(tx.Commit())
+}
