@@ -1,0 +1,56 @@
+# Amend: `make run` serves the app with demo data; `make test` runs every test.
+GO        ?= go
+NPM       ?= npm
+BIN       := bin/amend
+FRONTEND  := frontend
+WEB_SRC   := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/public -type f 2>/dev/null)
+FUZZTIME  ?= 10s
+
+.PHONY: run build test test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium web clean
+
+run: build deps-postgres
+	./$(BIN) serve --demo
+
+build: web
+	$(GO) build -o $(BIN) ./cmd/amend
+
+web: $(FRONTEND)/dist/index.html
+
+$(FRONTEND)/node_modules/.package-lock.json: $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+$(FRONTEND)/dist/index.html: $(FRONTEND)/node_modules/.package-lock.json $(WEB_SRC)
+	cd $(FRONTEND) && $(NPM) run build
+
+deps-postgres:
+	@.ci/ensure-deps postgres
+
+deps-chromium:
+	@.ci/ensure-deps chromium
+
+test: deps-postgres test-go test-fuzz test-web test-e2e
+
+test-go: web
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd server realtime policy migrations frontend/*.go)" || { gofmt -l cmd server realtime policy migrations frontend/*.go; echo "gofmt needed"; exit 1; }
+	$(GO) test -count=1 ./...
+
+# Each fuzz target runs for a bounded time on top of its committed corpus.
+test-fuzz:
+	@.ci/fuzz $(FUZZTIME)
+
+test-web: $(FRONTEND)/node_modules/.package-lock.json
+	cd $(FRONTEND) && $(NPM) run check && $(NPM) test
+
+test-e2e: build deps-chromium
+	.ci/e2e
+
+bench: build deps-postgres
+	.ci/bench
+
+soak: build deps-postgres
+	.ci/soak
+
+clean:
+	rm -rf bin $(FRONTEND)/dist/assets $(FRONTEND)/dist/index.html

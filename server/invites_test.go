@@ -1,0 +1,139 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func createInvite(t *testing.T, admin *actor, practiceID int64, email, role string) inviteCreated {
+	t.Helper()
+	res := admin.do(http.MethodPost, "/api/v1/practices/"+id(practiceID)+"/invites", map[string]string{"email": email, "role": role})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("invite: %d %s", res.Status, res.Body)
+	}
+	var created inviteCreated
+	res.JSON(t, &created)
+	return created
+}
+
+func TestInviteAcceptLoginFlow(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	created := createInvite(t, w.A.Admin, w.A.ID, "New.Therapist@a.test", "therapist")
+	if len(created.Token) != 43 || created.AcceptURL != "/invite/"+created.Token || created.Invite.Email != "new.therapist@a.test" {
+		t.Fatalf("invite answer: %+v", created)
+	}
+	show := w.request(http.MethodGet, "/api/v1/invites/"+created.Token, nil, nil)
+	if show.Status != 200 || !strings.Contains(string(show.Body), `"practice_name":"Practice A"`) {
+		t.Fatalf("show invite: %d %s", show.Status, show.Body)
+	}
+	accept := func(body any) *response {
+		return w.request(http.MethodPost, "/api/v1/invites/"+created.Token+"/accept", body, nil)
+	}
+	for _, tc := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]string{"name": "Robin", "password": "short"}, "password"},
+		{map[string]string{"password": "long enough password"}, "name"},
+		{map[string]string{"name": "   ", "password": "long enough password"}, "name"},
+	} {
+		res := accept(tc.body)
+		var body struct{ Error apiError }
+		res.JSON(t, &body)
+		if res.Status != 422 || body.Error.Field != tc.field {
+			t.Errorf("accept %v: %d %s, want 422 on %s", tc.body, res.Status, res.Body, tc.field)
+		}
+	}
+	res := accept(map[string]string{"name": "Robin Hale", "password": "a long enough password"})
+	if res.Status != 200 {
+		t.Fatalf("accept: %d %s", res.Status, res.Body)
+	}
+	var session sessionBody
+	res.JSON(t, &session)
+	if session.User.Name != "Robin Hale" || len(session.Memberships) != 1 || session.Memberships[0].Role != "therapist" || session.Memberships[0].PracticeID != w.A.ID {
+		t.Fatalf("accepted session: %+v", session)
+	}
+	if res := accept(map[string]string{"name": "Robin Hale", "password": "a long enough password"}); res.Status != 404 {
+		t.Errorf("reused invite: %d %s", res.Status, res.Body)
+	}
+	if res := login(w, "new.therapist@a.test", "a long enough password", nil); res.Status != 200 {
+		t.Errorf("login after accept: %d %s", res.Status, res.Body)
+	}
+	// The new therapist now sees colleagues but not the audit log.
+	var fresh sessionBody
+	login(w, "new.therapist@a.test", "a long enough password", nil).JSON(t, &fresh)
+	bearer := map[string]string{"Authorization": "Bearer " + fresh.Token}
+	if res := w.request(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/members", nil, bearer); res.Status != 200 {
+		t.Errorf("new therapist lists members: %d", res.Status)
+	}
+	if res := w.request(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/audit", nil, bearer); res.Status != 404 {
+		t.Errorf("new therapist reads audit log: %d", res.Status)
+	}
+}
+
+func TestExpiredRevokedAndUnknownInvitesAnswer404(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	expired := createInvite(t, w.A.Admin, w.A.ID, "late@a.test", "therapist")
+	if _, err := w.store.DB().Exec(`UPDATE invites SET expires_at = now() - interval '1 minute' WHERE id = $1`, expired.Invite.ID); err != nil {
+		t.Fatal(err)
+	}
+	revoked := createInvite(t, w.A.Admin, w.A.ID, "withdrawn@a.test", "admin")
+	if res := w.A.Admin.do(http.MethodDelete, "/api/v1/practices/"+id(w.A.ID)+"/invites/"+id(revoked.Invite.ID), nil); res.Status != 204 {
+		t.Fatalf("revoke: %d %s", res.Status, res.Body)
+	}
+	replaced := createInvite(t, w.A.Admin, w.A.ID, "twice@a.test", "therapist")
+	createInvite(t, w.A.Admin, w.A.ID, "twice@a.test", "therapist")
+	unknown, _ := newToken()
+	for name, token := range map[string]string{"expired": expired.Token, "revoked": revoked.Token, "replaced": replaced.Token,
+		"unknown": unknown, "malformed": "not-a-token"} {
+		res := w.request(http.MethodPost, "/api/v1/invites/"+token+"/accept", map[string]string{"name": "X", "password": "long enough password"}, nil)
+		if res.Status != 404 || res.ErrorCode() != codeNotFound {
+			t.Errorf("%s invite: %d %s", name, res.Status, res.Body)
+		}
+	}
+}
+
+func TestAcceptingWithAnExistingAccountNeedsItsPassword(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	// Practice B's therapist is invited to practice A.
+	created := createInvite(t, w.A.Admin, w.A.ID, w.B.Therapist.Email, "therapist")
+	path := "/api/v1/invites/" + created.Token + "/accept"
+	if res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": "someone else's guess"}, nil); res.Status != 401 {
+		t.Fatalf("accept with a wrong password for an existing account: %d %s", res.Status, res.Body)
+	}
+	res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": testPassword}, nil)
+	if res.Status != 200 {
+		t.Fatalf("accept: %d %s", res.Status, res.Body)
+	}
+	var s sessionBody
+	res.JSON(t, &s)
+	if len(s.Memberships) != 2 || s.User.Name != w.B.Therapist.Name {
+		t.Fatalf("existing account after accept: %+v", s)
+	}
+}
+
+func TestInviteInputIsValidated(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	path := "/api/v1/practices/" + id(w.A.ID) + "/invites"
+	for _, tc := range []struct {
+		body  any
+		field string
+	}{
+		{map[string]string{"email": "x@a.test", "role": "client"}, "role"},
+		{map[string]string{"email": "x@a.test", "role": "owner"}, "role"},
+		{map[string]string{"email": "nope", "role": "therapist"}, "email"},
+		{map[string]string{"role": "therapist"}, "email"},
+	} {
+		res := w.A.Admin.do(http.MethodPost, path, tc.body)
+		var body struct{ Error apiError }
+		res.JSON(t, &body)
+		if res.Status != 422 || body.Error.Field != tc.field {
+			t.Errorf("%v: %d %s", tc.body, res.Status, res.Body)
+		}
+	}
+}
