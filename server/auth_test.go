@@ -151,7 +151,9 @@ func TestCookieRequestsFromForeignOriginsAreRefused(t *testing.T) {
 	w := newWorld(t)
 	cookie := "amend_session=" + w.A.Admin.Token
 	path := "/api/v1/practices/" + id(w.A.ID) + "/invites"
-	body := func() map[string]string { return map[string]string{"email": "x" + id(w.counter()) + "@x.test", "role": "therapist"} }
+	body := func() map[string]string {
+		return map[string]string{"email": "x" + id(w.counter()) + "@x.test", "role": "therapist"}
+	}
 	cases := []struct {
 		name    string
 		headers map[string]string
