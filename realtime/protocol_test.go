@@ -1,0 +1,253 @@
+package realtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecodeCommandAcceptsClientCommands(t *testing.T) {
+	tests := []struct {
+		frame string
+		want  Command
+	}{
+		{`{"id":"m1","type":"say","text":"I'm listening."}`, Command{ID: "m1", Type: CommandSay, Text: "I'm listening."}},
+		{`{"type":"draft","text":"I'm list"}`, Command{Type: CommandDraft, Text: "I'm list"}},
+		{` {"id":"m2","type":"request_floor"} ` + "\n", Command{ID: "m2", Type: CommandRequestFloor}},
+		{`{"id":"m3","type":"confirm","ok":false}`, Command{ID: "m3", Type: CommandConfirm, OK: no()}},
+		{`{"id":"m4","type":"grant","seat":"b"}`, Command{ID: "m4", Type: CommandGrant, Seat: SeatB}},
+		{`{"id":"m5","type":"extend","seconds":30}`, Command{ID: "m5", Type: CommandExtend, Seconds: 30}},
+		{`{"id":"m6","type":"pause","reason":"I need air"}`, Command{ID: "m6", Type: CommandPause, Reason: "I need air"}},
+		{`{"id":"m7","type":"mode","mode":"listener"}`, Command{ID: "m7", Type: CommandMode, Mode: ModeListener}},
+		{`{"id":"m8","type":"settings","turn_seconds":90,"min_break_seconds":30}`,
+			Command{ID: "m8", Type: CommandSettings, TurnSeconds: 90, MinBreakSeconds: 30}},
+		{`{"id":"` + strings.Repeat("é", MaxCommandIDLength) + `","type":"end"}`,
+			Command{ID: strings.Repeat("é", MaxCommandIDLength), Type: CommandEnd}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want.Type, func(t *testing.T) {
+			got, err := DecodeCommand([]byte(tt.frame))
+			if err != nil {
+				t.Fatalf("DecodeCommand(%s): %v", tt.frame, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("DecodeCommand(%s) = %+v, want %+v", tt.frame, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeCommandRejectsMalformedFrames(t *testing.T) {
+	tests := []struct {
+		name, frame string
+	}{
+		{"not JSON", `say hello`},
+		{"empty frame", ``},
+		{"cut short", `{"id":"m1","type":"say"`},
+		{"array", `[{"id":"m1","type":"say"}]`},
+		{"string", `"say"`},
+		{"null", `null`},
+		{"unknown type", `{"id":"m1","type":"shout","text":"hey"}`},
+		{"missing type", `{"id":"m1","text":"hey"}`},
+		{"timer tick from a client", `{"id":"m1","type":"tick"}`},
+		{"unknown field", `{"id":"m1","type":"say","text":"hi","volume":11}`},
+		{"trailing object", `{"id":"m1","type":"yield"}{"id":"m2","type":"yield"}`},
+		{"trailing brace", `{"id":"m1","type":"yield"}}`},
+		{"trailing garbage", `{"id":"m1","type":"yield"} x`},
+		{"text as number", `{"id":"m1","type":"say","text":42}`},
+		{"seconds as string", `{"id":"m1","type":"extend","seconds":"30"}`},
+		{"seconds as fraction", `{"id":"m1","type":"extend","seconds":1.5}`},
+		{"ok as string", `{"id":"m1","type":"confirm","ok":"yes"}`},
+		{"id as number", `{"id":7,"type":"yield"}`},
+		{"missing id", `{"type":"say","text":"hi"}`},
+		{"empty id", `{"id":"","type":"yield"}`},
+		{"id too long", `{"id":"` + strings.Repeat("x", MaxCommandIDLength+1) + `","type":"yield"}`},
+		{"field of another command", `{"id":"m1","type":"yield","text":"bye"}`},
+		{"seat on a say", `{"id":"m1","type":"say","text":"hi","seat":"b"}`},
+		{"ok on a say", `{"id":"m1","type":"say","text":"hi","ok":true}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd, err := DecodeCommand([]byte(tt.frame))
+			var refusal *Error
+			if !errors.As(err, &refusal) || refusal.Code != CodeBadRequest {
+				t.Fatalf("DecodeCommand(%s) = %+v, %v; want a bad_request refusal", tt.frame, cmd, err)
+			}
+			if refusal.Message == "" || strings.Contains(refusal.Message, "json:") {
+				t.Fatalf("message %q should explain the problem in plain words", refusal.Message)
+			}
+			if !reflect.DeepEqual(cmd, Command{}) {
+				t.Fatalf("a refused frame returned a command %+v", cmd)
+			}
+		})
+	}
+}
+
+func TestDecodeCommandNamesTheProblem(t *testing.T) {
+	tests := []struct{ frame, mention string }{
+		{`{"id":"m1","type":"say","volume":11}`, `"volume"`},
+		{`{"id":"m1","type":"extend","seconds":"30"}`, "seconds"},
+		{`{"id":"m1","type":"yield","text":"bye"}`, "text"},
+	}
+	for _, tt := range tests {
+		_, err := DecodeCommand([]byte(tt.frame))
+		if err == nil || !strings.Contains(err.Error(), tt.mention) {
+			t.Errorf("DecodeCommand(%s) = %v; want it to mention %s", tt.frame, err, tt.mention)
+		}
+	}
+}
+
+// plainEvent is Event without its hand-written encoder, so encoding/json encodes it by reflection.
+type plainEvent Event
+
+func encodingJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+func TestEventEncodingMatchesEncodingJSON(t *testing.T) {
+	tricky := []string{
+		"", "plain", `"quoted" and \backslashed\`, "tab\tnew\nline\rcarriage", "\x00\x01\x1f\x7f",
+		"\b\f", "<b>&amp;</b>", "caf\xe9 \xff\xfe", "line\u2028para\u2029end", "emoji 👋🏽 and ünïcödé",
+		"\xed\xa0\x80 lone surrogate", "\xf4\x90\x80\x80 beyond unicode", "ends with half \xe2\x82",
+	}
+	at := time.Date(2026, 3, 4, 17, 0, 0, 123456789, time.UTC)
+	for i, text := range tricky {
+		events := []Event{
+			{Seq: int64(i), Type: EventUtterance, Actor: partnerA, At: at, Seat: SeatA, Text: text},
+			{Seq: 1 << 40, Type: EventPaused, Actor: Actor{UserID: -3, Role: Role(text)}, At: at.Truncate(time.Second),
+				Reason: text, BreakUntil: at.Add(time.Minute)},
+			{Seq: 9, Type: EventTurnExtended, Actor: chair, At: at.In(time.FixedZone("", -5*3600)),
+				Seconds: 60, Deadline: at.Add(time.Hour)},
+			{Seq: 10, Type: EventSettingsChanged, Actor: chair, At: at, Mode: text, TurnSeconds: 45, MinBreakSeconds: 20},
+			{},
+		}
+		for _, e := range events {
+			want := encodingJSON(t, plainEvent(e))
+			if got := AppendEvent(nil, e); !bytes.Equal(got, want) {
+				t.Errorf("AppendEvent(%+v)\n got %s\nwant %s", e, got, want)
+			}
+			if got := encodingJSON(t, e); !bytes.Equal(got, want) {
+				t.Errorf("encoding/json through MarshalJSON(%+v)\n got %s\nwant %s", e, got, want)
+			}
+		}
+	}
+}
+
+func TestEventEncodingReusesBuffer(t *testing.T) {
+	e := Event{Seq: 12, Type: EventUtterance, Actor: partnerB, At: start, Seat: SeatB, Text: "I was scared to call back."}
+	buf := make([]byte, 0, 512)
+	allocs := testing.AllocsPerRun(100, func() {
+		buf = AppendEvent(buf[:0], e)
+	})
+	if allocs != 0 {
+		t.Fatalf("AppendEvent into a buffer with room allocated %v times per event", allocs)
+	}
+}
+
+func TestServerFramesDecodeToTheirTypes(t *testing.T) {
+	var ack Ack
+	mustDecode(t, EncodeAck(`m"1`, 42), &ack)
+	if ack != (Ack{Type: FrameAck, ID: `m"1`, Seq: 42}) {
+		t.Errorf("ack frame decoded to %+v", ack)
+	}
+
+	var refusal ErrorFrame
+	mustDecode(t, EncodeError("m2", refuse(CodeNotYourTurn, "It is not your turn to speak.")), &refusal)
+	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: CodeNotYourTurn, Message: "It is not your turn to speak."}) {
+		t.Errorf("error frame decoded to %+v", refusal)
+	}
+
+	var draft Draft
+	mustDecode(t, EncodeDraft(SeatA, "When you <left>\n"), &draft)
+	if draft != (Draft{Type: FrameDraft, Seat: SeatA, Text: "When you <left>\n"}) {
+		t.Errorf("draft frame decoded to %+v", draft)
+	}
+
+	var presence Presence
+	mustDecode(t, EncodePresence([]Role{RoleChair, RoleB}), &presence)
+	if !reflect.DeepEqual(presence, Presence{Type: FramePresence, Present: []Role{RoleChair, RoleB}}) {
+		t.Errorf("presence frame decoded to %+v", presence)
+	}
+	if got := string(EncodePresence(nil)); got != `{"type":"presence","present":[]}` {
+		t.Errorf("an empty room encodes as %s", got)
+	}
+
+	r := newRoom(t, ModeListener)
+	r.do(chair, grant(SeatA))
+	r.do(partnerB, cmd(CommandRequestFloor))
+	data, err := EncodeSnapshot(r.s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snapshot Snapshot
+	mustDecode(t, data, &snapshot)
+	if snapshot.Type != FrameSnapshot || snapshot.Seq != 2 || !reflect.DeepEqual(snapshot.State, r.s) {
+		t.Errorf("snapshot frame decoded to %+v, want seq 2 and state %+v", snapshot, r.s)
+	}
+}
+
+func TestServerFramesCarryNoSeqWhenEphemeral(t *testing.T) {
+	for _, frame := range [][]byte{EncodeDraft(SeatA, "hi"), EncodePresence([]Role{RoleA})} {
+		var fields map[string]any
+		mustDecode(t, frame, &fields)
+		if _, ok := fields["seq"]; ok {
+			t.Errorf("ephemeral frame %s carries a seq", frame)
+		}
+	}
+}
+
+func TestEncodeErrorHidesUnexpectedErrors(t *testing.T) {
+	var frame ErrorFrame
+	mustDecode(t, EncodeError("m9", fmt.Errorf("pq: deadlock detected on relation live_sessions")), &frame)
+	if frame.Code != CodeInternal || strings.Contains(frame.Message, "pq") || frame.ID != "m9" {
+		t.Fatalf("an internal failure reached the client as %+v", frame)
+	}
+	mustDecode(t, EncodeError("m10", fmt.Errorf("deciding: %w", refuse(CodePaused, "Paused."))), &frame)
+	if frame.Code != CodePaused {
+		t.Fatalf("a wrapped refusal lost its code: %+v", frame)
+	}
+}
+
+func mustDecode(t *testing.T, data []byte, into any) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		t.Fatalf("frame %s does not decode into %T: %v", data, into, err)
+	}
+}
+
+func BenchmarkEncodeEvent(b *testing.B) {
+	e := Event{
+		Seq: 1234, Type: EventUtterance, Actor: partnerA, At: start.Add(1234567 * time.Microsecond), Seat: SeatA,
+		Text: "When you stopped answering my calls on Friday, I felt alone and I started imagining the worst.",
+	}
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendEvent(buf[:0], e)
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkDecodeCommand(b *testing.B) {
+	frame := []byte(`{"id":"0b7e6a2c-5d1f-4c1e-9a55-2f0c7d7f1a10","type":"say","text":"I felt alone and I started imagining the worst."}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := DecodeCommand(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
