@@ -31,16 +31,19 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 }
 
 // loadDemoIfEmpty loads the demo practice into a database that holds no practice yet.
+// Instances starting together load it once.
 func loadDemoIfEmpty(ctx context.Context, st *store.Store, stdout io.Writer) error {
-	n, err := st.CountPractices(ctx)
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		fmt.Fprintf(stdout, "The database already holds data; demo logins (if loaded) use the password %q.\n", demo.Password)
-		return nil
-	}
-	return loadDemo(ctx, st, stdout)
+	return st.WithLock(ctx, "amend.demo", func() error {
+		n, err := st.CountPractices(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			fmt.Fprintf(stdout, "The database already holds data; demo logins (if loaded) use the password %q.\n", demo.Password)
+			return nil
+		}
+		return loadDemo(ctx, st, stdout)
+	})
 }
 
 func loadDemo(ctx context.Context, st *store.Store, stdout io.Writer) error {

@@ -58,3 +58,18 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	return mapError(tx.Commit())
 }
+
+// WithLock runs fn while holding a PostgreSQL advisory lock named name, so that instances
+// starting together (loading demo data, say) do the work once.
+func (s *Store) WithLock(ctx context.Context, name string, fn func() error) error {
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return mapError(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext($1))`, name); err != nil {
+		return mapError(err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1))`, name)
+	return fn()
+}
