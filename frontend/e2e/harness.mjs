@@ -1,0 +1,99 @@
+// Shared set-up for the browser tests: where the app runs, who signs in, a Chromium from
+// the system, screenshots at desktop and phone sizes, and a watch for errors in the page.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const screenshotDir = join(here, 'screenshots');
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`Set ${name} to run the browser tests (see the e2e section of frontend/README.md).`);
+  }
+  return value;
+}
+
+/** The app's address and demo logins, from the environment. */
+export function settings() {
+  const accounts = [
+    { role: 'admin', label: 'Practice administrator', email: required('AMEND_E2E_ADMIN_EMAIL') },
+  ];
+  if (process.env.AMEND_E2E_THERAPIST_EMAIL) {
+    accounts.push({ role: 'therapist', label: 'Therapist', email: process.env.AMEND_E2E_THERAPIST_EMAIL });
+  }
+  if (process.env.AMEND_E2E_PARTNER_EMAIL) {
+    accounts.push({ role: 'client', label: 'Partner', email: process.env.AMEND_E2E_PARTNER_EMAIL });
+  }
+  return {
+    baseURL: required('AMEND_E2E_URL').replace(/\/+$/, ''),
+    password: required('AMEND_E2E_PASSWORD'),
+    accounts,
+  };
+}
+
+export const desktop = { width: 1280, height: 800 };
+export const phone = { width: 360, height: 740 };
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.AMEND_E2E_CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * A fresh browser context (own cookies and storage) with one page, recording script errors and
+ * console errors other than failed loads (a 401 from /me is expected on a first visit).
+ */
+export async function openPage(browser, baseURL) {
+  const context = await browser.newContext({ baseURL, viewport: desktop });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`script error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`console error: ${message.text()}`);
+    }
+  });
+  return {
+    context,
+    page,
+    assertNoProblems() {
+      assert.deepEqual(problems, [], 'the page reported errors');
+    },
+  };
+}
+
+/** Saves the page as <name>-desktop.png and <name>-phone.png, and checks nothing is cut off at phone width. */
+export async function screenshots(page, name) {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.setViewportSize(desktop);
+  await page.screenshot({ path: join(screenshotDir, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(phone);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 360px phone screen`);
+  await page.screenshot({ path: join(screenshotDir, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(desktop);
+}
+
+/** Signs in through the form using the keyboard only, as someone without a mouse would. */
+export async function signInWithKeyboard(page, email, password) {
+  await page.goto('/sign-in');
+  await page.getByLabel('Email address').focus();
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+}

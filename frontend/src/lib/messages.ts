@@ -1,0 +1,17 @@
+import type { ApiError } from './api';
+
+/** The error's message, with how long to wait when the server asked the user to slow down. */
+export function retryMessage(error: ApiError): string {
+  if (error.code !== 'rate_limited' || error.retryAfterSeconds === undefined) return error.message;
+  return `${error.message} You can try again in ${waitInWords(error.retryAfterSeconds)}.`;
+}
+
+/** A wait in seconds said the way a person would: "1 minute", "45 seconds". */
+export function waitInWords(seconds: number): string {
+  if (seconds < 60) {
+    const whole = Math.max(1, Math.ceil(seconds));
+    return whole === 1 ? '1 second' : `${whole} seconds`;
+  }
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}

@@ -1,0 +1,127 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { render, screen } from '@testing-library/svelte';
+import { userEvent } from '@testing-library/user-event';
+import AcceptInvite from './AcceptInvite.svelte';
+import { session } from '../../lib/session.svelte';
+import { router } from '../../lib/router.svelte';
+
+function jsonResponse(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+const newPartnerInvite = {
+  email: 'ana@example.org',
+  role: 'client',
+  practice_name: 'Harbor Counseling',
+  expires_at: '2030-01-01T00:00:00Z',
+  has_account: false,
+};
+
+const signedInAna = {
+  token: 't',
+  expires_at: '2030-01-01T00:00:00Z',
+  user: { id: 9, email: 'ana@example.org', name: 'Ana Silva' },
+  memberships: [{ practice_id: 1, practice_name: 'Harbor Counseling', role: 'client', couple_id: 4 }],
+};
+
+/** Stubs fetch: the invite look-up answers `invite`, the accept call answers `accepted`. */
+function stubServer(invite: Response, accepted?: Response) {
+  const fetch = vi.fn<typeof globalThis.fetch>(async (_input, init) => {
+    if (init?.method === 'GET') return invite;
+    if (accepted) return accepted;
+    throw new Error('the form should not have been sent');
+  });
+  vi.stubGlobal('fetch', fetch);
+  return fetch;
+}
+
+async function fillIn(password: string, confirm: string) {
+  const user = userEvent.setup();
+  await user.type(await screen.findByLabelText('Your name'), 'Ana Silva');
+  await user.type(screen.getByLabelText('Choose a password'), password);
+  await user.type(screen.getByLabelText('Type the password again'), confirm);
+  await user.click(screen.getByRole('button', { name: 'Create my account' }));
+}
+
+beforeEach(() => {
+  session.me = null;
+  session.status = 'signed_out';
+  history.replaceState(null, '', '/invite/tok123');
+  router.path = '/invite/tok123';
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('Accept invite screen', () => {
+  it('says who is invited, where and as what', async () => {
+    stubServer(jsonResponse(200, newPartnerInvite));
+    render(AcceptInvite, { token: 'tok123' });
+
+    expect(await screen.findByText(/has invited/)).toHaveTextContent(
+      'Harbor Counseling has invited ana@example.org to join Amend as a partner.',
+    );
+  });
+
+  it('explains a used or expired link at once, without asking for anything', async () => {
+    stubServer(jsonResponse(404, { error: { code: 'not_found', message: 'Not valid any more.' } }));
+    render(AcceptInvite, { token: 'tok123' });
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('This invitation link cannot be used.');
+    expect(screen.getByRole('link', { name: 'Go to sign in' })).toHaveAttribute('href', '/sign-in');
+    expect(screen.queryByLabelText('Your name')).not.toBeInTheDocument();
+  });
+
+  it('catches two different passwords before sending them', async () => {
+    const fetch = stubServer(jsonResponse(200, newPartnerInvite));
+    render(AcceptInvite, { token: 'tok123' });
+
+    await fillIn('a long enough password', 'a long enough passwort');
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('The two passwords are not the same.');
+    expect(screen.getByLabelText('Type the password again')).toHaveAttribute('aria-invalid', 'true');
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it("shows the server's reason when a field is not accepted", async () => {
+    stubServer(
+      jsonResponse(200, newPartnerInvite),
+      jsonResponse(422, { error: { code: 'invalid', message: 'The password must be at least 10 characters long.' } }),
+    );
+    render(AcceptInvite, { token: 'tok123' });
+
+    await fillIn('short', 'short');
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('The password must be at least 10 characters long.');
+  });
+
+  it('asks someone who already has an account for that password only', async () => {
+    const fetch = stubServer(jsonResponse(200, { ...newPartnerInvite, has_account: true }), jsonResponse(200, signedInAna));
+    const user = userEvent.setup();
+    render(AcceptInvite, { token: 'tok123' });
+
+    await user.type(await screen.findByLabelText('Your name'), 'Ana Silva');
+    await user.type(screen.getByLabelText('Your Amend password'), 'my existing password');
+    expect(screen.queryByLabelText('Type the password again')).not.toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Join the practice' }));
+
+    await vi.waitFor(() => expect(router.path).toBe('/'));
+    expect(JSON.parse(String(fetch.mock.calls[1][1]?.body))).toEqual({
+      name: 'Ana Silva',
+      password: 'my existing password',
+    });
+  });
+
+  it('signs the new user in and leaves the one-time link behind', async () => {
+    const fetch = stubServer(jsonResponse(200, newPartnerInvite), jsonResponse(200, signedInAna));
+    render(AcceptInvite, { token: 'tok123' });
+
+    await fillIn('a long enough password', 'a long enough password');
+
+    await vi.waitFor(() => expect(router.path).toBe('/'));
+    expect(location.pathname).toBe('/');
+    expect(session.active?.role).toBe('client');
+    expect(fetch.mock.calls[1][0]).toBe('/api/v1/invites/tok123/accept');
+  });
+});
