@@ -97,6 +97,7 @@ func New(d Deps) (*Server, error) {
 	authed.DELETE("/practices/:pid/invites/:id", s.revokeInvite)
 	authed.GET("/practices/:pid/audit", s.listAudit)
 	authed.GET("/practices/:pid/policy", s.showPolicy)
+	s.registerCouples(authed)
 
 	s.engine = e
 	return s, nil

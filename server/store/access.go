@@ -44,6 +44,13 @@ var relationQueries = map[string]string{
 		FROM memberships m WHERE m.practice_id = :practice AND m.user_id = :id LIMIT 1`,
 	"invite": `SELECT i.practice_id, 'practice' AS relation FROM invites i WHERE i.id = :id`,
 	"couple": `SELECT c.practice_id, ` + coupleRelation(`c.id`) + ` AS relation FROM couples c WHERE c.id = :id`,
+	// Built-in exercises belong to no practice: they are read as part of the practice in the path.
+	"exercise": `SELECT p.id AS practice_id, 'practice' AS relation FROM exercises e JOIN practices p ON p.id = :practice
+		WHERE e.id = :id AND (e.practice_id IS NULL OR e.practice_id = p.id)`,
+	"assignment": `SELECT a.practice_id, ` + assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`) + ` AS relation
+		FROM assignments a JOIN responses r ON r.assignment_id = a.id WHERE a.id = :id`,
+	"response": `SELECT a.practice_id, ` + authoredRelation(`r.author_id`, `r.visibility`, `a.couple_id`) + ` AS relation
+		FROM responses r JOIN assignments a ON a.id = r.assignment_id WHERE r.assignment_id = :id`,
 }
 
 // coupleRelation is the SQL expression for the caller's relation to the couple with id coupleID.

@@ -1,0 +1,283 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/amendcare/amend/server/library"
+	"github.com/amendcare/amend/server/store"
+)
+
+// registerCouples adds the couples, exercise library and assignment routes.
+func (s *Server) registerCouples(r *gin.RouterGroup) {
+	r.GET("/practices/:pid/couples", s.listCouples)
+	r.POST("/practices/:pid/couples", s.createCouple)
+	r.GET("/couples/:id", s.getCouple)
+	r.PATCH("/couples/:id", s.updateCouple)
+	r.PUT("/couples/:id/care-team", s.setCareTeam)
+	r.POST("/couples/:id/invites", s.invitePartner)
+	s.registerExercises(r)
+	s.registerAssignments(r)
+}
+
+type coupleInput struct {
+	Label      string   `json:"label" validate:"required,max=120"`
+	Concerns   []string `json:"concerns" validate:"max=13"`
+	Status     string   `json:"status" validate:"omitempty,oneof=active paused closed"`
+	Therapists []int64  `json:"therapists" validate:"max=20"`
+}
+
+type coupleUpdate struct {
+	Label    *string   `json:"label" validate:"omitempty,max=120"`
+	Concerns *[]string `json:"concerns" validate:"omitempty,max=13"`
+	Status   *string   `json:"status" validate:"omitempty,oneof=active paused closed"`
+}
+
+type careTeamInput struct {
+	Therapists []int64 `json:"therapists" validate:"required,min=1,max=20"`
+}
+
+type partnerInviteInput struct {
+	Seat  string `json:"seat" validate:"required,oneof=a b"`
+	Email string `json:"email" validate:"required,email,max=254"`
+}
+
+// coupleView is a couple as GET /couples/:id shows it: with counts of the assignments the
+// caller may see.
+type coupleView struct {
+	store.CoupleDetail
+	Assignments assignmentCounts `json:"assignments"`
+}
+
+// assignmentCounts counts open work (assigned, in progress or reopened) and work waiting for review.
+type assignmentCounts struct {
+	Open      int `json:"open"`
+	Submitted int `json:"submitted"`
+}
+
+// checkCoupleConcerns keeps concerns to the fixed vocabulary, without repeats.
+func checkCoupleConcerns(concerns []string) error {
+	for i, c := range concerns {
+		if !library.IsConcern(c) {
+			return store.Invalid("concerns", strconv.Quote(c)+" is not one of: "+strings.Join(library.Concerns(), ", "))
+		}
+		if slices.Contains(concerns[:i], c) {
+			return store.Invalid("concerns", strconv.Quote(c)+" is listed twice")
+		}
+	}
+	return nil
+}
+
+// checkCoupleLabel trims a couple's label and insists something is left.
+func checkCoupleLabel(label string) (string, error) {
+	label = strings.TrimSpace(label)
+	if label == "" {
+		return "", store.Invalid("label", "is required")
+	}
+	return label, nil
+}
+
+func (s *Server) listCouples(c *gin.Context) {
+	pid, ok := pathID(c, "pid")
+	if !ok {
+		return
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "couple", "list")
+	if !ok {
+		return
+	}
+	filter := store.CoupleFilter{Status: c.Query("status"), Text: strings.TrimSpace(c.Query("q"))}
+	if filter.Status != "" && !slices.Contains([]string{store.CoupleActive, store.CouplePaused, store.CoupleClosed}, filter.Status) {
+		fail(c, store.Invalid("status", "must be one of: active, paused, closed"))
+		return
+	}
+	if t := c.Query("therapist"); t != "" {
+		therapist, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || therapist <= 0 {
+			fail(c, store.Invalid("therapist", "must be a user id"))
+			return
+		}
+		filter.TherapistID = therapist
+	}
+	couples, err := s.store.Couples(c.Request.Context(), pid, mustCaller(c).User.ID, filter)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	visible := []store.CoupleDetail{}
+	for _, couple := range couples {
+		if s.allows(store.Access{Roles: access.Roles, Relation: couple.Relation}, "couple", "read") {
+			visible = append(visible, couple)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"couples": visible})
+}
+
+func (s *Server) createCouple(c *gin.Context) {
+	pid, ok := pathID(c, "pid")
+	if !ok {
+		return
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "couple", "create")
+	if !ok {
+		return
+	}
+	var in coupleInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	label, err := checkCoupleLabel(in.Label)
+	if err == nil {
+		err = checkCoupleConcerns(in.Concerns)
+	}
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	caller := mustCaller(c).User.ID
+	team := in.Therapists
+	// A therapist who opens a couple's file cares for the couple.
+	if slices.Contains(access.Roles, store.RoleTherapist) && !slices.Contains(team, caller) {
+		team = append(team, caller)
+	}
+	concerns := in.Concerns
+	if concerns == nil {
+		concerns = []string{}
+	}
+	ctx := c.Request.Context()
+	coupleID, err := s.store.CreateCouple(ctx, store.NewCouple{PracticeID: pid, Label: label, Status: in.Status,
+		Concerns: concerns, CreatedBy: caller, Therapists: team})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	auditObject(c, coupleID)
+	s.answerCouple(c, http.StatusCreated, access.Roles, pid, coupleID)
+}
+
+func (s *Server) getCouple(c *gin.Context) {
+	coupleID, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "couple", "read")
+	if !ok {
+		return
+	}
+	s.answerCouple(c, http.StatusOK, access.Roles, access.PracticeID, coupleID)
+}
+
+// answerCouple writes the couple with the counts of assignments the caller, holding roles, may read.
+func (s *Server) answerCouple(c *gin.Context, status int, roles []string, practiceID, coupleID int64) {
+	ctx := c.Request.Context()
+	couple, err := s.store.CoupleByID(ctx, practiceID, coupleID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	counts, err := s.store.CoupleAssignmentCounts(ctx, practiceID, coupleID, mustCaller(c).User.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	view := coupleView{CoupleDetail: couple}
+	for _, n := range counts {
+		if !s.allows(store.Access{Roles: roles, Relation: n.Relation}, "assignment", "read") {
+			continue
+		}
+		switch n.Status {
+		case store.StatusAssigned, store.StatusInProgress, store.StatusReopened:
+			view.Assignments.Open += n.Count
+		case store.StatusSubmitted:
+			view.Assignments.Submitted += n.Count
+		}
+	}
+	c.JSON(status, view)
+}
+
+func (s *Server) updateCouple(c *gin.Context) {
+	coupleID, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "couple", "update")
+	if !ok {
+		return
+	}
+	var in coupleUpdate
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	if in.Label == nil && in.Concerns == nil && in.Status == nil {
+		fail(c, store.Invalid("label", "send label, concerns or status"))
+		return
+	}
+	if in.Label != nil {
+		label, err := checkCoupleLabel(*in.Label)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		in.Label = &label
+	}
+	if in.Concerns != nil {
+		if err := checkCoupleConcerns(*in.Concerns); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	err := s.store.UpdateCouple(c.Request.Context(), access.PracticeID, coupleID,
+		store.CoupleChanges{Label: in.Label, Concerns: in.Concerns, Status: in.Status})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.answerCouple(c, http.StatusOK, access.Roles, access.PracticeID, coupleID)
+}
+
+func (s *Server) setCareTeam(c *gin.Context) {
+	coupleID, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "care_team", "update")
+	if !ok {
+		return
+	}
+	var in careTeamInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	if err := s.store.SetCoupleCareTeam(c.Request.Context(), access.PracticeID, coupleID, in.Therapists); err != nil {
+		fail(c, err)
+		return
+	}
+	s.answerCouple(c, http.StatusOK, access.Roles, access.PracticeID, coupleID)
+}
+
+// invitePartner invites a partner to a seat of the couple; accepting the invite makes them a
+// client of the practice in that seat.
+func (s *Server) invitePartner(c *gin.Context) {
+	coupleID, ok := pathID(c, "id")
+	if !ok {
+		return
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "invite", "create")
+	if !ok {
+		return
+	}
+	var in partnerInviteInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	if err := s.store.CheckSeatOpen(c.Request.Context(), access.PracticeID, coupleID, in.Seat); err != nil {
+		fail(c, err)
+		return
+	}
+	s.issueInvite(c, store.NewInvite{PracticeID: access.PracticeID, Email: in.Email, Role: store.RoleClient,
+		CoupleID: &coupleID, Seat: &in.Seat})
+}

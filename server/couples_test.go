@@ -1,0 +1,291 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+// couplesMatrix covers the couples, exercise library and assignment endpoints.
+func couplesMatrix() []matrixCase {
+	couplePath := func(method, suffix string, body any) func(*world, *practice) (string, string, any) {
+		return func(_ *world, p *practice) (string, string, any) {
+			return method, "/api/v1/couples/" + id(p.CoupleID) + suffix, body
+		}
+	}
+	cases := []matrixCase{
+		{name: "list couples", object: "couple", action: "list", success: 200,
+			request: func(_ *world, p *practice) (string, string, any) {
+				return http.MethodGet, "/api/v1/practices/" + id(p.ID) + "/couples", nil
+			}, relation: everyone(store.RelPractice)},
+		{name: "open a couple's file", object: "couple", action: "create", success: 201,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPost, "/api/v1/practices/" + id(p.ID) + "/couples",
+					map[string]any{"label": fmt.Sprintf("New couple %d", w.counter()), "concerns": []string{"lying"}, "therapists": []int64{p.Therapist.ID}}
+			}, relation: everyone(store.RelPractice)},
+		{name: "read a couple", object: "couple", action: "read", success: 200,
+			request: couplePath(http.MethodGet, "", nil), relation: coupleRelation},
+		{name: "update a couple", object: "couple", action: "update", success: 200,
+			request: couplePath(http.MethodPatch, "", map[string]any{"label": "Renamed couple"}), relation: coupleRelation},
+		{name: "set a care team", object: "care_team", action: "update", success: 200,
+			request: func(_ *world, p *practice) (string, string, any) {
+				return http.MethodPut, "/api/v1/couples/" + id(p.CoupleID) + "/care-team", map[string]any{"therapists": []int64{p.Therapist.ID}}
+			}, relation: coupleRelation},
+		{name: "invite a partner", object: "invite", action: "create", success: 201,
+			request: func(w *world, p *practice) (string, string, any) {
+				fresh := w.couple(p.ID, fmt.Sprintf("Fresh couple %d", w.counter()), p.Therapist.ID)
+				return http.MethodPost, "/api/v1/couples/" + id(fresh) + "/invites",
+					map[string]any{"seat": "a", "email": fmt.Sprintf("partner%d@x.test", w.counter())}
+			},
+			relation: func(p *practice, a *actor) string {
+				if a == p.Therapist {
+					return store.RelCareTeam
+				}
+				return store.RelPractice
+			}},
+	}
+	cases = append(cases, exerciseMatrix()...)
+	return append(cases, assignmentMatrix()...)
+}
+
+func TestOpeningACoupleSetsItsCareTeam(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	path := "/api/v1/practices/" + id(p.ID) + "/couples"
+	cases := []struct {
+		name  string
+		by    *actor
+		body  map[string]any
+		want  int
+		field string
+		team  []int64
+	}{
+		{"a therapist is on the couples they open", p.OtherTherapist, map[string]any{"label": "Fern & Lee", "concerns": []string{"infidelity", "lying"}}, 201, "", []int64{p.OtherTherapist.ID}},
+		{"and may add colleagues", p.OtherTherapist, map[string]any{"label": "Ash & Rowan", "therapists": []int64{p.Therapist.ID}}, 201, "", []int64{p.Therapist.ID, p.OtherTherapist.ID}},
+		{"an administrator names the team", p.Admin, map[string]any{"label": "Birch & Quinn", "status": "paused", "therapists": []int64{p.Therapist.ID}}, 201, "", []int64{p.Therapist.ID}},
+		{"an administrator must name someone", p.Admin, map[string]any{"label": "Oak & Sky"}, 422, "therapists", nil},
+		{"the team is the practice's therapists", p.Admin, map[string]any{"label": "Oak & Sky", "therapists": []int64{w.B.Therapist.ID}}, 422, "therapists", nil},
+		{"an administrator is not a therapist", p.Admin, map[string]any{"label": "Oak & Sky", "therapists": []int64{p.Admin.ID}}, 422, "therapists", nil},
+		{"concerns come from the list", p.Therapist, map[string]any{"label": "Oak & Sky", "concerns": []string{"snoring"}}, 422, "concerns", nil},
+		{"concerns are not repeated", p.Therapist, map[string]any{"label": "Oak & Sky", "concerns": []string{"lying", "lying"}}, 422, "concerns", nil},
+		{"a label is required", p.Therapist, map[string]any{"label": "   "}, 422, "label", nil},
+		{"statuses are known", p.Therapist, map[string]any{"label": "Oak & Sky", "status": "archived"}, 422, "status", nil},
+		{"partners do not open couples", p.PartnerA, map[string]any{"label": "Us"}, 404, "", nil},
+		{"another practice does not open couples here", w.B.Therapist, map[string]any{"label": "Them"}, 404, "", nil},
+	}
+	for _, tc := range cases {
+		res := tc.by.do(http.MethodPost, path, tc.body)
+		var body struct {
+			coupleView
+			Error apiError
+		}
+		_ = json.Unmarshal(res.Body, &body)
+		if res.Status != tc.want || body.Error.Field != tc.field {
+			t.Errorf("%s: got %d %s, want %d naming %q", tc.name, res.Status, res.Body, tc.want, tc.field)
+			continue
+		}
+		if tc.want != http.StatusCreated {
+			continue
+		}
+		var team []int64
+		for _, m := range body.CareTeam {
+			team = append(team, m.UserID)
+		}
+		slices.Sort(team)
+		want := slices.Sorted(slices.Values(tc.team))
+		if !slices.Equal(team, want) || body.Label != tc.body["label"] || len(body.Partners) != 0 {
+			t.Errorf("%s: got %+v, want care team %v", tc.name, body.CoupleDetail, want)
+		}
+	}
+}
+
+func TestCoupleListsShowOnlyCouplesTheCallerMayRead(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	paused := w.couple(p.ID, "Willow & Hart", p.Therapist.ID)
+	pausedStatus := store.CouplePaused
+	if err := w.store.UpdateCouple(t.Context(), p.ID, paused, store.CoupleChanges{Status: &pausedStatus}); err != nil {
+		t.Fatal(err)
+	}
+	labels := func(a *actor, query string) []string {
+		res := a.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/couples"+query, nil)
+		if res.Status != http.StatusOK {
+			return []string{fmt.Sprint(res.Status)}
+		}
+		var list struct{ Couples []store.CoupleDetail }
+		res.JSON(t, &list)
+		out := []string{}
+		for _, c := range list.Couples {
+			out = append(out, c.Label)
+		}
+		return out
+	}
+	cases := []struct {
+		name  string
+		by    *actor
+		query string
+		want  []string
+	}{
+		{"an administrator sees every couple", p.Admin, "", []string{"Couple A", "Other couple A", "Willow & Hart"}},
+		{"a therapist sees their care team's couples", p.Therapist, "", []string{"Couple A", "Willow & Hart"}},
+		{"another therapist sees theirs", p.OtherTherapist, "", []string{"Other couple A"}},
+		{"a partner sees their own couple", p.PartnerB, "", []string{"Couple A"}},
+		{"by status", p.Admin, "?status=paused", []string{"Willow & Hart"}},
+		{"by therapist", p.Admin, "?therapist=" + id(p.OtherTherapist.ID), []string{"Other couple A"}},
+		{"by part of the label, in any case", p.Admin, "?q=" + "willow", []string{"Willow & Hart"}},
+		{"label search takes wildcards literally", p.Admin, "?q=%25", []string{}},
+		{"an unknown status is refused", p.Admin, "?status=gone", []string{"422"}},
+		{"another practice sees nothing here", w.B.Admin, "", []string{"404"}},
+	}
+	for _, tc := range cases {
+		if got := labels(tc.by, tc.query); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestCoupleShowsPartnersCareTeamAndCounts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.assignStep(p, "apology", "a", "therapist")
+	submitted := w.assignStep(p, "forgiveness", "b", "partner")
+	w.submitStep(p, submitted)
+	reviewed := w.assignStep(p, "counseling", "b", "therapist")
+	w.submitStep(p, reviewed)
+	if err := w.store.ReviewResponse(t.Context(), p.ID, reviewed, p.Therapist.ID, "Thank you."); err != nil {
+		t.Fatal(err)
+	}
+	var c coupleView
+	res := p.Therapist.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID), nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("read: %d %s", res.Status, res.Body)
+	}
+	res.JSON(t, &c)
+	wantPartners := []store.Partner{{UserID: p.PartnerA.ID, Name: p.PartnerA.Name, Seat: "a"}, {UserID: p.PartnerB.ID, Name: p.PartnerB.Name, Seat: "b"}}
+	if !slices.Equal(c.Partners, wantPartners) || len(c.CareTeam) != 1 || c.CareTeam[0].UserID != p.Therapist.ID ||
+		!slices.Equal(c.Concerns, []string{"infidelity"}) || c.Status != store.CoupleActive {
+		t.Errorf("couple: %+v", c)
+	}
+	if c.Assignments != (assignmentCounts{Open: 1, Submitted: 1}) {
+		t.Errorf("therapist counts: %+v, want 1 open and 1 submitted", c.Assignments)
+	}
+	// Partner a sees their own open work and b's shared submission, not b's therapist-only one.
+	p.PartnerA.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID), nil).JSON(t, &c)
+	if c.Assignments != (assignmentCounts{Open: 1, Submitted: 1}) {
+		t.Errorf("partner a counts: %+v", c.Assignments)
+	}
+	p.Admin.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID), nil).JSON(t, &c)
+	if c.Assignments != (assignmentCounts{}) || len(c.Partners) != 2 {
+		t.Errorf("an administrator sees the couple's file but none of its clinical work: %+v", c)
+	}
+}
+
+func TestClosedCoupleIsReadOnlyUntilReopened(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	open := w.assignStep(p, "apology", "a", "therapist")
+	submitted := w.assignStep(p, "counseling", "a", "therapist")
+	w.submitStep(p, submitted)
+	couple := "/api/v1/couples/" + id(p.CoupleID)
+	if res := p.Therapist.do(http.MethodPatch, couple, map[string]any{"status": "closed"}); res.Status != http.StatusOK {
+		t.Fatalf("close: %d %s", res.Status, res.Body)
+	}
+	exercise := w.builtinStep(p, "apology").ID
+	changes := []struct {
+		name   string
+		by     *actor
+		method string
+		path   string
+		body   any
+	}{
+		{"renaming", p.Therapist, http.MethodPatch, couple, map[string]any{"label": "New name"}},
+		{"closing again", p.Admin, http.MethodPatch, couple, map[string]any{"status": "closed"}},
+		{"changing the care team", p.Admin, http.MethodPut, couple + "/care-team", map[string]any{"therapists": []int64{p.OtherTherapist.ID}}},
+		{"assigning", p.Therapist, http.MethodPost, couple + "/assignments", map[string]any{"exercise_id": exercise, "for": "a"}},
+		{"saving a draft", p.PartnerA, http.MethodPut, "/api/v1/assignments/" + id(open) + "/draft", map[string]any{"answers": map[string]any{}}},
+		{"submitting", p.PartnerA, http.MethodPost, "/api/v1/assignments/" + id(open) + "/submit", map[string]any{"answers": exerciseAnswers(w.builtinStep(p, "apology").Fields)}},
+		{"sharing", p.PartnerA, http.MethodPut, "/api/v1/assignments/" + id(open) + "/visibility", map[string]any{"visibility": "private"}},
+		{"reviewing", p.Therapist, http.MethodPost, "/api/v1/assignments/" + id(submitted) + "/review", map[string]any{"feedback": "Late."}},
+		{"reopening work", p.Therapist, http.MethodPost, "/api/v1/assignments/" + id(submitted) + "/reopen", nil},
+		{"commenting", p.Therapist, http.MethodPost, "/api/v1/assignments/" + id(submitted) + "/comments", map[string]any{"body": "Hello"}},
+	}
+	for _, ch := range changes {
+		res := ch.by.do(ch.method, ch.path, ch.body)
+		if res.Status != http.StatusConflict || !strings.Contains(string(res.Body), "closed") {
+			t.Errorf("%s a closed couple: got %d %s, want 409 saying it is closed", ch.name, res.Status, res.Body)
+		}
+	}
+	// Reading still works.
+	if res := p.PartnerA.do(http.MethodGet, "/api/v1/assignments/"+id(open)+"/response", nil); res.Status != http.StatusOK {
+		t.Errorf("reading a closed couple's work: %d", res.Status)
+	}
+	// Reopening, with a rename in the same request, unlocks the couple.
+	res := p.Therapist.do(http.MethodPatch, couple, map[string]any{"status": "active", "label": "Reopened couple"})
+	if res.Status != http.StatusOK {
+		t.Fatalf("reopen: %d %s", res.Status, res.Body)
+	}
+	var c coupleView
+	res.JSON(t, &c)
+	if c.Status != store.CoupleActive || c.Label != "Reopened couple" {
+		t.Errorf("reopened couple: %+v", c)
+	}
+	if res := p.PartnerA.do(http.MethodPut, "/api/v1/assignments/"+id(open)+"/draft", map[string]any{"answers": map[string]any{}}); res.Status != http.StatusOK {
+		t.Errorf("drafting after reopening: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestPartnerInviteSeatsThePartnerInTheCouple(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	coupleID := w.couple(p.ID, "Maple & Stone", p.Therapist.ID)
+	path := "/api/v1/couples/" + id(coupleID) + "/invites"
+	cases := []struct {
+		name string
+		by   *actor
+		body map[string]any
+		want int
+	}{
+		{"another therapist cannot see the couple", p.OtherTherapist, map[string]any{"seat": "a", "email": "x@x.test"}, 404},
+		{"a partner of another couple cannot see it", p.PartnerA, map[string]any{"seat": "a", "email": "x@x.test"}, 404},
+		{"another practice cannot see it", w.B.Admin, map[string]any{"seat": "a", "email": "x@x.test"}, 404},
+		{"seats are a and b", p.Therapist, map[string]any{"seat": "c", "email": "x@x.test"}, 422},
+	}
+	for _, tc := range cases {
+		if res := tc.by.do(http.MethodPost, path, tc.body); res.Status != tc.want {
+			t.Errorf("%s: got %d %s, want %d", tc.name, res.Status, res.Body, tc.want)
+		}
+	}
+	res := p.Therapist.do(http.MethodPost, path, map[string]any{"seat": "b", "email": "Robin@Example.TEST"})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("invite: %d %s", res.Status, res.Body)
+	}
+	var inv inviteCreated
+	res.JSON(t, &inv)
+	if inv.Invite.Role != store.RoleClient || inv.Invite.CoupleID == nil || *inv.Invite.CoupleID != coupleID ||
+		inv.Invite.Seat == nil || *inv.Invite.Seat != "b" || inv.Invite.Email != "robin@example.test" {
+		t.Fatalf("invite: %+v", inv.Invite)
+	}
+	res = w.request(http.MethodPost, "/api/v1/invites/"+inv.Token+"/accept",
+		map[string]any{"name": "Robin Vale", "password": "a long enough passphrase"}, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("accept: %d %s", res.Status, res.Body)
+	}
+	var c coupleView
+	p.Admin.do(http.MethodGet, "/api/v1/couples/"+id(coupleID), nil).JSON(t, &c)
+	if len(c.Partners) != 1 || c.Partners[0].Name != "Robin Vale" || c.Partners[0].Seat != "b" {
+		t.Fatalf("the partner should hold seat b: %+v", c.Partners)
+	}
+	if res := p.Admin.do(http.MethodPost, path, map[string]any{"seat": "b", "email": "someone@else.test"}); res.Status != http.StatusConflict {
+		t.Errorf("inviting to a taken seat: got %d %s, want 409", res.Status, res.Body)
+	}
+}
