@@ -7,8 +7,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/amendcare/amend/server/demo"
 	"github.com/amendcare/amend/server/store"
+	"github.com/amendcare/amend/server/store/dbtest"
 )
 
 // couplesMatrix covers the couples, exercise library and assignment endpoints.
@@ -287,5 +290,51 @@ func TestPartnerInviteSeatsThePartnerInTheCouple(t *testing.T) {
 	}
 	if res := p.Admin.do(http.MethodPost, path, map[string]any{"seat": "b", "email": "someone@else.test"}); res.Status != http.StatusConflict {
 		t.Errorf("inviting to a taken seat: got %d %s, want 409", res.Status, res.Body)
+	}
+}
+
+func TestDemoShowsCouplesWorkInEveryStatusAndVisibility(t *testing.T) {
+	t.Parallel()
+	st := store.New(dbtest.New(t))
+	ctx := t.Context()
+	if _, err := demo.Load(ctx, st, testHash()); err != nil {
+		t.Fatal(err)
+	}
+	// The demo practice is the only one, so Bootstrap finds it rather than creating another.
+	practiceID, _, created, err := st.Bootstrap(ctx, demo.PracticeName, "admin@demo.amend.test", testHash())
+	if err != nil || created {
+		t.Fatalf("find the demo practice: created %v, %v", created, err)
+	}
+	couples, err := st.Couples(ctx, practiceID, 0, store.CoupleFilter{})
+	if err != nil || len(couples) == 0 {
+		t.Fatalf("demo couples: %v %v", couples, err)
+	}
+	statuses, visibilities := map[string]int{}, map[string]int{}
+	oldest := time.Now()
+	for _, c := range couples {
+		work, err := st.CoupleAssignments(ctx, c.PracticeID, c.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range work {
+			statuses[a.Status]++
+			visibilities[a.Visibility]++
+			if a.CreatedAt.Before(oldest) {
+				oldest = a.CreatedAt
+			}
+		}
+	}
+	for _, s := range []string{store.StatusAssigned, store.StatusInProgress, store.StatusSubmitted, store.StatusReviewed, store.StatusReopened} {
+		if statuses[s] == 0 {
+			t.Errorf("the demo has no %s assignment: %v", s, statuses)
+		}
+	}
+	for _, v := range []string{"private", "therapist", "partner"} {
+		if visibilities[v] == 0 {
+			t.Errorf("the demo has no %s response: %v", v, visibilities)
+		}
+	}
+	if time.Since(oldest) < 21*24*time.Hour {
+		t.Errorf("the demo's work should span several weeks; the oldest is from %v", oldest)
 	}
 }

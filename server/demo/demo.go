@@ -5,6 +5,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/amendcare/amend/server/store"
 )
@@ -86,6 +87,9 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 			}
 		}
 		logins = append(logins, Login{"partner", c.a.name, c.a.email}, Login{"partner", c.b.name, c.b.email})
+	}
+	if err := loadCoupleWork(ctx, st, practiceID, time.Now()); err != nil {
+		return nil, fmt.Errorf("demo couple work: %w", err)
 	}
 	return logins, nil
 }

@@ -404,3 +404,35 @@ func (s *Store) AddComment(ctx context.Context, practiceID, assignmentID, author
 	})
 	return k, err
 }
+
+// AssignmentHistory dates an assignment's events, for bringing in work done before Amend (and for
+// the demo practice); zero times are left as they are.
+type AssignmentHistory struct {
+	AssignedAt  time.Time
+	SubmittedAt time.Time
+	ReviewedAt  time.Time
+}
+
+// DateAssignment sets when an assignment was given, submitted and reviewed.
+func (s *Store) DateAssignment(ctx context.Context, practiceID, assignmentID int64, h AssignmentHistory) error {
+	at := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE assignments SET created_at = coalesce($3, created_at), reviewed_at = coalesce($5, reviewed_at),
+			       updated_at = greatest(coalesce($3, created_at), coalesce($4, created_at), coalesce($5, created_at))
+			WHERE id = $2 AND practice_id = $1`, practiceID, assignmentID, at(h.AssignedAt), at(h.SubmittedAt), at(h.ReviewedAt))
+		if err := expectOne(res, err); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE responses SET created_at = coalesce($2, created_at), submitted_at = coalesce($3, submitted_at),
+			       updated_at = coalesce($3, $2, updated_at)
+			WHERE assignment_id = $1`, assignmentID, at(h.AssignedAt), at(h.SubmittedAt))
+		return err
+	})
+}
