@@ -98,6 +98,7 @@ func New(d Deps) (*Server, error) {
 	authed.GET("/practices/:pid/audit", s.listAudit)
 	authed.GET("/practices/:pid/policy", s.showPolicy)
 	s.registerCouples(authed)
+	s.registerTracking(authed, api)
 
 	s.engine = e
 	return s, nil

@@ -51,6 +51,16 @@ var relationQueries = map[string]string{
 		FROM assignments a JOIN responses r ON r.assignment_id = a.id WHERE a.id = :id`,
 	"response": `SELECT a.practice_id, ` + authoredRelation(`r.author_id`, `r.visibility`, `a.couple_id`) + ` AS relation
 		FROM responses r JOIN assignments a ON a.id = r.assignment_id WHERE r.assignment_id = :id`,
+	"checkin": `SELECT c.practice_id, ` + authoredRelation(`k.author_id`, `k.visibility`, `k.couple_id`) + ` AS relation
+		FROM checkins k JOIN couples c ON c.id = k.couple_id WHERE k.id = :id`,
+	"commitment": `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `'partner'`, `m.couple_id`) + ` AS relation
+		FROM commitments m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
+	"measure": `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `m.visibility`, `m.couple_id`) + ` AS relation
+		FROM measures m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
+	"note": `SELECT c.practice_id, CASE WHEN n.author_id = :user THEN 'self' ELSE ` + coupleRelation(`n.couple_id`) + ` END AS relation
+		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = :id`,
+	"appointment": `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation
+		FROM appointments a JOIN couples c ON c.id = a.couple_id WHERE a.id = :id`,
 }
 
 // coupleRelation is the SQL expression for the caller's relation to the couple with id coupleID.

@@ -1,0 +1,197 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+var completeSOAP = map[string]string{"subjective": "Both describe a calmer week.", "objective": "Took turns without interrupting.",
+	"assessment": "Early repair under way.", "plan": "Continue the daily check-ins."}
+
+// note writes a SOAP note by author on p's Couple straight to the store, signed when asked.
+func (w *world) note(p *practice, author *actor, signed bool) int64 {
+	w.t.Helper()
+	ctx := context.Background()
+	n, err := w.store.CreateNote(ctx, store.NewNote{PracticeID: p.ID, CoupleID: p.CoupleID, AuthorID: author.ID,
+		Template: "soap", Sections: completeSOAP})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if signed {
+		if _, err := w.store.SignNote(ctx, p.ID, n.ID, func(string, store.Sections) error { return nil }); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	return n.ID
+}
+
+// liveSessionRow adds a live session of the couple straight to the database and returns its id.
+func (w *world) liveSessionRow(p *practice, coupleID int64) int64 {
+	w.t.Helper()
+	var sessionID int64
+	if err := w.store.DB().Get(&sessionID, `INSERT INTO live_sessions (practice_id, couple_id, mode, state)
+		VALUES ($1, $2, 'turns', '{}') RETURNING id`, p.ID, coupleID); err != nil {
+		w.t.Fatal(err)
+	}
+	return sessionID
+}
+
+// colleague adds a new therapist to the care team of p's Couple, next to p.Therapist.
+func (w *world) colleague(p *practice) *actor {
+	w.t.Helper()
+	c := w.member(p.ID, "colleague", fmt.Sprintf("colleague%d@%d.test", w.counter(), p.ID), store.RoleTherapist)
+	if err := w.store.SetCoupleCareTeam(context.Background(), p.ID, p.CoupleID, []int64{p.Therapist.ID, c.ID}); err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+// ownNoteRelation models how a fixture actor stands to a note p.Therapist wrote.
+func ownNoteRelation(p *practice, a *actor) string {
+	if a == p.Therapist {
+		return store.RelSelf
+	}
+	return coupleRelation(p, a)
+}
+
+func noteMatrix(couplePath pathBuilder) []matrixCase {
+	own := func(signed bool) func(w *world, p *practice) string {
+		return func(w *world, p *practice) string { return "/api/v1/notes/" + id(w.note(p, p.Therapist, signed)) }
+	}
+	colleagues := func(w *world, p *practice) string {
+		return "/api/v1/notes/" + id(w.note(p, w.colleague(p), true))
+	}
+	return []matrixCase{
+		{name: "write a note", object: "note", action: "create", success: 201,
+			request:  couplePath(http.MethodPost, "/notes", map[string]any{"template": "dap", "sections": map[string]string{"data": "First session."}}),
+			relation: coupleRelation},
+		{name: "list notes", object: "note", action: "list", success: 200,
+			request: couplePath(http.MethodGet, "/notes", nil), relation: coupleRelation},
+		{name: "read own note", object: "note", action: "read", success: 200,
+			request:  func(w *world, p *practice) (string, string, any) { return http.MethodGet, own(false)(w, p), nil },
+			relation: ownNoteRelation},
+		{name: "read a colleague's note", object: "note", action: "read", success: 200,
+			request:  func(w *world, p *practice) (string, string, any) { return http.MethodGet, colleagues(w, p), nil },
+			relation: coupleRelation},
+		{name: "edit a draft note", object: "note", action: "update", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPatch, own(false)(w, p), map[string]any{"sections": map[string]string{"plan": "Revisit step three."}}
+			}, relation: ownNoteRelation},
+		{name: "sign a note", object: "note", action: "sign", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPost, own(false)(w, p) + "/sign", nil
+			},
+			relation: ownNoteRelation},
+		{name: "add an addendum to own note", object: "note", action: "addend", success: 201,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPost, own(true)(w, p) + "/addenda", map[string]any{"text": "Corrected the date."}
+			}, relation: ownNoteRelation},
+		{name: "add an addendum to a colleague's note", object: "note", action: "addend", success: 201,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPost, colleagues(w, p) + "/addenda", map[string]any{"text": "Seen and agreed."}
+			}, relation: coupleRelation},
+	}
+}
+
+func TestSignedNoteIsLockedAndTakesAddenda(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	session := w.liveSessionRow(p, p.CoupleID)
+	res := p.Therapist.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/notes",
+		map[string]any{"template": "soap", "live_session_id": session, "sections": map[string]string{"subjective": "Tense start."}})
+	var n store.Note
+	res.JSON(t, &n)
+	if res.Status != http.StatusCreated || n.LiveSessionID == nil || *n.LiveSessionID != session {
+		t.Fatalf("create: %d %s", res.Status, res.Body)
+	}
+	path := "/api/v1/notes/" + id(n.ID)
+	if res := p.Therapist.do(http.MethodPost, path+"/addenda", map[string]any{"text": "too early"}); res.Status != http.StatusConflict {
+		t.Errorf("addendum on a draft: %d, want 409", res.Status)
+	}
+	res = p.Therapist.do(http.MethodPost, path+"/sign", nil)
+	var body struct {
+		Error apiError `json:"error"`
+	}
+	res.JSON(t, &body)
+	if res.Status != http.StatusUnprocessableEntity || body.Error.Field != "sections.objective" {
+		t.Errorf("signing an incomplete note: %d %s, want 422 naming sections.objective", res.Status, res.Body)
+	}
+	if res := p.Therapist.do(http.MethodPatch, path, map[string]any{"sections": completeSOAP}); res.Status != http.StatusOK {
+		t.Fatalf("complete the draft: %d %s", res.Status, res.Body)
+	}
+	res = p.Therapist.do(http.MethodPost, path+"/sign", nil)
+	res.JSON(t, &n)
+	if res.Status != http.StatusOK || n.SignedAt == nil {
+		t.Fatalf("sign: %d %s", res.Status, res.Body)
+	}
+	if res := p.Therapist.do(http.MethodPatch, path, map[string]any{"sections": map[string]string{"plan": "changed"}}); res.Status != http.StatusConflict {
+		t.Errorf("editing a signed note: %d, want 409", res.Status)
+	}
+	if res := p.Therapist.do(http.MethodPost, path+"/sign", nil); res.Status != http.StatusConflict {
+		t.Errorf("signing twice: %d, want 409", res.Status)
+	}
+	if res := p.Therapist.do(http.MethodPost, path+"/addenda", map[string]any{"text": "The plan also covers the weekend."}); res.Status != http.StatusCreated {
+		t.Errorf("addendum: %d %s", res.Status, res.Body)
+	}
+	p.Therapist.do(http.MethodGet, path, nil).JSON(t, &n)
+	if n.Sections["plan"] != completeSOAP["plan"] || len(n.Addenda) != 1 {
+		t.Errorf("after the addendum: %+v", n)
+	}
+	var list struct {
+		Notes []store.Note `json:"notes"`
+	}
+	p.Therapist.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/notes?live_session_id="+id(session), nil).JSON(t, &list)
+	if len(list.Notes) != 1 {
+		t.Errorf("notes of the live session: %d", len(list.Notes))
+	}
+	p.Therapist.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/notes?live_session_id="+id(session+1000), nil).JSON(t, &list)
+	if len(list.Notes) != 0 {
+		t.Errorf("notes of another live session: %d", len(list.Notes))
+	}
+}
+
+func TestNotesAreHiddenFromPartnersAndAdministrators(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	n := w.note(p, p.Therapist, true)
+	for _, reader := range []*actor{p.PartnerA, p.PartnerB, p.Admin, p.OtherTherapist, p.OtherPartner, w.B.Admin, w.B.Therapist} {
+		for _, path := range []string{"/api/v1/notes/" + id(n), "/api/v1/couples/" + id(p.CoupleID) + "/notes"} {
+			if res := reader.do(http.MethodGet, path, nil); res.Status != http.StatusNotFound {
+				t.Errorf("%s GET %s: %d, want 404", reader.Name, path, res.Status)
+			}
+		}
+		if res := reader.do(http.MethodPost, "/api/v1/notes/"+id(n)+"/addenda", map[string]any{"text": "x"}); res.Status != http.StatusNotFound {
+			t.Errorf("%s adds an addendum: %d, want 404", reader.Name, res.Status)
+		}
+	}
+}
+
+func TestNoteValidation(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	path := "/api/v1/couples/" + id(w.A.CoupleID) + "/notes"
+	for _, tc := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"template": "narrative"}, "template"},
+		{map[string]any{"template": "dap", "sections": map[string]string{"subjective": "x"}}, "sections.subjective"},
+		{map[string]any{"template": "soap", "live_session_id": 0}, "live_session_id"},
+		{map[string]any{"template": "soap", "live_session_id": w.liveSessionRow(w.A, w.A.OtherCoupleID)}, "live_session_id"},
+	} {
+		res := w.A.Therapist.do(http.MethodPost, path, tc.body)
+		var body struct {
+			Error apiError `json:"error"`
+		}
+		res.JSON(t, &body)
+		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
+			t.Errorf("%v: %d %s, want 422 naming %s", tc.body, res.Status, res.Body, tc.field)
+		}
+	}
+}

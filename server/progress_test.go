@@ -1,0 +1,102 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+func TestProgressShowsOnlyWhatTheReaderMaySee(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	ctx := context.Background()
+	// Partner A: one check-in of each visibility; partner B: one shared.
+	w.checkin(p, p.PartnerA, "2024-05-01", "private", 1)
+	w.checkin(p, p.PartnerA, "2024-05-02", "therapist", 2)
+	w.checkin(p, p.PartnerA, "2024-05-03", "partner", 3)
+	w.checkin(p, p.PartnerB, "2024-05-01", "partner", 7)
+	w.measure(p, p.PartnerA, "private", 1, time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC))
+	w.measure(p, p.PartnerA, "therapist", 2, time.Date(2024, 5, 15, 9, 0, 0, 0, time.UTC))
+	w.measure(p, p.PartnerB, "partner", 4, time.Date(2024, 5, 15, 9, 0, 0, 0, time.UTC))
+	// Partner A's commitment, kept twice and missed once in the week of 2024-04-29, kept in the next.
+	m := w.commitment(p, p.PartnerA, store.CadenceDaily, "2024-04-29")
+	for day, kept := range map[string]bool{"2024-04-29": true, "2024-04-30": true, "2024-05-01": false, "2024-05-06": true} {
+		if _, _, err := w.store.RecordCheck(ctx, store.CheckInput{PracticeID: p.ID, CommitmentID: m, RecordedBy: p.PartnerB.ID, Day: day, Kept: kept}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Exercises: partner A completes one of two; partner B keeps theirs private.
+	done := w.assignStep(p, "apology", "a", "therapist")
+	w.submitStep(p, done)
+	w.assignStep(p, "being_specific", "a", "therapist")
+	w.assignStep(p, "open_communication", "b", "private")
+
+	type series struct {
+		checkinTrust []int
+		measures     []int
+		exercises    int // total assignments counted
+	}
+	for _, tc := range []struct {
+		reader *actor
+		a, b   series
+	}{
+		{p.PartnerA, series{[]int{1, 2, 3}, []int{4, 8}, 2}, series{[]int{7}, []int{16}, 0}},
+		{p.PartnerB, series{[]int{3}, nil, 0}, series{[]int{7}, []int{16}, 1}},
+		{p.Therapist, series{[]int{2, 3}, []int{8}, 2}, series{[]int{7}, []int{16}, 1}},
+	} {
+		res := tc.reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/progress", nil)
+		var got Progress
+		res.JSON(t, &got)
+		if res.Status != http.StatusOK || len(got.Partners) != 2 {
+			t.Fatalf("%s: %d %s", tc.reader.Name, res.Status, res.Body)
+		}
+		for i, want := range []series{tc.a, tc.b} {
+			pp := got.Partners[i]
+			var trust, scores []int
+			for _, k := range pp.Checkins {
+				trust = append(trust, k.Trust)
+			}
+			for _, m := range pp.Measures {
+				scores = append(scores, m.Score)
+			}
+			if !equalInts(trust, want.checkinTrust) || !equalInts(scores, want.measures) || pp.Exercises.Total != want.exercises {
+				t.Errorf("%s sees seat %s: trust %v measures %v exercises %d; want %v %v %d",
+					tc.reader.Name, pp.Seat, trust, scores, pp.Exercises.Total, want.checkinTrust, want.measures, want.exercises)
+			}
+		}
+		kept := got.Partners[0].Commitments
+		if kept.Done != 3 || kept.Total != 4 || len(kept.Weeks) != 2 || kept.Weeks[0].WeekStart != "2024-04-29" ||
+			kept.Weeks[0].Done != 2 || kept.Weeks[0].Total != 3 || *kept.Weeks[1].Rate != 1 {
+			t.Errorf("%s sees partner a's kept rate %+v", tc.reader.Name, kept)
+		}
+	}
+	var forA Progress
+	p.PartnerA.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/progress", nil).JSON(t, &forA)
+	if ex := forA.Partners[0].Exercises; ex.Done != 1 || ex.Total != 2 || *ex.Rate != 0.5 {
+		t.Errorf("partner a's exercise completion %+v, want 1 of 2", ex)
+	}
+	if forA.Partners[0].Measures[0].BelowCutoff != true || len(forA.Questionnaires) != 1 || forA.Questionnaires[0].Cutoff != 13.5 {
+		t.Errorf("measures and cut-off: %+v %+v", forA.Partners[0].Measures, forA.Questionnaires)
+	}
+	for _, reader := range []*actor{p.Admin, p.OtherTherapist, p.OtherPartner, w.B.Therapist} {
+		if res := reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/progress", nil); res.Status != http.StatusNotFound {
+			t.Errorf("%s reads progress: %d", reader.Name, res.Status)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
