@@ -35,7 +35,9 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER exercise_versions_immutable BEFORE UPDATE ON exercise_versions
+-- The content is fixed; created_by may still be cleared when its author's account is deleted.
+CREATE TRIGGER exercise_versions_immutable
+    BEFORE UPDATE OF exercise_id, version, title, summary, who, default_visibility, fields ON exercise_versions
     FOR EACH ROW EXECUTE FUNCTION exercise_versions_are_immutable();
 
 -- The built-in steps, as server/library/steps.json holds them (a store test checks they match).

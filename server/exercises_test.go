@@ -214,3 +214,16 @@ func TestExercisesStayWithTheirPractice(t *testing.T) {
 		}
 	}
 }
+
+func TestExerciseVersionsCannotBeRewritten(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	exerciseID := w.therapistExercise(w.A)
+	if _, err := w.store.DB().Exec(`UPDATE exercise_versions SET title = 'Rewritten' WHERE exercise_id = $1`, exerciseID); err == nil {
+		t.Fatal("an exercise version's content changed in place; it must only gain new versions")
+	}
+	// Its author's account going away only clears the authorship.
+	if _, err := w.store.DB().Exec(`UPDATE exercise_versions SET created_by = NULL WHERE exercise_id = $1`, exerciseID); err != nil {
+		t.Fatalf("clearing the author: %v", err)
+	}
+}
