@@ -6,7 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/server/demo"
 	"github.com/amendcare/amend/server/store"
+	"github.com/amendcare/amend/server/store/dbtest"
 )
 
 func TestProgressShowsOnlyWhatTheReaderMaySee(t *testing.T) {
@@ -99,4 +101,68 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+func TestDemoHasSixWeeksOfTrackingWorthCharting(t *testing.T) {
+	t.Parallel()
+	st := store.New(dbtest.New(t))
+	ctx := t.Context()
+	if _, err := demo.Load(ctx, st, testHash()); err != nil {
+		t.Fatal(err)
+	}
+	practiceID, _, _, err := st.Bootstrap(ctx, demo.PracticeName, "admin@demo.amend.test", testHash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	couples, err := st.Couples(ctx, practiceID, 0, store.CoupleFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	today, err := st.PracticeToday(ctx, practiceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signedNotes, upcoming := 0, 0
+	for _, c := range couples {
+		checkins, err := st.ProgressCheckins(ctx, practiceID, c.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		measures, err := st.ProgressMeasures(ctx, practiceID, c.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := st.ProgressCommitments(ctx, practiceID, c.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(checkins) < 50 || checkins[0].Day > time.Now().AddDate(0, 0, -40).Format(store.DateLayout) || len(measures) != 8 {
+			t.Errorf("%s: %d check-ins, %d measures", c.Label, len(checkins), len(measures))
+		}
+		for _, k := range checkins {
+			if k.Day >= today {
+				t.Errorf("%s: a demo check-in is dated %s, not before today %s", c.Label, k.Day, today)
+			}
+		}
+		if c.Status == "active" && len(kept) < 6 {
+			t.Errorf("%s: commitment records span %d author-weeks", c.Label, len(kept))
+		}
+		appointments, err := st.CoupleAppointments(ctx, practiceID, c.ID, store.AppointmentFilter{From: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		upcoming += len(appointments)
+		notes, err := st.Notes(ctx, practiceID, c.ID, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range notes {
+			if n.SignedAt != nil {
+				signedNotes++
+			}
+		}
+	}
+	if upcoming < 4 || signedNotes != 1 {
+		t.Errorf("demo has %d upcoming appointments and %d signed notes", upcoming, signedNotes)
+	}
 }

@@ -91,5 +91,8 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 	if err := loadCoupleWork(ctx, st, practiceID, time.Now()); err != nil {
 		return nil, fmt.Errorf("demo couple work: %w", err)
 	}
+	if err := loadTracking(ctx, st, practiceID); err != nil {
+		return nil, fmt.Errorf("demo tracking: %w", err)
+	}
 	return logins, nil
 }
