@@ -39,6 +39,349 @@ export interface InviteInfo {
   has_account: boolean;
 }
 
+export type StaffRole = 'admin' | 'therapist';
+export type Visibility = 'private' | 'therapist' | 'partner';
+export type Seat = 'a' | 'b';
+
+export interface Practice {
+  id: number;
+  name: string;
+  time_zone: string;
+}
+
+/** A person in the practice with their roles there. */
+export interface Member {
+  user_id: number;
+  email: string;
+  name: string;
+  roles: Role[];
+  disabled: boolean;
+  created_at: string;
+}
+
+export interface Invite {
+  id: number;
+  practice_id: number;
+  email: string;
+  role: Role;
+  couple_id?: number | null;
+  seat?: Seat | null;
+  expires_at: string;
+  accepted_at?: string | null;
+  revoked_at?: string | null;
+  created_at: string;
+}
+
+/** A new invitation with its one-time link, which the server shows only this once. */
+export interface InviteCreated {
+  invite: Invite;
+  token: string;
+  accept_url: string;
+}
+
+export type AuditOutcome = 'allowed' | 'denied' | 'failed';
+
+export interface AuditEntry {
+  id: number;
+  actor_id?: number | null;
+  actor_email?: string | null;
+  action: string;
+  object_type: string;
+  object_id?: number | null;
+  outcome: AuditOutcome;
+  address?: string;
+  request_id?: string;
+  created_at: string;
+}
+
+export interface AuditFilter {
+  actor_id?: number;
+  object_type?: string;
+  action?: string;
+  outcome?: AuditOutcome;
+  /** RFC 3339 times. */
+  since?: string;
+  until?: string;
+  before?: number;
+  limit?: number;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  next_before?: number;
+}
+
+/** One line of the access table: a role, standing in a relation to an object, may do an action. */
+export interface PolicyRule {
+  role: string;
+  relation: string;
+  object: string;
+  action: string;
+}
+
+export type CoupleStatus = 'active' | 'paused' | 'closed';
+
+export interface Partner {
+  user_id: number;
+  name: string;
+  seat: Seat;
+}
+
+export interface Couple {
+  id: number;
+  practice_id: number;
+  label: string;
+  status: CoupleStatus;
+  concerns: string[];
+  partners: Partner[];
+  care_team: { user_id: number; name: string }[];
+  /** Open and waiting-for-review assignments the caller may see (single couple answers only). */
+  assignments?: { open: number; submitted: number };
+  created_at: string;
+  updated_at: string;
+}
+
+export type FieldKind = 'long_text' | 'short_text' | 'scale' | 'checklist' | 'list';
+
+/** One prompt of an exercise and the shape of its answer. */
+export interface ExerciseField {
+  key: string;
+  kind: FieldKind;
+  label: string;
+  help?: string;
+  required: boolean;
+  min?: number;
+  max?: number;
+  options?: string[];
+  max_length?: number;
+}
+
+export type ExerciseWho = 'offender' | 'hurt' | 'both_together' | 'each_separately';
+
+/** What an author writes: the body of POST and PUT /practices/{pid}/exercises. */
+export interface ExerciseContent {
+  title: string;
+  summary: string;
+  who: ExerciseWho;
+  default_visibility: Visibility;
+  fields: ExerciseField[];
+}
+
+export interface Exercise extends ExerciseContent {
+  id: number;
+  practice_id: number | null;
+  built_in: boolean;
+  step?: number;
+  version: number;
+  current_version: number;
+}
+
+export type AssignmentStatus = 'assigned' | 'in_progress' | 'submitted' | 'reviewed' | 'reopened';
+
+/** A response's answers keyed by field key: text, a number, or a list of strings. */
+export type Answers = Record<string, string | number | string[]>;
+
+export interface ExerciseResponse {
+  assignment_id: number;
+  author_id: number;
+  answers: Answers;
+  visibility: Visibility;
+  submitted_at: string | null;
+  updated_at: string;
+}
+
+export interface Assignment {
+  id: number;
+  couple_id: number;
+  exercise_id: number;
+  exercise_version: number;
+  exercise_title: string;
+  assignee_id: number;
+  assignee_seat: Seat;
+  due_on: string | null;
+  note: string;
+  status: AssignmentStatus;
+  feedback: string;
+  reviewed_at: string | null;
+  visibility: Visibility;
+  submitted_at: string | null;
+  created_at: string;
+  /** Present when the caller may read the response. */
+  response?: ExerciseResponse | null;
+}
+
+export interface AssignmentDetail extends Assignment {
+  exercise: Exercise;
+}
+
+export interface Comment {
+  id: number;
+  assignment_id: number;
+  author_id: number | null;
+  author_name: string;
+  parent_id: number | null;
+  body: string;
+  created_at: string;
+}
+
+export interface Checkin {
+  id: number;
+  couple_id: number;
+  author_id: number;
+  /** The practice's calendar day, YYYY-MM-DD. */
+  day: string;
+  trust: number;
+  safety: number;
+  feeling: string;
+  note: string;
+  visibility: Visibility;
+  updated_at: string;
+}
+
+export interface CheckinInput {
+  trust: number;
+  safety: number;
+  feeling: string;
+  note: string;
+  visibility: Visibility;
+}
+
+export interface CheckinList {
+  today: string;
+  checkins: Checkin[];
+  streaks: { user_id: number; current: number; longest: number }[];
+}
+
+export interface Commitment {
+  id: number;
+  couple_id: number;
+  author_id: number;
+  text: string;
+  cadence: 'daily' | 'weekly';
+  starts_on: string;
+  ended_on: string | null;
+  kept: number;
+  missed: number;
+  kept_rate: number | null;
+}
+
+export interface CommitmentCheck {
+  id: number;
+  commitment_id: number;
+  period_start: string;
+  status: 'kept' | 'missed';
+  note: string;
+  recorded_by: number;
+  created_at: string;
+}
+
+export interface KeptTally {
+  kept: number;
+  missed: number;
+  kept_rate: number | null;
+}
+
+export interface CommitmentList {
+  commitments: Commitment[];
+  overall: KeptTally;
+  by_partner: (KeptTally & { user_id: number })[];
+}
+
+export interface Measure {
+  id: number;
+  couple_id: number;
+  author_id: number;
+  measure_key: string;
+  score: number;
+  below_cutoff: boolean;
+  visibility: Visibility;
+  taken_at: string;
+}
+
+export interface Questionnaire {
+  key: string;
+  name: string;
+  max_score: number;
+  cutoff: number;
+  cutoff_meaning: string;
+}
+
+export interface Note {
+  id: number;
+  couple_id: number;
+  author_id: number;
+  template: string;
+  sections: Record<string, string>;
+  signed_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NoteTemplate {
+  key: string;
+  name: string;
+  sections: { key: string; label: string; help: string }[];
+}
+
+export interface Appointment {
+  id: number;
+  couple_id: number;
+  couple_label: string;
+  therapist_id: number;
+  /** RFC 3339 with the offset of the time zone it was booked in. */
+  starts_at: string;
+  ends_at: string;
+  time_zone: string;
+  status: string;
+  cancelled_at: string | null;
+}
+
+export interface AppointmentInput {
+  starts_at: string;
+  duration_minutes?: number;
+  time_zone?: string;
+  therapist_id?: number;
+}
+
+export interface WeekRate {
+  week_start: string;
+  done: number;
+  total: number;
+  rate: number | null;
+}
+
+export interface RateSeries {
+  done: number;
+  total: number;
+  rate: number | null;
+  weeks: WeekRate[];
+}
+
+export interface PartnerProgress {
+  user_id: number;
+  name: string;
+  seat: Seat;
+  checkins: { day: string; trust: number; safety: number }[];
+  measures: { measure_key: string; taken_at: string; score: number; below_cutoff: boolean }[];
+  /** Kept share of this partner's commitments, as the other partner confirmed them. */
+  commitments: RateSeries;
+  /** Share of this partner's assignments completed. */
+  exercises: RateSeries;
+}
+
+/** A couple's series over time, per partner, limited to what the reader may see. */
+export interface Progress {
+  couple_id: number;
+  today: string;
+  questionnaires: { key: string; name: string; max_score: number; cutoff: number }[];
+  partners: PartnerProgress[];
+}
+
+export interface CalendarFeed {
+  token: string;
+  url: string;
+}
+
 /** Error codes the server documents, plus the two the client makes itself. */
 export type ErrorCode =
   | 'invalid_credentials'
@@ -58,9 +401,12 @@ export class ApiError extends Error {
   readonly code: ErrorCode;
   /** Seconds to wait before trying again, from a 429 answer's Retry-After header. */
   readonly retryAfterSeconds?: number;
+  /** For input errors, the name of the field at fault (e.g. an exercise answer's key). */
+  readonly field?: string;
 
-  constructor(status: number, code: ErrorCode, message: string, retryAfterSeconds?: number) {
+  constructor(status: number, code: ErrorCode, message: string, retryAfterSeconds?: number, field?: string) {
     super(message);
+    this.field = field;
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
@@ -110,11 +456,13 @@ function parseRetryAfter(header: string | null): number | undefined {
 async function errorFrom(response: Response): Promise<ApiError> {
   let code: ErrorCode = codeForStatus(response.status);
   let message = '';
+  let field: string | undefined;
   try {
     const body: unknown = await response.json();
-    const error = (body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    const error = (body as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
     if (typeof error?.code === 'string' && error.code !== '') code = error.code;
     if (typeof error?.message === 'string') message = error.message.trim();
+    if (typeof error?.field === 'string' && error.field !== '') field = error.field;
   } catch {
     // Not JSON (a proxy's error page, say): the status alone decides.
   }
@@ -124,7 +472,18 @@ async function errorFrom(response: Response): Promise<ApiError> {
     message = '';
   }
   if (message === '') message = fallbackMessages[code] ?? fallbackMessages.server;
-  return new ApiError(response.status, code, message, parseRetryAfter(response.headers.get('Retry-After')));
+  return new ApiError(response.status, code, message, parseRetryAfter(response.headers.get('Retry-After')), field);
+}
+
+/** Builds "?a=1&b=x" from the defined values of params, or "" when there are none. */
+export function queryString(params: object): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined || value === null || value === '') continue;
+    search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text === '' ? '' : `?${text}`;
 }
 
 export interface ApiOptions {
@@ -197,6 +556,232 @@ export function createApi(options: ApiOptions = {}) {
         body: { name, password },
         needsSession: false,
       });
+    },
+
+    practice(practiceID: number): Promise<Practice> {
+      return request('GET', `/practices/${practiceID}`);
+    },
+
+    members(practiceID: number): Promise<Member[]> {
+      return request<{ members: Member[] }>('GET', `/practices/${practiceID}/members`).then((r) => r.members);
+    },
+
+    /** Changes a member's staff roles, or disables (or re-enables) their account. */
+    updateMember(practiceID: number, userID: number, change: { roles?: StaffRole[]; disabled?: boolean }): Promise<Member> {
+      return request('PATCH', `/practices/${practiceID}/members/${userID}`, { body: change });
+    },
+
+    invites(practiceID: number, open = true): Promise<Invite[]> {
+      return request<{ invites: Invite[] }>('GET', `/practices/${practiceID}/invites${queryString({ open })}`).then(
+        (r) => r.invites,
+      );
+    },
+
+    createInvite(practiceID: number, email: string, role: StaffRole): Promise<InviteCreated> {
+      return request('POST', `/practices/${practiceID}/invites`, { body: { email, role } });
+    },
+
+    revokeInvite(practiceID: number, inviteID: number): Promise<void> {
+      return request('DELETE', `/practices/${practiceID}/invites/${inviteID}`);
+    },
+
+    audit(practiceID: number, filter: AuditFilter = {}): Promise<AuditPage> {
+      return request('GET', `/practices/${practiceID}/audit${queryString(filter)}`);
+    },
+
+    policy(practiceID: number): Promise<PolicyRule[]> {
+      return request<{ rules: PolicyRule[] }>('GET', `/practices/${practiceID}/policy`).then((r) => r.rules);
+    },
+
+    couples(practiceID: number, filter: { status?: CoupleStatus; therapist?: number } = {}): Promise<Couple[]> {
+      return request<{ couples: Couple[] }>('GET', `/practices/${practiceID}/couples${queryString(filter)}`).then(
+        (r) => r.couples,
+      );
+    },
+
+    couple(coupleID: number): Promise<Couple> {
+      return request('GET', `/couples/${coupleID}`);
+    },
+
+    /** The couple's data as JSON, for a download. */
+    exportCouple(coupleID: number): Promise<unknown> {
+      return request('GET', `/couples/${coupleID}/export`);
+    },
+
+    /** The address of the printable summary of a couple's record (opened in the browser). */
+    exportCoupleSummaryURL(coupleID: number): string {
+      return `${API_BASE}/couples/${coupleID}/export.html`;
+    },
+
+    /** Erases a couple's record; the label must be typed again as confirmation. */
+    eraseCouple(coupleID: number, confirmLabel: string): Promise<unknown> {
+      return request('POST', `/couples/${coupleID}/erase`, { body: { confirm: confirmLabel } });
+    },
+
+    exercises(practiceID: number): Promise<Exercise[]> {
+      return request<{ exercises: Exercise[] }>('GET', `/practices/${practiceID}/exercises`).then((r) => r.exercises);
+    },
+
+    exercise(practiceID: number, exerciseID: number): Promise<Exercise> {
+      return request('GET', `/practices/${practiceID}/exercises/${exerciseID}`);
+    },
+
+    createExercise(practiceID: number, content: ExerciseContent): Promise<Exercise> {
+      return request('POST', `/practices/${practiceID}/exercises`, { body: content });
+    },
+
+    /** Saves content as the exercise's next version; assignments already given keep theirs. */
+    reviseExercise(practiceID: number, exerciseID: number, content: ExerciseContent): Promise<Exercise> {
+      return request('PUT', `/practices/${practiceID}/exercises/${exerciseID}`, { body: content });
+    },
+
+    assignments(coupleID: number): Promise<Assignment[]> {
+      return request<{ assignments: Assignment[] }>('GET', `/couples/${coupleID}/assignments`).then(
+        (r) => r.assignments,
+      );
+    },
+
+    assign(
+      coupleID: number,
+      input: { exercise_id: number; for: Seat | 'both'; due_on?: string; note?: string },
+    ): Promise<Assignment[]> {
+      return request<{ assignments: Assignment[] }>('POST', `/couples/${coupleID}/assignments`, { body: input }).then(
+        (r) => r.assignments,
+      );
+    },
+
+    assignment(assignmentID: number): Promise<AssignmentDetail> {
+      return request('GET', `/assignments/${assignmentID}`);
+    },
+
+    saveDraft(assignmentID: number, answers: Answers): Promise<ExerciseResponse> {
+      return request('PUT', `/assignments/${assignmentID}/draft`, { body: { answers } });
+    },
+
+    submitResponse(assignmentID: number, answers: Answers): Promise<ExerciseResponse> {
+      return request('POST', `/assignments/${assignmentID}/submit`, { body: { answers } });
+    },
+
+    shareResponse(assignmentID: number, visibility: Visibility): Promise<ExerciseResponse> {
+      return request('PUT', `/assignments/${assignmentID}/visibility`, { body: { visibility } });
+    },
+
+    reviewResponse(assignmentID: number, feedback: string): Promise<Assignment> {
+      return request('POST', `/assignments/${assignmentID}/review`, { body: { feedback } });
+    },
+
+    reopenAssignment(assignmentID: number): Promise<Assignment> {
+      return request('POST', `/assignments/${assignmentID}/reopen`);
+    },
+
+    comments(assignmentID: number): Promise<Comment[]> {
+      return request<{ comments: Comment[] }>('GET', `/assignments/${assignmentID}/comments`).then((r) => r.comments);
+    },
+
+    addComment(assignmentID: number, body: string, parentID?: number): Promise<Comment> {
+      return request('POST', `/assignments/${assignmentID}/comments`, { body: { body, parent_id: parentID } });
+    },
+
+    feelingWords(): Promise<string[]> {
+      return request<{ feeling_words: string[] }>('GET', '/feeling-words').then((r) => r.feeling_words);
+    },
+
+    checkins(coupleID: number, range: { from?: string; to?: string } = {}): Promise<CheckinList> {
+      return request('GET', `/couples/${coupleID}/checkins${queryString(range)}`);
+    },
+
+    /** Records today's check-in; a second one on the same day replaces the first. */
+    saveCheckin(coupleID: number, input: CheckinInput): Promise<Checkin> {
+      return request('POST', `/couples/${coupleID}/checkins`, { body: input });
+    },
+
+    updateCheckin(checkinID: number, change: Partial<CheckinInput>): Promise<Checkin> {
+      return request('PATCH', `/checkins/${checkinID}`, { body: change });
+    },
+
+    commitments(coupleID: number): Promise<CommitmentList> {
+      return request('GET', `/couples/${coupleID}/commitments`);
+    },
+
+    createCommitment(coupleID: number, text: string, cadence: 'daily' | 'weekly'): Promise<Commitment> {
+      return request('POST', `/couples/${coupleID}/commitments`, { body: { text, cadence } });
+    },
+
+    /** The other partner confirms whether the current period of a commitment was kept. */
+    confirmCommitment(commitmentID: number, status: 'kept' | 'missed', note: string): Promise<CommitmentCheck> {
+      return request('POST', `/commitments/${commitmentID}/checks`, { body: { status, note } });
+    },
+
+    commitment(commitmentID: number): Promise<Commitment & { checks: CommitmentCheck[] }> {
+      return request('GET', `/commitments/${commitmentID}`);
+    },
+
+    questionnaires(): Promise<Questionnaire[]> {
+      return request<{ questionnaires: Questionnaire[] }>('GET', '/questionnaires').then((r) => r.questionnaires);
+    },
+
+    measures(coupleID: number): Promise<Measure[]> {
+      return request<{ measures: Measure[] }>('GET', `/couples/${coupleID}/measures`).then((r) => r.measures);
+    },
+
+    progress(coupleID: number): Promise<Progress> {
+      return request('GET', `/couples/${coupleID}/progress`);
+    },
+
+    /** Invites a partner to a seat of the couple; the one-time link is in the answer. */
+    invitePartner(coupleID: number, seat: Seat, email: string): Promise<InviteCreated> {
+      return request('POST', `/couples/${coupleID}/invites`, { body: { seat, email } });
+    },
+
+    noteTemplates(): Promise<NoteTemplate[]> {
+      return request<{ templates: NoteTemplate[] }>('GET', '/note-templates').then((r) => r.templates);
+    },
+
+    notes(coupleID: number): Promise<Note[]> {
+      return request<{ notes: Note[] }>('GET', `/couples/${coupleID}/notes`).then((r) => r.notes);
+    },
+
+    createNote(coupleID: number, template: string, sections: Record<string, string>): Promise<Note> {
+      return request('POST', `/couples/${coupleID}/notes`, { body: { template, sections } });
+    },
+
+    updateNote(noteID: number, sections: Record<string, string>): Promise<Note> {
+      return request('PATCH', `/notes/${noteID}`, { body: { sections } });
+    },
+
+    signNote(noteID: number): Promise<Note> {
+      return request('POST', `/notes/${noteID}/sign`);
+    },
+
+    coupleAppointments(coupleID: number): Promise<Appointment[]> {
+      return request<{ appointments: Appointment[] }>('GET', `/couples/${coupleID}/appointments`).then(
+        (r) => r.appointments,
+      );
+    },
+
+    /** A therapist's own schedule between from and to (RFC 3339). */
+    therapistAppointments(practiceID: number, userID: number, range: { from?: string; to?: string }): Promise<Appointment[]> {
+      return request<{ appointments: Appointment[] }>(
+        'GET',
+        `/practices/${practiceID}/members/${userID}/appointments${queryString(range)}`,
+      ).then((r) => r.appointments);
+    },
+
+    createAppointment(coupleID: number, input: AppointmentInput): Promise<Appointment> {
+      return request('POST', `/couples/${coupleID}/appointments`, { body: input });
+    },
+
+    cancelAppointment(appointmentID: number): Promise<Appointment> {
+      return request('POST', `/appointments/${appointmentID}/cancel`);
+    },
+
+    /** A new secret calendar link (shown once); the previous one stops working. */
+    rotateCalendarFeed(practiceID: number, userID: number): Promise<CalendarFeed> {
+      return request('POST', `/practices/${practiceID}/members/${userID}/calendar-feed`);
+    },
+
+    revokeCalendarFeed(practiceID: number, userID: number): Promise<void> {
+      return request('DELETE', `/practices/${practiceID}/members/${userID}/calendar-feed`);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ApiError } from './api';
+import { ApiError } from './api';
 
 /** The error's message, with how long to wait when the server asked the user to slow down. */
 export function retryMessage(error: ApiError): string {
@@ -14,4 +14,9 @@ export function waitInWords(seconds: number): string {
   }
   const minutes = Math.ceil(seconds / 60);
   return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+/** Words for anything a request threw: the server's plain message, or a general apology. */
+export function explain(caught: unknown): string {
+  return caught instanceof ApiError ? retryMessage(caught) : 'Something went wrong. Please try again.';
 }

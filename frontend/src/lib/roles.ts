@@ -12,11 +12,24 @@ export interface NavItem {
   label: string;
 }
 
-/** The navigation each role sees. Screens join their role's list as their APIs arrive. */
+/** The navigation each role sees. Live sessions open from a couple's page or the partner's home. */
 export const navByRole: Record<Role, NavItem[]> = {
-  admin: [{ href: '/', label: 'Home' }],
-  therapist: [{ href: '/', label: 'Home' }],
-  client: [{ href: '/', label: 'Home' }],
+  admin: [
+    { href: '/', label: 'Home' },
+    { href: '/members', label: 'Members' },
+    { href: '/couples', label: 'Couples' },
+    { href: '/audit', label: 'Audit log' },
+    { href: '/policy', label: 'Access policy' },
+  ],
+  therapist: [
+    { href: '/', label: 'Caseload' },
+    { href: '/exercises', label: 'Exercises' },
+    { href: '/calendar', label: 'Calendar' },
+  ],
+  client: [
+    { href: '/', label: 'Today' },
+    { href: '/progress', label: 'Progress' },
+  ],
 };
 
 /** The role as it reads inside a sentence: "invited … to join as a therapist". */

@@ -1,0 +1,154 @@
+// Turns a couple's progress (check-ins, questionnaire scores, weekly kept rates) into series of
+// dated values, and series into the coordinates of a simple line chart. Pure functions: the chart
+// component draws, the tests check the numbers.
+import type { Progress } from './api';
+
+export interface Point {
+  /** A calendar day, YYYY-MM-DD. */
+  day: string;
+  value: number;
+}
+
+export interface Series {
+  label: string;
+  points: Point[];
+}
+
+function byDay(a: Point, b: Point): number {
+  return a.day < b.day ? -1 : a.day > b.day ? 1 : 0;
+}
+
+/** Partners in seat order, so each keeps the same line style on every chart. */
+function partnersInSeatOrder(progress: Progress) {
+  return [...progress.partners].sort((a, b) => a.seat.localeCompare(b.seat));
+}
+
+/** One series per partner of a daily check-in score, oldest day first. */
+export function checkinSeries(progress: Progress, metric: 'trust' | 'safety'): Series[] {
+  return partnersInSeatOrder(progress).map((partner) => ({
+    label: partner.name,
+    points: partner.checkins.map((k) => ({ day: k.day, value: k[metric] })).sort(byDay),
+  }));
+}
+
+/** One series per partner of one questionnaire's scores, by the day each was taken. */
+export function measureSeries(progress: Progress, key: string): Series[] {
+  return partnersInSeatOrder(progress).map((partner) => ({
+    label: partner.name,
+    points: partner.measures
+      .filter((m) => m.measure_key === key)
+      .map((m) => ({ day: m.taken_at.slice(0, 10), value: m.score }))
+      .sort(byDay),
+  }));
+}
+
+/** One series per partner of a weekly share in percent (weeks with nothing recorded are left out). */
+export function rateSeries(progress: Progress, kind: 'commitments' | 'exercises'): Series[] {
+  return partnersInSeatOrder(progress).map((partner) => ({
+    label: partner.name,
+    points: partner[kind].weeks
+      .filter((w) => w.rate !== null)
+      .map((w) => ({ day: w.week_start, value: Math.round((w.rate ?? 0) * 100) }))
+      .sort(byDay),
+  }));
+}
+
+/** Whether any series has a point to draw. */
+export function hasPoints(series: Series[]): boolean {
+  return series.some((s) => s.points.length > 0);
+}
+
+/** The newest value of each series in words, for the chart's short text description. */
+export function latestInWords(series: Series[], unit = ''): string {
+  const parts = series
+    .filter((s) => s.points.length > 0)
+    .map((s) => `${s.label} ${s.points[s.points.length - 1].value}${unit} most recently`);
+  return parts.length === 0 ? 'No values yet.' : `${parts.join('; ')}.`;
+}
+
+export interface TableRow {
+  day: string;
+  /** One value per series, in series order; null where that series has no value that day. */
+  values: (number | null)[];
+}
+
+/** The same data as a table: one row per day that has any value, oldest first. */
+export function chartTable(series: Series[]): TableRow[] {
+  const days = [...new Set(series.flatMap((s) => s.points.map((p) => p.day)))].sort();
+  return days.map((day) => ({
+    day,
+    values: series.map((s) => s.points.find((p) => p.day === day)?.value ?? null),
+  }));
+}
+
+export interface Frame {
+  width: number;
+  height: number;
+  /** Room left for the axis labels. */
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  yMin: number;
+  yMax: number;
+}
+
+export interface PlottedPoint extends Point {
+  x: number;
+  y: number;
+}
+
+export interface PlottedSeries {
+  label: string;
+  points: PlottedPoint[];
+  /** An SVG path through the points, or "" when there are none. */
+  path: string;
+}
+
+export interface Plot {
+  series: PlottedSeries[];
+  yTicks: { value: number; y: number }[];
+  xTicks: { day: string; x: number }[];
+}
+
+function dayNumber(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) / 86_400_000;
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/** Places each series in the frame: days along x (first to last), values along y (yMin at the bottom). */
+export function plot(series: Series[], frame: Frame, yTickCount = 5): Plot {
+  const days = series.flatMap((s) => s.points.map((p) => dayNumber(p.day)));
+  const first = Math.min(...days);
+  const last = Math.max(...days);
+  const innerWidth = frame.width - frame.left - frame.right;
+  const innerHeight = frame.height - frame.top - frame.bottom;
+  const x = (day: string) =>
+    round(last === first ? frame.left + innerWidth / 2 : frame.left + ((dayNumber(day) - first) / (last - first)) * innerWidth);
+  const y = (value: number) => {
+    const clamped = Math.min(frame.yMax, Math.max(frame.yMin, value));
+    return round(frame.top + innerHeight - ((clamped - frame.yMin) / (frame.yMax - frame.yMin)) * innerHeight);
+  };
+
+  const plotted = series.map((s) => {
+    const points = s.points.map((p) => ({ ...p, x: x(p.day), y: y(p.value) }));
+    const path = points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' ');
+    return { label: s.label, points, path };
+  });
+
+  const yTicks = Array.from({ length: yTickCount + 1 }, (_, i) => {
+    const value = frame.yMin + ((frame.yMax - frame.yMin) * i) / yTickCount;
+    return { value: Math.round(value * 100) / 100, y: y(value) };
+  });
+
+  const allDays = [...new Set(series.flatMap((s) => s.points.map((p) => p.day)))].sort();
+  const xTicks =
+    allDays.length === 0
+      ? []
+      : [...new Set([allDays[0], allDays[allDays.length - 1]])].map((day) => ({ day, x: x(day) }));
+
+  return { series: plotted, yTicks, xTicks };
+}
