@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -27,6 +28,8 @@ type Deps struct {
 	Ready func(context.Context) error
 	// App serves the web app for every path outside the API; nil serves nothing there.
 	App http.Handler
+	// Live runs live sessions on this instance; nil leaves their WebSocket unavailable.
+	Live *realtime.Hub
 }
 
 // Server holds the API's dependencies and its router.
@@ -43,6 +46,8 @@ type Server struct {
 	engine          *gin.Engine
 	// onDisable is told when a member is disabled, to close their live connections.
 	onDisable func(userID int64)
+	hub       *realtime.Hub
+	liveLog   *realtime.Log
 }
 
 // New builds the API.
@@ -57,6 +62,7 @@ func New(d Deps) (*Server, error) {
 		metrics:         newHTTPMetrics(d.Registry),
 		accountThrottle: newThrottle(30e9, 5, 100_000),
 		addressThrottle: newThrottle(2e9, 30, 100_000),
+		hub:             d.Live,
 	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -97,6 +103,7 @@ func New(d Deps) (*Server, error) {
 	authed.DELETE("/practices/:pid/invites/:id", s.revokeInvite)
 	authed.GET("/practices/:pid/audit", s.listAudit)
 	authed.GET("/practices/:pid/policy", s.showPolicy)
+	s.registerLive(authed)
 	s.registerCouples(authed)
 	s.registerTracking(authed, api)
 

@@ -15,6 +15,7 @@ import (
 // database is an open connection and, when it is the embedded default, the cluster behind it.
 type database struct {
 	db      *sqlx.DB
+	dsn     string
 	cluster *localpg.Cluster
 }
 
@@ -39,7 +40,7 @@ func openDatabase(ctx context.Context, f dbFlags, maxConns int, logger *slog.Log
 		d.close()
 		return nil, err
 	}
-	d.db = db
+	d.db, d.dsn = db, dsn
 	return d, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/amendcare/amend/frontend"
 	"github.com/amendcare/amend/migrations"
 	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server"
 	"github.com/amendcare/amend/server/store"
 )
@@ -67,6 +68,12 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hub := realtime.NewHub(d.db, realtime.HubConfig{
+		DSN: d.dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: logger,
+	})
+	if err := hub.Start(); err != nil {
+		return fmt.Errorf("live sessions: %w", err)
+	}
 	api, err := server.New(server.Deps{
 		Config: server.Config{
 			AllowedOrigins: splitList(*origins), CookieSecure: *cookieSecure, TrustedProxies: splitList(*proxies),
@@ -75,10 +82,13 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		Store: st, Policy: authz, Logger: logger, Registry: reg,
 		Ready: readiness(st, d),
 		App:   frontend.Handler(),
+		Live:  hub,
 	})
 	if err != nil {
+		hub.Shutdown(ctx)
 		return err
 	}
+	api.OnDisable(hub.DisconnectUser)
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -105,6 +115,9 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	logger.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	// Live connections are hijacked, so Shutdown would not wait for them: close them first with
+	// 1012 (service restart) so clients resume on another instance.
+	hub.Shutdown(shutdownCtx)
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}

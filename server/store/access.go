@@ -61,6 +61,8 @@ var relationQueries = map[string]string{
 		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = :id`,
 	"appointment": `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation
 		FROM appointments a JOIN couples c ON c.id = a.couple_id WHERE a.id = :id`,
+	"live_session": `SELECT l.practice_id, ` + coupleRelation(`l.couple_id`) + ` AS relation
+		FROM live_sessions l WHERE l.id = :id`,
 }
 
 // coupleRelation is the SQL expression for the caller's relation to the couple with id coupleID.

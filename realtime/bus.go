@@ -1,0 +1,282 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Notification channels shared by every instance.
+const (
+	channelEvents   = "amend_live"          // "instance|session:seq,session:seq,…"
+	channelDraft    = "amend_live_draft"    // a draftNote as JSON
+	channelPresence = "amend_live_presence" // "instance|session,session,…"
+)
+
+// maxPayload keeps every NOTIFY payload under PostgreSQL's 8000-byte limit.
+const maxPayload = 7900
+
+// draftNote carries a holder's draft to the other instances; it is never stored.
+type draftNote struct {
+	Instance string `json:"i"`
+	Session  int64  `json:"s"`
+	Seat     string `json:"seat"`
+	Text     string `json:"text"`
+}
+
+// busHandler is what the bus tells about notifications from other instances.
+type busHandler interface {
+	// eventsCommitted says a session's log reached seq.
+	eventsCommitted(sessionID, seq int64)
+	// draftRelayed carries a draft typed on another instance.
+	draftRelayed(sessionID int64, seat, text string)
+	// presenceChanged says who is connected to a session may have changed.
+	presenceChanged(sessionID int64)
+	// resync says notifications may have been lost: every room must re-read the log.
+	resync()
+}
+
+// Bus carries "session S reached seq N" (and drafts and presence changes) between instances.
+// Committing a transaction that sends a NOTIFY takes a global lock in PostgreSQL, so commands
+// never notify in their own transaction: after commit they hand the news to the bus, whose one
+// notifier sends whatever accumulated in a single statement, and sends again when more arrived
+// meanwhile.
+type Bus struct {
+	db       *sqlx.DB
+	dsn      string
+	instance string
+	log      *slog.Logger
+	handler  busHandler
+
+	mu       sync.Mutex
+	seqs     map[int64]int64     // session -> highest seq not yet announced
+	drafts   map[draftKey]string // latest unsent draft per session and seat
+	presence map[int64]struct{}  // sessions whose presence changed
+	wake     chan struct{}
+
+	listener *pq.Listener
+	done     chan struct{}
+	stopped  sync.WaitGroup
+}
+
+type draftKey struct {
+	session int64
+	seat    string
+}
+
+func newBus(db *sqlx.DB, dsn, instance string, logger *slog.Logger, handler busHandler) *Bus {
+	return &Bus{
+		db: db, dsn: dsn, instance: instance, log: logger, handler: handler,
+		seqs: map[int64]int64{}, drafts: map[draftKey]string{}, presence: map[int64]struct{}{},
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+}
+
+// start listens on the channels and starts the notifier.
+func (b *Bus) start() error {
+	b.listener = pq.NewListener(withApplicationName(b.dsn, "amend-listen-"+b.instance), 10*time.Millisecond, time.Second, func(ev pq.ListenerEventType, err error) {
+		if err != nil {
+			b.log.Warn("live notifications interrupted", "event", int(ev), "err", err)
+		}
+	})
+	for _, ch := range []string{channelEvents, channelDraft, channelPresence} {
+		if err := b.listener.Listen(ch); err != nil {
+			b.listener.Close()
+			return err
+		}
+	}
+	b.stopped.Add(2)
+	go b.receive()
+	go b.notify()
+	return nil
+}
+
+// stop sends what is pending and closes the listener.
+func (b *Bus) stop() {
+	close(b.done)
+	b.stopped.Wait()
+	b.listener.Close()
+}
+
+// committed announces that a session's log reached seq.
+func (b *Bus) committed(sessionID, seq int64) {
+	b.mu.Lock()
+	if seq > b.seqs[sessionID] {
+		b.seqs[sessionID] = seq
+	}
+	b.mu.Unlock()
+	b.poke()
+}
+
+// draft relays a holder's draft to the other instances; only the latest per seat is sent.
+func (b *Bus) draft(sessionID int64, seat, text string) {
+	b.mu.Lock()
+	b.drafts[draftKey{sessionID, seat}] = text
+	b.mu.Unlock()
+	b.poke()
+}
+
+// presenceChanged tells the other instances to refresh a session's presence.
+func (b *Bus) presenceChanged(sessionID int64) {
+	b.mu.Lock()
+	b.presence[sessionID] = struct{}{}
+	b.mu.Unlock()
+	b.poke()
+}
+
+func (b *Bus) poke() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// notify sends the accumulated news, one statement per round.
+func (b *Bus) notify() {
+	defer b.stopped.Done()
+	for {
+		select {
+		case <-b.wake:
+		case <-b.done:
+			b.flush()
+			return
+		}
+		b.flush()
+	}
+}
+
+func (b *Bus) flush() {
+	b.mu.Lock()
+	seqs, drafts, presence := b.seqs, b.drafts, b.presence
+	if len(seqs)+len(drafts)+len(presence) == 0 {
+		b.mu.Unlock()
+		return
+	}
+	b.seqs, b.drafts, b.presence = map[int64]int64{}, map[draftKey]string{}, map[int64]struct{}{}
+	b.mu.Unlock()
+
+	var channels, payloads []string
+	prefix := b.instance + "|"
+	add := func(channel string, body *strings.Builder) {
+		if body.Len() > 0 {
+			channels = append(channels, channel)
+			payloads = append(payloads, prefix+body.String())
+			body.Reset()
+		}
+	}
+	var body strings.Builder
+	for session, seq := range seqs {
+		if body.Len() > maxPayload-len(prefix)-48 {
+			add(channelEvents, &body)
+		}
+		if body.Len() > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(strconv.FormatInt(session, 10))
+		body.WriteByte(':')
+		body.WriteString(strconv.FormatInt(seq, 10))
+	}
+	add(channelEvents, &body)
+	for session := range presence {
+		if body.Len() > maxPayload-len(prefix)-24 {
+			add(channelPresence, &body)
+		}
+		if body.Len() > 0 {
+			body.WriteByte(',')
+		}
+		body.WriteString(strconv.FormatInt(session, 10))
+	}
+	add(channelPresence, &body)
+	for key, text := range drafts {
+		note, err := json.Marshal(draftNote{Instance: b.instance, Session: key.session, Seat: key.seat, Text: text})
+		if err != nil || len(note) > maxPayload {
+			// A draft too long for a notification stays local; the said text will reach everyone.
+			continue
+		}
+		channels = append(channels, channelDraft)
+		payloads = append(payloads, string(note))
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := b.db.ExecContext(ctx, `SELECT pg_notify(c, p) FROM unnest($1::text[], $2::text[]) AS n(c, p)`,
+		pq.StringArray(channels), pq.StringArray(payloads))
+	if err != nil {
+		// The other instances' safety re-read picks the events up; drafts are best effort.
+		b.log.Warn("live notification failed", "err", err)
+	}
+}
+
+// receive drains the listener so its small channel never fills, and dispatches.
+func (b *Bus) receive() {
+	defer b.stopped.Done()
+	ping := time.NewTicker(30 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-b.done:
+			return
+		case <-ping.C:
+			go func() { _ = b.listener.Ping() }()
+		case n := <-b.listener.Notify:
+			if n == nil {
+				// The listener reconnected: anything sent meanwhile was lost.
+				b.handler.resync()
+				continue
+			}
+			b.dispatch(n.Channel, n.Extra)
+		}
+	}
+}
+
+func (b *Bus) dispatch(channel, payload string) {
+	if channel == channelDraft {
+		var note draftNote
+		if json.Unmarshal([]byte(payload), &note) == nil && note.Instance != b.instance {
+			b.handler.draftRelayed(note.Session, note.Seat, note.Text)
+		}
+		return
+	}
+	from, body, ok := strings.Cut(payload, "|")
+	if !ok || from == b.instance {
+		return
+	}
+	for item := range strings.SplitSeq(body, ",") {
+		switch channel {
+		case channelEvents:
+			session, seq, ok := strings.Cut(item, ":")
+			id, err1 := strconv.ParseInt(session, 10, 64)
+			n, err2 := strconv.ParseInt(seq, 10, 64)
+			if ok && err1 == nil && err2 == nil {
+				b.handler.eventsCommitted(id, n)
+			}
+		case channelPresence:
+			if id, err := strconv.ParseInt(item, 10, 64); err == nil {
+				b.handler.presenceChanged(id)
+			}
+		}
+	}
+}
+
+// withApplicationName names the listener's connection, so an operator can tell it apart in
+// pg_stat_activity. dsn is a URL or a key=value string.
+func withApplicationName(dsn, name string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if u, err := url.Parse(dsn); err == nil {
+			q := u.Query()
+			q.Set("application_name", name)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+		return dsn
+	}
+	return dsn + " application_name=" + name
+}

@@ -1,0 +1,324 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+)
+
+// Close codes the server uses besides the standard normal closure.
+const (
+	// CloseTooSlow closes a connection whose send queue overflowed; it resumes by seq.
+	CloseTooSlow = websocket.CloseTryAgainLater
+)
+
+// CodeRateLimited and CodeTooLarge are error codes of the connection itself, not the floor.
+const (
+	CodeRateLimited = "rate_limited"
+	CodeTooLarge    = "too_large"
+)
+
+// Conn is one participant's WebSocket: one goroutine reads, one writes, and only the writer
+// writes. Everything for the client passes through its bounded send queue.
+type Conn struct {
+	hub   *Hub
+	room  *Room
+	ws    *websocket.Conn
+	p     Participant
+	queue *sendQueue
+	// lastSeq is the last event queued for this client; guarded by room.mu once registered.
+	lastSeq  int64
+	commands *rate.Limiter
+	drafts   *rate.Limiter
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	closeCode int
+	closeText string
+}
+
+func newConn(h *Hub, ws *websocket.Conn, p Participant) *Conn {
+	return &Conn{
+		hub: h, ws: ws, p: p, queue: newSendQueue(h.cfg.SendQueue),
+		commands: rate.NewLimiter(h.cfg.CommandRate, h.cfg.CommandBurst),
+		drafts:   rate.NewLimiter(h.cfg.DraftRate, h.cfg.DraftBurst),
+		closed:   make(chan struct{}),
+	}
+}
+
+// shut asks the writer to close the connection with code; the first call wins.
+func (c *Conn) shut(code int, text string) {
+	c.closeOnce.Do(func() {
+		c.closeCode, c.closeText = code, text
+		close(c.closed)
+	})
+}
+
+// send queues a frame; a client too slow to take it is closed and will resume by seq.
+func (c *Conn) send(frame []byte) {
+	if !c.queue.push(frame) {
+		c.hub.metrics.overflows.Inc()
+		c.shut(CloseTooSlow, "Too far behind; reconnect with your last seq.")
+	}
+}
+
+// sendEvent queues an event unless the client has it already; the room holds its lock.
+func (c *Conn) sendEvent(e StoredEvent) {
+	if e.Seq <= c.lastSeq {
+		return
+	}
+	c.lastSeq = e.Seq
+	c.send(e.Frame)
+}
+
+// run joins the room, then reads the client's messages until the connection ends.
+func (c *Conn) run(after int64) {
+	joined := false
+	defer func() {
+		c.shut(websocket.CloseNormalClosure, "")
+		c.room.unregister(c)
+		if joined {
+			c.leave()
+		}
+		c.hub.release(c.room)
+		c.hub.untrack(c)
+	}()
+	if err := c.join(after); err != nil {
+		if errors.Is(err, ErrSessionNotFound) {
+			c.shut(websocket.ClosePolicyViolation, "This session no longer exists.")
+		} else if !errors.Is(err, errConnClosed) {
+			c.hub.logger.Error("live join failed", "session", c.room.id, "err", err)
+			c.shut(websocket.CloseInternalServerErr, "The server could not open the session; please reconnect.")
+		}
+		return
+	}
+	joined = true
+	c.read()
+}
+
+var errConnClosed = errors.New("connection closed")
+
+// join sends the snapshot and every event after the client's seq, then registers with the
+// room: registration succeeds only when the room has not delivered past what was replayed, so
+// the client gets each event once and none is skipped.
+func (c *Conn) join(after int64) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	room := c.room
+	if err := room.load(ctx); err != nil {
+		return err
+	}
+	state, err := c.hub.log.snapshot(ctx, room.id)
+	if err != nil {
+		return err
+	}
+	frame, err := EncodeSnapshot(state)
+	if err != nil {
+		return err
+	}
+	if !c.queue.pushWait(frame, c.closed) {
+		return errConnClosed
+	}
+	if after < 0 || after > state.Seq {
+		after = state.Seq
+	}
+	cursor := after
+	for {
+		events, err := c.hub.log.EventsAfter(ctx, room.id, cursor, replayBatch)
+		if err != nil {
+			return err
+		}
+		for _, e := range events {
+			if !c.queue.pushWait(e.Frame, c.closed) {
+				return errConnClosed
+			}
+			cursor = e.Seq
+		}
+		if len(events) == replayBatch {
+			continue
+		}
+		if room.register(c, cursor) {
+			break
+		}
+	}
+	if err := c.hub.log.presence(ctx, room.id, c.hub.cfg.Instance, c.p.Role, 1); err != nil {
+		return err
+	}
+	room.mu.Lock()
+	known := room.presence
+	room.mu.Unlock()
+	if known != nil {
+		c.send(known)
+	}
+	room.wantPresence()
+	c.hub.bus.presenceChanged(room.id)
+	return nil
+}
+
+// leave withdraws the connection from presence.
+func (c *Conn) leave() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.hub.log.presence(ctx, c.room.id, c.hub.cfg.Instance, c.p.Role, -1); err != nil {
+		c.hub.logger.Warn("live presence update failed", "session", c.room.id, "err", err)
+		return
+	}
+	c.room.wantPresence()
+	c.hub.bus.presenceChanged(c.room.id)
+}
+
+// read handles the client's messages one at a time, so a client's commands keep their order.
+func (c *Conn) read() {
+	cfg := c.hub.cfg
+	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait)) })
+	for {
+		kind, r, err := c.ws.NextReader()
+		if err != nil {
+			return
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		bufp := c.hub.buffers.Get().(*[]byte)
+		n, err := readUpTo(r, *bufp)
+		switch {
+		case err != nil:
+			c.hub.buffers.Put(bufp)
+			return
+		case n > cfg.MaxFrameBytes:
+			c.hub.buffers.Put(bufp)
+			c.send(EncodeError("", refuse(CodeTooLarge, "The message is larger than the limit.")))
+			c.shut(websocket.CloseMessageTooBig, "Message too big.")
+			return
+		case kind != websocket.TextMessage:
+			c.send(EncodeError("", refuse(CodeBadRequest, "Send JSON text messages, not binary ones.")))
+		default:
+			c.handle((*bufp)[:n])
+		}
+		c.hub.buffers.Put(bufp)
+	}
+}
+
+// readUpTo reads a message into buf; a message that does not fit returns len(buf).
+func readUpTo(r io.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// handle runs one client message.
+func (c *Conn) handle(data []byte) {
+	cmd, err := DecodeCommand(data)
+	if err != nil {
+		c.send(EncodeError("", err))
+		return
+	}
+	if !c.p.may(cmd.Type) {
+		c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeNotAllowed).Inc()
+		c.send(EncodeError(cmd.ID, refuse(CodeNotAllowed, "You may not do that in this session.")))
+		return
+	}
+	limiter := c.commands
+	if Ephemeral(cmd.Type) {
+		limiter = c.drafts
+	}
+	if !limiter.Allow() {
+		c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeRateLimited).Inc()
+		c.send(EncodeError(cmd.ID, refuse(CodeRateLimited, "Too many messages; slow down a little.")))
+		return
+	}
+	actor := Actor{UserID: c.p.UserID, Role: c.p.Role}
+	if Ephemeral(cmd.Type) {
+		c.draft(cmd, actor)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.hub.execute(ctx, c.room.id, cmd, actor)
+	switch {
+	case errors.Is(err, ErrSessionNotFound):
+		c.shut(websocket.ClosePolicyViolation, "This session no longer exists.")
+	case err != nil:
+		var refusal *Error
+		if !errors.As(err, &refusal) {
+			c.hub.logger.Error("live command failed", "session", c.room.id, "type", cmd.Type, "err", err)
+		}
+		c.send(EncodeError(cmd.ID, err))
+	default:
+		c.send(EncodeAck(cmd.ID, res.Seq))
+	}
+}
+
+// draft relays the holder's unsent text to the room and the other instances; the floor
+// refuses a draft from anyone else. Drafts are never stored.
+func (c *Conn) draft(cmd Command, actor Actor) {
+	state := c.room.currentState()
+	if _, err := Decide(state, cmd, actor, c.hub.cfg.Clock()); err != nil {
+		c.hub.metrics.commands.WithLabelValues(cmd.Type, outcome(Result{}, err)).Inc()
+		c.send(EncodeError(cmd.ID, err))
+		return
+	}
+	c.hub.metrics.commands.WithLabelValues(cmd.Type, "ok").Inc()
+	seat := string(actor.Role)
+	c.room.broadcast(EncodeDraft(seat, cmd.Text), c)
+	c.hub.bus.draft(c.room.id, seat, cmd.Text)
+}
+
+// writePump writes queued frames and pings; on close it sends what is queued (unless the
+// client fell behind) and the close frame.
+func (c *Conn) writePump() {
+	defer c.ws.Close()
+	wait := c.hub.cfg.WriteWait
+	for {
+		select {
+		case <-c.queue.ready:
+			if !c.flush(wait) {
+				c.shut(websocket.CloseAbnormalClosure, "")
+				return
+			}
+		case <-c.closed:
+			if c.closeCode != CloseTooSlow {
+				c.flush(wait)
+			}
+			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText),
+				time.Now().Add(wait))
+			return
+		}
+	}
+}
+
+func (c *Conn) flush(wait time.Duration) bool {
+	frames, ping := c.queue.take()
+	defer c.queue.done(frames)
+	if len(frames) == 0 && !ping {
+		return true
+	}
+	deadline := time.Now().Add(wait)
+	if err := c.ws.SetWriteDeadline(deadline); err != nil {
+		return false
+	}
+	for _, frame := range frames {
+		if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+			return false
+		}
+	}
+	if ping {
+		if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,460 @@
+package realtime
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+)
+
+// Action classes: what the access policy is asked before a participant's command runs.
+const (
+	ActionJoin     = "join"
+	ActionSpeak    = "speak"    // commands only partners send, and a partner's pause
+	ActionModerate = "moderate" // commands only the chair sends, and the chair's pause
+)
+
+// ActionClass says which policy action a command of this type by a participant in role needs.
+func ActionClass(commandType string, role Role) string {
+	allowed, _ := sendersOf(commandType)
+	switch {
+	case allowed == byChair:
+		return ActionModerate
+	case allowed == byPartner:
+		return ActionSpeak
+	case role == RoleChair:
+		return ActionModerate
+	}
+	return ActionSpeak
+}
+
+// HubConfig tunes the live-session plumbing; zero fields take the defaults in brackets.
+type HubConfig struct {
+	// DSN is the database the listener connects to for notifications from other instances.
+	DSN string
+	// Instance names this process in notifications and presence [random].
+	Instance string
+	// PongWait is how long a silent connection lives [60s]; PingPeriod how often it is pinged [25s].
+	PongWait   time.Duration
+	PingPeriod time.Duration
+	// WriteWait bounds each write to a client [10s].
+	WriteWait time.Duration
+	// MaxFrameBytes is the largest message a client may send [16 KiB].
+	MaxFrameBytes int
+	// SendQueue is how many frames may wait for a slow client before it is closed [256].
+	SendQueue int
+	// CommandRate and CommandBurst limit a connection's commands [20/s, 40]; DraftRate and
+	// DraftBurst its drafts [10/s, 20].
+	CommandRate  rate.Limit
+	CommandBurst int
+	DraftRate    rate.Limit
+	DraftBurst   int
+	// Resync is how often a room re-reads the log in case a notification was lost [5s].
+	Resync time.Duration
+	// AliveEvery is how often connections' sign-ins are checked [30s].
+	AliveEvery time.Duration
+	// SessionAlive reports whether a sign-in (auth session) still holds; nil skips the check.
+	SessionAlive func(ctx context.Context, authSessionID int64) (bool, error)
+	// PresenceEvery is how often this instance refreshes its presence rows [10s].
+	PresenceEvery time.Duration
+	// Clock is the time commands and turn timers go by [time.Now].
+	Clock    func() time.Time
+	Registry prometheus.Registerer
+	Logger   *slog.Logger
+}
+
+func (c HubConfig) withDefaults() HubConfig {
+	if c.Instance == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		c.Instance = hex.EncodeToString(b[:])
+	}
+	setDuration(&c.PongWait, 60*time.Second)
+	setDuration(&c.PingPeriod, 25*time.Second)
+	setDuration(&c.WriteWait, 10*time.Second)
+	setDuration(&c.Resync, 5*time.Second)
+	setDuration(&c.AliveEvery, 30*time.Second)
+	setDuration(&c.PresenceEvery, 10*time.Second)
+	if c.MaxFrameBytes <= 0 {
+		c.MaxFrameBytes = 16 << 10
+	}
+	if c.SendQueue <= 0 {
+		c.SendQueue = 256
+	}
+	if c.CommandRate <= 0 {
+		c.CommandRate, c.CommandBurst = 20, 40
+	}
+	if c.DraftRate <= 0 {
+		c.DraftRate, c.DraftBurst = 10, 20
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func setDuration(d *time.Duration, fallback time.Duration) {
+	if *d <= 0 {
+		*d = fallback
+	}
+}
+
+// Participant is who joins a room, as the server resolved them: their role is fixed for the
+// connection, and so is what the access policy lets them do.
+type Participant struct {
+	UserID int64
+	Role   Role
+	// AuthSession is the sign-in the connection was opened with; when it ends, the connection does.
+	AuthSession int64
+	MaySpeak    bool
+	MayModerate bool
+}
+
+// may reports whether the participant may send a command of this type.
+func (p Participant) may(commandType string) bool {
+	if ActionClass(commandType, p.Role) == ActionModerate {
+		return p.MayModerate
+	}
+	return p.MaySpeak
+}
+
+// Hub runs this instance's rooms: one per live session with local connections.
+type Hub struct {
+	cfg      HubConfig
+	log      *Log
+	bus      *Bus
+	metrics  *metrics
+	logger   *slog.Logger
+	upgrader websocket.Upgrader
+	buffers  sync.Pool
+
+	mu      sync.Mutex
+	rooms   map[int64]*Room
+	conns   map[*Conn]struct{}
+	closing bool
+
+	done    chan struct{}
+	loops   sync.WaitGroup
+	readers sync.WaitGroup
+}
+
+// NewHub builds the hub over the database; Start connects it to the other instances.
+func NewHub(db *sqlx.DB, cfg HubConfig) *Hub {
+	cfg = cfg.withDefaults()
+	h := &Hub{
+		cfg: cfg, log: NewLog(db), metrics: newMetrics(cfg.Registry), logger: cfg.Logger,
+		rooms: map[int64]*Room{}, conns: map[*Conn]struct{}{}, done: make(chan struct{}),
+	}
+	h.bus = newBus(db, cfg.DSN, cfg.Instance, cfg.Logger, h)
+	h.upgrader = websocket.Upgrader{
+		HandshakeTimeout:  10 * time.Second,
+		ReadBufferSize:    1024,
+		WriteBufferSize:   4096,
+		WriteBufferPool:   &sync.Pool{},
+		EnableCompression: false,
+	}
+	size := cfg.MaxFrameBytes + 1
+	h.buffers.New = func() any {
+		b := make([]byte, size)
+		return &b
+	}
+	return h
+}
+
+// Log is the hub's event log, for reads outside a connection.
+func (h *Hub) Log() *Log { return h.log }
+
+// Instance is the name this instance goes by in notifications.
+func (h *Hub) Instance() string { return h.cfg.Instance }
+
+// Start listens for the other instances and starts the hub's background work.
+func (h *Hub) Start() error {
+	if err := h.bus.start(); err != nil {
+		return err
+	}
+	h.loops.Add(1)
+	go h.background()
+	return nil
+}
+
+// Shutdown closes every connection with 1012 (service restart) so clients resume elsewhere,
+// waits for them to finish until ctx ends, and disconnects from the other instances.
+func (h *Hub) Shutdown(ctx context.Context) {
+	h.mu.Lock()
+	h.closing = true
+	conns := make([]*Conn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		c.shut(websocket.CloseServiceRestart, "The server is restarting; reconnect to resume.")
+	}
+	finished := make(chan struct{})
+	go func() {
+		h.readers.Wait()
+		close(finished)
+	}()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+	}
+	close(h.done)
+	h.loops.Wait()
+	h.bus.stop()
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := h.log.dropPresence(cleanup, h.cfg.Instance); err != nil {
+		h.logger.Warn("live presence cleanup failed", "err", err)
+	}
+}
+
+// ErrClosing is returned by Serve while the hub shuts down.
+var ErrClosing = errors.New("the live service is shutting down")
+
+// Serve upgrades the request to a WebSocket and runs the participant's connection to the
+// session's room; it returns as soon as the connection's pumps run. after is the last seq the
+// client has seen, or -1 for none. originAllowed decides the Origin check of the handshake.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sessionID int64, p Participant, after int64,
+	originAllowed func(*http.Request) bool) error {
+	h.mu.Lock()
+	closing := h.closing
+	h.mu.Unlock()
+	if closing {
+		return ErrClosing
+	}
+	up := h.upgrader
+	up.CheckOrigin = originAllowed
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has answered the request.
+		return nil
+	}
+	c := newConn(h, ws, p)
+	room := h.acquire(sessionID)
+	c.room = room
+	if !h.track(c) {
+		h.release(room)
+		c.shut(websocket.CloseServiceRestart, "The server is restarting; reconnect to resume.")
+		go c.writePump()
+		return nil
+	}
+	go c.writePump()
+	go c.run(after)
+	return nil
+}
+
+// Execute runs a command for a participant outside a connection (the REST command endpoint)
+// and delivers its events like a connection's command.
+func (h *Hub) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor) (Result, error) {
+	return h.execute(ctx, sessionID, cmd, actor)
+}
+
+// execute runs a command, hands its events to the local room and announces them.
+func (h *Hub) execute(ctx context.Context, sessionID int64, cmd Command, actor Actor) (Result, error) {
+	start := time.Now()
+	res, err := h.log.Execute(ctx, sessionID, cmd, actor, h.cfg.Clock())
+	h.metrics.duration.WithLabelValues(cmd.Type).Observe(time.Since(start).Seconds())
+	h.metrics.commands.WithLabelValues(cmd.Type, outcome(res, err)).Inc()
+	if err != nil || len(res.Events) == 0 {
+		return res, err
+	}
+	if room := h.room(sessionID); room != nil {
+		room.deliverLocal(res)
+	}
+	h.bus.committed(sessionID, res.Seq)
+	return res, nil
+}
+
+func outcome(res Result, err error) string {
+	var refusal *Error
+	switch {
+	case errors.As(err, &refusal):
+		return refusal.Code
+	case err != nil:
+		return CodeInternal
+	case res.Resent:
+		return "resent"
+	}
+	return "ok"
+}
+
+// DisconnectUser closes every connection of a user at once (their membership was disabled).
+func (h *Hub) DisconnectUser(userID int64) {
+	h.closeWhere(func(c *Conn) bool { return c.p.UserID == userID },
+		websocket.ClosePolicyViolation, "Your access has ended.")
+}
+
+func (h *Hub) closeWhere(match func(*Conn) bool, code int, text string) {
+	h.mu.Lock()
+	var matched []*Conn
+	for c := range h.conns {
+		if match(c) {
+			matched = append(matched, c)
+		}
+	}
+	h.mu.Unlock()
+	for _, c := range matched {
+		c.shut(code, text)
+	}
+}
+
+func (h *Hub) track(c *Conn) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	h.readers.Add(1)
+	h.metrics.connections.Inc()
+	return true
+}
+
+func (h *Hub) untrack(c *Conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	h.metrics.connections.Dec()
+	h.readers.Done()
+}
+
+// acquire returns the session's room, creating it, and counts one more user of it.
+func (h *Hub) acquire(sessionID int64) *Room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	room, ok := h.rooms[sessionID]
+	if !ok {
+		room = openRoom(h, sessionID)
+		h.rooms[sessionID] = room
+		go room.run()
+	}
+	room.users++
+	return room
+}
+
+// release counts one user less of a room and stops it when none is left.
+func (h *Hub) release(room *Room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	room.users--
+	if room.users == 0 {
+		delete(h.rooms, room.id)
+		close(room.stop)
+	}
+}
+
+func (h *Hub) room(sessionID int64) *Room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[sessionID]
+}
+
+func (h *Hub) allRooms() []*Room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rooms := make([]*Room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	return rooms
+}
+
+// eventsCommitted is the bus telling that another instance advanced a session.
+func (h *Hub) eventsCommitted(sessionID, seq int64) {
+	if room := h.room(sessionID); room != nil {
+		room.want(seq)
+	}
+}
+
+func (h *Hub) draftRelayed(sessionID int64, seat, text string) {
+	if room := h.room(sessionID); room != nil {
+		room.broadcast(EncodeDraft(seat, text), nil)
+	}
+}
+
+func (h *Hub) presenceChanged(sessionID int64) {
+	if room := h.room(sessionID); room != nil {
+		room.wantPresence()
+	}
+}
+
+// resync makes every room re-read the log and presence after notifications may have been lost.
+func (h *Hub) resync() {
+	h.metrics.notifyLost.Inc()
+	for _, room := range h.allRooms() {
+		room.want(math.MaxInt64)
+		room.wantPresence()
+	}
+}
+
+// background pings every connection, refreshes presence and checks sign-ins, with one timer
+// each for the whole hub rather than per connection.
+func (h *Hub) background() {
+	defer h.loops.Done()
+	ping := time.NewTicker(h.cfg.PingPeriod)
+	presence := time.NewTicker(h.cfg.PresenceEvery)
+	alive := time.NewTicker(h.cfg.AliveEvery)
+	defer ping.Stop()
+	defer presence.Stop()
+	defer alive.Stop()
+	for {
+		select {
+		case <-h.done:
+			return
+		case <-ping.C:
+			h.mu.Lock()
+			for c := range h.conns {
+				c.queue.requestPing()
+			}
+			h.mu.Unlock()
+		case <-presence.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := h.log.keepPresence(ctx, h.cfg.Instance); err != nil {
+				h.logger.Warn("live presence refresh failed", "err", err)
+			}
+			cancel()
+		case <-alive.C:
+			h.checkSignIns()
+		}
+	}
+}
+
+// checkSignIns closes connections whose sign-in ended (sign-out, expiry).
+func (h *Hub) checkSignIns() {
+	if h.cfg.SessionAlive == nil {
+		return
+	}
+	h.mu.Lock()
+	ids := map[int64]bool{}
+	for c := range h.conns {
+		ids[c.p.AuthSession] = true
+	}
+	h.mu.Unlock()
+	ended := map[int64]bool{}
+	for id := range ids {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ok, err := h.cfg.SessionAlive(ctx, id)
+		cancel()
+		if err == nil && !ok {
+			ended[id] = true
+		}
+	}
+	if len(ended) > 0 {
+		h.closeWhere(func(c *Conn) bool { return ended[c.p.AuthSession] },
+			websocket.ClosePolicyViolation, "You have been signed out.")
+	}
+}

@@ -1,0 +1,42 @@
+package realtime
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the live sessions' instruments on the server's registry.
+type metrics struct {
+	connections prometheus.Gauge
+	commands    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	fanoutLag   prometheus.Histogram
+	overflows   prometheus.Counter
+	notifyLost  prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "amend_live_connections", Help: "Open live-session WebSocket connections on this instance.",
+		}),
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "amend_live_commands_total", Help: "Live-session commands by type and outcome (ok, resent, or the refusal code).",
+		}, []string{"type", "outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "amend_live_command_duration_seconds", Help: "Time to execute a live-session command, transaction included.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+		}, []string{"type"}),
+		fanoutLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "amend_live_fanout_lag_seconds", Help: "Time from an event's decision to its hand-over to local connections.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}),
+		overflows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "amend_live_queue_overflows_total", Help: "Connections closed because their send queue was full.",
+		}),
+		notifyLost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "amend_live_resyncs_total", Help: "Times the notification listener reconnected and every room re-read the log.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.connections, m.commands, m.duration, m.fanoutLag, m.overflows, m.notifyLost)
+	}
+	return m
+}

@@ -1,0 +1,303 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// replayBatch is how many events a join or a catch-up reads at once.
+const replayBatch = 128
+
+// Room is one live session on this instance: its local connections, the last seq delivered to
+// them, the floor state as of that seq (for the turn timer) and the last presence sent. Events
+// reach a room from local commits directly, and otherwise are read once per room from the log
+// and fanned out in seq order to every connection's queue; the room never waits for a client.
+type Room struct {
+	id   int64
+	hub  *Hub
+	stop chan struct{}
+	wake chan struct{}
+	// users counts connections holding the room (joining or joined); guarded by hub.mu.
+	users int
+
+	// fetchMu serializes reads of the log, so one read serves every connection.
+	fetchMu sync.Mutex
+
+	mu        sync.Mutex
+	loaded    bool
+	conns     map[*Conn]struct{}
+	delivered int64
+	state     State
+	wanted    int64 // highest seq known to exist
+	presence  []byte
+	refresh   bool // presence needs a re-read
+	deadline  time.Time
+	// tickedFor is the deadline a tick found nothing due at, so it is not retried in a loop.
+	tickedFor time.Time
+}
+
+func openRoom(h *Hub, id int64) *Room {
+	return &Room{id: id, hub: h, stop: make(chan struct{}), wake: make(chan struct{}, 1), conns: map[*Conn]struct{}{}}
+}
+
+// load reads the session's snapshot the first time the room is used.
+func (r *Room) load(ctx context.Context) error {
+	r.fetchMu.Lock()
+	defer r.fetchMu.Unlock()
+	r.mu.Lock()
+	loaded := r.loaded
+	r.mu.Unlock()
+	if loaded {
+		return nil
+	}
+	state, err := r.hub.log.snapshot(ctx, r.id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.state, r.delivered, r.loaded = state, state.Seq, true
+	r.scheduleLocked()
+	r.mu.Unlock()
+	return nil
+}
+
+// register adds a joining connection once it has been sent everything up to seq, unless the
+// room has delivered beyond seq meanwhile (then the caller reads on and tries again).
+func (r *Room) register(c *Conn, seq int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.delivered > seq {
+		return false
+	}
+	c.lastSeq = seq
+	r.conns[c] = struct{}{}
+	return true
+}
+
+func (r *Room) unregister(c *Conn) {
+	r.mu.Lock()
+	delete(r.conns, c)
+	r.mu.Unlock()
+}
+
+// currentState is the floor as of the last delivered event.
+func (r *Room) currentState() State {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+// deliverLocal fans out the events of a command committed here, with no read, when they follow
+// what was delivered; otherwise an event from elsewhere is missing and the room reads the log.
+func (r *Room) deliverLocal(res Result) {
+	if !r.deliver(res.Events, res.Decoded) {
+		r.want(res.Seq)
+	}
+}
+
+// deliver fans out events in seq order, skipping those already delivered. It returns false
+// when it met a gap. decoded, when not nil, holds the events as values.
+func (r *Room) deliver(events []StoredEvent, decoded []Event) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.loaded {
+		return true
+	}
+	for i, stored := range events {
+		if stored.Seq <= r.delivered {
+			continue
+		}
+		if stored.Seq != r.delivered+1 {
+			return false
+		}
+		var e Event
+		if decoded != nil {
+			e = decoded[i]
+		} else {
+			var err error
+			if e, err = stored.Event(); err != nil {
+				r.hub.logger.Error("live event unreadable", "session", r.id, "seq", stored.Seq, "err", err)
+				e = Event{Seq: stored.Seq, Type: stored.Type}
+			}
+		}
+		r.state = Apply(r.state, e)
+		r.delivered = stored.Seq
+		for c := range r.conns {
+			c.sendEvent(stored)
+		}
+		if !e.At.IsZero() {
+			r.hub.metrics.fanoutLag.Observe(time.Since(e.At).Seconds())
+		}
+	}
+	r.scheduleLocked()
+	return true
+}
+
+// broadcast sends an ephemeral frame (draft, presence) to every connection but except.
+func (r *Room) broadcast(frame []byte, except *Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		if c != except {
+			c.send(frame)
+		}
+	}
+}
+
+// want says the log holds events up to seq; the room's worker reads what it has not delivered.
+func (r *Room) want(seq int64) {
+	r.mu.Lock()
+	if seq > r.wanted {
+		r.wanted = seq
+	}
+	r.mu.Unlock()
+	signal(r.wake)
+}
+
+func (r *Room) wantPresence() {
+	r.mu.Lock()
+	r.refresh = true
+	r.mu.Unlock()
+	signal(r.wake)
+}
+
+// scheduleLocked notes the next turn deadline and wakes the worker when it changed.
+func (r *Room) scheduleLocked() {
+	next, _ := NextDeadline(r.state)
+	if !next.Equal(r.deadline) {
+		r.deadline = next
+		signal(r.wake)
+	}
+}
+
+// catchUp reads the log after the last delivered seq and fans it out.
+func (r *Room) catchUp(ctx context.Context) error {
+	r.fetchMu.Lock()
+	defer r.fetchMu.Unlock()
+	for {
+		r.mu.Lock()
+		after := r.delivered
+		r.mu.Unlock()
+		events, err := r.hub.log.EventsAfter(ctx, r.id, after, replayBatch)
+		if err != nil {
+			return err
+		}
+		r.deliver(events, nil)
+		if len(events) < replayBatch {
+			return nil
+		}
+	}
+}
+
+// refreshPresence re-reads who is connected and tells the room when it changed.
+func (r *Room) refreshPresence(ctx context.Context) error {
+	present, err := r.hub.log.present(ctx, r.id, 3*r.hub.cfg.PresenceEvery)
+	if err != nil {
+		return err
+	}
+	frame := EncodePresence(present)
+	r.mu.Lock()
+	changed := !bytes.Equal(frame, r.presence)
+	r.presence = frame
+	r.mu.Unlock()
+	if changed {
+		r.broadcast(frame, nil)
+	}
+	return nil
+}
+
+// run is the room's worker: it reads the log when told events exist, re-reads it every few
+// seconds in case a notification was lost, refreshes presence, and fires the turn timer.
+func (r *Room) run() {
+	safety := time.NewTicker(r.hub.cfg.Resync)
+	defer safety.Stop()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var armed time.Time
+	for {
+		safetyRound := false
+		select {
+		case <-r.stop:
+			timer.Stop()
+			return
+		case <-r.wake:
+		case <-safety.C:
+			safetyRound = true
+		case <-timer.C:
+			armed = time.Time{}
+			r.tick()
+		}
+		r.work(safetyRound)
+		r.mu.Lock()
+		deadline, loaded := r.deadline, r.loaded
+		if deadline.Equal(r.tickedFor) {
+			deadline = time.Time{}
+		}
+		r.mu.Unlock()
+		if !loaded || deadline.IsZero() && armed.IsZero() {
+			continue
+		}
+		// Re-armed on every round, so the timer follows the clock rather than a fixed delay.
+		timer.Stop()
+		armed = deadline
+		if !deadline.IsZero() {
+			timer.Reset(deadline.Sub(r.hub.cfg.Clock()))
+		}
+	}
+}
+
+// work does what the room was woken for; a safety round re-reads the log and presence whether
+// or not anything was announced.
+func (r *Room) work(safetyRound bool) {
+	r.mu.Lock()
+	fetch := r.loaded && (safetyRound || r.wanted > r.delivered)
+	presence := r.loaded && (safetyRound || r.refresh)
+	r.refresh = false
+	r.mu.Unlock()
+	if !fetch && !presence {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if fetch {
+		if err := r.catchUp(ctx); err != nil {
+			r.hub.logger.Warn("live room could not read the log", "session", r.id, "err", err)
+		}
+	}
+	if presence {
+		if err := r.refreshPresence(ctx); err != nil {
+			r.hub.logger.Warn("live room could not read presence", "session", r.id, "err", err)
+		}
+	}
+}
+
+// tick runs the session timer's command at the deadline. Other instances may tick too; the
+// floor makes every tick but the first a no-op, so the expiry happens once.
+func (r *Room) tick() {
+	r.mu.Lock()
+	deadline := r.deadline
+	r.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := r.hub.execute(ctx, r.id, Command{Type: CommandTick}, Actor{Role: RoleSystem})
+	if err != nil && !errors.Is(err, ErrSessionNotFound) {
+		var refusal *Error
+		if !errors.As(err, &refusal) {
+			r.hub.logger.Warn("live session timer failed", "session", r.id, "err", err)
+		}
+	}
+	if err == nil && len(res.Events) == 0 {
+		// Another instance got there first, or the deadline moved: read what happened.
+		if err := r.catchUp(ctx); err != nil {
+			r.hub.logger.Warn("live room could not read the log", "session", r.id, "err", err)
+		}
+		r.mu.Lock()
+		if r.deadline.Equal(deadline) {
+			r.tickedFor = deadline
+		}
+		r.mu.Unlock()
+	}
+}

@@ -1,0 +1,682 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/server/store"
+	"github.com/amendcare/amend/server/store/dbtest"
+)
+
+// liveInstance is one server process of a live world: its hub, API and HTTP server.
+type liveInstance struct {
+	hub      *realtime.Hub
+	api      *Server
+	srv      *httptest.Server
+	registry *prometheus.Registry
+	stopOnce sync.Once
+}
+
+// stop shuts the instance down as serve does: live connections close with 1012 first.
+func (in *liveInstance) stop() {
+	in.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		in.hub.Shutdown(ctx)
+		in.srv.Close()
+	})
+}
+
+// testClock is a clock the test moves forward, so turn timers expire without waiting.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
+func newTestClock() *testClock               { return &testClock{} }
+func liveConfig(clock *testClock) realtime.HubConfig {
+	return realtime.HubConfig{Resync: 50 * time.Millisecond, Clock: clock.now, PresenceEvery: time.Second}
+}
+
+// newLiveWorld is a world whose servers run live sessions: n instances on one database, each
+// with its own hub and listener. The world's own server is the first instance.
+func newLiveWorld(t *testing.T, n int, cfg realtime.HubConfig) (*world, []*liveInstance) {
+	t.Helper()
+	dsn := dbtest.DSN(t)
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	authz, err := policy.Load(policy.DefaultPolicy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, store: store.New(db), policy: authz}
+	instances := make([]*liveInstance, n)
+	for i := range instances {
+		in := &liveInstance{registry: prometheus.NewRegistry()}
+		c := cfg
+		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, "test"+string(rune('a'+i)), in.registry, w.store.SessionAlive
+		in.hub = realtime.NewHub(db, c)
+		if err := in.hub.Start(); err != nil {
+			t.Fatal(err)
+		}
+		in.api, err = New(Deps{Store: w.store, Policy: authz, Registry: in.registry, Live: in.hub,
+			Logger: slog.New(slog.DiscardHandler), Ready: w.store.Ping})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.api.OnDisable(in.hub.DisconnectUser)
+		in.srv = httptest.NewServer(in.api.Handler())
+		t.Cleanup(in.stop)
+		instances[i] = in
+	}
+	w.api, w.srv = instances[0].api, instances[0].srv
+	w.A = w.newPractice("A")
+	w.B = w.newPractice("B")
+	return w, instances
+}
+
+// startSession has the therapist of p create a live session over REST.
+func startSession(t *testing.T, p *practice, body map[string]any) realtime.Session {
+	t.Helper()
+	res := p.Therapist.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/live-sessions", body)
+	if res.Status != http.StatusCreated {
+		t.Fatalf("create live session: %d %s", res.Status, res.Body)
+	}
+	var s realtime.Session
+	res.JSON(t, &s)
+	return s
+}
+
+// frame is any server frame, decoded loosely.
+type frame struct {
+	Type    string          `json:"type"`
+	Seq     int64           `json:"seq"`
+	ID      string          `json:"id"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Seat    string          `json:"seat"`
+	Text    string          `json:"text"`
+	Present []string        `json:"present"`
+	State   json.RawMessage `json:"state"`
+	raw     string
+}
+
+func (f frame) isEvent() bool {
+	switch f.Type {
+	case realtime.FrameSnapshot, realtime.FrameAck, realtime.FrameError, realtime.FrameDraft, realtime.FramePresence:
+		return false
+	}
+	return f.Seq > 0
+}
+
+// client is a participant's WebSocket in a test. A goroutine reads every frame into a channel;
+// the test takes them in order.
+type client struct {
+	t      *testing.T
+	name   string
+	ws     *websocket.Conn
+	frames chan frame
+	// closeErr is how the connection ended, once frames is closed.
+	closeErr error
+	events   []frame
+	snapshot frame
+	serial   int
+}
+
+// wsURL is the live connection address of a session on a server.
+func wsURL(base string, sessionID int64, query string) string {
+	u := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/live/" + id(sessionID) + "/ws"
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+// dial opens a's live connection to the session on the server at base and waits for the snapshot.
+func dial(t *testing.T, base string, a *actor, sessionID int64, query string) *client {
+	t.Helper()
+	ws, res, err := websocket.DefaultDialer.Dial(wsURL(base, sessionID, query),
+		http.Header{"Authorization": {"Bearer " + a.Token}})
+	if err != nil {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		t.Fatalf("%s dial: %v (status %d)", a.Name, err, status)
+	}
+	c := &client{t: t, name: a.Name, ws: ws, frames: make(chan frame, 4096)}
+	go c.pump()
+	t.Cleanup(func() { ws.Close() })
+	c.snapshot = c.expect(func(f frame) bool { return f.Type == realtime.FrameSnapshot })
+	return c
+}
+
+func (c *client) pump() {
+	defer close(c.frames)
+	for {
+		_, data, err := c.ws.ReadMessage()
+		if err != nil {
+			c.closeErr = err
+			return
+		}
+		var f frame
+		if err := json.Unmarshal(data, &f); err != nil {
+			c.closeErr = err
+			return
+		}
+		f.raw = string(data)
+		c.frames <- f
+	}
+}
+
+// next returns the next frame, failing the test when none comes in time or the connection ended.
+func (c *client) next() frame {
+	c.t.Helper()
+	select {
+	case f, ok := <-c.frames:
+		if !ok {
+			c.t.Fatalf("%s: connection ended: %v", c.name, c.closeErr)
+		}
+		if f.isEvent() {
+			if n := len(c.events); n > 0 && f.Seq != c.events[n-1].Seq+1 {
+				c.t.Fatalf("%s: event seq %d after %d", c.name, f.Seq, c.events[n-1].Seq)
+			}
+			c.events = append(c.events, f)
+		}
+		return f
+	case <-time.After(10 * time.Second):
+		c.t.Fatalf("%s: no frame within 10s", c.name)
+	}
+	return frame{}
+}
+
+// expect reads frames until one matches; the ones before it are kept as events where they are.
+func (c *client) expect(match func(frame) bool) frame {
+	c.t.Helper()
+	for {
+		if f := c.next(); match(f) {
+			return f
+		}
+	}
+}
+
+// expectEvent reads until the next event and checks its type.
+func (c *client) expectEvent(eventType string) frame {
+	c.t.Helper()
+	f := c.expect(frame.isEvent)
+	if f.Type != eventType {
+		c.t.Fatalf("%s: got event %s, want %s", c.name, f.raw, eventType)
+	}
+	return f
+}
+
+// until reads until the client has seen events up to seq.
+func (c *client) until(seq int64) {
+	c.t.Helper()
+	for len(c.events) == 0 || c.events[len(c.events)-1].Seq < seq {
+		c.next()
+	}
+}
+
+func (c *client) send(cmd map[string]any) string {
+	c.t.Helper()
+	if _, ok := cmd["id"]; !ok && cmd["type"] != realtime.CommandDraft {
+		c.serial++
+		cmd["id"] = c.name + "-" + id(int64(c.serial))
+	}
+	if err := c.ws.WriteJSON(cmd); err != nil {
+		c.t.Fatalf("%s send: %v", c.name, err)
+	}
+	s, _ := cmd["id"].(string)
+	return s
+}
+
+// do sends a command and returns the seq of its ack, failing on a refusal.
+func (c *client) do(cmd map[string]any) int64 {
+	c.t.Helper()
+	msgID := c.send(cmd)
+	f := c.expect(func(f frame) bool {
+		return (f.Type == realtime.FrameAck || f.Type == realtime.FrameError) && f.ID == msgID
+	})
+	if f.Type == realtime.FrameError {
+		c.t.Fatalf("%s %v: refused: %s", c.name, cmd, f.raw)
+	}
+	return f.Seq
+}
+
+// refused sends a command and checks it is refused with code.
+func (c *client) refused(cmd map[string]any, code string) {
+	c.t.Helper()
+	msgID := c.send(cmd)
+	f := c.expect(func(f frame) bool {
+		return (f.Type == realtime.FrameAck || f.Type == realtime.FrameError) && f.ID == msgID
+	})
+	if f.Type != realtime.FrameError || f.Code != code {
+		c.t.Fatalf("%s %v: got %s, want error %s", c.name, cmd, f.raw, code)
+	}
+}
+
+// closed waits for the connection to end and returns its close code.
+func (c *client) closed() int {
+	c.t.Helper()
+	for {
+		select {
+		case _, ok := <-c.frames:
+			if !ok {
+				var ce *websocket.CloseError
+				if errors.As(c.closeErr, &ce) {
+					return ce.Code
+				}
+				return -1
+			}
+		case <-time.After(10 * time.Second):
+			c.t.Fatalf("%s: connection still open after 10s", c.name)
+		}
+	}
+}
+
+// types lists the types of the events seen, in order.
+func (c *client) types() string {
+	out := make([]string, len(c.events))
+	for i, e := range c.events {
+		out[i] = e.Type
+	}
+	return strings.Join(out, ",")
+}
+
+// eventTexts lists the texts of events seen, by type.
+func (c *client) eventTexts(eventType string) []string {
+	var out []string
+	for _, e := range c.events {
+		if e.Type == eventType {
+			out = append(out, e.Text)
+		}
+	}
+	return out
+}
+
+func cmd(kind string, fields ...any) map[string]any {
+	m := map[string]any{"type": kind}
+	for i := 0; i+1 < len(fields); i += 2 {
+		m[fields[i].(string)] = fields[i+1]
+	}
+	return m
+}
+
+// transcriptTexts reads the whole transcript as the therapist and returns its events.
+func transcript(t *testing.T, a *actor, sessionID int64) []frame {
+	t.Helper()
+	var out []frame
+	after := int64(0)
+	for {
+		res := a.do(http.MethodGet, "/api/v1/live/"+id(sessionID)+"/transcript?limit=2&after="+id(after), nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("transcript: %d %s", res.Status, res.Body)
+		}
+		var page struct {
+			Events    []json.RawMessage `json:"events"`
+			NextAfter int64             `json:"next_after"`
+			HasMore   bool              `json:"has_more"`
+		}
+		res.JSON(t, &page)
+		for _, raw := range page.Events {
+			var f frame
+			if err := json.Unmarshal(raw, &f); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, f)
+		}
+		if !page.HasMore {
+			return out
+		}
+		after = page.NextAfter
+	}
+}
+
+func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	w, _ := newLiveWorld(t, 1, liveConfig(clock))
+	p := w.A
+	session := startSession(t, p, map[string]any{"mode": "turns", "turn_seconds": 90})
+	if session.Status != realtime.StatusScheduled || session.State.TurnSeconds != 90 || session.State.MinBreakSeconds != 60 {
+		t.Fatalf("new session: %+v", session)
+	}
+
+	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+	b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
+	chair.expect(func(f frame) bool { return f.Type == realtime.FramePresence && len(f.Present) == 3 })
+
+	chair.do(cmd("grant", "seat", "a"))
+	a.do(cmd("say", "text", "I felt alone that whole winter."))
+	b.refused(cmd("say", "text", "That is not how it went."), realtime.CodeNotYourTurn)
+	b.refused(cmd("say", "text", "You never listen."), realtime.CodeNotYourTurn)
+	moderated := chair.do(cmd("moderator", "text", "Let us hear the whole of it first."))
+
+	// Everyone sees the grant, a's words and the chair's message, and nothing of b's attempts
+	// in between.
+	for _, c := range []*client{chair, a, b} {
+		c.until(moderated)
+		if got := c.types(); got != "floor_granted,utterance,moderator" {
+			t.Fatalf("%s saw %s", c.name, got)
+		}
+		if got := c.eventTexts(realtime.EventUtterance); got[0] != "I felt alone that whole winter." {
+			t.Fatalf("%s heard %q", c.name, got)
+		}
+	}
+
+	// A resent command gets the same ack and no second event.
+	first := a.do(cmd("say", "id", "same-id", "text", "And I kept quiet about it."))
+	again := a.do(cmd("say", "id", "same-id", "text", "And I kept quiet about it."))
+	if first != again {
+		t.Fatalf("resent command acked %d, first ack %d", again, first)
+	}
+	a.do(cmd("yield"))
+	b.do(cmd("request_floor"))
+	chair.do(cmd("grant", "seat", "b"))
+	b.do(cmd("say", "text", "I did not know you felt that."))
+	end := chair.do(cmd("end"))
+	for _, c := range []*client{chair, a, b} {
+		c.until(end)
+	}
+	if got := a.eventTexts(realtime.EventUtterance); len(got) != 3 {
+		t.Fatalf("partner a saw utterances %q, want 3 (the resend must not repeat)", got)
+	}
+
+	events := transcript(t, p.Therapist, session.ID)
+	for _, e := range events {
+		if strings.Contains(e.raw, "not how it went") || strings.Contains(e.raw, "never listen") {
+			t.Fatalf("the refused text reached the transcript: %s", e.raw)
+		}
+	}
+	if len(events) == 0 || events[len(events)-1].Type != realtime.EventEnded {
+		t.Fatalf("transcript does not end with the end: %v", events)
+	}
+
+	res := p.Therapist.do(http.MethodGet, "/api/v1/live/"+id(session.ID)+"/summary", nil)
+	var summary struct {
+		Status  string           `json:"status"`
+		Summary realtime.Summary `json:"summary"`
+	}
+	res.JSON(t, &summary)
+	want := realtime.Summary{Utterances: realtime.Tally{A: 2, B: 1}, Blocked: realtime.Tally{B: 2}}
+	if summary.Status != realtime.StatusEnded || summary.Summary.Utterances != want.Utterances || summary.Summary.Blocked != want.Blocked {
+		t.Fatalf("summary: %s", res.Body)
+	}
+	// The ended session refuses further talk.
+	a.refused(cmd("request_floor"), realtime.CodeEnded)
+}
+
+func TestLiveListenerSessionPassesTheFloorOnlyOnAConfirmedParaphrase(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, map[string]any{"mode": "listener"})
+	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+	b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
+
+	chair.do(cmd("grant", "seat", "a"))
+	b.expectEvent(realtime.EventFloorGranted)
+
+	// The listener sees the speaker's draft; the listener's own draft is refused.
+	a.send(cmd("draft", "text", "When you came home la"))
+	if d := b.expect(func(f frame) bool { return f.Type == realtime.FrameDraft }); d.Seat != "a" || d.Text != "When you came home la" {
+		t.Fatalf("draft: %s", d.raw)
+	}
+	b.send(cmd("draft", "id", "b-draft", "text", "But"))
+	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameError }); f.Code != realtime.CodeNotYourTurn {
+		t.Fatalf("listener draft: %s", f.raw)
+	}
+
+	a.do(cmd("say", "text", "When you came home late without a word, I felt I did not matter."))
+	a.do(cmd("yield"))
+	b.refused(cmd("say", "text", "I was working."), realtime.CodeNotYourTurn)
+	b.do(cmd("paraphrase", "text", "You felt unimportant when I came home late."))
+	a.do(cmd("confirm", "ok", false))
+	b.do(cmd("paraphrase", "text", "You felt you did not matter to me when I came home late and said nothing."))
+	a.do(cmd("more"))
+	a.do(cmd("say", "text", "And I was scared to ask."))
+	a.do(cmd("yield"))
+	b.do(cmd("paraphrase", "text", "And you were afraid to ask me about it."))
+	last := a.do(cmd("confirm", "ok", true))
+
+	wantTypes := []string{
+		realtime.EventFloorGranted, realtime.EventUtterance, realtime.EventFloorYielded,
+		realtime.EventParaphrase, realtime.EventParaphraseRejected, realtime.EventParaphrase,
+		realtime.EventMore, realtime.EventUtterance, realtime.EventFloorYielded, realtime.EventParaphrase,
+		realtime.EventParaphraseConfirmed, realtime.EventFloorGranted,
+	}
+	for _, c := range []*client{chair, a, b} {
+		c.until(last)
+		if got := c.types(); got != strings.Join(wantTypes, ",") {
+			t.Fatalf("%s saw %v, want %v", c.name, got, wantTypes)
+		}
+		if grant := c.events[len(c.events)-1]; grant.Seat != "b" {
+			t.Fatalf("%s: the confirmed paraphrase passed the floor to %q", c.name, grant.Seat)
+		}
+	}
+	res := p.PartnerB.do(http.MethodGet, "/api/v1/live/"+id(session.ID), nil)
+	var got realtime.Session
+	res.JSON(t, &got)
+	if got.State.Holder != "b" || got.State.Phase != realtime.PhaseSpeaking || got.Seq != last {
+		t.Fatalf("state after the confirmed paraphrase: %s", res.Body)
+	}
+}
+
+func TestLiveHostileFramesAreRefusedAndTheRoomCarriesOn(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+	b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
+	chair.do(cmd("grant", "seat", "a"))
+
+	errorFrame := func(c *client) frame {
+		return c.expect(func(f frame) bool { return f.Type == realtime.FrameError })
+	}
+	for _, bad := range []string{`not json`, `{"id":"1","type":"shout","text":"x"}`, `[1,2]`, `{"type":"say","text":"no id"}`} {
+		if err := b.ws.WriteMessage(websocket.TextMessage, []byte(bad)); err != nil {
+			t.Fatal(err)
+		}
+		if f := errorFrame(b); f.Code != realtime.CodeBadRequest {
+			t.Fatalf("%s: %s", bad, f.raw)
+		}
+	}
+	if err := b.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"id":"1","type":"yield"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if f := errorFrame(b); f.Code != realtime.CodeBadRequest {
+		t.Fatalf("binary frame: %s", f.raw)
+	}
+	// b is still connected and heard.
+	b.do(cmd("request_floor"))
+
+	// An oversize frame gets an error and a 1009 close; everyone else carries on.
+	huge := `{"id":"big","type":"say","text":"` + strings.Repeat("x", 20<<10) + `"}`
+	if err := b.ws.WriteMessage(websocket.TextMessage, []byte(huge)); err != nil {
+		t.Fatal(err)
+	}
+	if f := errorFrame(b); f.Code != realtime.CodeTooLarge {
+		t.Fatalf("oversize: %s", f.raw)
+	}
+	if code := b.closed(); code != websocket.CloseMessageTooBig {
+		t.Fatalf("oversize frame closed with %d, want 1009", code)
+	}
+	seq := a.do(cmd("say", "text", "Still here."))
+	chair.until(seq)
+	if got := chair.eventTexts(realtime.EventUtterance); len(got) != 1 || got[0] != "Still here." {
+		t.Fatalf("the chair heard %q", got)
+	}
+	// b comes back where it left off.
+	seen := b.events[len(b.events)-1].Seq
+	b2 := dial(t, w.srv.URL, p.PartnerB, session.ID, "after="+id(seen))
+	b2.until(seq)
+	if b2.events[0].Seq != seen+1 || b2.eventTexts(realtime.EventUtterance)[0] != "Still here." {
+		t.Fatalf("b resumed after %d with %s", seen, b2.types())
+	}
+}
+
+func TestLiveJoinIsRefusedToOutsidersAndForeignOrigins(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	session := startSession(t, w.A, nil)
+	url := wsURL(w.srv.URL, session.ID, "")
+	cases := []struct {
+		name   string
+		header http.Header
+		want   int
+	}{
+		{"partner of another couple", http.Header{"Authorization": {"Bearer " + w.A.OtherPartner.Token}}, http.StatusNotFound},
+		{"therapist not on the care team", http.Header{"Authorization": {"Bearer " + w.A.OtherTherapist.Token}}, http.StatusNotFound},
+		{"practice administrator", http.Header{"Authorization": {"Bearer " + w.A.Admin.Token}}, http.StatusNotFound},
+		{"partner in practice B", http.Header{"Authorization": {"Bearer " + w.B.PartnerA.Token}}, http.StatusNotFound},
+		{"therapist in practice B", http.Header{"Authorization": {"Bearer " + w.B.Therapist.Token}}, http.StatusNotFound},
+		{"nobody signed in", http.Header{}, http.StatusUnauthorized},
+		{"a foreign site with the partner's cookie", http.Header{"Cookie": {sessionCookie + "=" + w.A.PartnerA.Token},
+			"Origin": {"https://elsewhere.example"}}, http.StatusForbidden},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, res, err := websocket.DefaultDialer.Dial(url, tc.header)
+			if err == nil {
+				ws.Close()
+				t.Fatal("connected")
+			}
+			if res == nil || res.StatusCode != tc.want {
+				t.Fatalf("got %v, want %d", res, tc.want)
+			}
+		})
+	}
+	// The partner's own browser page, same origin, with the cookie, gets in.
+	ws, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Cookie": {sessionCookie + "=" + w.A.PartnerA.Token},
+		"Origin": {w.srv.URL}})
+	if err != nil {
+		t.Fatalf("same-origin cookie join: %v", err)
+	}
+	ws.Close()
+}
+
+func TestLiveConnectionClosesWhenTheMemberIsDisabledOrSignsOut(t *testing.T) {
+	t.Parallel()
+	cfg := liveConfig(newTestClock())
+	cfg.AliveEvery = 50 * time.Millisecond
+	w, _ := newLiveWorld(t, 1, cfg)
+	session := startSession(t, w.A, nil)
+	a := dial(t, w.srv.URL, w.A.PartnerA, session.ID, "")
+	b := dial(t, w.srv.URL, w.A.PartnerB, session.ID, "")
+
+	res := w.A.Admin.do(http.MethodPatch, "/api/v1/practices/"+id(w.A.ID)+"/members/"+id(w.A.PartnerA.ID), map[string]any{"disabled": true})
+	if res.Status != http.StatusOK {
+		t.Fatalf("disable: %d %s", res.Status, res.Body)
+	}
+	if code := a.closed(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("disabled member's socket closed with %d", code)
+	}
+	if res := w.A.PartnerB.do(http.MethodPost, "/api/v1/auth/logout", nil); res.Status != http.StatusNoContent {
+		t.Fatalf("logout: %d", res.Status)
+	}
+	if code := b.closed(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("signed-out member's socket closed with %d", code)
+	}
+}
+
+func TestLiveRESTCommandsFollowTheFloor(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	session := startSession(t, p, nil)
+	path := "/api/v1/live/" + id(session.ID) + "/commands"
+	if res := p.Therapist.do(http.MethodPost, path, `{"id":"g1","type":"grant","seat":"a"}`); res.Status != http.StatusOK {
+		t.Fatalf("grant: %d %s", res.Status, res.Body)
+	}
+	cases := []struct {
+		name string
+		who  *actor
+		body string
+		want int
+		code string
+	}{
+		{"out of turn", p.PartnerB, `{"id":"b1","type":"say","text":"hm"}`, http.StatusConflict, realtime.CodeNotYourTurn},
+		{"a partner moderating", p.PartnerB, `{"id":"b2","type":"skip"}`, http.StatusForbidden, codeForbidden},
+		{"a draft", p.PartnerA, `{"type":"draft","text":"hm"}`, http.StatusUnprocessableEntity, codeInvalid},
+		{"unknown type", p.PartnerA, `{"id":"a1","type":"shout"}`, http.StatusUnprocessableEntity, codeInvalid},
+		{"another couple's partner", p.OtherPartner, `{"id":"o1","type":"say","text":"hm"}`, http.StatusNotFound, codeNotFound},
+		{"the holder", p.PartnerA, `{"id":"a2","type":"say","text":"I am listening now."}`, http.StatusOK, ""},
+	}
+	for _, tc := range cases {
+		res := tc.who.do(http.MethodPost, path, tc.body)
+		if res.Status != tc.want || tc.code != "" && res.ErrorCode() != tc.code {
+			t.Errorf("%s: got %d %s, want %d %s", tc.name, res.Status, res.Body, tc.want, tc.code)
+		}
+	}
+	res := p.PartnerA.do(http.MethodGet, "/api/v1/live/"+id(session.ID)+"/transcript", nil)
+	if res.Status != http.StatusOK || strings.Contains(string(res.Body), `"hm"`) || !strings.Contains(string(res.Body), "I am listening now.") {
+		t.Fatalf("transcript: %d %s", res.Status, res.Body)
+	}
+}
+
+func liveMatrix() []matrixCase {
+	session := func(w *world, p *practice) int64 {
+		s, err := w.api.liveLog.Create(context.Background(), realtime.NewSession{PracticeID: p.ID, CoupleID: p.CoupleID,
+			CreatedBy: p.Therapist.ID, Mode: realtime.ModeTurns})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		return s.ID
+	}
+	sessionPath := func(suffix string) func(*world, *practice) (string, string, any) {
+		return func(w *world, p *practice) (string, string, any) {
+			return http.MethodGet, "/api/v1/live/" + id(session(w, p)) + suffix, nil
+		}
+	}
+	command := func(body string) func(*world, *practice) (string, string, any) {
+		return func(w *world, p *practice) (string, string, any) {
+			return http.MethodPost, "/api/v1/live/" + id(session(w, p)) + "/commands", body
+		}
+	}
+	return []matrixCase{
+		{name: "create a live session", object: "live_session", action: "create", success: http.StatusCreated,
+			request: func(_ *world, p *practice) (string, string, any) {
+				return http.MethodPost, "/api/v1/couples/" + id(p.CoupleID) + "/live-sessions", map[string]any{"mode": "listener"}
+			}, relation: coupleRelation},
+		{name: "list a couple's live sessions", object: "live_session", action: "list", success: http.StatusOK,
+			request: func(_ *world, p *practice) (string, string, any) {
+				return http.MethodGet, "/api/v1/couples/" + id(p.CoupleID) + "/live-sessions", nil
+			}, relation: coupleRelation},
+		{name: "read a live session", object: "live_session", action: "read", success: http.StatusOK,
+			request: sessionPath(""), relation: coupleRelation},
+		{name: "read a live session's transcript", object: "live_session", action: "transcript", success: http.StatusOK,
+			request: sessionPath("/transcript"), relation: coupleRelation},
+		{name: "read a live session's summary", object: "live_session", action: "summary", success: http.StatusOK,
+			request: sessionPath("/summary"), relation: coupleRelation},
+		// A plain GET passes the policy and is then told the address speaks WebSocket only;
+		// real joins are tested with WebSocket clients.
+		{name: "join a live session", object: "live_session", action: "join", success: http.StatusUpgradeRequired,
+			request: sessionPath("/ws"), relation: coupleRelation},
+		{name: "speak in a live session", object: "live_session", action: "speak", success: http.StatusOK,
+			request: command(`{"id":"r1","type":"request_floor"}`), relation: coupleRelation},
+		{name: "moderate a live session", object: "live_session", action: "moderate", success: http.StatusOK,
+			request: command(`{"id":"m1","type":"moderator","text":"Welcome, both of you."}`), relation: coupleRelation},
+	}
+}
