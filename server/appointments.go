@@ -144,7 +144,11 @@ func (s *Server) createAppointment(c *gin.Context) {
 // appointmentFilter reads from, to (RFC 3339) and include_cancelled from the query.
 func appointmentFilter(c *gin.Context) (store.AppointmentFilter, bool) {
 	var f store.AppointmentFilter
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+	for _, q := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		name, dst := q.name, q.dst
 		v := c.Query(name)
 		if v == "" {
 			continue

@@ -66,7 +66,7 @@ func (s *Store) EraseCouple(ctx context.Context, practiceID, coupleID int64) (Er
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var partners pq.Int64Array
 		if err := tx.GetContext(ctx, &partners, `
-			SELECT coalesce(array_agg(cp.user_id), '{}') FROM couples c
+			SELECT coalesce(array_agg(cp.user_id) FILTER (WHERE cp.user_id IS NOT NULL), '{}') FROM couples c
 			LEFT JOIN couple_partners cp ON cp.couple_id = c.id
 			WHERE c.id = $1 AND c.practice_id = $2
 			GROUP BY c.id`, coupleID, practiceID); err != nil {
