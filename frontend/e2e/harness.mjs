@@ -32,6 +32,10 @@ export function settings() {
     baseURL: required('AMEND_E2E_URL').replace(/\/+$/, ''),
     password: required('AMEND_E2E_PASSWORD'),
     accounts,
+    adminEmail: accounts[0].email,
+    therapistEmail: process.env.AMEND_E2E_THERAPIST_EMAIL,
+    partnerEmail: process.env.AMEND_E2E_PARTNER_EMAIL,
+    partnerBEmail: process.env.AMEND_E2E_PARTNER_B_EMAIL,
   };
 }
 
@@ -96,4 +100,38 @@ export async function signInWithKeyboard(page, email, password) {
   await page.keyboard.press('Tab');
   await page.keyboard.type(password);
   await page.keyboard.press('Enter');
+}
+
+/** Signs in and waits for the home page. */
+export async function signIn(page, baseURL, email, password, timeout = 15_000) {
+  await signInWithKeyboard(page, email, password);
+  await page.waitForURL(`${baseURL}/`, { timeout });
+  await page.getByRole('main').getByRole('heading', { level: 1 }).first().waitFor({ timeout });
+}
+
+/** Calls the API from inside the signed-in page (cookie and Origin come from the browser). */
+export async function apiFromPage(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const response = await fetch(`/api/v1${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+    },
+    { method, path, body },
+  );
+}
+
+/** Runs fn with a fresh signed-out page, then checks the page reported no errors and closes it. */
+export async function withPage(browser, baseURL, run) {
+  const opened = await openPage(browser, baseURL);
+  try {
+    await run(opened.page, opened.context);
+    opened.assertNoProblems();
+  } finally {
+    await opened.context.close();
+  }
 }

@@ -1,0 +1,140 @@
+// The partners' screens in a real browser, and the privacy between them: what one partner keeps
+// to themselves never shows in the other's app, until they choose to share it.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { apiFromPage, launch, openPage, screenshots, settings, signIn, withPage } from './harness.mjs';
+
+const { baseURL, password, partnerEmail, partnerBEmail, therapistEmail } = settings();
+const timeout = 15_000;
+
+/** Everything the page shows or keeps: its text, its form values and its browser storage. */
+async function everythingVisible(page) {
+  return page.evaluate(() => {
+    const values = [...document.querySelectorAll('input, textarea, select')].map((el) => el.value);
+    return [document.body.innerText, ...values, JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage })].join('\n');
+  });
+}
+
+describe('partner screens and privacy between partners', {
+  skip: !(partnerEmail && partnerBEmail && therapistEmail) && 'set AMEND_E2E_PARTNER_EMAIL, AMEND_E2E_PARTNER_B_EMAIL and AMEND_E2E_THERAPIST_EMAIL',
+}, () => {
+  let browser;
+  before(async () => {
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it("keeps a check-in marked 'Only you' out of the other partner's app until it is shared", async () => {
+    const secret = `private-checkin-${randomBytes(6).toString('hex')}`;
+    const author = await openPage(browser, baseURL);
+    const reader = await openPage(browser, baseURL);
+    try {
+      const a = author.page;
+      await signIn(a, baseURL, partnerEmail, password);
+      const checkin = a.getByRole('region', { name: "Today's check-in" });
+      await checkin.getByRole('group', { name: /trust your partner/ }).getByRole('radio', { name: '6', exact: true }).check();
+      await checkin.getByRole('group', { name: /How safe/ }).getByRole('radio', { name: '7', exact: true }).check();
+      await checkin.getByLabel('A word for how you feel').selectOption('hopeful');
+      await checkin.getByLabel('Anything you want to note').fill(secret);
+      await checkin.getByLabel('Only you').check();
+      await checkin.getByRole('button', { name: 'Save check-in' }).click();
+      await checkin.getByText("Today's check-in is saved. Only you can see this.").waitFor({ timeout });
+      await screenshots(a, 'partner-home');
+
+      const b = reader.page;
+      await signIn(b, baseURL, partnerBEmail, password);
+      await b.getByRole('region', { name: /^Shared with you by/ }).waitFor({ timeout });
+      assert.ok(!(await everythingVisible(b)).includes(secret), "the other partner's home does not show it");
+      await b.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Progress' }).click();
+      await b.getByRole('figure', { name: /Trust/ }).waitFor({ timeout });
+      assert.ok(!(await everythingVisible(b)).includes(secret), 'nor does their progress page');
+      const coupleID = (await apiFromPage(b, 'GET', '/me')).body.memberships[0].couple_id;
+      const list = await apiFromPage(b, 'GET', `/couples/${coupleID}/checkins`);
+      assert.ok(!JSON.stringify(list.body).includes(secret), 'nor the API behind it');
+
+      await checkin.getByLabel('You, your therapist and your partner').check();
+      await checkin.getByRole('button', { name: 'Save check-in' }).click();
+      await checkin.getByText("Today's check-in is saved. You, your therapist and your partner can see this.").waitFor({ timeout });
+
+      await b.goto('/');
+      const shared = b.getByRole('region', { name: /^Shared with you by/ });
+      await shared.getByText(secret).waitFor({ timeout });
+      await screenshots(b, 'partner-home-shared');
+    } finally {
+      await author.context.close();
+      await reader.context.close();
+    }
+    author.assertNoProblems();
+    reader.assertNoProblems();
+  });
+
+  it("autosaves an exercise answer, keeps it 'Only you' from the other partner, then shares it", async () => {
+    const secret = `private-answer-${randomBytes(6).toString('hex')}`;
+    // The therapist gives both partners a fresh exercise through the API, as the couple page does.
+    let assignmentID;
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, therapistEmail, password);
+      const couples = (await apiFromPage(page, 'GET', '/practices/1/couples')).body.couples;
+      const couple = couples.find((c) => c.label === 'Rivera & Chen');
+      const exercises = (await apiFromPage(page, 'GET', '/practices/1/exercises')).body.exercises;
+      const exercise = exercises.find((e) => e.key === 'open_communication') ?? exercises.find((e) => e.built_in);
+      const made = await apiFromPage(page, 'POST', `/couples/${couple.id}/assignments`, { exercise_id: exercise.id, for: 'both' });
+      assert.equal(made.status, 201);
+      const sam = couple.partners.find((p) => p.seat === 'a');
+      assignmentID = made.body.assignments.find((x) => x.assignee_id === sam.user_id).id;
+    });
+
+    const author = await openPage(browser, baseURL);
+    const reader = await openPage(browser, baseURL);
+    try {
+      const a = author.page;
+      await signIn(a, baseURL, partnerEmail, password);
+      await a.goto(`/assignments/${assignmentID}`);
+      await a.getByRole('group', { name: 'Who will see your answer' }).waitFor({ timeout });
+      await a.getByLabel('Only you').check();
+      await a.getByText('Saved. Only you can see this.').waitFor({ timeout });
+      const firstText = a.locator('form textarea, form input[type="text"]').first();
+      await firstText.fill(secret);
+      await a.getByText('Changes not saved yet').waitFor({ timeout });
+      await a.getByText(/^Saved at /).waitFor({ timeout });
+      await screenshots(a, 'partner-exercise');
+
+      const b = reader.page;
+      await signIn(b, baseURL, partnerBEmail, password);
+      await b.getByRole('region', { name: /^Shared with you by/ }).waitFor({ timeout });
+      assert.ok(!(await everythingVisible(b)).includes(secret));
+      await b.goto(`/assignments/${assignmentID}`);
+      await b.getByRole('heading', { level: 1 }).first().waitFor({ timeout });
+      assert.ok(!(await everythingVisible(b)).includes(secret), 'opening the exercise by its address shows nothing either');
+      const answer = await apiFromPage(b, 'GET', `/assignments/${assignmentID}/response`);
+      assert.equal(answer.status, 404);
+
+      await a.getByLabel('You, your therapist and your partner').check();
+      await a.getByText('Saved. You, your therapist and your partner can see this.').waitFor({ timeout });
+      await b.goto(`/assignments/${assignmentID}`);
+      await b.getByText(secret).waitFor({ timeout });
+      await screenshots(b, 'partner-reads-shared-answer');
+    } finally {
+      await author.context.close();
+      await reader.context.close();
+    }
+    author.assertNoProblems();
+    reader.assertNoProblems();
+  });
+
+  it('shows progress charts with a table alternative', async () => {
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, partnerEmail, password);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Progress' }).click();
+      await page.getByRole('heading', { level: 1, name: 'How things are going' }).waitFor({ timeout });
+      const safety = page.getByRole('figure', { name: /Safety/ });
+      await safety.waitFor({ timeout });
+      await safety.getByText('Show the numbers as a table').click();
+      assert.ok((await safety.locator('tbody tr').count()) > 0);
+      await screenshots(page, 'partner-progress');
+    });
+  });
+});
