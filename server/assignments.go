@@ -15,7 +15,7 @@ func (s *Server) registerAssignments(r *gin.RouterGroup) {
 	r.GET("/couples/:id/assignments", s.listAssignments)
 	r.POST("/couples/:id/assignments", s.createAssignments)
 	r.GET("/assignments/:id", s.getAssignment)
-	r.POST("/assignments/:id/reopen", s.reopenAssignment)
+	r.POST("/assignments/:id/reopen", noBody, s.reopenAssignment)
 	r.GET("/assignments/:id/response", s.getResponse)
 	r.PUT("/assignments/:id/draft", s.saveDraft)
 	r.POST("/assignments/:id/submit", s.submitResponse)

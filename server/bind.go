@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
@@ -42,21 +44,36 @@ func (s *Server) bindJSON(c *gin.Context, dst any) bool {
 }
 
 func decodeStrict(body io.Reader, dst any) error {
-	dec := json.NewDecoder(body)
+	data, err := io.ReadAll(body)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "The request body is too large.")
+	}
+	if err != nil {
+		return newError(http.StatusBadRequest, codeBadRequest, "The request body could not be read.")
+	}
+	if !utf8.Valid(data) {
+		return newError(http.StatusBadRequest, codeBadRequest, "The request body is not valid UTF-8 text.")
+	}
+	// PostgreSQL text cannot hold NUL characters; refuse them here rather than fail later.
+	if bytes.Contains(data, []byte(`\u0000`)) {
+		return newError(http.StatusBadRequest, codeBadRequest, "The request body contains a NUL character.")
+	}
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] != '{' {
+		return newError(http.StatusBadRequest, codeBadRequest, "The request body must be a JSON object.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
+	err = dec.Decode(dst)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
 			return newError(http.StatusBadRequest, codeBadRequest, "The request body must hold a single JSON object.")
 		}
 		return nil
 	}
-	var tooLarge *http.MaxBytesError
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
-	case errors.As(err, &tooLarge):
-		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "The request body is too large.")
 	case errors.Is(err, io.EOF):
 		return newError(http.StatusBadRequest, codeBadRequest, "The request body is empty; a JSON object was expected.")
 	case errors.As(err, &typeErr):

@@ -23,7 +23,7 @@ func (s *Server) registerTracking(authed, public *gin.RouterGroup) {
 	authed.POST("/couples/:id/commitments", s.createCommitment)
 	authed.GET("/couples/:id/commitments", s.listCommitments)
 	authed.GET("/commitments/:id", s.getCommitment)
-	authed.POST("/commitments/:id/end", s.endCommitment)
+	authed.POST("/commitments/:id/end", noBody, s.endCommitment)
 	authed.POST("/commitments/:id/checks", s.recordCommitmentCheck)
 
 	authed.GET("/questionnaires", s.listQuestionnaires)
@@ -39,15 +39,15 @@ func (s *Server) registerTracking(authed, public *gin.RouterGroup) {
 	authed.GET("/couples/:id/notes", s.listNotes)
 	authed.GET("/notes/:id", s.getNote)
 	authed.PATCH("/notes/:id", s.updateNote)
-	authed.POST("/notes/:id/sign", s.signNote)
+	authed.POST("/notes/:id/sign", noBody, s.signNote)
 	authed.POST("/notes/:id/addenda", s.addNoteAddendum)
 
 	authed.POST("/couples/:id/appointments", s.createAppointment)
 	authed.GET("/couples/:id/appointments", s.listCoupleAppointments)
 	authed.GET("/appointments/:id", s.getAppointment)
-	authed.POST("/appointments/:id/cancel", s.cancelAppointment)
+	authed.POST("/appointments/:id/cancel", noBody, s.cancelAppointment)
 	authed.GET("/practices/:pid/members/:uid/appointments", s.listTherapistAppointments)
-	authed.POST("/practices/:pid/members/:uid/calendar-feed", s.rotateCalendarFeed)
+	authed.POST("/practices/:pid/members/:uid/calendar-feed", noBody, s.rotateCalendarFeed)
 	authed.DELETE("/practices/:pid/members/:uid/calendar-feed", s.revokeCalendarFeed)
 	public.GET("/calendar/:token", s.calendarFeed)
 

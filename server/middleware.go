@@ -208,3 +208,13 @@ func mustCaller(c *gin.Context) *Caller {
 	caller, _ := callerOf(c)
 	return caller
 }
+
+// noBody guards actions that take no input: a request that sends a body anyway is refused
+// before anything happens, so a malformed client can never trigger them by accident.
+func noBody(c *gin.Context) {
+	if c.Request.ContentLength != 0 {
+		fail(c, newError(http.StatusBadRequest, codeBadRequest, "This request takes no body."))
+		return
+	}
+	c.Next()
+}

@@ -88,7 +88,7 @@ func New(d Deps) (*Server, error) {
 
 	api := e.Group("/api/v1", s.limitBody, s.checkOrigin)
 	api.POST("/auth/login", s.login)
-	api.POST("/auth/logout", s.logout)
+	api.POST("/auth/logout", noBody, s.logout)
 	api.GET("/invites/:token", s.showInvite)
 	api.POST("/invites/:token/accept", s.acceptInvite)
 

@@ -59,7 +59,7 @@ func mapError(err error) error {
 			return fmt.Errorf("%w: %s", ErrConflict, pqErr.Constraint)
 		case "23503":
 			return &InvalidError{Field: pqErr.Column, Reason: "refers to something that does not exist"}
-		case "23514", "22001", "22P02", "22007", "22008":
+		case "23514", "22001", "22P02", "22007", "22008", "22021", "22003":
 			return &InvalidError{Field: pqErr.Column, Reason: "is not acceptable"}
 		case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
 			return fmt.Errorf("%w: %s", ErrUnavailable, pqErr.Code)
