@@ -1,0 +1,182 @@
+package realtime
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// testHub is a hub with no database behind it, for the room's fan-out logic.
+func testHub(queue int) *Hub {
+	return NewHub(nil, HubConfig{SendQueue: queue})
+}
+
+// member is a connection without a socket: what the room queues for it is what it would get.
+func member(h *Hub, r *Room) *Conn {
+	c := newConn(h, nil, Participant{Role: RoleA})
+	c.room = r
+	return c
+}
+
+func storedEvents(from, to int64) ([]StoredEvent, []Event) {
+	var stored []StoredEvent
+	var decoded []Event
+	for seq := from; seq <= to; seq++ {
+		e := Event{Seq: seq, Type: EventModerator, Actor: Actor{UserID: 1, Role: RoleChair}, At: start, Text: "note " + strconv.FormatInt(seq, 10)}
+		stored = append(stored, StoredEvent{Seq: seq, Type: e.Type, Frame: AppendEvent(nil, e)})
+		decoded = append(decoded, e)
+	}
+	return stored, decoded
+}
+
+func queuedSeqs(t *testing.T, c *Conn) []int64 {
+	t.Helper()
+	frames, _ := c.queue.take()
+	var seqs []int64
+	for _, f := range frames {
+		e, err := StoredEvent{Frame: f}.Event()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, e.Seq)
+	}
+	return seqs
+}
+
+func loadedRoom(h *Hub, seq int64) *Room {
+	r := openRoom(h, 7)
+	r.state = NewState(ModeTurns, 0, 0)
+	r.state.Seq, r.delivered, r.loaded = seq, seq, true
+	return r
+}
+
+func TestRoomDeliversEachEventOnceInOrderAndStopsAtAGap(t *testing.T) {
+	h := testHub(16)
+	r := loadedRoom(h, 2)
+	c := member(h, r)
+	if !r.register(c, 2) {
+		t.Fatal("register refused")
+	}
+	events, decoded := storedEvents(1, 4)
+	if !r.deliver(events, decoded) {
+		t.Fatal("contiguous events reported a gap")
+	}
+	// Seen again (a notification after a local delivery): nothing is repeated.
+	r.deliver(events, nil)
+	later, _ := storedEvents(6, 6)
+	if r.deliver(later, nil) {
+		t.Fatal("a gap went unnoticed")
+	}
+	if got := queuedSeqs(t, c); len(got) != 2 || got[0] != 3 || got[1] != 4 {
+		t.Fatalf("queued seqs %v, want [3 4]", got)
+	}
+}
+
+func TestJoiningConnectionRegistersOnlyWhenItHasEverythingTheRoomDelivered(t *testing.T) {
+	h := testHub(16)
+	r := loadedRoom(h, 5)
+	c := member(h, r)
+	if r.register(c, 4) {
+		t.Fatal("registered a connection that missed seq 5")
+	}
+	// The joining connection read further than the room delivered: the room's later delivery
+	// of those events is skipped for it.
+	if !r.register(c, 7) {
+		t.Fatal("register refused")
+	}
+	events, decoded := storedEvents(6, 8)
+	r.deliver(events, decoded)
+	if got := queuedSeqs(t, c); len(got) != 1 || got[0] != 8 {
+		t.Fatalf("queued seqs %v, want [8]", got)
+	}
+}
+
+func TestSlowConnectionIsClosedAndTheRoomGoesOn(t *testing.T) {
+	h := testHub(2)
+	r := loadedRoom(h, 0)
+	slow, fast := member(h, r), member(h, r)
+	r.register(slow, 0)
+	r.register(fast, 0)
+	events, decoded := storedEvents(1, 2)
+	r.deliver(events, decoded)
+	queuedSeqs(t, fast) // the fast client's writer took its frames
+	more, decodedMore := storedEvents(3, 4)
+	r.deliver(more, decodedMore)
+
+	select {
+	case <-slow.closed:
+	default:
+		t.Fatal("the overflowing connection was not closed")
+	}
+	if slow.closeCode != websocket.CloseTryAgainLater {
+		t.Fatalf("close code %d, want 1013", slow.closeCode)
+	}
+	if got := queuedSeqs(t, fast); len(got) != 2 || got[1] != 4 {
+		t.Fatalf("the other connection got %v", got)
+	}
+}
+
+func TestRoomSchedulesTheTurnDeadline(t *testing.T) {
+	h := testHub(4)
+	r := loadedRoom(h, 0)
+	grant := Event{Seq: 1, Type: EventFloorGranted, Seat: SeatA, Actor: Actor{Role: RoleChair}, At: start,
+		Deadline: start.Add(2 * time.Minute)}
+	r.deliver([]StoredEvent{{Seq: 1, Type: grant.Type, Frame: AppendEvent(nil, grant)}}, nil)
+	if !r.deadline.Equal(grant.Deadline) {
+		t.Fatalf("deadline %v, want %v", r.deadline, grant.Deadline)
+	}
+}
+
+func TestSendQueueWaitsForRoomWhileReplaying(t *testing.T) {
+	q := newSendQueue(1)
+	stop := make(chan struct{})
+	if !q.pushWait([]byte("1"), stop) {
+		t.Fatal("first frame refused")
+	}
+	pushed := make(chan bool)
+	go func() { pushed <- q.pushWait([]byte("2"), stop) }()
+	frames, _ := q.take()
+	q.done(frames)
+	if !<-pushed {
+		t.Fatal("the waiting frame was dropped")
+	}
+	go func() { pushed <- q.pushWait([]byte("3"), stop) }()
+	close(stop)
+	if <-pushed {
+		t.Fatal("pushWait kept waiting after stop")
+	}
+}
+
+func TestActionClassFollowsWhoMaySendTheCommand(t *testing.T) {
+	cases := []struct {
+		command string
+		role    Role
+		want    string
+	}{
+		{CommandSay, RoleA, ActionSpeak},
+		{CommandRequestFloor, RoleChair, ActionSpeak},
+		{CommandGrant, RoleB, ActionModerate},
+		{CommandEnd, RoleChair, ActionModerate},
+		{CommandPause, RoleA, ActionSpeak},
+		{CommandPause, RoleChair, ActionModerate},
+	}
+	for _, tc := range cases {
+		if got := ActionClass(tc.command, tc.role); got != tc.want {
+			t.Errorf("%s by %s: %s, want %s", tc.command, tc.role, got, tc.want)
+		}
+	}
+}
+
+func TestListenerConnectionIsNamed(t *testing.T) {
+	cases := map[string]string{
+		"postgres://u@h/db?sslmode=disable": "postgres://u@h/db?application_name=amend-listen-x&sslmode=disable",
+		"host=/tmp dbname=db":               "host=/tmp dbname=db application_name=amend-listen-x",
+	}
+	for dsn, want := range cases {
+		if got := withApplicationName(dsn, "amend-listen-x"); got != want {
+			t.Errorf("%s: %s, want %s", dsn, got, want)
+		}
+	}
+}
