@@ -95,6 +95,9 @@ func newLiveWorld(t *testing.T, n int, cfg realtime.HubConfig) (*world, []*liveI
 // startSession has the therapist of p create a live session over REST.
 func startSession(t *testing.T, p *practice, body map[string]any) realtime.Session {
 	t.Helper()
+	if body == nil {
+		body = map[string]any{}
+	}
 	res := p.Therapist.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/live-sessions", body)
 	if res.Status != http.StatusCreated {
 		t.Fatalf("create live session: %d %s", res.Status, res.Body)
