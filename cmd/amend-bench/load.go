@@ -1,0 +1,550 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// LoadResult is what a run measured.
+type LoadResult struct {
+	Mode               string           `json:"mode"`
+	Sessions           int              `json:"sessions"`
+	Connections        int              `json:"connections"`
+	Seconds            float64          `json:"seconds"`
+	Utterances         int64            `json:"utterances"`
+	UtterancesPerSec   float64          `json:"utterances_per_second"`
+	Ack                Latency          `json:"command_to_ack"`
+	FanOut             Latency          `json:"fan_out"`
+	Resume             Latency          `json:"resume"`
+	REST               Latency          `json:"rest"`
+	Reconnects         int64            `json:"reconnects"`
+	Gaps               int64            `json:"gaps"`
+	Duplicates         int64            `json:"duplicates"`
+	MissingAcked       int64            `json:"acked_but_missing"`
+	Errors             map[string]int64 `json:"errors_by_code"`
+	ServerRSSBytes     int64            `json:"server_rss_bytes,omitempty"`
+	ServerCPUPercent   float64          `json:"server_cpu_percent_of_one_core,omitempty"`
+	RSSPerConnBytes    float64          `json:"rss_per_connection_bytes,omitempty"`
+	IdleCPUPercent     float64          `json:"idle_cpu_percent_of_one_core,omitempty"`
+	ConnectSeconds     float64          `json:"connect_seconds,omitempty"`
+	ReconnectStormSecs float64          `json:"reconnect_storm_seconds,omitempty"`
+}
+
+type loadFlags struct {
+	url           string
+	admin         string
+	password      string
+	sessions      int
+	couples       int
+	duration      time.Duration
+	rate          float64
+	reconnectRate float64
+	restRate      float64
+	mode          string
+	serverPID     int
+	jsonOut       string
+	storm         bool
+}
+
+func runLoad(ctx context.Context, command string, args []string) error {
+	if command != "live" && command != "idle" {
+		return fmt.Errorf("unknown command %q\n\n%s", command, usage)
+	}
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	var f loadFlags
+	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080", "Amend's address (loopback only)")
+	fs.StringVar(&f.admin, "admin", "admin@demo.amend.test", "a practice administrator to set up with")
+	fs.StringVar(&f.password, "password", "amend-demo-password", "that administrator's password")
+	fs.IntVar(&f.sessions, "sessions", 20, "live sessions (three connections each)")
+	fs.IntVar(&f.couples, "couples", 5, "couples the sessions are spread over")
+	fs.DurationVar(&f.duration, "duration", 20*time.Second, "how long to play (live) or hold (idle)")
+	fs.Float64Var(&f.rate, "rate", 200, "utterances per second across all sessions")
+	fs.Float64Var(&f.reconnectRate, "reconnect-rate", 2, "partner reconnections per second across all sessions")
+	fs.Float64Var(&f.restRate, "rest-rate", 50, "REST requests per second (caseload, couple page, draft save, check-in)")
+	fs.StringVar(&f.mode, "mode", "turns", "session mode: turns or listener")
+	fs.IntVar(&f.serverPID, "server-pid", 0, "the server's process id, to report its memory and CPU")
+	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
+	fs.BoolVar(&f.storm, "storm", false, "idle: end with every client reconnecting at once (a reconnect storm)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := loopbackOnly(f.url); err != nil {
+		return err
+	}
+	res, err := load(ctx, command, f)
+	if err != nil {
+		return err
+	}
+	printResult(res)
+	if res.Gaps > 0 || res.Duplicates > 0 || res.MissingAcked > 0 {
+		err = fmt.Errorf("clients saw %d gaps, %d duplicates, %d acked events missing", res.Gaps, res.Duplicates, res.MissingAcked)
+	}
+	if werr := maybeWriteJSON(f.jsonOut, res); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// room is one live session's three clients and what its driver knows.
+type room struct {
+	id      int64
+	chair   *wsClient
+	seats   map[string]*wsClient
+	holder  string
+	mu      sync.Mutex
+	sentAt  map[int64]time.Time   // utterance seq -> when it was sent
+	gotAt   map[int64][]time.Time // utterance seq -> when the other participants received it
+	acked   []int64
+	uttered atomic.Int64
+}
+
+func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) {
+	res := LoadResult{Mode: command, Sessions: f.sessions, Errors: map[string]int64{}}
+	transport := &http.Transport{MaxIdleConnsPerHost: 64}
+	root := &api{base: strings.TrimRight(f.url, "/"), client: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
+	fix, err := setUp(ctx, root, f.admin, f.password, f.mode, max(1, min(f.couples, f.sessions)), f.sessions)
+	if err != nil {
+		return res, err
+	}
+	var errMu sync.Mutex
+	countErr := func(code string) {
+		errMu.Lock()
+		res.Errors[code]++
+		errMu.Unlock()
+	}
+	before, _ := serverUsage(f.serverPID)
+	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+	rooms := make([]*room, len(fix.sessions))
+	var all []*wsClient
+	newClient := func(r *room, token, name string) *wsClient {
+		c := &wsClient{url: wsURL(root.base, r.id), token: token, dialer: dialer, pending: map[string]chan frame{}, name: name}
+		c.onEvent = func(fr frame, at time.Time) {
+			if fr.Type == "utterance" {
+				r.mu.Lock()
+				r.gotAt[fr.Seq] = append(r.gotAt[fr.Seq], at)
+				r.mu.Unlock()
+			}
+		}
+		all = append(all, c)
+		return c
+	}
+	for i, id := range fix.sessions {
+		r := &room{id: id, sentAt: map[int64]time.Time{}, gotAt: map[int64][]time.Time{}}
+		r.chair = newClient(r, fix.therapist, fmt.Sprintf("s%d-chair", id))
+		r.seats = map[string]*wsClient{"a": newClient(r, fix.partnerA, fmt.Sprintf("s%d-a", id)), "b": newClient(r, fix.partnerB, fmt.Sprintf("s%d-b", id))}
+		rooms[i] = r
+	}
+	res.Connections = len(all)
+	connectStart := time.Now()
+	if err := connectAll(ctx, all, true); err != nil {
+		return res, err
+	}
+	res.ConnectSeconds = time.Since(connectStart).Seconds()
+	defer func() {
+		for _, c := range all {
+			c.drop()
+		}
+	}()
+
+	if command == "idle" {
+		settle()
+		idleStart, _ := serverUsage(f.serverPID)
+		t0 := time.Now()
+		select {
+		case <-time.After(f.duration):
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+		idleEnd, _ := serverUsage(f.serverPID)
+		if f.serverPID != 0 {
+			res.ServerRSSBytes = idleEnd.RSSBytes
+			res.RSSPerConnBytes = float64(idleStart.RSSBytes-before.RSSBytes) / float64(len(all))
+			res.IdleCPUPercent = 100 * (idleEnd.CPU - idleStart.CPU).Seconds() / time.Since(t0).Seconds()
+		}
+		if f.storm {
+			var resume recorder
+			for _, c := range all {
+				c.drop()
+			}
+			stormStart := time.Now()
+			if err := connectAllTimed(ctx, all, &resume); err != nil {
+				return res, err
+			}
+			res.ReconnectStormSecs = time.Since(stormStart).Seconds()
+			res.Resume = resume.summary()
+		}
+		collectChecks(&res, all)
+		return res, nil
+	}
+
+	var ack, resume, rest recorder
+	root.rest = &rest
+	playCtx, stop := context.WithTimeout(ctx, f.duration)
+	defer stop()
+	start := time.Now()
+	var wg sync.WaitGroup
+	perRoom := f.rate / float64(len(rooms))
+	for _, r := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := drive(playCtx, r, perRoom, &ack, countErr); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				countErr("driver: " + err.Error())
+			}
+		}()
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); reconnects(playCtx, rooms, f.reconnectRate, &resume, &res.Reconnects, countErr) }()
+	go func() { defer wg.Done(); restMix(playCtx, root, fix, f.restRate, countErr) }()
+	wg.Wait()
+	elapsed := time.Since(start)
+	after, _ := serverUsage(f.serverPID)
+
+	// Let the last events arrive, then check every client saw everything that was acked.
+	if err := waitDelivered(ctx, rooms); err != nil {
+		countErr(err.Error())
+	}
+	var fan recorder
+	for _, r := range rooms {
+		r.mu.Lock()
+		for seq, sent := range r.sentAt {
+			for _, got := range r.gotAt[seq] {
+				fan.add(got.Sub(sent))
+			}
+		}
+		r.mu.Unlock()
+		res.Utterances += r.uttered.Load()
+	}
+	collectChecks(&res, all)
+	res.MissingAcked = missingAcked(rooms)
+	res.Seconds = elapsed.Seconds()
+	res.UtterancesPerSec = float64(res.Utterances) / elapsed.Seconds()
+	res.Ack, res.FanOut, res.Resume, res.REST = ack.summary(), fan.summary(), resume.summary(), rest.summary()
+	if f.serverPID != 0 {
+		res.ServerRSSBytes = after.RSSBytes
+		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
+	}
+	return res, nil
+}
+
+func serverUsage(pid int) (processUsage, error) {
+	if pid == 0 {
+		return processUsage{}, nil
+	}
+	return readUsage(pid)
+}
+
+func connectAll(ctx context.Context, clients []*wsClient, first bool) error {
+	sem := make(chan struct{}, 64)
+	errs := make(chan error, len(clients))
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := c.connect(ctx, first); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// connectAllTimed reconnects every client at once, timing each resume.
+func connectAllTimed(ctx context.Context, clients []*wsClient, resume *recorder) error {
+	errs := make(chan error, len(clients))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 512)
+	for _, c := range clients {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			t := time.Now()
+			if err := c.connect(ctx, false); err != nil {
+				errs <- err
+				return
+			}
+			resume.add(time.Since(t))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// drive plays one session: the chair grants the floor, the holder drafts and speaks at the
+// room's rate, the other partner asks for the floor, the holder yields every few utterances,
+// and now and then the chair calls a pause and resumes.
+func drive(ctx context.Context, r *room, rate float64, ack *recorder, countErr func(string)) error {
+	cmd := func(c *wsClient, m map[string]any) (frame, error) {
+		t := time.Now()
+		fr, err := c.send(ctx, m)
+		if err != nil {
+			return fr, err
+		}
+		if fr.Type == "error" {
+			countErr(fr.Code)
+			return fr, nil
+		}
+		ack.add(time.Since(t))
+		return fr, nil
+	}
+	if _, err := cmd(r.chair, map[string]any{"type": "grant", "seat": "a"}); err != nil {
+		return err
+	}
+	r.holder = "a"
+	interval := time.Duration(float64(time.Second) / max(rate, 0.01))
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		holder := r.seats[r.holder]
+		other := otherSeat(r.holder)
+		if n%5 == 1 {
+			if _, err := cmd(r.seats[other], map[string]any{"type": "request_floor"}); err != nil && !transient(err) {
+				return err
+			}
+		}
+		text := utteranceText(n)
+		holder.send(ctx, map[string]any{"type": "draft", "text": text[:len(text)/2]})
+		sent := time.Now()
+		fr, err := cmd(holder, map[string]any{"type": "say", "text": text})
+		if err != nil {
+			if transient(err) {
+				continue
+			}
+			return err
+		}
+		if fr.Type == "error" && fr.Code == "not_your_turn" {
+			// A yield was answered on a connection that dropped: the floor moved anyway.
+			r.holder = other
+			continue
+		}
+		if fr.Type == "ack" {
+			r.uttered.Add(1)
+			r.mu.Lock()
+			r.sentAt[fr.Seq] = sent
+			r.acked = append(r.acked, fr.Seq)
+			r.mu.Unlock()
+		}
+		if n%5 == 0 {
+			if fr, err := cmd(holder, map[string]any{"type": "yield"}); err == nil && fr.Type == "ack" {
+				r.holder = other
+			}
+		}
+		if n%97 == 0 {
+			cmd(r.chair, map[string]any{"type": "pause", "reason": "a breather"})
+			cmd(r.chair, map[string]any{"type": "resume"})
+		}
+	}
+}
+
+// transient errors come from a connection the reconnector just dropped.
+func transient(err error) bool {
+	return errors.Is(err, errDropped) || errors.Is(err, errNoAck) || err.Error() == "not connected"
+}
+
+func otherSeat(seat string) string {
+	if seat == "a" {
+		return "b"
+	}
+	return "a"
+}
+
+var phrases = []string{
+	"When the plans changed without a word, I felt like I did not matter to you.",
+	"I hear that you needed me to call, and I did not, and that is on me.",
+	"What I want is to know that if something comes up, you will tell me first.",
+	"I am trying to explain, not to excuse it; I can see how it looked from your side.",
+	"It helps when you ask me how my day went, even when things are tense between us.",
+}
+
+func utteranceText(n int) string {
+	return phrases[n%len(phrases)] + " " + phrases[(n/len(phrases))%len(phrases)]
+}
+
+// reconnects drops a random partner now and then; it resumes with after=SEQ.
+func reconnects(ctx context.Context, rooms []*room, rate float64, resume *recorder, count *int64, countErr func(string)) {
+	if rate <= 0 {
+		return
+	}
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		r := rooms[rand.IntN(len(rooms))]
+		c := r.seats[[]string{"a", "b"}[rand.IntN(2)]]
+		c.drop()
+		t := time.Now()
+		if err := c.connect(context.WithoutCancel(ctx), false); err != nil {
+			countErr("reconnect")
+			continue
+		}
+		resume.add(time.Since(t))
+		*count++
+	}
+}
+
+// restMix sends the REST side of a practice's day: caseloads, couple pages, autosaved drafts
+// and check-ins.
+func restMix(ctx context.Context, root *api, fix *fixture, rate float64, countErr func(string)) {
+	if rate <= 0 {
+		return
+	}
+	therapist, partner := root.as(fix.therapist), root.as(fix.partnerA)
+	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, 16)
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		i := n % len(fix.couples)
+		var call func() error
+		switch n % 4 {
+		case 0:
+			call = func() error {
+				return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/practices/%d/couples", fix.practiceID), nil, nil)
+			}
+		case 1:
+			call = func() error { return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/couples/%d", fix.couples[i]), nil, nil) }
+		case 2:
+			call = func() error {
+				return partner.call(ctx, http.MethodPut, fmt.Sprintf("/assignments/%d/draft", fix.assignments[i]), map[string]any{"answers": map[string]any{}}, nil)
+			}
+		case 3:
+			call = func() error {
+				return partner.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/checkins", fix.couples[i]),
+					map[string]any{"trust": 6, "safety": 7, "feeling": "hopeful", "note": "A calmer evening."}, nil)
+			}
+		}
+		select {
+		case sem <- struct{}{}:
+		default:
+			countErr("rest: client saturated")
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := call(); err != nil && ctx.Err() == nil {
+				var ae *apiError
+				if errors.As(err, &ae) {
+					countErr(fmt.Sprintf("rest %d %s", ae.Status, ae.Code))
+				} else {
+					countErr("rest: " + err.Error())
+				}
+			}
+		}()
+	}
+}
+
+// waitDelivered waits until every connected client has caught up with its session's last
+// acked event, or a deadline passes.
+func waitDelivered(ctx context.Context, rooms []*room) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		behind := 0
+		for _, r := range rooms {
+			r.mu.Lock()
+			var top int64
+			for _, s := range r.acked {
+				top = max(top, s)
+			}
+			r.mu.Unlock()
+			for _, c := range append([]*wsClient{r.chair}, r.seats["a"], r.seats["b"]) {
+				if _, _, last := c.counts(); last < top {
+					behind++
+				}
+			}
+		}
+		if behind == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%d clients never caught up", behind)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// missingAcked counts acked utterances that some participant never received.
+func missingAcked(rooms []*room) int64 {
+	var missing int64
+	for _, r := range rooms {
+		r.mu.Lock()
+		for _, seq := range r.acked {
+			// The speaker gets its own event too; the room has three receivers per utterance.
+			if len(r.gotAt[seq]) < 3 {
+				missing++
+			}
+		}
+		r.mu.Unlock()
+	}
+	return missing
+}
+
+func collectChecks(res *LoadResult, clients []*wsClient) {
+	for _, c := range clients {
+		g, d, _ := c.counts()
+		res.Gaps += g
+		res.Duplicates += d
+	}
+}
+
+func printResult(r LoadResult) {
+	w := os.Stdout
+	fmt.Fprintf(w, "%s: %d sessions, %d connections, %.1fs\n", r.Mode, r.Sessions, r.Connections, r.Seconds)
+	if r.Mode == "live" {
+		fmt.Fprintf(w, "  utterances       %d (%.0f/s persisted and acked)\n", r.Utterances, r.UtterancesPerSec)
+		fmt.Fprintf(w, "  command to ack   %s\n", r.Ack)
+		fmt.Fprintf(w, "  fan-out          %s\n", r.FanOut)
+		fmt.Fprintf(w, "  REST             %s\n", r.REST)
+		fmt.Fprintf(w, "  resume           %s (%d reconnects)\n", r.Resume, r.Reconnects)
+	} else {
+		fmt.Fprintf(w, "  connected in     %.1fs\n", r.ConnectSeconds)
+		if r.RSSPerConnBytes > 0 {
+			fmt.Fprintf(w, "  server RSS       %.1f KB per idle connection, idle CPU %.1f%% of one core\n", r.RSSPerConnBytes/1024, r.IdleCPUPercent)
+		}
+		if r.ReconnectStormSecs > 0 {
+			fmt.Fprintf(w, "  reconnect storm  %d clients in %.1fs; resume %s\n", r.Connections, r.ReconnectStormSecs, r.Resume)
+		}
+	}
+	fmt.Fprintf(w, "  sequence check   %d gaps, %d duplicates, %d acked events missing\n", r.Gaps, r.Duplicates, r.MissingAcked)
+	if r.ServerRSSBytes > 0 {
+		fmt.Fprintf(w, "  server           RSS %.1f MB, CPU %.0f%% of one core\n", float64(r.ServerRSSBytes)/(1<<20), r.ServerCPUPercent)
+	}
+	for code, n := range r.Errors {
+		fmt.Fprintf(w, "  error %-28s %d\n", code, n)
+	}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/server"
+	"github.com/amendcare/amend/server/demo"
+	"github.com/amendcare/amend/server/store"
+	"github.com/amendcare/amend/server/store/dbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+func TestSeqCheckFindsGapsAndDuplicates(t *testing.T) {
+	var c seqCheck
+	c.start(4)
+	for _, seq := range []int64{5, 6, 6, 8, 9, 3} {
+		c.see(seq)
+	}
+	if c.gaps != 1 || c.duplicates != 2 || c.last != 9 {
+		t.Fatalf("gaps %d, duplicates %d, last %d", c.gaps, c.duplicates, c.last)
+	}
+}
+
+// TestTinyLoadSeesOneGapFreeSequence runs the load generator against a real server and database
+// at a tiny load, with partners dropping and resuming, and requires every client to see each
+// session's events once, in order, with every acked utterance delivered to all three.
+func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
+	dsn := dbtest.DSN(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := store.New(db)
+	hash, err := server.HashPassword(demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(ctx, st, hash); err != nil {
+		t.Fatal(err)
+	}
+	authz, err := policy.Load(policy.DefaultPolicy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	quiet := slog.New(slog.DiscardHandler)
+	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: quiet})
+	if err := hub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	api, err := server.New(server.Deps{Store: st, Policy: authz, Logger: quiet, Registry: reg, Live: hub,
+		Ready: func(ctx context.Context) error { return st.Ping(ctx) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(func() {
+		hub.Shutdown(context.Background())
+		srv.Close()
+	})
+
+	res, err := load(ctx, "live", loadFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
+		sessions: 3, couples: 2, duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 10, mode: "turns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Utterances < 10 || res.Reconnects == 0 {
+		t.Fatalf("too little happened: %d utterances, %d reconnects", res.Utterances, res.Reconnects)
+	}
+	if res.Gaps != 0 || res.Duplicates != 0 || res.MissingAcked != 0 {
+		t.Fatalf("clients saw %d gaps, %d duplicates, %d acked events missing", res.Gaps, res.Duplicates, res.MissingAcked)
+	}
+	if res.Ack.Count == 0 || res.FanOut.Count == 0 || res.REST.Count == 0 {
+		t.Fatalf("nothing measured: %+v", res)
+	}
+}
