@@ -377,6 +377,15 @@ export interface Progress {
   partners: PartnerProgress[];
 }
 
+/** A live session as listed for a couple; its screen lives at /live/{id}. */
+export interface LiveSessionSummary {
+  id: number;
+  couple_id: number;
+  status: string;
+  created_at: string;
+  ended_at?: string | null;
+}
+
 export interface CalendarFeed {
   token: string;
   url: string;
@@ -731,6 +740,17 @@ export function createApi(options: ApiOptions = {}) {
     /** Invites a partner to a seat of the couple; the one-time link is in the answer. */
     invitePartner(coupleID: number, seat: Seat, email: string): Promise<InviteCreated> {
       return request('POST', `/couples/${coupleID}/invites`, { body: { seat, email } });
+    },
+
+    liveSessions(coupleID: number): Promise<LiveSessionSummary[]> {
+      return request<{ sessions: LiveSessionSummary[] }>('GET', `/couples/${coupleID}/live-sessions`).then(
+        (r) => r.sessions,
+      );
+    },
+
+    /** Opens a live session for the couple with the chair's default settings. */
+    startLiveSession(coupleID: number): Promise<LiveSessionSummary> {
+      return request('POST', `/couples/${coupleID}/live-sessions`, { body: {} });
     },
 
     noteTemplates(): Promise<NoteTemplate[]> {
