@@ -205,7 +205,10 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		}()
 	}
 	wg.Add(2)
-	go func() { defer wg.Done(); reconnects(playCtx, rooms, f.reconnectRate, &resume, &res.Reconnects, countErr) }()
+	go func() {
+		defer wg.Done()
+		reconnects(playCtx, rooms, f.reconnectRate, &resume, &res.Reconnects, countErr)
+	}()
 	go func() { defer wg.Done(); restMix(playCtx, root, fix, f.restRate, countErr) }()
 	wg.Wait()
 	elapsed := time.Since(start)
@@ -436,7 +439,9 @@ func restMix(ctx context.Context, root *api, fix *fixture, rate float64, countEr
 				return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/practices/%d/couples", fix.practiceID), nil, nil)
 			}
 		case 1:
-			call = func() error { return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/couples/%d", fix.couples[i]), nil, nil) }
+			call = func() error {
+				return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/couples/%d", fix.couples[i]), nil, nil)
+			}
 		case 2:
 			call = func() error {
 				return partner.call(ctx, http.MethodPut, fmt.Sprintf("/assignments/%d/draft", fix.assignments[i]), map[string]any{"answers": map[string]any{}}, nil)
