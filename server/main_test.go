@@ -40,7 +40,7 @@ var testHash = sync.OnceValue(func() string {
 // world is a running server on its own database with two practices, A and B, each with the
 // same cast, so every test can ask "what does this person see?" across a tenant boundary.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	api    *Server
 	store  *store.Store
@@ -93,12 +93,12 @@ func (p *practice) cast() []*actor {
 	return []*actor{p.Admin, p.Therapist, p.OtherTherapist, p.PartnerA, p.PartnerB, p.OtherPartner}
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	return newWorldWithPolicy(t, policy.DefaultPolicy())
 }
 
-func newWorldWithPolicy(t *testing.T, table []byte) *world {
+func newWorldWithPolicy(t testing.TB, table []byte) *world {
 	t.Helper()
 	db := dbtest.New(t)
 	authz, err := policy.Load(table, nil)
