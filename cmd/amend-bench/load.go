@@ -26,6 +26,7 @@ type LoadResult struct {
 	UtterancesPerSec   float64          `json:"utterances_per_second"`
 	Ack                Latency          `json:"command_to_ack"`
 	FanOut             Latency          `json:"fan_out"`
+	CrossInstance      Latency          `json:"fan_out_to_second_instance"`
 	Resume             Latency          `json:"resume"`
 	REST               Latency          `json:"rest"`
 	Reconnects         int64            `json:"reconnects"`
@@ -43,6 +44,7 @@ type LoadResult struct {
 
 type loadFlags struct {
 	url           string
+	url2          string
 	admin         string
 	password      string
 	sessions      int
@@ -55,15 +57,17 @@ type loadFlags struct {
 	serverPID     int
 	jsonOut       string
 	storm         bool
+	missed        int
 }
 
 func runLoad(ctx context.Context, command string, args []string) error {
-	if command != "live" && command != "idle" {
+	if command != "live" && command != "idle" && command != "resume" {
 		return fmt.Errorf("unknown command %q\n\n%s", command, usage)
 	}
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	var f loadFlags
 	fs.StringVar(&f.url, "url", "http://127.0.0.1:8080", "Amend's address (loopback only)")
+	fs.StringVar(&f.url2, "url2", "", "a second Amend instance on the same database: partner b and the chair connect there")
 	fs.StringVar(&f.admin, "admin", "admin@demo.amend.test", "a practice administrator to set up with")
 	fs.StringVar(&f.password, "password", "amend-demo-password", "that administrator's password")
 	fs.IntVar(&f.sessions, "sessions", 20, "live sessions (three connections each)")
@@ -76,11 +80,17 @@ func runLoad(ctx context.Context, command string, args []string) error {
 	fs.IntVar(&f.serverPID, "server-pid", 0, "the server's process id, to report its memory and CPU")
 	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
 	fs.BoolVar(&f.storm, "storm", false, "idle: end with every client reconnecting at once (a reconnect storm)")
+	fs.IntVar(&f.missed, "missed", 300, "resume: events each returning partner missed while away")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := loopbackOnly(f.url); err != nil {
-		return err
+	for _, u := range []string{f.url, f.url2} {
+		if u == "" {
+			continue
+		}
+		if err := loopbackOnly(u); err != nil {
+			return err
+		}
 	}
 	res, err := load(ctx, command, f)
 	if err != nil {
@@ -104,7 +114,8 @@ type room struct {
 	holder  string
 	mu      sync.Mutex
 	sentAt  map[int64]time.Time   // utterance seq -> when it was sent
-	gotAt   map[int64][]time.Time // utterance seq -> when the other participants received it
+	gotAt   map[int64][]time.Time // utterance seq -> when each participant received it
+	gotFar  map[int64][]time.Time // the same, for participants on the second instance
 	acked   []int64
 	uttered atomic.Int64
 }
@@ -127,12 +138,21 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	rooms := make([]*room, len(fix.sessions))
 	var all []*wsClient
-	newClient := func(r *room, token, name string) *wsClient {
-		c := &wsClient{url: wsURL(root.base, r.id), token: token, dialer: dialer, pending: map[string]chan frame{}, name: name}
+	// With a second instance, partner b and the chair connect there while partner a (the first
+	// speaker) stays on the first, so every utterance crosses instances.
+	newClient := func(r *room, token, name string, far bool) *wsClient {
+		base := root.base
+		if far && f.url2 != "" {
+			base = strings.TrimRight(f.url2, "/")
+		}
+		c := &wsClient{url: wsURL(base, r.id), token: token, dialer: dialer, pending: map[string]chan frame{}, name: name}
 		c.onEvent = func(fr frame, at time.Time) {
 			if fr.Type == "utterance" {
 				r.mu.Lock()
 				r.gotAt[fr.Seq] = append(r.gotAt[fr.Seq], at)
+				if far && f.url2 != "" {
+					r.gotFar[fr.Seq] = append(r.gotFar[fr.Seq], at)
+				}
 				r.mu.Unlock()
 			}
 		}
@@ -140,9 +160,10 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		return c
 	}
 	for i, id := range fix.sessions {
-		r := &room{id: id, sentAt: map[int64]time.Time{}, gotAt: map[int64][]time.Time{}}
-		r.chair = newClient(r, fix.therapist, fmt.Sprintf("s%d-chair", id))
-		r.seats = map[string]*wsClient{"a": newClient(r, fix.partnerA, fmt.Sprintf("s%d-a", id)), "b": newClient(r, fix.partnerB, fmt.Sprintf("s%d-b", id))}
+		r := &room{id: id, sentAt: map[int64]time.Time{}, gotAt: map[int64][]time.Time{}, gotFar: map[int64][]time.Time{}}
+		r.chair = newClient(r, fix.therapist, fmt.Sprintf("s%d-chair", id), true)
+		r.seats = map[string]*wsClient{"a": newClient(r, fix.partnerA, fmt.Sprintf("s%d-a", id), false),
+			"b": newClient(r, fix.partnerB, fmt.Sprintf("s%d-b", id), true)}
 		rooms[i] = r
 	}
 	res.Connections = len(all)
@@ -188,6 +209,16 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		return res, nil
 	}
 
+	if command == "resume" {
+		var resume recorder
+		if err := resumeAfterAbsence(ctx, rooms, f.missed, &resume); err != nil {
+			return res, err
+		}
+		res.Resume = resume.summary()
+		collectChecks(&res, all)
+		return res, nil
+	}
+
 	var ack, resume, rest recorder
 	root.rest = &rest
 	playCtx, stop := context.WithTimeout(ctx, f.duration)
@@ -218,12 +249,15 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	if err := waitDelivered(ctx, rooms); err != nil {
 		countErr(err.Error())
 	}
-	var fan recorder
+	var fan, far recorder
 	for _, r := range rooms {
 		r.mu.Lock()
 		for seq, sent := range r.sentAt {
 			for _, got := range r.gotAt[seq] {
 				fan.add(got.Sub(sent))
+			}
+			for _, got := range r.gotFar[seq] {
+				far.add(got.Sub(sent))
 			}
 		}
 		r.mu.Unlock()
@@ -234,6 +268,7 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	res.Seconds = elapsed.Seconds()
 	res.UtterancesPerSec = float64(res.Utterances) / elapsed.Seconds()
 	res.Ack, res.FanOut, res.Resume, res.REST = ack.summary(), fan.summary(), resume.summary(), rest.summary()
+	res.CrossInstance = far.summary()
 	if f.serverPID != 0 {
 		res.ServerRSSBytes = after.RSSBytes
 		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
@@ -387,6 +422,56 @@ func utteranceText(n int) string {
 	return phrases[n%len(phrases)] + " " + phrases[(n/len(phrases))%len(phrases)]
 }
 
+// resumeAfterAbsence has partner b of every session step away while partner a says missed things,
+// then come back with after=SEQ; it times each return from dialling to holding every missed event.
+func resumeAfterAbsence(ctx context.Context, rooms []*room, missed int, resume *recorder) error {
+	errs := make(chan error, len(rooms))
+	var wg sync.WaitGroup
+	for _, r := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := r.chair.send(ctx, map[string]any{"type": "grant", "seat": "a"}); err != nil {
+				errs <- err
+				return
+			}
+			away := r.seats["b"]
+			away.drop()
+			var top int64
+			pace := time.NewTicker(55 * time.Millisecond) // under the server's per-connection command limit
+			defer pace.Stop()
+			for n := range missed {
+				<-pace.C
+				fr, err := r.seats["a"].send(ctx, map[string]any{"type": "say", "text": utteranceText(n)})
+				if err != nil || fr.Type != "ack" {
+					errs <- fmt.Errorf("say while the partner is away: %v %s", err, fr.Code)
+					return
+				}
+				top = fr.Seq
+			}
+			start := time.Now()
+			if err := away.connect(ctx, false); err != nil {
+				errs <- err
+				return
+			}
+			for {
+				if _, _, last := away.counts(); last >= top {
+					break
+				}
+				if time.Since(start) > 30*time.Second {
+					errs <- fmt.Errorf("%s never caught up", away.name)
+					return
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+			resume.add(time.Since(start))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
 // reconnects drops a random partner now and then; it resumes with after=SEQ.
 func reconnects(ctx context.Context, rooms []*room, rate float64, resume *recorder, count *int64, countErr func(string)) {
 	if rate <= 0 {
@@ -530,10 +615,15 @@ func collectChecks(res *LoadResult, clients []*wsClient) {
 func printResult(r LoadResult) {
 	w := os.Stdout
 	fmt.Fprintf(w, "%s: %d sessions, %d connections, %.1fs\n", r.Mode, r.Sessions, r.Connections, r.Seconds)
-	if r.Mode == "live" {
+	if r.Mode == "resume" {
+		fmt.Fprintf(w, "  resume           %s (each after missing events)\n", r.Resume)
+	} else if r.Mode == "live" {
 		fmt.Fprintf(w, "  utterances       %d (%.0f/s persisted and acked)\n", r.Utterances, r.UtterancesPerSec)
 		fmt.Fprintf(w, "  command to ack   %s\n", r.Ack)
 		fmt.Fprintf(w, "  fan-out          %s\n", r.FanOut)
+		if r.CrossInstance.Count > 0 {
+			fmt.Fprintf(w, "  across instances %s\n", r.CrossInstance)
+		}
 		fmt.Fprintf(w, "  REST             %s\n", r.REST)
 		fmt.Fprintf(w, "  resume           %s (%d reconnects)\n", r.Resume, r.Reconnects)
 	} else {

@@ -22,6 +22,7 @@ const usage = `amend-bench — load generator for Amend (loopback only)
 
   amend-bench live [flags]           live sessions + REST mix against a running Amend
   amend-bench idle [flags]           many idle authenticated WebSocket clients; RSS and CPU per connection
+  amend-bench resume [flags]         partners return after missing events; time to catch up
   amend-bench baseline-relay [flags] the minimal gorilla/websocket relay yardstick
   amend-bench baseline-tx [flags]    the raw live-shaped PostgreSQL transaction ceiling
 
