@@ -12,6 +12,7 @@ run: build deps-postgres
 	./$(BIN) serve --demo
 
 build: web
+	$(GO) build -o bin/amend-bench ./cmd/amend-bench
 	$(GO) build -o $(BIN) ./cmd/amend
 
 web: $(FRONTEND)/dist/index.html
