@@ -386,6 +386,75 @@ export interface LiveSessionSummary {
   ended_at?: string | null;
 }
 
+export type LiveMode = 'turns' | 'listener';
+export type LiveRole = 'chair' | Seat | 'system';
+
+/** What the chair chooses when opening a live session; the server's defaults fill the rest. */
+export interface LiveSessionInput {
+  mode?: LiveMode;
+  turn_seconds?: number;
+  min_break_seconds?: number;
+}
+
+/** The floor of a live session as of seq (docs/protocol.md); absent fields are unset. */
+export interface LiveState {
+  seq: number;
+  mode: LiveMode;
+  turn_seconds: number;
+  min_break_seconds: number;
+  holder?: Seat;
+  phase?: 'speaking' | 'paraphrase' | 'confirm';
+  paraphrase?: string;
+  queue?: Seat[];
+  deadline?: string;
+  held_since?: string;
+  paused: boolean;
+  paused_by?: LiveRole;
+  pause_reason?: string;
+  break_until?: string;
+  remaining_ms?: number;
+  ready?: Seat[];
+  ended: boolean;
+  talk_ms: Record<Seat, number>;
+  utterances: Record<Seat, number>;
+}
+
+/** One numbered event of a live session, as the WebSocket and the transcript carry it. */
+export interface LiveEvent {
+  seq: number;
+  type: string;
+  actor: { user_id: number; role: LiveRole };
+  at: string;
+  seat?: Seat;
+  text?: string;
+  seconds?: number;
+  mode?: LiveMode;
+  reason?: string;
+  deadline?: string;
+  break_until?: string;
+  turn_seconds?: number;
+  min_break_seconds?: number;
+}
+
+/** A live session with its current state: the answer of GET /live/{id}. */
+export interface LiveSession extends LiveSessionSummary {
+  practice_id: number;
+  seq: number;
+  state: LiveState;
+}
+
+/** Talk time (seconds), utterances and refused out-of-turn says per seat, for the care team. */
+export interface LiveSummary {
+  session_id: number;
+  status: string;
+  seq: number;
+  summary: {
+    talk_seconds: Record<Seat, number>;
+    utterances: Record<Seat, number>;
+    blocked_interruptions: Record<Seat, number>;
+  };
+}
+
 export interface CalendarFeed {
   token: string;
   url: string;
@@ -748,9 +817,18 @@ export function createApi(options: ApiOptions = {}) {
       );
     },
 
-    /** Opens a live session for the couple with the chair's default settings. */
-    startLiveSession(coupleID: number): Promise<LiveSessionSummary> {
-      return request('POST', `/couples/${coupleID}/live-sessions`, { body: {} });
+    /** Opens a live session for the couple; settings left out take the server's defaults. */
+    startLiveSession(coupleID: number, input: LiveSessionInput = {}): Promise<LiveSessionSummary> {
+      return request('POST', `/couples/${coupleID}/live-sessions`, { body: input });
+    },
+
+    liveSession(sessionID: number): Promise<LiveSession> {
+      return request('GET', `/live/${sessionID}`);
+    },
+
+    /** Talk time and blocked interruptions per partner (the care team only). */
+    liveSummary(sessionID: number): Promise<LiveSummary> {
+      return request('GET', `/live/${sessionID}/summary`);
     },
 
     noteTemplates(): Promise<NoteTemplate[]> {
