@@ -105,7 +105,7 @@ func inZones(list []store.Appointment) []store.Appointment {
 
 // createAppointment books a session for a couple; a therapist booked twice at once answers 409.
 func (s *Server) createAppointment(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "appointment", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment", "create")
 	if !ok {
 		return
 	}
@@ -165,7 +165,7 @@ func appointmentFilter(c *gin.Context) (store.AppointmentFilter, bool) {
 }
 
 func (s *Server) listCoupleAppointments(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "appointment", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment", "list")
 	if !ok {
 		return
 	}
@@ -213,7 +213,7 @@ func (s *Server) authorizeMember(c *gin.Context, object, action string) (practic
 }
 
 func (s *Server) getAppointment(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "appointment", "appointment", "read")
+	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "read")
 	if !ok {
 		return
 	}
@@ -226,7 +226,7 @@ func (s *Server) getAppointment(c *gin.Context) {
 }
 
 func (s *Server) cancelAppointment(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "appointment", "appointment", "cancel")
+	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "cancel")
 	if !ok {
 		return
 	}

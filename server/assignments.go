@@ -70,11 +70,7 @@ type assignmentDetail struct {
 }
 
 func (s *Server) listAssignments(c *gin.Context) {
-	coupleID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "assignment", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "assignment", "list")
 	if !ok {
 		return
 	}
@@ -104,11 +100,7 @@ func (s *Server) listAssignments(c *gin.Context) {
 }
 
 func (s *Server) createAssignments(c *gin.Context) {
-	coupleID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "assignment", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "assignment", "create")
 	if !ok {
 		return
 	}
@@ -146,11 +138,7 @@ func (s *Server) createAssignments(c *gin.Context) {
 }
 
 func (s *Server) getAssignment(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "assignment", ID: assignmentID}, "assignment", "read")
+	assignmentID, access, ok := s.authorizeID(c, "id", "assignment", "assignment", "read")
 	if !ok {
 		return
 	}
@@ -183,11 +171,7 @@ func (s *Server) getAssignment(c *gin.Context) {
 }
 
 func (s *Server) reopenAssignment(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "assignment", ID: assignmentID}, "assignment", "reopen")
+	assignmentID, access, ok := s.authorizeID(c, "id", "assignment", "assignment", "reopen")
 	if !ok {
 		return
 	}
@@ -219,11 +203,7 @@ func (s *Server) answerResponse(c *gin.Context, practiceID, assignmentID int64) 
 }
 
 func (s *Server) getResponse(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "response", ID: assignmentID}, "response", "read")
+	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "read")
 	if !ok {
 		return
 	}
@@ -232,11 +212,7 @@ func (s *Server) getResponse(c *gin.Context) {
 
 // saveDraft keeps the partner's answers as they type; required fields may still be empty.
 func (s *Server) saveDraft(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "response", ID: assignmentID}, "response", "write")
+	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "write")
 	if !ok {
 		return
 	}
@@ -254,11 +230,7 @@ func (s *Server) saveDraft(c *gin.Context) {
 // submitResponse hands the response to the care team; a missing or unacceptable answer is
 // answered 422 naming the field.
 func (s *Server) submitResponse(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "response", ID: assignmentID}, "response", "submit")
+	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "submit")
 	if !ok {
 		return
 	}
@@ -275,11 +247,7 @@ func (s *Server) submitResponse(c *gin.Context) {
 
 // shareResponse lets the author choose who reads the response; narrowing applies at once.
 func (s *Server) shareResponse(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "response", ID: assignmentID}, "response", "share")
+	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "share")
 	if !ok {
 		return
 	}
@@ -295,11 +263,7 @@ func (s *Server) shareResponse(c *gin.Context) {
 }
 
 func (s *Server) reviewResponse(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "response", ID: assignmentID}, "response", "review")
+	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "review")
 	if !ok {
 		return
 	}
@@ -320,11 +284,7 @@ func (s *Server) reviewResponse(c *gin.Context) {
 }
 
 func (s *Server) listComments(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "response", ID: assignmentID}, "comment", "list")
+	assignmentID, access, ok := s.authorizeID(c, "id", "response", "comment", "list")
 	if !ok {
 		return
 	}
@@ -338,11 +298,7 @@ func (s *Server) listComments(c *gin.Context) {
 
 // addComment adds care-team feedback to a response, or the author's reply to a comment.
 func (s *Server) addComment(c *gin.Context) {
-	assignmentID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "response", ID: assignmentID}, "comment", "create")
+	assignmentID, access, ok := s.authorizeID(c, "id", "response", "comment", "create")
 	if !ok {
 		return
 	}

@@ -12,11 +12,8 @@ import (
 
 // listAudit pages through a practice's audit log, newest first; ?before=ID continues a page.
 func (s *Server) listAudit(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	pid, _, ok := s.authorizeID(c, "pid", "practice", "audit_log", "list")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "audit_log", "list"); !ok {
 		return
 	}
 	var f store.AuditFilter
@@ -92,11 +89,8 @@ func optionalTime(v, field string) (*time.Time, error) {
 
 // showPolicy shows the access table administrators are bound by, line by line.
 func (s *Server) showPolicy(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	_, _, ok := s.authorizeID(c, "pid", "practice", "policy", "read")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "policy", "read"); !ok {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"rules": s.policy.Rules()})

@@ -120,3 +120,14 @@ func nonZero(id int64) *int64 {
 	}
 	return &id
 }
+
+// authorizeID reads the object id from the path parameter param and authorizes action on it as
+// kind; like authorize, it answers the request itself and returns false when the caller may not.
+func (s *Server) authorizeID(c *gin.Context, param, kind, object, action string) (int64, store.Access, bool) {
+	id, ok := pathID(c, param)
+	if !ok {
+		return 0, store.Access{}, false
+	}
+	access, ok := s.authorize(c, store.Ref{Kind: kind, ID: id}, object, action)
+	return id, access, ok
+}

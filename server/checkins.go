@@ -56,17 +56,6 @@ func (s *Server) registerTracking(authed, public *gin.RouterGroup) {
 	authed.POST("/couples/:id/erase", s.eraseCouple)
 }
 
-// authorizePath resolves the object of kind named by the :id path parameter and asks the policy
-// about object and action; it answers the request itself when it returns false.
-func (s *Server) authorizePath(c *gin.Context, kind, object, action string) (int64, store.Access, bool) {
-	id, ok := pathID(c, "id")
-	if !ok {
-		return 0, store.Access{}, false
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: kind, ID: id}, object, action)
-	return id, access, ok
-}
-
 // relating is access with the relation of one row of a list, for filtering the list.
 func relating(access store.Access, relation string) store.Access {
 	access.Relation = relation
@@ -94,7 +83,7 @@ func checkFeeling(word string) error {
 
 // saveCheckin records the caller's check-in for today; a second one the same day replaces it.
 func (s *Server) saveCheckin(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "checkin", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "checkin", "create")
 	if !ok {
 		return
 	}
@@ -159,7 +148,7 @@ func streakOf(days []string, today string) (current, longest int) {
 // listCheckins answers the check-ins the caller may read, optionally between from and to
 // (inclusive days), with each partner's streak counted over those same readable check-ins.
 func (s *Server) listCheckins(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "checkin", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "checkin", "list")
 	if !ok {
 		return
 	}
@@ -217,7 +206,7 @@ func dayRange(c *gin.Context) (from, to string, ok bool) {
 }
 
 func (s *Server) getCheckin(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "checkin", "checkin", "read")
+	id, access, ok := s.authorizeID(c, "id", "checkin", "checkin", "read")
 	if !ok {
 		return
 	}
@@ -239,7 +228,7 @@ type checkinPatch struct {
 
 // updateCheckin changes the author's check-in: its content on its own day, its visibility always.
 func (s *Server) updateCheckin(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "checkin", "checkin", "update")
+	id, access, ok := s.authorizeID(c, "id", "checkin", "checkin", "update")
 	if !ok {
 		return
 	}

@@ -17,7 +17,7 @@ type commitmentInput struct {
 
 // createCommitment states a commitment of the caller's, starting today.
 func (s *Server) createCommitment(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "commitment", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "commitment", "create")
 	if !ok {
 		return
 	}
@@ -78,7 +78,7 @@ func tallyCommitments(list []store.Commitment) (KeptTally, []AuthorTally) {
 }
 
 func (s *Server) listCommitments(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "commitment", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "commitment", "list")
 	if !ok {
 		return
 	}
@@ -98,7 +98,7 @@ type commitmentDetail struct {
 }
 
 func (s *Server) getCommitment(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "commitment", "commitment", "read")
+	id, access, ok := s.authorizeID(c, "id", "commitment", "commitment", "read")
 	if !ok {
 		return
 	}
@@ -122,7 +122,7 @@ func (s *Server) answerCommitment(c *gin.Context, practiceID, id int64, status i
 
 // endCommitment lets the author close a commitment that no longer runs.
 func (s *Server) endCommitment(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "commitment", "commitment", "update")
+	id, access, ok := s.authorizeID(c, "id", "commitment", "commitment", "update")
 	if !ok {
 		return
 	}
@@ -143,7 +143,7 @@ type checkInput struct {
 // recordCommitmentCheck is the other partner confirming whether a period was kept. Recording the
 // same period again replaces the earlier record.
 func (s *Server) recordCommitmentCheck(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "commitment", "commitment", "confirm")
+	id, access, ok := s.authorizeID(c, "id", "commitment", "commitment", "confirm")
 	if !ok {
 		return
 	}

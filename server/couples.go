@@ -82,11 +82,7 @@ func checkCoupleLabel(label string) (string, error) {
 }
 
 func (s *Server) listCouples(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "couple", "list")
+	pid, access, ok := s.authorizeID(c, "pid", "practice", "couple", "list")
 	if !ok {
 		return
 	}
@@ -118,11 +114,7 @@ func (s *Server) listCouples(c *gin.Context) {
 }
 
 func (s *Server) createCouple(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "couple", "create")
+	pid, access, ok := s.authorizeID(c, "pid", "practice", "couple", "create")
 	if !ok {
 		return
 	}
@@ -160,11 +152,7 @@ func (s *Server) createCouple(c *gin.Context) {
 }
 
 func (s *Server) getCouple(c *gin.Context) {
-	coupleID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "couple", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "read")
 	if !ok {
 		return
 	}
@@ -200,11 +188,7 @@ func (s *Server) answerCouple(c *gin.Context, status int, roles []string, practi
 }
 
 func (s *Server) updateCouple(c *gin.Context) {
-	coupleID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "couple", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "update")
 	if !ok {
 		return
 	}
@@ -240,11 +224,7 @@ func (s *Server) updateCouple(c *gin.Context) {
 }
 
 func (s *Server) setCareTeam(c *gin.Context) {
-	coupleID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "care_team", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "care_team", "update")
 	if !ok {
 		return
 	}
@@ -262,11 +242,7 @@ func (s *Server) setCareTeam(c *gin.Context) {
 // invitePartner invites a partner to a seat of the couple; accepting the invite makes them a
 // client of the practice in that seat.
 func (s *Server) invitePartner(c *gin.Context) {
-	coupleID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "invite", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "invite", "create")
 	if !ok {
 		return
 	}

@@ -125,7 +125,7 @@ func countPrivate(r CoupleRecord) (int, error) {
 
 // exportCouple answers the couple's complete record as a JSON download.
 func (s *Server) exportCouple(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "couple", "export")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "export")
 	if !ok {
 		return
 	}
@@ -141,7 +141,7 @@ func (s *Server) exportCouple(c *gin.Context) {
 
 // exportCoupleHTML answers a printable summary of the couple's record.
 func (s *Server) exportCoupleHTML(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "couple", "export")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "export")
 	if !ok {
 		return
 	}
@@ -168,7 +168,7 @@ type eraseInput struct {
 // eraseCouple deletes the couple and everything recorded about them. The audit log keeps that it
 // happened, who did it and when — and no content.
 func (s *Server) eraseCouple(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "couple", "erase")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "erase")
 	if !ok {
 		return
 	}

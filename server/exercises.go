@@ -38,11 +38,8 @@ func (in exerciseInput) content() (store.ExerciseContent, error) {
 }
 
 func (s *Server) listExercises(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	pid, _, ok := s.authorizeID(c, "pid", "practice", "exercise", "list")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "exercise", "list"); !ok {
 		return
 	}
 	exercises, err := s.store.Exercises(c.Request.Context(), pid)
@@ -84,11 +81,8 @@ func (s *Server) getExercise(c *gin.Context) {
 }
 
 func (s *Server) createExercise(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	pid, _, ok := s.authorizeID(c, "pid", "practice", "exercise", "create")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "exercise", "create"); !ok {
 		return
 	}
 	var in exerciseInput

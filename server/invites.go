@@ -27,11 +27,8 @@ type inviteCreated struct {
 }
 
 func (s *Server) createStaffInvite(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	pid, _, ok := s.authorizeID(c, "pid", "practice", "invite", "create")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "invite", "create"); !ok {
 		return
 	}
 	var in staffInviteInput
@@ -58,11 +55,8 @@ func (s *Server) issueInvite(c *gin.Context, in store.NewInvite) {
 }
 
 func (s *Server) listInvites(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	pid, _, ok := s.authorizeID(c, "pid", "practice", "invite", "list")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "invite", "list"); !ok {
 		return
 	}
 	invites, err := s.store.Invites(c.Request.Context(), pid, c.Query("open") == "true")
@@ -78,11 +72,7 @@ func (s *Server) revokeInvite(c *gin.Context) {
 	if !okP {
 		return
 	}
-	id, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "invite", ID: id}, "invite", "revoke")
+	id, access, ok := s.authorizeID(c, "id", "invite", "invite", "revoke")
 	if !ok {
 		return
 	}

@@ -74,11 +74,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 }
 
 func (s *Server) listLiveSessions(c *gin.Context) {
-	coupleID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "live_session", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "live_session", "list")
 	if !ok {
 		return
 	}

@@ -46,7 +46,7 @@ func withCutoff(m store.Measure) store.Measure {
 
 // createMeasure stores the caller's answers to a questionnaire, scored the published way.
 func (s *Server) createMeasure(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "measure", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure", "create")
 	if !ok {
 		return
 	}
@@ -74,7 +74,7 @@ func (s *Server) createMeasure(c *gin.Context) {
 
 // listMeasures answers the measures the caller may read, oldest first.
 func (s *Server) listMeasures(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "measure", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure", "list")
 	if !ok {
 		return
 	}
@@ -93,7 +93,7 @@ func (s *Server) listMeasures(c *gin.Context) {
 }
 
 func (s *Server) getMeasure(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "measure", "measure", "read")
+	id, access, ok := s.authorizeID(c, "id", "measure", "measure", "read")
 	if !ok {
 		return
 	}
@@ -111,7 +111,7 @@ type measurePatch struct {
 
 // updateMeasure lets the author change who may see their answers.
 func (s *Server) updateMeasure(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "measure", "measure", "update")
+	id, access, ok := s.authorizeID(c, "id", "measure", "measure", "update")
 	if !ok {
 		return
 	}

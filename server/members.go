@@ -10,11 +10,8 @@ import (
 )
 
 func (s *Server) getPractice(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	pid, _, ok := s.authorizeID(c, "pid", "practice", "practice", "read")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "practice", "read"); !ok {
 		return
 	}
 	p, err := s.store.PracticeByID(c.Request.Context(), pid)
@@ -26,11 +23,8 @@ func (s *Server) getPractice(c *gin.Context) {
 }
 
 func (s *Server) listMembers(c *gin.Context) {
-	pid, ok := pathID(c, "pid")
+	pid, _, ok := s.authorizeID(c, "pid", "practice", "member", "list")
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "practice", ID: pid}, "member", "list"); !ok {
 		return
 	}
 	role := c.Query("role")

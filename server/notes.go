@@ -87,7 +87,7 @@ type noteInput struct {
 
 // createNote starts a draft note on a couple, optionally about one live session.
 func (s *Server) createNote(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "note", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "note", "create")
 	if !ok {
 		return
 	}
@@ -115,7 +115,7 @@ func (s *Server) createNote(c *gin.Context) {
 // listNotes answers a couple's notes the caller may read, newest first; live_session_id narrows
 // them to one live session.
 func (s *Server) listNotes(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "note", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "note", "list")
 	if !ok {
 		return
 	}
@@ -143,7 +143,7 @@ func (s *Server) listNotes(c *gin.Context) {
 }
 
 func (s *Server) getNote(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "note", "note", "read")
+	id, access, ok := s.authorizeID(c, "id", "note", "note", "read")
 	if !ok {
 		return
 	}
@@ -161,7 +161,7 @@ type notePatch struct {
 
 // updateNote replaces a draft's sections; a signed note answers 409.
 func (s *Server) updateNote(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "note", "note", "update")
+	id, access, ok := s.authorizeID(c, "id", "note", "note", "update")
 	if !ok {
 		return
 	}
@@ -181,7 +181,7 @@ func (s *Server) updateNote(c *gin.Context) {
 
 // signNote locks a complete note.
 func (s *Server) signNote(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "note", "note", "sign")
+	id, access, ok := s.authorizeID(c, "id", "note", "note", "sign")
 	if !ok {
 		return
 	}
@@ -201,7 +201,7 @@ type addendumInput struct {
 
 // addNoteAddendum appends a later change to a signed note.
 func (s *Server) addNoteAddendum(c *gin.Context) {
-	id, access, ok := s.authorizePath(c, "note", "note", "addend")
+	id, access, ok := s.authorizeID(c, "id", "note", "note", "addend")
 	if !ok {
 		return
 	}

@@ -70,7 +70,7 @@ func (r *RateSeries) addWeek(week string, done, notDone int) {
 }
 
 func (s *Server) getProgress(c *gin.Context) {
-	coupleID, access, ok := s.authorizePath(c, "couple", "progress", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "progress", "read")
 	if !ok {
 		return
 	}
