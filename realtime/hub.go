@@ -284,6 +284,8 @@ func outcome(res Result, err error) string {
 	switch {
 	case errors.As(err, &refusal):
 		return refusal.Code
+	case errors.Is(err, ErrUnavailable):
+		return CodeUnavailable
 	case err != nil:
 		return CodeInternal
 	case res.Resent:

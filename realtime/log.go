@@ -3,17 +3,47 @@ package realtime
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // ErrSessionNotFound means no live session has the id.
 var ErrSessionNotFound = errors.New("live session not found")
+
+// ErrUnavailable means the database could not be reached. A command that failed so may be sent
+// again with the same id: if it was stored after all, the resend gets its ack and nothing more.
+var ErrUnavailable = errors.New("the database is unavailable")
+
+// unavailable marks the errors that mean the database cannot be reached right now (it is down,
+// restarting, or did not answer in time), so that clients are told to try again instead of
+// being told the server failed.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		switch {
+		case pqErr.Code.Class() == "08", pqErr.Code == "57P01", pqErr.Code == "57P02", pqErr.Code == "57P03", pqErr.Code == "53300":
+			return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		return err
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}
 
 // Session statuses.
 const (
@@ -102,7 +132,8 @@ type NewSession struct {
 }
 
 // Create stores a new session in the scheduled status.
-func (l *Log) Create(ctx context.Context, in NewSession) (Session, error) {
+func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) {
+	defer func() { err = unavailable(err) }()
 	state := NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
 	raw, err := json.Marshal(state)
 	if err != nil {
@@ -141,9 +172,10 @@ func (r sessionRow) session() (Session, error) {
 }
 
 // Session reads one session of a practice.
-func (l *Log) Session(ctx context.Context, practiceID, sessionID int64) (Session, error) {
+func (l *Log) Session(ctx context.Context, practiceID, sessionID int64) (_ Session, err error) {
+	defer func() { err = unavailable(err) }()
 	var row sessionRow
-	err := l.db.GetContext(ctx, &row, `SELECT `+sessionColumns+` FROM live_sessions WHERE id = $1 AND practice_id = $2`,
+	err = l.db.GetContext(ctx, &row, `SELECT `+sessionColumns+` FROM live_sessions WHERE id = $1 AND practice_id = $2`,
 		sessionID, practiceID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrSessionNotFound
@@ -169,9 +201,10 @@ func (l *Log) snapshot(ctx context.Context, sessionID int64) (State, error) {
 }
 
 // Sessions lists a couple's sessions, newest first.
-func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) ([]Session, error) {
+func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) (_ []Session, err error) {
+	defer func() { err = unavailable(err) }()
 	var rows []sessionRow
-	err := l.db.SelectContext(ctx, &rows, `SELECT `+sessionColumns+` FROM live_sessions
+	err = l.db.SelectContext(ctx, &rows, `SELECT `+sessionColumns+` FROM live_sessions
 		WHERE couple_id = $1 AND practice_id = $2 ORDER BY id DESC`, coupleID, practiceID)
 	if err != nil {
 		return nil, err
@@ -188,9 +221,10 @@ func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) ([]Sessi
 }
 
 // Seat returns the seat of a partner of the session's couple, or "" when the user is not one.
-func (l *Log) Seat(ctx context.Context, sessionID, userID int64) (string, error) {
+func (l *Log) Seat(ctx context.Context, sessionID, userID int64) (_ string, err error) {
+	defer func() { err = unavailable(err) }()
 	var seat string
-	err := l.db.GetContext(ctx, &seat, `
+	err = l.db.GetContext(ctx, &seat, `
 		SELECT cp.seat FROM live_sessions l JOIN couple_partners cp ON cp.couple_id = l.couple_id
 		WHERE l.id = $1 AND cp.user_id = $2`, sessionID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -219,7 +253,8 @@ func (l *Log) Transcript(ctx context.Context, practiceID, sessionID, afterSeq in
 	return l.events(ctx, sessionID, afterSeq, limit, TranscriptKinds)
 }
 
-func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, kinds []string) ([]StoredEvent, error) {
+func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, kinds []string) (_ []StoredEvent, err error) {
+	defer func() { err = unavailable(err) }()
 	query := `SELECT seq, kind, payload FROM session_events WHERE session_id = $1 AND seq > $2
 		AND ($4::text[] IS NULL OR kind = ANY($4)) ORDER BY seq LIMIT $3`
 	var kindList any
@@ -246,7 +281,8 @@ func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, 
 // when the actor already sent this command id, decides, appends the events, updates the
 // snapshot and commits. A say refused as not_your_turn counts as a blocked interruption of
 // the sender's seat; its text is kept nowhere. Refusals are returned as *Error.
-func (l *Log) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor, now time.Time) (Result, error) {
+func (l *Log) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor, now time.Time) (_ Result, err error) {
+	defer func() { err = unavailable(err) }()
 	tx, err := l.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Result{}, err

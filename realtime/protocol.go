@@ -23,6 +23,10 @@ const (
 // the client; its frame never carries the underlying error's text.
 const CodeInternal = "internal"
 
+// CodeUnavailable is the error code for a command that could not be stored because the database
+// is briefly out of reach; the client sends it again, with the same id, a moment later.
+const CodeUnavailable = "unavailable"
+
 // MaxCommandIDLength bounds the client's message id, which the server stores to drop resends.
 const MaxCommandIDLength = 64
 
@@ -193,11 +197,16 @@ func EncodeAck(id string, seq int64) []byte {
 	return append(b, '}')
 }
 
-// EncodeError returns the frame refusing command id. An *Error is shown as it is; any other
-// error becomes a generic internal error, so no server detail reaches the client.
+// EncodeError returns the frame refusing command id. An *Error is shown as it is, an unreachable
+// database as unavailable; any other error becomes a generic internal error, so no server
+// detail reaches the client.
 func EncodeError(id string, err error) []byte {
 	refusal, ok := errors.AsType[*Error](err)
-	if !ok {
+	switch {
+	case ok:
+	case errors.Is(err, ErrUnavailable):
+		refusal = refuse(CodeUnavailable, "The service is briefly unavailable; send this again in a moment.")
+	default:
 		refusal = refuse(CodeInternal, "The server could not handle this message; please try again.")
 	}
 	b := make([]byte, 0, 64+len(id)+len(refusal.Message))

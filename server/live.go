@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -284,6 +285,9 @@ func (s *Server) participant(ctx context.Context, access store.Access, sessionID
 func liveError(err error) error {
 	if errors.Is(err, realtime.ErrSessionNotFound) {
 		return errNotFound
+	}
+	if errors.Is(err, realtime.ErrUnavailable) {
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	var refusal *realtime.Error
 	if !errors.As(err, &refusal) {
