@@ -8,6 +8,7 @@ import {
   countdownAnnouncement,
   describeEvent,
   errorMessage,
+  floorSentence,
   type NetworkWatch,
   type SocketLike,
 } from './live';
@@ -368,6 +369,15 @@ describe('words and time', () => {
     expect(describeEvent(event(2, 'paraphrase_rejected', { seat: 'a' }), names).text).toBe('“Not quite.”');
     expect(describeEvent(event(3, 'paused', { actor: { user_id: 6, role: 'b' } }), names)).toMatchObject({ who: 'Alex', text: 'called a break.' });
     expect(describeEvent(event(4, 'floor_expired', { seat: 'b', actor: { user_id: 0, role: 'system' } }), names).who).toBe('Alex');
+  });
+
+  it('says where the floor stands', () => {
+    expect(floorSentence(fresh(), names)).toBe('No one has the floor.');
+    expect(floorSentence(fresh(3, { holder: 'a', phase: 'speaking' }), names)).toBe('Sam is speaking; Alex is listening.');
+    expect(floorSentence(fresh(4, { holder: 'a', phase: 'paraphrase' }), names)).toBe('Alex is saying back what Sam said.');
+    expect(floorSentence(fresh(5, { holder: 'a', phase: 'confirm' }), names)).toBe('Sam is checking Alex’s paraphrase.');
+    expect(floorSentence(fresh(6, { mode: 'turns', holder: 'b' }), names)).toBe('Alex has the floor.');
+    expect(floorSentence(fresh(7, { paused: true, paused_by: 'b' }), names)).toBe('On a break, called by Alex.');
   });
 
   it('announces the countdown at the start and near the end only', () => {

@@ -715,3 +715,30 @@ export function countdownAnnouncement(before: number | null, after: number, turn
   if (before > 0 && after <= 0) return 'Time is up.';
   return null;
 }
+
+/** Where the floor stands, in one sentence about people. */
+export function floorSentence(s: LiveState, names: RoomNames): string {
+  if (s.ended) return 'The session has ended.';
+  if (s.paused) {
+    const by = s.paused_by === 'a' || s.paused_by === 'b' || s.paused_by === 'chair' ? names[s.paused_by] : 'Someone';
+    return `On a break, called by ${by}.`;
+  }
+  if (!s.holder) return 'No one has the floor.';
+  const speaker = names[s.holder];
+  const listener = names[s.holder === 'a' ? 'b' : 'a'];
+  if (s.mode === 'turns') return `${speaker} has the floor.`;
+  if (s.phase === 'paraphrase') return `${listener} is saying back what ${speaker} said.`;
+  if (s.phase === 'confirm') return `${speaker} is checking ${listener}’s paraphrase.`;
+  return `${speaker} is speaking; ${listener} is listening.`;
+}
+
+/** Why the connection closed for good, for the person who was using it. */
+export function stopSentence(view: LiveView): string {
+  switch (view.stopReason) {
+    case 'ended':
+      return 'The session has ended.';
+    case 'not_found':
+      return 'This session no longer exists.';
+  }
+  return view.stopMessage ?? 'Your access to this session has ended. Please sign in again.';
+}
