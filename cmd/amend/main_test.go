@@ -12,7 +12,13 @@ import (
 	"github.com/amendcare/amend/server/store/dbtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childServeEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(dbtest.Main(m))
+}
 
 var quiet = slog.New(slog.DiscardHandler)
 
