@@ -295,7 +295,7 @@ export class LiveClient {
 
   #stopFor(reason: StopReason, message?: string): void {
     this.#halt();
-    this.#update({ connection: 'stopped', stopReason: reason, stopMessage: message, drafts: {} });
+    this.#update({ connection: 'stopped', stopReason: reason, stopMessage: message, drafts: {}, present: [] });
     this.#failAll(new LiveCommandError(reason === 'ended' ? 'ended' : 'closed', this.#stoppedMessage()));
   }
 
@@ -317,10 +317,10 @@ export class LiveClient {
     }
     this.#failures = opened ? 1 : this.#failures + 1;
     if (!this.#options.network.online()) {
-      this.#update({ connection: 'offline', drafts: {} });
+      this.#update({ connection: 'offline', drafts: {}, present: [] });
       return;
     }
-    this.#update({ connection: this.#everLive ? 'reconnecting' : 'connecting', drafts: {} });
+    this.#update({ connection: this.#everLive ? 'reconnecting' : 'connecting', drafts: {}, present: [] });
     if (!opened && this.#failures >= PROBE_AFTER_FAILURES && this.#options.probe) {
       this.#options.probe().then(
         (answer) => {
@@ -351,7 +351,7 @@ export class LiveClient {
     if (!online) {
       this.#clearRetry();
       this.#detach();
-      this.#update({ connection: 'offline', drafts: {} });
+      this.#update({ connection: 'offline', drafts: {}, present: [] });
     } else if (this.#view.connection === 'offline') {
       this.#failures = 0;
       this.#open();
