@@ -91,6 +91,10 @@ func (s *Server) observe(c *gin.Context) {
 		route = "unmatched"
 	}
 	status := c.Writer.Status()
+	if c.IsWebsocket() && !c.Writer.Written() && status == http.StatusOK {
+		// The connection was hijacked by a successful upgrade; gin never saw the 101.
+		status = http.StatusSwitchingProtocols
+	}
 	elapsed := time.Since(start)
 	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(route, c.Request.Method).Observe(elapsed.Seconds())
