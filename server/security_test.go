@@ -495,3 +495,30 @@ func TestLiveCommandsAreRateLimitedPerConnection(t *testing.T) {
 		t.Fatalf("%d says stored (%v), %d acknowledged", stored, err, acked)
 	}
 }
+
+// TestSecureDeploymentMarksCookieSecureAndSendsHSTS checks the settings for a deployment behind
+// HTTPS: the session cookie is never sent over plain HTTP and browsers are told to keep to HTTPS.
+func TestSecureDeploymentMarksCookieSecureAndSendsHSTS(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	api, err := New(Deps{Config: Config{CookieSecure: true}, Store: w.store, Policy: w.policy,
+		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler), Ready: w.store.Ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.srv = httptest.NewServer(api.Handler())
+	defer w.srv.Close()
+	res := login(w, "admin@a.test", testPassword, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("login: %d %s", res.Status, res.Body)
+	}
+	cookie := res.Header.Get("Set-Cookie")
+	for _, want := range []string{"Secure", "HttpOnly", "SameSite=Lax"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("cookie %q lacks %s", cookie, want)
+		}
+	}
+	if hsts := res.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("Strict-Transport-Security: %q", hsts)
+	}
+}
