@@ -76,6 +76,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		`{"roles":["therapist","admin"],"disabled":false}`,
 		`{"title":"T","who":"both_together","default_visibility":"therapist","fields":[{"key":"k","kind":"scale","min":1,"max":5}]}`,
 		`{"confirm":"Couple A"}`,
+		`{"email":"admin@a.test","password":"correct horse battery","admin":true}`,
 	} {
 		f.Add(uint8(i), []byte(body))
 	}
@@ -93,6 +94,9 @@ func FuzzRequestDecoding(f *testing.F) {
 				t.Fatalf("%T accepted %q but answered %d %s", in, body, rec.Code, rec.Body)
 			}
 			// Accepted means one JSON object with only the input's own fields.
+			if trimmed := bytes.TrimSpace(body); !json.Valid(body) || len(trimmed) == 0 || trimmed[0] != '{' {
+				t.Fatalf("%T accepted %q, which is not one JSON object", in, body)
+			}
 			again := newInput()
 			dec := json.NewDecoder(bytes.NewReader(body))
 			dec.DisallowUnknownFields()

@@ -305,10 +305,13 @@ func TestKilledInstanceLosesNothing(t *testing.T) {
 		}
 		return f, ok
 	}
+	var lastAck liveFrame
 	for n := range 5 {
-		if f, ok := say(a, n); !ok || f.Type != "ack" {
+		f, ok := say(a, n)
+		if !ok || f.Type != "ack" {
 			t.Fatalf("say %d: %s", n, f.raw)
 		}
+		lastAck = f
 	}
 	// The next command is on the wire when the instance dies: stored or not, nobody knows.
 	inFlight := map[string]any{"id": "say-5", "type": "say", "text": "Point 5, said once."}
@@ -324,12 +327,23 @@ func TestKilledInstanceLosesNothing(t *testing.T) {
 		}
 	}
 
-	a.connect(survivor.url, session.ID)
+	// The chair is back first and talks while partner a is still away; a catches up on it.
 	chair.connect(survivor.url, session.ID)
+	for n := range 2 {
+		msgID := fmt.Sprintf("meanwhile-%d", n)
+		if f, ok := chair.send(map[string]any{"id": msgID, "type": "moderator", "text": "While a reconnects, " + msgID}); !ok || f.Type != "ack" {
+			t.Fatalf("chair on the survivor: %s", f.raw)
+		}
+	}
+	a.connect(survivor.url, session.ID)
 	if f, ok := a.send(inFlight); !ok || f.Type != "ack" {
 		t.Fatalf("resending the command in flight: %s", f.raw)
 	}
 	acked["say-5"] = true
+	// A command acknowledged by the dead instance, sent again to the survivor, is not done twice.
+	if f, ok := say(a, 4); !ok || f.Type != "ack" || f.Seq != lastAck.Seq {
+		t.Fatalf("say 4 again on the survivor: %s, first acknowledged as %s", f.raw, lastAck.raw)
+	}
 	for n := 6; n < 10; n++ {
 		if f, ok := say(a, n); !ok || f.Type != "ack" {
 			t.Fatalf("say %d after the failover: %s", n, f.raw)
