@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"time"
 
@@ -35,6 +36,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	absolute := fs.Duration("session-lifetime", envDuration("AMEND_SESSION_LIFETIME", 12*time.Hour), "sign out after this long in any case (env AMEND_SESSION_LIFETIME)")
 	withDemo := fs.Bool("demo", envBool("AMEND_DEMO", false), "load the demo practice when the database is empty and print its logins (env AMEND_DEMO)")
 	maxConns := fs.Int("db-max-conns", 40, "most database connections this instance opens")
+	debugAddr := fs.String("debug-addr", env("AMEND_DEBUG_ADDR", ""), "loopback address for Go's profiler (/debug/pprof); empty turns it off (env AMEND_DEBUG_ADDR)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -90,6 +92,11 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	}
 	api.OnDisable(hub.DisconnectUser)
 
+	if *debugAddr != "" {
+		if err := serveProfiler(*debugAddr, logger); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -139,4 +146,28 @@ func readiness(st *store.Store, d *database) func(context.Context) error {
 		}
 		return nil
 	}
+}
+
+// serveProfiler exposes Go's profiler on a loopback address only: profiles show internals that
+// have no business leaving the machine.
+func serveProfiler(addr string, logger *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("--debug-addr must be a loopback address, not %q", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	logger.Info("profiler listening", "addr", ln.Addr().String())
+	go http.Serve(ln, mux)
+	return nil
 }
