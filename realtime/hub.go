@@ -147,6 +147,7 @@ type Hub struct {
 	closing bool
 
 	done    chan struct{}
+	commits []chan *commitRequest // one per committer, set by Start
 	loops   sync.WaitGroup
 	readers sync.WaitGroup
 }
@@ -187,6 +188,12 @@ func (h *Hub) Start() error {
 	}
 	h.loops.Add(1)
 	go h.background()
+	h.commits = make([]chan *commitRequest, commitShards)
+	for i := range h.commits {
+		h.commits[i] = make(chan *commitRequest, maxBatch*4)
+		h.loops.Add(1)
+		go h.commitLoop(h.commits[i])
+	}
 	return nil
 }
 
@@ -263,20 +270,110 @@ func (h *Hub) Execute(ctx context.Context, sessionID int64, cmd Command, actor A
 	return h.execute(ctx, sessionID, cmd, actor)
 }
 
-// execute runs a command, hands its events to the local room and announces them.
+// Commands are committed in batches by a few committers per instance. A session always goes to
+// the same committer, so its commands keep their order; different sessions share commits.
+const (
+	commitShards  = 4
+	maxBatch      = 128
+	commitTimeout = 10 * time.Second
+)
+
+// commitRequest is a command waiting for its committer.
+type commitRequest struct {
+	ctx   context.Context
+	p     Pending
+	start time.Time
+	done  chan Outcome
+}
+
+// execute runs a command through its session's committer and answers once it is committed.
 func (h *Hub) execute(ctx context.Context, sessionID int64, cmd Command, actor Actor) (Result, error) {
-	start := time.Now()
-	res, err := h.log.Execute(ctx, sessionID, cmd, actor, h.cfg.Clock())
-	h.metrics.duration.WithLabelValues(cmd.Type).Observe(time.Since(start).Seconds())
-	h.metrics.commands.WithLabelValues(cmd.Type, outcome(res, err)).Inc()
-	if err != nil || len(res.Events) == 0 {
-		return res, err
+	r := &commitRequest{ctx: ctx, p: Pending{SessionID: sessionID, Command: cmd, Actor: actor}, start: time.Now(), done: make(chan Outcome, 1)}
+	if h.commits == nil {
+		// Not started (no committers): commit it alone.
+		h.commit([]*commitRequest{r})
+	} else {
+		select {
+		case h.commits[uint64(sessionID)%commitShards] <- r:
+		case <-ctx.Done():
+			return Result{}, unavailable(ctx.Err())
+		case <-h.done:
+			return Result{}, ErrClosing
+		}
 	}
-	if room := h.room(sessionID); room != nil {
-		room.deliverLocal(res)
+	select {
+	case out := <-r.done:
+		return out.Result, out.Err
+	case <-h.done:
+		return Result{}, ErrClosing
 	}
-	h.bus.committed(sessionID, res.Seq)
-	return res, nil
+}
+
+// commitLoop takes whatever commands wait when the previous commit ends as the next batch:
+// under light load a batch is one command and waits for nothing; under heavy load one commit
+// carries many.
+func (h *Hub) commitLoop(in chan *commitRequest) {
+	defer h.loops.Done()
+	batch := make([]*commitRequest, 0, maxBatch)
+	for {
+		select {
+		case <-h.done:
+			return
+		case r := <-in:
+			batch = append(batch[:0], r)
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-in:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		h.commit(batch)
+	}
+}
+
+// commit executes a batch in one transaction, then, in order, hands each command's events to
+// the local room, announces them to the other instances and answers its sender.
+func (h *Hub) commit(batch []*commitRequest) {
+	reqs := make([]*commitRequest, 0, len(batch))
+	pending := make([]Pending, 0, len(batch))
+	deadline := time.Now().Add(commitTimeout)
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- Outcome{Err: unavailable(err)}
+			continue
+		}
+		if d, ok := r.ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d // never keep a sender waiting past its own deadline
+		}
+		reqs = append(reqs, r)
+		pending = append(pending, r.p)
+	}
+	if len(reqs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	outs, err := h.log.ExecuteBatch(ctx, pending, h.cfg.Clock())
+	h.metrics.batchSize.Observe(float64(len(reqs)))
+	for i, r := range reqs {
+		out := Outcome{Err: err}
+		if err == nil {
+			out = outs[i]
+		}
+		h.metrics.duration.WithLabelValues(r.p.Command.Type).Observe(time.Since(r.start).Seconds())
+		h.metrics.commands.WithLabelValues(r.p.Command.Type, outcome(out.Result, out.Err)).Inc()
+		if out.Err == nil && len(out.Result.Events) > 0 {
+			if room := h.room(r.p.SessionID); room != nil {
+				room.deliverLocal(out.Result)
+			}
+			h.bus.committed(r.p.SessionID, out.Result.Seq)
+		}
+		r.done <- out
+	}
 }
 
 func outcome(res Result, err error) string {

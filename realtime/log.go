@@ -277,117 +277,222 @@ func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, 
 	return out, rows.Err()
 }
 
-// Execute runs one command in one transaction: it locks the session, returns the earlier ack
-// when the actor already sent this command id, decides, appends the events, updates the
-// snapshot and commits. A say refused as not_your_turn counts as a blocked interruption of
-// the sender's seat; its text is kept nowhere. Refusals are returned as *Error.
-func (l *Log) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor, now time.Time) (_ Result, err error) {
+// Execute runs one command in a transaction of its own; see ExecuteBatch.
+func (l *Log) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor, now time.Time) (Result, error) {
+	out, err := l.ExecuteBatch(ctx, []Pending{{SessionID: sessionID, Command: cmd, Actor: actor}}, now)
+	if err != nil {
+		return Result{}, err
+	}
+	return out[0].Result, out[0].Err
+}
+
+// Pending is a command waiting to be executed.
+type Pending struct {
+	SessionID int64
+	Command   Command
+	Actor     Actor
+}
+
+// Outcome is what one command of a batch came to: a result, or a refusal (*Error) or
+// ErrSessionNotFound for that command alone.
+type Outcome struct {
+	Result Result
+	Err    error
+}
+
+// dedupKey names a command by who sent which id to which session.
+type dedupKey struct {
+	session int64
+	actor   int64
+	id      string
+}
+
+// ExecuteBatch runs commands, in order, in ONE transaction: it locks their sessions (in id
+// order, so concurrent batches cannot deadlock), answers a command whose id its sender used
+// before with that command's seq, decides each command against its session's latest state,
+// appends every event in one statement that also moves each snapshot, and commits. Nothing is
+// acknowledged before the commit. Batching spreads a commit's cost over every command waiting
+// for it, which is what keeps durable live traffic fast. A say refused as not_your_turn counts
+// as a blocked interruption of the sender's seat; its text is kept nowhere. An error returned
+// (rather than in an Outcome) failed the whole batch and nothing of it was stored.
+func (l *Log) ExecuteBatch(ctx context.Context, batch []Pending, now time.Time) (_ []Outcome, err error) {
 	defer func() { err = unavailable(err) }()
 	tx, err := l.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	defer tx.Rollback()
 
-	var (
-		raw       []byte
-		earlier   sql.NullInt64
-		clientID  sql.NullString
-		actorUser sql.NullInt64
-	)
-	if cmd.ID != "" {
-		clientID = sql.NullString{String: cmd.ID, Valid: true}
+	ids := make([]int64, 0, len(batch))
+	var keyS, keyA []int64
+	var keyM []string
+	for _, p := range batch {
+		ids = append(ids, p.SessionID)
+		if p.Command.ID != "" && p.Actor.UserID != 0 {
+			keyS, keyA, keyM = append(keyS, p.SessionID), append(keyA, p.Actor.UserID), append(keyM, p.Command.ID)
+		}
 	}
-	if actor.UserID != 0 {
-		actorUser = sql.NullInt64{Int64: actor.UserID, Valid: true}
+	type session struct {
+		state              State
+		changed            bool
+		blockedA, blockedB int
 	}
-	err = tx.QueryRowContext(ctx, `
-		SELECT l.state, (SELECT e.seq FROM session_events e
-		                 WHERE e.session_id = l.id AND e.actor_id = $2 AND e.client_msg_id = $3)
-		FROM live_sessions l WHERE l.id = $1 FOR UPDATE`, sessionID, actorUser, clientID).Scan(&raw, &earlier)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Result{}, ErrSessionNotFound
-	}
+	sessions := make(map[int64]*session, len(batch))
+	rows, err := tx.QueryContext(ctx, `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Array(ids))
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	if earlier.Valid {
-		return Result{Seq: earlier.Int64, Resent: true}, nil
+	for rows.Next() {
+		var id int64
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		s := &session{}
+		if err := json.Unmarshal(raw, &s.state); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("live session %d snapshot: %w", id, err)
+		}
+		sessions[id] = s
 	}
-	var state State
-	if err := json.Unmarshal(raw, &state); err != nil {
-		return Result{}, fmt.Errorf("live session %d snapshot: %w", sessionID, err)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
-
-	events, decideErr := Decide(state, cmd, actor, now)
-	if decideErr != nil {
-		var refusal *Error
-		if cmd.Type == CommandSay && errors.As(decideErr, &refusal) && refusal.Code == CodeNotYourTurn {
-			if err := countBlocked(ctx, tx, sessionID, actor.Role); err != nil {
-				return Result{}, err
+	earlier := map[dedupKey]int64{}
+	if len(keyS) > 0 {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT e.session_id, e.actor_id, e.client_msg_id, e.seq
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(session_id, actor_id, client_msg_id)
+			JOIN session_events e USING (session_id, actor_id, client_msg_id)`,
+			pq.Array(keyS), pq.Array(keyA), pq.Array(keyM))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k dedupKey
+			var seq int64
+			if err := rows.Scan(&k.session, &k.actor, &k.id, &seq); err != nil {
+				rows.Close()
+				return nil, err
 			}
-			if err := tx.Commit(); err != nil {
-				return Result{}, err
+			earlier[k] = seq
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+
+	out := make([]Outcome, len(batch))
+	var ev struct {
+		session, seq, actor         []int64
+		kind, role, payload, msgIDs []string
+	}
+	for i, p := range batch {
+		s, ok := sessions[p.SessionID]
+		if !ok {
+			out[i].Err = ErrSessionNotFound
+			continue
+		}
+		key := dedupKey{p.SessionID, p.Actor.UserID, p.Command.ID}
+		if seq, ok := earlier[key]; ok && p.Command.ID != "" && p.Actor.UserID != 0 {
+			out[i].Result = Result{Seq: seq, Resent: true}
+			continue
+		}
+		events, decideErr := Decide(s.state, p.Command, p.Actor, now)
+		if decideErr != nil {
+			var refusal *Error
+			if p.Command.Type == CommandSay && errors.As(decideErr, &refusal) && refusal.Code == CodeNotYourTurn {
+				if p.Actor.Role == RoleB {
+					s.blockedB++
+				} else {
+					s.blockedA++
+				}
 			}
+			out[i].Err = decideErr
+			continue
 		}
-		return Result{}, decideErr
-	}
-	if len(events) == 0 {
-		return Result{Seq: state.Seq}, nil
+		if len(events) == 0 {
+			out[i].Result = Result{Seq: s.state.Seq}
+			continue
+		}
+		stored := make([]StoredEvent, len(events))
+		frames := make([]byte, 0, 256*len(events))
+		for j, e := range events {
+			start := len(frames)
+			frames = AppendEvent(frames, e)
+			stored[j] = StoredEvent{Seq: e.Seq, Type: e.Type, Frame: frames[start:len(frames):len(frames)]}
+			s.state = Apply(s.state, e)
+			msgID := ""
+			if j == len(events)-1 {
+				// The id marks the command's last event, whose seq a resend is answered with.
+				msgID = p.Command.ID
+				if p.Actor.UserID != 0 {
+					earlier[key] = e.Seq
+				}
+			}
+			ev.session, ev.seq, ev.actor = append(ev.session, p.SessionID), append(ev.seq, e.Seq), append(ev.actor, p.Actor.UserID)
+			ev.kind, ev.role = append(ev.kind, e.Type), append(ev.role, string(p.Actor.Role))
+			ev.payload, ev.msgIDs = append(ev.payload, string(stored[j].Frame)), append(ev.msgIDs, msgID)
+		}
+		s.changed = true
+		out[i].Result = Result{Seq: s.state.Seq, Events: stored, Decoded: events}
 	}
 
-	stored := make([]StoredEvent, len(events))
-	frames := make([]byte, 0, 256*len(events))
-	for i, e := range events {
-		start := len(frames)
-		frames = AppendEvent(frames, e)
-		stored[i] = StoredEvent{Seq: e.Seq, Type: e.Type}
-		stored[i].Frame = frames[start:len(frames):len(frames)]
-		state = Apply(state, e)
+	var up struct {
+		id, seq        []int64
+		state, status  []string
+		ended, changed []bool
+		blockedA       []int64
+		blockedB       []int64
 	}
-	snapshot, err := json.Marshal(state)
-	if err != nil {
-		return Result{}, err
-	}
-	status, endedAt := StatusLive, sql.NullTime{}
-	if state.Ended {
-		status, endedAt = StatusEnded, sql.NullTime{Time: now, Valid: true}
-	}
-
-	// One statement appends the events and moves the snapshot.
-	args := make([]any, 0, 6+4*len(events))
-	args = append(args, sessionID, snapshot, state.Seq, status, endedAt, actorUser, string(actor.Role))
-	var q strings.Builder
-	q.WriteString(`WITH appended AS (INSERT INTO session_events (session_id, seq, kind, actor_id, actor_role, payload, client_msg_id) VALUES `)
-	for i, e := range stored {
-		if i > 0 {
-			q.WriteByte(',')
+	for id, s := range sessions {
+		if !s.changed && s.blockedA == 0 && s.blockedB == 0 {
+			continue
 		}
-		var msgID sql.NullString
-		if i == len(stored)-1 {
-			msgID = clientID
+		snapshot, err := json.Marshal(s.state)
+		if err != nil {
+			return nil, err
 		}
-		n := len(args)
-		args = append(args, e.Seq, e.Type, e.Frame, msgID)
-		fmt.Fprintf(&q, "($1, $%d, $%d, $6, $7, $%d, $%d)", n+1, n+2, n+3, n+4)
+		status := StatusLive
+		if s.state.Ended {
+			status = StatusEnded
+		}
+		up.id, up.seq, up.state, up.status = append(up.id, id), append(up.seq, s.state.Seq), append(up.state, string(snapshot)), append(up.status, status)
+		up.ended, up.changed = append(up.ended, s.state.Ended), append(up.changed, s.changed)
+		up.blockedA, up.blockedB = append(up.blockedA, int64(s.blockedA)), append(up.blockedB, int64(s.blockedB))
 	}
-	q.WriteString(`) UPDATE live_sessions SET state = $2, seq = $3, status = $4, ended_at = coalesce(ended_at, $5) WHERE id = $1`)
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return Result{}, err
+	if len(up.id) > 0 {
+		// One statement appends every event and moves every snapshot.
+		if _, err := tx.ExecContext(ctx, `
+			WITH appended AS (
+				INSERT INTO session_events (session_id, seq, kind, actor_id, actor_role, payload, client_msg_id)
+				SELECT e.session_id, e.seq, e.kind, NULLIF(e.actor_id, 0), e.actor_role, e.payload::json, NULLIF(e.client_msg_id, '')
+				FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+				     AS e(session_id, seq, kind, actor_id, actor_role, payload, client_msg_id))
+			UPDATE live_sessions l SET
+				state = CASE WHEN v.changed THEN v.state::jsonb ELSE l.state END,
+				seq = CASE WHEN v.changed THEN v.seq ELSE l.seq END,
+				status = CASE WHEN v.changed THEN v.status ELSE l.status END,
+				ended_at = CASE WHEN v.ended THEN coalesce(l.ended_at, $8) ELSE l.ended_at END,
+				blocked_a = l.blocked_a + v.blocked_a,
+				blocked_b = l.blocked_b + v.blocked_b
+			FROM unnest($9::bigint[], $10::text[], $11::bigint[], $12::text[], $13::bool[], $14::bool[], $15::int[], $16::int[])
+			     AS v(id, state, seq, status, ended, changed, blocked_a, blocked_b)
+			WHERE l.id = v.id`,
+			pq.Array(ev.session), pq.Array(ev.seq), pq.Array(ev.kind), pq.Array(ev.actor), pq.Array(ev.role),
+			pq.Array(ev.payload), pq.Array(ev.msgIDs), now,
+			pq.Array(up.id), pq.Array(up.state), pq.Array(up.seq), pq.Array(up.status), pq.Array(up.ended),
+			pq.Array(up.changed), pq.Array(up.blockedA), pq.Array(up.blockedB)); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	return Result{Seq: state.Seq, Events: stored, Decoded: events}, nil
-}
-
-func countBlocked(ctx context.Context, tx *sqlx.Tx, sessionID int64, role Role) error {
-	column := "blocked_a"
-	if role == RoleB {
-		column = "blocked_b"
-	}
-	_, err := tx.ExecContext(ctx, `UPDATE live_sessions SET `+column+` = `+column+` + 1 WHERE id = $1`, sessionID)
-	return err
+	return out, nil
 }
 
 // presence records that this instance gained (delta 1) or lost (delta -1) a connection of role

@@ -7,6 +7,7 @@ type metrics struct {
 	connections prometheus.Gauge
 	commands    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
+	batchSize   prometheus.Histogram
 	fanoutLag   prometheus.Histogram
 	overflows   prometheus.Counter
 	notifyLost  prometheus.Counter
@@ -24,6 +25,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "amend_live_command_duration_seconds", Help: "Time to execute a live-session command, transaction included.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}, []string{"type"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "amend_live_commit_batch_size", Help: "Commands committed together in one transaction.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
+		}),
 		fanoutLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "amend_live_fanout_lag_seconds", Help: "Time from an event's decision to its hand-over to local connections.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
@@ -36,7 +41,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.commands, m.duration, m.fanoutLag, m.overflows, m.notifyLost)
+		reg.MustRegister(m.connections, m.commands, m.duration, m.batchSize, m.fanoutLag, m.overflows, m.notifyLost)
 	}
 	return m
 }

@@ -135,7 +135,7 @@ func TestLiveLostListenerResyncsFromTheLog(t *testing.T) {
 	err := w.store.DB().GetContext(context.Background(), &terminated, `
 		SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE application_name = 'amend-listen-' || $1) t`, instances[1].hub.Instance())
-	if err != nil || terminated != 1 {
+	if err != nil || terminated < 1 {
 		t.Fatalf("terminate the listener: %v (%d)", err, terminated)
 	}
 	said := a.do(cmd("say", "text", "Said while the other instance was not listening."))
