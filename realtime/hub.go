@@ -507,6 +507,8 @@ func (h *Hub) background() {
 	ping := time.NewTicker(h.cfg.PingPeriod)
 	presence := time.NewTicker(h.cfg.PresenceEvery)
 	alive := time.NewTicker(h.cfg.AliveEvery)
+	safety := time.NewTicker(h.cfg.Resync)
+	defer safety.Stop()
 	defer ping.Stop()
 	defer presence.Stop()
 	defer alive.Stop()
@@ -528,7 +530,39 @@ func (h *Hub) background() {
 			cancel()
 		case <-alive.C:
 			h.checkSignIns()
+		case <-safety.C:
+			h.safetyRound()
 		}
+	}
+}
+
+// safetyRound asks, in two queries for all of this instance's rooms, how far each session's log
+// has come and who is connected, so that an event whose notification was lost (an instance died
+// between commit and notify) is delivered within a round, and stale presence clears.
+func (h *Hub) safetyRound() {
+	rooms := h.allRooms()
+	if len(rooms) == 0 {
+		return
+	}
+	ids := make([]int64, len(rooms))
+	for i, room := range rooms {
+		ids[i] = room.id
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	heads, err := h.log.heads(ctx, ids)
+	if err != nil {
+		h.logger.Warn("live safety round could not read the log", "err", err)
+		return
+	}
+	present, err := h.log.presentIn(ctx, ids, 3*h.cfg.PresenceEvery)
+	if err != nil {
+		h.logger.Warn("live safety round could not read presence", "err", err)
+		return
+	}
+	for _, room := range rooms {
+		room.behind(heads[room.id])
+		room.setPresence(present[room.id])
 	}
 }
 

@@ -528,6 +528,46 @@ func (l *Log) present(ctx context.Context, sessionID int64, freshness time.Durat
 	return out, err
 }
 
+// heads reads how far each session's log has come.
+func (l *Log) heads(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, seq FROM live_sessions WHERE id = ANY($1)`, pq.Array(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	heads := make(map[int64]int64, len(ids))
+	for rows.Next() {
+		var id, seq int64
+		if err := rows.Scan(&id, &seq); err != nil {
+			return nil, err
+		}
+		heads[id] = seq
+	}
+	return heads, rows.Err()
+}
+
+// presentIn lists, per session, the roles connected on any instance that was alive lately.
+func (l *Log) presentIn(ctx context.Context, ids []int64, freshness time.Duration) (map[int64][]Role, error) {
+	rows, err := l.db.QueryContext(ctx, `
+		SELECT DISTINCT session_id, role FROM live_presence
+		WHERE session_id = ANY($1) AND seen_at > now() - make_interval(secs => $2) ORDER BY session_id, role`,
+		pq.Array(ids), freshness.Seconds())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	present := make(map[int64][]Role, len(ids))
+	for rows.Next() {
+		var id int64
+		var role string
+		if err := rows.Scan(&id, &role); err != nil {
+			return nil, err
+		}
+		present[id] = append(present[id], Role(role))
+	}
+	return present, rows.Err()
+}
+
 // keepPresence refreshes this instance's presence rows.
 func (l *Log) keepPresence(ctx context.Context, instance string) error {
 	_, err := l.db.ExecContext(ctx, `UPDATE live_presence SET seen_at = now() WHERE instance_id = $1`, instance)

@@ -198,39 +198,55 @@ func (r *Room) refreshPresence(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.setPresence(present)
+	return nil
+}
+
+// setPresence records who is connected and tells the room when it changed.
+func (r *Room) setPresence(present []Role) {
 	frame := EncodePresence(present)
 	r.mu.Lock()
-	changed := !bytes.Equal(frame, r.presence)
-	r.presence = frame
+	changed := r.loaded && !bytes.Equal(frame, r.presence)
+	if r.loaded {
+		r.presence = frame
+	}
 	r.mu.Unlock()
 	if changed {
 		r.broadcast(frame, nil)
 	}
-	return nil
 }
 
-// run is the room's worker: it reads the log when told events exist, re-reads it every few
-// seconds in case a notification was lost, refreshes presence, and fires the turn timer.
+// behind tells the room the log has reached seq, so that it reads what it has not delivered. A
+// room with a running timer is woken too, so the timer is re-armed against the clock.
+func (r *Room) behind(seq int64) {
+	r.mu.Lock()
+	lagging := r.loaded && seq > r.delivered
+	timed := !r.deadline.IsZero()
+	r.mu.Unlock()
+	if lagging {
+		r.want(seq)
+	} else if timed {
+		signal(r.wake)
+	}
+}
+
+// run is the room's worker: it reads the log when told events exist, refreshes presence, and
+// fires the turn timer. (The hub's safety round tells it of events a lost notification hid.)
 func (r *Room) run() {
-	safety := time.NewTicker(r.hub.cfg.Resync)
-	defer safety.Stop()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var armed time.Time
 	for {
-		safetyRound := false
 		select {
 		case <-r.stop:
 			timer.Stop()
 			return
 		case <-r.wake:
-		case <-safety.C:
-			safetyRound = true
 		case <-timer.C:
 			armed = time.Time{}
 			r.tick()
 		}
-		r.work(safetyRound)
+		r.work()
 		r.mu.Lock()
 		deadline, loaded := r.deadline, r.loaded
 		if deadline.Equal(r.tickedFor) {
@@ -249,12 +265,11 @@ func (r *Room) run() {
 	}
 }
 
-// work does what the room was woken for; a safety round re-reads the log and presence whether
-// or not anything was announced.
-func (r *Room) work(safetyRound bool) {
+// work does what the room was woken for.
+func (r *Room) work() {
 	r.mu.Lock()
-	fetch := r.loaded && (safetyRound || r.wanted > r.delivered)
-	presence := r.loaded && (safetyRound || r.refresh)
+	fetch := r.loaded && r.wanted > r.delivered
+	presence := r.loaded && r.refresh
 	r.refresh = false
 	r.mu.Unlock()
 	if !fetch && !presence {
