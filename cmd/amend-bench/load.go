@@ -30,6 +30,7 @@ type LoadResult struct {
 	Resume             Latency          `json:"resume"`
 	REST               Latency          `json:"rest"`
 	Reconnects         int64            `json:"reconnects"`
+	Stalled            int              `json:"slow_consumers"`
 	Gaps               int64            `json:"gaps"`
 	Duplicates         int64            `json:"duplicates"`
 	MissingAcked       int64            `json:"acked_but_missing"`
@@ -58,6 +59,7 @@ type loadFlags struct {
 	jsonOut       string
 	storm         bool
 	missed        int
+	slow          int
 }
 
 func runLoad(ctx context.Context, command string, args []string) error {
@@ -81,6 +83,7 @@ func runLoad(ctx context.Context, command string, args []string) error {
 	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
 	fs.BoolVar(&f.storm, "storm", false, "idle: end with every client reconnecting at once (a reconnect storm)")
 	fs.IntVar(&f.missed, "missed", 300, "resume: events each returning partner missed while away")
+	fs.IntVar(&f.slow, "slow", 0, "live: chairs of this many sessions stop reading after they join (slow consumers)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,6 +121,8 @@ type room struct {
 	gotFar  map[int64][]time.Time // the same, for participants on the second instance
 	acked   []int64
 	uttered atomic.Int64
+	// slowChair: the chair stops reading once it has granted the first floor.
+	slowChair bool
 }
 
 func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) {
@@ -165,6 +170,10 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		r.seats = map[string]*wsClient{"a": newClient(r, fix.partnerA, fmt.Sprintf("s%d-a", id), false),
 			"b": newClient(r, fix.partnerB, fmt.Sprintf("s%d-b", id), true)}
 		rooms[i] = r
+	}
+	for i := 0; i < f.slow && i < len(rooms); i++ {
+		rooms[i].slowChair = true
+		res.Stalled++
 	}
 	res.Connections = len(all)
 	connectStart := time.Now()
@@ -348,6 +357,9 @@ func drive(ctx context.Context, r *room, rate float64, ack *recorder, countErr f
 		return err
 	}
 	r.holder = "a"
+	if r.slowChair {
+		r.chair.stalled.Store(true)
+	}
 	interval := time.Duration(float64(time.Second) / max(rate, 0.01))
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
@@ -391,7 +403,7 @@ func drive(ctx context.Context, r *room, rate float64, ack *recorder, countErr f
 				r.holder = other
 			}
 		}
-		if n%97 == 0 {
+		if n%97 == 0 && !r.slowChair {
 			cmd(r.chair, map[string]any{"type": "pause", "reason": "a breather"})
 			cmd(r.chair, map[string]any{"type": "resume"})
 		}
@@ -573,7 +585,7 @@ func waitDelivered(ctx context.Context, rooms []*room) error {
 			}
 			r.mu.Unlock()
 			for _, c := range append([]*wsClient{r.chair}, r.seats["a"], r.seats["b"]) {
-				if _, _, last := c.counts(); last < top {
+				if _, _, last := c.counts(); last < top && !c.stalled.Load() {
 					behind++
 				}
 			}
@@ -594,8 +606,13 @@ func missingAcked(rooms []*room) int64 {
 	for _, r := range rooms {
 		r.mu.Lock()
 		for _, seq := range r.acked {
-			// The speaker gets its own event too; the room has three receivers per utterance.
-			if len(r.gotAt[seq]) < 3 {
+			// The speaker gets its own event too; the room has three receivers per utterance,
+			// but a stalled chair receives nothing.
+			receivers := 3
+			if r.slowChair {
+				receivers = 2
+			}
+			if len(r.gotAt[seq]) < receivers {
 				missing++
 			}
 		}
@@ -615,6 +632,9 @@ func collectChecks(res *LoadResult, clients []*wsClient) {
 func printResult(r LoadResult) {
 	w := os.Stdout
 	fmt.Fprintf(w, "%s: %d sessions, %d connections, %.1fs\n", r.Mode, r.Sessions, r.Connections, r.Seconds)
+	if r.Stalled > 0 {
+		fmt.Fprintf(w, "  slow consumers   %d clients stopped reading\n", r.Stalled)
+	}
 	if r.Mode == "resume" {
 		fmt.Fprintf(w, "  resume           %s (each after missing events)\n", r.Resume)
 	} else if r.Mode == "live" {

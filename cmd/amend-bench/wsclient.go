@@ -63,6 +63,10 @@ type wsClient struct {
 	// onEvent is told of every event with its arrival time (for fan-out latency).
 	onEvent func(f frame, at time.Time)
 	closed  chan struct{}
+	quit    chan struct{}
+	// stalled clients stop reading, like a phone whose app froze: the server must close them
+	// when their queue fills, without holding up the room.
+	stalled atomic.Bool
 }
 
 var (
@@ -104,14 +108,21 @@ func (c *wsClient) connect(ctx context.Context, first bool) error {
 	c.mu.Lock()
 	c.conn = conn
 	c.closed = make(chan struct{})
+	c.quit = make(chan struct{})
 	c.mu.Unlock()
-	go c.read(conn, c.closed)
+	go c.read(conn, c.closed, c.quit)
 	return nil
 }
 
-func (c *wsClient) read(conn *websocket.Conn, closed chan struct{}) {
+func (c *wsClient) read(conn *websocket.Conn, closed, quit chan struct{}) {
 	defer close(closed)
 	for {
+		if c.stalled.Load() {
+			// Read nothing more until the connection is dropped: the socket's buffers fill,
+			// then the server's send queue, and the server closes the connection.
+			<-quit
+			return
+		}
 		_, data, err := conn.ReadMessage()
 		if err != nil {
 			return
@@ -183,6 +194,9 @@ func (c *wsClient) send(ctx context.Context, cmd map[string]any) (frame, error) 
 func (c *wsClient) drop() {
 	c.mu.Lock()
 	conn, closed := c.conn, c.closed
+	if conn != nil {
+		close(c.quit)
+	}
 	c.conn = nil
 	for id, ch := range c.pending {
 		close(ch)
