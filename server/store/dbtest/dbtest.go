@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,12 @@ var harness struct {
 // DATABASE_URL when set — then it creates its databases on that server), creates a template
 // database, applies migrations.Up to it, runs m.Run(), stops the cluster, and returns the exit code.
 func Main(m *testing.M) int {
+	// A fuzz worker (go test -fuzz starts several) only runs the fuzz function. A cluster started
+	// there would outlive it, since workers are killed when fuzzing ends, and its server would
+	// hold the worker's pipes to go test open, so go test would never finish.
+	if slices.Contains(os.Args[1:], "-test.fuzzworker") {
+		return m.Run()
+	}
 	cleanup, err := setUp()
 	defer cleanup()
 	if err != nil {
