@@ -141,6 +141,14 @@ export interface Couple {
   updated_at: string;
 }
 
+/** The body of POST /practices/{pid}/couples. */
+export interface CoupleInput {
+  label: string;
+  concerns?: string[];
+  status?: CoupleStatus;
+  therapists?: number[];
+}
+
 export type FieldKind = 'long_text' | 'short_text' | 'scale' | 'checklist' | 'list';
 
 /** One prompt of an exercise and the shape of its answer. */
@@ -298,12 +306,41 @@ export interface Measure {
   taken_at: string;
 }
 
+/** One question of a questionnaire, answered with a whole number from min to max. */
+export interface QuestionnaireItem {
+  key: string;
+  /** The published wording, shown exactly as given. */
+  text: string;
+  min: number;
+  max: number;
+  /** The published label of each value from min to max, in order. */
+  anchors: string[];
+}
+
 export interface Questionnaire {
   key: string;
   name: string;
+  citation: string;
+  instructions: string;
+  items: QuestionnaireItem[];
   max_score: number;
   cutoff: number;
   cutoff_meaning: string;
+}
+
+/** What a partner sends when answering a questionnaire: item key -> chosen value. */
+export interface MeasureInput {
+  measure_key: string;
+  answers: Record<string, number>;
+  visibility: Visibility;
+}
+
+export interface NoteAddendum {
+  id: number;
+  note_id: number;
+  author_id: number;
+  text: string;
+  created_at: string;
 }
 
 export interface Note {
@@ -313,6 +350,8 @@ export interface Note {
   template: string;
   sections: Record<string, string>;
   signed_at: string | null;
+  /** Present when one note is read on its own (GET /notes/{id}), not in the list. */
+  addenda?: NoteAddendum[];
   created_at: string;
   updated_at: string;
 }
@@ -640,8 +679,11 @@ export function createApi(options: ApiOptions = {}) {
       return request('GET', `/practices/${practiceID}`);
     },
 
-    members(practiceID: number): Promise<Member[]> {
-      return request<{ members: Member[] }>('GET', `/practices/${practiceID}/members`).then((r) => r.members);
+    /** The practice's members, or only those holding `role`. */
+    members(practiceID: number, role?: Role): Promise<Member[]> {
+      return request<{ members: Member[] }>('GET', `/practices/${practiceID}/members${queryString({ role })}`).then(
+        (r) => r.members,
+      );
     },
 
     /** Changes a member's staff roles, or disables (or re-enables) their account. */
@@ -679,6 +721,21 @@ export function createApi(options: ApiOptions = {}) {
 
     couple(coupleID: number): Promise<Couple> {
       return request('GET', `/couples/${coupleID}`);
+    },
+
+    /** Opens a couple's file. A therapist who leaves out `therapists` is its care team. */
+    createCouple(practiceID: number, input: CoupleInput): Promise<Couple> {
+      return request('POST', `/practices/${practiceID}/couples`, { body: input });
+    },
+
+    /** Changes a couple's label, concerns or status; closing makes the file read-only. */
+    updateCouple(coupleID: number, change: Partial<Pick<CoupleInput, 'label' | 'concerns' | 'status'>>): Promise<Couple> {
+      return request('PATCH', `/couples/${coupleID}`, { body: change });
+    },
+
+    /** Replaces the care team with these therapists of the practice. */
+    setCareTeam(coupleID: number, therapists: number[]): Promise<Couple> {
+      return request('PUT', `/couples/${coupleID}/care-team`, { body: { therapists } });
     },
 
     /** The couple's data as JSON, for a download. */
@@ -798,6 +855,11 @@ export function createApi(options: ApiOptions = {}) {
       return request<{ questionnaires: Questionnaire[] }>('GET', '/questionnaires').then((r) => r.questionnaires);
     },
 
+    /** Answers a questionnaire; the server scores it. */
+    createMeasure(coupleID: number, input: MeasureInput): Promise<Measure> {
+      return request('POST', `/couples/${coupleID}/measures`, { body: input });
+    },
+
     measures(coupleID: number): Promise<Measure[]> {
       return request<{ measures: Measure[] }>('GET', `/couples/${coupleID}/measures`).then((r) => r.measures);
     },
@@ -845,6 +907,16 @@ export function createApi(options: ApiOptions = {}) {
 
     updateNote(noteID: number, sections: Record<string, string>): Promise<Note> {
       return request('PATCH', `/notes/${noteID}`, { body: { sections } });
+    },
+
+    /** One note with its addenda. */
+    note(noteID: number): Promise<Note> {
+      return request('GET', `/notes/${noteID}`);
+    },
+
+    /** Adds to a signed note, which itself stays as it was signed. */
+    addAddendum(noteID: number, text: string): Promise<NoteAddendum> {
+      return request('POST', `/notes/${noteID}/addenda`, { body: { text } });
     },
 
     signNote(noteID: number): Promise<Note> {
