@@ -4,7 +4,7 @@ NPM       ?= npm
 BIN       := bin/amend
 FRONTEND  := frontend
 WEB_SRC   := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/public -type f 2>/dev/null)
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 5s
 
 .PHONY: run build test test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium web clean
 

@@ -127,7 +127,7 @@ func newLiveWorldOn(t *testing.T, dsn string, n int, cfg realtime.HubConfig) (*w
 	for i := range instances {
 		in := &liveInstance{registry: prometheus.NewRegistry()}
 		c := cfg
-		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, fmt.Sprintf("fault%c", 'a'+i), in.registry, w.store.SessionAlive
+		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.SessionAlive
 		in.hub = realtime.NewHub(db, c)
 		if err := in.hub.Start(); err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,12 +13,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
-	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
 
@@ -56,40 +52,7 @@ func liveConfig(clock *testClock) realtime.HubConfig {
 // with its own hub and listener. The world's own server is the first instance.
 func newLiveWorld(t *testing.T, n int, cfg realtime.HubConfig) (*world, []*liveInstance) {
 	t.Helper()
-	dsn := dbtest.DSN(t)
-	db, err := sqlx.Open("postgres", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	authz, err := policy.Load(policy.DefaultPolicy(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &world{t: t, store: store.New(db), policy: authz}
-	instances := make([]*liveInstance, n)
-	for i := range instances {
-		in := &liveInstance{registry: prometheus.NewRegistry()}
-		c := cfg
-		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, "test"+string(rune('a'+i)), in.registry, w.store.SessionAlive
-		in.hub = realtime.NewHub(db, c)
-		if err := in.hub.Start(); err != nil {
-			t.Fatal(err)
-		}
-		in.api, err = New(Deps{Store: w.store, Policy: authz, Registry: in.registry, Live: in.hub,
-			Logger: slog.New(slog.DiscardHandler), Ready: w.store.Ping})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in.api.OnDisable(in.hub.DisconnectUser)
-		in.srv = httptest.NewServer(in.api.Handler())
-		t.Cleanup(in.stop)
-		instances[i] = in
-	}
-	w.api, w.srv = instances[0].api, instances[0].srv
-	w.A = w.newPractice("A")
-	w.B = w.newPractice("B")
-	return w, instances
+	return newLiveWorldOn(t, dbtest.DSN(t), n, cfg)
 }
 
 // startSession has the therapist of p create a live session over REST.
