@@ -35,7 +35,8 @@ func TestLoginGivesCookieAndBearerToken(t *testing.T) {
 		"cookie": {"Cookie": "amend_session=" + body.Token},
 	} {
 		me := w.request(http.MethodGet, "/api/v1/me", nil, headers)
-		if me.Status != http.StatusOK || !strings.Contains(string(me.Body), `"email":"therapist@a.test"`) {
+		if me.Status != http.StatusOK || !strings.Contains(string(me.Body), `"email":"therapist@a.test"`) ||
+			strings.Contains(string(me.Body), `"created_at":"0001-01-01`) {
 			t.Errorf("me with %s: %d %s", name, me.Status, me.Body)
 		}
 	}

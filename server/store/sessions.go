@@ -30,11 +30,13 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchEvery time.Duration) (AuthSession, User, error) {
 	var row struct {
 		AuthSession
-		Email string `db:"email"`
-		Name  string `db:"name"`
+		Email       string    `db:"email"`
+		Name        string    `db:"name"`
+		UserCreated time.Time `db:"user_created_at"`
 	}
 	err := s.db.GetContext(ctx, &row, `
-		SELECT s.id, s.user_id, s.last_seen_at, s.idle_expires_at, s.expires_at, u.email, u.name
+		SELECT s.id, s.user_id, s.last_seen_at, s.idle_expires_at, s.expires_at, u.email, u.name,
+		       u.created_at AS user_created_at
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.idle_expires_at > now() AND s.expires_at > now()`, tokenHash)
 	if err != nil {
@@ -49,7 +51,7 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchE
 			return AuthSession{}, User{}, mapError(err)
 		}
 	}
-	return row.AuthSession, User{ID: row.UserID, Email: row.Email, Name: row.Name}, nil
+	return row.AuthSession, User{ID: row.UserID, Email: row.Email, Name: row.Name, CreatedAt: row.UserCreated}, nil
 }
 
 // DeleteSession ends one session.
