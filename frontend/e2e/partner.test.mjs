@@ -125,6 +125,30 @@ describe('partner screens and privacy between partners', {
     reader.assertNoProblems();
   });
 
+  it('answers the CSI-4 questionnaire and reads the score and what it means', async () => {
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, partnerEmail, password);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Progress' }).click();
+      const form = page.getByRole('region', { name: 'Couples Satisfaction Index (CSI-4)' });
+      const happiness = form.getByRole('group', { name: /degree of happiness, all things considered/ });
+      await happiness.waitFor({ timeout });
+      await happiness.getByLabel('Happy', { exact: true }).check();
+      await form.getByRole('group', { name: /warm and comfortable/ }).getByLabel('Mostly True').check();
+      await form.getByRole('group', { name: /How rewarding/ }).getByLabel('Somewhat').check();
+      await form.getByRole('button', { name: 'Send my answers' }).click();
+      assert.match(await form.getByRole('alert').innerText(), /Question 4 is not answered yet/);
+      await form.getByRole('group', { name: /how satisfied/ }).getByLabel('Mostly').check();
+      await form.getByRole('group', { name: 'Who will see your answers' }).getByLabel('Only you').check();
+      await screenshots(page, 'partner-questionnaire');
+      await form.getByRole('button', { name: 'Send my answers' }).click();
+      // Happy (3) + Mostly True (3) + Somewhat (2) + Mostly (3) = 11, below the cut-off of 13.5.
+      await form.getByText('Your score: 11 out of 21').waitFor({ timeout });
+      await form.getByText(/A total below 13\.5 suggests notable dissatisfaction/).waitFor({ timeout });
+      await form.getByText(/Only you can see this\./).waitFor({ timeout });
+      await screenshots(page, 'partner-questionnaire-score');
+    });
+  });
+
   it('shows progress charts with a table alternative', async () => {
     await withPage(browser, baseURL, async (page) => {
       await signIn(page, baseURL, partnerEmail, password);

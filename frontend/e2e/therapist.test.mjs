@@ -2,6 +2,7 @@
 // and progress charts, the exercise library and editor, and the calendar.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { launch, screenshots, settings, signIn, withPage } from './harness.mjs';
 
 const { baseURL, password, therapistEmail } = settings();
@@ -48,6 +49,63 @@ describe('therapist screens', { skip: !therapistEmail && 'AMEND_E2E_THERAPIST_EM
       await page.getByRole('link', { name: 'Clinical notes' }).click();
       await page.getByRole('heading', { level: 1, name: 'Clinical notes' }).waitFor({ timeout });
       await screenshots(page, 'therapist-notes');
+    });
+  });
+
+  it('adds a couple, changes its care team and closes it', async () => {
+    const label = `Test couple ${randomBytes(3).toString('hex')}`;
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, therapistEmail, password);
+      await page.getByRole('button', { name: 'Add a couple' }).click();
+      await page.getByLabel('Label', { exact: true }).fill(label);
+      await page.getByRole('checkbox', { name: 'Broken promises' }).check();
+      assert.ok(await page.getByRole('checkbox', { name: /\(you\)$/ }).isChecked(), 'the therapist is on the team by default');
+      await screenshots(page, 'therapist-new-couple');
+      await page.getByRole('button', { name: 'Add couple' }).click();
+      await page.getByRole('heading', { level: 1, name: label }).waitFor({ timeout });
+      assert.match(new URL(page.url()).pathname, /^\/couples\/\d+$/, 'the address holds the id only');
+      assert.match(await page.getByText('Broken promises').innerText(), /Broken promises/);
+
+      await page.getByRole('button', { name: 'Save care team' }).click();
+      await page.getByText(/^The care team is now /).waitFor({ timeout });
+
+      await page.getByLabel('Status of the couple').selectOption('closed');
+      assert.match(await page.getByText(/A closed couple becomes read-only/).innerText(), /read-only/);
+      await screenshots(page, 'therapist-couple-settings');
+      await page.getByRole('button', { name: 'Close the couple' }).click();
+      await page.getByText('The couple is closed. Their file is now read-only.').waitFor({ timeout });
+    });
+  });
+
+  it('edits a draft note, signs it and adds an addendum', async () => {
+    const words = `plan-${randomBytes(4).toString('hex')}`;
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, therapistEmail, password);
+      await page.getByRole('link', { name: 'Rivera & Chen' }).click();
+      await page.getByRole('link', { name: 'Clinical notes' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Clinical notes' }).waitFor({ timeout });
+      const writing = page.getByRole('region', { name: 'Write a note' });
+      await writing.getByLabel('Format').selectOption('soap');
+      for (const box of await writing.locator('textarea').all()) await box.fill('Written in the session.');
+      await writing.getByRole('button', { name: 'Save draft' }).click();
+      await page.getByText('The note is saved as a draft.').waitFor({ timeout });
+
+      await page.getByRole('button', { name: 'Edit this draft' }).first().click();
+      const editor = page.getByRole('form', { name: 'Edit the draft' });
+      await editor.locator('textarea').last().fill(words);
+      await editor.getByRole('button', { name: 'Save changes' }).click();
+      await page.getByText('The draft is saved.').waitFor({ timeout });
+      await page.getByText(words).waitFor({ timeout });
+
+      await page.getByRole('button', { name: 'Sign this draft' }).first().click();
+      await page.getByText('The note is signed and locked.').first().waitFor({ timeout });
+      await page.getByRole('button', { name: /^Add an addendum/ }).first().click();
+      await page.getByLabel('Addendum').fill(`Addendum for ${words}`);
+      await page.getByRole('button', { name: 'Add addendum' }).click();
+      await page.getByText('The addendum is added to the signed note.').waitFor({ timeout });
+      await page.getByText(`Addendum for ${words}`).waitFor({ timeout });
+      await screenshots(page, 'therapist-notes-addendum');
+      assert.ok(!page.url().includes(words), 'no clinical text in the address');
     });
   });
 
