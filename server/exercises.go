@@ -101,12 +101,7 @@ func (s *Server) createExercise(c *gin.Context) {
 		return
 	}
 	auditObject(c, exerciseID)
-	exercise, err := s.store.ExerciseByID(ctx, pid, exerciseID, 0)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, exercise)
+	s.answerExercise(c, http.StatusCreated, pid, exerciseID)
 }
 
 // reviseExercise stores new content as the exercise's next version. Assignments already given
@@ -137,10 +132,15 @@ func (s *Server) reviseExercise(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	exercise, err := s.store.ExerciseByID(ctx, pid, exerciseID, 0)
+	s.answerExercise(c, http.StatusOK, pid, exerciseID)
+}
+
+// answerExercise answers with the exercise's latest version as it now stands.
+func (s *Server) answerExercise(c *gin.Context, status int, practiceID, exerciseID int64) {
+	exercise, err := s.store.ExerciseByID(c.Request.Context(), practiceID, exerciseID, 0)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, exercise)
+	c.JSON(status, exercise)
 }
