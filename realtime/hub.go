@@ -276,6 +276,8 @@ const (
 	commitShards  = 4
 	maxBatch      = 128
 	commitTimeout = 10 * time.Second
+	// snapshotsKept is how long a committer remembers a session no command has touched.
+	snapshotsKept = 5 * time.Minute
 )
 
 // commitRequest is a command waiting for its committer.
@@ -291,7 +293,7 @@ func (h *Hub) execute(ctx context.Context, sessionID int64, cmd Command, actor A
 	r := &commitRequest{ctx: ctx, p: Pending{SessionID: sessionID, Command: cmd, Actor: actor}, start: time.Now(), done: make(chan Outcome, 1)}
 	if h.commits == nil {
 		// Not started (no committers): commit it alone.
-		h.commit([]*commitRequest{r})
+		h.commit([]*commitRequest{r}, nil)
 	} else {
 		select {
 		case h.commits[uint64(sessionID)%commitShards] <- r:
@@ -315,10 +317,16 @@ func (h *Hub) execute(ctx context.Context, sessionID int64, cmd Command, actor A
 func (h *Hub) commitLoop(in chan *commitRequest) {
 	defer h.loops.Done()
 	batch := make([]*commitRequest, 0, maxBatch)
+	known := newSnapshots()
+	sweep := time.NewTicker(snapshotsKept)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-h.done:
 			return
+		case <-sweep.C:
+			known.forgetUnused(time.Now().Add(-snapshotsKept))
+			continue
 		case r := <-in:
 			batch = append(batch[:0], r)
 		}
@@ -331,13 +339,14 @@ func (h *Hub) commitLoop(in chan *commitRequest) {
 				break fill
 			}
 		}
-		h.commit(batch)
+		h.commit(batch, known)
 	}
 }
 
-// commit executes a batch in one transaction, then, in order, hands each command's events to
-// the local room, announces them to the other instances and answers its sender.
-func (h *Hub) commit(batch []*commitRequest) {
+// commit executes a batch, then, in order, hands each command's events to the local room,
+// announces them to the other instances and answers its sender. known, when not nil, holds the
+// states the committer stored last.
+func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 	reqs := make([]*commitRequest, 0, len(batch))
 	pending := make([]Pending, 0, len(batch))
 	deadline := time.Now().Add(commitTimeout)
@@ -357,7 +366,7 @@ func (h *Hub) commit(batch []*commitRequest) {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	outs, err := h.log.ExecuteBatch(ctx, pending, h.cfg.Clock())
+	outs, err := h.log.executeBatch(ctx, pending, h.cfg.Clock(), known)
 	h.metrics.batchSize.Observe(float64(len(reqs)))
 	for i, r := range reqs {
 		out := Outcome{Err: err}

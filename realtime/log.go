@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,7 +144,7 @@ func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) 
 	err = l.db.GetContext(ctx, &row, `
 		INSERT INTO live_sessions (practice_id, couple_id, created_by, mode, state)
 		SELECT c.practice_id, c.id, $3, $4, $5 FROM couples c WHERE c.id = $2 AND c.practice_id = $1
-		RETURNING `+sessionColumns, in.PracticeID, in.CoupleID, in.CreatedBy, state.Mode, raw)
+		RETURNING `+sessionColumns, in.PracticeID, in.CoupleID, in.CreatedBy, state.Mode, string(raw))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, ErrSessionNotFound
 	}
@@ -277,9 +278,9 @@ func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, 
 	return out, rows.Err()
 }
 
-// Execute runs one command in a transaction of its own; see ExecuteBatch.
+// Execute runs one command in a transaction of its own; see executeBatch.
 func (l *Log) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor, now time.Time) (Result, error) {
-	out, err := l.ExecuteBatch(ctx, []Pending{{SessionID: sessionID, Command: cmd, Actor: actor}}, now)
+	out, err := l.executeBatch(ctx, []Pending{{SessionID: sessionID, Command: cmd, Actor: actor}}, now, nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -293,8 +294,8 @@ type Pending struct {
 	Actor     Actor
 }
 
-// Outcome is what one command of a batch came to: a result, or a refusal (*Error) or
-// ErrSessionNotFound for that command alone.
+// Outcome is what one command of a batch came to: a result, or a refusal (*Error),
+// ErrSessionNotFound or ErrUnavailable for that command alone.
 type Outcome struct {
 	Result Result
 	Err    error
@@ -307,91 +308,63 @@ type dedupKey struct {
 	id      string
 }
 
-// ExecuteBatch runs commands, in order, in ONE transaction: it locks their sessions (in id
-// order, so concurrent batches cannot deadlock), answers a command whose id its sender used
-// before with that command's seq, decides each command against its session's latest state,
-// appends every event in one statement that also moves each snapshot, and commits. Nothing is
-// acknowledged before the commit. Batching spreads a commit's cost over every command waiting
-// for it, which is what keeps durable live traffic fast. A say refused as not_your_turn counts
-// as a blocked interruption of the sender's seat; its text is kept nowhere. An error returned
-// (rather than in an Outcome) failed the whole batch and nothing of it was stored.
-func (l *Log) ExecuteBatch(ctx context.Context, batch []Pending, now time.Time) (_ []Outcome, err error) {
-	defer func() { err = unavailable(err) }()
-	tx, err := l.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
+// snapshots remembers each session's state as one committer last stored or read it, so that its
+// next batch can be decided without reading the sessions first. Only that committer uses it.
+type snapshots struct {
+	states map[int64]*snapshot
+}
 
-	ids := make([]int64, 0, len(batch))
-	var keyS, keyA []int64
-	var keyM []string
-	for _, p := range batch {
-		ids = append(ids, p.SessionID)
-		if p.Command.ID != "" && p.Actor.UserID != 0 {
-			keyS, keyA, keyM = append(keyS, p.SessionID), append(keyA, p.Actor.UserID), append(keyM, p.Command.ID)
-		}
-	}
-	type session struct {
-		state              State
-		changed            bool
-		blockedA, blockedB int
-	}
-	sessions := make(map[int64]*session, len(batch))
-	rows, err := tx.QueryContext(ctx, `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Array(ids))
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var id int64
-		var raw []byte
-		if err := rows.Scan(&id, &raw); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		s := &session{}
-		if err := json.Unmarshal(raw, &s.state); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("live session %d snapshot: %w", id, err)
-		}
-		sessions[id] = s
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	earlier := map[dedupKey]int64{}
-	if len(keyS) > 0 {
-		rows, err := tx.QueryContext(ctx, `
-			SELECT e.session_id, e.actor_id, e.client_msg_id, e.seq
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(session_id, actor_id, client_msg_id)
-			JOIN session_events e USING (session_id, actor_id, client_msg_id)`,
-			pq.Array(keyS), pq.Array(keyA), pq.Array(keyM))
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var k dedupKey
-			var seq int64
-			if err := rows.Scan(&k.session, &k.actor, &k.id, &seq); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			earlier[k] = seq
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
+type snapshot struct {
+	state State
+	used  time.Time
+}
 
-	out := make([]Outcome, len(batch))
-	var ev struct {
-		session, seq, actor         []int64
-		kind, role, payload, msgIDs []string
+func newSnapshots() *snapshots { return &snapshots{states: map[int64]*snapshot{}} }
+
+// put remembers a session's state as stored.
+func (k *snapshots) put(id int64, state State) {
+	k.states[id] = &snapshot{state: state, used: time.Now()}
+}
+
+// forgetUnused drops the sessions no batch has touched since before.
+func (k *snapshots) forgetUnused(before time.Time) {
+	for id, s := range k.states {
+		if s.used.Before(before) {
+			delete(k.states, id)
+		}
 	}
-	for i, p := range batch {
-		s, ok := sessions[p.SessionID]
+}
+
+// draft is one session while a batch is decided: its state as the batch's commands move it.
+type draft struct {
+	state              State
+	expect             int64 // the seq the stored session is believed to be at
+	changed            bool
+	blockedA, blockedB int
+	// settled is false once a command of the session was refused or changed nothing; such a
+	// session cannot take the path without reads (see executeKnown).
+	settled bool
+}
+
+// writes are the events and session rows a batch stores, as column arrays.
+type writes struct {
+	session, seq, actor         []int64
+	kind, role, payload, msgIDs []string
+
+	id, expect, upSeq  []int64
+	state, status      []string
+	ended, changed     []bool
+	blockedA, blockedB []int64
+}
+
+// decide runs the commands at idx in order against their sessions' drafts, setting their
+// outcomes. A command whose id its sender used before (earlier) is answered with that command's
+// seq. A say refused as not_your_turn counts as a blocked interruption of the sender's seat; its
+// text is kept nowhere.
+func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[dedupKey]int64, now time.Time, out []Outcome) {
+	for _, i := range idx {
+		p := batch[i]
+		s, ok := drafts[p.SessionID]
 		if !ok {
 			out[i].Err = ErrSessionNotFound
 			continue
@@ -401,21 +374,23 @@ func (l *Log) ExecuteBatch(ctx context.Context, batch []Pending, now time.Time) 
 			out[i].Result = Result{Seq: seq, Resent: true}
 			continue
 		}
-		events, decideErr := Decide(s.state, p.Command, p.Actor, now)
-		if decideErr != nil {
+		events, err := Decide(s.state, p.Command, p.Actor, now)
+		if err != nil {
 			var refusal *Error
-			if p.Command.Type == CommandSay && errors.As(decideErr, &refusal) && refusal.Code == CodeNotYourTurn {
+			if p.Command.Type == CommandSay && errors.As(err, &refusal) && refusal.Code == CodeNotYourTurn {
 				if p.Actor.Role == RoleB {
 					s.blockedB++
 				} else {
 					s.blockedA++
 				}
 			}
-			out[i].Err = decideErr
+			out[i].Err = err
+			s.settled = false
 			continue
 		}
 		if len(events) == 0 {
 			out[i].Result = Result{Seq: s.state.Seq}
+			s.settled = false
 			continue
 		}
 		stored := make([]StoredEvent, len(events))
@@ -425,31 +400,37 @@ func (l *Log) ExecuteBatch(ctx context.Context, batch []Pending, now time.Time) 
 			frames = AppendEvent(frames, e)
 			stored[j] = StoredEvent{Seq: e.Seq, Type: e.Type, Frame: frames[start:len(frames):len(frames)]}
 			s.state = Apply(s.state, e)
-			msgID := ""
-			if j == len(events)-1 {
-				// The id marks the command's last event, whose seq a resend is answered with.
-				msgID = p.Command.ID
-				if p.Actor.UserID != 0 {
-					earlier[key] = e.Seq
-				}
-			}
-			ev.session, ev.seq, ev.actor = append(ev.session, p.SessionID), append(ev.seq, e.Seq), append(ev.actor, p.Actor.UserID)
-			ev.kind, ev.role = append(ev.kind, e.Type), append(ev.role, string(p.Actor.Role))
-			ev.payload, ev.msgIDs = append(ev.payload, string(stored[j].Frame)), append(ev.msgIDs, msgID)
+		}
+		if p.Command.ID != "" && p.Actor.UserID != 0 {
+			earlier[key] = s.state.Seq
 		}
 		s.changed = true
 		out[i].Result = Result{Seq: s.state.Seq, Events: stored, Decoded: events}
 	}
+}
 
-	var up struct {
-		id, seq        []int64
-		state, status  []string
-		ended, changed []bool
-		blockedA       []int64
-		blockedB       []int64
+// collect gathers what the commands at idx decided into column arrays; sessions that changed
+// nothing and blocked nobody are left out unless all is set.
+func collect(batch []Pending, idx []int, drafts map[int64]*draft, out []Outcome, all bool) (*writes, error) {
+	w := &writes{}
+	for _, i := range idx {
+		p, res := batch[i], out[i].Result
+		if out[i].Err != nil || res.Resent {
+			continue
+		}
+		for j, e := range res.Events {
+			msgID := ""
+			if j == len(res.Events)-1 {
+				// The id marks the command's last event, whose seq a resend is answered with.
+				msgID = p.Command.ID
+			}
+			w.session, w.seq, w.actor = append(w.session, p.SessionID), append(w.seq, e.Seq), append(w.actor, p.Actor.UserID)
+			w.kind, w.role = append(w.kind, e.Type), append(w.role, string(p.Actor.Role))
+			w.payload, w.msgIDs = append(w.payload, string(e.Frame)), append(w.msgIDs, msgID)
+		}
 	}
-	for id, s := range sessions {
-		if !s.changed && s.blockedA == 0 && s.blockedB == 0 {
+	for id, s := range drafts {
+		if !all && !s.changed && s.blockedA == 0 && s.blockedB == 0 {
 			continue
 		}
 		snapshot, err := json.Marshal(s.state)
@@ -460,39 +441,253 @@ func (l *Log) ExecuteBatch(ctx context.Context, batch []Pending, now time.Time) 
 		if s.state.Ended {
 			status = StatusEnded
 		}
-		up.id, up.seq, up.state, up.status = append(up.id, id), append(up.seq, s.state.Seq), append(up.state, string(snapshot)), append(up.status, status)
-		up.ended, up.changed = append(up.ended, s.state.Ended), append(up.changed, s.changed)
-		up.blockedA, up.blockedB = append(up.blockedA, int64(s.blockedA)), append(up.blockedB, int64(s.blockedB))
+		w.id, w.expect, w.upSeq = append(w.id, id), append(w.expect, s.expect), append(w.upSeq, s.state.Seq)
+		w.state, w.status = append(w.state, string(snapshot)), append(w.status, status)
+		w.ended, w.changed = append(w.ended, s.state.Ended), append(w.changed, s.changed)
+		w.blockedA, w.blockedB = append(w.blockedA, int64(s.blockedA)), append(w.blockedB, int64(s.blockedB))
 	}
-	if len(up.id) > 0 {
-		// One statement appends every event and moves every snapshot.
-		if _, err := tx.ExecContext(ctx, `
-			WITH appended AS (
-				INSERT INTO session_events (session_id, seq, kind, actor_id, actor_role, payload, client_msg_id)
-				SELECT e.session_id, e.seq, e.kind, NULLIF(e.actor_id, 0), e.actor_role, e.payload::json, NULLIF(e.client_msg_id, '')
-				FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
-				     AS e(session_id, seq, kind, actor_id, actor_role, payload, client_msg_id))
-			UPDATE live_sessions l SET
-				state = CASE WHEN v.changed THEN v.state::jsonb ELSE l.state END,
-				seq = CASE WHEN v.changed THEN v.seq ELSE l.seq END,
-				status = CASE WHEN v.changed THEN v.status ELSE l.status END,
-				ended_at = CASE WHEN v.ended THEN coalesce(l.ended_at, $8) ELSE l.ended_at END,
-				blocked_a = l.blocked_a + v.blocked_a,
-				blocked_b = l.blocked_b + v.blocked_b
-			FROM unnest($9::bigint[], $10::text[], $11::bigint[], $12::text[], $13::bool[], $14::bool[], $15::int[], $16::int[])
-			     AS v(id, state, seq, status, ended, changed, blocked_a, blocked_b)
-			WHERE l.id = v.id`,
-			pq.Array(ev.session), pq.Array(ev.seq), pq.Array(ev.kind), pq.Array(ev.actor), pq.Array(ev.role),
-			pq.Array(ev.payload), pq.Array(ev.msgIDs), now,
-			pq.Array(up.id), pq.Array(up.state), pq.Array(up.seq), pq.Array(up.status), pq.Array(up.ended),
-			pq.Array(up.changed), pq.Array(up.blockedA), pq.Array(up.blockedB)); err != nil {
+	return w, nil
+}
+
+// storeWrites appends every event and moves every snapshot in one statement. With check set, a
+// session is written only if it is still at the seq the batch expected, locked in id order, and
+// the statement returns the ids of the sessions it wrote; otherwise the caller holds the locks.
+const storeWrites = `
+	WITH v AS (
+		SELECT * FROM unnest($9::bigint[], $10::text[], $11::bigint[], $12::text[], $13::bool[], $14::bool[],
+			$15::int[], $16::int[], $17::bigint[])
+			AS v(id, state, seq, status, ended, changed, blocked_a, blocked_b, expect)),
+	locked AS (
+		SELECT l.id FROM live_sessions l JOIN v ON v.id = l.id
+		WHERE $18 AND l.seq = v.expect ORDER BY l.id FOR UPDATE OF l),
+	moved AS (
+		UPDATE live_sessions l SET
+			state = CASE WHEN v.changed THEN v.state::jsonb ELSE l.state END,
+			seq = CASE WHEN v.changed THEN v.seq ELSE l.seq END,
+			status = CASE WHEN v.changed THEN v.status ELSE l.status END,
+			ended_at = CASE WHEN v.ended THEN coalesce(l.ended_at, $8) ELSE l.ended_at END,
+			blocked_a = l.blocked_a + v.blocked_a,
+			blocked_b = l.blocked_b + v.blocked_b
+		FROM v WHERE l.id = v.id AND (NOT $18 OR l.id IN (SELECT id FROM locked))
+		RETURNING l.id),
+	appended AS (
+		INSERT INTO session_events (session_id, seq, kind, actor_id, actor_role, payload, client_msg_id)
+		SELECT e.session_id, e.seq, e.kind, NULLIF(e.actor_id, 0), e.actor_role, e.payload::json, NULLIF(e.client_msg_id, '')
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+			AS e(session_id, seq, kind, actor_id, actor_role, payload, client_msg_id)
+		WHERE e.session_id IN (SELECT id FROM moved))
+	SELECT id FROM moved`
+
+func (w *writes) args(now time.Time, check bool) []any {
+	return []any{
+		pq.Array(w.session), pq.Array(w.seq), pq.Array(w.kind), pq.Array(w.actor), pq.Array(w.role),
+		pq.Array(w.payload), pq.Array(w.msgIDs), now,
+		pq.Array(w.id), pq.Array(w.state), pq.Array(w.upSeq), pq.Array(w.status), pq.Array(w.ended),
+		pq.Array(w.changed), pq.Array(w.blockedA), pq.Array(w.blockedB), pq.Array(w.expect), check,
+	}
+}
+
+// executeBatch runs commands, in order per session, and answers each once it is committed;
+// nothing is acknowledged before its commit. Batching spreads a commit's cost over every command
+// waiting for it, which is what keeps durable live traffic fast.
+//
+// Commands of sessions whose state known holds are decided against it and stored in ONE
+// statement that commits on its own (executeKnown): one round trip to the database. The rest,
+// and any session that moved on meanwhile (another instance wrote it), take the general path
+// (executeLocked). known, when not nil, is kept up to date with what was stored. An error
+// returned (rather than in an Outcome) failed the whole batch and nothing of it was stored.
+func (l *Log) executeBatch(ctx context.Context, batch []Pending, now time.Time, known *snapshots) (_ []Outcome, err error) {
+	defer func() { err = unavailable(err) }()
+	out := make([]Outcome, len(batch))
+	var fast, slow []int
+	for i, p := range batch {
+		if known != nil && known.states[p.SessionID] != nil {
+			fast = append(fast, i)
+		} else {
+			slow = append(slow, i)
+		}
+	}
+	stored := false
+	if len(fast) > 0 {
+		rest, err := l.executeKnown(ctx, batch, fast, now, known, out)
+		if err != nil {
 			return nil, err
+		}
+		stored = len(rest) < len(fast)
+		slow = append(slow, rest...)
+		slices.Sort(slow)
+	}
+	if len(slow) > 0 {
+		if err := l.executeLocked(ctx, batch, slow, now, known, out); err != nil {
+			if !stored {
+				return nil, err
+			}
+			for _, i := range slow {
+				out[i] = Outcome{Err: unavailable(err)}
+			}
+		}
+	}
+	return out, nil
+}
+
+// executeKnown decides the commands at idx against the known states and stores them in one
+// statement that writes a session only if it is still at the seq it was known at. It returns
+// the commands it did not settle, to be run by executeLocked: those of sessions that moved on,
+// and those of sessions where a command was refused or changed nothing, because only the
+// general path can tell whether such a command is a resend of one already stored (a resend that
+// adds events is caught by the unique command id, which fails the statement as a whole).
+func (l *Log) executeKnown(ctx context.Context, batch []Pending, idx []int, now time.Time, known *snapshots, out []Outcome) ([]int, error) {
+	drafts := make(map[int64]*draft)
+	for _, i := range idx {
+		id := batch[i].SessionID
+		if drafts[id] == nil {
+			s := known.states[id].state
+			drafts[id] = &draft{state: s, expect: s.Seq, settled: true}
+		}
+	}
+	decide(batch, idx, drafts, map[dedupKey]int64{}, now, out)
+	var settled, rest []int
+	for _, i := range idx {
+		if drafts[batch[i].SessionID].settled {
+			settled = append(settled, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	for id, s := range drafts {
+		if !s.settled {
+			delete(drafts, id)
+		}
+	}
+	if len(settled) == 0 {
+		return clearOutcomes(rest, out), nil
+	}
+	w, err := collect(batch, settled, drafts, out, true)
+	if err != nil {
+		return nil, err
+	}
+	var moved []int64
+	err = l.db.SelectContext(ctx, &moved, storeWrites, w.args(now, true)...)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "40P01") {
+		// A resend of a stored command, or a lock cycle with another instance: nothing was
+		// stored, and the general path sorts it out.
+		return clearOutcomes(idx, out), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	wrote := make(map[int64]bool, len(moved))
+	for _, id := range moved {
+		wrote[id] = true
+		known.put(id, drafts[id].state)
+	}
+	for _, i := range settled {
+		if id := batch[i].SessionID; !wrote[id] {
+			delete(known.states, id)
+			rest = append(rest, i)
+		}
+	}
+	return clearOutcomes(rest, out), nil
+}
+
+// clearOutcomes forgets what was decided for the commands at idx, which will be decided again.
+func clearOutcomes(idx []int, out []Outcome) []int {
+	for _, i := range idx {
+		out[i] = Outcome{}
+	}
+	return idx
+}
+
+// executeLocked is the general path: in one transaction it locks the commands' sessions (in id
+// order, so concurrent batches cannot deadlock), reads their states and the commands sent
+// before under the same ids, decides each command against its session's latest state, stores
+// everything in one statement and commits.
+func (l *Log) executeLocked(ctx context.Context, batch []Pending, idx []int, now time.Time, known *snapshots, out []Outcome) error {
+	tx, err := l.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+
+	ids := make([]int64, 0, len(idx))
+	var keyS, keyA []int64
+	var keyM []string
+	for _, i := range idx {
+		p := batch[i]
+		ids = append(ids, p.SessionID)
+		if p.Command.ID != "" && p.Actor.UserID != 0 {
+			keyS, keyA, keyM = append(keyS, p.SessionID), append(keyA, p.Actor.UserID), append(keyM, p.Command.ID)
+		}
+	}
+	drafts := make(map[int64]*draft, len(idx))
+	rows, err := tx.QueryContext(ctx, `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Array(ids))
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			rows.Close()
+			return err
+		}
+		s := &draft{}
+		if err := json.Unmarshal(raw, &s.state); err != nil {
+			rows.Close()
+			return fmt.Errorf("live session %d snapshot: %w", id, err)
+		}
+		s.expect = s.state.Seq
+		drafts[id] = s
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	earlier := map[dedupKey]int64{}
+	if len(keyS) > 0 {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT e.session_id, e.actor_id, e.client_msg_id, e.seq
+			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(session_id, actor_id, client_msg_id)
+			JOIN session_events e USING (session_id, actor_id, client_msg_id)`,
+			pq.Array(keyS), pq.Array(keyA), pq.Array(keyM))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k dedupKey
+			var seq int64
+			if err := rows.Scan(&k.session, &k.actor, &k.id, &seq); err != nil {
+				rows.Close()
+				return err
+			}
+			earlier[k] = seq
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+
+	decide(batch, idx, drafts, earlier, now, out)
+	w, err := collect(batch, idx, drafts, out, false)
+	if err != nil {
+		return err
+	}
+	if len(w.id) > 0 {
+		if _, err := tx.ExecContext(ctx, storeWrites, w.args(now, false)...); err != nil {
+			return err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return err
 	}
-	return out, nil
+	if known != nil {
+		for id, s := range drafts {
+			known.put(id, s.state)
+		}
+	}
+	return nil
 }
 
 // presence records that this instance gained (delta 1) or lost (delta -1) a connection of role

@@ -113,7 +113,7 @@ func (pc *privateCluster) start(t *testing.T) {
 // hub and listener, share it.
 func newLiveWorldOn(t *testing.T, dsn string, n int, cfg realtime.HubConfig) (*world, []*liveInstance) {
 	t.Helper()
-	db, err := sqlx.Open("postgres", dsn)
+	db, err := store.Open(context.Background(), dsn, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,8 +74,8 @@ func (a *ResponseAnswers) Scan(src any) error {
 	return nil
 }
 
-// Value writes the jsonb column.
-func (a ResponseAnswers) Value() (driver.Value, error) { return []byte(a), nil }
+// Value writes the jsonb column, as text (see Open).
+func (a ResponseAnswers) Value() (driver.Value, error) { return string(a), nil }
 
 // MarshalJSON writes the answers as they are.
 func (a ResponseAnswers) MarshalJSON() ([]byte, error) {
@@ -273,7 +273,7 @@ func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int6
 			status = StatusSubmitted
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE responses SET answers = $2, updated_at = now(),
-			submitted_at = CASE WHEN $3 THEN now() END WHERE assignment_id = $1`, assignmentID, []byte(answers), final); err != nil {
+			submitted_at = CASE WHEN $3 THEN now() END WHERE assignment_id = $1`, assignmentID, string(answers), final); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE assignments SET status = $2, updated_at = now() WHERE id = $1`, assignmentID, status)

@@ -44,9 +44,10 @@ func (f *ExerciseFields) Scan(src any) error {
 	return json.Unmarshal(data, (*[]library.Field)(f))
 }
 
-// Value writes the jsonb column.
+// Value writes the jsonb column, as text (see Open).
 func (f ExerciseFields) Value() (driver.Value, error) {
-	return json.Marshal([]library.Field(f))
+	data, err := json.Marshal([]library.Field(f))
+	return string(data), err
 }
 
 // ExerciseContent is what a practice writes when it creates or revises an exercise.

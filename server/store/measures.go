@@ -11,8 +11,7 @@ import (
 // Answers are a questionnaire's answers by item key.
 type Answers map[string]int
 
-// Value stores answers as jsonb. It is sent as text: the driver would send bytes in binary form,
-// which jsonb does not read.
+// Value stores answers as jsonb, sent as text (see Open).
 func (a Answers) Value() (driver.Value, error) {
 	data, err := json.Marshal(a)
 	return string(data), err

@@ -14,7 +14,7 @@ import (
 // Sections are a clinical note's texts by section key (subjective, objective, ... ).
 type Sections map[string]string
 
-// Value stores sections as jsonb text.
+// Value stores sections as jsonb, sent as text (see Open).
 func (s Sections) Value() (driver.Value, error) {
 	data, err := json.Marshal(s)
 	return string(data), err

@@ -4,11 +4,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/lib/pq"
 )
 
 // Store wraps the database handle.
@@ -23,11 +24,22 @@ func New(db *sqlx.DB) *Store { return &Store{db: db} }
 func (s *Store) DB() *sqlx.DB { return s.db }
 
 // Open connects to PostgreSQL and checks the connection.
+//
+// Statements with parameters go out in one round trip (parse, bind and execute together) rather
+// than the driver's default two, which halves the database latency of every query. The price is
+// that a []byte parameter travels in PostgreSQL's binary form: right for bytea, wrong for jsonb,
+// so JSON is always passed as a string.
 func Open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
-	db, err := sqlx.Open("postgres", dsn)
+	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	cfg.BinaryParameters = true
+	connector, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db := sqlx.NewDb(sql.OpenDB(connector), "postgres")
 	if maxConns <= 0 {
 		maxConns = 40
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/amendcare/amend/migrations"
 	"github.com/amendcare/amend/server/localpg"
+	"github.com/amendcare/amend/server/store"
 )
 
 // harness is what Main sets up for the test binary. A test binary has exactly one, and testing.M
@@ -138,10 +139,10 @@ func setUp() (cleanup func(), err error) {
 }
 
 // New creates a fresh database cloned from the template (CREATE DATABASE x TEMPLATE tmpl), opens it
-// with sqlx ("postgres" driver = lib/pq), and drops it in t.Cleanup. Safe for parallel tests.
+// the way the server does (store.Open), and drops it in t.Cleanup. Safe for parallel tests.
 func New(t testing.TB) *sqlx.DB {
 	t.Helper()
-	db, err := sqlx.Open("postgres", DSN(t))
+	db, err := store.Open(context.Background(), DSN(t), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
