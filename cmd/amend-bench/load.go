@@ -353,21 +353,28 @@ func drive(ctx context.Context, r *room, rate float64, ack *recorder, countErr f
 		ack.add(time.Since(t))
 		return fr, nil
 	}
-	if _, err := cmd(r.chair, map[string]any{"type": "grant", "seat": "a"}); err != nil {
+	// The opening grant is set-up (every session opens at once), not timed.
+	if fr, err := r.chair.send(ctx, map[string]any{"type": "grant", "seat": "a"}); err != nil {
 		return err
+	} else if fr.Type == "error" {
+		countErr(fr.Code)
 	}
 	r.holder = "a"
 	if r.slowChair {
 		r.chair.stalled.Store(true)
 	}
+	// Each session speaks at its own moments, as real couples do: the gaps between utterances
+	// are drawn at random around the mean (a Poisson process), so sessions do not all speak in
+	// the same instant.
 	interval := time.Duration(float64(time.Second) / max(rate, 0.01))
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	next := time.NewTimer(time.Duration(rand.ExpFloat64() * float64(interval)))
+	defer next.Stop()
 	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-next.C:
+			next.Reset(time.Duration(rand.ExpFloat64() * float64(interval)))
 		}
 		holder := r.seats[r.holder]
 		other := otherSeat(r.holder)
