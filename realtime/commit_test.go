@@ -1,0 +1,226 @@
+package realtime
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/server/store/dbtest"
+)
+
+func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
+
+// commitWorld is one couple's live session in a fresh database, with two committers that each
+// remember what they stored, as two instances' committers do.
+type commitWorld struct {
+	t       *testing.T
+	db      *sqlx.DB
+	log     *Log
+	session int64
+	now     time.Time
+}
+
+func newCommitWorld(t *testing.T) *commitWorld {
+	t.Helper()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	var practice, couple, therapist int64
+	if err := db.GetContext(ctx, &practice, `INSERT INTO practices (name) VALUES ('Harbour Counselling') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.GetContext(ctx, &therapist, `INSERT INTO users (email) VALUES ('maya@harbour.test') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.GetContext(ctx, &couple, `INSERT INTO couples (practice_id, label) VALUES ($1, 'Rivera & Chen') RETURNING id`, practice); err != nil {
+		t.Fatal(err)
+	}
+	w := &commitWorld{t: t, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}
+	s, err := w.log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.session = s.ID
+	return w
+}
+
+// run commits commands as one batch through the committer that remembers known.
+func (w *commitWorld) run(known *snapshots, cmds ...Pending) []Outcome {
+	w.t.Helper()
+	w.now = w.now.Add(time.Second)
+	for i := range cmds {
+		if cmds[i].SessionID == 0 {
+			cmds[i].SessionID = w.session
+		}
+	}
+	out, err := w.log.executeBatch(context.Background(), cmds, w.now, known)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return out
+}
+
+func (w *commitWorld) one(known *snapshots, actor Actor, cmd Command) Outcome {
+	w.t.Helper()
+	return w.run(known, Pending{Command: cmd, Actor: actor})[0]
+}
+
+// logged reads the session's events as seq → type, and its stored seq and blocked counts.
+func (w *commitWorld) logged() (events []string, seq int64, blockedA int) {
+	w.t.Helper()
+	stored, err := w.log.EventsAfter(context.Background(), w.session, 0, 1000)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for i, e := range stored {
+		if e.Seq != int64(i+1) {
+			w.t.Fatalf("event %d has seq %d: the log has a gap or a double", i+1, e.Seq)
+		}
+		events = append(events, e.Type)
+	}
+	if err := w.db.QueryRowContext(context.Background(), `SELECT seq, blocked_a FROM live_sessions WHERE id = $1`, w.session).Scan(&seq, &blockedA); err != nil {
+		w.t.Fatal(err)
+	}
+	return events, seq, blockedA
+}
+
+func sayAs(id, text string) Command { return Command{ID: id, Type: CommandSay, Text: text} }
+
+func wantAck(t *testing.T, out Outcome, seq int64) {
+	t.Helper()
+	if out.Err != nil {
+		t.Fatalf("refused: %v", out.Err)
+	}
+	if out.Result.Seq != seq {
+		t.Fatalf("acked at seq %d, want %d", out.Result.Seq, seq)
+	}
+}
+
+func wantRefusal(t *testing.T, out Outcome, code string) {
+	t.Helper()
+	var refusal *Error
+	if !errors.As(out.Err, &refusal) || refusal.Code != code {
+		t.Fatalf("got %+v, want the refusal %s", out, code)
+	}
+}
+
+// Two instances write the same session. Each committer decides against what it stored last;
+// when the other instance has moved the session on, the command is decided again on the stored
+// state, so the log stays one gap-free sequence and nobody speaks out of turn.
+func TestCommittersOfTwoInstancesKeepOneOrder(t *testing.T) {
+	t.Parallel()
+	w := newCommitWorld(t)
+	one, two := newSnapshots(), newSnapshots()
+
+	wantAck(t, w.one(one, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(one, partnerA, sayAs("a1", "I felt shut out when the plans changed.")), 2)
+	// The second instance has never seen the session: it reads it.
+	wantAck(t, w.one(two, partnerA, sayAs("a2", "I want us to talk before deciding.")), 3)
+	// The first instance still remembers seq 2; its next command lands after 3, not on top of it.
+	wantAck(t, w.one(one, partnerA, sayAs("a3", "That is what I need from you.")), 4)
+
+	// The second instance (stale at 3) passes the floor to b; the first (now at 4) is stale.
+	wantAck(t, w.one(two, partnerA, Command{ID: "a4", Type: CommandYield}), 5)
+	wantAck(t, w.one(two, chair, Command{ID: "g2", Type: CommandGrant, Seat: "b"}), 6)
+	// Partner a speaks again through the first instance, which last saw a holding the floor.
+	wantRefusal(t, w.one(one, partnerA, sayAs("a5", "One more thing.")), CodeNotYourTurn)
+	wantAck(t, w.one(one, partnerB, sayAs("b1", "I hear you.")), 7)
+
+	events, seq, blocked := w.logged()
+	want := []string{EventFloorGranted, EventUtterance, EventUtterance, EventUtterance, EventFloorYielded, EventFloorGranted, EventUtterance}
+	if len(events) != len(want) || seq != 7 {
+		t.Fatalf("log %v at seq %d, want %v at 7", events, seq, want)
+	}
+	for i := range want {
+		if events[i] != want[i] {
+			t.Fatalf("event %d is %s, want %s (log %v)", i+1, events[i], want[i], events)
+		}
+	}
+	if blocked != 1 {
+		t.Errorf("blocked interruptions of a: %d, want 1", blocked)
+	}
+}
+
+// A command sent again under the same id (its ack was lost with the connection) is answered
+// with the first one's seq and stored once, whether the committer would now accept it, refuse
+// it, or has never seen the session.
+func TestResentCommandsAreStoredOnce(t *testing.T) {
+	t.Parallel()
+	w := newCommitWorld(t)
+	one, two := newSnapshots(), newSnapshots()
+	wantAck(t, w.one(one, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(one, partnerA, sayAs("a1", "I was hurt.")), 2)
+
+	// Same committer, the floor unchanged: the say would be accepted again.
+	again := w.one(one, partnerA, sayAs("a1", "I was hurt."))
+	wantAck(t, again, 2)
+	if !again.Result.Resent || len(again.Result.Events) != 0 {
+		t.Fatalf("the resend was not recognised: %+v", again.Result)
+	}
+	// Through the other instance's committer, which reads the session first.
+	wantAck(t, w.one(two, partnerA, sayAs("a1", "I was hurt.")), 2)
+
+	// After the floor moved on, the resend would now be refused; it is still the first say.
+	wantAck(t, w.one(one, partnerA, Command{ID: "a2", Type: CommandYield}), 3)
+	again = w.one(one, partnerA, sayAs("a1", "I was hurt."))
+	wantAck(t, again, 2)
+
+	// Twice in one batch: stored once, both answered with its seq.
+	wantAck(t, w.one(one, chair, Command{ID: "g2", Type: CommandGrant, Seat: "b"}), 4)
+	twice := w.run(one,
+		Pending{Command: sayAs("b1", "I am listening."), Actor: partnerB},
+		Pending{Command: sayAs("b1", "I am listening."), Actor: partnerB})
+	wantAck(t, twice[0], 5)
+	wantAck(t, twice[1], 5)
+
+	events, seq, blocked := w.logged()
+	if len(events) != 5 || seq != 5 {
+		t.Fatalf("log %v at seq %d, want 5 events", events, seq)
+	}
+	if blocked != 0 {
+		t.Errorf("a resend counted as %d blocked interruptions", blocked)
+	}
+}
+
+// One batch may mix sessions the committer knows and sessions it has to read; each keeps its
+// own order and a refused command in one session does not hold back another.
+func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
+	t.Parallel()
+	w := newCommitWorld(t)
+	var practice, couple, therapist int64
+	if err := w.db.QueryRowContext(context.Background(), `SELECT practice_id, couple_id, created_by FROM live_sessions WHERE id = $1`,
+		w.session).Scan(&practice, &couple, &therapist); err != nil {
+		t.Fatal(err)
+	}
+	other, err := w.log.Create(context.Background(), NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := newSnapshots()
+	wantAck(t, w.one(known, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+
+	out := w.run(known,
+		Pending{Command: sayAs("a1", "First."), Actor: partnerA},
+		Pending{SessionID: other.ID, Command: Command{ID: "g1", Type: CommandGrant, Seat: "b"}, Actor: chair},
+		Pending{Command: sayAs("b1", "Out of turn."), Actor: partnerB},
+		Pending{Command: sayAs("a2", "Second."), Actor: partnerA},
+		Pending{SessionID: other.ID, Command: sayAs("b1", "Hello."), Actor: partnerB})
+	wantAck(t, out[0], 2)
+	wantAck(t, out[1], 1)
+	wantRefusal(t, out[2], CodeNotYourTurn)
+	wantAck(t, out[3], 3)
+	wantAck(t, out[4], 2)
+	if events, seq, blocked := w.logged(); len(events) != 3 || seq != 3 || blocked != 0 {
+		t.Fatalf("first session: log %v at seq %d, %d blocked of a", events, seq, blocked)
+	}
+	var blockedB int
+	if err := w.db.QueryRowContext(context.Background(), `SELECT blocked_b FROM live_sessions WHERE id = $1`, w.session).Scan(&blockedB); err != nil {
+		t.Fatal(err)
+	}
+	if blockedB != 1 {
+		t.Errorf("blocked interruptions of b: %d, want 1", blockedB)
+	}
+}
