@@ -10,6 +10,7 @@ import (
 	"net"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -117,10 +118,30 @@ type Result struct {
 // Log is the event log of live sessions in PostgreSQL.
 type Log struct {
 	db *sqlx.DB
+
+	mu    sync.Mutex
+	stmts map[string]*sqlx.Stmt
 }
 
 // NewLog returns the log over an open database.
-func NewLog(db *sqlx.DB) *Log { return &Log{db: db} }
+func NewLog(db *sqlx.DB) *Log { return &Log{db: db, stmts: map[string]*sqlx.Stmt{}} }
+
+// prepared returns query as a prepared statement, preparing it on first use. The statements of
+// the command path run thousands of times a second; prepared, PostgreSQL parses them once per
+// connection and can keep their plans instead of parsing and planning every execution.
+func (l *Log) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if stmt := l.stmts[query]; stmt != nil {
+		return stmt, nil
+	}
+	stmt, err := l.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	l.stmts[query] = stmt
+	return stmt, nil
+}
 
 // NewSession is what the care team sets when creating a live session.
 type NewSession struct {
@@ -566,8 +587,12 @@ func (l *Log) executeKnown(ctx context.Context, batch []Pending, idx []int, now 
 	if err != nil {
 		return nil, err
 	}
+	stmt, err := l.prepared(ctx, storeWrites)
+	if err != nil {
+		return nil, err
+	}
 	var moved []int64
-	err = l.db.SelectContext(ctx, &moved, storeWrites, w.args(now, true)...)
+	err = stmt.SelectContext(ctx, &moved, w.args(now, true)...)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && (pqErr.Code == "23505" || pqErr.Code == "40P01") {
 		// A resend of a stored command, or a lock cycle with another instance: nothing was
@@ -599,6 +624,16 @@ func clearOutcomes(idx []int, out []Outcome) []int {
 	return idx
 }
 
+// lockSessions locks sessions in id order and reads their states.
+const lockSessions = `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+
+// sentBefore finds the commands stored under the same sender and id, with the seq they were
+// answered with.
+const sentBefore = `
+	SELECT e.session_id, e.actor_id, e.client_msg_id, e.seq
+	FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(session_id, actor_id, client_msg_id)
+	JOIN session_events e USING (session_id, actor_id, client_msg_id)`
+
 // executeLocked is the general path: in one transaction it locks the commands' sessions (in id
 // order, so concurrent batches cannot deadlock), reads their states and the commands sent
 // before under the same ids, decides each command against its session's latest state, stores
@@ -620,8 +655,20 @@ func (l *Log) executeLocked(ctx context.Context, batch []Pending, idx []int, now
 			keyS, keyA, keyM = append(keyS, p.SessionID), append(keyA, p.Actor.UserID), append(keyM, p.Command.ID)
 		}
 	}
+	lock, err := l.prepared(ctx, lockSessions)
+	if err != nil {
+		return err
+	}
+	dedup, err := l.prepared(ctx, sentBefore)
+	if err != nil {
+		return err
+	}
+	store, err := l.prepared(ctx, storeWrites)
+	if err != nil {
+		return err
+	}
 	drafts := make(map[int64]*draft, len(idx))
-	rows, err := tx.QueryContext(ctx, `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`, pq.Array(ids))
+	rows, err := tx.StmtxContext(ctx, lock).QueryContext(ctx, pq.Array(ids))
 	if err != nil {
 		return err
 	}
@@ -646,11 +693,7 @@ func (l *Log) executeLocked(ctx context.Context, batch []Pending, idx []int, now
 	}
 	earlier := map[dedupKey]int64{}
 	if len(keyS) > 0 {
-		rows, err := tx.QueryContext(ctx, `
-			SELECT e.session_id, e.actor_id, e.client_msg_id, e.seq
-			FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(session_id, actor_id, client_msg_id)
-			JOIN session_events e USING (session_id, actor_id, client_msg_id)`,
-			pq.Array(keyS), pq.Array(keyA), pq.Array(keyM))
+		rows, err := tx.StmtxContext(ctx, dedup).QueryContext(ctx, pq.Array(keyS), pq.Array(keyA), pq.Array(keyM))
 		if err != nil {
 			return err
 		}
@@ -675,7 +718,7 @@ func (l *Log) executeLocked(ctx context.Context, batch []Pending, idx []int, now
 		return err
 	}
 	if len(w.id) > 0 {
-		if _, err := tx.ExecContext(ctx, storeWrites, w.args(now, false)...); err != nil {
+		if _, err := tx.StmtxContext(ctx, store).ExecContext(ctx, w.args(now, false)...); err != nil {
 			return err
 		}
 	}
