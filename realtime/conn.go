@@ -23,18 +23,21 @@ const (
 	CodeTooLarge    = "too_large"
 )
 
-// Conn is one participant's WebSocket: one goroutine reads, one writes, and only the writer
-// writes. Everything for the client passes through its bounded send queue.
+// Conn is one participant's WebSocket. One goroutine reads; a writer goroutine runs only while
+// there is something to write (frames, a ping, the close), so an idle connection holds one
+// goroutine and no write buffer. Everything for the client passes through its bounded send queue.
 type Conn struct {
 	hub   *Hub
 	room  *Room
 	ws    *websocket.Conn
 	p     Participant
-	queue *sendQueue
+	queue sendQueue
 	// lastSeq is the last event queued for this client; guarded by room.mu once registered.
-	lastSeq  int64
-	commands *rate.Limiter
-	drafts   *rate.Limiter
+	lastSeq int64
+	// nextPing is when the hub's ping loop pings the connection next; guarded by hub.mu.
+	nextPing time.Time
+	// limits is made on the client's first message: most connections only listen.
+	limits *connLimits
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -42,13 +45,13 @@ type Conn struct {
 	closeText string
 }
 
+// connLimits are a connection's rate limits, one for commands and one for drafts.
+type connLimits struct {
+	commands, drafts *rate.Limiter
+}
+
 func newConn(h *Hub, ws *websocket.Conn, p Participant) *Conn {
-	return &Conn{
-		hub: h, ws: ws, p: p, queue: newSendQueue(h.cfg.SendQueue),
-		commands: rate.NewLimiter(h.cfg.CommandRate, h.cfg.CommandBurst),
-		drafts:   rate.NewLimiter(h.cfg.DraftRate, h.cfg.DraftBurst),
-		closed:   make(chan struct{}),
-	}
+	return &Conn{hub: h, ws: ws, p: p, queue: sendQueue{limit: h.cfg.SendQueue}, closed: make(chan struct{})}
 }
 
 // shut asks the writer to close the connection with code; the first call wins.
@@ -56,14 +59,28 @@ func (c *Conn) shut(code int, text string) {
 	c.closeOnce.Do(func() {
 		c.closeCode, c.closeText = code, text
 		close(c.closed)
+		if c.queue.close() {
+			go c.write()
+		}
 	})
 }
 
 // send queues a frame; a client too slow to take it is closed and will resume by seq.
 func (c *Conn) send(frame []byte) {
-	if !c.queue.push(frame) {
+	ok, start := c.queue.push(frame)
+	if start {
+		go c.write()
+	}
+	if !ok {
 		c.hub.metrics.overflows.Inc()
 		c.shut(CloseTooSlow, "Too far behind; reconnect with your last seq.")
+	}
+}
+
+// ping has the writer send a ping.
+func (c *Conn) ping() {
+	if c.queue.requestPing() {
+		go c.write()
 	}
 }
 
@@ -76,18 +93,9 @@ func (c *Conn) sendEvent(e StoredEvent) {
 	c.send(e.Frame)
 }
 
-// run joins the room, then reads the client's messages until the connection ends.
-func (c *Conn) run(after int64) {
-	joined := false
-	defer func() {
-		c.shut(websocket.CloseNormalClosure, "")
-		c.room.unregister(c)
-		if joined {
-			c.leave()
-		}
-		c.hub.release(c.room)
-		c.hub.untrack(c)
-	}()
+// open joins the room, then hands the connection to a reader of its own: the join's database
+// work grows a goroutine's stack, and the reader then lives as long as the connection.
+func (c *Conn) open(after int64) {
 	if err := c.join(after); err != nil {
 		if errors.Is(err, ErrSessionNotFound) {
 			c.shut(websocket.ClosePolicyViolation, "This session no longer exists.")
@@ -95,10 +103,27 @@ func (c *Conn) run(after int64) {
 			c.hub.logger.Error("live join failed", "session", c.room.id, "err", err)
 			c.shut(websocket.CloseInternalServerErr, "The server could not open the session; please reconnect.")
 		}
+		c.end(false)
 		return
 	}
-	joined = true
+	go c.readUntilClosed()
+}
+
+// readUntilClosed reads the client's messages until the connection ends, then leaves the room.
+func (c *Conn) readUntilClosed() {
+	defer c.end(true)
 	c.read()
+}
+
+// end closes the connection and lets go of the room; joined says whether it had joined.
+func (c *Conn) end(joined bool) {
+	c.shut(websocket.CloseNormalClosure, "")
+	c.room.unregister(c)
+	if joined {
+		c.leave()
+	}
+	c.hub.release(c.room)
+	c.hub.untrack(c)
 }
 
 var errConnClosed = errors.New("connection closed")
@@ -121,7 +146,7 @@ func (c *Conn) join(after int64) error {
 	if err != nil {
 		return err
 	}
-	if !c.queue.pushWait(frame, c.closed) {
+	if !c.pushWait(frame) {
 		return errConnClosed
 	}
 	if after < 0 || after > state.Seq {
@@ -134,7 +159,7 @@ func (c *Conn) join(after int64) error {
 			return err
 		}
 		for _, e := range events {
-			if !c.queue.pushWait(e.Frame, c.closed) {
+			if !c.pushWait(e.Frame) {
 				return errConnClosed
 			}
 			cursor = e.Seq
@@ -158,6 +183,16 @@ func (c *Conn) join(after int64) error {
 	room.wantPresence()
 	c.hub.bus.presenceChanged(room.id)
 	return nil
+}
+
+// pushWait queues a frame of the join, waiting for room while the queue is full; false means
+// the connection closed meanwhile.
+func (c *Conn) pushWait(frame []byte) bool {
+	ok, start := c.queue.pushWait(frame, c.closed)
+	if start {
+		go c.write()
+	}
+	return ok
 }
 
 // leave withdraws the connection from presence.
@@ -231,9 +266,14 @@ func (c *Conn) handle(data []byte) {
 		c.send(EncodeError(cmd.ID, refuse(CodeNotAllowed, "You may not do that in this session.")))
 		return
 	}
-	limiter := c.commands
+	if c.limits == nil {
+		cfg := c.hub.cfg
+		c.limits = &connLimits{commands: rate.NewLimiter(cfg.CommandRate, cfg.CommandBurst),
+			drafts: rate.NewLimiter(cfg.DraftRate, cfg.DraftBurst)}
+	}
+	limiter := c.limits.commands
 	if Ephemeral(cmd.Type) {
-		limiter = c.drafts
+		limiter = c.limits.drafts
 	}
 	if !limiter.Allow() {
 		c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeRateLimited).Inc()
@@ -277,32 +317,34 @@ func (c *Conn) draft(cmd Command, actor Actor) {
 	c.hub.bus.draft(c.room.id, seat, cmd.Text)
 }
 
-// writePump writes queued frames and pings; on close it sends what is queued (unless the
-// client fell behind) and the close frame.
-func (c *Conn) writePump() {
-	defer c.ws.Close()
+// write sends what is queued and ends when nothing is left; on close it sends what is queued
+// (unless the client fell behind) and the close frame, and closes the socket.
+func (c *Conn) write() {
 	wait := c.hub.cfg.WriteWait
 	for {
-		select {
-		case <-c.queue.ready:
-			if !c.flush(wait) {
-				c.shut(websocket.CloseAbnormalClosure, "")
-				return
-			}
-		case <-c.closed:
+		frames, ping, closing, more := c.queue.take()
+		if !more {
+			return
+		}
+		if closing {
 			if c.closeCode != CloseTooSlow {
-				c.flush(wait)
+				c.flush(frames, ping, wait)
 			}
+			c.queue.done(frames)
 			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText),
 				time.Now().Add(wait))
+			_ = c.ws.Close()
 			return
+		}
+		ok := c.flush(frames, ping, wait)
+		c.queue.done(frames)
+		if !ok {
+			c.shut(websocket.CloseAbnormalClosure, "")
 		}
 	}
 }
 
-func (c *Conn) flush(wait time.Duration) bool {
-	frames, ping := c.queue.take()
-	defer c.queue.done(frames)
+func (c *Conn) flush(frames [][]byte, ping bool, wait time.Duration) bool {
 	if len(frames) == 0 && !ping {
 		return true
 	}

@@ -256,11 +256,9 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sessionID int64, p P
 	if !h.track(c) {
 		h.release(room)
 		c.shut(websocket.CloseServiceRestart, "The server is restarting; reconnect to resume.")
-		go c.writePump()
 		return nil
 	}
-	go c.writePump()
-	go c.run(after)
+	go c.open(after)
 	return nil
 }
 
@@ -427,6 +425,7 @@ func (h *Hub) track(c *Conn) bool {
 		return false
 	}
 	h.conns[c] = struct{}{}
+	c.nextPing = time.Now().Add(h.cfg.PingPeriod)
 	h.readers.Add(1)
 	h.metrics.connections.Inc()
 	return true
@@ -509,11 +508,16 @@ func (h *Hub) resync() {
 	}
 }
 
+// pingRounds is how many rounds the ping loop takes per ping period: each round pings the
+// connections that are due, so the pings, and the short-lived writers that send them, are
+// spread over the period instead of arriving all at once.
+const pingRounds = 25
+
 // background pings every connection, refreshes presence and checks sign-ins, with one timer
 // each for the whole hub rather than per connection.
 func (h *Hub) background() {
 	defer h.loops.Done()
-	ping := time.NewTicker(h.cfg.PingPeriod)
+	ping := time.NewTicker(h.cfg.PingPeriod / pingRounds)
 	presence := time.NewTicker(h.cfg.PresenceEvery)
 	alive := time.NewTicker(h.cfg.AliveEvery)
 	safety := time.NewTicker(h.cfg.Resync)
@@ -525,12 +529,8 @@ func (h *Hub) background() {
 		select {
 		case <-h.done:
 			return
-		case <-ping.C:
-			h.mu.Lock()
-			for c := range h.conns {
-				c.queue.requestPing()
-			}
-			h.mu.Unlock()
+		case now := <-ping.C:
+			h.pingDue(now)
 		case <-presence.C:
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := h.log.keepPresence(ctx, h.cfg.Instance); err != nil {
@@ -541,6 +541,18 @@ func (h *Hub) background() {
 			h.checkSignIns()
 		case <-safety.C:
 			h.safetyRound()
+		}
+	}
+}
+
+// pingDue pings the connections whose ping is due.
+func (h *Hub) pingDue(now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.conns {
+		if !now.Before(c.nextPing) {
+			c.nextPing = now.Add(h.cfg.PingPeriod)
+			c.ping()
 		}
 	}
 }

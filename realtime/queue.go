@@ -4,60 +4,113 @@ import "sync"
 
 // sendQueue is a connection's bounded queue of outgoing frames. It holds no memory while empty,
 // so idle connections stay small; frames are shared between connections and never modified.
+//
+// The queue also says when a writer is needed: a connection has a writer goroutine only while
+// there is something to write (frames, a ping, the close), so an idle connection costs one
+// goroutine, its reader. Whoever is told to start the writer (push, requestPing or close
+// returning true) must start exactly one.
 type sendQueue struct {
 	mu     sync.Mutex
 	frames [][]byte
 	ping   bool
 	limit  int
-	// ready wakes the writer; space wakes a producer waiting for room (the replay on join).
-	ready chan struct{}
+	// writing is set while a writer runs; it stays set once the writer has closed the socket,
+	// so that no writer starts again.
+	writing bool
+	closing bool
+	// finished is set once the writer has taken its last batch: later frames go nowhere.
+	finished bool
+	// space wakes a producer waiting for room (the replay on join); made when first needed.
 	space chan struct{}
 }
 
 func newSendQueue(limit int) *sendQueue {
-	return &sendQueue{limit: limit, ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+	return &sendQueue{limit: limit}
 }
 
-// push adds a frame, or returns false when the queue is full.
-func (q *sendQueue) push(frame []byte) bool {
+// push adds a frame, or returns ok false when the queue is full. start tells the caller to
+// start the writer.
+func (q *sendQueue) push(frame []byte) (ok, start bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.finished {
+		return true, false
+	}
 	if len(q.frames) >= q.limit {
-		q.mu.Unlock()
-		return false
+		return false, false
 	}
 	q.frames = append(q.frames, frame)
-	q.mu.Unlock()
-	signal(q.ready)
-	return true
+	return true, q.claimLocked()
 }
 
-// pushWait adds a frame, waiting for room while the queue is full; it gives up when stop closes.
-func (q *sendQueue) pushWait(frame []byte, stop <-chan struct{}) bool {
-	for !q.push(frame) {
+// pushWait adds a frame, waiting for room while the queue is full; it gives up (ok false) when
+// stop closes. start tells the caller to start the writer.
+func (q *sendQueue) pushWait(frame []byte, stop <-chan struct{}) (ok, start bool) {
+	for {
+		q.mu.Lock()
+		if q.finished {
+			q.mu.Unlock()
+			return false, false
+		}
+		if len(q.frames) < q.limit {
+			q.frames = append(q.frames, frame)
+			start = q.claimLocked()
+			q.mu.Unlock()
+			return true, start
+		}
+		if q.space == nil {
+			q.space = make(chan struct{}, 1)
+		}
+		space := q.space
+		q.mu.Unlock()
 		select {
-		case <-q.space:
+		case <-space:
 		case <-stop:
-			return false
+			return false, false
 		}
 	}
+}
+
+// requestPing asks the writer to send a ping with its next batch; true tells the caller to
+// start the writer.
+func (q *sendQueue) requestPing() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.ping = true
+	return q.claimLocked()
+}
+
+// close asks the writer to send what is queued and the close frame; true tells the caller to
+// start the writer.
+func (q *sendQueue) close() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closing = true
+	return q.claimLocked()
+}
+
+// claimLocked marks the writer running and reports whether it has to be started.
+func (q *sendQueue) claimLocked() bool {
+	if q.writing {
+		return false
+	}
+	q.writing = true
 	return true
 }
 
-// requestPing asks the writer to send a ping with its next batch.
-func (q *sendQueue) requestPing() {
+// take hands the writer everything queued; it gives the slice back with done. With nothing to
+// do and no close asked for, more is false and the writer ends: the next push starts another.
+func (q *sendQueue) take() (frames [][]byte, ping, closing, more bool) {
 	q.mu.Lock()
-	q.ping = true
-	q.mu.Unlock()
-	signal(q.ready)
-}
-
-// take hands the writer everything queued; it gives the slice back with done.
-func (q *sendQueue) take() (frames [][]byte, ping bool) {
-	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.frames) == 0 && !q.ping && !q.closing {
+		q.writing = false
+		return nil, false, false, false
+	}
 	frames, q.frames = q.frames, nil
 	ping, q.ping = q.ping, false
-	q.mu.Unlock()
-	return frames, ping
+	q.finished = q.closing
+	return frames, ping, q.closing, true
 }
 
 // done returns a taken slice for reuse (small ones only, so a burst does not pin memory) and
@@ -65,11 +118,14 @@ func (q *sendQueue) take() (frames [][]byte, ping bool) {
 func (q *sendQueue) done(frames [][]byte) {
 	clear(frames)
 	q.mu.Lock()
-	if cap(frames) <= 16 && q.frames == nil {
+	if cap(frames) <= 16 && q.frames == nil && !q.finished {
 		q.frames = frames[:0]
 	}
+	space := q.space
 	q.mu.Unlock()
-	signal(q.space)
+	if space != nil {
+		signal(space)
+	}
 }
 
 // signal wakes whoever waits on a one-slot channel, without blocking.

@@ -14,9 +14,11 @@ func testHub(queue int) *Hub {
 }
 
 // member is a connection without a socket: what the room queues for it is what it would get.
+// The test plays its writer, so none is started.
 func member(h *Hub, r *Room) *Conn {
 	c := newConn(h, nil, Participant{Role: RoleA})
 	c.room = r
+	c.queue.writing = true
 	return c
 }
 
@@ -33,7 +35,7 @@ func storedEvents(from, to int64) ([]StoredEvent, []Event) {
 
 func queuedSeqs(t *testing.T, c *Conn) []int64 {
 	t.Helper()
-	frames, _ := c.queue.take()
+	frames, _, _, _ := c.queue.take()
 	var seqs []int64
 	for _, f := range frames {
 		e, err := StoredEvent{Frame: f}.Event()
@@ -132,20 +134,70 @@ func TestRoomSchedulesTheTurnDeadline(t *testing.T) {
 func TestSendQueueWaitsForRoomWhileReplaying(t *testing.T) {
 	q := newSendQueue(1)
 	stop := make(chan struct{})
-	if !q.pushWait([]byte("1"), stop) {
-		t.Fatal("first frame refused")
+	if ok, start := q.pushWait([]byte("1"), stop); !ok || !start {
+		t.Fatalf("first frame: queued %v, writer started %v", ok, start)
 	}
 	pushed := make(chan bool)
-	go func() { pushed <- q.pushWait([]byte("2"), stop) }()
-	frames, _ := q.take()
+	go func() {
+		ok, _ := q.pushWait([]byte("2"), stop)
+		pushed <- ok
+	}()
+	frames, _, _, _ := q.take()
 	q.done(frames)
 	if !<-pushed {
 		t.Fatal("the waiting frame was dropped")
 	}
-	go func() { pushed <- q.pushWait([]byte("3"), stop) }()
+	go func() {
+		ok, _ := q.pushWait([]byte("3"), stop)
+		pushed <- ok
+	}()
 	close(stop)
 	if <-pushed {
 		t.Fatal("pushWait kept waiting after stop")
+	}
+}
+
+// TestSendQueueStartsOneWriterOnlyWhileThereIsWork: an idle connection has no writer; the
+// first frame, ping or close starts one, and only one, until it finds the queue empty.
+func TestSendQueueStartsOneWriterOnlyWhileThereIsWork(t *testing.T) {
+	q := newSendQueue(4)
+	if _, start := q.push([]byte("1")); !start {
+		t.Fatal("the first frame started no writer")
+	}
+	if _, start := q.push([]byte("2")); start {
+		t.Fatal("a second writer was started")
+	}
+	if q.requestPing() {
+		t.Fatal("a ping started a second writer")
+	}
+	frames, ping, closing, more := q.take()
+	if len(frames) != 2 || !ping || closing || !more {
+		t.Fatalf("took %d frames, ping %v, closing %v, more %v", len(frames), ping, closing, more)
+	}
+	q.done(frames)
+	if _, _, _, more := q.take(); more {
+		t.Fatal("the writer was kept with nothing to write")
+	}
+	if !q.requestPing() {
+		t.Fatal("a ping on an idle connection started no writer")
+	}
+	if _, _, _, more := q.take(); !more {
+		t.Fatal("the ping was lost")
+	}
+	if _, _, _, more := q.take(); more {
+		t.Fatal("the writer was kept after the ping")
+	}
+	if !q.close() {
+		t.Fatal("closing an idle connection started no writer")
+	}
+	if _, _, closing, more := q.take(); !closing || !more {
+		t.Fatal("the writer was not told to close")
+	}
+	if ok, start := q.push([]byte("late")); !ok || start {
+		t.Fatalf("a frame after the close: queued %v, writer started %v", ok, start)
+	}
+	if q.requestPing() || q.close() {
+		t.Fatal("a writer was started after the close")
 	}
 }
 
