@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 )
 
 // api is a small JSON client for Amend's REST API with one bearer token.
@@ -15,7 +14,6 @@ type api struct {
 	base   string
 	token  string
 	client *http.Client
-	rest   *recorder // REST latencies, when recorded
 }
 
 // apiError is an answer outside 2xx.
@@ -46,16 +44,12 @@ func (a *api) call(ctx context.Context, method, path string, in, out any) error 
 	if a.token != "" {
 		req.Header.Set("Authorization", "Bearer "+a.token)
 	}
-	start := time.Now()
 	res, err := a.client.Do(req)
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
-	if a.rest != nil {
-		a.rest.add(time.Since(start))
-	}
 	if err != nil {
 		return err
 	}
@@ -73,7 +67,7 @@ func (a *api) call(ctx context.Context, method, path string, in, out any) error 
 }
 
 func (a *api) as(token string) *api {
-	return &api{base: a.base, token: token, client: a.client, rest: a.rest}
+	return &api{base: a.base, token: token, client: a.client}
 }
 
 type sessionBody struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -18,29 +19,35 @@ import (
 
 // LoadResult is what a run measured.
 type LoadResult struct {
-	Mode               string           `json:"mode"`
-	Sessions           int              `json:"sessions"`
-	Connections        int              `json:"connections"`
-	Seconds            float64          `json:"seconds"`
-	Utterances         int64            `json:"utterances"`
-	UtterancesPerSec   float64          `json:"utterances_per_second"`
-	Ack                Latency          `json:"command_to_ack"`
-	FanOut             Latency          `json:"fan_out"`
-	CrossInstance      Latency          `json:"fan_out_to_second_instance"`
-	Resume             Latency          `json:"resume"`
-	REST               Latency          `json:"rest"`
-	Reconnects         int64            `json:"reconnects"`
-	Stalled            int              `json:"slow_consumers"`
-	Gaps               int64            `json:"gaps"`
-	Duplicates         int64            `json:"duplicates"`
-	MissingAcked       int64            `json:"acked_but_missing"`
-	Errors             map[string]int64 `json:"errors_by_code"`
-	ServerRSSBytes     int64            `json:"server_rss_bytes,omitempty"`
-	ServerCPUPercent   float64          `json:"server_cpu_percent_of_one_core,omitempty"`
-	RSSPerConnBytes    float64          `json:"rss_per_connection_bytes,omitempty"`
-	IdleCPUPercent     float64          `json:"idle_cpu_percent_of_one_core,omitempty"`
-	ConnectSeconds     float64          `json:"connect_seconds,omitempty"`
-	ReconnectStormSecs float64          `json:"reconnect_storm_seconds,omitempty"`
+	Mode               string             `json:"mode"`
+	Sessions           int                `json:"sessions"`
+	Connections        int                `json:"connections"`
+	Seconds            float64            `json:"seconds"`
+	Utterances         int64              `json:"utterances"`
+	UtterancesPerSec   float64            `json:"utterances_per_second"`
+	Ack                Latency            `json:"command_to_ack"`
+	FanOut             Latency            `json:"fan_out"`
+	CrossInstance      Latency            `json:"fan_out_to_second_instance"`
+	Resume             Latency            `json:"resume"`
+	REST               Latency            `json:"rest"`
+	RESTByKind         map[string]Latency `json:"rest_by_kind,omitempty"`
+	RESTOffered        int64              `json:"rest_offered"`
+	RESTOfferedPerSec  float64            `json:"rest_offered_per_second"`
+	Caseload           int                `json:"caseload_couples,omitempty"`
+	HistoryCheckins    int64              `json:"history_checkins,omitempty"`
+	Reconnects         int64              `json:"reconnects"`
+	Stalled            int                `json:"slow_consumers"`
+	Gaps               int64              `json:"gaps"`
+	Duplicates         int64              `json:"duplicates"`
+	MissingAcked       int64              `json:"acked_but_missing"`
+	Errors             map[string]int64   `json:"errors_by_code"`
+	Failures           int64              `json:"failures"`
+	ServerRSSBytes     int64              `json:"server_rss_bytes,omitempty"`
+	ServerCPUPercent   float64            `json:"server_cpu_percent_of_one_core,omitempty"`
+	RSSPerConnBytes    float64            `json:"rss_per_connection_bytes,omitempty"`
+	IdleCPUPercent     float64            `json:"idle_cpu_percent_of_one_core,omitempty"`
+	ConnectSeconds     float64            `json:"connect_seconds,omitempty"`
+	ReconnectStormSecs float64            `json:"reconnect_storm_seconds,omitempty"`
 }
 
 type loadFlags struct {
@@ -50,6 +57,10 @@ type loadFlags struct {
 	password      string
 	sessions      int
 	couples       int
+	caseload      int
+	historyDays   int
+	databaseURL   string
+	dataDir       string
 	duration      time.Duration
 	rate          float64
 	reconnectRate float64
@@ -74,6 +85,10 @@ func runLoad(ctx context.Context, command string, args []string) error {
 	fs.StringVar(&f.password, "password", "amend-demo-password", "that administrator's password")
 	fs.IntVar(&f.sessions, "sessions", 20, "live sessions (three connections each)")
 	fs.IntVar(&f.couples, "couples", 5, "couples the sessions are spread over")
+	fs.IntVar(&f.caseload, "caseload", 50, "live: couples on the bench therapist's caseload, which the REST mix reads and writes")
+	fs.IntVar(&f.historyDays, "history-days", 365, "live: days of past check-ins from both partners of every caseload couple, written into the server's database before the REST mix (0: none)")
+	fs.StringVar(&f.databaseURL, "database-url", os.Getenv("DATABASE_URL"), "live: the server's database, to write the check-in history into")
+	fs.StringVar(&f.dataDir, "data-dir", "", "live: the server's --data-dir, to write the check-in history into its embedded database when --database-url is empty")
 	fs.DurationVar(&f.duration, "duration", 20*time.Second, "how long to play (live) or hold (idle)")
 	fs.Float64Var(&f.rate, "rate", 200, "utterances per second across all sessions")
 	fs.Float64Var(&f.reconnectRate, "reconnect-rate", 2, "partner reconnections per second across all sessions")
@@ -100,8 +115,11 @@ func runLoad(ctx context.Context, command string, args []string) error {
 		return err
 	}
 	printResult(res)
-	if res.Gaps > 0 || res.Duplicates > 0 || res.MissingAcked > 0 {
+	switch {
+	case res.Gaps > 0 || res.Duplicates > 0 || res.MissingAcked > 0:
 		err = fmt.Errorf("clients saw %d gaps, %d duplicates, %d acked events missing", res.Gaps, res.Duplicates, res.MissingAcked)
+	case res.Failures > 0:
+		err = fmt.Errorf("%d requests or commands failed (see the errors above)", res.Failures)
 	}
 	if werr := maybeWriteJSON(f.jsonOut, res); werr != nil {
 		return werr
@@ -129,14 +147,29 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	res := LoadResult{Mode: command, Sessions: f.sessions, Errors: map[string]int64{}}
 	transport := &http.Transport{MaxIdleConnsPerHost: 64}
 	root := &api{base: strings.TrimRight(f.url, "/"), client: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
-	fix, err := setUp(ctx, root, f.admin, f.password, f.mode, max(1, min(f.couples, f.sessions)), f.sessions)
+	liveCouples := max(1, min(f.couples, f.sessions))
+	nCouples := liveCouples
+	withREST := command == "live" && f.restRate > 0
+	if withREST {
+		nCouples = max(nCouples, f.caseload)
+		res.Caseload = nCouples
+	}
+	fix, err := setUp(ctx, root, f.admin, f.password, f.mode, nCouples, liveCouples, f.sessions)
 	if err != nil {
 		return res, err
+	}
+	if withREST && f.historyDays > 0 {
+		if res.HistoryCheckins, err = addHistory(ctx, f.databaseURL, f.dataDir, fix, f.historyDays); err != nil {
+			return res, fmt.Errorf("check-in history: %w", err)
+		}
 	}
 	var errMu sync.Mutex
 	countErr := func(code string) {
 		errMu.Lock()
 		res.Errors[code]++
+		if isFailure(code) {
+			res.Failures++
+		}
 		errMu.Unlock()
 	}
 	before, _ := serverUsage(f.serverPID)
@@ -164,11 +197,12 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		all = append(all, c)
 		return c
 	}
-	for i, id := range fix.sessions {
+	for i, s := range fix.sessions {
+		id, couple := s.id, fix.couples[s.couple]
 		r := &room{id: id, sentAt: map[int64]time.Time{}, gotAt: map[int64][]time.Time{}, gotFar: map[int64][]time.Time{}}
 		r.chair = newClient(r, fix.therapist, fmt.Sprintf("s%d-chair", id), true)
-		r.seats = map[string]*wsClient{"a": newClient(r, fix.partnerA, fmt.Sprintf("s%d-a", id), false),
-			"b": newClient(r, fix.partnerB, fmt.Sprintf("s%d-b", id), true)}
+		r.seats = map[string]*wsClient{"a": newClient(r, couple.partnerA, fmt.Sprintf("s%d-a", id), false),
+			"b": newClient(r, couple.partnerB, fmt.Sprintf("s%d-b", id), true)}
 		rooms[i] = r
 	}
 	for i := 0; i < f.slow && i < len(rooms); i++ {
@@ -228,8 +262,8 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		return res, nil
 	}
 
-	var ack, resume, rest recorder
-	root.rest = &rest
+	var ack, resume recorder
+	var rest *restResult
 	playCtx, stop := context.WithTimeout(ctx, f.duration)
 	defer stop()
 	start := time.Now()
@@ -249,7 +283,7 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		defer wg.Done()
 		reconnects(playCtx, rooms, f.reconnectRate, &resume, &res.Reconnects, countErr)
 	}()
-	go func() { defer wg.Done(); restMix(playCtx, root, fix, f.restRate, countErr) }()
+	go func() { defer wg.Done(); rest = restMix(playCtx, ctx, root.base, fix, f.restRate, countErr) }()
 	wg.Wait()
 	elapsed := time.Since(start)
 	after, _ := serverUsage(f.serverPID)
@@ -276,7 +310,15 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	res.MissingAcked = missingAcked(rooms)
 	res.Seconds = elapsed.Seconds()
 	res.UtterancesPerSec = float64(res.Utterances) / elapsed.Seconds()
-	res.Ack, res.FanOut, res.Resume, res.REST = ack.summary(), fan.summary(), resume.summary(), rest.summary()
+	res.Ack, res.FanOut, res.Resume = ack.summary(), fan.summary(), resume.summary()
+	if rest != nil {
+		res.REST, res.RESTOffered = rest.all.summary(), rest.offered
+		res.RESTOfferedPerSec = float64(rest.offered) / f.duration.Seconds()
+		res.RESTByKind = map[string]Latency{}
+		for kind, r := range rest.byKind {
+			res.RESTByKind[kind] = r.summary()
+		}
+	}
 	res.CrossInstance = far.summary()
 	if f.serverPID != 0 {
 		res.ServerRSSBytes = after.RSSBytes
@@ -517,65 +559,126 @@ func reconnects(ctx context.Context, rooms []*room, rate float64, resume *record
 	}
 }
 
-// restMix sends the REST side of a practice's day: caseloads, couple pages, autosaved drafts
-// and check-ins.
-func restMix(ctx context.Context, root *api, fix *fixture, rate float64, countErr func(string)) {
-	if rate <= 0 {
-		return
+// restKinds are the requests of the REST mix, which take turns: a therapist opens the caseload
+// and a couple's page, a partner's exercise draft is autosaved and a partner checks in.
+var restKinds = []string{"caseload", "couple_page", "draft_save", "checkin"}
+
+// restResult is what the REST mix measured: latencies overall and by kind, and how many
+// requests it offered.
+type restResult struct {
+	all     recorder
+	byKind  map[string]*recorder
+	offered int64
+}
+
+// maxRESTInFlight bounds the requests waiting for an answer; past it the server has stalled,
+// and further requests are counted as failures instead of piling up.
+const maxRESTInFlight = 5000
+
+// restMix offers the REST side of a practice's day at rate requests per second until schedule
+// ends, open loop: requests arrive at random moments around that rate (a Poisson process), each
+// starts when it is due whether or not earlier ones have been answered, and each is timed from
+// when it was due, so time spent waiting anywhere (for a connection, in a queue) counts. The
+// requests themselves run under ctx, so those offered last are answered and timed too.
+func restMix(schedule, ctx context.Context, base string, fix *fixture, rate float64, countErr func(string)) *restResult {
+	out := &restResult{byKind: map[string]*recorder{}}
+	for _, kind := range restKinds {
+		out.byKind[kind] = &recorder{}
 	}
-	therapist, partner := root.as(fix.therapist), root.as(fix.partnerA)
-	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
-	defer tick.Stop()
+	// A client of its own, keeping enough idle connections that a burst does not dial anew.
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 30 * time.Second}
+	root := &api{base: base, client: client}
+	therapist := root.as(fix.therapist)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	sem := make(chan struct{}, 16)
+	var inFlight atomic.Int64
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	interval := float64(time.Second) / rate
+	due := time.Now()
 	for n := 0; ; n++ {
+		due = due.Add(time.Duration(rand.ExpFloat64() * interval))
+		timer.Reset(time.Until(due))
 		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+		case <-schedule.Done():
+			return out
+		case <-timer.C:
 		}
-		i := n % len(fix.couples)
+		kind := restKinds[n%len(restKinds)]
+		couple := fix.couples[rand.IntN(len(fix.couples))]
+		partner := root.as(couple.partnerA)
 		var call func() error
-		switch n % 4 {
-		case 0:
+		switch kind {
+		case "caseload":
 			call = func() error {
 				return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/practices/%d/couples", fix.practiceID), nil, nil)
 			}
-		case 1:
+		case "couple_page":
 			call = func() error {
-				return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/couples/%d", fix.couples[i]), nil, nil)
+				return therapist.call(ctx, http.MethodGet, fmt.Sprintf("/couples/%d", couple.id), nil, nil)
 			}
-		case 2:
+		case "draft_save":
 			call = func() error {
-				return partner.call(ctx, http.MethodPut, fmt.Sprintf("/assignments/%d/draft", fix.assignments[i]), map[string]any{"answers": map[string]any{}}, nil)
+				return partner.call(ctx, http.MethodPut, fmt.Sprintf("/assignments/%d/draft", couple.assignment),
+					map[string]any{"answers": map[string]any{}}, nil)
 			}
-		case 3:
+		case "checkin":
 			call = func() error {
-				return partner.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/checkins", fix.couples[i]),
+				return partner.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/checkins", couple.id),
 					map[string]any{"trust": 6, "safety": 7, "feeling": "hopeful", "note": "A calmer evening."}, nil)
 			}
 		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			countErr("rest: client saturated")
+		out.offered++
+		if inFlight.Add(1) > maxRESTInFlight {
+			inFlight.Add(-1)
+			countErr(fmt.Sprintf("rest: over %d requests unanswered", maxRESTInFlight))
 			continue
 		}
 		wg.Add(1)
-		go func() {
+		go func(due time.Time) {
 			defer wg.Done()
-			defer func() { <-sem }()
-			if err := call(); err != nil && ctx.Err() == nil {
+			defer inFlight.Add(-1)
+			err := call()
+			if err != nil {
 				var ae *apiError
 				if errors.As(err, &ae) {
-					countErr(fmt.Sprintf("rest %d %s", ae.Status, ae.Code))
+					countErr(fmt.Sprintf("rest %s %d %s", kind, ae.Status, ae.Code))
 				} else {
-					countErr("rest: " + err.Error())
+					countErr("rest " + kind + ": " + transportProblem(err))
 				}
+				return
 			}
-		}()
+			took := time.Since(due)
+			out.all.add(took)
+			out.byKind[kind].add(took)
+		}(due)
 	}
+}
+
+// transportProblem names what went wrong with a request that got no answer, without its address,
+// so that failures of one kind count together.
+func transportProblem(err error) string {
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ue) && ue.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "no answer in time"
+	case errors.As(err, &ue):
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// isFailure tells the error codes that mean something went wrong from the refusals a live
+// session's play expects (a say that lost a race for the floor, say): the server failing a
+// command or a request, any REST request not answered 2xx, and the generator's own troubles.
+func isFailure(code string) bool {
+	switch {
+	case code == "internal", code == "unavailable", code == "reconnect":
+		return true
+	case strings.HasPrefix(code, "rest"), strings.HasPrefix(code, "driver: "), strings.HasSuffix(code, "never caught up"):
+		return true
+	}
+	return false
 }
 
 // waitDelivered waits until every connected client has caught up with its session's last
@@ -651,7 +754,13 @@ func printResult(r LoadResult) {
 		if r.CrossInstance.Count > 0 {
 			fmt.Fprintf(w, "  across instances %s\n", r.CrossInstance)
 		}
-		fmt.Fprintf(w, "  REST             %s\n", r.REST)
+		if r.RESTOffered > 0 {
+			fmt.Fprintf(w, "  REST             %s (%d offered, %.0f/s; caseload of %d couples, %d past check-ins)\n",
+				r.REST, r.RESTOffered, r.RESTOfferedPerSec, r.Caseload, r.HistoryCheckins)
+			for _, kind := range restKinds {
+				fmt.Fprintf(w, "    %-14s %s\n", kind, r.RESTByKind[kind])
+			}
+		}
 		fmt.Fprintf(w, "  resume           %s (%d reconnects)\n", r.Resume, r.Reconnects)
 	} else {
 		fmt.Fprintf(w, "  connected in     %.1fs\n", r.ConnectSeconds)
@@ -668,5 +777,8 @@ func printResult(r LoadResult) {
 	}
 	for code, n := range r.Errors {
 		fmt.Fprintf(w, "  error %-28s %d\n", code, n)
+	}
+	if r.Failures > 0 {
+		fmt.Fprintf(w, "  failures         %d\n", r.Failures)
 	}
 }

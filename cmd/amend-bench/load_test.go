@@ -72,7 +72,8 @@ func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	})
 
 	res, err := load(ctx, "live", loadFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
-		sessions: 3, couples: 2, duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 10, mode: "turns"})
+		sessions: 3, couples: 2, caseload: 4, historyDays: 30, databaseURL: dsn,
+		duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 20, mode: "turns"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +85,31 @@ func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	}
 	if res.Ack.Count == 0 || res.FanOut.Count == 0 || res.REST.Count == 0 {
 		t.Fatalf("nothing measured: %+v", res)
+	}
+	for _, kind := range restKinds {
+		if res.RESTByKind[kind].Count == 0 {
+			t.Errorf("no %s request was answered: %+v", kind, res.RESTByKind)
+		}
+	}
+	if res.Failures != 0 {
+		t.Errorf("%d failures: %v", res.Failures, res.Errors)
+	}
+	// Both partners of the four caseload couples checked in on most of the 30 past days.
+	if res.Caseload != 4 || res.HistoryCheckins < 4*2*25 {
+		t.Errorf("caseload of %d couples with %d past check-ins, want 4 couples with a month of check-ins", res.Caseload, res.HistoryCheckins)
+	}
+}
+
+// TestUnexpectedErrorsAreFailures: the server failing a request or a command fails the run, while
+// the refusals a session's play runs into are only counted.
+func TestUnexpectedErrorsAreFailures(t *testing.T) {
+	for code, want := range map[string]bool{
+		"internal": true, "unavailable": true, "rest couple_page 500 internal": true, "rest checkin 503 unavailable": true,
+		"rest caseload: connection refused": true, "reconnect": true, "2 clients never caught up": true,
+		"not_your_turn": false, "paused": false,
+	} {
+		if got := isFailure(code); got != want {
+			t.Errorf("isFailure(%q) = %v, want %v", code, got, want)
+		}
 	}
 }

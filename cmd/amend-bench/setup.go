@@ -2,29 +2,47 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"sync"
+
+	"github.com/amendcare/amend/server/demo"
+	"github.com/amendcare/amend/server/localpg"
+	"github.com/amendcare/amend/server/store"
 )
 
-// fixture is what the load runs on: a therapist chairing every session and two partners who
-// take seats a and b in every couple, created through the API like a practice would.
+// fixture is what the load runs on: a therapist with a caseload of couples, each with its own two
+// partners and an exercise assigned to partner a, and live sessions the therapist chairs, created
+// through the API like a practice would.
 type fixture struct {
-	practiceID  int64
-	therapist   string // tokens
-	partnerA    string
-	partnerB    string
-	couples     []int64
-	assignments []int64 // one per couple, for partner a
-	sessions    []int64
+	practiceID int64
+	therapist  string // token
+	couples    []benchCouple
+	sessions   []liveSession
+}
+
+// benchCouple is one couple of the caseload.
+type benchCouple struct {
+	id         int64
+	partnerA   string // tokens
+	partnerB   string
+	assignment int64 // partner a's
+}
+
+// liveSession is a live session and the couple (an index into fixture.couples) it belongs to.
+type liveSession struct {
+	id     int64
+	couple int
 }
 
 const benchPassword = "bench-password-for-load"
 
-// setUp signs in as the practice administrator, invites a therapist and two partners, creates
-// couples and live sessions, and returns their ids and tokens.
-func setUp(ctx context.Context, root *api, adminEmail, adminPassword, mode string, nCouples, nSessions int) (*fixture, error) {
+// setUp signs in as the practice administrator, invites a therapist, creates nCouples couples on
+// the therapist's caseload with two invited partners each, and nSessions live sessions spread
+// over the first liveCouples couples.
+func setUp(ctx context.Context, root *api, adminEmail, adminPassword, mode string, nCouples, liveCouples, nSessions int) (*fixture, error) {
 	admin, err := root.login(ctx, adminEmail, adminPassword)
 	if err != nil {
 		return nil, fmt.Errorf("sign in as %s: %w", adminEmail, err)
@@ -56,68 +74,92 @@ func setUp(ctx context.Context, root *api, adminEmail, adminPassword, mode strin
 	if err := asTherapist.call(ctx, http.MethodGet, fmt.Sprintf("/practices/%d/exercises", f.practiceID), nil, &exercises); err != nil || len(exercises.Exercises) == 0 {
 		return nil, fmt.Errorf("exercise library: %v", err)
 	}
-	for i := range nCouples {
-		var couple struct{ ID int64 }
-		if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/practices/%d/couples", f.practiceID),
-			map[string]any{"label": fmt.Sprintf("Bench couple %d-%d", run, i), "concerns": []string{"broken_promises"}}, &couple); err != nil {
-			return nil, fmt.Errorf("create couple: %w", err)
-		}
-		f.couples = append(f.couples, couple.ID)
-		for _, seat := range []string{"a", "b"} {
-			var pinv struct{ Token string }
-			if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/invites", couple.ID),
-				map[string]string{"seat": seat, "email": fmt.Sprintf("bench-%d-partner-%s@bench.amend.test", run, seat)}, &pinv); err != nil {
-				return nil, fmt.Errorf("invite partner: %w", err)
-			}
-			token, err := accept(ctx, root, pinv.Token, "Bench Partner "+seat)
-			if err != nil {
-				return nil, err
-			}
-			if seat == "a" {
-				f.partnerA = token
-			} else {
-				f.partnerB = token
-			}
-		}
-		var created struct {
-			Assignments []struct{ ID int64 } `json:"assignments"`
-		}
-		if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/assignments", couple.ID),
-			map[string]any{"exercise_id": exercises.Exercises[0].ID, "for": "a"}, &created); err != nil || len(created.Assignments) == 0 {
-			return nil, fmt.Errorf("assign exercise: %v", err)
-		}
-		f.assignments = append(f.assignments, created.Assignments[0].ID)
+	f.couples = make([]benchCouple, nCouples)
+	err = parallel(nCouples, 4, func(i int) error {
+		c, err := addCouple(ctx, root, asTherapist, f.practiceID, exercises.Exercises[0].ID, fmt.Sprintf("%d-%d", run, i))
+		f.couples[i] = c
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	ids := make([]int64, nSessions)
-	errs := make(chan error, nSessions)
+	f.sessions = make([]liveSession, nSessions)
+	err = parallel(nSessions, 8, func(i int) error {
+		couple := i % max(1, min(liveCouples, nCouples))
+		var s struct{ ID int64 }
+		if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/live-sessions", f.couples[couple].id),
+			map[string]any{"mode": mode, "turn_seconds": 3600}, &s); err != nil {
+			return fmt.Errorf("create live session: %w", err)
+		}
+		f.sessions[i] = liveSession{id: s.ID, couple: couple}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// addCouple opens a couple's file as the therapist, invites both partners (who accept), and
+// assigns partner a the first exercise of the library.
+func addCouple(ctx context.Context, root, asTherapist *api, practiceID, exerciseID int64, name string) (benchCouple, error) {
+	var c benchCouple
+	var couple struct{ ID int64 }
+	if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/practices/%d/couples", practiceID),
+		map[string]any{"label": "Bench couple " + name, "concerns": []string{"broken_promises"}}, &couple); err != nil {
+		return c, fmt.Errorf("create couple: %w", err)
+	}
+	c.id = couple.ID
+	for _, seat := range []string{"a", "b"} {
+		var invite struct{ Token string }
+		if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/invites", couple.ID),
+			map[string]string{"seat": seat, "email": fmt.Sprintf("bench-%s-partner-%s@bench.amend.test", name, seat)}, &invite); err != nil {
+			return c, fmt.Errorf("invite partner: %w", err)
+		}
+		token, err := accept(ctx, root, invite.Token, "Bench Partner "+seat)
+		if err != nil {
+			return c, err
+		}
+		if seat == "a" {
+			c.partnerA = token
+		} else {
+			c.partnerB = token
+		}
+	}
+	var created struct {
+		Assignments []struct{ ID int64 } `json:"assignments"`
+	}
+	if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/assignments", couple.ID),
+		map[string]any{"exercise_id": exerciseID, "for": "a"}, &created); err != nil || len(created.Assignments) == 0 {
+		return c, fmt.Errorf("assign exercise: %v", err)
+	}
+	c.assignment = created.Assignments[0].ID
+	return c, nil
+}
+
+// parallel runs work(0..n-1) on at most workers goroutines and returns the first error.
+func parallel(n, workers int, work func(i int) error) error {
+	jobs := make(chan int)
+	errs := make(chan error, n)
 	var wg sync.WaitGroup
-	work := make(chan int)
-	for range 8 {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				var s struct{ ID int64 }
-				if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/live-sessions", f.couples[i%len(f.couples)]),
-					map[string]any{"mode": mode, "turn_seconds": 3600}, &s); err != nil {
-					errs <- fmt.Errorf("create live session: %w", err)
-					return
+			for i := range jobs {
+				if err := work(i); err != nil {
+					errs <- err
 				}
-				ids[i] = s.ID
 			}
 		}()
 	}
-	for i := range nSessions {
-		work <- i
+	for i := range n {
+		jobs <- i
 	}
-	close(work)
+	close(jobs)
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return nil, err
-	}
-	f.sessions = ids
-	return f, nil
+	return <-errs
 }
 
 // accept takes an invite with the bench password (the account's own, if it exists already).
@@ -128,4 +170,38 @@ func accept(ctx context.Context, root *api, token, name string) (string, error) 
 		return "", fmt.Errorf("accept invite: %w", err)
 	}
 	return s.Token, nil
+}
+
+// addHistory gives every couple of the fixture days of past check-ins from both partners,
+// written straight into the server's database: the API only takes today's check-in.
+func addHistory(ctx context.Context, dsn, dataDir string, fix *fixture, days int) (int64, error) {
+	if dsn == "" {
+		if dataDir == "" {
+			return 0, errors.New("a history of check-ins is written into the server's database: " +
+				"pass --database-url, or --data-dir of the server's embedded database (or --history-days 0)")
+		}
+		cluster, err := localpg.Start(ctx, dataDir, nil)
+		if err != nil {
+			return 0, err
+		}
+		defer cluster.Stop()
+		if cluster.Owned() {
+			return 0, fmt.Errorf("no server runs a database under %s; start Amend with --data-dir %[1]s first", dataDir)
+		}
+		dsn = cluster.DSN("amend")
+	}
+	db, err := store.Open(ctx, dsn, 2)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	ids := make([]int64, len(fix.couples))
+	for i, c := range fix.couples {
+		ids[i] = c.id
+	}
+	added, err := demo.CheckinHistory(ctx, store.New(db), fix.practiceID, ids, days)
+	if err == nil && added == 0 && days > 1 {
+		err = errors.New("no check-ins were added: is that the database of the server under --url?")
+	}
+	return added, err
 }

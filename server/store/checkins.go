@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // Visibilities of partner-authored items.
@@ -153,4 +154,36 @@ func (s *Store) selectNamed(ctx context.Context, dest any, query string, args ma
 		return err
 	}
 	return mapError(s.db.SelectContext(ctx, dest, s.db.Rebind(q), list...))
+}
+
+// ImportCheckins adds many check-ins of a practice's couples in one statement, as when loading a
+// long history at once. Rows whose author is not a partner of the couple, or whose couple is in
+// another practice, are left out, and so is a day the author has a check-in for already. It
+// returns how many check-ins were added.
+func (s *Store) ImportCheckins(ctx context.Context, practiceID int64, in []CheckinInput) (int64, error) {
+	couples, authors := make(pq.Int64Array, len(in)), make(pq.Int64Array, len(in))
+	trust, safety := make(pq.Int64Array, len(in)), make(pq.Int64Array, len(in))
+	days, feelings, notes, visibilities := make(pq.StringArray, len(in)), make(pq.StringArray, len(in)),
+		make(pq.StringArray, len(in)), make(pq.StringArray, len(in))
+	for i, k := range in {
+		couples[i], authors[i], days[i] = k.CoupleID, k.AuthorID, k.Day
+		trust[i], safety[i], feelings[i], notes[i] = int64(k.Trust), int64(k.Safety), k.Feeling, k.Note
+		visibilities[i] = VisibilityTherapist
+		if k.Visibility != nil {
+			visibilities[i] = *k.Visibility
+		}
+	}
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO checkins (couple_id, author_id, day, trust, safety, feeling, note, visibility)
+		SELECT r.couple_id, r.author_id, r.day::date, r.trust, r.safety, r.feeling, r.note, r.visibility
+		FROM unnest($2::bigint[], $3::bigint[], $4::text[], $5::smallint[], $6::smallint[], $7::text[], $8::text[], $9::text[])
+		     AS r(couple_id, author_id, day, trust, safety, feeling, note, visibility)
+		JOIN couples c ON c.id = r.couple_id AND c.practice_id = $1
+		JOIN couple_partners cp ON cp.couple_id = r.couple_id AND cp.user_id = r.author_id
+		ON CONFLICT (couple_id, author_id, day) DO NOTHING`,
+		practiceID, couples, authors, days, trust, safety, feelings, notes, visibilities)
+	if err != nil {
+		return 0, mapError(err)
+	}
+	return res.RowsAffected()
 }
