@@ -130,7 +130,9 @@ var errConnClosed = errors.New("connection closed")
 
 // join sends the snapshot and every event after the client's seq, then registers with the
 // room: registration succeeds only when the room has not delivered past what was replayed, so
-// the client gets each event once and none is skipped.
+// the client gets each event once and none is skipped. The snapshot is the room's state and the
+// replay comes from the room's latest events when it holds them, so a join usually reads
+// nothing from the database; its presence is written with other joins' in the next round.
 func (c *Conn) join(after int64) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -138,23 +140,26 @@ func (c *Conn) join(after int64) error {
 	if err := room.load(ctx); err != nil {
 		return err
 	}
-	state, err := c.hub.log.snapshot(ctx, room.id)
-	if err != nil {
-		return err
+	if after > room.deliveredSeq() {
+		// The client saw events (on another instance) that this room has not read yet: the
+		// snapshot must not be older than what the client has.
+		if err := room.catchUp(ctx); err != nil {
+			return err
+		}
 	}
-	frame, err := EncodeSnapshot(state)
+	frame, seq, err := room.snapshot()
 	if err != nil {
 		return err
 	}
 	if !c.pushWait(frame) {
 		return errConnClosed
 	}
-	if after < 0 || after > state.Seq {
-		after = state.Seq
+	if after < 0 || after > seq {
+		after = seq
 	}
 	cursor := after
 	for {
-		events, err := c.hub.log.EventsAfter(ctx, room.id, cursor, replayBatch)
+		events, err := room.eventsAfter(ctx, cursor)
 		if err != nil {
 			return err
 		}
@@ -164,15 +169,9 @@ func (c *Conn) join(after int64) error {
 			}
 			cursor = e.Seq
 		}
-		if len(events) == replayBatch {
-			continue
-		}
-		if room.register(c, cursor) {
+		if len(events) == 0 && room.register(c, cursor) {
 			break
 		}
-	}
-	if err := c.hub.log.presence(ctx, room.id, c.hub.cfg.Instance, c.p.Role, 1); err != nil {
-		return err
 	}
 	room.mu.Lock()
 	known := room.presence
@@ -180,8 +179,7 @@ func (c *Conn) join(after int64) error {
 	if known != nil {
 		c.send(known)
 	}
-	room.wantPresence()
-	c.hub.bus.presenceChanged(room.id)
+	c.hub.presence.change(room.id, c.p.Role, 1)
 	return nil
 }
 
@@ -197,14 +195,7 @@ func (c *Conn) pushWait(frame []byte) bool {
 
 // leave withdraws the connection from presence.
 func (c *Conn) leave() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.hub.log.presence(ctx, c.room.id, c.hub.cfg.Instance, c.p.Role, -1); err != nil {
-		c.hub.logger.Warn("live presence update failed", "session", c.room.id, "err", err)
-		return
-	}
-	c.room.wantPresence()
-	c.hub.bus.presenceChanged(c.room.id)
+	c.hub.presence.change(c.room.id, c.p.Role, -1)
 }
 
 // read handles the client's messages one at a time, so a client's commands keep their order.

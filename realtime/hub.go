@@ -141,6 +141,8 @@ type Hub struct {
 	upgrader websocket.Upgrader
 	buffers  sync.Pool
 
+	presence *presenceBook
+
 	mu      sync.Mutex
 	rooms   map[int64]*Room
 	conns   map[*Conn]struct{}
@@ -158,6 +160,7 @@ func NewHub(db *sqlx.DB, cfg HubConfig) *Hub {
 	h := &Hub{
 		cfg: cfg, log: NewLog(db), metrics: newMetrics(cfg.Registry), logger: cfg.Logger,
 		rooms: map[int64]*Room{}, conns: map[*Conn]struct{}{}, done: make(chan struct{}),
+		presence: newPresenceBook(),
 	}
 	h.bus = newBus(db, cfg.DSN, cfg.Instance, cfg.Logger, h)
 	h.upgrader = websocket.Upgrader{
@@ -517,6 +520,8 @@ const pingRounds = 25
 // each for the whole hub rather than per connection.
 func (h *Hub) background() {
 	defer h.loops.Done()
+	h.loops.Add(1)
+	go h.presenceLoop()
 	ping := time.NewTicker(h.cfg.PingPeriod / pingRounds)
 	presence := time.NewTicker(h.cfg.PresenceEvery)
 	alive := time.NewTicker(h.cfg.AliveEvery)

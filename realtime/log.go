@@ -733,37 +733,35 @@ func (l *Log) executeLocked(ctx context.Context, batch []Pending, idx []int, now
 	return nil
 }
 
-// presence records that this instance gained (delta 1) or lost (delta -1) a connection of role
-// to the session.
-func (l *Log) presence(ctx context.Context, sessionID int64, instance string, role Role, delta int) error {
-	if delta > 0 {
-		_, err := l.db.ExecContext(ctx, `
-			INSERT INTO live_presence (session_id, instance_id, role, connections) VALUES ($1, $2, $3, 1)
-			ON CONFLICT (session_id, instance_id, role)
-			DO UPDATE SET connections = live_presence.connections + 1, seen_at = now()`, sessionID, instance, string(role))
-		return err
+// changePresence applies, in one statement, the joins (positive) and leaves (negative) of this
+// instance's connections per session and role: a count that reaches zero drops its row, and a
+// session deleted meanwhile gets none.
+func (l *Log) changePresence(ctx context.Context, instance string, changes map[presenceKey]int) error {
+	sessions := make([]int64, 0, len(changes))
+	roles := make([]string, 0, len(changes))
+	deltas := make([]int64, 0, len(changes))
+	for k, d := range changes {
+		sessions, roles, deltas = append(sessions, k.session), append(roles, string(k.role)), append(deltas, int64(d))
 	}
 	_, err := l.db.ExecContext(ctx, `
-		WITH dropped AS (
-			UPDATE live_presence SET connections = connections - 1, seen_at = now()
-			WHERE session_id = $1 AND instance_id = $2 AND role = $3 AND connections > 1 RETURNING 1)
-		DELETE FROM live_presence WHERE session_id = $1 AND instance_id = $2 AND role = $3
-			AND NOT EXISTS (SELECT 1 FROM dropped)`, sessionID, instance, string(role))
+		WITH d AS (
+			SELECT * FROM unnest($2::bigint[], $3::text[], $4::int[]) AS d(session_id, role, delta)
+		), added AS (
+			INSERT INTO live_presence (session_id, instance_id, role, connections)
+			SELECT d.session_id, $1, d.role, d.delta FROM d JOIN live_sessions s ON s.id = d.session_id
+			WHERE d.delta > 0
+			ON CONFLICT (session_id, instance_id, role)
+			DO UPDATE SET connections = live_presence.connections + EXCLUDED.connections, seen_at = now()
+		), lowered AS (
+			UPDATE live_presence p SET connections = p.connections + d.delta, seen_at = now()
+			FROM d WHERE d.delta < 0 AND p.session_id = d.session_id AND p.instance_id = $1
+				AND p.role = d.role AND p.connections + d.delta > 0
+		)
+		DELETE FROM live_presence p USING d
+		WHERE d.delta < 0 AND p.session_id = d.session_id AND p.instance_id = $1
+			AND p.role = d.role AND p.connections + d.delta <= 0`,
+		instance, pq.Array(sessions), pq.Array(roles), pq.Array(deltas))
 	return err
-}
-
-// present lists the roles connected to the session on any instance that was alive lately.
-func (l *Log) present(ctx context.Context, sessionID int64, freshness time.Duration) ([]Role, error) {
-	var roles []string
-	err := l.db.SelectContext(ctx, &roles, `
-		SELECT DISTINCT role FROM live_presence
-		WHERE session_id = $1 AND seen_at > now() - make_interval(secs => $2) ORDER BY role`,
-		sessionID, freshness.Seconds())
-	out := make([]Role, len(roles))
-	for i, r := range roles {
-		out[i] = Role(r)
-	}
-	return out, err
 }
 
 // heads reads how far each session's log has come.

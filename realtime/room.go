@@ -4,17 +4,26 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 )
 
-// replayBatch is how many events a join or a catch-up reads at once.
+// replayBatch is how many events a join or a catch-up reads from the log at once.
 const replayBatch = 128
 
+// A room keeps its latest events, up to these bounds, for clients that come back: most resume
+// from a seq the room still holds and read nothing from the log.
+const (
+	recentMaxEvents = 512
+	recentMaxBytes  = 128 << 10
+)
+
 // Room is one live session on this instance: its local connections, the last seq delivered to
-// them, the floor state as of that seq (for the turn timer) and the last presence sent. Events
-// reach a room from local commits directly, and otherwise are read once per room from the log
-// and fanned out in seq order to every connection's queue; the room never waits for a client.
+// them, the floor state as of that seq (the snapshot joining clients get, and the turn timer),
+// the latest events and the last presence sent. Events reach a room from local commits
+// directly, and otherwise are read once per room from the log and fanned out in seq order to
+// every connection's queue; the room never waits for a client.
 type Room struct {
 	id   int64
 	hub  *Hub
@@ -32,9 +41,11 @@ type Room struct {
 	delivered int64
 	state     State
 	wanted    int64 // highest seq known to exist
-	presence  []byte
-	refresh   bool // presence needs a re-read
-	deadline  time.Time
+	// recent holds the events up to delivered, oldest first, within recentMaxEvents and recentMaxBytes.
+	recent      []StoredEvent
+	recentBytes int
+	presence    []byte
+	deadline    time.Time
 	// tickedFor is the deadline a tick found nothing due at, so it is not retried in a loop.
 	tickedFor time.Time
 }
@@ -125,6 +136,7 @@ func (r *Room) deliver(events []StoredEvent, decoded []Event) bool {
 		}
 		r.state = Apply(r.state, e)
 		r.delivered = stored.Seq
+		r.rememberLocked(stored)
 		for c := range r.conns {
 			c.sendEvent(stored)
 		}
@@ -134,6 +146,51 @@ func (r *Room) deliver(events []StoredEvent, decoded []Event) bool {
 	}
 	r.scheduleLocked()
 	return true
+}
+
+// rememberLocked keeps a delivered event for clients that resume, forgetting the oldest beyond
+// the bounds.
+func (r *Room) rememberLocked(e StoredEvent) {
+	r.recent = append(r.recent, e)
+	r.recentBytes += len(e.Frame)
+	drop := 0
+	for len(r.recent)-drop > recentMaxEvents || (r.recentBytes > recentMaxBytes && len(r.recent)-drop > 1) {
+		r.recentBytes -= len(r.recent[drop].Frame)
+		drop++
+	}
+	if drop > 0 {
+		clear(r.recent[:drop])
+		r.recent = r.recent[drop:]
+	}
+}
+
+// snapshot encodes the floor as of the last delivered event.
+func (r *Room) snapshot() ([]byte, int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	frame, err := EncodeSnapshot(r.state)
+	return frame, r.delivered, err
+}
+
+// deliveredSeq is the last seq the room delivered.
+func (r *Room) deliveredSeq() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.delivered
+}
+
+// eventsAfter returns events after seq: every one the room delivered, when it still holds them
+// all, and otherwise the next batch from the log.
+func (r *Room) eventsAfter(ctx context.Context, seq int64) ([]StoredEvent, error) {
+	r.mu.Lock()
+	oldest := r.delivered - int64(len(r.recent)) + 1
+	if seq+1 >= oldest && seq <= r.delivered {
+		events := slices.Clone(r.recent[seq+1-oldest:])
+		r.mu.Unlock()
+		return events, nil
+	}
+	r.mu.Unlock()
+	return r.hub.log.EventsAfter(ctx, r.id, seq, replayBatch)
 }
 
 // broadcast sends an ephemeral frame (draft, presence) to every connection but except.
@@ -157,11 +214,9 @@ func (r *Room) want(seq int64) {
 	signal(r.wake)
 }
 
+// wantPresence has the hub re-read who is connected to the session.
 func (r *Room) wantPresence() {
-	r.mu.Lock()
-	r.refresh = true
-	r.mu.Unlock()
-	signal(r.wake)
+	r.hub.presence.refresh(r.id)
 }
 
 // scheduleLocked notes the next turn deadline and wakes the worker when it changed.
@@ -192,16 +247,6 @@ func (r *Room) catchUp(ctx context.Context) error {
 	}
 }
 
-// refreshPresence re-reads who is connected and tells the room when it changed.
-func (r *Room) refreshPresence(ctx context.Context) error {
-	present, err := r.hub.log.present(ctx, r.id, 3*r.hub.cfg.PresenceEvery)
-	if err != nil {
-		return err
-	}
-	r.setPresence(present)
-	return nil
-}
-
 // setPresence records who is connected and tells the room when it changed.
 func (r *Room) setPresence(present []Role) {
 	frame := EncodePresence(present)
@@ -230,8 +275,7 @@ func (r *Room) behind(seq int64) {
 	}
 }
 
-// run is the room's worker: it reads the log when told events exist, refreshes presence, and
-// fires the turn timer. (The hub's safety round tells it of events a lost notification hid.)
+// run is the room's worker: it reads the log when told events exist and fires the turn timer. (The hub's safety round tells it of events a lost notification hid.)
 func (r *Room) run() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -265,27 +309,18 @@ func (r *Room) run() {
 	}
 }
 
-// work does what the room was woken for.
+// work reads the events the room was told of.
 func (r *Room) work() {
 	r.mu.Lock()
 	fetch := r.loaded && r.wanted > r.delivered
-	presence := r.loaded && r.refresh
-	r.refresh = false
 	r.mu.Unlock()
-	if !fetch && !presence {
+	if !fetch {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if fetch {
-		if err := r.catchUp(ctx); err != nil {
-			r.hub.logger.Warn("live room could not read the log", "session", r.id, "err", err)
-		}
-	}
-	if presence {
-		if err := r.refreshPresence(ctx); err != nil {
-			r.hub.logger.Warn("live room could not read presence", "session", r.id, "err", err)
-		}
+	if err := r.catchUp(ctx); err != nil {
+		r.hub.logger.Warn("live room could not read the log", "session", r.id, "err", err)
 	}
 }
 
