@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -83,5 +84,50 @@ func TestAPracticeCanRunItsOwnPolicy(t *testing.T) {
 	}
 	if res := w.A.Admin.do(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/members", nil); res.Status != 404 {
 		t.Errorf("a right the custom policy does not grant: %d", res.Status)
+	}
+}
+
+// TestConcurrentReadsAreAuditedBeforeTheyAreAnswered: audit entries are written in groups under
+// load, yet every read's entry is in the log by the time its answer arrives.
+func TestConcurrentReadsAreAuditedBeforeTheyAreAnswered(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	const readers = 24
+	type answer struct {
+		requestID string
+		status    int
+		err       error
+	}
+	answers := make(chan answer, readers)
+	for n := range readers {
+		go func() {
+			requestID := "concurrent-read-" + id(int64(n))
+			req, err := http.NewRequest(http.MethodGet, w.srv.URL+"/api/v1/couples/"+id(w.A.CoupleID), nil)
+			if err != nil {
+				answers <- answer{requestID, 0, err}
+				return
+			}
+			req.Header.Set("Authorization", "Bearer "+w.A.Therapist.Token)
+			req.Header.Set("X-Request-ID", requestID)
+			res, err := w.srv.Client().Do(req)
+			if err != nil {
+				answers <- answer{requestID, 0, err}
+				return
+			}
+			res.Body.Close()
+			// Asked the moment the answer is in: a later write would not be found.
+			var logged int
+			err = w.store.DB().Get(&logged, `SELECT count(*) FROM audit_log WHERE request_id = $1 AND action = 'couple.read'`, requestID)
+			if err == nil && logged != 1 {
+				err = fmt.Errorf("%d audit entries when the answer arrived, want 1", logged)
+			}
+			answers <- answer{requestID, res.StatusCode, err}
+		}()
+	}
+	for range readers {
+		a := <-answers
+		if a.err != nil || a.status != http.StatusOK {
+			t.Errorf("%s: status %d, %v", a.requestID, a.status, a.err)
+		}
 	}
 }

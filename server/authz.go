@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -45,12 +47,12 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string)
 	}
 	rec := &auditRecord{practiceID: access.PracticeID, object: object, objectID: ref.ID, action: action}
 	c.Set(ctxAudit, rec)
-	if s.policy.Allowed(access.Roles, access.Relation, object, action) {
+	if s.decisions.allowed(access.Roles, access.Relation, object, action) {
 		return access, true
 	}
 	rec.denied = true
 	logger(c).Info("access denied", "relation", access.Relation, "object", object, "action", action)
-	if action != "read" && action != "list" && s.policy.Allowed(access.Roles, access.Relation, object, "read") {
+	if action != "read" && action != "list" && s.decisions.allowed(access.Roles, access.Relation, object, "read") {
 		fail(c, errForbidden)
 	} else {
 		fail(c, errNotFound)
@@ -60,7 +62,45 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string)
 
 // allows is the policy decision for an access already resolved, for filtering list rows.
 func (s *Server) allows(access store.Access, object, action string) bool {
-	return access.Relation != store.RelNone && s.policy.Allowed(access.Roles, access.Relation, object, action)
+	return access.Relation != store.RelNone && s.decisions.allowed(access.Roles, access.Relation, object, action)
+}
+
+// readableRelations lists the relations in which a caller holding roles may take action on
+// object, for narrowing a list to such rows in the query itself.
+func (s *Server) readableRelations(roles []string, object, action string) []string {
+	out := []string{} // not nil: nil would mean every relation
+	for _, relation := range policy.Relations {
+		if s.decisions.allowed(roles, relation, object, action) {
+			out = append(out, relation)
+		}
+	}
+	return out
+}
+
+// decisionCache remembers the policy's answers, one per role, relation, object and action. A
+// loaded policy never changes, so an answer never goes stale; the cache spares asking the
+// enforcer the same question again for every request and every row of a list.
+type decisionCache struct {
+	policy  *policy.Authorizer
+	answers sync.Map // decisionKey -> bool
+}
+
+type decisionKey struct{ role, relation, object, action string }
+
+// allowed reports whether any of the roles may take the action on the object given the relation.
+func (d *decisionCache) allowed(roles []string, relation, object, action string) bool {
+	for _, role := range roles {
+		key := decisionKey{role, relation, object, action}
+		answer, known := d.answers.Load(key)
+		if !known {
+			answer = d.policy.Allowed([]string{role}, relation, object, action)
+			d.answers.Store(key, answer)
+		}
+		if answer.(bool) {
+			return true
+		}
+	}
+	return false
 }
 
 // auditObject records the id of an object a request created, for the audit entry.
@@ -109,7 +149,8 @@ func (s *Server) writeAudit(c *gin.Context, e store.AuditEntry) {
 	e.Address = c.ClientIP()
 	e.RequestID = c.GetString(ctxRequestID)
 	// The request is answered already; an audit write must not be lost to a client hanging up.
-	if err := s.store.Audit(context.WithoutCancel(c.Request.Context()), e); err != nil {
+	// The request ends only once its entry is committed, in a statement it may share with others.
+	if err := s.audits.write(context.WithoutCancel(c.Request.Context()), e); err != nil {
 		logger(c).Error("audit write failed", "err", err, "action", e.Action)
 	}
 }

@@ -86,7 +86,10 @@ func (s *Server) listCouples(c *gin.Context) {
 	if !ok {
 		return
 	}
-	filter := store.CoupleFilter{Status: c.Query("status"), Text: strings.TrimSpace(c.Query("q"))}
+	// Only couples the caller may read are listed; the query looks for them through the caller's
+	// own ties when the policy lets the caller's roles read no other couples of the practice.
+	filter := store.CoupleFilter{Status: c.Query("status"), Text: strings.TrimSpace(c.Query("q")),
+		Relations: s.readableRelations(access.Roles, "couple", "read")}
 	if filter.Status != "" && !slices.Contains([]string{store.CoupleActive, store.CouplePaused, store.CoupleClosed}, filter.Status) {
 		fail(c, store.Invalid("status", "must be one of: active, paused, closed"))
 		return
@@ -162,12 +165,7 @@ func (s *Server) getCouple(c *gin.Context) {
 // answerCouple writes the couple with the counts of assignments the caller, holding roles, may read.
 func (s *Server) answerCouple(c *gin.Context, status int, roles []string, practiceID, coupleID int64) {
 	ctx := c.Request.Context()
-	couple, err := s.store.CoupleByID(ctx, practiceID, coupleID)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	counts, err := s.store.CoupleAssignmentCounts(ctx, practiceID, coupleID, mustCaller(c).User.ID)
+	couple, counts, err := s.store.CoupleWithAssignmentCounts(ctx, practiceID, coupleID, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return

@@ -37,6 +37,8 @@ type Server struct {
 	cfg             Config
 	store           *store.Store
 	policy          *policy.Authorizer
+	decisions       *decisionCache
+	audits          *auditBatcher
 	log             *slog.Logger
 	ready           func(context.Context) error
 	validate        *validator.Validate
@@ -56,6 +58,8 @@ func New(d Deps) (*Server, error) {
 		cfg:             d.Config.WithDefaults(),
 		store:           d.Store,
 		policy:          d.Policy,
+		decisions:       &decisionCache{policy: d.Policy},
+		audits:          &auditBatcher{store: d.Store},
 		log:             d.Logger,
 		ready:           d.Ready,
 		validate:        newValidator(),

@@ -108,8 +108,8 @@ func (s *Store) Resolve(ctx context.Context, userID int64, ref Ref) (Access, err
 	if err != nil {
 		return Access{}, err
 	}
-	if err := s.db.GetContext(ctx, &row, s.db.Rebind(q), args...); err != nil {
-		return Access{}, mapError(err)
+	if err := s.getPrepared(ctx, &row, s.db.Rebind(q), args...); err != nil {
+		return Access{}, err
 	}
 	a := Access{PracticeID: row.PracticeID, Roles: []string(row.Roles), Relation: row.Relation}
 	if len(a.Roles) == 0 {

@@ -238,9 +238,24 @@ func (s *Store) SubmitResponse(ctx context.Context, practiceID, assignmentID int
 
 func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int64, answers json.RawMessage, final bool) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		a, err := lockAssignment(ctx, tx, practiceID, assignmentID)
-		if err != nil {
+		// The assignment is held for the transaction and its couple kept from closing meanwhile,
+		// as lockAssignment does, and the exercise's fields come along in the same query.
+		var a struct {
+			Status       string         `db:"status"`
+			CoupleStatus string         `db:"couple_status"`
+			Fields       ExerciseFields `db:"fields"`
+		}
+		if err := tx.GetContext(ctx, &a, `
+			SELECT a.status, c.status AS couple_status, v.fields
+			FROM assignments a
+			JOIN couples c ON c.id = a.couple_id AND c.practice_id = a.practice_id
+			JOIN exercise_versions v ON v.exercise_id = a.exercise_id AND v.version = a.exercise_version
+			WHERE a.id = $1 AND a.practice_id = $2
+			FOR UPDATE OF a FOR SHARE OF c`, assignmentID, practiceID); err != nil {
 			return err
+		}
+		if a.CoupleStatus == CoupleClosed {
+			return errCoupleClosed
 		}
 		switch a.Status {
 		case StatusSubmitted, StatusReviewed:
@@ -253,12 +268,7 @@ func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int6
 			}
 			answers = json.RawMessage(saved)
 		}
-		var fields ExerciseFields
-		if err := tx.GetContext(ctx, &fields, `SELECT fields FROM exercise_versions WHERE exercise_id = $1 AND version = $2`,
-			a.ExerciseID, a.ExerciseVersion); err != nil {
-			return err
-		}
-		if err := library.ValidateAnswers(fields, answers, final); err != nil {
+		if err := library.ValidateAnswers(a.Fields, answers, final); err != nil {
 			var fe *library.FieldError
 			if errors.As(err, &fe) {
 				if fe.Field == "answers" {
@@ -272,11 +282,11 @@ func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int6
 		if final {
 			status = StatusSubmitted
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE responses SET answers = $2, updated_at = now(),
-			submitted_at = CASE WHEN $3 THEN now() END WHERE assignment_id = $1`, assignmentID, string(answers), final); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE assignments SET status = $2, updated_at = now() WHERE id = $1`, assignmentID, status)
+		_, err := tx.ExecContext(ctx, `
+			WITH response AS (
+				UPDATE responses SET answers = $2, updated_at = now(), submitted_at = CASE WHEN $3 THEN now() END
+				WHERE assignment_id = $1)
+			UPDATE assignments SET status = $4, updated_at = now() WHERE id = $1`, assignmentID, string(answers), final, status)
 		return err
 	})
 }
@@ -349,22 +359,6 @@ type AssignmentStatusCount struct {
 	Status   string `db:"status"`
 	Relation string `db:"relation"`
 	Count    int    `db:"count"`
-}
-
-// CoupleAssignmentCounts counts a couple's assignments by status and by userID's relation to
-// them, so the caller can count only the ones that user may see.
-func (s *Store) CoupleAssignmentCounts(ctx context.Context, practiceID, coupleID, userID int64) ([]AssignmentStatusCount, error) {
-	q, args, err := sqlx.Named(`
-		SELECT a.status, `+assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`)+` AS relation, count(*) AS count
-		FROM assignments a JOIN responses r ON r.assignment_id = a.id
-		WHERE a.practice_id = :practice AND a.couple_id = :couple
-		GROUP BY 1, 2`, map[string]any{"practice": practiceID, "couple": coupleID, "user": userID})
-	if err != nil {
-		return nil, err
-	}
-	var out []AssignmentStatusCount
-	err = s.db.SelectContext(ctx, &out, s.db.Rebind(q), args...)
-	return out, mapError(err)
 }
 
 // Comments lists the comments on a response, oldest first.

@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // AuditEntry records who did what to which object, and how it ended. It never holds clinical text.
@@ -34,6 +37,30 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		e.PracticeID, e.ActorID, e.Action, e.ObjectType, e.ObjectID, e.Outcome, e.Address, e.RequestID)
 	return mapError(err)
+}
+
+// AuditMany appends entries to the audit log in one statement, so one commit makes them all
+// durable; if any entry cannot be written, none is.
+func (s *Store) AuditMany(ctx context.Context, entries []AuditEntry) error {
+	practices, actors, objects := make([]sql.NullInt64, len(entries)), make([]sql.NullInt64, len(entries)), make([]sql.NullInt64, len(entries))
+	actions, objectTypes, outcomes := make(pq.StringArray, len(entries)), make(pq.StringArray, len(entries)), make(pq.StringArray, len(entries))
+	addresses, requests := make(pq.StringArray, len(entries)), make(pq.StringArray, len(entries))
+	for i, e := range entries {
+		practices[i], actors[i], objects[i] = nullID(e.PracticeID), nullID(e.ActorID), nullID(e.ObjectID)
+		actions[i], objectTypes[i], outcomes[i] = e.Action, e.ObjectType, e.Outcome
+		addresses[i], requests[i] = e.Address, e.RequestID
+	}
+	return s.execPrepared(ctx, `
+		INSERT INTO audit_log (practice_id, actor_id, action, object_type, object_id, outcome, address, request_id)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[])`,
+		pq.Array(practices), pq.Array(actors), actions, objectTypes, pq.Array(objects), outcomes, addresses, requests)
+}
+
+func nullID(id *int64) sql.NullInt64 {
+	if id == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: *id, Valid: true}
 }
 
 // AuditFilter narrows an audit log listing. Before is a paging cursor: entries with a smaller id.

@@ -66,25 +66,24 @@ func (s *Store) PracticeToday(ctx context.Context, practiceID int64) (string, er
 // day. It reports whether the check-in is new.
 func (s *Store) SaveCheckin(ctx context.Context, in CheckinInput) (Checkin, bool, error) {
 	var row struct {
-		ID      int64 `db:"id"`
-		Created bool  `db:"created"`
+		Checkin
+		Created bool `db:"created"`
 	}
-	err := s.db.GetContext(ctx, &row, `
-		INSERT INTO checkins (couple_id, author_id, day, trust, safety, feeling, note, visibility)
+	err := s.getPrepared(ctx, &row, `
+		INSERT INTO checkins AS k (couple_id, author_id, day, trust, safety, feeling, note, visibility)
 		SELECT c.id, $3::bigint, coalesce(nullif($4::text, '')::date, `+practiceToday+`), $5::smallint, $6::smallint,
 			$7::text, $8::text, coalesce($9::text, 'therapist')
 		FROM couples c JOIN practices p ON p.id = c.practice_id
 		WHERE c.id = $2 AND c.practice_id = $1
 		ON CONFLICT (couple_id, author_id, day) DO UPDATE SET
 			trust = excluded.trust, safety = excluded.safety, feeling = excluded.feeling, note = excluded.note,
-			visibility = coalesce($9, checkins.visibility), updated_at = now()
-		RETURNING id, (xmax = 0) AS created`,
+			visibility = coalesce($9, k.visibility), updated_at = now()
+		RETURNING `+checkinColumns+`, '' AS relation, (k.xmax = 0) AS created`,
 		in.PracticeID, in.CoupleID, in.AuthorID, in.Day, in.Trust, in.Safety, in.Feeling, in.Note, in.Visibility)
 	if err != nil {
-		return Checkin{}, false, mapError(err)
+		return Checkin{}, false, err
 	}
-	k, err := s.CheckinByID(ctx, in.PracticeID, row.ID)
-	return k, row.Created, err
+	return row.Checkin, row.Created, nil
 }
 
 // CheckinByID returns one check-in of the practice.

@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -137,6 +140,10 @@ type CoupleFilter struct {
 	Status      string
 	TherapistID int64
 	Text        string // part of the label, any case
+	// Relations keeps the couples the listing user stands to in one of these relations (care_team,
+	// couple, practice), found through the user's own ties rather than by looking at every couple
+	// of the practice. Nil keeps every relation.
+	Relations []string
 }
 
 // CoupleChanges is a partial update of a couple; nil fields stay as they are.
@@ -150,42 +157,64 @@ type coupleRow struct {
 	Couple
 	ConcernList pq.StringArray `db:"concerns"`
 	Relation    string         `db:"relation"`
+	Partners    []byte         `db:"partners"`
+	CareTeam    []byte         `db:"care_team"`
 }
 
-func (r coupleRow) detail() CoupleDetail {
+func (r coupleRow) detail() (CoupleDetail, error) {
 	c := r.Couple
 	c.Concerns = []string(r.ConcernList)
-	return CoupleDetail{Couple: c, Partners: []Partner{}, CareTeam: []CareTeamMember{}, Relation: r.Relation}
+	d := CoupleDetail{Couple: c, Partners: []Partner{}, CareTeam: []CareTeamMember{}, Relation: r.Relation}
+	if err := json.Unmarshal(r.Partners, &d.Partners); err != nil {
+		return d, fmt.Errorf("partners of couple %d: %w", c.ID, err)
+	}
+	if err := json.Unmarshal(r.CareTeam, &d.CareTeam); err != nil {
+		return d, fmt.Errorf("care team of couple %d: %w", c.ID, err)
+	}
+	return d, nil
 }
 
-// Couples lists a practice's couples matching the filter, by label, each with userID's relation
-// to it so the caller can drop the ones that user may not read.
+// coupleColumns are a couple's columns with its partners (by seat) and care team (by name) as
+// JSON arrays, so that a couple and its people come back in one query.
+const coupleColumns = `c.id, c.practice_id, c.label, c.status, c.concerns, c.created_at, c.updated_at,
+	(SELECT coalesce(json_agg(json_build_object('user_id', cp.user_id, 'name', u.name, 'seat', cp.seat) ORDER BY cp.seat), '[]')
+	 FROM couple_partners cp JOIN users u ON u.id = cp.user_id WHERE cp.couple_id = c.id) AS partners,
+	(SELECT coalesce(json_agg(json_build_object('user_id', ct.therapist_id, 'name', u.name) ORDER BY lower(u.name), u.id), '[]')
+	 FROM care_team ct JOIN users u ON u.id = ct.therapist_id WHERE ct.couple_id = c.id) AS care_team`
+
+// Couples lists a practice's couples matching the filter, by label, each with its people and
+// userID's relation to it so the caller can drop the ones that user may not read.
 func (s *Store) Couples(ctx context.Context, practiceID, userID int64, f CoupleFilter) ([]CoupleDetail, error) {
 	q, args, err := sqlx.Named(`
-		SELECT c.id, c.practice_id, c.label, c.status, c.concerns, c.created_at, c.updated_at,
-		       `+coupleRelation(`c.id`)+` AS relation
+		SELECT `+coupleColumns+`, `+coupleRelation(`c.id`)+` AS relation
 		FROM couples c
 		WHERE c.practice_id = :practice
 		  AND (CAST(:status AS text) = '' OR c.status = :status)
 		  AND (CAST(:therapist AS bigint) = 0
 		       OR EXISTS (SELECT 1 FROM care_team t WHERE t.couple_id = c.id AND t.therapist_id = :therapist))
 		  AND (CAST(:text AS text) = '' OR c.label ILIKE '%' || CAST(:text AS text) || '%' ESCAPE '\')
+		  AND (CAST(:any_relation AS boolean)
+		       OR CAST(:care_team AS boolean) AND c.id IN (SELECT ct.couple_id FROM care_team ct WHERE ct.therapist_id = :user)
+		       OR CAST(:own_couple AS boolean) AND c.id IN (SELECT cp.couple_id FROM couple_partners cp WHERE cp.user_id = :user))
 		ORDER BY lower(c.label), c.id
 		LIMIT 1000`,
 		map[string]any{"practice": practiceID, "user": userID, "status": f.Status, "therapist": f.TherapistID,
-			"text": escapeLike(f.Text)})
+			"text": escapeLike(f.Text), "any_relation": f.Relations == nil || slices.Contains(f.Relations, RelPractice),
+			"care_team": slices.Contains(f.Relations, RelCareTeam), "own_couple": slices.Contains(f.Relations, RelCouple)})
 	if err != nil {
 		return nil, err
 	}
 	var rows []coupleRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
-		return nil, mapError(err)
+	if err := s.selectPrepared(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, err
 	}
 	out := make([]CoupleDetail, len(rows))
 	for i, r := range rows {
-		out[i] = r.detail()
+		if out[i], err = r.detail(); err != nil {
+			return nil, err
+		}
 	}
-	return out, s.attachPeople(ctx, out)
+	return out, nil
 }
 
 // escapeLike makes text match itself literally inside an ILIKE pattern.
@@ -197,58 +226,54 @@ func escapeLike(text string) string {
 func (s *Store) CoupleByID(ctx context.Context, practiceID, coupleID int64) (CoupleDetail, error) {
 	var r coupleRow
 	err := s.db.GetContext(ctx, &r, `
-		SELECT id, practice_id, label, status, concerns, created_at, updated_at, '' AS relation
-		FROM couples WHERE id = $1 AND practice_id = $2`, coupleID, practiceID)
+		SELECT `+coupleColumns+`, '' AS relation
+		FROM couples c WHERE c.id = $1 AND c.practice_id = $2`, coupleID, practiceID)
 	if err != nil {
 		return CoupleDetail{}, mapError(err)
 	}
-	out := []CoupleDetail{r.detail()}
-	if err := s.attachPeople(ctx, out); err != nil {
-		return CoupleDetail{}, err
-	}
-	return out[0], nil
+	return r.detail()
 }
 
-// attachPeople fills in the partners and care team of each couple.
-func (s *Store) attachPeople(ctx context.Context, couples []CoupleDetail) error {
-	if len(couples) == 0 {
-		return nil
+// CoupleWithAssignmentCounts returns one of a practice's couples with its partners and care
+// team, and counts of its assignments by status and by userID's relation to each, in one query.
+func (s *Store) CoupleWithAssignmentCounts(ctx context.Context, practiceID, coupleID, userID int64) (CoupleDetail, []AssignmentStatusCount, error) {
+	var r struct {
+		coupleRow
+		Counts []byte `db:"counts"`
 	}
-	index := make(map[int64]int, len(couples))
-	ids := make([]int64, len(couples))
-	for i, c := range couples {
-		index[c.ID] = i
-		ids[i] = c.ID
+	q, args, err := sqlx.Named(`
+		SELECT `+coupleColumns+`, '' AS relation,
+		       (SELECT coalesce(json_agg(json_build_object('status', g.status, 'relation', g.relation, 'count', g.count)), '[]')
+		        FROM (SELECT a.status, `+assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`)+` AS relation,
+		                     count(*) AS count
+		              FROM assignments a JOIN responses r ON r.assignment_id = a.id
+		              WHERE a.practice_id = c.practice_id AND a.couple_id = c.id
+		              GROUP BY 1, 2) g) AS counts
+		FROM couples c WHERE c.id = :couple AND c.practice_id = :practice`,
+		map[string]any{"practice": practiceID, "couple": coupleID, "user": userID})
+	if err != nil {
+		return CoupleDetail{}, nil, err
 	}
-	var partners []struct {
-		CoupleID int64 `db:"couple_id"`
-		Partner
+	if err := s.getPrepared(ctx, &r, s.db.Rebind(q), args...); err != nil {
+		return CoupleDetail{}, nil, err
 	}
-	if err := s.db.SelectContext(ctx, &partners, `
-		SELECT cp.couple_id, cp.user_id, u.name, cp.seat
-		FROM couple_partners cp JOIN users u ON u.id = cp.user_id
-		WHERE cp.couple_id = ANY($1) ORDER BY cp.couple_id, cp.seat`, pq.Int64Array(ids)); err != nil {
-		return mapError(err)
+	couple, err := r.detail()
+	if err != nil {
+		return couple, nil, err
 	}
-	for _, p := range partners {
-		c := &couples[index[p.CoupleID]]
-		c.Partners = append(c.Partners, p.Partner)
+	var counts []struct {
+		Status   string `json:"status"`
+		Relation string `json:"relation"`
+		Count    int    `json:"count"`
 	}
-	var team []struct {
-		CoupleID int64 `db:"couple_id"`
-		CareTeamMember
+	if err := json.Unmarshal(r.Counts, &counts); err != nil {
+		return couple, nil, fmt.Errorf("assignment counts of couple %d: %w", coupleID, err)
 	}
-	if err := s.db.SelectContext(ctx, &team, `
-		SELECT ct.couple_id, ct.therapist_id AS user_id, u.name
-		FROM care_team ct JOIN users u ON u.id = ct.therapist_id
-		WHERE ct.couple_id = ANY($1) ORDER BY ct.couple_id, lower(u.name), u.id`, pq.Int64Array(ids)); err != nil {
-		return mapError(err)
+	out := make([]AssignmentStatusCount, len(counts))
+	for i, n := range counts {
+		out[i] = AssignmentStatusCount{Status: n.Status, Relation: n.Relation, Count: n.Count}
 	}
-	for _, m := range team {
-		c := &couples[index[m.CoupleID]]
-		c.CareTeam = append(c.CareTeam, m.CareTeamMember)
-	}
-	return nil
+	return couple, out, nil
 }
 
 // UpdateCouple changes a couple's label, concerns or status. A closed couple accepts only a

@@ -34,13 +34,13 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchE
 		Name        string    `db:"name"`
 		UserCreated time.Time `db:"user_created_at"`
 	}
-	err := s.db.GetContext(ctx, &row, `
+	err := s.getPrepared(ctx, &row, `
 		SELECT s.id, s.user_id, s.last_seen_at, s.idle_expires_at, s.expires_at, u.email, u.name,
 		       u.created_at AS user_created_at
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.idle_expires_at > now() AND s.expires_at > now()`, tokenHash)
 	if err != nil {
-		return AuthSession{}, User{}, mapError(err)
+		return AuthSession{}, User{}, err
 	}
 	if time.Since(row.LastSeenAt) > touchEvery {
 		_, err = s.db.ExecContext(ctx, `

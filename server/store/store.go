@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -15,6 +16,8 @@ import (
 // Store wraps the database handle.
 type Store struct {
 	db *sqlx.DB
+	// statements holds the prepared statements of the queries every request runs.
+	statements sync.Map // query text -> *sqlx.Stmt
 }
 
 // New returns a Store over an open database.
@@ -53,6 +56,53 @@ func Open(ctx context.Context, dsn string, maxConns int) (*sqlx.DB, error) {
 		return nil, fmt.Errorf("reach database: %w", err)
 	}
 	return db, nil
+}
+
+// prepared returns query as a prepared statement, made once and then prepared on each database
+// connection the first time it runs there, so that PostgreSQL parses and plans the queries of
+// every request once per connection instead of on every call: for these short queries planning
+// costs more than running them.
+func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) {
+	if stmt, ok := s.statements.Load(query); ok {
+		return stmt.(*sqlx.Stmt), nil
+	}
+	stmt, err := s.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if earlier, loaded := s.statements.LoadOrStore(query, stmt); loaded {
+		stmt.Close()
+		return earlier.(*sqlx.Stmt), nil
+	}
+	return stmt, nil
+}
+
+// getPrepared runs a prepared query returning one row into dest.
+func (s *Store) getPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	stmt, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return mapError(stmt.GetContext(ctx, dest, args...))
+}
+
+// selectPrepared runs a prepared query returning rows into dest.
+func (s *Store) selectPrepared(ctx context.Context, dest any, query string, args ...any) error {
+	stmt, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	return mapError(stmt.SelectContext(ctx, dest, args...))
+}
+
+// execPrepared runs a prepared statement that returns no rows.
+func (s *Store) execPrepared(ctx context.Context, query string, args ...any) error {
+	stmt, err := s.prepared(ctx, query)
+	if err != nil {
+		return err
+	}
+	_, err = stmt.ExecContext(ctx, args...)
+	return mapError(err)
 }
 
 // Ping reports whether the database answers.
