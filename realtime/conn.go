@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"sync"
@@ -309,42 +310,61 @@ func (c *Conn) draft(cmd Command, actor Actor) {
 }
 
 // write sends what is queued and ends when nothing is left; on close it sends what is queued
-// (unless the client fell behind) and the close frame, and closes the socket.
+// (unless the client fell behind or a write failed) and the close frame, and closes the socket.
 func (c *Conn) write() {
 	wait := c.hub.cfg.WriteWait
+	broken := false
 	for {
 		frames, ping, closing, more := c.queue.take()
 		if !more {
 			return
 		}
 		if closing {
-			if c.closeCode != CloseTooSlow {
-				c.flush(frames, ping, wait)
+			if !broken && c.closeCode != CloseTooSlow {
+				broken = !c.flush(frames, ping, wait)
 			}
 			c.queue.done(frames)
-			_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText),
-				time.Now().Add(wait))
+			if !broken {
+				_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText),
+					time.Now().Add(wait))
+			}
 			_ = c.ws.Close()
 			return
 		}
 		ok := c.flush(frames, ping, wait)
 		c.queue.done(frames)
 		if !ok {
+			broken = true
 			c.shut(websocket.CloseAbnormalClosure, "")
 		}
 	}
 }
 
+// maxPooledBatch is the largest batch buffer kept for reuse, so a burst does not pin memory.
+const maxPooledBatch = 64 << 10
+
+// flush writes a batch of frames to the socket in one write, then the ping if one is due. Only
+// the writer writes data frames, and a write to the socket is never interleaved with another
+// (gorilla/websocket's pongs and close replies are whole frames written in one write too), so
+// the frames can be laid out here rather than written one system call each.
 func (c *Conn) flush(frames [][]byte, ping bool, wait time.Duration) bool {
-	if len(frames) == 0 && !ping {
-		return true
-	}
 	deadline := time.Now().Add(wait)
-	if err := c.ws.SetWriteDeadline(deadline); err != nil {
-		return false
-	}
-	for _, frame := range frames {
-		if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+	if len(frames) > 0 {
+		bufp := c.hub.batches.Get().(*[]byte)
+		batch := (*bufp)[:0]
+		for _, frame := range frames {
+			batch = appendTextFrame(batch, frame)
+		}
+		socket := c.ws.NetConn()
+		err := socket.SetWriteDeadline(deadline)
+		if err == nil {
+			_, err = socket.Write(batch)
+		}
+		if cap(batch) <= maxPooledBatch {
+			*bufp = batch[:0]
+			c.hub.batches.Put(bufp)
+		}
+		if err != nil {
 			return false
 		}
 	}
@@ -354,4 +374,21 @@ func (c *Conn) flush(frames [][]byte, ping bool, wait time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// appendTextFrame appends payload as one final, unmasked text frame (RFC 6455, section 5.2):
+// what a server sends for a message when compression is off.
+func appendTextFrame(b, payload []byte) []byte {
+	const finText = 0x81
+	n := len(payload)
+	switch {
+	case n < 126:
+		b = append(b, finText, byte(n))
+	case n <= 0xffff:
+		b = append(b, finText, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, finText, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
 }

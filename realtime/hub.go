@@ -139,7 +139,8 @@ type Hub struct {
 	metrics  *metrics
 	logger   *slog.Logger
 	upgrader websocket.Upgrader
-	buffers  sync.Pool
+	buffers  sync.Pool // messages read from clients
+	batches  sync.Pool // frames written to a client at once
 
 	presence *presenceBook
 
@@ -173,6 +174,10 @@ func NewHub(db *sqlx.DB, cfg HubConfig) *Hub {
 	size := cfg.MaxFrameBytes + 1
 	h.buffers.New = func() any {
 		b := make([]byte, size)
+		return &b
+	}
+	h.batches.New = func() any {
+		b := make([]byte, 0, 4096)
 		return &b
 	}
 	return h
