@@ -480,7 +480,7 @@ const storeWrites = `
 			AS v(id, state, seq, status, ended, changed, blocked_a, blocked_b, expect)),
 	locked AS (
 		SELECT l.id FROM live_sessions l JOIN v ON v.id = l.id
-		WHERE $18 AND l.seq = v.expect ORDER BY l.id FOR UPDATE OF l),
+		WHERE $18 AND l.seq = v.expect ORDER BY l.id FOR NO KEY UPDATE OF l),
 	moved AS (
 		UPDATE live_sessions l SET
 			state = CASE WHEN v.changed THEN v.state::jsonb ELSE l.state END,
@@ -624,8 +624,11 @@ func clearOutcomes(idx []int, out []Outcome) []int {
 	return idx
 }
 
-// lockSessions locks sessions in id order and reads their states.
-const lockSessions = `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+// lockSessions locks sessions in id order and reads their states. The lock is the one an update
+// of non-key columns takes (FOR NO KEY UPDATE): it keeps other commands out but lets rows that
+// refer to the session (presence, events) be written meanwhile; with FOR UPDATE, their
+// foreign-key checks would wait for it and could close a cycle with it.
+const lockSessions = `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 
 // sentBefore finds the commands stored under the same sender and id, with the seq they were
 // answered with.
