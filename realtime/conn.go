@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"time"
 
@@ -55,15 +56,17 @@ func newConn(h *Hub, ws *websocket.Conn, p Participant) *Conn {
 	return &Conn{hub: h, ws: ws, p: p, queue: sendQueue{limit: h.cfg.SendQueue}, closed: make(chan struct{})}
 }
 
-// shut asks the writer to close the connection with code; the first call wins.
-func (c *Conn) shut(code int, text string) {
+// shut asks the writer to close the connection with code; the first call wins and reports true.
+func (c *Conn) shut(code int, text string) (first bool) {
 	c.closeOnce.Do(func() {
+		first = true
 		c.closeCode, c.closeText = code, text
 		close(c.closed)
 		if c.queue.close() {
 			go c.write()
 		}
 	})
+	return first
 }
 
 // send queues a frame; a client too slow to take it is closed and will resume by seq.
@@ -72,9 +75,8 @@ func (c *Conn) send(frame []byte) {
 	if start {
 		go c.write()
 	}
-	if !ok {
+	if !ok && c.shut(CloseTooSlow, "Too far behind; reconnect with your last seq.") {
 		c.hub.metrics.overflows.Inc()
-		c.shut(CloseTooSlow, "Too far behind; reconnect with your last seq.")
 	}
 }
 
@@ -321,7 +323,7 @@ func (c *Conn) write() {
 		}
 		if closing {
 			if !broken && c.closeCode != CloseTooSlow {
-				broken = !c.flush(frames, ping, wait)
+				broken = c.flush(frames, ping, wait) != nil
 			}
 			c.queue.done(frames)
 			if !broken {
@@ -331,11 +333,16 @@ func (c *Conn) write() {
 			_ = c.ws.Close()
 			return
 		}
-		ok := c.flush(frames, ping, wait)
+		err := c.flush(frames, ping, wait)
 		c.queue.done(frames)
-		if !ok {
+		if err != nil {
 			broken = true
-			c.shut(websocket.CloseAbnormalClosure, "")
+			netErr, ok := errors.AsType[net.Error](err)
+			if c.shut(websocket.CloseAbnormalClosure, "") && ok && netErr.Timeout() {
+				// The client stopped taking what is sent: it is as far behind as one whose
+				// queue overflowed, and resumes by seq the same way.
+				c.hub.metrics.writeTimeouts.Inc()
+			}
 		}
 	}
 }
@@ -347,7 +354,7 @@ const maxPooledBatch = 64 << 10
 // the writer writes data frames, and a write to the socket is never interleaved with another
 // (gorilla/websocket's pongs and close replies are whole frames written in one write too), so
 // the frames can be laid out here rather than written one system call each.
-func (c *Conn) flush(frames [][]byte, ping bool, wait time.Duration) bool {
+func (c *Conn) flush(frames [][]byte, ping bool, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	if len(frames) > 0 {
 		bufp := c.hub.batches.Get().(*[]byte)
@@ -365,15 +372,13 @@ func (c *Conn) flush(frames [][]byte, ping bool, wait time.Duration) bool {
 			c.hub.batches.Put(bufp)
 		}
 		if err != nil {
-			return false
+			return err
 		}
 	}
 	if ping {
-		if err := c.ws.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
-			return false
-		}
+		return c.ws.WriteControl(websocket.PingMessage, nil, deadline)
 	}
-	return true
+	return nil
 }
 
 // appendTextFrame appends payload as one final, unmasked text frame (RFC 6455, section 5.2):

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -237,6 +238,9 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	}
 }
 
+// socketSendBuffer is each client socket's kernel send buffer: several replay batches' worth.
+const socketSendBuffer = 64 << 10
+
 // ErrClosing is returned by Serve while the hub shuts down.
 var ErrClosing = errors.New("the live service is shutting down")
 
@@ -257,6 +261,13 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sessionID int64, p P
 	if err != nil {
 		// The upgrader has answered the request.
 		return nil
+	}
+	if tcp, ok := ws.NetConn().(*net.TCPConn); ok {
+		// A fixed kernel send buffer instead of one that grows to megabytes: a client that stops
+		// reading fills it within seconds, then a write waits out the write wait or its send
+		// queue overflows, and the connection is closed while the room goes on, rather than the
+		// kernel hiding minutes of its backlog.
+		_ = tcp.SetWriteBuffer(socketSendBuffer)
 	}
 	c := newConn(h, ws, p)
 	room := h.acquire(sessionID)

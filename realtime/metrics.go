@@ -10,7 +10,9 @@ type metrics struct {
 	batchSize   prometheus.Histogram
 	fanoutLag   prometheus.Histogram
 	overflows   prometheus.Counter
-	notifyLost  prometheus.Counter
+	// writeTimeouts counts clients closed because a write to them did not finish in time.
+	writeTimeouts prometheus.Counter
+	notifyLost    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -36,12 +38,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		overflows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "amend_live_queue_overflows_total", Help: "Connections closed because their send queue was full.",
 		}),
+		writeTimeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "amend_live_write_timeouts_total", Help: "Connections closed because a write to the client did not finish within the write wait.",
+		}),
 		notifyLost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "amend_live_resyncs_total", Help: "Times the notification listener reconnected and every room re-read the log.",
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.commands, m.duration, m.batchSize, m.fanoutLag, m.overflows, m.notifyLost)
+		reg.MustRegister(m.connections, m.commands, m.duration, m.batchSize, m.fanoutLag, m.overflows, m.writeTimeouts, m.notifyLost)
 	}
 	return m
 }
