@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -37,6 +39,7 @@ type LoadResult struct {
 	HistoryCheckins    int64              `json:"history_checkins,omitempty"`
 	Reconnects         int64              `json:"reconnects"`
 	Stalled            int                `json:"slow_consumers"`
+	StalledClosed      int                `json:"slow_consumers_closed"`
 	Gaps               int64              `json:"gaps"`
 	Duplicates         int64              `json:"duplicates"`
 	MissingAcked       int64              `json:"acked_but_missing"`
@@ -207,6 +210,7 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	}
 	for i := 0; i < f.slow && i < len(rooms); i++ {
 		rooms[i].slowChair = true
+		rooms[i].chair.dialer = phoneDialer
 		res.Stalled++
 	}
 	res.Connections = len(all)
@@ -308,6 +312,11 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	}
 	collectChecks(&res, all)
 	res.MissingAcked = missingAcked(rooms)
+	for _, r := range rooms {
+		if r.slowChair && r.chair.closedByServer(5*time.Second) {
+			res.StalledClosed++
+		}
+	}
 	res.Seconds = elapsed.Seconds()
 	res.UtterancesPerSec = float64(res.Utterances) / elapsed.Seconds()
 	res.Ack, res.FanOut, res.Resume = ack.summary(), fan.summary(), resume.summary()
@@ -459,6 +468,22 @@ func drive(ctx context.Context, r *room, rate float64, ack *recorder, countErr f
 	}
 }
 
+// phoneDialer dials with a fixed 64 KiB receive buffer, as a phone's is bounded; on loopback
+// the kernel would otherwise grow an unread socket's buffer for minutes and hide a stalled
+// client from the server.
+var phoneDialer = &websocket.Dialer{
+	HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024,
+	NetDialContext: (&net.Dialer{Control: func(_, _ string, raw syscall.RawConn) error {
+		var err error
+		if ctrlErr := raw.Control(func(fd uintptr) {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 64<<10)
+		}); ctrlErr != nil {
+			return ctrlErr
+		}
+		return err
+	}}).DialContext,
+}
+
 // transient errors come from a connection the reconnector just dropped.
 func transient(err error) bool {
 	return errors.Is(err, errDropped) || errors.Is(err, errNoAck) || err.Error() == "not connected"
@@ -584,6 +609,9 @@ func restMix(schedule, ctx context.Context, base string, fix *fixture, rate floa
 	out := &restResult{byKind: map[string]*recorder{}}
 	for _, kind := range restKinds {
 		out.byKind[kind] = &recorder{}
+	}
+	if rate <= 0 {
+		return out
 	}
 	// A client of its own, keeping enough idle connections that a burst does not dial anew.
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 30 * time.Second}
@@ -743,7 +771,7 @@ func printResult(r LoadResult) {
 	w := os.Stdout
 	fmt.Fprintf(w, "%s: %d sessions, %d connections, %.1fs\n", r.Mode, r.Sessions, r.Connections, r.Seconds)
 	if r.Stalled > 0 {
-		fmt.Fprintf(w, "  slow consumers   %d clients stopped reading\n", r.Stalled)
+		fmt.Fprintf(w, "  slow consumers   %d clients stopped reading; the server closed %d of them\n", r.Stalled, r.StalledClosed)
 	}
 	if r.Mode == "resume" {
 		fmt.Fprintf(w, "  resume           %s (each after missing events)\n", r.Resume)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -187,6 +188,24 @@ func (c *wsClient) send(ctx context.Context, cmd map[string]any) (frame, error) 
 		return frame{}, errNoAck
 	case <-ctx.Done():
 		return frame{}, ctx.Err()
+	}
+}
+
+// closedByServer reads what a stalled client left unread and reports whether the server had
+// closed the connection (the stream ends within wait) rather than kept it open.
+func (c *wsClient) closedByServer(wait time.Duration) bool {
+	c.mu.Lock()
+	conn := c.conn
+	c.mu.Unlock()
+	if conn == nil {
+		return true
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(wait))
+	for {
+		if _, _, err := conn.ReadMessage(); err != nil {
+			netErr, ok := errors.AsType[net.Error](err)
+			return !ok || !netErr.Timeout()
+		}
 	}
 }
 
