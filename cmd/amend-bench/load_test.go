@@ -113,3 +113,13 @@ func TestUnexpectedErrorsAreFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestNoRESTRateOffersNoRequests: --rest-rate 0 leaves the REST mix out of a live run.
+func TestNoRESTRateOffersNoRequests(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	out := restMix(ctx, ctx, "http://127.0.0.1:1", &fixture{}, 0, func(code string) { t.Errorf("error %s", code) })
+	if out.offered != 0 || ctx.Err() != nil {
+		t.Fatalf("offered %d requests (the run's clock: %v)", out.offered, ctx.Err())
+	}
+}
