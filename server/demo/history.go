@@ -59,5 +59,5 @@ func CheckinHistory(ctx context.Context, st *store.Store, practiceID int64, coup
 			return added, fmt.Errorf("check-ins of couple %d: %w", coupleID, err)
 		}
 	}
-	return added, nil
+	return added, st.AnalyzeCheckins(ctx)
 }
