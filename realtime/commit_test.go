@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -222,5 +223,39 @@ func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
 	}
 	if blockedB != 1 {
 		t.Errorf("blocked interruptions of b: %d, want 1", blockedB)
+	}
+}
+
+// BenchmarkCommitKnownSession is one say per commit by a committer that knows the session: the
+// one-statement path. BenchmarkLiveCommandCommit (server) measures the general path.
+func BenchmarkCommitKnownSession(b *testing.B) {
+	db := dbtest.New(b)
+	ctx := context.Background()
+	var practice, couple, therapist int64
+	if err := db.QueryRowContext(ctx, `WITH p AS (INSERT INTO practices (name) VALUES ('Harbour Counselling') RETURNING id),
+		u AS (INSERT INTO users (email) VALUES ('maya@harbour.test') RETURNING id),
+		c AS (INSERT INTO couples (practice_id, label) SELECT id, 'Rivera & Chen' FROM p RETURNING id, practice_id)
+		SELECT c.practice_id, c.id, u.id FROM c, u`).Scan(&practice, &couple, &therapist); err != nil {
+		b.Fatal(err)
+	}
+	log := NewLog(db)
+	s, err := log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
+	if err != nil {
+		b.Fatal(err)
+	}
+	known := newSnapshots()
+	run := func(actor Actor, cmd Command) {
+		out, err := log.executeBatch(ctx, []Pending{{SessionID: s.ID, Command: cmd, Actor: actor}}, time.Now(), known)
+		if err == nil {
+			err = out[0].Err
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	run(chair, Command{ID: "g", Type: CommandGrant, Seat: "a"})
+	b.ResetTimer()
+	for i := range b.N {
+		run(partnerA, sayAs("a"+strconv.Itoa(i), "I felt alone when the plans changed without a word."))
 	}
 }
