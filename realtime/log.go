@@ -121,10 +121,13 @@ type Log struct {
 
 	mu    sync.Mutex
 	stmts map[string]*sqlx.Stmt
+	seats map[[2]int64]string // by session and user
 }
 
 // NewLog returns the log over an open database.
-func NewLog(db *sqlx.DB) *Log { return &Log{db: db, stmts: map[string]*sqlx.Stmt{}} }
+func NewLog(db *sqlx.DB) *Log {
+	return &Log{db: db, stmts: map[string]*sqlx.Stmt{}, seats: map[[2]int64]string{}}
+}
 
 // prepared returns query as a prepared statement, preparing it on first use. The statements of
 // the command path run thousands of times a second; prepared, PostgreSQL parses them once per
@@ -243,17 +246,43 @@ func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) (_ []Ses
 }
 
 // Seat returns the seat of a partner of the session's couple, or "" when the user is not one.
+// A partner's seat never changes, so a seat found is remembered (for a bounded number of
+// session and partner pairs): a partner who reconnects is seated without a query.
 func (l *Log) Seat(ctx context.Context, sessionID, userID int64) (_ string, err error) {
 	defer func() { err = unavailable(err) }()
-	var seat string
-	err = l.db.GetContext(ctx, &seat, `
-		SELECT cp.seat FROM live_sessions l JOIN couple_partners cp ON cp.couple_id = l.couple_id
-		WHERE l.id = $1 AND cp.user_id = $2`, sessionID, userID)
+	key := [2]int64{sessionID, userID}
+	l.mu.Lock()
+	seat, known := l.seats[key]
+	l.mu.Unlock()
+	if known {
+		return seat, nil
+	}
+	stmt, err := l.prepared(ctx, seatOf)
+	if err != nil {
+		return "", err
+	}
+	err = stmt.GetContext(ctx, &seat, sessionID, userID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
-	return seat, err
+	if err != nil {
+		return "", err
+	}
+	l.mu.Lock()
+	if len(l.seats) >= maxSeats {
+		clear(l.seats)
+	}
+	l.seats[key] = seat
+	l.mu.Unlock()
+	return seat, nil
 }
+
+// seatOf finds a partner's seat in a session's couple.
+const seatOf = `SELECT cp.seat FROM live_sessions l JOIN couple_partners cp ON cp.couple_id = l.couple_id
+	WHERE l.id = $1 AND cp.user_id = $2`
+
+// maxSeats bounds the seats a Log remembers.
+const maxSeats = 1 << 16
 
 // EventsAfter returns up to limit events with seq above afterSeq, in order.
 func (l *Log) EventsAfter(ctx context.Context, sessionID, afterSeq int64, limit int) ([]StoredEvent, error) {
