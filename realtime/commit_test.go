@@ -18,14 +18,14 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 // commitWorld is one couple's live session in a fresh database, with two committers that each
 // remember what they stored, as two instances' committers do.
 type commitWorld struct {
-	t       *testing.T
+	t       testing.TB
 	db      *sqlx.DB
 	log     *Log
 	session int64
 	now     time.Time
 }
 
-func newCommitWorld(t *testing.T) *commitWorld {
+func newCommitWorld(t testing.TB) *commitWorld {
 	t.Helper()
 	db := dbtest.New(t)
 	ctx := context.Background()
@@ -90,7 +90,7 @@ func (w *commitWorld) logged() (events []string, seq int64, blockedA int) {
 
 func sayAs(id, text string) Command { return Command{ID: id, Type: CommandSay, Text: text} }
 
-func wantAck(t *testing.T, out Outcome, seq int64) {
+func wantAck(t testing.TB, out Outcome, seq int64) {
 	t.Helper()
 	if out.Err != nil {
 		t.Fatalf("refused: %v", out.Err)
@@ -229,33 +229,13 @@ func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
 // BenchmarkCommitKnownSession is one say per commit by a committer that knows the session: the
 // one-statement path. BenchmarkLiveCommandCommit (server) measures the general path.
 func BenchmarkCommitKnownSession(b *testing.B) {
-	db := dbtest.New(b)
-	ctx := context.Background()
-	var practice, couple, therapist int64
-	if err := db.QueryRowContext(ctx, `WITH p AS (INSERT INTO practices (name) VALUES ('Harbour Counselling') RETURNING id),
-		u AS (INSERT INTO users (email) VALUES ('maya@harbour.test') RETURNING id),
-		c AS (INSERT INTO couples (practice_id, label) SELECT id, 'Rivera & Chen' FROM p RETURNING id, practice_id)
-		SELECT c.practice_id, c.id, u.id FROM c, u`).Scan(&practice, &couple, &therapist); err != nil {
-		b.Fatal(err)
-	}
-	log := NewLog(db)
-	s, err := log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
-	if err != nil {
-		b.Fatal(err)
-	}
+	w := newCommitWorld(b)
 	known := newSnapshots()
-	run := func(actor Actor, cmd Command) {
-		out, err := log.executeBatch(ctx, []Pending{{SessionID: s.ID, Command: cmd, Actor: actor}}, time.Now(), known)
-		if err == nil {
-			err = out[0].Err
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
-	run(chair, Command{ID: "g", Type: CommandGrant, Seat: "a"})
+	wantAck(b, w.one(known, chair, Command{ID: "g", Type: CommandGrant, Seat: "a"}), 1)
 	b.ResetTimer()
 	for i := range b.N {
-		run(partnerA, sayAs("a"+strconv.Itoa(i), "I felt alone when the plans changed without a word."))
+		if out := w.one(known, partnerA, sayAs("a"+strconv.Itoa(i), "I felt alone when the plans changed without a word.")); out.Err != nil {
+			b.Fatal(out.Err)
+		}
 	}
 }
