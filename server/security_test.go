@@ -162,18 +162,11 @@ func sweepIDs(route string, o practiceObjects) ([]int64, bool) {
 	return nil, false
 }
 
-// tableDigests fingerprints the content of every table but the audit log and sign-ins, which
-// requests may rightly touch.
+// tableDigests fingerprints the content of every guarded table.
 func (w *world) tableDigests() map[string]string {
 	w.t.Helper()
-	var tables []string
-	if err := w.store.DB().Select(&tables, `
-		SELECT tablename FROM pg_tables WHERE schemaname = 'public'
-		  AND tablename NOT IN ('audit_log', 'auth_sessions', 'goose_db_version')`); err != nil {
-		w.t.Fatal(err)
-	}
 	digests := map[string]string{}
-	for _, table := range tables {
+	for _, table := range w.guardedTables() {
 		var digest string
 		if err := w.store.DB().Get(&digest, `SELECT coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM "`+table+`" t`); err != nil {
 			w.t.Fatal(err)
