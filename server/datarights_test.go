@@ -300,6 +300,13 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 	p := w.A
 	w.fillCouple(p)
 	w.fillCouple(w.B)
+	for _, q := range []*practice{p, w.B} {
+		session := startSession(t, q, nil)
+		if res := q.Therapist.do(http.MethodPost, "/api/v1/live/"+id(session.ID)+"/commands",
+			`{"id":"m1","type":"moderator","text":"Welcome."}`); res.Status != http.StatusOK {
+			t.Fatalf("live command: %d %s", res.Status, res.Body)
+		}
+	}
 	ctx := context.Background()
 	db := w.store.DB()
 
@@ -324,6 +331,7 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 			"note_addenda":      `SELECT count(*) FROM note_addenda x JOIN notes n ON n.id = x.note_id WHERE n.couple_id = $1`,
 			"responses":         `SELECT count(*) FROM responses r JOIN assignments a ON a.id = r.assignment_id WHERE a.couple_id = $1`,
 			"comments":          `SELECT count(*) FROM comments k JOIN assignments a ON a.id = k.assignment_id WHERE a.couple_id = $1`,
+			"session_events":    `SELECT count(*) FROM session_events e JOIN live_sessions l ON l.id = e.session_id WHERE l.couple_id = $1`,
 		} {
 			var n int
 			if err := db.GetContext(ctx, &n, query, coupleID); err != nil {
@@ -335,7 +343,7 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 	}
 	before := countFor(p.CoupleID)
 	for _, table := range []string{"checkins", "commitments", "commitment_checks", "measures", "notes", "note_addenda",
-		"appointments", "assignments", "responses", "comments", "couple_partners", "care_team"} {
+		"appointments", "assignments", "responses", "comments", "couple_partners", "care_team", "live_sessions", "session_events"} {
 		if before[table] == 0 {
 			t.Errorf("the fixture wrote nothing to %s", table)
 		}
