@@ -12,6 +12,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -406,5 +407,55 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 			t.Fatalf("erasure audited %d times, want once", audited)
 		}
 		<-tick.C
+	}
+}
+
+// TestExportsFollowThePracticePolicy: an export is derived from the policy's decisions, not from a
+// list of its own, so a practice's policy changes the exports with the app.
+func TestExportsFollowThePracticePolicy(t *testing.T) {
+	t.Parallel()
+	table := strings.Replace(string(policy.DefaultPolicy()), "p, client, couple, live_session, transcript\n", "", 1) +
+		"p, admin, practice, measure, list\np, admin, practice, measure, read\n"
+	w := newWorldWithPolicy(t, []byte(table))
+	p := w.A
+	_, measures := w.fillCoupleForExport(t, p)
+	path := "/api/v1/couples/" + id(p.CoupleID) + "/export"
+
+	var admin struct {
+		Sections []string
+		Measures []struct{ ID, AuthorID int64 }
+	}
+	p.Admin.do(http.MethodGet, path, nil).JSON(t, &admin)
+	if !slices.Contains(admin.Sections, "measures") || slices.Contains(admin.Sections, "checkins") {
+		t.Errorf("administrator's sections under a policy that lets them read measures: %v", admin.Sections)
+	}
+	// Their relation to a partner's measure is the practice's, and private measures stay hidden.
+	var want []int64
+	for measureID, opens := range measures {
+		if opens(p.Therapist) {
+			want = append(want, measureID)
+		}
+	}
+	var got []int64
+	for _, m := range admin.Measures {
+		got = append(got, m.ID)
+	}
+	if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Errorf("administrator exports measures %v, want %v", got, want)
+	}
+
+	res := p.PartnerA.do(http.MethodGet, path, nil)
+	page := p.PartnerA.do(http.MethodGet, path+".html", nil)
+	var partner struct {
+		LiveSessions []struct{ Transcript []json.RawMessage } `json:"live_sessions"`
+	}
+	res.JSON(t, &partner)
+	if len(partner.LiveSessions) != 1 || partner.LiveSessions[0].Transcript != nil {
+		t.Errorf("a partner's live sessions under a policy without transcripts for partners: %s", res.Body)
+	}
+	for format, body := range map[string][]byte{"JSON": res.Body, "printable": page.Body} {
+		if strings.Contains(string(body), "said-in-the-live-session") {
+			t.Errorf("%s export holds a transcript the policy keeps from partners", format)
+		}
 	}
 }
