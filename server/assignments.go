@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -74,29 +75,35 @@ func (s *Server) listAssignments(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	assignments, err := s.store.CoupleAssignments(ctx, access.PracticeID, coupleID, mustCaller(c).User.ID)
+	out, err := s.readableAssignments(c.Request.Context(), access, coupleID, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	out := []assignmentView{}
+	c.JSON(http.StatusOK, gin.H{"assignments": out})
+}
+
+// readableAssignments returns the couple's assignments, newest first, that the reader may open,
+// each with its response when the reader may read that too.
+func (s *Server) readableAssignments(ctx context.Context, access store.Access, coupleID, readerID int64) ([]assignmentView, error) {
+	all, err := s.store.CoupleAssignments(ctx, access.PracticeID, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	assignments := readable(s, access, "assignment", all, func(a store.Assignment) string { return a.Relation })
+	out := make([]assignmentView, 0, len(assignments))
 	for _, a := range assignments {
-		if !s.allows(store.Access{Roles: access.Roles, Relation: a.Relation}, "assignment", "read") {
-			continue
-		}
 		view := assignmentView{Assignment: a}
-		if s.allows(store.Access{Roles: access.Roles, Relation: a.ResponseRelation}, "response", "read") {
+		if s.allows(relating(access, a.ResponseRelation), "response", "read") {
 			r, err := s.store.ResponseByAssignment(ctx, access.PracticeID, a.ID)
 			if err != nil {
-				fail(c, err)
-				return
+				return nil, err
 			}
 			view.Response = &r
 		}
 		out = append(out, view)
 	}
-	c.JSON(http.StatusOK, gin.H{"assignments": out})
+	return out, nil
 }
 
 func (s *Server) createAssignments(c *gin.Context) {

@@ -65,6 +65,18 @@ func (s *Server) allows(access store.Access, object, action string) bool {
 	return access.Relation != store.RelNone && s.decisions.allowed(access.Roles, access.Relation, object, action)
 }
 
+// readable keeps the rows of a list that the reader may read as object, each judged by its own
+// relation exactly as opening that row alone would be.
+func readable[T any](s *Server, access store.Access, object string, rows []T, relationOf func(T) string) []T {
+	out := make([]T, 0, len(rows)) // never nil: an empty list is still a list the reader may see
+	for _, row := range rows {
+		if s.allows(relating(access, relationOf(row)), object, "read") {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
 // readableRelations lists the relations in which a caller holding roles may take action on
 // object, for narrowing a list to such rows in the query itself.
 func (s *Server) readableRelations(roles []string, object, action string) []string {

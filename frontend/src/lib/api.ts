@@ -738,12 +738,12 @@ export function createApi(options: ApiOptions = {}) {
       return request('PUT', `/couples/${coupleID}/care-team`, { body: { therapists } });
     },
 
-    /** The couple's data as JSON, for a download. */
+    /** What the signed-in reader may open of the couple's record, as JSON, for a download. */
     exportCouple(coupleID: number): Promise<unknown> {
       return request('GET', `/couples/${coupleID}/export`);
     },
 
-    /** The address of the printable summary of a couple's record (opened in the browser). */
+    /** The address of the printable page of that same export (opened in the browser). */
     exportCoupleSummaryURL(coupleID: number): string {
       return `${API_BASE}/couples/${coupleID}/export.html`;
     },
