@@ -165,6 +165,17 @@ func (s *Server) me(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships})
 }
 
+// signIns lists the caller's own recent sign-in attempts, allowed and denied, with the address
+// each came from, so that a person can notice a sign-in that was not theirs.
+func (s *Server) signIns(c *gin.Context) {
+	entries, err := s.store.SignIns(c.Request.Context(), mustCaller(c).User.ID, 50)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": entries})
+}
+
 func requestToken(r *http.Request) string {
 	if t := bearerToken(r); t != "" {
 		return t
@@ -187,7 +198,7 @@ func (s *Server) Authenticate(r *http.Request) (*Caller, error) {
 	if token == "" || !wellFormedToken(token) {
 		return nil, errUnauthenticated
 	}
-	sess, user, err := s.store.TouchSession(r.Context(), hashToken(token), s.cfg.IdleTimeout, time.Minute)
+	sess, user, err := s.store.TouchSession(r.Context(), hashToken(token), s.cfg.IdleTimeout, touchEvery(s.cfg.IdleTimeout))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errUnauthenticated
 	}
@@ -195,6 +206,13 @@ func (s *Server) Authenticate(r *http.Request) (*Caller, error) {
 		return nil, err
 	}
 	return &Caller{User: user, SessionID: sess.ID, ViaCookie: viaCookie}, nil
+}
+
+// touchEvery is how long a session's last activity may go unrecorded: a quarter of the idle
+// timeout, at most a minute, so that an active session always has most of its idle time left
+// however short the timeout is, and a busy client still does not write on every request.
+func touchEvery(idle time.Duration) time.Duration {
+	return min(time.Minute, idle/4)
 }
 
 // requireAuth lets only signed-in callers through.

@@ -59,7 +59,11 @@ func (s *Server) listInvites(c *gin.Context) {
 	if !ok {
 		return
 	}
-	invites, err := s.store.Invites(c.Request.Context(), pid, c.Query("open") == "true")
+	open, ok := queryBool(c, "open")
+	if !ok {
+		return
+	}
+	invites, err := s.store.Invites(c.Request.Context(), pid, open)
 	if err != nil {
 		fail(c, err)
 		return
