@@ -158,14 +158,14 @@ func (s *Server) acceptInvite(c *gin.Context) {
 	if !ok {
 		return
 	}
+	if err := CheckPasswordRules(in.Password, s.cfg.MinPasswordLength); err != nil {
+		fail(c, err)
+		return
+	}
 	// Whether the email has an account is what a stranger holding the link could learn here, so
 	// tries spend the account's attempts, as sign-in does. (Not the address's: one address may
 	// rightly set up many new accounts.)
 	if !spendAttempt(c, s.accountThrottle, inv.Email) {
-		return
-	}
-	if err := CheckPasswordRules(in.Password, s.cfg.MinPasswordLength); err != nil {
-		fail(c, err)
 		return
 	}
 	passwordHash, err := HashPassword(in.Password)
