@@ -64,8 +64,9 @@ type HubConfig struct {
 	Resync time.Duration
 	// AliveEvery is how often connections' sign-ins are checked [30s].
 	AliveEvery time.Duration
-	// SessionAlive reports whether a sign-in (auth session) still holds; nil skips the check.
-	SessionAlive func(ctx context.Context, authSessionID int64) (bool, error)
+	// SessionAlive reports whether a sign-in (auth session) still holds and its user is still an
+	// active member of the practice; nil skips the check.
+	SessionAlive func(ctx context.Context, authSessionID, practiceID int64) (bool, error)
 	// PresenceEvery is how often this instance refreshes its presence rows [10s].
 	PresenceEvery time.Duration
 	// Clock is the time commands and turn timers go by [time.Now].
@@ -117,7 +118,10 @@ func setDuration(d *time.Duration, fallback time.Duration) {
 // connection, and so is what the access policy lets them do.
 type Participant struct {
 	UserID int64
-	Role   Role
+	// PracticeID is the practice the live session belongs to: the connection lasts only as long
+	// as the user's membership there.
+	PracticeID int64
+	Role       Role
 	// AuthSession is the sign-in the connection was opened with; when it ends, the connection does.
 	AuthSession int64
 	MaySpeak    bool
@@ -417,9 +421,10 @@ func outcome(res Result, err error) string {
 	return "ok"
 }
 
-// DisconnectUser closes every connection of a user at once (their membership was disabled).
-func (h *Hub) DisconnectUser(userID int64) {
-	h.closeWhere(func(c *Conn) bool { return c.p.UserID == userID },
+// DisconnectMember closes at once every connection of a user to the live sessions of one
+// practice (their membership there was disabled); their sessions elsewhere go on.
+func (h *Hub) DisconnectMember(practiceID, userID int64) {
+	h.closeWhere(func(c *Conn) bool { return c.p.UserID == userID && c.p.PracticeID == practiceID },
 		websocket.ClosePolicyViolation, "Your access has ended.")
 }
 
@@ -608,28 +613,30 @@ func (h *Hub) safetyRound() {
 	}
 }
 
-// checkSignIns closes connections whose sign-in ended (sign-out, expiry).
+// checkSignIns closes connections whose sign-in ended (sign-out, expiry) or whose membership in
+// the session's practice was disabled, on whichever instance that happened.
 func (h *Hub) checkSignIns() {
 	if h.cfg.SessionAlive == nil {
 		return
 	}
+	type access struct{ authSession, practice int64 }
 	h.mu.Lock()
-	ids := map[int64]bool{}
+	held := map[access]bool{}
 	for c := range h.conns {
-		ids[c.p.AuthSession] = true
+		held[access{c.p.AuthSession, c.p.PracticeID}] = true
 	}
 	h.mu.Unlock()
-	ended := map[int64]bool{}
-	for id := range ids {
+	ended := map[access]bool{}
+	for a := range held {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ok, err := h.cfg.SessionAlive(ctx, id)
+		ok, err := h.cfg.SessionAlive(ctx, a.authSession, a.practice)
 		cancel()
 		if err == nil && !ok {
-			ended[id] = true
+			ended[a] = true
 		}
 	}
 	if len(ended) > 0 {
-		h.closeWhere(func(c *Conn) bool { return ended[c.p.AuthSession] },
-			websocket.ClosePolicyViolation, "You have been signed out.")
+		h.closeWhere(func(c *Conn) bool { return ended[access{c.p.AuthSession, c.p.PracticeID}] },
+			websocket.ClosePolicyViolation, "Your access has ended.")
 	}
 }

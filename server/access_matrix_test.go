@@ -63,6 +63,19 @@ func foundationMatrix() []matrixCase {
 				}
 				return store.RelPractice
 			}},
+		{name: "read a client", object: "client", action: "read", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				// A client of a new couple on the therapist's caseload: no fixture actor is them.
+				couple := w.couple(p.ID, fmt.Sprintf("Couple %d", w.counter()), p.Therapist.ID)
+				client := w.partner(p.ID, couple, "a", "client", fmt.Sprintf("client%d@%d.test", w.counter(), p.ID))
+				return http.MethodGet, "/api/v1/practices/" + id(p.ID) + "/members/" + id(client.ID), nil
+			},
+			relation: func(p *practice, a *actor) string {
+				if a == p.Therapist {
+					return store.RelCareTeam
+				}
+				return store.RelPractice
+			}},
 		{name: "read own membership", object: "member", action: "read", success: 200,
 			request: nil, relation: everyone(store.RelSelf)},
 		{name: "change a therapist's roles", object: "member", action: "update", success: 200,

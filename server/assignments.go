@@ -262,10 +262,12 @@ func (s *Server) shareResponse(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	if err := s.store.SetResponseVisibility(c.Request.Context(), access.PracticeID, assignmentID, in.Visibility); err != nil {
+	previous, err := s.store.SetResponseVisibility(c.Request.Context(), access.PracticeID, assignmentID, in.Visibility)
+	if err != nil {
 		fail(c, err)
 		return
 	}
+	auditChange(c, "visibility", previous, in.Visibility)
 	s.answerResponse(c, access.PracticeID, assignmentID)
 }
 

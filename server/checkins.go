@@ -249,11 +249,12 @@ func (s *Server) updateCheckin(c *gin.Context) {
 			return
 		}
 	}
-	k, err := s.store.UpdateCheckin(c.Request.Context(), access.PracticeID, id, store.CheckinPatch{
+	k, previous, err := s.store.UpdateCheckin(c.Request.Context(), access.PracticeID, id, store.CheckinPatch{
 		Trust: in.Trust, Safety: in.Safety, Feeling: in.Feeling, Note: in.Note, Visibility: in.Visibility})
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	auditChange(c, "visibility", previous, k.Visibility)
 	c.JSON(http.StatusOK, k)
 }

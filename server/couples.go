@@ -88,12 +88,12 @@ func (s *Server) listCouples(c *gin.Context) {
 	}
 	// Only couples the caller may read are listed; the query looks for them through the caller's
 	// own ties when the policy lets the caller's roles read no other couples of the practice.
-	filter := store.CoupleFilter{Status: c.Query("status"), Text: strings.TrimSpace(c.Query("q")),
-		Relations: s.readableRelations(access.Roles, "couple", "read")}
-	if filter.Status != "" && !slices.Contains([]string{store.CoupleActive, store.CouplePaused, store.CoupleClosed}, filter.Status) {
-		fail(c, store.Invalid("status", "must be one of: active, paused, closed"))
+	status, ok := queryChoice(c, "status", store.CoupleActive, store.CouplePaused, store.CoupleClosed)
+	if !ok {
 		return
 	}
+	filter := store.CoupleFilter{Status: status, Text: strings.TrimSpace(c.Query("q")),
+		Relations: s.readableRelations(access.Roles, "couple", "read")}
 	if t := c.Query("therapist"); t != "" {
 		therapist, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || therapist <= 0 {

@@ -260,7 +260,7 @@ func (s *Server) socketOriginAllowed(r *http.Request) bool {
 // participant fixes how the caller takes part: the care team's therapist chairs, a partner
 // takes their seat, and the policy says which classes of command each may send.
 func (s *Server) participant(ctx context.Context, access store.Access, sessionID int64, caller *Caller) (realtime.Participant, error) {
-	p := realtime.Participant{UserID: caller.User.ID, AuthSession: caller.SessionID}
+	p := realtime.Participant{UserID: caller.User.ID, PracticeID: access.PracticeID, AuthSession: caller.SessionID}
 	switch access.Relation {
 	case store.RelCareTeam:
 		p.Role = realtime.RoleChair

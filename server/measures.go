@@ -127,10 +127,11 @@ func (s *Server) updateMeasure(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	m, err := s.store.SetMeasureVisibility(c.Request.Context(), access.PracticeID, id, in.Visibility)
+	m, previous, err := s.store.SetMeasureVisibility(c.Request.Context(), access.PracticeID, id, in.Visibility)
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	auditChange(c, "visibility", previous, m.Visibility)
 	c.JSON(http.StatusOK, withCutoff(m))
 }

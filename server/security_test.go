@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/amendcare/amend/frontend"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/server/store"
 )
 
 // createdID reads the id of what a request created, failing unless it answered want.
@@ -435,6 +437,76 @@ func TestDisabledMemberIsDisconnectedAtOnce(t *testing.T) {
 	if _, res, err := websocket.DefaultDialer.Dial(wsURL(w.srv.URL, session.ID, ""),
 		http.Header{"Authorization": {"Bearer " + w.A.PartnerA.Token}}); err == nil || res == nil || res.StatusCode < 400 {
 		t.Fatalf("the disabled member reconnected: %v", res)
+	}
+}
+
+// TestDisablingAMembershipEndsOnlyThatPracticesLiveConnections: a partner of practice A who is
+// also a member of practice B keeps their live session in A when B disables them, and loses it
+// when A does.
+func TestDisablingAMembershipEndsOnlyThatPracticesLiveConnections(t *testing.T) {
+	t.Parallel()
+	cfg := liveConfig(newTestClock())
+	cfg.AliveEvery = time.Hour
+	w, _ := newLiveWorld(t, 1, cfg)
+	target := w.A.PartnerA
+	if _, err := w.store.AddMember(context.Background(), w.B.ID, target.Email, target.Name, "", store.RoleTherapist); err != nil {
+		t.Fatal(err)
+	}
+	session := startSession(t, w.A, nil)
+	a := dial(t, w.srv.URL, target, session.ID, "")
+	for _, tc := range []struct {
+		practice *practice
+		stays    bool
+	}{
+		{w.B, true},
+		{w.A, false},
+	} {
+		path := "/api/v1/practices/" + id(tc.practice.ID) + "/members/" + id(target.ID)
+		if res := tc.practice.Admin.do(http.MethodPatch, path, map[string]any{"disabled": true}); res.Status != http.StatusOK {
+			t.Fatalf("disable in practice %d: %d %s", tc.practice.ID, res.Status, res.Body)
+		}
+		if tc.stays {
+			a.refused(map[string]any{"type": realtime.CommandGrant, "seat": "a"}, realtime.CodeNotAllowed)
+		} else if code := a.closed(); code != websocket.ClosePolicyViolation {
+			t.Fatalf("disabled in practice A, the connection closed with %d", code)
+		}
+	}
+}
+
+// TestALiveConnectionLastsWhileItsMembershipDoes checks the test every instance runs on its
+// connections: the sign-in holds and the user is an active member of the session's practice.
+func TestALiveConnectionLastsWhileItsMembershipDoes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	target := w.A.PartnerA
+	if _, err := w.store.AddMember(ctx, w.B.ID, target.Email, target.Name, "", store.RoleTherapist); err != nil {
+		t.Fatal(err)
+	}
+	var sessionID int64
+	if err := w.store.DB().Get(&sessionID, `SELECT id FROM auth_sessions WHERE user_id = $1`, target.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name           string
+		change         func() error
+		aliveA, aliveB bool
+	}{
+		{"both memberships active", func() error { return nil }, true, true},
+		{"disabled in practice B", func() error { return w.store.SetMemberDisabled(ctx, w.B.ID, target.ID, true) }, true, false},
+		{"signed out", func() error {
+			_, err := w.store.DB().Exec(`DELETE FROM auth_sessions WHERE id = $1`, sessionID)
+			return err
+		}, false, false},
+	} {
+		if err := tc.change(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for practiceID, want := range map[int64]bool{w.A.ID: tc.aliveA, w.B.ID: tc.aliveB} {
+			if alive, err := w.store.SessionAlive(ctx, sessionID, practiceID); err != nil || alive != want {
+				t.Errorf("%s: alive in practice %d = %v (%v), want %v", tc.name, practiceID, alive, err, want)
+			}
+		}
 	}
 }
 

@@ -90,7 +90,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		hub.Shutdown(ctx)
 		return err
 	}
-	api.OnDisable(hub.DisconnectUser)
+	api.OnDisable(hub.DisconnectMember)
 
 	if *debugAddr != "" {
 		if err := serveProfiler(*debugAddr, logger); err != nil {

@@ -42,6 +42,9 @@ var relationQueries = map[string]string{
 	"practice": `SELECT p.id AS practice_id, 'practice' AS relation FROM practices p WHERE p.id = :id`,
 	"member": `SELECT m.practice_id, CASE WHEN m.user_id = :user THEN 'self' ELSE 'practice' END AS relation
 		FROM memberships m WHERE m.practice_id = :practice AND m.user_id = :id LIMIT 1`,
+	// A client is a member whose record is read like their couple's file: by the care team.
+	"client": `SELECT m.practice_id, ` + clientRelation(`m.user_id`, `m.practice_id`, `:user`) + ` AS relation
+		FROM memberships m WHERE m.practice_id = :practice AND m.user_id = :id AND m.role = 'client'`,
 	"invite": `SELECT i.practice_id, 'practice' AS relation FROM invites i WHERE i.id = :id`,
 	"couple": `SELECT c.practice_id, ` + coupleRelation(`c.id`) + ` AS relation FROM couples c WHERE c.id = :id`,
 	// Built-in exercises belong to no practice: they are read as part of the practice in the path.
@@ -71,6 +74,21 @@ func coupleRelation(coupleID string) string {
 		WHEN EXISTS (SELECT 1 FROM care_team ct WHERE ct.couple_id = %[1]s AND ct.therapist_id = :user) THEN 'care_team'
 		WHEN EXISTS (SELECT 1 FROM couple_partners cp WHERE cp.couple_id = %[1]s AND cp.user_id = :user) THEN 'couple'
 		ELSE 'practice' END`, coupleID)
+}
+
+// clientRelation is the SQL expression for how caller stands to the client userID of practice:
+// themself, a therapist on the care team of their couple, the other partner of their couple, or
+// someone else in the practice.
+func clientRelation(userID, practice, caller string) string {
+	return fmt.Sprintf(`CASE
+		WHEN %[1]s = %[3]s THEN 'self'
+		WHEN EXISTS (SELECT 1 FROM couple_partners cp JOIN couples c ON c.id = cp.couple_id
+		             JOIN care_team ct ON ct.couple_id = cp.couple_id
+		             WHERE cp.user_id = %[1]s AND c.practice_id = %[2]s AND ct.therapist_id = %[3]s) THEN 'care_team'
+		WHEN EXISTS (SELECT 1 FROM couple_partners cp JOIN couples c ON c.id = cp.couple_id
+		             JOIN couple_partners other ON other.couple_id = cp.couple_id
+		             WHERE cp.user_id = %[1]s AND c.practice_id = %[2]s AND other.user_id = %[3]s) THEN 'couple'
+		ELSE 'practice' END`, userID, practice, caller)
 }
 
 // authoredRelation is the SQL expression for the caller's relation to an item a partner wrote,

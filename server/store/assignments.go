@@ -342,15 +342,18 @@ func (s *Store) ReopenAssignment(ctx context.Context, practiceID, assignmentID i
 }
 
 // SetResponseVisibility changes who may read a response; it takes effect for the next request.
-func (s *Store) SetResponseVisibility(ctx context.Context, practiceID, assignmentID int64, visibility string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+// It returns the visibility the response had before.
+func (s *Store) SetResponseVisibility(ctx context.Context, practiceID, assignmentID int64, visibility string) (previous string, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := lockAssignment(ctx, tx, practiceID, assignmentID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE responses SET visibility = $2, updated_at = now() WHERE assignment_id = $1`,
-			assignmentID, visibility)
-		return err
+		return tx.GetContext(ctx, &previous, `
+			UPDATE responses r SET visibility = $2, updated_at = now()
+			FROM responses prev WHERE prev.assignment_id = r.assignment_id AND r.assignment_id = $1
+			RETURNING prev.visibility`, assignmentID, visibility)
 	})
+	return previous, err
 }
 
 // AssignmentStatusCount is how many of a couple's assignments are in a status, per relation

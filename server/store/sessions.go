@@ -60,12 +60,15 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return mapError(err)
 }
 
-// SessionAlive reports whether a session id still exists and has not expired; open WebSockets
-// use it to notice a sign-out or a disabled member.
-func (s *Store) SessionAlive(ctx context.Context, sessionID int64) (bool, error) {
+// SessionAlive reports whether a session id still exists and has not expired, and its user is
+// still an active member of the practice; open WebSockets use it to notice a sign-out or a
+// membership disabled there.
+func (s *Store) SessionAlive(ctx context.Context, sessionID, practiceID int64) (bool, error) {
 	var alive bool
 	err := s.db.GetContext(ctx, &alive, `
-		SELECT EXISTS (SELECT 1 FROM auth_sessions WHERE id = $1 AND idle_expires_at > now() AND expires_at > now())`, sessionID)
+		SELECT EXISTS (SELECT 1 FROM auth_sessions a JOIN memberships m ON m.user_id = a.user_id
+			WHERE a.id = $1 AND a.idle_expires_at > now() AND a.expires_at > now()
+			  AND m.practice_id = $2 AND m.disabled_at IS NULL)`, sessionID, practiceID)
 	return alive, mapError(err)
 }
 
