@@ -37,7 +37,8 @@ var unauditedReads = map[string]bool{
 
 // authorize resolves how the caller stands to ref and asks the policy whether they may take
 // action on object. When they may not, it answers 404 if they may not even read it (they may
-// not know it exists) and 403 otherwise, and returns false.
+// not know it exists) and 403 otherwise, and returns false. When the policy allows it but the
+// object is in a closed couple's record that does not take the action, it answers 409.
 func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string) (store.Access, bool) {
 	caller := mustCaller(c)
 	access, err := s.store.Resolve(c.Request.Context(), caller.User.ID, ref)
@@ -52,6 +53,10 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string)
 	rec := &auditRecord{practiceIDs: []int64{access.PracticeID}, object: object, objectID: ref.ID, action: action}
 	c.Set(ctxAudit, rec)
 	if s.decisions.allowed(access.Roles, access.Relation, object, action) {
+		if closedRecordRefuses(access, object, action) {
+			fail(c, errCoupleClosed)
+			return access, false
+		}
 		return access, true
 	}
 	rec.denied = true
@@ -84,9 +89,35 @@ func (s *Server) refuseUnknown(c *gin.Context, ref store.Ref, object, action str
 	c.Set(ctxAudit, rec)
 }
 
-// allows is the policy decision for an access already resolved, for filtering list rows.
+// allows is the decision of authorize for an access already resolved, for filtering list rows
+// and fixing what a live participant may send.
 func (s *Server) allows(access store.Access, object, action string) bool {
-	return access.Relation != store.RelNone && s.decisions.allowed(access.Roles, access.Relation, object, action)
+	return access.Relation != store.RelNone && s.decisions.allowed(access.Roles, access.Relation, object, action) &&
+		!closedRecordRefuses(access, object, action)
+}
+
+// recordAction is an action on a kind of object, as the policy names them.
+type recordAction struct{ object, action string }
+
+// closedRecordTakes is what a closed couple's record still takes besides reading it (every read,
+// list, transcript, summary, export and live-session join): the care team's closing clinical
+// work, cancelling booked appointments, erasure, and the status change that reopens the couple
+// (the store refuses any other change to a closed couple). A paused couple takes everything.
+var closedRecordTakes = map[recordAction]bool{
+	{"note", "create"}: true, {"note", "update"}: true, {"note", "sign"}: true, {"note", "addend"}: true,
+	{"appointment", "cancel"}: true,
+	{"couple", "update"}:      true,
+	{"couple", "erase"}:       true,
+}
+
+// readActions are the actions that change nothing.
+var readActions = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true,
+	"join": true}
+
+// closedRecordRefuses reports whether the object is in a closed couple's record that does not take
+// the action. Every change to such a record is refused here, in one place, rather than per handler.
+func closedRecordRefuses(access store.Access, object, action string) bool {
+	return access.CoupleStatus == store.CoupleClosed && !readActions[action] && !closedRecordTakes[recordAction{object, action}]
 }
 
 // readable keeps the rows of a list that the reader may read as object, each judged by its own

@@ -212,6 +212,14 @@ func (s *Server) updateCouple(c *gin.Context) {
 			return
 		}
 	}
+	// Sessions end before the couple closes: should ending fail, the couple stays open and the
+	// request can be repeated.
+	if in.Status != nil && *in.Status == store.CoupleClosed {
+		if err := s.endLiveSessions(c.Request.Context(), access.PracticeID, coupleID, mustCaller(c).User.ID); err != nil {
+			fail(c, err)
+			return
+		}
+	}
 	err := s.store.UpdateCouple(c.Request.Context(), access.PracticeID, coupleID,
 		store.CoupleChanges{Label: in.Label, Concerns: in.Concerns, Status: in.Status})
 	if err != nil {

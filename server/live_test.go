@@ -646,3 +646,52 @@ func liveMatrix() []matrixCase {
 			request: command(`{"id":"m1","type":"moderator","text":"Welcome, both of you."}`), relation: coupleRelation},
 	}
 }
+
+func TestClosingACoupleEndsItsLiveSessionsOnEveryInstanceAndRefusesCommands(t *testing.T) {
+	t.Parallel()
+	w, instances := newLiveWorld(t, 2, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, map[string]any{"mode": "turns"})
+	other := instances[1].srv.URL
+	chair := dial(t, other, p.Therapist, session.ID, "")
+	a := dial(t, other, p.PartnerA, session.ID, "")
+	chair.do(cmd(realtime.CommandModerator, "text", "Welcome, both of you."))
+
+	couple := "/api/v1/couples/" + id(p.CoupleID)
+	if res := p.Admin.do(http.MethodPatch, couple, map[string]any{"status": "closed"}); res.Status != http.StatusOK {
+		t.Fatalf("close the couple: %d %s", res.Status, res.Body)
+	}
+	chair.expect(func(f frame) bool { return f.Type == realtime.EventEnded })
+	a.expect(func(f frame) bool { return f.Type == realtime.EventEnded })
+	a.refused(cmd(realtime.CommandRequestFloor), realtime.CodeEnded)
+	// Who joins the closed couple's session reads it and may send nothing.
+	b := dial(t, other, p.PartnerB, session.ID, "")
+	b.refused(cmd(realtime.CommandRequestFloor), realtime.CodeNotAllowed)
+
+	commands := "/api/v1/live/" + id(session.ID) + "/commands"
+	for _, tc := range []struct {
+		name   string
+		by     *actor
+		method string
+		path   string
+		body   any
+		want   int
+	}{
+		{"the chair sends a command over REST", p.Therapist, http.MethodPost, commands, `{"id":"m9","type":"moderator","text":"Still there?"}`, http.StatusConflict},
+		{"a partner sends a command over REST", p.PartnerB, http.MethodPost, commands, `{"id":"r9","type":"request_floor"}`, http.StatusConflict},
+		{"the care team starts a new session", p.Therapist, http.MethodPost, couple + "/live-sessions", map[string]any{}, http.StatusConflict},
+		{"another practice's therapist sends a command", w.B.Therapist, http.MethodPost, commands, `{"id":"x1","type":"moderator","text":"Hello"}`, http.StatusNotFound},
+		{"the care team reads the transcript", p.Therapist, http.MethodGet, "/api/v1/live/" + id(session.ID) + "/transcript", nil, http.StatusOK},
+	} {
+		res := tc.by.do(tc.method, tc.path, tc.body)
+		if res.Status != tc.want || tc.want == http.StatusConflict && res.ErrorCode() != codeCoupleClosed {
+			t.Errorf("%s: got %d %s, want %d", tc.name, res.Status, res.Body, tc.want)
+		}
+	}
+
+	if res := p.Therapist.do(http.MethodPatch, couple, map[string]any{"status": "active"}); res.Status != http.StatusOK {
+		t.Fatalf("reopen the couple: %d %s", res.Status, res.Body)
+	}
+	fresh := startSession(t, p, nil)
+	dial(t, other, p.Therapist, fresh.ID, "").do(cmd(realtime.CommandModerator, "text", "Welcome back."))
+}

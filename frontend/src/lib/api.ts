@@ -513,6 +513,7 @@ export type ErrorCode =
   | 'invalid'
   | 'forbidden'
   | 'conflict'
+  | 'couple_closed'
   | 'network'
   | 'server'
   | (string & {});
