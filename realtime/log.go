@@ -107,7 +107,8 @@ type Result struct {
 	// Seq is what the command's ack carries: its last event, or the session's seq when it
 	// caused none.
 	Seq int64
-	// Events are the new events with their frames; empty for a resend or a no-op.
+	// Events are the new events with their frames; empty for a resend or a no-op. For a refused
+	// command they are what the session timer had due (see Decide), stored all the same.
 	Events []StoredEvent
 	// Decoded holds the same events as values.
 	Decoded []Event
@@ -410,7 +411,8 @@ type writes struct {
 // decide runs the commands at idx in order against their sessions' drafts, setting their
 // outcomes. A command whose id its sender used before (earlier) is answered with that command's
 // seq. A say refused as not_your_turn counts as a blocked interruption of the sender's seat; its
-// text is kept nowhere.
+// text is kept nowhere. A refused command still brings about what the session timer had due, so
+// an expired turn is stored as expired whichever command finds it so.
 func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[dedupKey]int64, now time.Time, out []Outcome) {
 	for _, i := range idx {
 		p := batch[i]
@@ -436,11 +438,13 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			}
 			out[i].Err = err
 			s.settled = false
-			continue
+			events, _ = Decide(s.state, Command{Type: CommandTick}, Actor{Role: RoleSystem}, now)
 		}
 		if len(events) == 0 {
-			out[i].Result = Result{Seq: s.state.Seq}
-			s.settled = false
+			if err == nil {
+				out[i].Result = Result{Seq: s.state.Seq}
+				s.settled = false
+			}
 			continue
 		}
 		stored := make([]StoredEvent, len(events))
@@ -451,7 +455,7 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			stored[j] = StoredEvent{Seq: e.Seq, Type: e.Type, Frame: frames[start:len(frames):len(frames)]}
 			s.state = Apply(s.state, e)
 		}
-		if p.Command.ID != "" && p.Actor.UserID != 0 {
+		if err == nil && p.Command.ID != "" && p.Actor.UserID != 0 {
 			earlier[key] = s.state.Seq
 		}
 		s.changed = true
@@ -460,22 +464,24 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 }
 
 // collect gathers what the commands at idx decided into column arrays; sessions that changed
-// nothing and blocked nobody are left out unless all is set.
+// nothing and blocked nobody are left out unless all is set. Each event is stored as its
+// actor's: the session timer's events that a command found due are not the command's.
 func collect(batch []Pending, idx []int, drafts map[int64]*draft, out []Outcome, all bool) (*writes, error) {
 	w := &writes{}
 	for _, i := range idx {
 		p, res := batch[i], out[i].Result
-		if out[i].Err != nil || res.Resent {
+		if res.Resent {
 			continue
 		}
 		for j, e := range res.Events {
 			msgID := ""
-			if j == len(res.Events)-1 {
+			if j == len(res.Events)-1 && out[i].Err == nil {
 				// The id marks the command's last event, whose seq a resend is answered with.
 				msgID = p.Command.ID
 			}
-			w.session, w.seq, w.actor = append(w.session, p.SessionID), append(w.seq, e.Seq), append(w.actor, p.Actor.UserID)
-			w.kind, w.role = append(w.kind, e.Type), append(w.role, string(p.Actor.Role))
+			actor := res.Decoded[j].Actor
+			w.session, w.seq, w.actor = append(w.session, p.SessionID), append(w.seq, e.Seq), append(w.actor, actor.UserID)
+			w.kind, w.role = append(w.kind, e.Type), append(w.role, string(actor.Role))
 			w.payload, w.msgIDs = append(w.payload, string(e.Frame)), append(w.msgIDs, msgID)
 		}
 	}

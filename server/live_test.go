@@ -307,6 +307,7 @@ func transcript(t *testing.T, a *actor, sessionID int64) []frame {
 			if err := json.Unmarshal(raw, &f); err != nil {
 				t.Fatal(err)
 			}
+			f.raw = string(raw)
 			out = append(out, f)
 		}
 		if !page.HasMore {
@@ -644,5 +645,94 @@ func liveMatrix() []matrixCase {
 			request: command(`{"id":"r1","type":"request_floor"}`), relation: coupleRelation},
 		{name: "moderate a live session", object: "live_session", action: "moderate", success: http.StatusOK,
 			request: command(`{"id":"m1","type":"moderator","text":"Welcome, both of you."}`), relation: coupleRelation},
+	}
+}
+
+// TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand checks that a turn's deadline holds
+// with no timer running (nobody connected, or the command reaching another instance first): a
+// say after it is refused, the expiry is stored as the session timer's at the deadline, and the
+// holder's talk time stops there.
+func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	w, instances := newLiveWorld(t, 2, liveConfig(clock))
+	p := w.A
+	restOn := func(in *liveInstance) func(*testing.T, int64) {
+		return func(t *testing.T, sessionID int64) {
+			res := p.PartnerA.onInstance(in, http.MethodPost, "/api/v1/live/"+id(sessionID)+"/commands",
+				`{"id":"late-1","type":"say","text":"And another thing."}`)
+			if res.Status != http.StatusConflict || res.ErrorCode() != realtime.CodeNotYourTurn {
+				t.Fatalf("a say 58 s after a 10 s turn: %d %s", res.Status, res.Body)
+			}
+		}
+	}
+	cases := []struct {
+		name string
+		// connect runs before the clock moves past the deadline; lateSay sends the say after it.
+		connect func(*testing.T, int64) func(*testing.T, int64)
+	}{
+		{"over REST on the instance that granted the turn", func(*testing.T, int64) func(*testing.T, int64) {
+			return restOn(instances[0])
+		}},
+		{"over REST on another instance", func(*testing.T, int64) func(*testing.T, int64) {
+			return restOn(instances[1])
+		}},
+		{"over the holder's live connection", func(t *testing.T, sessionID int64) func(*testing.T, int64) {
+			a := dial(t, instances[1].srv.URL, p.PartnerA, sessionID, "")
+			return func(*testing.T, int64) {
+				a.refused(cmd("say", "text", "And another thing."), realtime.CodeNotYourTurn)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			session := startSession(t, p, map[string]any{"mode": "turns", "turn_seconds": 10})
+			lateSay := tc.connect(t, session.ID)
+			path := "/api/v1/live/" + id(session.ID)
+			if res := p.Therapist.do(http.MethodPost, path+"/commands", `{"id":"g1","type":"grant","seat":"a"}`); res.Status != http.StatusOK {
+				t.Fatalf("grant: %d %s", res.Status, res.Body)
+			}
+			clock.advance(58 * time.Second)
+			lateSay(t, session.ID)
+
+			var granted, expired struct {
+				Type     string         `json:"type"`
+				Actor    realtime.Actor `json:"actor"`
+				At       time.Time      `json:"at"`
+				Deadline time.Time      `json:"deadline"`
+			}
+			for _, e := range transcript(t, p.Therapist, session.ID) {
+				switch e.Type {
+				case realtime.EventFloorGranted:
+					mustUnmarshal(t, e.raw, &granted)
+				case realtime.EventFloorExpired:
+					mustUnmarshal(t, e.raw, &expired)
+				}
+			}
+			if expired.Type == "" || expired.Actor.Role != realtime.RoleSystem || !expired.At.Equal(granted.Deadline) {
+				t.Fatalf("expiry %+v, want the session timer's at the deadline %v", expired, granted.Deadline)
+			}
+			res := p.Therapist.do(http.MethodGet, path+"/summary", nil)
+			var summary struct {
+				Summary realtime.Summary `json:"summary"`
+			}
+			res.JSON(t, &summary)
+			if summary.Summary.TalkSeconds != (realtime.Tally{A: 10}) || summary.Summary.Utterances != (realtime.Tally{}) {
+				t.Fatalf("summary after the late say: %s", res.Body)
+			}
+		})
+	}
+}
+
+// onInstance sends a request as this actor to one instance of a live world.
+func (a *actor) onInstance(in *liveInstance, method, path string, body any) *response {
+	a.w.t.Helper()
+	return a.w.requestTo(in.srv, method, path, body, map[string]string{"Authorization": "Bearer " + a.Token})
+}
+
+func mustUnmarshal(t *testing.T, raw string, into any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(raw), into); err != nil {
+		t.Fatalf("%s: %v", raw, err)
 	}
 }
