@@ -736,3 +736,64 @@ func mustUnmarshal(t *testing.T, raw string, into any) {
 		t.Fatalf("%s: %v", raw, err)
 	}
 }
+
+// TestLiveReusedCommandIDIsRefusedUnlessItIsAResend checks a client whose id counter restarted:
+// a new command under a used id is refused as a conflict, over the live connection and over
+// REST, and nothing of it is stored or heard; the same command under the same id still gets the
+// first answer.
+func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+	chair.do(cmd("grant", "seat", "a"))
+	first := a.do(cmd("say", "id", "a-1", "text", "I was hurt when you left."))
+
+	commands := "/api/v1/live/" + id(session.ID) + "/commands"
+	cases := []struct {
+		name string
+		send func() frame
+		want string // the error code, or "" for the first ack again
+	}{
+		{"another say under the id, live", func() frame {
+			return a.answer(cmd("say", "id", "a-1", "text", "I am fine now."), 10*time.Second)
+		}, realtime.CodeConflict},
+		{"another command type under the id, live", func() frame {
+			return a.answer(cmd("yield", "id", "a-1"), 10*time.Second)
+		}, realtime.CodeConflict},
+		{"another say under the id, REST", func() frame {
+			res := p.PartnerA.do(http.MethodPost, commands, `{"id":"a-1","type":"say","text":"I am fine now."}`)
+			if res.Status != http.StatusOK {
+				return frame{Type: realtime.FrameError, Code: res.ErrorCode(), Message: string(res.Body)}
+			}
+			var f frame
+			res.JSON(t, &f)
+			f.Type = realtime.FrameAck
+			return f
+		}, realtime.CodeConflict},
+		{"the same say again, live", func() frame {
+			return a.answer(cmd("say", "id", "a-1", "text", "I was hurt when you left."), 10*time.Second)
+		}, ""},
+	}
+	for _, tc := range cases {
+		f := tc.send()
+		switch {
+		case tc.want == "" && (f.Type != realtime.FrameAck || f.Seq != first):
+			t.Errorf("%s: got %+v, want the first ack at %d", tc.name, f, first)
+		case tc.want != "" && (f.Type != realtime.FrameError || f.Code != tc.want || !strings.Contains(f.Message, "already used")):
+			t.Errorf("%s: got %+v, want a %s error saying the id was used", tc.name, f, tc.want)
+		}
+	}
+	last := chair.do(cmd("moderator", "text", "Go on."))
+	chair.until(last)
+	if got := chair.eventTexts(realtime.EventUtterance); len(got) != 1 || got[0] != "I was hurt when you left." {
+		t.Fatalf("the chair heard %q, want only the first say", got)
+	}
+	for _, e := range transcript(t, p.Therapist, session.ID) {
+		if strings.Contains(e.raw, "fine now") || e.Type == realtime.EventFloorYielded {
+			t.Fatalf("a refused command was stored: %s", e.raw)
+		}
+	}
+}
