@@ -77,6 +77,7 @@ type frame struct {
 	ID      string          `json:"id"`
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
+	Refused int             `json:"refused"`
 	Seat    string          `json:"seat"`
 	Text    string          `json:"text"`
 	Present []string        `json:"present"`
@@ -795,5 +796,69 @@ func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
 		if strings.Contains(e.raw, "fine now") || e.Type == realtime.EventFloorYielded {
 			t.Fatalf("a refused command was stored: %s", e.raw)
 		}
+	}
+}
+
+// TestLiveErrorFramesCarryTheIDWheneverItCanBeRead checks that a refused frame's error names the
+// command whenever the frame was a JSON object with a string id, so a client never waits out a
+// time-out for a command already refused; a frame with no readable id gets an empty one.
+func TestLiveErrorFramesCarryTheIDWheneverItCanBeRead(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
+	cases := []struct {
+		name   string
+		kind   int
+		frame  string
+		wantID string
+	}{
+		{"unknown type", websocket.TextMessage, `{"id":"b-1","type":"shout","text":"x"}`, "b-1"},
+		{"unknown field", websocket.TextMessage, `{"id":"b-2","type":"say","text":"x","volume":11}`, "b-2"},
+		{"field of the wrong type", websocket.TextMessage, `{"id":"b-3","type":"say","text":42}`, "b-3"},
+		{"field of another command", websocket.TextMessage, `{"id":"b-4","type":"yield","seat":"a"}`, "b-4"},
+		{"a second object after the first", websocket.TextMessage, `{"id":"b-5","type":"yield"} {}`, "b-5"},
+		{"a binary message", websocket.BinaryMessage, `{"id":"b-6","type":"yield"}`, "b-6"},
+		{"a command of the other side", websocket.TextMessage, `{"id":"b-7","type":"skip"}`, "b-7"},
+		{"not JSON", websocket.TextMessage, `{"id":"b-8",`, ""},
+		{"an id that is a number", websocket.TextMessage, `{"id":9,"type":"yield"}`, ""},
+	}
+	for _, tc := range cases {
+		if err := b.ws.WriteMessage(tc.kind, []byte(tc.frame)); err != nil {
+			t.Fatal(err)
+		}
+		f := b.expect(func(f frame) bool { return f.Type == realtime.FrameError })
+		if f.ID != tc.wantID || f.Code == "" || f.Message == "" {
+			t.Errorf("%s: got %s, want an error with the id %q", tc.name, f.raw, tc.wantID)
+		}
+	}
+}
+
+// TestLiveTextMessageThatIsNotUTF8ClosesWith1007 checks RFC 6455's rule for text messages: one
+// that is not valid UTF-8 fails the connection with 1007 and nothing of it is stored (no
+// replacement characters in the log).
+func TestLiveTextMessageThatIsNotUTF8ClosesWith1007(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+	chair.do(cmd("grant", "seat", "a"))
+	if err := a.ws.WriteMessage(websocket.TextMessage, []byte("{\"id\":\"a-1\",\"type\":\"say\",\"text\":\"caf\xe9\"}")); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.closed(); code != websocket.CloseInvalidFramePayloadData {
+		t.Fatalf("a text message with invalid UTF-8 closed the connection with %d, want 1007", code)
+	}
+	last := chair.do(cmd("moderator", "text", "Are you there?"))
+	for _, e := range transcript(t, p.Therapist, session.ID) {
+		if e.Type == realtime.EventUtterance {
+			t.Fatalf("the invalid message was stored: %s", e.raw)
+		}
+	}
+	if events := transcript(t, p.Therapist, session.ID); events[len(events)-1].Seq != last {
+		t.Fatalf("the log goes past the chair's message at %d", last)
 	}
 }
