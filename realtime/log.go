@@ -469,9 +469,10 @@ type writes struct {
 
 // decide runs the commands at idx in order against their sessions' drafts, setting their
 // outcomes. A command whose id its sender used before (earlier) for the same command is
-// answered with that command's seq, and refused as a conflict when that was another command. A say refused as not_your_turn counts as a blocked interruption of the sender's seat; its
-// text is kept nowhere. A refused command still brings about what the session timer had due, so
-// an expired turn is stored as expired whichever command finds it so.
+// answered with that command's seq, and refused as a conflict when that was another command. A
+// say refused as not_your_turn counts as a blocked interruption of the sender's seat; its text is
+// kept nowhere. A refused command still brings about what the session timer had due, so an
+// expired turn is stored as expired whichever command finds it so.
 func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[dedupKey]sentCommand, now time.Time, out []Outcome) {
 	for _, i := range idx {
 		p := batch[i]
