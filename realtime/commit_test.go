@@ -24,6 +24,8 @@ type commitWorld struct {
 	log     *Log
 	session int64
 	now     time.Time
+	// step is how far the clock moves before each batch.
+	step time.Duration
 }
 
 func newCommitWorld(t testing.TB) *commitWorld {
@@ -40,7 +42,7 @@ func newCommitWorld(t testing.TB) *commitWorld {
 	if err := db.GetContext(ctx, &couple, `INSERT INTO couples (practice_id, label) VALUES ($1, 'Rivera & Chen') RETURNING id`, practice); err != nil {
 		t.Fatal(err)
 	}
-	w := &commitWorld{t: t, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}
+	w := &commitWorld{t: t, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), step: time.Second}
 	s, err := w.log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +54,7 @@ func newCommitWorld(t testing.TB) *commitWorld {
 // run commits commands as one batch through the committer that remembers known.
 func (w *commitWorld) run(known *snapshots, cmds ...Pending) []Outcome {
 	w.t.Helper()
-	w.now = w.now.Add(time.Second)
+	w.now = w.now.Add(w.step)
 	for i := range cmds {
 		if cmds[i].SessionID == 0 {
 			cmds[i].SessionID = w.session
@@ -278,6 +280,7 @@ func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
 // one-statement path. BenchmarkLiveCommandCommit (server) measures the general path.
 func BenchmarkCommitKnownSession(b *testing.B) {
 	w := newCommitWorld(b)
+	w.step = 0 // however many says, they all fall within the turn
 	known := newSnapshots()
 	wantAck(b, w.one(known, chair, Command{ID: "g", Type: CommandGrant, Seat: "a"}), 1)
 	b.ResetTimer()
