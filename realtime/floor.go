@@ -234,8 +234,9 @@ func NewState(mode string, turnSeconds, minBreakSeconds int) State {
 }
 
 // Ephemeral reports whether a command type is relayed without becoming an event. Decide
-// validates such a command and returns no events; the caller relays it (as a Draft frame)
-// to the others and neither stores nor acknowledges it with a seq.
+// validates such a command and returns no events of its own (only the session timer's that were
+// due); the caller relays it (as a Draft frame) to the others and neither stores nor
+// acknowledges it with a seq.
 func Ephemeral(commandType string) bool { return commandType == CommandDraft }
 
 // NextDeadline returns when the session timer should next send a tick: the end of the running
@@ -257,8 +258,9 @@ func NextDeadline(s State) (time.Time, bool) {
 }
 
 // TalkTime returns how long a seat has held the floor outside pauses, counting the running turn
-// up to now.
+// up to now, or up to its deadline when that has passed although no event says so yet.
 func TalkTime(s State, seat string, now time.Time) time.Duration {
+	_, s = expire(s, now)
 	total := time.Duration(s.TalkMillis.Of(seat)) * time.Millisecond
 	if s.Holder == seat && !s.HeldSince.IsZero() && now.After(s.HeldSince) {
 		total += now.Sub(s.HeldSince).Truncate(time.Millisecond)
@@ -314,8 +316,10 @@ func allowedWhilePaused(commandType string) bool {
 
 // Decide checks a command against the session and returns the events it causes, numbered from
 // s.Seq+1, or an *Error saying why it is refused. It reads no clock: now is the time of the
-// command. A valid ephemeral command (see Ephemeral) and a tick with nothing due return no
-// events and no error.
+// command. Whatever the session timer had due by now (a turn past its deadline, a break both
+// partners are ready to leave) happens first, whether or not a timer ticked: the command is
+// decided against the session as the timer left it, and its events follow the timer's. A valid
+// ephemeral command (see Ephemeral) and a tick with nothing due return no events and no error.
 func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	if s.Ended {
 		return nil, refuse(CodeEnded, "The session has ended.")
@@ -334,11 +338,13 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	if err := validate(cmd); err != nil {
 		return nil, err
 	}
+	now = now.UTC()
+	fromTimer, s := expire(s, now)
 	if s.Paused && !allowedWhilePaused(cmd.Type) {
 		return nil, refuse(CodePaused, "The session is paused; this can wait until it resumes.")
 	}
 
-	d := decision{s: s, actor: actor, at: now.UTC()}
+	d := decision{s: s, actor: actor, at: now}
 	seat := string(actor.Role)
 	var err *Error
 	switch cmd.Type {
@@ -381,12 +387,36 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	case CommandSettings:
 		d.changeSettings(cmd.TurnSeconds, cmd.MinBreakSeconds)
 	case CommandTick:
-		d.tick()
+		// What was due happened above.
 	}
 	if err != nil {
 		return nil, err
 	}
-	return d.events, nil
+	if fromTimer == nil {
+		return d.events, nil
+	}
+	return append(fromTimer, d.events...), nil
+}
+
+// expire returns what the session timer causes by now and the state after it: each event comes
+// from the timer and is dated when it fell due (the deadline, the end of the break), so talk
+// time stops at the deadline however late the next command or tick comes. One step may make the
+// next one due (a break ends, then the turn it gave back runs out; a turn passes to the queue
+// head, whose turn ran out too); each step frees the floor, moves it to a seat that leaves the
+// queue or ends the pause, so the loop ends.
+func expire(s State, now time.Time) ([]Event, State) {
+	var events []Event
+	for {
+		d := decision{s: s, actor: Actor{Role: RoleSystem}}
+		d.due(now)
+		if len(d.events) == 0 {
+			return events, s
+		}
+		for _, e := range d.events {
+			s = Apply(s, e)
+		}
+		events = append(events, d.events...)
+	}
 }
 
 func notAllowed(allowed, sender senders) *Error {
@@ -696,18 +726,24 @@ func (d *decision) changeSettings(turnSeconds, minBreakSeconds int) {
 	d.emit(Event{Type: EventSettingsChanged, TurnSeconds: turnSeconds, MinBreakSeconds: minBreakSeconds})
 }
 
-// tick ends what is due at d.at: a break both partners are ready to leave, or the running turn.
-// In listener mode an expired turn hands over to the listener's paraphrase, like a yield.
-func (d *decision) tick() {
+// due ends the first thing due by now, at the time it fell due: a break both partners are ready
+// to leave, or the running turn. In listener mode an expired turn hands over to the listener's
+// paraphrase, like a yield.
+func (d *decision) due(now time.Time) {
+	if d.s.Ended {
+		return
+	}
 	if d.s.Paused {
-		if bothReady(d.s) && !d.at.Before(d.s.BreakUntil) {
+		if bothReady(d.s) && !now.Before(d.s.BreakUntil) {
+			d.at = d.s.BreakUntil
 			d.emitResumed()
 		}
 		return
 	}
-	if !timed(d.s) || d.at.Before(d.s.Deadline) {
+	if !timed(d.s) || now.Before(d.s.Deadline) {
 		return
 	}
+	d.at = d.s.Deadline
 	d.emit(Event{Type: EventFloorExpired, Seat: d.s.Holder})
 	if d.s.Mode == ModeTurns {
 		d.passToQueueHead()

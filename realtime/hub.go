@@ -396,7 +396,7 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 		}
 		h.metrics.duration.WithLabelValues(r.p.Command.Type).Observe(time.Since(r.start).Seconds())
 		h.metrics.commands.WithLabelValues(r.p.Command.Type, outcome(out.Result, out.Err)).Inc()
-		if out.Err == nil && len(out.Result.Events) > 0 {
+		if len(out.Result.Events) > 0 {
 			if room := h.room(r.p.SessionID); room != nil {
 				room.deliverLocal(out.Result)
 			}

@@ -511,38 +511,56 @@ func TestALiveConnectionLastsWhileItsMembershipDoes(t *testing.T) {
 }
 
 // TestLiveCommandsAreRateLimitedPerConnection floods one connection with commands and drafts at
-// the default limits: the excess is answered rate_limited and stored nowhere, the connection
-// stays open, and another participant is not slowed.
+// the default limits while the client reads everything: the excess is stored nowhere and told in
+// at most one rate_limited error a second, naming how many messages were refused, so the
+// refusals never fill the send queue (kept small here) and the connection stays open; another
+// participant is not slowed.
 func TestLiveCommandsAreRateLimitedPerConnection(t *testing.T) {
 	t.Parallel()
-	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	cfg := liveConfig(newTestClock())
+	cfg.SendQueue = 64
+	w, _ := newLiveWorld(t, 1, cfg)
 	p := w.A
 	session := startSession(t, p, nil)
 	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
 	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
 	chair.do(cmd("grant", "seat", "a"))
 
-	const flood = 100
-	var ids []string
+	const flood = 300
+	started := time.Now()
 	for i := range flood {
-		ids = append(ids, a.send(cmd("say", "text", "Again and again "+id(int64(i)))))
+		a.send(cmd("say", "text", "Again and again "+id(int64(i))))
 	}
-	acked, limited := 0, 0
-	for _, msgID := range ids {
-		f := a.expect(func(f frame) bool {
-			return (f.Type == realtime.FrameAck || f.Type == realtime.FrameError) && f.ID == msgID
-		})
+	acked, refused, reports := 0, 0, 0
+	for acked+refused < flood {
+		f := a.expect(func(f frame) bool { return f.Type == realtime.FrameAck || f.Type == realtime.FrameError })
 		switch {
 		case f.Type == realtime.FrameAck:
 			acked++
-		case f.Code == realtime.CodeRateLimited:
-			limited++
+		case f.Code == realtime.CodeRateLimited && f.Refused > 0:
+			refused += f.Refused
+			reports++
 		default:
 			t.Fatalf("flooded say: %s", f.raw)
 		}
 	}
-	if limited == 0 || acked < 40 {
-		t.Fatalf("%d says acknowledged and %d limited, want the burst of 40 through and the rest limited", acked, limited)
+	if acked+refused != flood || acked < 40 || refused == 0 {
+		t.Fatalf("%d says acknowledged and %d refused of %d, want the burst of 40 through and the rest refused", acked, refused, flood)
+	}
+	if most := int(time.Since(started)/time.Second) + 2; reports > most {
+		t.Fatalf("%d rate_limited errors in %v, want at most one a second", reports, time.Since(started))
+	}
+	// The connection is open: a say goes through once the limit allows it.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		msgID := a.send(cmd("say", "id", "after-the-flood", "text", "I will slow down."))
+		f := a.expect(func(f frame) bool { return f.Type == realtime.FrameAck || f.Type == realtime.FrameError })
+		if f.Type == realtime.FrameAck && f.ID == msgID {
+			acked++
+			break
+		}
+		if f.Code != realtime.CodeRateLimited || time.Now().After(deadline) {
+			t.Fatalf("after the flood: %s", f.raw)
+		}
 	}
 	for range 60 {
 		a.send(cmd("draft", "text", "typing"))
