@@ -215,6 +215,12 @@ func (a *actor) do(method, path string, body any) *response {
 // request sends a request with the given headers and no credentials unless they are among them.
 func (w *world) request(method, path string, body any, headers map[string]string) *response {
 	w.t.Helper()
+	return w.requestTo(w.srv.URL, method, path, body, headers)
+}
+
+// requestTo is request sent to the server at base, one of several instances of the world.
+func (w *world) requestTo(base, method, path string, body any, headers map[string]string) *response {
+	w.t.Helper()
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -229,7 +235,7 @@ func (w *world) request(method, path string, body any, headers map[string]string
 		}
 		reader = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, w.srv.URL+path, reader)
+	req, err := http.NewRequest(method, base+path, reader)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -54,10 +56,15 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchE
 	return row.AuthSession, User{ID: row.UserID, Email: row.Email, Name: row.Name, CreatedAt: row.UserCreated}, nil
 }
 
-// DeleteSession ends one session.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM auth_sessions WHERE token_hash = $1`, tokenHash)
-	return mapError(err)
+// DeleteSession ends one session and returns its id, or 0 when no session had the token, so
+// that what was opened with the session (notice streams) can be closed too.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) (int64, error) {
+	var id int64
+	err := s.db.GetContext(ctx, &id, `DELETE FROM auth_sessions WHERE token_hash = $1 RETURNING id`, tokenHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, mapError(err)
 }
 
 // SessionAlive reports whether a session id still exists and has not expired; open WebSockets
