@@ -21,6 +21,7 @@ const (
 	NoticeLiveSessionEnded    = "live_session_ended"
 	NoticeAssignmentAssigned  = "assignment_assigned"
 	NoticeAssignmentReviewed  = "assignment_reviewed"
+	NoticeAssignmentSubmitted = "assignment_submitted"
 	NoticeCommitmentConfirmed = "commitment_confirmed"
 )
 

@@ -244,6 +244,7 @@ func (s *Server) submitResponse(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.tellAssignmentReaders(c.Request.Context(), access.PracticeID, assignmentID, realtime.NoticeAssignmentSubmitted)
 	s.answerResponse(c, access.PracticeID, assignmentID)
 }
 

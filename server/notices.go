@@ -98,6 +98,25 @@ func (s *Server) tellAssignee(ctx context.Context, a store.Assignment, noticeTyp
 		realtime.Notice{Type: noticeType, CoupleID: a.CoupleID, AssignmentID: a.ID})
 }
 
+// tellAssignmentReaders tells those who may read an assignment, other than the partner it was
+// given to, that it changed: the care team, and the other partner only while the response is
+// shared with them.
+func (s *Server) tellAssignmentReaders(ctx context.Context, practiceID, assignmentID int64, noticeType string) {
+	a, err := s.store.AssignmentByID(ctx, practiceID, assignmentID)
+	if err != nil {
+		s.log.Warn("assignment not read for its notice", "type", noticeType, "err", err)
+		return
+	}
+	people, err := s.store.CouplePeople(ctx, practiceID, a.CoupleID)
+	if err != nil {
+		s.log.Warn("notice recipients not read", "type", noticeType, "err", err)
+		return
+	}
+	people = slices.DeleteFunc(people, func(userID int64) bool { return userID == a.AssigneeID })
+	s.tell(ctx, people, store.Ref{Kind: "assignment", ID: a.ID}, "assignment", "read",
+		realtime.Notice{Type: noticeType, CoupleID: a.CoupleID, AssignmentID: a.ID})
+}
+
 // tellCommitmentAuthor tells a commitment's author that the other partner recorded a period.
 func (s *Server) tellCommitmentAuthor(ctx context.Context, practiceID, commitmentID int64) {
 	m, err := s.store.CommitmentByID(ctx, practiceID, commitmentID)

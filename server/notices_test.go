@@ -213,7 +213,11 @@ func TestNoticesOfAPartnersOwnWorkReachThatPartnerOnly(t *testing.T) {
 	res.JSON(t, &created)
 	assignmentID := created.Assignments[0].ID
 	a.expectNext(realtime.Notice{Type: realtime.NoticeAssignmentAssigned, CoupleID: p.CoupleID, AssignmentID: assignmentID})
-	w.submitStep(p, assignmentID)
+	exercise := w.builtinStep(p, "apology")
+	if res := p.PartnerA.on(two, http.MethodPost, "/api/v1/assignments/"+id(assignmentID)+"/submit", map[string]any{"answers": exerciseAnswers(exercise.Fields)}); res.Status != http.StatusOK {
+		t.Fatalf("submit: %d %s", res.Status, res.Body)
+	}
+	therapist.expectNext(realtime.Notice{Type: realtime.NoticeAssignmentSubmitted, CoupleID: p.CoupleID, AssignmentID: assignmentID})
 	if res := p.Therapist.do(http.MethodPost, "/api/v1/assignments/"+id(assignmentID)+"/review", map[string]any{"feedback": "Thank you."}); res.Status != http.StatusOK {
 		t.Fatalf("review: %d %s", res.Status, res.Body)
 	}
@@ -226,8 +230,9 @@ func TestNoticesOfAPartnersOwnWorkReachThatPartnerOnly(t *testing.T) {
 	}
 	a.expectNext(realtime.Notice{Type: realtime.NoticeCommitmentConfirmed, CoupleID: p.CoupleID, CommitmentID: commitmentID})
 
-	// Then an exercise for partner b: the first notice b and the therapist get. Before it, b
-	// heard nothing of a's private work and the therapist nothing of what was not theirs.
+	// Then an exercise for partner b: the first notice b gets, and the therapist's first since the
+	// submission. Before it, b heard nothing of a's work and the therapist nothing of what was
+	// not theirs.
 	res = p.Therapist.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/assignments",
 		map[string]any{"exercise_id": w.builtinStep(p, "apology").ID, "for": "b"})
 	if res.Status != http.StatusCreated {

@@ -9,6 +9,7 @@ export type NoticeType =
   | 'live_session_ended'
   | 'assignment_assigned'
   | 'assignment_reviewed'
+  | 'assignment_submitted'
   | 'commitment_confirmed';
 
 export interface Notice {
@@ -24,6 +25,7 @@ const NOTICE_TYPES: NoticeType[] = [
   'live_session_ended',
   'assignment_assigned',
   'assignment_reviewed',
+  'assignment_submitted',
   'commitment_confirmed',
 ];
 
