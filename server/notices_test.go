@@ -342,3 +342,38 @@ func TestNoticeStreamSendsHeartbeatsAndOutlivesTheServersTimeouts(t *testing.T) 
 	sessionID := startLive(t, w.A.Therapist, w.A.CoupleID)
 	stream.expectNext(realtime.Notice{Type: realtime.NoticeLiveSessionStarted, CoupleID: w.A.CoupleID, LiveSessionID: sessionID})
 }
+
+func TestAHandedInResponseIsToldToTheOtherPartnerOnlyWhenSharedWithThem(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	apology := w.builtinStep(p, "apology")
+	cases := []struct {
+		visibility   string
+		partnerHears bool
+	}{
+		{"private", false},
+		{"therapist", false},
+		{"partner", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.visibility, func(t *testing.T) {
+			b, therapist := listen(t, w.srv.URL, p.PartnerB), listen(t, w.srv.URL, p.Therapist)
+			assignmentID := w.assignStep(p, "apology", "a", tc.visibility)
+			if res := p.PartnerA.do(http.MethodPost, "/api/v1/assignments/"+id(assignmentID)+"/submit", map[string]any{"answers": exerciseAnswers(apology.Fields)}); res.Status != http.StatusOK {
+				t.Fatalf("submit: %d %s", res.Status, res.Body)
+			}
+			submitted := realtime.Notice{Type: realtime.NoticeAssignmentSubmitted, CoupleID: p.CoupleID, AssignmentID: assignmentID}
+			therapist.expectNext(submitted)
+			// A live session's start comes next for both: before it, b heard of the response
+			// only if it is shared with them.
+			sessionID := startLive(t, p.Therapist, p.CoupleID)
+			started := realtime.Notice{Type: realtime.NoticeLiveSessionStarted, CoupleID: p.CoupleID, LiveSessionID: sessionID}
+			if tc.partnerHears {
+				b.expectNext(submitted)
+			}
+			b.expectNext(started)
+			therapist.expectNext(started)
+		})
+	}
+}
