@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NOTICES_URL, NoticeStream, REOPEN_AFTER_MS, type EventSourceLike } from './notices';
+import { NOTICES_URL, NoticeStream, REOPEN_AFTER_MS, type EventSourceLike, type PageVisibility } from './notices';
 
 /** An EventSource the test drives: it emits what the server would send. */
 class FakeSource implements EventSourceLike {
@@ -20,14 +20,35 @@ class FakeSource implements EventSourceLike {
   }
 }
 
+/** A tab the test shows and hides. */
+class FakePage implements PageVisibility {
+  isHidden = false;
+  readonly listeners = new Set<() => void>();
+  hidden(): boolean {
+    return this.isHidden;
+  }
+  subscribe(onChange: () => void): () => void {
+    this.listeners.add(onChange);
+    return () => this.listeners.delete(onChange);
+  }
+  set(hidden: boolean): void {
+    this.isHidden = hidden;
+    for (const listener of this.listeners) listener();
+  }
+}
+
 function harness() {
   const sources: FakeSource[] = [];
-  const stream = new NoticeStream((url) => {
-    const source = new FakeSource(url);
-    sources.push(source);
-    return source;
+  const page = new FakePage();
+  const stream = new NoticeStream({
+    open: (url) => {
+      const source = new FakeSource(url);
+      sources.push(source);
+      return source;
+    },
+    page,
   });
-  return { stream, sources, latest: () => sources[sources.length - 1] };
+  return { stream, sources, page, latest: () => sources[sources.length - 1] };
 }
 
 beforeEach(() => {
@@ -99,5 +120,22 @@ describe('notice stream', () => {
     stop();
     await vi.advanceTimersByTimeAsync(REOPEN_AFTER_MS);
     expect(sources).toHaveLength(2);
+  });
+
+  it('closes the stream while the tab is hidden and re-reads when it is shown again', () => {
+    const { stream, sources, page, latest } = harness();
+    const handlers = { notice: vi.fn(), reread: vi.fn() };
+    const stop = stream.subscribe(['live_session_started'], handlers);
+    latest().emit('ready');
+    page.set(true);
+    expect(latest().closed).toBe(true);
+    stream.subscribe(['assignment_assigned'], { notice: vi.fn(), reread: vi.fn() });
+    expect(sources).toHaveLength(1);
+    page.set(false);
+    expect(sources).toHaveLength(2);
+    latest().emit('ready');
+    expect(handlers.reread).toHaveBeenCalledTimes(1);
+    stop();
+    expect(page.listeners.size).toBe(1);
   });
 });

@@ -2,6 +2,9 @@
 // A notice says only that something changed (a type and ids); the screen re-reads it through the
 // API. Notices missed while the stream was down are not replayed, so after a reconnect, or when
 // the server says notices may have been lost, every subscriber re-reads all it shows.
+// A hidden tab closes its stream and reopens it (and re-reads) when shown again: over HTTP/1.1 a
+// browser keeps at most six connections to a host, and streams of tabs nobody looks at must not
+// starve the API requests of the one in front.
 
 /** Notices a screen can subscribe to (docs/api.yaml, GET /me/events). */
 export type NoticeType =
@@ -39,6 +42,19 @@ export interface EventSourceLike {
 
 export type EventSourceFactory = (url: string) => EventSourceLike;
 
+/** Whether the tab is hidden, and when that changes, so tests can hand in a fake. */
+export interface PageVisibility {
+  hidden(): boolean;
+  subscribe(onChange: () => void): () => void;
+}
+
+export interface NoticeStreamOptions {
+  /** Opens the stream; defaults to the browser's EventSource. */
+  open?: EventSourceFactory;
+  /** Defaults to the document's visibility; null when there is none. */
+  page?: PageVisibility | null;
+}
+
 export interface NoticeHandlers {
   /** Told each notice of the subscribed types. */
   notice: (notice: Notice) => void;
@@ -60,16 +76,30 @@ function browserEventSource(url: string): EventSourceLike {
   return new EventSource(url);
 }
 
+function documentVisibility(): PageVisibility | null {
+  if (typeof document === 'undefined') return null;
+  return {
+    hidden: () => document.visibilityState === 'hidden',
+    subscribe(onChange) {
+      document.addEventListener('visibilitychange', onChange);
+      return () => document.removeEventListener('visibilitychange', onChange);
+    },
+  };
+}
+
 export class NoticeStream {
   readonly #open: EventSourceFactory;
+  readonly #page: PageVisibility | null;
+  #stopWatching: (() => void) | null = null;
   #source: EventSourceLike | null = null;
   #reopen: ReturnType<typeof setTimeout> | null = null;
   readonly #subscribers = new Set<Subscriber>();
   /** Whether the stream has been ready before: a later ready is a reconnect. */
   #wasReady = false;
 
-  constructor(open: EventSourceFactory = browserEventSource) {
-    this.#open = open;
+  constructor(options: NoticeStreamOptions = {}) {
+    this.#open = options.open ?? browserEventSource;
+    this.#page = options.page === undefined ? documentVisibility() : options.page;
   }
 
   /**
@@ -80,6 +110,7 @@ export class NoticeStream {
   subscribe(types: NoticeType[], handlers: NoticeHandlers): () => void {
     const subscriber: Subscriber = { ...handlers, types: new Set(types) };
     this.#subscribers.add(subscriber);
+    this.#stopWatching ??= this.#page?.subscribe(() => this.#visibilityChanged()) ?? null;
     this.#connect();
     return () => {
       this.#subscribers.delete(subscriber);
@@ -89,15 +120,27 @@ export class NoticeStream {
 
   /** Closes the stream (on sign-out); the next subscriber opens it again. */
   close(): void {
+    this.#stopWatching?.();
+    this.#stopWatching = null;
+    this.#disconnect();
+    this.#wasReady = false;
+  }
+
+  /** Closes the connection, remembering that it was ready: the next ready is a reconnect. */
+  #disconnect(): void {
     if (this.#reopen) clearTimeout(this.#reopen);
     this.#reopen = null;
     this.#source?.close();
     this.#source = null;
-    this.#wasReady = false;
+  }
+
+  #visibilityChanged(): void {
+    if (this.#page?.hidden()) this.#disconnect();
+    else if (this.#subscribers.size > 0) this.#connect();
   }
 
   #connect(): void {
-    if (this.#source) return;
+    if (this.#source || this.#page?.hidden()) return;
     const source = this.#open(NOTICES_URL);
     this.#source = source;
     source.addEventListener('ready', () => {
