@@ -65,10 +65,15 @@ type HubConfig struct {
 	// AliveEvery is how often connections' sign-ins are checked [30s].
 	AliveEvery time.Duration
 	// SessionAlive reports whether a sign-in (auth session) still holds and its user is still an
-	// active member of the practice; nil skips the check.
+	// active member of the practice (of any practice when practiceID is 0); nil skips the check.
 	SessionAlive func(ctx context.Context, authSessionID, practiceID int64) (bool, error)
 	// PresenceEvery is how often this instance refreshes its presence rows [10s].
 	PresenceEvery time.Duration
+	// NoticeStreamsPerUser is how many notice streams one account may hold open on this
+	// instance [10]; NoticeQueue how many notices may wait for a slow stream before it is
+	// closed [64].
+	NoticeStreamsPerUser int
+	NoticeQueue          int
 	// Clock is the time commands and turn timers go by [time.Now].
 	Clock    func() time.Time
 	Registry prometheus.Registerer
@@ -92,6 +97,12 @@ func (c HubConfig) withDefaults() HubConfig {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256
+	}
+	if c.NoticeStreamsPerUser <= 0 {
+		c.NoticeStreamsPerUser = 10
+	}
+	if c.NoticeQueue <= 0 {
+		c.NoticeQueue = 64
 	}
 	if c.CommandRate <= 0 {
 		c.CommandRate, c.CommandBurst = 20, 40
@@ -148,6 +159,9 @@ type Hub struct {
 	batches  sync.Pool // frames written to a client at once
 
 	presence *presenceBook
+	notices  *notices
+	// sessionEnded is told when a command ends a live session (see OnSessionEnded).
+	sessionEnded func(sessionID int64)
 
 	mu      sync.Mutex
 	rooms   map[int64]*Room
@@ -166,7 +180,7 @@ func NewHub(db *sqlx.DB, cfg HubConfig) *Hub {
 	h := &Hub{
 		cfg: cfg, log: NewLog(db), metrics: newMetrics(cfg.Registry), logger: cfg.Logger,
 		rooms: map[int64]*Room{}, conns: map[*Conn]struct{}{}, done: make(chan struct{}),
-		presence: newPresenceBook(),
+		presence: newPresenceBook(), notices: newNotices(db, cfg),
 	}
 	h.bus = newBus(db, cfg.DSN, cfg.Instance, cfg.Logger, h)
 	h.upgrader = websocket.Upgrader{
@@ -199,8 +213,12 @@ func (h *Hub) Start() error {
 	if err := h.bus.start(); err != nil {
 		return err
 	}
-	h.loops.Add(1)
+	h.loops.Add(2)
 	go h.background()
+	go func() {
+		defer h.loops.Done()
+		h.notices.run(h.done)
+	}()
 	h.commits = make([]chan *commitRequest, commitShards)
 	for i := range h.commits {
 		h.commits[i] = make(chan *commitRequest, maxBatch*4)
@@ -213,6 +231,7 @@ func (h *Hub) Start() error {
 // Shutdown closes every connection with 1012 (service restart) so clients resume elsewhere,
 // waits for them to finish until ctx ends, and disconnects from the other instances.
 func (h *Hub) Shutdown(ctx context.Context) {
+	h.notices.closeAll()
 	h.mu.Lock()
 	h.closing = true
 	conns := make([]*Conn, 0, len(h.conns))
@@ -401,6 +420,7 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 				room.deliverLocal(out.Result)
 			}
 			h.bus.committed(r.p.SessionID, out.Result.Seq)
+			h.noticeEnded(r.p.SessionID, out.Result)
 		}
 		r.done <- out
 	}
@@ -426,6 +446,7 @@ func outcome(res Result, err error) string {
 func (h *Hub) DisconnectMember(practiceID, userID int64) {
 	h.closeWhere(func(c *Conn) bool { return c.p.UserID == userID && c.p.PracticeID == practiceID },
 		websocket.ClosePolicyViolation, "Your access has ended.")
+	h.endUserNotices(userID)
 }
 
 func (h *Hub) closeWhere(match func(*Conn) bool, code int, text string) {
@@ -526,6 +547,7 @@ func (h *Hub) presenceChanged(sessionID int64) {
 // resync makes every room re-read the log and presence after notifications may have been lost.
 func (h *Hub) resync() {
 	h.metrics.notifyLost.Inc()
+	h.notices.resync()
 	for _, room := range h.allRooms() {
 		room.want(math.MaxInt64)
 		room.wantPresence()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -140,6 +141,7 @@ func (s *Server) createAssignments(c *gin.Context) {
 			fail(c, err)
 			return
 		}
+		s.tellAssignee(ctx, out[i], realtime.NoticeAssignmentAssigned)
 	}
 	c.JSON(http.StatusCreated, gin.H{"assignments": out})
 }
@@ -249,6 +251,7 @@ func (s *Server) submitResponse(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.tellAssignmentReaders(c.Request.Context(), access.PracticeID, assignmentID, realtime.NoticeAssignmentSubmitted)
 	s.answerResponse(c, access.PracticeID, assignmentID)
 }
 
@@ -285,11 +288,18 @@ func (s *Server) reviewResponse(c *gin.Context) {
 		fail(c, store.Invalid("feedback", "is required"))
 		return
 	}
-	if err := s.store.ReviewResponse(c.Request.Context(), access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback); err != nil {
+	ctx := c.Request.Context()
+	if err := s.store.ReviewResponse(ctx, access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback); err != nil {
 		fail(c, err)
 		return
 	}
-	s.answerAssignment(c, access.PracticeID, assignmentID)
+	a, err := s.store.AssignmentByID(ctx, access.PracticeID, assignmentID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.tellAssignee(ctx, a, realtime.NoticeAssignmentReviewed)
+	c.JSON(http.StatusOK, a)
 }
 
 func (s *Server) listComments(c *gin.Context) {

@@ -145,10 +145,12 @@ func tooManyAttempts(c *gin.Context, wait time.Duration) {
 
 func (s *Server) logout(c *gin.Context) {
 	if token := requestToken(c.Request); token != "" && wellFormedToken(token) {
-		if err := s.store.DeleteSession(c.Request.Context(), hashToken(token)); err != nil {
+		sessionID, err := s.store.DeleteSession(c.Request.Context(), hashToken(token))
+		if err != nil {
 			fail(c, err)
 			return
 		}
+		s.endSignIn(c.Request.Context(), sessionID)
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
 		Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: -1})

@@ -71,6 +71,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 		return
 	}
 	auditObject(c, session.ID)
+	s.tellLiveSession(c.Request.Context(), access.PracticeID, coupleID, session.ID, realtime.NoticeLiveSessionStarted)
 	c.JSON(http.StatusCreated, session)
 }
 

@@ -109,6 +109,7 @@ func New(d Deps) (*Server, error) {
 	authed.GET("/practices/:pid/audit", s.listAudit)
 	authed.GET("/practices/:pid/policy", s.showPolicy)
 	s.registerLive(authed)
+	s.registerNotices(authed)
 	s.registerCouples(authed)
 	s.registerTracking(authed, api)
 
