@@ -284,3 +284,48 @@ func TestSpeakingFollowsRecentLoudPackets(t *testing.T) {
 		t.Fatal("padding-only packets show as speech")
 	}
 }
+
+func TestSpokenInterruptionIsASystemEventCountedPerSeat(t *testing.T) {
+	spoken := func(seat string) Command {
+		return Command{Type: CommandSpokenInterruption, Seat: seat}
+	}
+	r := newRoom(t, ModeTurns)
+	r.do(chair, grant(SeatA))
+	events := r.events(timer, spoken(SeatB))
+	if len(events) != 1 || events[0].Type != EventSpokenInterruption || events[0].Seat != SeatB ||
+		events[0].Actor != (Actor{Role: RoleB}) {
+		t.Fatalf("events %+v, want one spoken_interruption of b by b", events)
+	}
+	r.do(timer, spoken(SeatB))
+	r.do(timer, spoken(SeatA))
+	if want := (Tally{A: 1, B: 2}); r.s.SpokenInterruptions != want {
+		t.Fatalf("spoken interruptions %+v, want %+v", r.s.SpokenInterruptions, want)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		actor Actor
+		cmd   Command
+		code  string
+	}{
+		{"a partner cannot report one", partnerA, spoken(SeatB), CodeNotAllowed},
+		{"the chair cannot report one", chair, spoken(SeatB), CodeNotAllowed},
+		{"a seat that is not a partner's", timer, spoken("chair"), CodeBadRequest},
+		{"no seat", timer, spoken(""), CodeBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) { r.refused(tc.actor, tc.cmd, tc.code) })
+	}
+
+	r.do(chair, Command{ID: "m", Type: CommandPause})
+	r.refused(timer, spoken(SeatB), CodePaused)
+	r.do(chair, cmd(CommandResume))
+	r.do(chair, cmd(CommandEnd))
+	if want := (Tally{A: 1, B: 2}); r.s.SpokenInterruptions != want {
+		t.Fatalf("after the end: spoken interruptions %+v, want %+v", r.s.SpokenInterruptions, want)
+	}
+	r.refused(timer, spoken(SeatB), CodeEnded)
+
+	if _, err := DecodeCommand([]byte(`{"id":"x","type":"spoken_interruption","seat":"b"}`)); err == nil {
+		t.Fatal("a client's spoken_interruption frame was accepted")
+	}
+}
