@@ -40,6 +40,8 @@ type Conn struct {
 	nextPing time.Time
 	// limits is made on the client's first message: most connections only listen.
 	limits *connLimits
+	// mediaLimiter is made on the client's first media frame: most connections send none.
+	mediaLimiter *rate.Limiter
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -123,6 +125,7 @@ func (c *Conn) end(joined bool) {
 	c.shut(websocket.CloseNormalClosure, "")
 	c.room.unregister(c)
 	if joined {
+		c.leaveMedia()
 		c.leave()
 	}
 	c.hub.release(c.room)
@@ -250,6 +253,9 @@ func readUpTo(r io.Reader, buf []byte) (int, error) {
 
 // handle runs one client message.
 func (c *Conn) handle(data []byte) {
+	if c.handleMedia(data) {
+		return
+	}
 	cmd, err := DecodeCommand(data)
 	if err != nil {
 		c.send(EncodeError("", err))

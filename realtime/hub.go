@@ -68,6 +68,8 @@ type HubConfig struct {
 	SessionAlive func(ctx context.Context, authSessionID int64) (bool, error)
 	// PresenceEvery is how often this instance refreshes its presence rows [10s].
 	PresenceEvery time.Duration
+	// Media is the forwarding unit that carries voice and video; nil leaves the rooms text only.
+	Media Media
 	// Clock is the time commands and turn timers go by [time.Now].
 	Clock    func() time.Time
 	Registry prometheus.Registerer

@@ -84,6 +84,12 @@ func (d *SpeechDetector) sustained(now time.Time) bool {
 }
 
 // Speaking reports whether the partner's audio was loud within SpeakingRecent of now.
-func (d *SpeechDetector) Speaking(now time.Time) bool {
-	return !d.lastLoud.IsZero() && now.Sub(d.lastLoud) < SpeakingRecent
+func (d *SpeechDetector) Speaking(now time.Time) bool { return RecentSpeech(d.lastLoud, now) }
+
+// LastSpeech is when the last loud packet arrived; zero before any.
+func (d *SpeechDetector) LastSpeech() time.Time { return d.lastLoud }
+
+// RecentSpeech reports whether speech last heard at last still shows as speaking at now.
+func RecentSpeech(last, now time.Time) bool {
+	return !last.IsZero() && now.Sub(last) < SpeakingRecent
 }
