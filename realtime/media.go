@@ -92,22 +92,24 @@ func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *Error) {
 	if !bytes.Contains(data, []byte(`"media_`)) {
 		return MediaFrame{}, false, nil
 	}
+	// The type says whether this is a media frame at all, and the id is echoed by any refusal.
 	var peek struct {
 		Type string `json:"type"`
+		ID   string `json:"id"`
 	}
-	if json.Unmarshal(data, &peek) != nil || !strings.HasPrefix(peek.Type, "media_") {
+	if json.NewDecoder(bytes.NewReader(data)).Decode(&peek) != nil || !strings.HasPrefix(peek.Type, "media_") {
 		return MediaFrame{}, false, nil
+	}
+	if len(peek.ID) > MaxCommandIDLength {
+		return MediaFrame{}, true, refuse(CodeBadRequest, "The message id is longer than 64 characters.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&frame); err != nil {
-		return MediaFrame{}, true, decodeError(err)
+		return MediaFrame{ID: peek.ID}, true, decodeError(err)
 	}
 	if !onlyWhitespace(data[dec.InputOffset():]) {
-		return MediaFrame{}, true, refuse(CodeBadRequest, "Send one JSON object per message.")
-	}
-	if len(frame.ID) > MaxCommandIDLength {
-		return frame, true, refuse(CodeBadRequest, "The message id is longer than 64 characters.")
+		return MediaFrame{ID: peek.ID}, true, refuse(CodeBadRequest, "Send one JSON object per message.")
 	}
 	return frame, true, checkMediaFields(frame)
 }
