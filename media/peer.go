@@ -26,7 +26,10 @@ type peer struct {
 	role   realtime.Role
 	pc     *webrtc.PeerConnection
 
-	mu        sync.Mutex // signalling
+	mu sync.Mutex // signalling
+	// offering is held while the offer is made and sent: candidates gathered meanwhile wait for
+	// it, so the client never gets a candidate before the offer it belongs to.
+	offering  sync.Mutex
 	answered  bool
 	pending   []webrtc.ICECandidateInit
 	closeOnce sync.Once
@@ -56,6 +59,8 @@ func newPeer(unit *Unit, client Client, video bool) (*peer, error) {
 	}
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c != nil {
+			p.offering.Lock()
+			defer p.offering.Unlock()
 			client.Send(realtime.EncodeMediaCandidate(toMediaCandidate(c.ToJSON())))
 		}
 	})
@@ -96,6 +101,8 @@ func (p *peer) addTransceivers(video bool) error {
 
 // offer sends the server's offer; candidates follow as they are gathered.
 func (p *peer) offer() error {
+	p.offering.Lock()
+	defer p.offering.Unlock()
 	offer, err := p.pc.CreateOffer(nil)
 	if err != nil {
 		return err

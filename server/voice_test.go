@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -72,12 +73,16 @@ type received struct {
 }
 
 // voiceClient is a participant with a live connection and a pion peer connection that sends a
-// crafted Opus packet every 20 ms, numbered in its payload, at a level the test sets.
+// crafted Opus packet every 20 ms, numbered in its payload, at a level the test sets, and with a
+// camera, a VP8 packet as often.
 type voiceClient struct {
 	*client
-	role  realtime.Role
-	pc    *webrtc.PeerConnection
-	track *webrtc.TrackLocalStaticRTP
+	role   realtime.Role
+	pc     *webrtc.PeerConnection
+	track  *webrtc.TrackLocalStaticRTP
+	camera *webrtc.TrackLocalStaticRTP // nil without video
+	// keyframeAsked is closed when the server first asks the camera for a full frame.
+	keyframeAsked chan struct{}
 	// level is the RFC 6464 level of the packets sent next: 127 is silence, 30 speech.
 	level atomic.Uint32
 	sent  atomic.Uint32 // how many packets were sent; the last one carries sent-1
@@ -85,7 +90,7 @@ type voiceClient struct {
 	done  chan struct{}
 
 	mu  sync.Mutex
-	got map[string][]received // by the sender's role (the forwarded track's stream id)
+	got map[string][]received // by the forwarded track's id: audio-<role> or video-<role>
 }
 
 const (
@@ -93,8 +98,9 @@ const (
 	voiceLoud   = 30
 )
 
-// joinVoice has a connected client join the room's media and waits until its peer connection is up.
-func joinVoice(t *testing.T, api *webrtc.API, c *client, role realtime.Role) *voiceClient {
+// joinVoice has a connected client join the room's media, with a camera when video is set, and
+// waits until its peer connection is up.
+func joinVoice(t *testing.T, api *webrtc.API, c *client, role realtime.Role, video bool) *voiceClient {
 	t.Helper()
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -111,7 +117,19 @@ func joinVoice(t *testing.T, api *webrtc.API, c *client, role realtime.Role) *vo
 		t.Fatal(err)
 	}
 	v := &voiceClient{client: c, role: role, pc: pc, track: track, stop: make(chan struct{}), done: make(chan struct{}),
-		got: map[string][]received{}}
+		keyframeAsked: make(chan struct{}), got: map[string][]received{}}
+	if video {
+		v.camera, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+			"camera", "camera-"+string(role))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cam, err := pc.AddTransceiverFromTrack(v.camera, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go v.watchKeyframeRequests(cam.Sender())
+	}
 	v.level.Store(voiceSilent)
 	connected := make(chan struct{})
 	var once sync.Once
@@ -122,7 +140,7 @@ func joinVoice(t *testing.T, api *webrtc.API, c *client, role realtime.Role) *vo
 	})
 	pc.OnTrack(v.receive)
 
-	c.send(map[string]any{"type": realtime.FrameMediaJoin, "id": "join-" + string(role), "video": false})
+	c.send(map[string]any{"type": realtime.FrameMediaJoin, "id": "join-" + string(role), "video": video})
 	for {
 		select {
 		case <-connected:
@@ -205,13 +223,37 @@ func (v *voiceClient) speak(sender *webrtc.RTPSender) {
 		if v.track.WriteRTP(pkt) != nil {
 			return
 		}
+		if v.camera != nil {
+			frame := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: true, SequenceNumber: uint16(n), Timestamp: n * 1800},
+				Payload: pkt.Payload}
+			if v.camera.WriteRTP(frame) != nil {
+				return
+			}
+		}
 		v.sent.Store(n + 1)
+	}
+}
+
+// watchKeyframeRequests notes the server's first request for a full frame from the camera.
+func (v *voiceClient) watchKeyframeRequests(sender *webrtc.RTPSender) {
+	asked := false
+	for {
+		packets, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range packets {
+			if _, ok := p.(*rtcp.PictureLossIndication); ok && !asked {
+				asked = true
+				close(v.keyframeAsked)
+			}
+		}
 	}
 }
 
 // receive records every packet forwarded to this client, by whose it is.
 func (v *voiceClient) receive(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-	from := track.StreamID()
+	from := track.ID()
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
@@ -227,12 +269,17 @@ func (v *voiceClient) receive(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 	}
 }
 
-// from returns the numbers of the packets received from role after counter after.
+// from returns the numbers of the audio packets received from role after counter after.
 func (v *voiceClient) from(role realtime.Role, after uint32) []uint32 {
+	return v.numbers("audio-"+string(role), after)
+}
+
+// numbers returns the numbers of the packets received on a track after counter after.
+func (v *voiceClient) numbers(trackID string, after uint32) []uint32 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var out []uint32
-	for _, r := range v.got[string(role)] {
+	for _, r := range v.got[trackID] {
 		if r.counter > after {
 			out = append(out, r.counter)
 		}
@@ -320,14 +367,31 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 	session := startSession(t, p, map[string]any{"mode": "turns"})
 	api := voiceClientAPI(t)
 
-	chair := joinVoice(t, api, dial(t, w.srv.URL, p.Therapist, session.ID, ""), realtime.RoleChair)
-	a := joinVoice(t, api, dial(t, w.srv.URL, p.PartnerA, session.ID, ""), realtime.RoleA)
-	b := joinVoice(t, api, dial(t, w.srv.URL, p.PartnerB, session.ID, ""), realtime.RoleB)
+	chair := joinVoice(t, api, dial(t, w.srv.URL, p.Therapist, session.ID, ""), realtime.RoleChair, false)
+	a := joinVoice(t, api, dial(t, w.srv.URL, p.PartnerA, session.ID, ""), realtime.RoleA, false)
+	b := joinVoice(t, api, dial(t, w.srv.URL, p.PartnerB, session.ID, ""), realtime.RoleB, true)
 	room := &voiceRoom{t: t, all: []*voiceClient{chair, a, b}}
 
 	t.Run("a free floor: only the chair is heard", func(t *testing.T) {
 		room.t = t
 		room.wantHeard(room.marks(), chair)
+	})
+	t.Run("video is forwarded to everyone, heard or not, and a keyframe is asked for", func(t *testing.T) {
+		select {
+		case <-b.keyframeAsked:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the server never asked b's camera for a full frame")
+		}
+		mark := b.sent.Load()
+		deadline := time.Now().Add(5 * time.Second)
+		for _, receiver := range []*voiceClient{chair, a} {
+			for len(receiver.numbers("video-b", mark)) < 10 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s received %d of b's video packets", receiver.name, len(receiver.numbers("video-b", mark)))
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
 	})
 	t.Run("the floor at a: a reaches b and the chair, b reaches no one", func(t *testing.T) {
 		room.t = t
@@ -399,11 +463,11 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 		}
 	})
 	t.Run("media_state tells everyone who sends and who is heard", func(t *testing.T) {
-		// a paraphrases: the chair and a are heard, b is not; all three send.
+		// a paraphrases: the chair and a are heard, b is not; all three send audio, b video too.
 		want := `{"type":"media_state","participants":[` +
 			`{"role":"chair","audio":true,"video":false,"heard":true,"speaking":false},` +
 			`{"role":"a","audio":true,"video":false,"heard":true,"speaking":false},` +
-			`{"role":"b","audio":true,"video":false,"heard":false,"speaking":false}]}`
+			`{"role":"b","audio":true,"video":true,"heard":false,"speaking":false}]}`
 		for _, v := range room.all {
 			v.expect(func(f frame) bool { return f.raw == want })
 		}
