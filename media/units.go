@@ -4,7 +4,6 @@
 package media
 
 import (
-	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -144,11 +143,10 @@ func (u *Units) signal(room Room, client Client, frame realtime.MediaFrame) erro
 		return p.answer(frame.SDP)
 	case realtime.FrameMediaCandidate:
 		return p.addCandidate(*frame.Candidate)
-	case realtime.FrameMediaMute:
+	default: // media_mute, the only frame DecodeMediaFrame lets through besides these
 		p.mute(frame.Audio, frame.Video)
 		return nil
 	}
-	return errors.New("media frame type " + frame.Type + " not handled")
 }
 
 // hold returns the session's unit, opening it, and keeps it open until release.
