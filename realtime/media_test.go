@@ -1,6 +1,8 @@
 package realtime
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -48,4 +50,45 @@ func TestDecodeMediaFrameTellsMediaFromCommands(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDecodeMediaFrame checks that any frame is either left to DecodeCommand, refused as a bad
+// request, or decoded to a media frame that fits its type and survives re-encoding.
+func FuzzDecodeMediaFrame(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"media_join","id":"m1","video":true}`,
+		`{"type":"media_answer","sdp":"v=0"}`,
+		`{"type":"media_candidate","candidate":{"candidate":"candidate:1","sdpMid":"0","sdpMLineIndex":0}}`,
+		`{"type":"media_mute","audio":false}`,
+		`{"type":"media_leave"}`,
+		`{"id":"c1","type":"say","text":"media_join"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		frame, isMedia, err := DecodeMediaFrame(data)
+		switch {
+		case !isMedia:
+			if err != nil || !reflect.DeepEqual(frame, MediaFrame{}) {
+				t.Fatalf("DecodeMediaFrame(%q) is no media frame but returned %+v, %v", data, frame, err)
+			}
+			return
+		case err != nil:
+			if err.Code != CodeBadRequest || err.Message == "" {
+				t.Fatalf("DecodeMediaFrame(%q) refused with %v, want bad_request", data, err)
+			}
+			return
+		}
+		if fits := checkMediaFields(frame); fits != nil || len(frame.ID) > MaxCommandIDLength {
+			t.Fatalf("DecodeMediaFrame(%q) accepted %+v", data, frame)
+		}
+		encoded, jsonErr := json.Marshal(frame)
+		if jsonErr != nil {
+			t.Fatal(jsonErr)
+		}
+		again, isMedia, err := DecodeMediaFrame(encoded)
+		if !isMedia || err != nil || !reflect.DeepEqual(again, frame) {
+			t.Fatalf("%+v re-encoded as %s decodes to %+v, %v", frame, encoded, again, err)
+		}
+	})
 }
