@@ -41,6 +41,8 @@ type Conn struct {
 	nextPing time.Time
 	// limits is made on the client's first message: most connections only listen.
 	limits *connLimits
+	// mediaLimiter is made on the client's first media frame: most connections send none.
+	mediaLimiter *rate.Limiter
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -147,6 +149,7 @@ func (c *Conn) end(joined bool) {
 	}
 	c.room.unregister(c)
 	if joined {
+		c.leaveMedia()
 		c.leave()
 	}
 	c.hub.release(c.room)
@@ -280,6 +283,9 @@ func readUpTo(r io.Reader, buf []byte) (int, error) {
 // ones too, so that nothing a client sends can make the server answer faster than the limit.
 // A refusal names the message's id whenever the message was a JSON object with a string id.
 func (c *Conn) handle(kind int, data []byte) {
+	if kind == websocket.TextMessage && c.handleMedia(data) {
+		return
+	}
 	cmd, err := DecodeCommand(data)
 	if !c.allow(cmd) {
 		return

@@ -71,6 +71,9 @@ const (
 	CommandMode         = "mode"
 	CommandSettings     = "settings"
 	CommandTick         = "tick"
+	// CommandSpokenInterruption comes from the forwarding unit, never from a client: it heard a
+	// partner speak out of turn (see SpeechDetector).
+	CommandSpokenInterruption = "spoken_interruption"
 )
 
 // Event types. Each event names what happened; Apply folds it into the State.
@@ -94,6 +97,9 @@ const (
 	EventModeChanged         = "mode_changed"
 	EventSettingsChanged     = "settings_changed"
 	EventEnded               = "ended"
+	// EventSpokenInterruption records that the partner in Seat spoke out of turn; its actor is that
+	// partner's role. No audio or words are kept.
+	EventSpokenInterruption = "spoken_interruption"
 )
 
 // Error codes carried by *Error.
@@ -216,6 +222,9 @@ type State struct {
 	TalkMillis Tally `json:"talk_ms"`
 	// Utterances counts each partner's accepted says.
 	Utterances Tally `json:"utterances"`
+	// SpokenInterruptions counts the times each partner was heard by the forwarding unit speaking
+	// over the other.
+	SpokenInterruptions Tally `json:"spoken_interruptions,omitzero"`
 }
 
 // NewState returns a fresh session. An unknown mode falls back to turns, and a duration outside
@@ -287,7 +296,7 @@ func sendersOf(commandType string) (senders, bool) {
 	case CommandGrant, CommandRevoke, CommandExtend, CommandSkip, CommandResume, CommandEnd,
 		CommandModerator, CommandMode, CommandSettings:
 		return byChair, true
-	case CommandTick:
+	case CommandTick, CommandSpokenInterruption:
 		return bySystem, true
 	}
 	return 0, false
@@ -388,6 +397,8 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 		d.changeSettings(cmd.TurnSeconds, cmd.MinBreakSeconds)
 	case CommandTick:
 		// What was due happened above.
+	case CommandSpokenInterruption:
+		d.emit(Event{Type: EventSpokenInterruption, Seat: cmd.Seat, Actor: Actor{Role: Role(cmd.Seat)}})
 	}
 	if err != nil {
 		return nil, err
@@ -448,7 +459,7 @@ func validate(cmd Command) *Error {
 		if cmd.OK == nil {
 			return refuse(CodeBadRequest, "Say whether the paraphrase is right (ok true or false).")
 		}
-	case CommandGrant:
+	case CommandGrant, CommandSpokenInterruption:
 		if cmd.Seat != SeatA && cmd.Seat != SeatB {
 			return refuse(CodeBadRequest, `The seat must be "a" or "b".`)
 		}
@@ -494,12 +505,15 @@ type decision struct {
 	events []Event
 }
 
+// emit adds an event by the command's actor, unless the event names its own.
 func (d *decision) emit(e Event) {
 	if d.events == nil {
 		d.events = make([]Event, 0, 2)
 	}
 	e.Seq = d.s.Seq + int64(len(d.events)) + 1
-	e.Actor = d.actor
+	if e.Actor == (Actor{}) {
+		e.Actor = d.actor
+	}
 	e.At = d.at
 	d.events = append(d.events, e)
 }
@@ -775,6 +789,8 @@ func Apply(s State, e Event) State {
 	switch e.Type {
 	case EventUtterance:
 		s.Utterances.add(e.Seat, 1)
+	case EventSpokenInterruption:
+		s.SpokenInterruptions.add(e.Seat, 1)
 	case EventFloorRequested:
 		s.Queue = appended(s.Queue, e.Seat)
 	case EventFloorGranted:
@@ -851,7 +867,7 @@ func Apply(s State, e Event) State {
 		countTalk(&s, e.At)
 		s = State{
 			Seq: s.Seq, Mode: s.Mode, TurnSeconds: s.TurnSeconds, MinBreakSeconds: s.MinBreakSeconds,
-			Ended: true, TalkMillis: s.TalkMillis, Utterances: s.Utterances,
+			Ended: true, TalkMillis: s.TalkMillis, Utterances: s.Utterances, SpokenInterruptions: s.SpokenInterruptions,
 		}
 	}
 	return s

@@ -74,6 +74,8 @@ type HubConfig struct {
 	// closed [64].
 	NoticeStreamsPerUser int
 	NoticeQueue          int
+	// Media is the forwarding unit that carries voice and video; nil leaves the rooms text only.
+	Media Media
 	// Clock is the time commands and turn timers go by [time.Now].
 	Clock    func() time.Time
 	Registry prometheus.Registerer

@@ -69,11 +69,13 @@ type Session struct {
 }
 
 // Summary is what the care team reads after (or during) a session: per partner, how long they
-// held the floor, how many things they said, and how many out-of-turn says were blocked.
+// held the floor, how many things they said, how many out-of-turn says were blocked, and how
+// many times they were heard speaking over the other partner.
 type Summary struct {
-	TalkSeconds Tally `json:"talk_seconds"`
-	Utterances  Tally `json:"utterances"`
-	Blocked     Tally `json:"blocked_interruptions"`
+	TalkSeconds         Tally `json:"talk_seconds"`
+	Utterances          Tally `json:"utterances"`
+	Blocked             Tally `json:"blocked_interruptions"`
+	SpokenInterruptions Tally `json:"spoken_interruptions"`
 }
 
 // Summarize computes the session's summary as of now.
@@ -83,8 +85,9 @@ func (s Session) Summarize(now time.Time) Summary {
 			A: int64(TalkTime(s.State, SeatA, now) / time.Second),
 			B: int64(TalkTime(s.State, SeatB, now) / time.Second),
 		},
-		Utterances: s.State.Utterances,
-		Blocked:    s.Blocked,
+		Utterances:          s.State.Utterances,
+		Blocked:             s.Blocked,
+		SpokenInterruptions: s.State.SpokenInterruptions,
 	}
 }
 

@@ -161,17 +161,23 @@ func (c *client) next() frame {
 		if !ok {
 			c.t.Fatalf("%s: connection ended: %v", c.name, c.closeErr)
 		}
-		if f.isEvent() {
-			if n := len(c.events); n > 0 && f.Seq != c.events[n-1].Seq+1 {
-				c.t.Fatalf("%s: event seq %d after %d", c.name, f.Seq, c.events[n-1].Seq)
-			}
-			c.events = append(c.events, f)
-		}
+		c.record(f)
 		return f
 	case <-time.After(10 * time.Second):
 		c.t.Fatalf("%s: no frame within 10s", c.name)
 	}
 	return frame{}
+}
+
+// record keeps a frame taken from the connection if it is an event, checking the seq order.
+func (c *client) record(f frame) {
+	c.t.Helper()
+	if f.isEvent() {
+		if n := len(c.events); n > 0 && f.Seq != c.events[n-1].Seq+1 {
+			c.t.Fatalf("%s: event seq %d after %d", c.name, f.Seq, c.events[n-1].Seq)
+		}
+		c.events = append(c.events, f)
+	}
 }
 
 // expect reads frames until one matches; the ones before it are kept as events where they are.
