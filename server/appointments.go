@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/server/ical"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -282,37 +283,13 @@ func (s *Server) calendarFeed(c *gin.Context) {
 	c.Data(http.StatusOK, "text/calendar; charset=utf-8", []byte(iCalendar(list, now)))
 }
 
-// iCalendar renders appointments as an RFC 5545 calendar.
+// iCalendar renders appointments as the therapist's calendar feed.
 func iCalendar(list []store.Appointment, now time.Time) string {
-	const stamp = "20060102T150405Z"
-	var b strings.Builder
-	line := func(format string, args ...any) {
-		fmt.Fprintf(&b, format, args...)
-		b.WriteString("\r\n")
+	events := make([]ical.Event, len(list))
+	for i, a := range list {
+		events[i] = ical.Event{UID: fmt.Sprintf("appointment-%d@amend", a.ID), Start: a.StartsAt, End: a.EndsAt,
+			LastModified: a.UpdatedAt, Summary: "Counseling session", Description: fmt.Sprintf("Couple reference C-%d", a.CoupleID),
+			Cancelled: a.Status == store.AppointmentCancelled, Sequence: a.Version}
 	}
-	line("BEGIN:VCALENDAR")
-	line("VERSION:2.0")
-	line("PRODID:-//Amend//Counseling sessions//EN")
-	line("CALSCALE:GREGORIAN")
-	line("METHOD:PUBLISH")
-	line("X-WR-CALNAME:Counseling sessions")
-	for _, a := range list {
-		status, sequence := "CONFIRMED", 0
-		if a.Status == store.AppointmentCancelled {
-			status, sequence = "CANCELLED", 1
-		}
-		line("BEGIN:VEVENT")
-		line("UID:appointment-%d@amend", a.ID)
-		line("DTSTAMP:%s", now.UTC().Format(stamp))
-		line("LAST-MODIFIED:%s", a.UpdatedAt.UTC().Format(stamp))
-		line("DTSTART:%s", a.StartsAt.UTC().Format(stamp))
-		line("DTEND:%s", a.EndsAt.UTC().Format(stamp))
-		line("SUMMARY:Counseling session")
-		line("DESCRIPTION:Couple reference C-%d", a.CoupleID)
-		line("STATUS:%s", status)
-		line("SEQUENCE:%d", sequence)
-		line("END:VEVENT")
-	}
-	line("END:VCALENDAR")
-	return b.String()
+	return ical.Calendar("Counseling sessions", events, now)
 }
