@@ -133,7 +133,7 @@ func (s *Server) createAppointment(c *gin.Context) {
 		in.TherapistID = caller
 	}
 	a, err := s.store.CreateAppointment(ctx, store.NewAppointment{PracticeID: access.PracticeID, CoupleID: coupleID,
-		TherapistID: in.TherapistID, StartsAt: start, EndsAt: end, TimeZone: in.TimeZone, CreatedBy: caller})
+		TherapistID: in.TherapistID, StartsAt: start, EndsAt: end, TimeZone: in.TimeZone, CreatedBy: caller}, s.mailReminders()...)
 	if err != nil {
 		fail(c, err)
 		return
@@ -231,7 +231,49 @@ func (s *Server) cancelAppointment(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// The version grows, so the reminders already queued find the appointment gone and send nothing.
 	a, err := s.store.CancelAppointment(c.Request.Context(), access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, inZone(a))
+}
+
+// moveInput is an appointment's new time, read in the time zone it was booked in.
+type moveInput struct {
+	StartsAt        string `json:"starts_at" validate:"required"`
+	EndsAt          string `json:"ends_at"`
+	DurationMinutes int    `json:"duration_minutes" validate:"omitempty,gte=5,lte=480"`
+}
+
+// moveAppointment gives an appointment a new time; its old reminders are dropped and new ones
+// scheduled. Without an end or a duration it keeps its length.
+func (s *Server) moveAppointment(c *gin.Context) {
+	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "move")
+	if !ok {
+		return
+	}
+	var in moveInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	ctx := c.Request.Context()
+	old, err := s.store.AppointmentByID(ctx, access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if in.EndsAt == "" && in.DurationMinutes == 0 {
+		in.DurationMinutes = int(old.EndsAt.Sub(old.StartsAt).Minutes())
+	}
+	start, end, err := appointmentTimes(appointmentInput{StartsAt: in.StartsAt, EndsAt: in.EndsAt,
+		DurationMinutes: in.DurationMinutes}, old.TimeZone)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	a, err := s.store.MoveAppointment(ctx, access.PracticeID, id, start, end, s.mailReminders()...)
 	if err != nil {
 		fail(c, err)
 		return

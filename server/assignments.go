@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -121,7 +122,7 @@ func (s *Server) createAssignments(c *gin.Context) {
 	ctx := c.Request.Context()
 	ids, err := s.store.CreateAssignments(ctx, store.NewAssignment{PracticeID: access.PracticeID, CoupleID: coupleID,
 		ExerciseID: in.ExerciseID, Seats: seats, DueOn: in.DueOn, Note: strings.TrimSpace(in.Note),
-		AssignedBy: mustCaller(c).User.ID})
+		AssignedBy: mustCaller(c).User.ID}, s.mailExercise(mail.KindAssigned)...)
 	if err != nil {
 		fail(c, err)
 		return
@@ -276,7 +277,8 @@ func (s *Server) reviewResponse(c *gin.Context) {
 		fail(c, store.Invalid("feedback", "is required"))
 		return
 	}
-	if err := s.store.ReviewResponse(c.Request.Context(), access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback); err != nil {
+	if err := s.store.ReviewResponse(c.Request.Context(), access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback,
+		s.mailExercise(mail.KindReviewed)...); err != nil {
 		fail(c, err)
 		return
 	}

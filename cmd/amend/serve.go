@@ -20,6 +20,8 @@ import (
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server"
+	"github.com/amendcare/amend/server/demo"
+	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -37,6 +39,9 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	withDemo := fs.Bool("demo", envBool("AMEND_DEMO", false), "load the demo practice when the database is empty and print its logins (env AMEND_DEMO)")
 	maxConns := fs.Int("db-max-conns", 40, "most database connections this instance opens")
 	debugAddr := fs.String("debug-addr", env("AMEND_DEBUG_ADDR", ""), "loopback address for Go's profiler (/debug/pprof); empty turns it off (env AMEND_DEBUG_ADDR)")
+	smtpURL := fs.String("smtp-url", env("AMEND_SMTP_URL", ""), "mail server: smtp://user:pass@host:port (STARTTLS), smtps://… (TLS), ?tls=none for a loopback test server; empty keeps mail in the development mailbox (env AMEND_SMTP_URL)")
+	mailFrom := fs.String("mail-from", env("AMEND_MAIL_FROM", "Amend <no-reply@localhost>"), "sender address of Amend's mail (env AMEND_MAIL_FROM)")
+	publicURL := fs.String("public-url", env("AMEND_PUBLIC_URL", ""), "the address people open Amend at, for links in mail; empty uses http://ADDR (env AMEND_PUBLIC_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,6 +73,27 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		}
 	}
 
+	if *publicURL == "" {
+		*publicURL = "http://" + *addr
+	}
+	mailer, err := mail.New(ctx, st, mail.Config{SMTPURL: *smtpURL, From: *mailFrom, BaseURL: *publicURL, Logger: logger})
+	if err != nil {
+		return err
+	}
+	// The runner outlives the signal: it is stopped after the HTTP server, letting sends in flight
+	// finish, and before the database closes.
+	if err := mailer.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		mailer.Stop(stopCtx)
+	}()
+	if mailer.Mailbox() {
+		logger.Info("no mail server configured: mail is kept in the development mailbox")
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	hub := realtime.NewHub(d.db, realtime.HubConfig{
@@ -79,12 +105,13 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	api, err := server.New(server.Deps{
 		Config: server.Config{
 			AllowedOrigins: splitList(*origins), CookieSecure: *cookieSecure, TrustedProxies: splitList(*proxies),
-			IdleTimeout: *idle, AbsoluteTimeout: *absolute,
+			IdleTimeout: *idle, AbsoluteTimeout: *absolute, DemoPracticeName: demo.PracticeName,
 		},
 		Store: st, Policy: authz, Logger: logger, Registry: reg,
 		Ready: readiness(st, d),
 		App:   frontend.Handler(),
 		Live:  hub,
+		Mail:  mailer,
 	})
 	if err != nil {
 		hub.Shutdown(ctx)

@@ -175,7 +175,11 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 		FetchCooldown:               min(cfg.PollInterval, 100*time.Millisecond),
 		RetryPolicy:                 cfg.Retry,
 		CompletedJobRetentionPeriod: time.Hour,
-		Logger:                      cfg.Logger,
+		// A send that hangs is given up after a minute and retried; a job left running by an
+		// instance that died is taken up again after five.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 5 * time.Minute,
+		Logger:               cfg.Logger,
 		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(dailyAt(cfg.DigestHour),
 			func() (river.JobArgs, *river.InsertOpts) { return digestArgs{}, nil }, nil)},
 	}

@@ -189,20 +189,22 @@ func (s *Store) AppointmentCurrent(ctx context.Context, appointmentID int64, ver
 
 // AssignmentMail is what an assignment's notices are made from.
 type AssignmentMail struct {
-	AssignmentID int64  `db:"id"`
-	PracticeID   int64  `db:"practice_id"`
-	PracticeName string `db:"practice_name"`
-	Assignee     Recipient
+	AssignmentID int64
+	PracticeID   int64
+	PracticeName string
+	// Changed is when the assignment last changed, to tell one review from the next.
+	Changed  time.Time
+	Assignee Recipient
 }
 
 // AssignmentMailTx reads an assignment's notice details within tx.
 func AssignmentMailTx(ctx context.Context, tx *sqlx.Tx, assignmentID int64) (AssignmentMail, error) {
 	var m AssignmentMail
 	err := tx.QueryRowxContext(ctx, `
-		SELECT a.id, a.practice_id, p.name, u.id, u.email
+		SELECT a.id, a.practice_id, p.name, a.updated_at, u.id, u.email
 		FROM assignments a JOIN practices p ON p.id = a.practice_id JOIN users u ON u.id = a.assignee_id
 		WHERE a.id = $1`, assignmentID).
-		Scan(&m.AssignmentID, &m.PracticeID, &m.PracticeName, &m.Assignee.UserID, &m.Assignee.Email)
+		Scan(&m.AssignmentID, &m.PracticeID, &m.PracticeName, &m.Changed, &m.Assignee.UserID, &m.Assignee.Email)
 	return m, mapError(err)
 }
 
@@ -228,4 +230,26 @@ func (s *Store) ReviewersWithWork(ctx context.Context) ([]Reviewer, error) {
 		WHERE a.status = 'submitted'
 		ORDER BY p.id, u.id`)
 	return out, mapError(err)
+}
+
+// PracticeNameTx reads a practice's name within tx.
+func PracticeNameTx(ctx context.Context, tx *sqlx.Tx, practiceID int64) (string, error) {
+	var name string
+	err := tx.GetContext(ctx, &name, `SELECT name FROM practices WHERE id = $1`, practiceID)
+	return name, mapError(err)
+}
+
+// ReminderLeads returns how many minutes before an appointment a practice's reminders go out.
+func (s *Store) ReminderLeads(ctx context.Context, practiceID int64) ([]int64, error) {
+	var leads pq.Int64Array
+	err := s.db.GetContext(ctx, &leads, `SELECT reminder_lead_minutes FROM practices WHERE id = $1`, practiceID)
+	return leads, mapError(err)
+}
+
+// SetReminderLeads sets a practice's reminder lead times, in minutes; they apply to appointments
+// booked or moved from now on.
+func (s *Store) SetReminderLeads(ctx context.Context, practiceID int64, leads []int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE practices SET reminder_lead_minutes = $2 WHERE id = $1`,
+		practiceID, pq.Int64Array(leads))
+	return expectOne(res, err)
 }
