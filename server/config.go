@@ -23,8 +23,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MinPasswordLength is the shortest password accepted.
 	MinPasswordLength int
-	// DemoPracticeName names the practice whose administrators may open the development mailbox.
-	DemoPracticeName string
+	// MailboxPractices names the practices whose administrators may open the development mailbox:
+	// the demo practice.
+	MailboxPractices []string
 }
 
 // WithDefaults fills unset fields with Amend's defaults.

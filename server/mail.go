@@ -161,7 +161,7 @@ func (s *Server) listMailbox(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if s.mail == nil || !s.mail.Mailbox() || p.Name != s.cfg.DemoPracticeName {
+	if s.mail == nil || !s.mail.Mailbox() || !slices.Contains(s.cfg.MailboxPractices, p.Name) {
 		fail(c, errNotFound)
 		return
 	}
@@ -169,6 +169,16 @@ func (s *Server) listMailbox(c *gin.Context) {
 	if err != nil {
 		fail(c, err)
 		return
+	}
+	for i := range list {
+		for _, body := range []*string{list[i].TextBody, list[i].HTMLBody} {
+			if body == nil {
+				continue
+			}
+			if *body, err = s.mail.Open(*body); err != nil {
+				*body = "(kept by an instance with another mail key)"
+			}
+		}
 	}
 	c.JSON(http.StatusOK, gin.H{"messages": list})
 }

@@ -46,7 +46,9 @@ func mailMatrix() []matrixCase {
 // quickRetry retries a failed send after a tenth of a second.
 type quickRetry struct{}
 
-func (quickRetry) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(100 * time.Millisecond) }
+func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
+	return time.Now().Add(100 * time.Millisecond)
+}
 
 // mailWorld is a world whose mail is sent to a running mailpit by a started runner, on a clock the
 // test moves. When the test ends, every message it sent is scanned for clinical text and names.
@@ -60,7 +62,7 @@ func newMailWorld(t *testing.T) *mailWorld {
 	t.Helper()
 	pit := mailtest.Start(t)
 	clock := newTestClock()
-	w := &mailWorld{world: newWorldWith(t, policy.DefaultPolicy(), mail.Config{SMTPURL: pit.SMTPURL(),
+	w := &mailWorld{world: newWorldWith(t, policy.DefaultPolicy(), Config{}, mail.Config{SMTPURL: pit.SMTPURL(),
 		BaseURL: "http://amend.test", PollInterval: 20 * time.Millisecond, Retry: quickRetry{}, Now: clock.now}),
 		pit: pit, clock: clock}
 	w.startMail()
@@ -496,7 +498,7 @@ func TestMailPreferencesAreEachPersonsOwn(t *testing.T) {
 // administrators can open.
 func TestDevelopmentMailboxShowsMailToTheDemoAdministratorOnly(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
+	w := newWorldWith(t, policy.DefaultPolicy(), Config{MailboxPractices: []string{"Practice A"}}, mail.Config{})
 	w.startMail()
 	created := createInvite(t, w.A.Admin, w.A.ID, "kept@a.test", "therapist")
 	createInvite(t, w.B.Admin, w.B.ID, "kept@b.test", "therapist")
@@ -532,4 +534,3 @@ func TestDevelopmentMailboxShowsMailToTheDemoAdministratorOnly(t *testing.T) {
 		})
 	}
 }
-

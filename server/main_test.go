@@ -102,12 +102,12 @@ func newWorld(t testing.TB) *world {
 
 func newWorldWithPolicy(t testing.TB, table []byte) *world {
 	t.Helper()
-	return newWorldWith(t, table, mail.Config{})
+	return newWorldWith(t, table, Config{MailboxPractices: []string{"Practice A", "Practice B"}}, mail.Config{})
 }
 
-// newWorldWith builds a world whose mail goes by mailCfg (the development mailbox when it names no
-// SMTP server). Practice A is the demo practice. Mail is queued but not sent until startMail.
-func newWorldWith(t testing.TB, table []byte, mailCfg mail.Config) *world {
+// newWorldWith builds a world with the server configuration cfg whose mail goes by mailCfg (the
+// development mailbox when it names no SMTP server). Mail is queued but not sent until startMail.
+func newWorldWith(t testing.TB, table []byte, cfg Config, mailCfg mail.Config) *world {
 	t.Helper()
 	db := dbtest.New(t)
 	authz, err := policy.Load(table, nil)
@@ -119,7 +119,7 @@ func newWorldWith(t testing.TB, table []byte, mailCfg mail.Config) *world {
 		t.Fatal(err)
 	}
 	w.api, err = New(Deps{
-		Config: Config{DemoPracticeName: "Practice A"}, Store: w.store, Policy: authz, Registry: prometheus.NewRegistry(),
+		Config: cfg, Store: w.store, Policy: authz, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler),
 		Ready:  func(ctx context.Context) error { return w.store.Ping(ctx) },
 		Mail:   w.mail,

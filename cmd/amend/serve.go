@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +44,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	debugAddr := fs.String("debug-addr", env("AMEND_DEBUG_ADDR", ""), "loopback address for Go's profiler (/debug/pprof); empty turns it off (env AMEND_DEBUG_ADDR)")
 	smtpURL := fs.String("smtp-url", env("AMEND_SMTP_URL", ""), "mail server: smtp://user:pass@host:port (STARTTLS), smtps://… (TLS), ?tls=none for a loopback test server; empty keeps mail in the development mailbox (env AMEND_SMTP_URL)")
 	mailFrom := fs.String("mail-from", env("AMEND_MAIL_FROM", "Amend <no-reply@localhost>"), "sender address of Amend's mail (env AMEND_MAIL_FROM)")
+	mailKey := fs.String("mail-key", env("AMEND_MAIL_KEY", ""), "base64 of 32 random bytes sealing the links in queued mail; the same on every instance (env AMEND_MAIL_KEY)")
 	publicURL := fs.String("public-url", env("AMEND_PUBLIC_URL", ""), "the address people open Amend at, for links in mail; empty uses http://ADDR (env AMEND_PUBLIC_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -76,7 +80,11 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	if *publicURL == "" {
 		*publicURL = "http://" + *addr
 	}
-	mailer, err := mail.New(ctx, st, mail.Config{SMTPURL: *smtpURL, From: *mailFrom, BaseURL: *publicURL, Logger: logger})
+	key, err := mailSealingKey(*mailKey, dbf, logger)
+	if err != nil {
+		return err
+	}
+	mailer, err := mail.New(ctx, st, mail.Config{SMTPURL: *smtpURL, From: *mailFrom, BaseURL: *publicURL, Key: key, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -105,7 +113,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	api, err := server.New(server.Deps{
 		Config: server.Config{
 			AllowedOrigins: splitList(*origins), CookieSecure: *cookieSecure, TrustedProxies: splitList(*proxies),
-			IdleTimeout: *idle, AbsoluteTimeout: *absolute, DemoPracticeName: demo.PracticeName,
+			IdleTimeout: *idle, AbsoluteTimeout: *absolute, MailboxPractices: []string{demo.PracticeName},
 		},
 		Store: st, Policy: authz, Logger: logger, Registry: reg,
 		Ready: readiness(st, d),
@@ -197,4 +205,33 @@ func serveProfiler(addr string, logger *slog.Logger) error {
 	logger.Info("profiler listening", "addr", ln.Addr().String())
 	go http.Serve(ln, mux)
 	return nil
+}
+
+// mailSealingKey is the key that seals links in queued mail: AMEND_MAIL_KEY, or for the embedded
+// database a key kept beside it in the data directory, or else one for this process alone.
+func mailSealingKey(configured string, dbf dbFlags, logger *slog.Logger) ([]byte, error) {
+	if configured != "" {
+		key, err := base64.StdEncoding.DecodeString(configured)
+		if err != nil || len(key) != mail.KeySize {
+			return nil, fmt.Errorf("AMEND_MAIL_KEY must be base64 of %d bytes (openssl rand -base64 %d)", mail.KeySize, mail.KeySize)
+		}
+		return key, nil
+	}
+	if dbf.databaseURL != "" {
+		logger.Warn("AMEND_MAIL_KEY is not set: mail queued by this instance can only be sent by it")
+		return mail.NewKey(), nil
+	}
+	path := filepath.Join(dbf.dataDir, "mail.key")
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = mail.NewKey()
+		err = os.WriteFile(path, key, 0o600)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mail key: %w", err)
+	}
+	if len(key) != mail.KeySize {
+		return nil, fmt.Errorf("mail key %s holds %d bytes, not %d", path, len(key), mail.KeySize)
+	}
+	return key, nil
 }

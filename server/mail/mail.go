@@ -59,7 +59,8 @@ type Message struct {
 	To           string `json:"to"`
 	PracticeID   int64  `json:"practice_id,omitempty"`
 	PracticeName string `json:"practice_name,omitempty"`
-	// Path is the link's path within the app, such as /invite/TOKEN.
+	// Path is the link's path within the app, such as /invite/TOKEN. Enqueue seals it, since it
+	// may carry a one-time token.
 	Path string `json:"path"`
 	// Appointment is set on reminders; a reminder whose appointment has moved on is dropped.
 	Appointment *Appointment `json:"appointment,omitempty"`
@@ -97,6 +98,9 @@ type Config struct {
 	From string
 	// BaseURL is where the web app is reached, for the links in mail.
 	BaseURL string
+	// Key (KeySize bytes) seals links in queued mail and the development mailbox's bodies; every
+	// instance needs the same one. Nil makes a key for this process alone.
+	Key []byte
 	// Workers is how many messages this instance sends at once.
 	Workers int
 	// PollInterval is how often the instance looks for due jobs.
@@ -138,6 +142,7 @@ type Queue struct {
 	client  *river.Client[*sql.Tx]
 	store   *store.Store
 	render  *renderer
+	sealer  sealer
 	now     func() time.Time
 	mailbox bool
 }
@@ -159,7 +164,14 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mail signing key: %w", err)
 	}
-	q := &Queue{cfg: cfg, store: st, now: time.Now, mailbox: cfg.SMTPURL == "",
+	if cfg.Key == nil {
+		cfg.Key = NewKey()
+	}
+	seal, err := newSealer(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	q := &Queue{cfg: cfg, store: st, now: time.Now, mailbox: cfg.SMTPURL == "", sealer: seal,
 		render: &renderer{base: base, from: cfg.From, signer: signer{key: key}}}
 	if cfg.Now != nil {
 		q.now = cfg.Now
@@ -207,10 +219,16 @@ func (q *Queue) Now() time.Time { return q.now() }
 // Enqueue queues m in tx, to be sent once tx commits (or never, if it rolls back); a zero at sends
 // it as soon as possible. A message whose key is queued already is not queued again.
 func (q *Queue) Enqueue(ctx context.Context, tx *sql.Tx, m Message, at time.Time) error {
+	_, err := q.client.InsertManyTx(ctx, tx, []river.InsertManyParams{q.job(m, at)})
+	return err
+}
+
+// job makes m a job to run at at, its link sealed.
+func (q *Queue) job(m Message, at time.Time) river.InsertManyParams {
 	opts := m.InsertOpts()
 	opts.ScheduledAt = at
-	_, err := q.client.InsertTx(ctx, tx, m, &opts)
-	return err
+	m.Path = q.sealer.seal(m.Path)
+	return river.InsertManyParams{Args: m, InsertOpts: &opts}
 }
 
 // EnqueueSecurity queues a security message (a password reset link, or "your password or second
@@ -222,6 +240,9 @@ func (q *Queue) EnqueueSecurity(ctx context.Context, tx *sql.Tx, kind Kind, key,
 	}
 	return q.Enqueue(ctx, tx, Message{Key: string(kind) + ":" + key, Type: kind, To: to, Path: path}, time.Time{})
 }
+
+// Open reads a development mailbox body.
+func (q *Queue) Open(sealed string) (string, error) { return q.sealer.open(sealed) }
 
 // Unsubscribe reads a signed unsubscribe token: the address and the topic it turns off.
 func (q *Queue) Unsubscribe(token string) (email, topic string, ok bool) {

@@ -37,6 +37,7 @@ type sendWorker struct {
 
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[Message]) error {
 	q, m := w.queue, job.Args
+	var err error
 	messageID := m.MessageID(q.render.base.Hostname())
 	if sent, err := q.store.MailSent(ctx, messageID); err != nil || sent {
 		return err
@@ -59,6 +60,11 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[Message]) error {
 			return river.JobCancel(errOutdated)
 		}
 	}
+	// Another instance with a different key cannot open the link: the job is retried, and runs
+	// again on an instance that can.
+	if m.Path, err = q.sealer.open(m.Path); err != nil {
+		return err
+	}
 	r, err := q.render.render(m, q.now())
 	if err != nil {
 		return river.JobCancel(err)
@@ -71,7 +77,8 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[Message]) error {
 		sent.PracticeID = &m.PracticeID
 	}
 	if q.mailbox {
-		sent.TextBody, sent.HTMLBody = &r.Text, &r.HTML
+		text, html := q.sealer.seal(r.Text), q.sealer.seal(r.HTML)
+		sent.TextBody, sent.HTMLBody = &text, &html
 	}
 	// Delivered: record it even if the job's context has run out, or a retry would send it again.
 	return q.store.RecordSentMail(context.WithoutCancel(ctx), sent)
@@ -103,8 +110,7 @@ func (q *Queue) QueueDigests(ctx context.Context) error {
 	for _, r := range reviewers {
 		m := Message{Key: fmt.Sprintf("digest:%d:%d:%s", r.PracticeID, r.UserID, day), Type: KindDigest, To: r.Email,
 			PracticeID: r.PracticeID, PracticeName: r.PracticeName, Path: "/couples"}
-		opts := m.InsertOpts()
-		params = append(params, river.InsertManyParams{Args: m, InsertOpts: &opts})
+		params = append(params, q.job(m, time.Time{}))
 	}
 	_, err = q.client.InsertMany(ctx, params)
 	return err
