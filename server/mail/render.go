@@ -2,6 +2,7 @@ package mail
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -75,7 +76,7 @@ func (r *renderer) render(m Message, now time.Time) (Rendered, error) {
 	}
 	subject := w.subject
 	if strings.Contains(subject, "%s") {
-		subject = fmt.Sprintf(subject, cmpOr(m.PracticeName, "your practice"))
+		subject = fmt.Sprintf(subject, cmp.Or(m.PracticeName, "your practice"))
 	}
 	v := view{Headline: w.headline, Practice: m.PracticeName, Action: w.action, Link: r.link(m.Path, nil)}
 	out := Rendered{MessageID: m.MessageID(r.base.Hostname()), From: r.from, To: m.To, Subject: subject}
@@ -87,7 +88,7 @@ func (r *renderer) render(m Message, now time.Time) (Rendered, error) {
 		v.When = appointmentTime(*a)
 		out.Calendar = ical.Calendar("Appointment", []ical.Event{{
 			UID: fmt.Sprintf("appointment-%d@%s", a.ID, r.base.Hostname()), Start: a.StartsAt, End: a.EndsAt,
-			LastModified: now, Summary: "Appointment with " + cmpOr(m.PracticeName, "your practice"), Sequence: a.Version,
+			LastModified: now, Summary: "Appointment with " + cmp.Or(m.PracticeName, "your practice"), Sequence: a.Version,
 		}}, now)
 	}
 	var text, html bytes.Buffer
@@ -115,13 +116,6 @@ func appointmentTime(a Appointment) string {
 		loc = time.UTC
 	}
 	return a.StartsAt.In(loc).Format("Monday 2 January 2006, 15:04") + " (" + loc.String() + ")"
-}
-
-func cmpOr(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
 }
 
 // signer signs unsubscribe tokens with the database's mail key, so any instance can check them.
