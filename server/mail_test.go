@@ -84,7 +84,8 @@ func (w *world) startMail() {
 }
 
 // privateText is every piece of text in the world that mail must never carry: people's names,
-// couple labels, and what partners and therapists wrote (answers, notes, feedback, check-ins).
+// couple labels, and what partners and therapists wrote (answers, comments, commitments, check-ins,
+// assignment notes, feedback, clinical notes).
 func (w *mailWorld) privateText() []string {
 	w.t.Helper()
 	var out []string
@@ -99,6 +100,10 @@ func (w *mailWorld) privateText() []string {
 		`SELECT feedback FROM assignments WHERE feedback IS NOT NULL AND feedback <> ''`,
 		`SELECT note FROM checkins WHERE note <> ''`,
 		`SELECT value FROM responses, jsonb_each_text(answers) WHERE length(value) > 6`,
+		`SELECT body FROM comments`,
+		`SELECT text FROM commitments`,
+		`SELECT value FROM notes, jsonb_each_text(sections) WHERE length(value) > 6`,
+		`SELECT text FROM note_addenda`,
 	} {
 		var texts []string
 		if err := w.store.DB().Select(&texts, query); err != nil {
@@ -356,7 +361,12 @@ func TestExerciseMailSaysOnlyThatSomethingIsWaiting(t *testing.T) {
 	res.JSON(t, &created)
 	assignmentID := created.Assignments[0].ID
 	w.checkin(p, p.PartnerA, w.pastDay(), "partner", 3)
+	w.commitment(p, p.PartnerA, "daily", w.pastDay())
 	w.submitStep(p, assignmentID)
+	if res := p.Therapist.do(http.MethodPost, "/api/v1/assignments/"+id(assignmentID)+"/comments",
+		map[string]string{"body": "A comment quoting what partner a admitted"}); res.Status != http.StatusCreated {
+		t.Fatalf("comment: %d %s", res.Status, res.Body)
+	}
 	if err := w.mail.QueueDigests(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	smtpURL := fs.String("smtp-url", env("AMEND_SMTP_URL", ""), "mail server: smtp://user:pass@host:port (STARTTLS), smtps://… (TLS), ?tls=none for a loopback test server; empty keeps mail in the development mailbox (env AMEND_SMTP_URL)")
 	mailFrom := fs.String("mail-from", env("AMEND_MAIL_FROM", "Amend <no-reply@localhost>"), "sender address of Amend's mail (env AMEND_MAIL_FROM)")
 	mailKey := fs.String("mail-key", env("AMEND_MAIL_KEY", ""), "base64 of 32 random bytes sealing the links in queued mail; the same on every instance (env AMEND_MAIL_KEY)")
-	publicURL := fs.String("public-url", env("AMEND_PUBLIC_URL", ""), "the address people open Amend at, for links in mail; empty uses http://ADDR (env AMEND_PUBLIC_URL)")
+	publicURL := fs.String("public-url", env("AMEND_PUBLIC_URL", ""), "the address people open Amend at, for links in mail; empty uses http:// and the listen address (env AMEND_PUBLIC_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,8 +77,14 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		}
 	}
 
+	// Listening before serving lets the links in mail name the port actually bound (--addr :0).
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	if *publicURL == "" {
-		*publicURL = "http://" + *addr
+		*publicURL = "http://" + ln.Addr().String()
 	}
 	key, err := mailSealingKey(*mailKey, dbf, logger)
 	if err != nil {
@@ -131,10 +137,6 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		if err := serveProfiler(*debugAddr, logger); err != nil {
 			return err
 		}
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),
