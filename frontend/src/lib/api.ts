@@ -373,6 +373,8 @@ export interface Appointment {
   time_zone: string;
   status: string;
   cancelled_at: string | null;
+  /** Grows with every move or cancellation. */
+  version: number;
 }
 
 /** Which optional mail a person wants; security mail is always sent. */
