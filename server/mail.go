@@ -39,7 +39,7 @@ func (s *Server) mailInvite(practiceID int64, email, token string) []store.After
 			return err
 		}
 		return s.mail.Enqueue(ctx, tx.Tx, mail.Message{Key: fmt.Sprintf("invite:%d", inviteID), Type: mail.KindInvite,
-			To: email, PracticeID: practiceID, PracticeName: name, Path: "/invite/" + token}, zeroTime)
+			To: email, PracticeID: practiceID, PracticeName: name, Path: "/invite/" + token, InviteID: inviteID}, zeroTime)
 	})
 }
 

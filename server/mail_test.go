@@ -544,3 +544,22 @@ func TestDevelopmentMailboxShowsMailToTheDemoAdministratorOnly(t *testing.T) {
 		})
 	}
 }
+
+// An invitation revoked before its mail goes out is not mailed: the link would not work.
+func TestRevokedInvitationIsNotMailed(t *testing.T) {
+	t.Parallel()
+	pit := mailtest.Start(t)
+	w := newWorldWith(t, policy.DefaultPolicy(), Config{}, mail.Config{SMTPURL: pit.SMTPURL(),
+		BaseURL: "http://amend.test", PollInterval: 20 * time.Millisecond, Retry: quickRetry{}})
+	revoked := createInvite(t, w.A.Admin, w.A.ID, "revoked@a.test", "therapist")
+	createInvite(t, w.A.Admin, w.A.ID, "kept@a.test", "therapist")
+	if res := w.A.Admin.do(http.MethodDelete, "/api/v1/practices/"+id(w.A.ID)+"/invites/"+id(revoked.Invite.ID), nil); res.Status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", res.Status, res.Body)
+	}
+	w.startMail()
+	w.waitForJobs(1, `state = 'cancelled' AND args->>'key' = $1`, fmt.Sprintf("invite:%d", revoked.Invite.ID))
+	list := pit.WaitFor(1, 15*time.Second)
+	if len(list) != 1 || list[0].To[0].Address != "kept@a.test" {
+		t.Errorf("mailed %+v, want only the invitation that is still open", list)
+	}
+}

@@ -64,6 +64,8 @@ type Message struct {
 	Path string `json:"path"`
 	// Appointment is set on reminders; a reminder whose appointment has moved on is dropped.
 	Appointment *Appointment `json:"appointment,omitempty"`
+	// InviteID is set on invitations; one revoked, accepted or expired before it is sent is dropped.
+	InviteID int64 `json:"invite_id,omitempty"`
 }
 
 // Appointment is the time of an appointment a reminder is for.

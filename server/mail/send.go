@@ -23,8 +23,9 @@ type Transport interface {
 }
 
 var (
-	errNotWanted = errors.New("the recipient turned this kind of mail off")
-	errOutdated  = errors.New("the appointment was moved or cancelled since this reminder was queued")
+	errNotWanted  = errors.New("the recipient turned this kind of mail off")
+	errOutdated   = errors.New("the appointment was moved or cancelled since this reminder was queued")
+	errInviteGone = errors.New("the invitation was revoked, accepted or expired before it was sent")
 )
 
 // sendWorker sends one queued message. A message is sent at most once: its Message-ID is recorded
@@ -58,6 +59,15 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[Message]) error {
 		}
 		if !current {
 			return river.JobCancel(errOutdated)
+		}
+	}
+	if m.InviteID != 0 {
+		open, err := q.store.InviteOpen(ctx, m.InviteID)
+		if err != nil {
+			return err
+		}
+		if !open {
+			return river.JobCancel(errInviteGone)
 		}
 	}
 	// Another instance with a different key cannot open the link: the job is retried, and runs

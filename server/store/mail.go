@@ -144,6 +144,14 @@ type Recipient struct {
 	Email  string `db:"email"`
 }
 
+// InviteOpen reports whether an invite can still be accepted.
+func (s *Store) InviteOpen(ctx context.Context, inviteID int64) (bool, error) {
+	var open bool
+	err := s.db.GetContext(ctx, &open, `SELECT EXISTS (SELECT 1 FROM invites
+		WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now())`, inviteID)
+	return open, mapError(err)
+}
+
 // AppointmentMail is what an appointment's reminders are made from.
 type AppointmentMail struct {
 	ID           int64         `db:"id"`
