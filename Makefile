@@ -32,7 +32,12 @@ deps-chromium:
 
 test: deps-postgres test-go test-fuzz test-web test-e2e
 
-test-go: web
+# mailpit, the SMTP server the mail tests send to, built from the Go module proxy.
+MAILPIT_VERSION := v1.33.1
+bin/mailpit:
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+test-go: web bin/mailpit
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l cmd server realtime media policy migrations frontend/*.go)" || { gofmt -l cmd server realtime media policy migrations frontend/*.go; echo "gofmt needed"; exit 1; }
 	$(GO) test -count=1 ./...

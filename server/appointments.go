@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/server/ical"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -132,7 +133,7 @@ func (s *Server) createAppointment(c *gin.Context) {
 		in.TherapistID = caller
 	}
 	a, err := s.store.CreateAppointment(ctx, store.NewAppointment{PracticeID: access.PracticeID, CoupleID: coupleID,
-		TherapistID: in.TherapistID, StartsAt: start, EndsAt: end, TimeZone: in.TimeZone, CreatedBy: caller})
+		TherapistID: in.TherapistID, StartsAt: start, EndsAt: end, TimeZone: in.TimeZone, CreatedBy: caller}, s.mailReminders()...)
 	if err != nil {
 		fail(c, err)
 		return
@@ -231,7 +232,49 @@ func (s *Server) cancelAppointment(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// The version grows, so the reminders already queued find the appointment gone and send nothing.
 	a, err := s.store.CancelAppointment(c.Request.Context(), access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, inZone(a))
+}
+
+// moveInput is an appointment's new time, read in the time zone it was booked in.
+type moveInput struct {
+	StartsAt        string `json:"starts_at" validate:"required"`
+	EndsAt          string `json:"ends_at"`
+	DurationMinutes int    `json:"duration_minutes" validate:"omitempty,gte=5,lte=480"`
+}
+
+// moveAppointment gives an appointment a new time; its old reminders are dropped and new ones
+// scheduled. Without an end or a duration it keeps its length.
+func (s *Server) moveAppointment(c *gin.Context) {
+	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "move")
+	if !ok {
+		return
+	}
+	var in moveInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	ctx := c.Request.Context()
+	old, err := s.store.AppointmentByID(ctx, access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if in.EndsAt == "" && in.DurationMinutes == 0 {
+		in.DurationMinutes = int(old.EndsAt.Sub(old.StartsAt).Minutes())
+	}
+	start, end, err := appointmentTimes(appointmentInput{StartsAt: in.StartsAt, EndsAt: in.EndsAt,
+		DurationMinutes: in.DurationMinutes}, old.TimeZone)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	a, err := s.store.MoveAppointment(ctx, access.PracticeID, id, start, end, s.mailReminders()...)
 	if err != nil {
 		fail(c, err)
 		return
@@ -283,37 +326,13 @@ func (s *Server) calendarFeed(c *gin.Context) {
 	c.Data(http.StatusOK, "text/calendar; charset=utf-8", []byte(iCalendar(list, now)))
 }
 
-// iCalendar renders appointments as an RFC 5545 calendar.
+// iCalendar renders appointments as the therapist's calendar feed.
 func iCalendar(list []store.Appointment, now time.Time) string {
-	const stamp = "20060102T150405Z"
-	var b strings.Builder
-	line := func(format string, args ...any) {
-		fmt.Fprintf(&b, format, args...)
-		b.WriteString("\r\n")
+	events := make([]ical.Event, len(list))
+	for i, a := range list {
+		events[i] = ical.Event{UID: fmt.Sprintf("appointment-%d@amend", a.ID), Start: a.StartsAt, End: a.EndsAt,
+			LastModified: a.UpdatedAt, Summary: "Counseling session", Description: fmt.Sprintf("Couple reference C-%d", a.CoupleID),
+			Cancelled: a.Status == store.AppointmentCancelled, Sequence: a.Version}
 	}
-	line("BEGIN:VCALENDAR")
-	line("VERSION:2.0")
-	line("PRODID:-//Amend//Counseling sessions//EN")
-	line("CALSCALE:GREGORIAN")
-	line("METHOD:PUBLISH")
-	line("X-WR-CALNAME:Counseling sessions")
-	for _, a := range list {
-		status, sequence := "CONFIRMED", 0
-		if a.Status == store.AppointmentCancelled {
-			status, sequence = "CANCELLED", 1
-		}
-		line("BEGIN:VEVENT")
-		line("UID:appointment-%d@amend", a.ID)
-		line("DTSTAMP:%s", now.UTC().Format(stamp))
-		line("LAST-MODIFIED:%s", a.UpdatedAt.UTC().Format(stamp))
-		line("DTSTART:%s", a.StartsAt.UTC().Format(stamp))
-		line("DTEND:%s", a.EndsAt.UTC().Format(stamp))
-		line("SUMMARY:Counseling session")
-		line("DESCRIPTION:Couple reference C-%d", a.CoupleID)
-		line("STATUS:%s", status)
-		line("SEQUENCE:%d", sequence)
-		line("END:VEVENT")
-	}
-	line("END:VCALENDAR")
-	return b.String()
+	return ical.Calendar("Counseling sessions", events, now)
 }

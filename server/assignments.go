@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -129,7 +130,7 @@ func (s *Server) createAssignments(c *gin.Context) {
 	ctx := c.Request.Context()
 	ids, err := s.store.CreateAssignments(ctx, store.NewAssignment{PracticeID: access.PracticeID, CoupleID: coupleID,
 		ExerciseID: in.ExerciseID, Seats: seats, DueOn: in.DueOn, Note: strings.TrimSpace(in.Note),
-		AssignedBy: mustCaller(c).User.ID})
+		AssignedBy: mustCaller(c).User.ID}, s.mailExercise(mail.KindAssigned)...)
 	if err != nil {
 		fail(c, err)
 		return
@@ -289,7 +290,8 @@ func (s *Server) reviewResponse(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if err := s.store.ReviewResponse(ctx, access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback); err != nil {
+	if err := s.store.ReviewResponse(ctx, access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback,
+		s.mailExercise(mail.KindReviewed)...); err != nil {
 		fail(c, err)
 		return
 	}

@@ -47,6 +47,7 @@ func (s *Server) registerTracking(authed, public *gin.RouterGroup) {
 	authed.GET("/couples/:id/appointments", s.listCoupleAppointments)
 	authed.GET("/appointments/:id", s.getAppointment)
 	authed.POST("/appointments/:id/cancel", noBody, s.cancelAppointment)
+	authed.POST("/appointments/:id/move", s.moveAppointment)
 	authed.GET("/practices/:pid/members/:uid/appointments", s.listTherapistAppointments)
 	authed.POST("/practices/:pid/members/:uid/calendar-feed", noBody, s.rotateCalendarFeed)
 	authed.DELETE("/practices/:pid/members/:uid/calendar-feed", s.revokeCalendarFeed)

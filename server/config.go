@@ -2,6 +2,9 @@ package server
 
 import "time"
 
+// zeroTime asks for "as soon as possible" where a time is expected.
+var zeroTime time.Time
+
 // Config holds what the HTTP server needs to know; cmd/amend builds it from flags and environment.
 type Config struct {
 	// AllowedOrigins lists the origins (scheme://host[:port]) browsers may call from, for cookie
@@ -20,6 +23,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MinPasswordLength is the shortest password accepted.
 	MinPasswordLength int
+	// MailboxPractices names the practices whose administrators may open the development mailbox:
+	// the demo practice.
+	MailboxPractices []string
 }
 
 // WithDefaults fills unset fields with Amend's defaults.

@@ -18,8 +18,8 @@ type staffInviteInput struct {
 	Role  string `json:"role" validate:"required,oneof=admin therapist"`
 }
 
-// inviteCreated is the answer to a new invite: the one-time token is shown once, here, since
-// Amend sends no mail; only its hash is kept.
+// inviteCreated is the answer to a new invite: the one-time token is shown once, here, and mailed
+// to the invitee; only its hash is kept.
 type inviteCreated struct {
 	Invite    store.Invite `json:"invite"`
 	Token     string       `json:"token"`
@@ -45,7 +45,7 @@ func (s *Server) issueInvite(c *gin.Context, in store.NewInvite) {
 	in.InvitedBy = mustCaller(c).User.ID
 	in.TokenHash = hash
 	in.TTL = s.cfg.InviteTTL
-	inv, err := s.store.CreateInvite(c.Request.Context(), in)
+	inv, err := s.store.CreateInvite(c.Request.Context(), in, s.mailInvite(in.PracticeID, in.Email, token)...)
 	if err != nil {
 		fail(c, err)
 		return

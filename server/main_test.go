@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
@@ -45,6 +46,7 @@ type world struct {
 	api    *Server
 	store  *store.Store
 	policy *policy.Authorizer
+	mail   *mail.Queue
 	A, B   *practice
 	serial atomic.Int64
 }
@@ -100,16 +102,27 @@ func newWorld(t testing.TB) *world {
 
 func newWorldWithPolicy(t testing.TB, table []byte) *world {
 	t.Helper()
+	return newWorldWith(t, table, Config{MailboxPractices: []string{"Practice A", "Practice B"}}, mail.Config{})
+}
+
+// newWorldWith builds a world with the server configuration cfg whose mail goes by mailCfg (the
+// development mailbox when it names no SMTP server). Mail is queued but not sent until startMail.
+func newWorldWith(t testing.TB, table []byte, cfg Config, mailCfg mail.Config) *world {
+	t.Helper()
 	db := dbtest.New(t)
 	authz, err := policy.Load(table, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := &world{t: t, store: store.New(db), policy: authz}
+	if w.mail, err = mail.New(context.Background(), w.store, mailCfg); err != nil {
+		t.Fatal(err)
+	}
 	w.api, err = New(Deps{
-		Config: Config{}, Store: w.store, Policy: authz, Registry: prometheus.NewRegistry(),
+		Config: cfg, Store: w.store, Policy: authz, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler),
 		Ready:  func(ctx context.Context) error { return w.store.Ping(ctx) },
+		Mail:   w.mail,
 	})
 	if err != nil {
 		t.Fatal(err)

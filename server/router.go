@@ -14,6 +14,7 @@ import (
 
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -30,6 +31,8 @@ type Deps struct {
 	App http.Handler
 	// Live runs live sessions on this instance; nil leaves their WebSocket unavailable.
 	Live *realtime.Hub
+	// Mail queues email in the transactions of the changes that cause it; nil sends none.
+	Mail *mail.Queue
 }
 
 // Server holds the API's dependencies and its router.
@@ -50,6 +53,7 @@ type Server struct {
 	onDisable func(practiceID, userID int64)
 	hub       *realtime.Hub
 	liveLog   *realtime.Log
+	mail      *mail.Queue
 }
 
 // New builds the API.
@@ -67,6 +71,7 @@ func New(d Deps) (*Server, error) {
 		accountThrottle: newThrottle(30e9, 5, 100_000),
 		addressThrottle: newThrottle(2e9, 30, 100_000),
 		hub:             d.Live,
+		mail:            d.Mail,
 	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
@@ -112,6 +117,7 @@ func New(d Deps) (*Server, error) {
 	s.registerNotices(authed)
 	s.registerCouples(authed)
 	s.registerTracking(authed, api)
+	s.registerMail(authed, api)
 
 	s.engine = e
 	return s, nil

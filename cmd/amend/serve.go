@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +24,8 @@ import (
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server"
+	"github.com/amendcare/amend/server/demo"
+	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -39,6 +44,10 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	maxConns := fs.Int("db-max-conns", 40, "most database connections this instance opens")
 	debugAddr := fs.String("debug-addr", env("AMEND_DEBUG_ADDR", ""), "loopback address for Go's profiler (/debug/pprof); empty turns it off (env AMEND_DEBUG_ADDR)")
 	voice := fs.Bool("voice", envBool("AMEND_VOICE", true), "carry voice and video in live sessions through the built-in forwarding unit; off leaves them text only (env AMEND_VOICE)")
+	smtpURL := fs.String("smtp-url", env("AMEND_SMTP_URL", ""), "mail server: smtp://user:pass@host:port (STARTTLS), smtps://… (TLS), ?tls=none for a loopback test server; empty keeps mail in the development mailbox (env AMEND_SMTP_URL)")
+	mailFrom := fs.String("mail-from", env("AMEND_MAIL_FROM", "Amend <no-reply@localhost>"), "sender address of Amend's mail (env AMEND_MAIL_FROM)")
+	mailKey := fs.String("mail-key", env("AMEND_MAIL_KEY", ""), "base64 of 32 random bytes sealing the links in queued mail; the same on every instance (env AMEND_MAIL_KEY)")
+	publicURL := fs.String("public-url", env("AMEND_PUBLIC_URL", ""), "the address people open Amend at, for links in mail; empty uses http:// and the listen address (env AMEND_PUBLIC_URL)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +79,37 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		}
 	}
 
+	// Listening before serving lets the links in mail name the port actually bound (--addr :0).
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if *publicURL == "" {
+		*publicURL = "http://" + ln.Addr().String()
+	}
+	key, err := mailSealingKey(*mailKey, dbf, logger)
+	if err != nil {
+		return err
+	}
+	mailer, err := mail.New(ctx, st, mail.Config{SMTPURL: *smtpURL, From: *mailFrom, BaseURL: *publicURL, Key: key, Logger: logger})
+	if err != nil {
+		return err
+	}
+	// The runner outlives the signal: it is stopped after the HTTP server, letting sends in flight
+	// finish, and before the database closes.
+	if err := mailer.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		mailer.Stop(stopCtx)
+	}()
+	if mailer.Mailbox() {
+		logger.Info("no mail server configured: mail is kept in the development mailbox")
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	units, err := mediaUnits(*voice, *addr, logger)
@@ -85,12 +125,13 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	api, err := server.New(server.Deps{
 		Config: server.Config{
 			AllowedOrigins: splitList(*origins), CookieSecure: *cookieSecure, TrustedProxies: splitList(*proxies),
-			IdleTimeout: *idle, AbsoluteTimeout: *absolute,
+			IdleTimeout: *idle, AbsoluteTimeout: *absolute, MailboxPractices: []string{demo.PracticeName},
 		},
 		Store: st, Policy: authz, Logger: logger, Registry: reg,
 		Ready: readiness(st, d),
 		App:   frontend.Handler(),
 		Live:  hub,
+		Mail:  mailer,
 	})
 	if err != nil {
 		hub.Shutdown(ctx)
@@ -102,10 +143,6 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		if err := serveProfiler(*debugAddr, logger); err != nil {
 			return err
 		}
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
 	}
 	srv := &http.Server{
 		Handler:           api.Handler(),
@@ -187,4 +224,33 @@ func mediaUnits(on bool, addr string, logger *slog.Logger) (realtime.Media, erro
 	host, _, _ := net.SplitHostPort(addr)
 	ip := net.ParseIP(host)
 	return media.New(media.Config{IncludeLoopback: host == "localhost" || ip != nil && ip.IsLoopback(), Logger: logger})
+}
+
+// mailSealingKey is the key that seals links in queued mail: AMEND_MAIL_KEY, or for the embedded
+// database a key kept beside it in the data directory, or else one for this process alone.
+func mailSealingKey(configured string, dbf dbFlags, logger *slog.Logger) ([]byte, error) {
+	if configured != "" {
+		key, err := base64.StdEncoding.DecodeString(configured)
+		if err != nil || len(key) != mail.KeySize {
+			return nil, fmt.Errorf("AMEND_MAIL_KEY must be base64 of %d bytes (openssl rand -base64 %d)", mail.KeySize, mail.KeySize)
+		}
+		return key, nil
+	}
+	if dbf.databaseURL != "" {
+		logger.Warn("AMEND_MAIL_KEY is not set: mail queued by this instance can only be sent by it")
+		return mail.NewKey(), nil
+	}
+	path := filepath.Join(dbf.dataDir, "mail.key")
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = mail.NewKey()
+		err = os.WriteFile(path, key, 0o600)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mail key: %w", err)
+	}
+	if len(key) != mail.KeySize {
+		return nil, fmt.Errorf("mail key %s holds %d bytes, not %d", path, len(key), mail.KeySize)
+	}
+	return key, nil
 }

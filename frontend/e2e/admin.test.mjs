@@ -48,6 +48,29 @@ describe('administrator screens', () => {
     });
   });
 
+  it('reads the mailed invitation, link and all, in the development mailbox', async () => {
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, adminEmail, password);
+      const email = `e2e-${randomBytes(5).toString('hex')}@example.test`;
+      const created = await apiFromPage(page, 'POST', '/practices/1/invites', { email, role: 'therapist' });
+      assert.equal(created.status, 201);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Mail' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Mail' }).waitFor({ timeout });
+      assert.ok(await page.getByLabel('Appointment reminders').isChecked());
+      await page.getByRole('link', { name: 'Development mailbox' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Development mailbox' }).waitFor({ timeout });
+      // The runner polls once a second: reload until the message is there.
+      const deadline = Date.now() + timeout;
+      while ((await page.getByText(`To ${email}`).count()) === 0 && Date.now() < deadline) {
+        await page.reload();
+        await page.getByRole('heading', { level: 1, name: 'Development mailbox' }).waitFor({ timeout });
+      }
+      const message = page.getByRole('article').filter({ hasText: `To ${email}` });
+      assert.match(await message.innerText(), new RegExp(`/invite/${created.body.token}`));
+      await screenshots(page, 'admin-mailbox');
+    });
+  });
+
   it('filters the audit log by kind of thing and action, and pages through it', async () => {
     await withPage(browser, baseURL, async (page) => {
       await signIn(page, baseURL, adminEmail, password);

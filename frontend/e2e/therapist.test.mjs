@@ -52,6 +52,24 @@ describe('therapist screens', { skip: !therapistEmail && 'AMEND_E2E_THERAPIST_EM
     });
   });
 
+  it('books a session and moves it, and its reminders move with it', async () => {
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, therapistEmail, password);
+      await page.getByRole('region', { name: 'Your caseload' }).getByRole('link', { name: 'Rivera & Chen' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Rivera & Chen' }).waitFor({ timeout });
+      await page.getByLabel('Day and time', { exact: true }).fill('2031-03-04T10:00');
+      await page.getByRole('button', { name: 'Book', exact: true }).click();
+      await page.getByText(/Session booked for/).waitFor({ timeout });
+      const sessions = page.getByRole('region', { name: 'Sessions' });
+      await sessions.getByRole('button', { name: /^Move the session of/ }).last().click();
+      await page.getByLabel('New day and time').fill('2031-03-05T11:30');
+      await page.getByRole('button', { name: 'Move the session', exact: true }).click();
+      await page.getByText(/The session is moved to .*; its reminders move with it\./).waitFor({ timeout });
+      assert.equal(await page.getByLabel('New day and time').count(), 0);
+      await screenshots(page, 'therapist-session-moved');
+    });
+  });
+
   it('adds a couple, changes its care team and closes it', async () => {
     const label = `Test couple ${randomBytes(3).toString('hex')}`;
     await withPage(browser, baseURL, async (page) => {

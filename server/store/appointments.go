@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"time"
 
@@ -27,8 +28,10 @@ type Appointment struct {
 	TimeZone    string     `db:"time_zone" json:"time_zone"`
 	Status      string     `db:"status" json:"status"`
 	CancelledAt *time.Time `db:"cancelled_at" json:"cancelled_at"`
-	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
+	// Version grows with every move or cancellation.
+	Version   int       `db:"version" json:"version"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // NewAppointment is an appointment to book.
@@ -49,7 +52,7 @@ type AppointmentFilter struct {
 }
 
 const appointmentSelect = `SELECT a.id, a.couple_id, c.label AS couple_label, a.therapist_id, a.starts_at, a.ends_at,
-		a.time_zone, a.status, a.cancelled_at, a.created_at, a.updated_at
+		a.time_zone, a.status, a.cancelled_at, a.version, a.created_at, a.updated_at
 	FROM appointments a JOIN couples c ON c.id = a.couple_id`
 
 const appointmentWindow = ` AND ($3::timestamptz IS NULL OR a.ends_at > $3) AND ($4::timestamptz IS NULL OR a.starts_at < $4)
@@ -58,8 +61,8 @@ const appointmentWindow = ` AND ($3::timestamptz IS NULL OR a.ends_at > $3) AND 
 var errDoubleBooked = Conflict("the therapist already has an appointment at that time")
 
 // CreateAppointment books a session. The therapist must be on the couple's care team and free at
-// that time.
-func (s *Store) CreateAppointment(ctx context.Context, in NewAppointment) (Appointment, error) {
+// that time. after runs in the same transaction.
+func (s *Store) CreateAppointment(ctx context.Context, in NewAppointment, after ...AfterChange) (Appointment, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &id, `
@@ -71,7 +74,10 @@ func (s *Store) CreateAppointment(ctx context.Context, in NewAppointment) (Appoi
 		if errors.Is(mapError(err), ErrNotFound) {
 			return Invalid("therapist_id", "must be a therapist on the couple's care team")
 		}
-		return bookingError(err)
+		if err != nil {
+			return bookingError(err)
+		}
+		return runAfter(ctx, tx, id, after)
 	})
 	if err != nil {
 		return Appointment{}, err
@@ -118,17 +124,45 @@ func optionalTime(t time.Time) *time.Time {
 	return &t
 }
 
-// CancelAppointment cancels a scheduled appointment, freeing the therapist's time.
-func (s *Store) CancelAppointment(ctx context.Context, practiceID, id int64) (Appointment, error) {
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE appointments a SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-		FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`, id, practiceID)
-	if err := expectOne(res, err); errors.Is(err, ErrNotFound) {
+// CancelAppointment cancels a scheduled appointment, freeing the therapist's time; after runs in
+// the same transaction.
+func (s *Store) CancelAppointment(ctx context.Context, practiceID, id int64, after ...AfterChange) (Appointment, error) {
+	return s.changeAppointment(ctx, practiceID, id, after, func(tx *sqlx.Tx) (sql.Result, error) {
+		return tx.ExecContext(ctx, `
+			UPDATE appointments a SET status = 'cancelled', cancelled_at = now(), updated_at = now(), version = version + 1
+			FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`,
+			id, practiceID)
+	})
+}
+
+// MoveAppointment gives a scheduled appointment a new time; the therapist must be free then.
+// after runs in the same transaction.
+func (s *Store) MoveAppointment(ctx context.Context, practiceID, id int64, startsAt, endsAt time.Time, after ...AfterChange) (Appointment, error) {
+	return s.changeAppointment(ctx, practiceID, id, after, func(tx *sqlx.Tx) (sql.Result, error) {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE appointments a SET starts_at = $3, ends_at = $4, updated_at = now(), version = version + 1
+			FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`,
+			id, practiceID, startsAt, endsAt)
+		return res, bookingError(err)
+	})
+}
+
+// changeAppointment runs one update of a scheduled appointment and its after hooks in a
+// transaction; an appointment that is not scheduled any more answers a conflict.
+func (s *Store) changeAppointment(ctx context.Context, practiceID, id int64, after []AfterChange, update func(tx *sqlx.Tx) (sql.Result, error)) (Appointment, error) {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := expectOne(update(tx)); err != nil {
+			return err
+		}
+		return runAfter(ctx, tx, id, after)
+	})
+	if errors.Is(err, ErrNotFound) {
 		if _, err := s.AppointmentByID(ctx, practiceID, id); err != nil {
 			return Appointment{}, err
 		}
 		return Appointment{}, Conflict("this appointment is cancelled already")
-	} else if err != nil {
+	}
+	if err != nil {
 		return Appointment{}, err
 	}
 	return s.AppointmentByID(ctx, practiceID, id)

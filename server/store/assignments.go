@@ -139,8 +139,9 @@ const assignmentFrom = `
 	JOIN couple_partners cp ON cp.couple_id = a.couple_id AND cp.user_id = a.assignee_id`
 
 // CreateAssignments gives the exercise, at its newest version, to each partner in Seats: one
-// assignment per partner, each with an empty response of the exercise's default visibility.
-func (s *Store) CreateAssignments(ctx context.Context, in NewAssignment) ([]int64, error) {
+// assignment per partner, each with an empty response of the exercise's default visibility. after
+// runs for each new assignment in the same transaction.
+func (s *Store) CreateAssignments(ctx context.Context, in NewAssignment, after ...AfterChange) ([]int64, error) {
 	ids := make([]int64, 0, len(in.Seats))
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := lockCouple(ctx, tx, in.PracticeID, in.CoupleID); err != nil {
@@ -180,6 +181,9 @@ func (s *Store) CreateAssignments(ctx context.Context, in NewAssignment) ([]int6
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO responses (assignment_id, author_id, visibility) VALUES ($1, $2, $3)`,
 				id, assignee, exercise.Visibility); err != nil {
+				return err
+			}
+			if err := runAfter(ctx, tx, id, after); err != nil {
 				return err
 			}
 			ids = append(ids, id)
@@ -300,8 +304,9 @@ func lockAssignment(ctx context.Context, tx *sqlx.Tx, practiceID, assignmentID i
 	return a, err
 }
 
-// ReviewResponse records the care team's feedback on a submitted response.
-func (s *Store) ReviewResponse(ctx context.Context, practiceID, assignmentID, reviewerID int64, feedback string) error {
+// ReviewResponse records the care team's feedback on a submitted response; after runs in the same
+// transaction.
+func (s *Store) ReviewResponse(ctx context.Context, practiceID, assignmentID, reviewerID int64, feedback string, after ...AfterChange) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := lockAssignment(ctx, tx, practiceID, assignmentID)
 		if err != nil {
@@ -310,9 +315,11 @@ func (s *Store) ReviewResponse(ctx context.Context, practiceID, assignmentID, re
 		if a.Status != StatusSubmitted && a.Status != StatusReviewed {
 			return Conflict("only a submitted response can be reviewed")
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE assignments SET status = 'reviewed', feedback = $2, reviewed_by = $3,
-			reviewed_at = now(), updated_at = now() WHERE id = $1`, assignmentID, feedback, reviewerID)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE assignments SET status = 'reviewed', feedback = $2, reviewed_by = $3,
+			reviewed_at = now(), updated_at = now() WHERE id = $1`, assignmentID, feedback, reviewerID); err != nil {
+			return err
+		}
+		return runAfter(ctx, tx, assignmentID, after)
 	})
 }
 

@@ -39,8 +39,8 @@ type NewInvite struct {
 const inviteColumns = `id, practice_id, email, role, couple_id, seat, invited_by, expires_at, accepted_at, revoked_at, created_at`
 
 // CreateInvite records an invite. An earlier open invite for the same email, role and seat is
-// revoked so that only the newest token works.
-func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (Invite, error) {
+// revoked so that only the newest token works. after runs in the same transaction.
+func (s *Store) CreateInvite(ctx context.Context, in NewInvite, after ...AfterChange) (Invite, error) {
 	var inv Invite
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
@@ -50,11 +50,14 @@ func (s *Store) CreateInvite(ctx context.Context, in NewInvite) (Invite, error) 
 			in.PracticeID, in.Email, in.Role, in.CoupleID, in.Seat); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &inv, `
+		if err := tx.GetContext(ctx, &inv, `
 			INSERT INTO invites (token_hash, practice_id, email, role, couple_id, seat, invited_by, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
 			RETURNING `+inviteColumns,
-			in.TokenHash, in.PracticeID, in.Email, in.Role, in.CoupleID, in.Seat, in.InvitedBy, in.TTL.Seconds())
+			in.TokenHash, in.PracticeID, in.Email, in.Role, in.CoupleID, in.Seat, in.InvitedBy, in.TTL.Seconds()); err != nil {
+			return err
+		}
+		return runAfter(ctx, tx, inv.ID, after)
 	})
 	return inv, err
 }

@@ -378,6 +378,31 @@ export interface Appointment {
   time_zone: string;
   status: string;
   cancelled_at: string | null;
+  /** Grows with every move or cancellation. */
+  version: number;
+}
+
+/** Which optional mail a person wants; security mail is always sent. */
+export interface MailPreferences {
+  invitations: boolean;
+  reminders: boolean;
+  exercises: boolean;
+  digest: boolean;
+}
+
+export interface MailSettings {
+  /** Minutes before an appointment that its reminders go out. */
+  reminder_lead_minutes: number[];
+}
+
+/** A message kept in the development mailbox (no mail server configured). */
+export interface SentMail {
+  message_id: string;
+  kind: string;
+  recipient: string;
+  subject: string;
+  text_body?: string;
+  created_at: string;
 }
 
 export interface AppointmentInput {
@@ -957,6 +982,37 @@ export function createApi(options: ApiOptions = {}) {
 
     cancelAppointment(appointmentID: number): Promise<Appointment> {
       return request('POST', `/appointments/${appointmentID}/cancel`);
+    },
+
+    /** A new time for an appointment; its reminders move with it. */
+    moveAppointment(appointmentID: number, input: { starts_at: string; duration_minutes?: number }): Promise<Appointment> {
+      return request('POST', `/appointments/${appointmentID}/move`, { body: input });
+    },
+
+    mailPreferences(): Promise<MailPreferences> {
+      return request('GET', '/me/mail-preferences');
+    },
+
+    setMailPreferences(preferences: MailPreferences): Promise<MailPreferences> {
+      return request('PUT', '/me/mail-preferences', { body: preferences });
+    },
+
+    mailSettings(practiceID: number): Promise<MailSettings> {
+      return request('GET', `/practices/${practiceID}/mail-settings`);
+    },
+
+    setMailSettings(practiceID: number, settings: MailSettings): Promise<MailSettings> {
+      return request('PUT', `/practices/${practiceID}/mail-settings`, { body: settings });
+    },
+
+    /** The development mailbox; "not_found" unless this is the demo practice and no mail server is set. */
+    mailbox(practiceID: number): Promise<SentMail[]> {
+      return request<{ messages: SentMail[] }>('GET', `/practices/${practiceID}/mailbox`).then((r) => r.messages);
+    },
+
+    /** Turns off the kind of mail an unsubscribe link names; needs no sign-in. */
+    unsubscribe(token: string): Promise<{ topic: string }> {
+      return request('POST', '/mail/unsubscribe', { body: { token }, needsSession: false });
     },
 
     /** A new secret calendar link (shown once); the previous one stops working. */

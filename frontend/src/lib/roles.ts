@@ -20,15 +20,18 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/couples', label: 'Couples' },
     { href: '/audit', label: 'Audit log' },
     { href: '/policy', label: 'Access policy' },
+    { href: '/mail', label: 'Mail' },
   ],
   therapist: [
     { href: '/', label: 'Caseload' },
     { href: '/exercises', label: 'Exercises' },
     { href: '/calendar', label: 'Calendar' },
+    { href: '/mail', label: 'Mail' },
   ],
   client: [
     { href: '/', label: 'Today' },
     { href: '/progress', label: 'Progress' },
+    { href: '/mail', label: 'Mail' },
   ],
 };
 
