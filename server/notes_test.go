@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/amendcare/amend/server/store"
@@ -279,6 +280,43 @@ func TestNoteValidation(t *testing.T) {
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
 			t.Errorf("%v: %d %s, want 422 naming %s", tc.body, res.Status, res.Body, tc.field)
+		}
+	}
+}
+
+// A note's sections read in its template's order in the printable export, by their labels;
+// a reader who may not open notes gets none.
+func TestExportedNoteSectionsFollowTheTemplateOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.note(p, p.Therapist, true)
+	inOrder := []string{"<th>Subjective</th>", "<th>Objective</th>", "<th>Assessment</th>", "<th>Plan</th>"}
+	for _, tc := range []struct {
+		reader    *actor
+		wantNotes bool
+	}{
+		{p.Therapist, true},
+		{p.PartnerA, false},
+	} {
+		page := tc.reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/export.html", nil)
+		if page.Status != http.StatusOK {
+			t.Fatalf("%s: printable export %d %s", tc.reader.Name, page.Status, page.Body)
+		}
+		body := string(page.Body)
+		at := -1
+		for _, heading := range inOrder {
+			next := strings.Index(body, heading)
+			if !tc.wantNotes {
+				if next >= 0 {
+					t.Errorf("%s's export shows the note section %s", tc.reader.Name, heading)
+				}
+				continue
+			}
+			if next <= at {
+				t.Errorf("%s's export shows %s at %d, not after the section before it (%d)", tc.reader.Name, heading, next, at)
+			}
+			at = next
 		}
 	}
 }
