@@ -276,6 +276,8 @@ export interface Commitment {
   kept: number;
   missed: number;
   kept_rate: number | null;
+  /** What was recorded for the current period (today, or this week), or null while nothing is. */
+  this_period: 'kept' | 'missed' | null;
 }
 
 export interface CommitmentCheck {
