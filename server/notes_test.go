@@ -320,3 +320,38 @@ func TestExportedNoteSectionsFollowTheTemplateOrder(t *testing.T) {
 		}
 	}
 }
+
+// A refusal is a sentence: it names the field as a person reads it, never as its API path, and
+// starts with a capital.
+func TestRefusalsAreSentencesThatNameTheFieldInWords(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	draft := "/api/v1/notes/" + id(w.note(p, p.Therapist, false))
+	signed := "/api/v1/notes/" + id(w.note(p, p.Therapist, true))
+	if res := p.Therapist.do(http.MethodPatch, draft, map[string]any{"sections": map[string]string{"subjective": "Calmer."}}); res.Status != http.StatusOK {
+		t.Fatalf("emptying the draft: %d %s", res.Status, res.Body)
+	}
+	for _, tc := range []struct {
+		caller  *actor
+		path    string
+		body    any
+		status  int
+		message string
+	}{
+		{p.Therapist, draft + "/sign", nil, http.StatusUnprocessableEntity, "Objective must be written before the note is signed."},
+		{p.Therapist, "/api/v1/couples/" + id(p.CoupleID) + "/notes", map[string]any{"template": "soap", "sections": map[string]string{"summary": "x"}},
+			http.StatusUnprocessableEntity, "Summary is not a section of the SOAP template."},
+		{p.Therapist, signed + "/sign", nil, http.StatusConflict, "This note is signed and locked; add an addendum instead."},
+		{p.OtherTherapist, draft + "/sign", nil, http.StatusNotFound, ""},
+	} {
+		res := tc.caller.do(http.MethodPost, tc.path, tc.body)
+		var body struct {
+			Error apiError `json:"error"`
+		}
+		res.JSON(t, &body)
+		if res.Status != tc.status || (tc.status != http.StatusNotFound && body.Error.Message != tc.message) {
+			t.Errorf("%s POST %s: %d %q, want %d %q", tc.caller.Name, tc.path, res.Status, body.Error.Message, tc.status, tc.message)
+		}
+	}
+}
