@@ -483,3 +483,52 @@ func TestCommentsAreFeedbackAndTheAuthorsReplies(t *testing.T) {
 		t.Fatalf("the author should see the feedback and their reply: %+v", list.Comments)
 	}
 }
+
+// A response kept private is done for the partner alone: it reads as done_private, it is not
+// counted as waiting for review, and there is nothing of it for the care team to review. Shared
+// with the therapist later, it is handed in for review like any other.
+func TestPrivateAnswerIsDoneNotWaitingForReview(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	private := w.assignStep(p, "apology", "a", "private")
+	w.submitStep(p, private)
+	shared := w.assignStep(p, "being_specific", "a", "therapist")
+	w.submitStep(p, shared)
+
+	waiting := func() int {
+		t.Helper()
+		var view coupleView
+		p.Therapist.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID), nil).JSON(t, &view)
+		return view.Assignments.Submitted
+	}
+	for _, tc := range []struct {
+		reader *actor
+		status int
+		want   string
+	}{
+		{p.PartnerA, http.StatusOK, "done_private"},
+		{p.Therapist, http.StatusOK, "done_private"},
+		{p.PartnerB, http.StatusNotFound, ""},
+		{p.OtherTherapist, http.StatusNotFound, ""},
+	} {
+		res := tc.reader.do(http.MethodGet, "/api/v1/assignments/"+id(private), nil)
+		var got store.Assignment
+		res.JSON(t, &got)
+		if res.Status != tc.status || got.Status != tc.want {
+			t.Errorf("%s reads the private answer's assignment: %d status %q, want %d %q", tc.reader.Name, res.Status, got.Status, tc.status, tc.want)
+		}
+	}
+	if n := waiting(); n != 1 {
+		t.Errorf("the couple shows %d waiting for review, want 1 (the shared answer only)", n)
+	}
+	if res := p.Therapist.do(http.MethodPost, "/api/v1/assignments/"+id(private)+"/review", map[string]any{"feedback": "Well done."}); res.Status == http.StatusOK {
+		t.Errorf("the therapist reviews a private answer: %d %s", res.Status, res.Body)
+	}
+	if res := p.PartnerA.do(http.MethodPut, "/api/v1/assignments/"+id(private)+"/visibility", map[string]any{"visibility": "therapist"}); res.Status != http.StatusOK {
+		t.Fatalf("sharing the answer with the therapist: %d %s", res.Status, res.Body)
+	}
+	if n := waiting(); n != 2 {
+		t.Errorf("after sharing, the couple shows %d waiting for review, want 2", n)
+	}
+}

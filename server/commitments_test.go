@@ -75,6 +75,58 @@ func TestOnlyTheOtherPartnerConfirmsACommitment(t *testing.T) {
 	}
 }
 
+// Everyone who may list a couple's commitments reads what was recorded for the current period
+// (today, or this week), so a screen opened later shows it instead of offering a fresh choice.
+func TestCommitmentsShowWhatWasRecordedForThisPeriod(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	daily := w.commitment(p, p.PartnerA, store.CadenceDaily, "")
+	weekly := w.commitment(p, p.PartnerA, store.CadenceWeekly, "")
+	unrecorded := w.commitment(p, p.PartnerA, store.CadenceDaily, "")
+	for m, status := range map[int64]string{daily: "kept", weekly: "missed"} {
+		if res := p.PartnerB.do(http.MethodPost, "/api/v1/commitments/"+id(m)+"/checks", map[string]any{"status": status}); res.Status != http.StatusCreated {
+			t.Fatalf("recording %s: %d %s", status, res.Status, res.Body)
+		}
+	}
+	want := map[int64]string{daily: "kept", weekly: "missed", unrecorded: ""}
+	for _, tc := range []struct {
+		reader *actor
+		status int
+	}{
+		{p.PartnerB, http.StatusOK},
+		{p.PartnerA, http.StatusOK},
+		{p.Therapist, http.StatusOK},
+		{w.B.PartnerB, http.StatusNotFound},
+	} {
+		res := tc.reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/commitments", nil)
+		if res.Status != tc.status {
+			t.Fatalf("%s lists commitments: %d %s", tc.reader.Name, res.Status, res.Body)
+		}
+		if tc.status != http.StatusOK {
+			continue
+		}
+		var list struct {
+			Commitments []store.Commitment `json:"commitments"`
+		}
+		res.JSON(t, &list)
+		for _, m := range list.Commitments {
+			got := ""
+			if m.ThisPeriod != nil {
+				got = *m.ThisPeriod
+			}
+			if got != want[m.ID] {
+				t.Errorf("%s reads commitment %d as %q this period, want %q", tc.reader.Name, m.ID, got, want[m.ID])
+			}
+		}
+		var one store.Commitment
+		tc.reader.do(http.MethodGet, "/api/v1/commitments/"+id(daily), nil).JSON(t, &one)
+		if one.ThisPeriod == nil || *one.ThisPeriod != "kept" {
+			t.Errorf("%s reads the daily commitment's period as %v, want kept", tc.reader.Name, one.ThisPeriod)
+		}
+	}
+}
+
 func TestCommitmentKeptRates(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

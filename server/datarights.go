@@ -473,9 +473,10 @@ func answerLines(answers store.ResponseAnswers) ([]answerLine, error) {
 }
 
 var summaryPage = template.Must(template.New("summary").Funcs(template.FuncMap{
-	"day":     func(t time.Time) string { return t.Format("2006-01-02") },
-	"when":    func(t time.Time) string { return t.Format("2006-01-02 15:04 MST") },
-	"answers": answerLines,
+	"day":             func(t time.Time) string { return t.Format("2006-01-02") },
+	"when":            func(t time.Time) string { return t.Format("2006-01-02 15:04 MST") },
+	"answers":         answerLines,
+	"sectionsInOrder": sectionsInOrder,
 	"percent": func(rate *float64) string {
 		if rate == nil {
 			return "—"
@@ -544,7 +545,7 @@ var summaryPage = template.Must(template.New("summary").Funcs(template.FuncMap{
 
 {{if .Includes "clinical_notes"}}<h2>Clinical notes</h2>
 {{range .Notes}}<h3>{{day .CreatedAt}}, {{.Template}} note by {{index $.Names .AuthorID}}{{if .SignedAt}}, signed {{when .SignedAt}}{{else}}, unsigned draft{{end}}</h3>
-<table>{{range $key, $text := .Sections}}<tr><th>{{$key}}</th><td><pre>{{$text}}</pre></td></tr>{{end}}</table>
+<table>{{range sectionsInOrder .Template .Sections}}<tr><th>{{.Label}}</th><td><pre>{{.Text}}</pre></td></tr>{{end}}</table>
 {{range .Addenda}}<p>Addendum {{when .CreatedAt}} by {{index $.Names .AuthorID}}:</p><pre>{{.Text}}</pre>{{end}}
 {{else}}<p>None.</p>{{end}}{{end}}
 </body></html>

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -60,11 +61,11 @@ func fail(c *gin.Context, err error) {
 	case errors.As(err, &invalid):
 		msg := "Please check this field: " + invalid.Reason + "."
 		if invalid.Field != "" {
-			msg = invalid.Field + " " + invalid.Reason + "."
+			msg = sentence(fieldWords(invalid.Field) + " " + invalid.Reason + ".")
 		}
 		apiErr = &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Message: msg, Field: invalid.Field}
 	case errors.As(err, &conflict):
-		apiErr = newError(http.StatusConflict, codeConflict, conflict.Reason+".")
+		apiErr = newError(http.StatusConflict, codeConflict, sentence(conflict.Reason+"."))
 	case errors.Is(err, store.ErrNotFound):
 		apiErr = errNotFound
 	case errors.Is(err, store.ErrForbidden):
@@ -88,4 +89,19 @@ func logger(c *gin.Context) *slog.Logger {
 		return l.(*slog.Logger)
 	}
 	return slog.Default()
+}
+
+// fieldWords names a field the way a person reads it: the last part of its path, words apart
+// ("sections.assessment" -> "assessment", "due_on" -> "due on"). The field itself still travels in
+// the error's field, for the screen to point at.
+func fieldWords(field string) string {
+	return strings.ReplaceAll(field[strings.LastIndex(field, ".")+1:], "_", " ")
+}
+
+// sentence starts text with a capital letter.
+func sentence(text string) string {
+	if text == "" {
+		return text
+	}
+	return strings.ToUpper(text[:1]) + text[1:]
 }

@@ -51,6 +51,35 @@ func noteTemplate(key string) (NoteTemplate, bool) {
 	return noteTemplates[i], true
 }
 
+// LabelledSection is one written section of a note, under its template's label.
+type LabelledSection struct {
+	Label string
+	Text  string
+}
+
+// sectionsInOrder lists a note's written sections in its template's order, under their labels;
+// a section the template does not know (never accepted, but read defensively) follows under its key.
+func sectionsInOrder(templateKey string, sections map[string]string) []LabelledSection {
+	t, _ := noteTemplate(templateKey)
+	out := make([]LabelledSection, 0, len(sections))
+	for _, sec := range t.Sections {
+		if text, ok := sections[sec.Key]; ok {
+			out = append(out, LabelledSection{Label: sec.Label, Text: text})
+		}
+	}
+	var unknown []string
+	for key := range sections {
+		if !slices.ContainsFunc(t.Sections, func(sec NoteSection) bool { return sec.Key == key }) {
+			unknown = append(unknown, key)
+		}
+	}
+	slices.Sort(unknown)
+	for _, key := range unknown {
+		out = append(out, LabelledSection{Label: key, Text: sections[key]})
+	}
+	return out
+}
+
 // checkSections accepts only the template's sections, each within the length limit; when
 // complete is set, every section must be written (a note is signed only when complete).
 func checkSections(templateKey string, sections map[string]string, complete bool) error {

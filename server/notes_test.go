@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/amendcare/amend/server/store"
@@ -279,6 +280,78 @@ func TestNoteValidation(t *testing.T) {
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
 			t.Errorf("%v: %d %s, want 422 naming %s", tc.body, res.Status, res.Body, tc.field)
+		}
+	}
+}
+
+// A note's sections read in its template's order in the printable export, by their labels;
+// a reader who may not open notes gets none.
+func TestExportedNoteSectionsFollowTheTemplateOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.note(p, p.Therapist, true)
+	inOrder := []string{"<th>Subjective</th>", "<th>Objective</th>", "<th>Assessment</th>", "<th>Plan</th>"}
+	for _, tc := range []struct {
+		reader    *actor
+		wantNotes bool
+	}{
+		{p.Therapist, true},
+		{p.PartnerA, false},
+	} {
+		page := tc.reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/export.html", nil)
+		if page.Status != http.StatusOK {
+			t.Fatalf("%s: printable export %d %s", tc.reader.Name, page.Status, page.Body)
+		}
+		body := string(page.Body)
+		at := -1
+		for _, heading := range inOrder {
+			next := strings.Index(body, heading)
+			if !tc.wantNotes {
+				if next >= 0 {
+					t.Errorf("%s's export shows the note section %s", tc.reader.Name, heading)
+				}
+				continue
+			}
+			if next <= at {
+				t.Errorf("%s's export shows %s at %d, not after the section before it (%d)", tc.reader.Name, heading, next, at)
+			}
+			at = next
+		}
+	}
+}
+
+// A refusal is a sentence: it names the field as a person reads it, never as its API path, and
+// starts with a capital.
+func TestRefusalsAreSentencesThatNameTheFieldInWords(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	draft := "/api/v1/notes/" + id(w.note(p, p.Therapist, false))
+	signed := "/api/v1/notes/" + id(w.note(p, p.Therapist, true))
+	if res := p.Therapist.do(http.MethodPatch, draft, map[string]any{"sections": map[string]string{"subjective": "Calmer."}}); res.Status != http.StatusOK {
+		t.Fatalf("emptying the draft: %d %s", res.Status, res.Body)
+	}
+	for _, tc := range []struct {
+		caller  *actor
+		path    string
+		body    any
+		status  int
+		message string
+	}{
+		{p.Therapist, draft + "/sign", nil, http.StatusUnprocessableEntity, "Objective must be written before the note is signed."},
+		{p.Therapist, "/api/v1/couples/" + id(p.CoupleID) + "/notes", map[string]any{"template": "soap", "sections": map[string]string{"summary": "x"}},
+			http.StatusUnprocessableEntity, "Summary is not a section of the SOAP template."},
+		{p.Therapist, signed + "/sign", nil, http.StatusConflict, "This note is signed and locked; add an addendum instead."},
+		{p.OtherTherapist, draft + "/sign", nil, http.StatusNotFound, ""},
+	} {
+		res := tc.caller.do(http.MethodPost, tc.path, tc.body)
+		var body struct {
+			Error apiError `json:"error"`
+		}
+		res.JSON(t, &body)
+		if res.Status != tc.status || (tc.status != http.StatusNotFound && body.Error.Message != tc.message) {
+			t.Errorf("%s POST %s: %d %q, want %d %q", tc.caller.Name, tc.path, res.Status, body.Error.Message, tc.status, tc.message)
 		}
 	}
 }

@@ -166,3 +166,63 @@ func TestDemoHasSixWeeksOfTrackingWorthCharting(t *testing.T) {
 		t.Errorf("demo has %d upcoming appointments and %d signed notes", upcoming, signedNotes)
 	}
 }
+
+// An exercise due in a week that has not begun is not yet a week of completion: the chart
+// counts weeks up to the current one only, whoever reads it.
+func TestExerciseCompletionLeavesOutWeeksNotYetBegun(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	ctx := context.Background()
+	today, err := w.store.PracticeToday(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day, err := time.Parse(time.DateOnly, today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assign := func(key, seat string, due time.Time) int64 {
+		dueOn := due.Format(time.DateOnly)
+		ids, err := w.store.CreateAssignments(ctx, store.NewAssignment{PracticeID: p.ID, CoupleID: p.CoupleID,
+			ExerciseID: w.builtinStep(p, key).ID, Seats: []string{seat}, DueOn: &dueOn, AssignedBy: p.Therapist.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids[0]
+	}
+	// Due today and not done; due in two weeks, one handed in early and one not.
+	assign("apology", "a", day)
+	w.submitStep(p, assign("being_specific", "a", day.AddDate(0, 0, 14)))
+	assign("open_communication", "b", day.AddDate(0, 0, 14))
+
+	for _, tc := range []struct {
+		reader    *actor
+		wantWeeks int // weeks counted for partner a
+		status    int
+	}{
+		{p.Therapist, 1, http.StatusOK},
+		{p.PartnerA, 1, http.StatusOK},
+		{p.OtherTherapist, 0, http.StatusNotFound},
+	} {
+		res := tc.reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/progress", nil)
+		if res.Status != tc.status {
+			t.Fatalf("%s reads progress: %d %s", tc.reader.Name, res.Status, res.Body)
+		}
+		if tc.status != http.StatusOK {
+			continue
+		}
+		var got Progress
+		res.JSON(t, &got)
+		for _, pp := range got.Partners {
+			for _, week := range pp.Exercises.Weeks {
+				if week.WeekStart > got.Today {
+					t.Errorf("%s sees seat %s's week of %s, after today %s", tc.reader.Name, pp.Seat, week.WeekStart, got.Today)
+				}
+			}
+		}
+		if a := got.Partners[0].Exercises; len(a.Weeks) != tc.wantWeeks || a.Done != 0 || a.Total != 1 {
+			t.Errorf("%s sees seat a's exercise completion %+v, want only this week's one exercise, not done", tc.reader.Name, a)
+		}
+	}
+}

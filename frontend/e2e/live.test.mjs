@@ -80,7 +80,9 @@ describe('live session', {
       await t.getByRole('button', { name: /^Give the floor to Sam/ }).click();
       await a.getByText(/Your turn to speak/).waitFor({ timeout });
       await a.getByRole('timer').waitFor({ timeout });
-      await b.getByText(/is speaking; Alex .* is listening\./).waitFor({ timeout });
+      // Each partner's own screen speaks of them as "you".
+      await a.getByText(/^You are speaking; Alex .* is listening\./).waitFor({ timeout });
+      await b.getByText(/is speaking; you are listening\./).waitFor({ timeout });
       assert.ok(await b.getByLabel('Your words').isDisabled(), "Alex's speak box is shut while Sam speaks");
       assert.ok(await b.getByRole('button', { name: 'Send', exact: true }).isDisabled());
       const outOfTurn = await apiFromPage(b, 'POST', `/live/${sessionID}/commands`, {

@@ -14,14 +14,22 @@ import (
 )
 
 // Assignment statuses: assigned -> in_progress (a draft is saved) -> submitted -> reviewed, or
-// reopened (back to the partner, who drafts and submits again).
+// reopened (back to the partner, who drafts and submits again). A submitted response kept
+// private reads as done_private: done for the partner alone, with nothing for anyone to review;
+// shared later with the therapist, it reads as submitted again.
 const (
-	StatusAssigned   = "assigned"
-	StatusInProgress = "in_progress"
-	StatusSubmitted  = "submitted"
-	StatusReviewed   = "reviewed"
-	StatusReopened   = "reopened"
+	StatusAssigned    = "assigned"
+	StatusInProgress  = "in_progress"
+	StatusSubmitted   = "submitted"
+	StatusDonePrivate = "done_private"
+	StatusReviewed    = "reviewed"
+	StatusReopened    = "reopened"
 )
+
+// assignmentStatus is the SQL expression for an assignment's status as it reads, over the
+// assignment a and its response r: the stored status, except that a submitted response kept
+// private is done_private.
+const assignmentStatus = `CASE WHEN a.status = 'submitted' AND r.visibility = 'private' THEN 'done_private' ELSE a.status END`
 
 // Assignment is an exercise, at a fixed version, given to one partner of a couple.
 type Assignment struct {
@@ -128,7 +136,7 @@ func assignmentRelation(assignee, visibility, coupleID string) string {
 
 const assignmentSelect = `
 	SELECT a.id, a.practice_id, a.couple_id, a.exercise_id, a.exercise_version, v.title AS exercise_title,
-	       a.assignee_id, cp.seat AS assignee_seat, to_char(a.due_on, 'YYYY-MM-DD') AS due_on, a.note, a.status,
+	       a.assignee_id, cp.seat AS assignee_seat, to_char(a.due_on, 'YYYY-MM-DD') AS due_on, a.note, ` + assignmentStatus + ` AS status,
 	       a.feedback, a.assigned_by, a.reviewed_by, a.reviewed_at, r.visibility, r.submitted_at,
 	       a.created_at, a.updated_at`
 
@@ -296,11 +304,13 @@ type lockedAssignment struct {
 	Status          string `db:"status"`
 }
 
-// lockAssignment holds an assignment of the practice for the transaction.
+// lockAssignment holds an assignment of the practice for the transaction; its status reads as
+// assignmentStatus.
 func lockAssignment(ctx context.Context, tx *sqlx.Tx, practiceID, assignmentID int64) (lockedAssignment, error) {
 	var a lockedAssignment
-	err := tx.GetContext(ctx, &a, `SELECT exercise_id, exercise_version, status FROM assignments
-		WHERE id = $1 AND practice_id = $2 FOR UPDATE`, assignmentID, practiceID)
+	err := tx.GetContext(ctx, &a, `SELECT a.exercise_id, a.exercise_version, `+assignmentStatus+` AS status
+		FROM assignments a JOIN responses r ON r.assignment_id = a.id
+		WHERE a.id = $1 AND a.practice_id = $2 FOR UPDATE OF a`, assignmentID, practiceID)
 	return a, err
 }
 
@@ -323,14 +333,15 @@ func (s *Store) ReviewResponse(ctx context.Context, practiceID, assignmentID, re
 	})
 }
 
-// ReopenAssignment sends a submitted or reviewed assignment back to its partner for more work.
+// ReopenAssignment sends a submitted, privately done or reviewed assignment back to its partner
+// for more work.
 func (s *Store) ReopenAssignment(ctx context.Context, practiceID, assignmentID int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		a, err := lockAssignment(ctx, tx, practiceID, assignmentID)
 		if err != nil {
 			return err
 		}
-		if a.Status != StatusSubmitted && a.Status != StatusReviewed {
+		if a.Status != StatusSubmitted && a.Status != StatusDonePrivate && a.Status != StatusReviewed {
 			return Conflict("only a submitted or reviewed assignment can be reopened")
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE assignments SET status = 'reopened', updated_at = now() WHERE id = $1`, assignmentID)

@@ -16,18 +16,21 @@ const (
 
 // Commitment is a concrete promise a partner states, with how often it has been kept.
 type Commitment struct {
-	ID        int64     `db:"id" json:"id"`
-	CoupleID  int64     `db:"couple_id" json:"couple_id"`
-	AuthorID  int64     `db:"author_id" json:"author_id"`
-	Text      string    `db:"text" json:"text"`
-	Cadence   string    `db:"cadence" json:"cadence"`
-	StartsOn  string    `db:"starts_on" json:"starts_on"`
-	EndedOn   *string   `db:"ended_on" json:"ended_on"`
-	Kept      int       `db:"kept" json:"kept"`
-	Missed    int       `db:"missed" json:"missed"`
-	KeptRate  *float64  `db:"-" json:"kept_rate"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+	ID       int64    `db:"id" json:"id"`
+	CoupleID int64    `db:"couple_id" json:"couple_id"`
+	AuthorID int64    `db:"author_id" json:"author_id"`
+	Text     string   `db:"text" json:"text"`
+	Cadence  string   `db:"cadence" json:"cadence"`
+	StartsOn string   `db:"starts_on" json:"starts_on"`
+	EndedOn  *string  `db:"ended_on" json:"ended_on"`
+	Kept     int      `db:"kept" json:"kept"`
+	Missed   int      `db:"missed" json:"missed"`
+	KeptRate *float64 `db:"-" json:"kept_rate"`
+	// ThisPeriod is what was recorded for the current period (today, or this week): "kept",
+	// "missed", or nil while nothing is.
+	ThisPeriod *string   `db:"this_period" json:"this_period"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // CommitmentCheck is the other partner's record of one period: kept or missed.
@@ -55,7 +58,10 @@ const commitmentSelect = `SELECT m.id, m.couple_id, m.author_id, m.text, m.caden
 		to_char(m.starts_on, 'YYYY-MM-DD') AS starts_on, to_char(m.ended_on, 'YYYY-MM-DD') AS ended_on,
 		m.created_at, m.updated_at,
 		(SELECT count(*) FROM commitment_checks x WHERE x.commitment_id = m.id AND x.kept) AS kept,
-		(SELECT count(*) FROM commitment_checks x WHERE x.commitment_id = m.id AND NOT x.kept) AS missed
+		(SELECT count(*) FROM commitment_checks x WHERE x.commitment_id = m.id AND NOT x.kept) AS missed,
+		(SELECT CASE WHEN x.kept THEN 'kept' ELSE 'missed' END FROM commitment_checks x JOIN practices p ON p.id = c.practice_id
+		 WHERE x.commitment_id = m.id
+		   AND x.period_start = CASE m.cadence WHEN 'weekly' THEN date_trunc('week', ` + practiceToday + `)::date ELSE ` + practiceToday + ` END) AS this_period
 	FROM commitments m JOIN couples c ON c.id = m.couple_id`
 
 // NewCommitment is what a commitment is created from; an empty StartsOn means today in the

@@ -246,7 +246,7 @@ func (s *Store) CoupleWithAssignmentCounts(ctx context.Context, practiceID, coup
 	q, args, err := sqlx.Named(`
 		SELECT `+coupleColumns+`, '' AS relation,
 		       (SELECT coalesce(json_agg(json_build_object('status', g.status, 'relation', g.relation, 'count', g.count)), '[]')
-		        FROM (SELECT a.status, `+assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`)+` AS relation,
+		        FROM (SELECT `+assignmentStatus+` AS status, `+assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`)+` AS relation,
 		                     count(*) AS count
 		              FROM assignments a JOIN responses r ON r.assignment_id = a.id
 		              WHERE a.practice_id = c.practice_id AND a.couple_id = c.id

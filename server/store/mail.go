@@ -224,18 +224,19 @@ type Reviewer struct {
 }
 
 // ReviewersWithWork lists, per practice, the active therapists on a care team with submitted work
-// that nobody has reviewed yet.
+// that nobody has reviewed yet (a response kept private is not handed in for review).
 func (s *Store) ReviewersWithWork(ctx context.Context) ([]Reviewer, error) {
 	out := []Reviewer{}
 	err := s.db.SelectContext(ctx, &out, `
 		SELECT DISTINCT p.id AS practice_id, p.name AS practice_name, u.id AS user_id, u.email
 		FROM assignments a
+		JOIN responses r ON r.assignment_id = a.id
 		JOIN care_team ct ON ct.couple_id = a.couple_id
 		JOIN practices p ON p.id = a.practice_id
 		JOIN memberships m ON m.practice_id = a.practice_id AND m.user_id = ct.therapist_id
 		     AND m.role = 'therapist' AND m.disabled_at IS NULL
 		JOIN users u ON u.id = ct.therapist_id
-		WHERE a.status = 'submitted'
+		WHERE `+assignmentStatus+` = 'submitted'
 		ORDER BY p.id, u.id`)
 	return out, mapError(err)
 }

@@ -83,17 +83,20 @@ func (s *Store) ProgressCommitments(ctx context.Context, practiceID, coupleID, r
 
 // ProgressAssignments counts assignments per assignee and week (of the due date, or of the day
 // assigned when there is none): submitted or reviewed as Done, the rest as NotDone, split by the
-// reader's relation to them so hidden ones can be left out.
+// reader's relation to them so hidden ones can be left out. Weeks that have not begun in the
+// practice's time zone are left out: work due then is not yet late, nor its week a result.
 func (s *Store) ProgressAssignments(ctx context.Context, practiceID, coupleID, readerID int64) ([]WeekTally, error) {
 	out := []WeekTally{}
 	err := s.selectNamed(ctx, &out, `SELECT t.author_id, to_char(t.week, 'YYYY-MM-DD') AS week_start,
 			count(*) FILTER (WHERE t.done) AS done, count(*) FILTER (WHERE NOT t.done) AS not_done, t.relation
 		FROM (SELECT a.assignee_id AS author_id,
 				date_trunc('week', coalesce(CAST(a.due_on AS timestamp), a.created_at AT TIME ZONE p.time_zone)) AS week,
+				date_trunc('week', now() AT TIME ZONE p.time_zone) AS this_week,
 				a.status IN ('submitted', 'reviewed') AS done,
 				`+assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`)+` AS relation
 			FROM assignments a JOIN responses r ON r.assignment_id = a.id JOIN practices p ON p.id = a.practice_id
 			WHERE a.couple_id = :couple AND a.practice_id = :practice) t
+		WHERE t.week <= t.this_week
 		GROUP BY t.author_id, t.week, t.relation
 		ORDER BY 2, 1`,
 		map[string]any{"couple": coupleID, "practice": practiceID, "user": readerID})

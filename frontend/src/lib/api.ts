@@ -189,7 +189,8 @@ export interface Exercise extends ExerciseContent {
   current_version: number;
 }
 
-export type AssignmentStatus = 'assigned' | 'in_progress' | 'submitted' | 'reviewed' | 'reopened';
+/** done_private: handed in while kept private, so done for the partner alone with nothing to review. */
+export type AssignmentStatus = 'assigned' | 'in_progress' | 'submitted' | 'done_private' | 'reviewed' | 'reopened';
 
 /** A response's answers keyed by field key: text, a number, or a list of strings. */
 export type Answers = Record<string, string | number | string[]>;
@@ -276,6 +277,8 @@ export interface Commitment {
   kept: number;
   missed: number;
   kept_rate: number | null;
+  /** What was recorded for the current period (today, or this week), or null while nothing is. */
+  this_period: 'kept' | 'missed' | null;
 }
 
 export interface CommitmentCheck {

@@ -43,6 +43,22 @@ describe('chart data', () => {
     expect(measureSeries(data, 'csi4')).toEqual([{ label: 'Sam Rivera', points: [{ day: '2026-03-04', value: 12 }] }]);
   });
 
+  it('plots one score per day, the last taken, when a questionnaire is answered again the same day', () => {
+    const data = progress([
+      partner(5, 'Sam Rivera', 'a', {
+        measures: [
+          { measure_key: 'csi4', taken_at: '2026-03-03T09:00:00Z', score: 9, below_cutoff: true },
+          { measure_key: 'csi4', taken_at: '2026-03-04T08:00:00Z', score: 10, below_cutoff: true },
+          { measure_key: 'csi4', taken_at: '2026-03-04T18:00:00Z', score: 14, below_cutoff: false },
+        ],
+      }),
+    ]);
+
+    expect(measureSeries(data, 'csi4')).toEqual([
+      { label: 'Sam Rivera', points: [{ day: '2026-03-03', value: 9 }, { day: '2026-03-04', value: 14 }] },
+    ]);
+  });
+
   it('shows weekly kept rates as whole percentages and leaves out weeks with nothing recorded', () => {
     const data = progress([
       partner(5, 'Sam Rivera', 'a', {

@@ -31,15 +31,24 @@ export function checkinSeries(progress: Progress, metric: 'trust' | 'safety'): S
   }));
 }
 
-/** One series per partner of one questionnaire's scores, by the day each was taken. */
+/**
+ * One series per partner of one questionnaire's scores, by the day each was taken. A chart has one
+ * point per day, so a questionnaire answered again the same day shows that day's last score.
+ */
 export function measureSeries(progress: Progress, key: string): Series[] {
-  return partnersInSeatOrder(progress).map((partner) => ({
-    label: partner.name,
-    points: partner.measures
-      .filter((m) => m.measure_key === key)
-      .map((m) => ({ day: m.taken_at.slice(0, 10), value: m.score }))
-      .sort(byDay),
-  }));
+  return partnersInSeatOrder(progress).map((partner) => {
+    const lastOfDay = new Map<string, { takenAt: number; value: number }>();
+    for (const m of partner.measures.filter((m) => m.measure_key === key)) {
+      const day = m.taken_at.slice(0, 10);
+      const takenAt = Date.parse(m.taken_at);
+      const kept = lastOfDay.get(day);
+      if (!kept || kept.takenAt <= takenAt) lastOfDay.set(day, { takenAt, value: m.score });
+    }
+    return {
+      label: partner.name,
+      points: [...lastOfDay].map(([day, { value }]) => ({ day, value })).sort(byDay),
+    };
+  });
 }
 
 /** One series per partner of a weekly share in percent (weeks with nothing recorded are left out). */

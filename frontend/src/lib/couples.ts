@@ -11,6 +11,7 @@ export const assignmentStatusWords: Record<AssignmentStatus, string> = {
   assigned: 'Not started',
   in_progress: 'In progress',
   submitted: 'Handed in, waiting for review',
+  done_private: 'Done, kept private',
   reviewed: 'Reviewed',
   reopened: 'Reopened for changes',
 };

@@ -351,6 +351,22 @@ describe('words and time', () => {
     expect(floorSentence(fresh(7, { paused: true, paused_by: 'b' }), names)).toBe('On a break, called by Alex.');
   });
 
+  it("speaks to a partner about themselves on their own screen", () => {
+    const names = { a: 'Sam', b: 'Alex', chair: 'Dr. Okafor' };
+    const cases: [LiveState, 'a' | 'b', string][] = [
+      [fresh(1, { mode: 'turns', holder: 'a' }), 'a', 'You have the floor.'],
+      [fresh(1, { mode: 'turns', holder: 'a' }), 'b', 'Sam has the floor.'],
+      [fresh(2, { holder: 'a', phase: 'speaking' }), 'a', 'You are speaking; Alex is listening.'],
+      [fresh(2, { holder: 'a', phase: 'speaking' }), 'b', 'Sam is speaking; you are listening.'],
+      [fresh(3, { holder: 'a', phase: 'paraphrase' }), 'a', 'Alex is saying back what you said.'],
+      [fresh(3, { holder: 'a', phase: 'paraphrase' }), 'b', 'You are saying back what Sam said.'],
+      [fresh(4, { holder: 'a', phase: 'confirm' }), 'a', 'You are checking Alex’s paraphrase.'],
+      [fresh(4, { holder: 'a', phase: 'confirm' }), 'b', 'Sam is checking your paraphrase.'],
+      [fresh(5, { paused: true, paused_by: 'b' }), 'b', 'On a break, called by you.'],
+    ];
+    for (const [state, me, sentence] of cases) expect(floorSentence(state, names, me)).toBe(sentence);
+  });
+
   it('announces the countdown at the start and near the end only', () => {
     expect(countdownAnnouncement(null, 120_000, true)).toBe('2 minutes on the clock.');
     expect(countdownAnnouncement(61_000, 60_000, false)).toBeNull();

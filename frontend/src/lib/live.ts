@@ -725,20 +725,29 @@ export function countdownAnnouncement(before: number | null, after: number, turn
   return null;
 }
 
-/** Where the floor stands, in one sentence about people. */
-export function floorSentence(s: LiveState, names: RoomNames): string {
+/**
+ * Where the floor stands, in one sentence about people. On a partner's own screen (me) it speaks
+ * of them as "you".
+ */
+export function floorSentence(s: LiveState, names: RoomNames, me?: Seat): string {
   if (s.ended) return 'The session has ended.';
   if (s.paused) {
-    const by = s.paused_by === 'a' || s.paused_by === 'b' || s.paused_by === 'chair' ? names[s.paused_by] : 'Someone';
+    const by = s.paused_by === me ? 'you' : s.paused_by === 'a' || s.paused_by === 'b' || s.paused_by === 'chair' ? names[s.paused_by] : 'Someone';
     return `On a break, called by ${by}.`;
   }
   if (!s.holder) return 'No one has the floor.';
-  const speaker = names[s.holder];
-  const listener = names[s.holder === 'a' ? 'b' : 'a'];
-  if (s.mode === 'turns') return `${speaker} has the floor.`;
-  if (s.phase === 'paraphrase') return `${listener} is saying back what ${speaker} said.`;
-  if (s.phase === 'confirm') return `${speaker} is checking ${listener}’s paraphrase.`;
-  return `${speaker} is speaking; ${listener} is listening.`;
+  const listenerSeat = s.holder === 'a' ? 'b' : 'a';
+  // Each person as the subject of a sentence (with its verb), as an object, and as an owner.
+  const person = (seat: Seat) =>
+    seat === me
+      ? { is: 'You are', has: 'You have', object: 'you', owner: 'your' }
+      : { is: `${names[seat]} is`, has: `${names[seat]} has`, object: names[seat], owner: `${names[seat]}’s` };
+  const speaker = person(s.holder);
+  const listener = person(listenerSeat);
+  if (s.mode === 'turns') return `${speaker.has} the floor.`;
+  if (s.phase === 'paraphrase') return `${listener.is} saying back what ${speaker.object} said.`;
+  if (s.phase === 'confirm') return `${speaker.is} checking ${listener.owner} paraphrase.`;
+  return `${speaker.is} speaking; ${listener.is.replace(/^You/, 'you')} listening.`;
 }
 
 /** Why the connection closed for good, for the person who was using it. */

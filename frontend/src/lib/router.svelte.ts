@@ -38,12 +38,18 @@ export class Router {
   path = $state(globalThis.location?.pathname ?? '/');
   /** Counts navigations inside the app, so the page can move focus after each one. */
   navigations = $state(0);
+  /** What the action that led here did, said on the page it led to until the next navigation. */
+  notice = $state('');
 
-  /** Goes to a path inside the app. `replace` keeps it out of the back-button history. */
-  navigate(to: string, options: { replace?: boolean } = {}): void {
+  /**
+   * Goes to a path inside the app. `replace` keeps it out of the back-button history; `notice`
+   * confirms on the next page what the action that navigated did.
+   */
+  navigate(to: string, options: { replace?: boolean; notice?: string } = {}): void {
     const url = new URL(to, location.origin);
     if (options.replace) history.replaceState(null, '', url);
     else history.pushState(null, '', url);
+    this.notice = options.notice ?? '';
     this.path = url.pathname;
     this.navigations += 1;
     if (!url.hash) window.scrollTo(0, 0);
@@ -52,6 +58,7 @@ export class Router {
   /** Listens for back/forward and for clicks on links inside the app. Returns a stop function. */
   start(): () => void {
     const onPopState = () => {
+      this.notice = '';
       this.path = location.pathname;
       this.navigations += 1;
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchPath } from './router.svelte';
+import { Router, matchPath } from './router.svelte';
 
 const patterns = { home: '/', sign_in: '/sign-in', invite: '/invite/:token' };
 
@@ -15,5 +15,15 @@ describe('matchPath', () => {
     ['/somewhere-else', 'not_found', {}],
   ])('matches %s to %s', (path, name, params) => {
     expect(matchPath(patterns, path)).toEqual({ name, params });
+  });
+});
+
+describe('Router', () => {
+  it('carries a confirmation to the page a navigation leads to, and drops it at the next one', () => {
+    const router = new Router();
+    router.navigate('/couples', { notice: 'The record is erased.' });
+    expect(router.notice).toBe('The record is erased.');
+    router.navigate('/');
+    expect(router.notice).toBe('');
   });
 });

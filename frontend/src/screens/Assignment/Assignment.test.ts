@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
+import { userEvent } from '@testing-library/user-event';
+import { router } from '../../lib/router.svelte';
 import Assignment from './Assignment.svelte';
 import { fakeServer } from '../../lib/fakeServer';
 import { session } from '../../lib/session.svelte';
@@ -44,9 +46,10 @@ function signInAsPartner() {
   session.activeIndex = 0;
 }
 
-function server(status: CoupleStatus) {
+function server(status: CoupleStatus, assignment: AssignmentDetail = detail, extra: Parameters<typeof fakeServer>[0] = {}) {
   return fakeServer({
-    'GET /assignments/9': [200, detail],
+    ...extra,
+    'GET /assignments/9': [200, assignment],
     'GET /assignments/9/comments': [200, { comments: [] }],
     'GET /couples/3': [200, { id: 3, practice_id: 1, label: 'Rivera & Chen', status, concerns: [], partners: [], care_team: [], created_at: '', updated_at: '' }],
   });
@@ -74,5 +77,52 @@ describe('an exercise', () => {
     expect(screen.queryByRole('button', { name: 'Hand in to your therapist' })).not.toBeInTheDocument();
     expect(screen.queryByRole('group', { name: /Who (will|can) see your answer/ })).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Send' })).not.toBeInTheDocument();
+  });
+
+  it('offers to mark a private answer as done, without promising a review', async () => {
+    signInAsPartner();
+    const privately = { ...detail, visibility: 'private' as const, response: { ...detail.response!, visibility: 'private' as const } };
+    server('active', privately);
+    render(Assignment, { assignmentID: 9 });
+
+    expect(await screen.findByRole('button', { name: 'Mark as done' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Hand in to your therapist' })).not.toBeInTheDocument();
+    expect(screen.getByText(/Marking it done keeps it for you alone/)).toBeInTheDocument();
+    expect(screen.queryByText(/review/i)).not.toBeInTheDocument();
+  });
+
+  it('reads a privately done answer as done, not as waiting for review', async () => {
+    signInAsPartner();
+    const done = {
+      ...detail,
+      status: 'done_private' as const,
+      visibility: 'private' as const,
+      submitted_at: '2026-12-01T10:00:00Z',
+      response: { ...detail.response!, visibility: 'private' as const, submitted_at: '2026-12-01T10:00:00Z' },
+    };
+    server('active', done);
+    render(Assignment, { assignmentID: 9 });
+
+    expect(await screen.findByText('Done, kept private')).toBeInTheDocument();
+    expect(screen.getByText(/^Marked as done/)).toBeInTheDocument();
+    expect(screen.queryByText(/waiting for review|Handed in/)).not.toBeInTheDocument();
+  });
+
+  it.each([
+    ['therapist', 'Hand in to your therapist', 'Handed in. Your therapist will see it and review it.'],
+    ['private', 'Mark as done', 'Marked as done. It stays for you alone.'],
+  ] as const)('confirms on the next page that a %s answer was finished', async (visibility, button, notice) => {
+    signInAsPartner();
+    const answer = { ...detail, visibility, response: { ...detail.response!, visibility } };
+    server('active', answer, {
+      'POST /assignments/9/submit': [200, { ...answer, status: visibility === 'private' ? 'done_private' : 'submitted' }],
+      'PUT /assignments/9/draft': [200, answer.response],
+    });
+    const user = userEvent.setup();
+    render(Assignment, { assignmentID: 9 });
+
+    await user.click(await screen.findByRole('button', { name: button }));
+    await vi.waitFor(() => expect(router.notice).toBe(notice));
+    expect(router.path).toBe('/');
   });
 });

@@ -52,7 +52,7 @@ describe('PartnerView', () => {
     socket().open(samSpeaking, [event(1, 'floor_granted', { seat: 'a', actor: { user_id: 1, role: 'chair' }, deadline })]);
     render(PartnerView, { client, names, seat: 'b' });
 
-    expect(await screen.findByText('Sam is speaking; Alex is listening.')).toBeInTheDocument();
+    expect(await screen.findByText('Sam is speaking; you are listening.')).toBeInTheDocument();
     expect(screen.getByLabelText('Your words')).toBeDisabled();
     expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled();
     expect(screen.getByRole('timer')).toHaveTextContent(/Time left\s*[12]:\d\d/);
@@ -69,7 +69,7 @@ describe('PartnerView', () => {
 
     socket().receive(event(4, 'paraphrase', { seat: 'b', text: 'You felt alone.', actor: { user_id: 6, role: 'b' } }));
     socket().receive({ type: 'ack', id: 'view-1', seq: 4 });
-    expect(await screen.findByText('Sam is checking Alex’s paraphrase.')).toBeInTheDocument();
+    expect(await screen.findAllByText('Sam is checking your paraphrase.')).not.toHaveLength(0);
     socket().receive(event(5, 'paraphrase_confirmed', { seat: 'a' }));
     socket().receive(event(6, 'floor_granted', { seat: 'b', deadline }));
 
@@ -86,5 +86,15 @@ describe('PartnerView', () => {
     await user.click(await screen.findByRole('button', { name: 'Ask for the floor' }));
     socket().receive({ type: 'error', id: 'view-1', code: 'paused', message: 'The session is paused; this can wait until it resumes.' });
     expect(await screen.findByRole('alert')).toHaveTextContent('The session is on a break. This can wait until it carries on.');
+  });
+
+  it('says the therapist gives a free floor to a partner who asked, in words about them', async () => {
+    const { client, socket } = room();
+    const free: LiveState = { ...samSpeaking, mode: 'turns', holder: undefined, phase: undefined, deadline: undefined, queue: ['b'] };
+    socket().open(free, []);
+    render(PartnerView, { client, names, seat: 'b' });
+
+    expect(await screen.findByText('No one has the floor.')).toBeInTheDocument();
+    expect(screen.getByText('You asked for the floor: your therapist gives it.')).toBeInTheDocument();
   });
 });

@@ -120,6 +120,19 @@ describe('clinical notes', () => {
     expect(screen.getByText('Keep the check-ins')).toBeInTheDocument();
   });
 
+  it("shows a signed note's sections in the template's order, whatever order they arrive in", async () => {
+    const alphabetical = { ...signed, sections: { plan: 'Keep the check-ins', subjective: 'Calmer' } };
+    server({
+      'GET /couples/3/notes': [200, { notes: [alphabetical] }],
+      'GET /notes/12': [200, { ...alphabetical, addenda: [] }],
+    });
+    render(Notes, { coupleID: 3 });
+
+    await screen.findByText('Keep the check-ins');
+    const terms = screen.getAllByRole('term').map((dt) => dt.textContent);
+    expect(terms).toEqual(['Subjective', 'Plan']);
+  });
+
   it('opens a draft at the empty section when signing is refused for it', async () => {
     server({ 'POST /notes/11/sign': invalid('Write the plan before signing.', 'sections.plan') });
     const user = userEvent.setup();
