@@ -3,9 +3,12 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amendcare/amend/server/store"
 )
 
 const newTestPassword = "a brand new passphrase"
@@ -122,6 +125,9 @@ func TestPasswordResetByEmailEndToEnd(t *testing.T) {
 			}
 		})
 	}
+	if !securityLogHas(t, w.signIn(p.PartnerA.Name, p.PartnerA.ID, p.PartnerA.Email), "auth.password_reset") {
+		t.Error("the reset is not in the account's security log")
+	}
 	if n := w.waitForSubject(p.PartnerA.Email, securityNoticeSubject); n != 1 {
 		t.Errorf("%d security notices, want 1", n)
 	}
@@ -223,6 +229,16 @@ func TestPasswordResetRequestsAreThrottled(t *testing.T) {
 	}
 }
 
+// securityLogHas reports whether a's own security log (GET /me/sign-ins) records action.
+func securityLogHas(t *testing.T, a *actor, action string) bool {
+	t.Helper()
+	var log struct {
+		Entries []store.AuditEntry `json:"entries"`
+	}
+	a.do(http.MethodGet, "/api/v1/me/sign-ins", nil).JSON(t, &log)
+	return slices.ContainsFunc(log.Entries, func(e store.AuditEntry) bool { return e.Action == action })
+}
+
 // changePassword asks to change a's password.
 func changePassword(a *actor, current, password string) *response {
 	a.w.t.Helper()
@@ -283,6 +299,9 @@ func TestChangePasswordNeedsTheCurrentOneAndSignsOutOtherSessions(t *testing.T) 
 				t.Errorf("got %d %s, want %d", res.Status, res.Body, tc.status)
 			}
 		})
+	}
+	if !securityLogHas(t, p.PartnerA, "auth.password_change") {
+		t.Error("the change is not in the account's security log")
 	}
 	if n := w.waitForSubject(p.PartnerA.Email, securityNoticeSubject); n != 1 {
 		t.Errorf("%d security notices, want 1", n)
