@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -337,5 +339,31 @@ func TestChangePasswordIsThrottledLikeSignIn(t *testing.T) {
 	}
 	if res := login(w, w.A.OtherTherapist.Email, testPassword, nil); res.Status != http.StatusOK {
 		t.Errorf("another account was held back too: %d", res.Status)
+	}
+}
+
+// Without a mail server, a reset link is kept in the development mailbox, where the demo practice's
+// administrator finds it among its members' mail; another practice's member's link is not there.
+func TestDevelopmentMailboxKeepsTheResetMailOfTheDemoPracticesMembers(t *testing.T) {
+	t.Parallel()
+	w := newWorldWith(t, policy.DefaultPolicy(), Config{MailboxPractices: []string{"Practice A"}}, mail.Config{})
+	w.startMail()
+	for _, a := range []*actor{w.A.PartnerA, w.B.PartnerA} {
+		if res := w.request(http.MethodPost, "/api/v1/auth/password-resets", map[string]string{"email": a.Email}, nil); res.Status != http.StatusAccepted {
+			t.Fatalf("request: %d %s", res.Status, res.Body)
+		}
+	}
+	w.waitForJobs(2, `state = 'completed'`)
+	var box struct {
+		Messages []store.SentMail `json:"messages"`
+	}
+	res := w.A.Admin.do(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/mailbox", nil)
+	res.JSON(t, &box)
+	if res.Status != http.StatusOK || len(box.Messages) != 1 || box.Messages[0].Recipient != w.A.PartnerA.Email ||
+		box.Messages[0].TextBody == nil || !strings.Contains(*box.Messages[0].TextBody, "/reset/") {
+		t.Errorf("the demo administrator's mailbox: %d %+v", res.Status, box.Messages)
+	}
+	if res := w.B.Admin.do(http.MethodGet, "/api/v1/practices/"+id(w.B.ID)+"/mailbox", nil); res.Status != http.StatusNotFound {
+		t.Errorf("another practice's administrator: %d", res.Status)
 	}
 }
