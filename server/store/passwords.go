@@ -8,10 +8,16 @@ import (
 )
 
 // CreatePasswordReset records a reset token for the account with this email, good until now+ttl,
-// and runs after (which queues the mail carrying the token) in the same transaction. An email with
-// no account answers ErrNotFound and records nothing.
+// and runs after (which queues the mail carrying the token) in the same transaction; the account's
+// earlier tokens stop working, so only the newest link does. An email with no account answers
+// ErrNotFound and records nothing.
 func (s *Store) CreatePasswordReset(ctx context.Context, email string, tokenHash []byte, now time.Time, ttl time.Duration, after ...AfterChange) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE password_resets SET used_at = now()
+			WHERE user_id = (SELECT id FROM users WHERE email = $1) AND used_at IS NULL`, email); err != nil {
+			return err
+		}
 		var resetID int64
 		if err := tx.GetContext(ctx, &resetID, `
 			INSERT INTO password_resets (token_hash, user_id, expires_at)
