@@ -140,7 +140,7 @@ func (s *Server) startSession(c *gin.Context, user store.User, memberships []sto
 
 func tooManyAttempts(c *gin.Context, wait time.Duration) {
 	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	fail(c, newError(http.StatusTooManyRequests, codeRateLimited, "Too many sign-in attempts. Please wait a little and try again."))
+	fail(c, newError(http.StatusTooManyRequests, codeRateLimited, "Too many attempts. Please wait a little and try again."))
 }
 
 func (s *Server) logout(c *gin.Context) {

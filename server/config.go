@@ -23,6 +23,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// MinPasswordLength is the shortest password accepted.
 	MinPasswordLength int
+	// Now is the clock that one-time tokens (password resets) expire by; nil is the real clock.
+	// Tests move it instead of waiting.
+	Now func() time.Time
 	// MailboxPractices names the practices whose administrators may open the development mailbox:
 	// the demo practice.
 	MailboxPractices []string
@@ -41,6 +44,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.MinPasswordLength <= 0 {
 		c.MinPasswordLength = 10

@@ -51,7 +51,7 @@ func (quickRetry) NextRetry(*rivertype.JobRow) time.Time {
 }
 
 // mailWorld is a world whose mail is sent to a running mailpit by a started runner, on a clock the
-// test moves. When the test ends, every message it sent is scanned for clinical text and names.
+// test moves (the server's clock too). When the test ends, every message it sent is scanned for clinical text and names.
 type mailWorld struct {
 	*world
 	pit   *mailtest.Mailpit
@@ -62,7 +62,7 @@ func newMailWorld(t *testing.T) *mailWorld {
 	t.Helper()
 	pit := mailtest.Start(t)
 	clock := newTestClock()
-	w := &mailWorld{world: newWorldWith(t, policy.DefaultPolicy(), Config{}, mail.Config{SMTPURL: pit.SMTPURL(),
+	w := &mailWorld{world: newWorldWith(t, policy.DefaultPolicy(), Config{Now: clock.now}, mail.Config{SMTPURL: pit.SMTPURL(),
 		BaseURL: "http://amend.test", PollInterval: 20 * time.Millisecond, Retry: quickRetry{}, Now: clock.now}),
 		pit: pit, clock: clock}
 	w.startMail()

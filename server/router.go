@@ -48,6 +48,7 @@ type Server struct {
 	metrics         *httpMetrics
 	accountThrottle *throttle
 	addressThrottle *throttle
+	resetThrottle   resetThrottle
 	engine          *gin.Engine
 	// onDisable is told when a membership is disabled, to close its live connections.
 	onDisable func(practiceID, userID int64)
@@ -70,6 +71,7 @@ func New(d Deps) (*Server, error) {
 		metrics:         newHTTPMetrics(d.Registry),
 		accountThrottle: newThrottle(30e9, 5, 100_000),
 		addressThrottle: newThrottle(2e9, 30, 100_000),
+		resetThrottle:   newResetThrottle(),
 		hub:             d.Live,
 		mail:            d.Mail,
 	}
@@ -118,6 +120,7 @@ func New(d Deps) (*Server, error) {
 	s.registerCouples(authed)
 	s.registerTracking(authed, api)
 	s.registerMail(authed, api)
+	s.registerPasswords(authed, api)
 
 	s.engine = e
 	return s, nil

@@ -121,12 +121,16 @@ func (s *Store) RecordSentMail(ctx context.Context, m SentMail) error {
 	return mapError(err)
 }
 
-// Mailbox lists the newest messages of a practice kept in the development mailbox.
+// Mailbox lists the newest messages kept in the development mailbox for a practice: its own, and
+// the security mail (password resets and notices, which belong to no practice) of its members.
 func (s *Store) Mailbox(ctx context.Context, practiceID int64, limit int) ([]SentMail, error) {
 	out := []SentMail{}
 	err := s.db.SelectContext(ctx, &out, `SELECT message_id, practice_id, kind, recipient, subject, text_body,
 		       html_body, created_at
-		FROM sent_mail WHERE practice_id = $1 AND text_body IS NOT NULL
+		FROM sent_mail s
+		WHERE text_body IS NOT NULL AND (practice_id = $1 OR practice_id IS NULL AND EXISTS (
+			SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id
+			WHERE u.email = s.recipient AND m.practice_id = $1))
 		ORDER BY created_at DESC, message_id LIMIT $2`, practiceID, limit)
 	return out, mapError(err)
 }

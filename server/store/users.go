@@ -49,12 +49,6 @@ func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	return u, mapError(err)
 }
 
-// SetPassword replaces a user's password hash.
-func (s *Store) SetPassword(ctx context.Context, userID int64, hash string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, userID, hash)
-	return expectOne(res, err)
-}
-
 // ActiveMemberships lists the roles a user holds and may use, across practices.
 func (s *Store) ActiveMemberships(ctx context.Context, userID int64) ([]Membership, error) {
 	out := []Membership{}

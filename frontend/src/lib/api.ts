@@ -670,7 +670,10 @@ export function createApi(options: ApiOptions = {}) {
 
     if (!response.ok) {
       const error = await errorFrom(response);
-      if (response.status === 401 && opts.needsSession !== false) options.onUnauthenticated?.(error);
+      // A wrong password (code invalid_credentials) answers 401 too, but ends no session.
+      if (response.status === 401 && error.code !== 'invalid_credentials' && opts.needsSession !== false) {
+        options.onUnauthenticated?.(error);
+      }
       throw error;
     }
     if (response.status === 204) return undefined as T;
@@ -1016,6 +1019,24 @@ export function createApi(options: ApiOptions = {}) {
     /** Turns off the kind of mail an unsubscribe link names; needs no sign-in. */
     unsubscribe(token: string): Promise<{ topic: string }> {
       return request('POST', '/mail/unsubscribe', { body: { token }, needsSession: false });
+    },
+
+    /** Mails a link to choose a new password to the account with this address, if one has it. */
+    requestPasswordReset(email: string): Promise<{ message: string }> {
+      return request('POST', '/auth/password-resets', { body: { email }, needsSession: false });
+    },
+
+    /** Sets a new password through a reset link; "not_found" when it is used, expired or replaced. */
+    resetPassword(token: string, password: string): Promise<void> {
+      return request('POST', `/auth/password-resets/${encodeURIComponent(token)}`, {
+        body: { password },
+        needsSession: false,
+      });
+    },
+
+    /** Changes the caller's password; a wrong current one fails with "invalid_credentials". */
+    changePassword(currentPassword: string, password: string): Promise<void> {
+      return request('PUT', '/me/password', { body: { current_password: currentPassword, password } });
     },
 
     /** A new secret calendar link (shown once); the previous one stops working. */

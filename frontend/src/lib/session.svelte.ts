@@ -83,6 +83,13 @@ export class Session {
     return confirmed;
   }
 
+  /** Sets a new password through a reset link; the server signs out every device, this one too. */
+  async resetPassword(token: string, password: string): Promise<void> {
+    await this.api.resetPassword(token, password);
+    this.#forget();
+    this.endedByIdle = false;
+  }
+
   choose(index: number): void {
     if (this.me && index >= 0 && index < this.me.memberships.length) this.activeIndex = index;
   }
