@@ -71,14 +71,8 @@ func (s *Server) login(c *gin.Context) {
 	if !ok {
 		return
 	}
-	memberships, err := s.store.ActiveMemberships(c.Request.Context(), user.ID)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if len(memberships) == 0 {
-		s.auditAuth(c, user.ID, "login", store.OutcomeDenied)
-		fail(c, errBadCredentials)
+	memberships, ok := s.signInMemberships(c, user.ID)
+	if !ok {
 		return
 	}
 	if on, err := s.store.HasSecondFactor(c.Request.Context(), user.ID); err != nil || on {
@@ -90,6 +84,22 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	s.startSession(c, user, memberships)
+}
+
+// signInMemberships returns the memberships a signing-in user may use, refusing the sign-in like a
+// wrong password when none is left. It answers the request itself on failure.
+func (s *Server) signInMemberships(c *gin.Context, userID int64) ([]store.Membership, bool) {
+	memberships, err := s.store.ActiveMemberships(c.Request.Context(), userID)
+	if err != nil {
+		fail(c, err)
+		return nil, false
+	}
+	if len(memberships) == 0 {
+		s.auditAuth(c, userID, "login", store.OutcomeDenied)
+		fail(c, errBadCredentials)
+		return nil, false
+	}
+	return memberships, true
 }
 
 var errBadCredentials = newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match.")

@@ -98,8 +98,11 @@ func (s *Server) loginSecondStep(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	challenge := hashToken(in.Challenge)
-	user, err := s.store.SignInChallengeUser(ctx, challenge)
-	if errors.Is(err, store.ErrNotFound) || !wellFormedToken(in.Challenge) {
+	user, err := store.User{}, error(store.ErrNotFound)
+	if wellFormedToken(in.Challenge) {
+		user, err = s.store.SignInChallengeUser(ctx, challenge)
+	}
+	if errors.Is(err, store.ErrNotFound) {
 		if spendAttempt(c, s.addressThrottle, c.ClientIP()) {
 			fail(c, errSignInExpired)
 		}
@@ -116,12 +119,9 @@ func (s *Server) loginSecondStep(c *gin.Context) {
 		fail(c, orElse(err, errSignInExpired))
 		return
 	}
-	memberships, err := s.store.ActiveMemberships(ctx, user.ID)
-	if err != nil {
-		fail(c, err)
-		return
+	if memberships, ok := s.signInMemberships(c, user.ID); ok {
+		s.startSession(c, user, memberships)
 	}
-	s.startSession(c, user, memberships)
 }
 
 // orElse is err when there is one, else fallback.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -352,5 +353,19 @@ func TestMatchTOTPAllowsOneStepOfDrift(t *testing.T) {
 	}
 	if _, ok := matchTOTP(secret, "", now); ok {
 		t.Error("an empty code matched")
+	}
+}
+
+func TestCodeStepRefusesAMemberDisabledSinceThePassword(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	therapist := enrol(t, w.A.OtherTherapist)
+	challenge := passwordStep(t, therapist.actor)
+	if err := w.store.SetMemberDisabled(context.Background(), w.A.ID, therapist.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	res := codeStep(w, challenge, map[string]string{"code": nextStepCode(t, therapist)})
+	if res.Status != http.StatusUnauthorized || strings.Contains(string(res.Body), `"token"`) {
+		t.Fatalf("code step of a disabled member: %d %s", res.Status, res.Body)
 	}
 }
