@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import Security from './Security.svelte';
+import type { SecondFactorStatus } from '../../lib/api';
 import { session } from '../../lib/session.svelte';
 
 function jsonResponse(status: number, body: unknown): Response {
@@ -11,8 +12,8 @@ function jsonResponse(status: number, body: unknown): Response {
   });
 }
 
-const off = { enabled: false, recovery_codes_left: 0, required: true };
-const on = { enabled: true, confirmed_at: '2030-01-01T00:00:00Z', recovery_codes_left: 10, required: true };
+const off: SecondFactorStatus = { enabled: false, recovery_codes_left: 0, required: true };
+const on: SecondFactorStatus = { enabled: true, confirmed_at: '2030-01-01T00:00:00Z', recovery_codes_left: 10, required: true };
 const recoveryCodes = Array.from({ length: 10 }, (_, i) => `abcd${i}-efgh${i}`);
 
 /** Stubs fetch with one answer per "METHOD path"; anything else fails the test. */
