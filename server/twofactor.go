@@ -47,7 +47,7 @@ var (
 func (s *Server) registerSecondFactor(public, enrolling, authed *gin.RouterGroup) {
 	public.POST("/auth/login/second-factor", s.loginSecondStep)
 	enrolling.GET("/me/second-factor", s.getSecondFactor)
-	enrolling.POST("/me/second-factor", s.beginSecondFactor)
+	enrolling.POST("/me/second-factor", noBody, s.beginSecondFactor)
 	enrolling.POST("/me/second-factor/confirm", s.confirmSecondFactor)
 	authed.POST("/me/second-factor/disable", s.disableSecondFactor)
 	authed.GET("/practices/:pid/security-settings", s.getSecuritySettings)
