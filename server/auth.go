@@ -58,6 +58,8 @@ type sessionBody struct {
 	ExpiresAt   time.Time          `json:"expires_at"`
 	User        store.User         `json:"user"`
 	Memberships []store.Membership `json:"memberships"`
+	// MustEnrolSecondFactor is true when the session may only be used to set up a second factor.
+	MustEnrolSecondFactor bool `json:"must_enrol_second_factor"`
 }
 
 func (s *Server) login(c *gin.Context) {
@@ -69,17 +71,35 @@ func (s *Server) login(c *gin.Context) {
 	if !ok {
 		return
 	}
-	memberships, err := s.store.ActiveMemberships(c.Request.Context(), user.ID)
-	if err != nil {
-		fail(c, err)
+	memberships, ok := s.signInMemberships(c, user.ID)
+	if !ok {
 		return
 	}
-	if len(memberships) == 0 {
-		s.auditAuth(c, user.ID, "login", store.OutcomeDenied)
-		fail(c, errBadCredentials)
+	if on, err := s.store.HasSecondFactor(c.Request.Context(), user.ID); err != nil || on {
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		s.askSecondFactor(c, user)
 		return
 	}
 	s.startSession(c, user, memberships)
+}
+
+// signInMemberships returns the memberships a signing-in user may use, refusing the sign-in like a
+// wrong password when none is left. It answers the request itself on failure.
+func (s *Server) signInMemberships(c *gin.Context, userID int64) ([]store.Membership, bool) {
+	memberships, err := s.store.ActiveMemberships(c.Request.Context(), userID)
+	if err != nil {
+		fail(c, err)
+		return nil, false
+	}
+	if len(memberships) == 0 {
+		s.auditAuth(c, userID, "login", store.OutcomeDenied)
+		fail(c, errBadCredentials)
+		return nil, false
+	}
+	return memberships, true
 }
 
 var errBadCredentials = newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match.")
@@ -129,13 +149,19 @@ func (s *Server) startSession(c *gin.Context, user store.User, memberships []sto
 		fail(c, err)
 		return
 	}
+	mustEnrol, err := s.store.MustEnrolSecondFactor(c.Request.Context(), user.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.cfg.CookieSecure,
 		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt,
 	})
-	c.Set(ctxCaller, &Caller{User: user, SessionID: sess.ID})
+	c.Set(ctxCaller, &Caller{User: user, SessionID: sess.ID, MustEnrol: mustEnrol})
 	s.auditAuth(c, user.ID, "login", store.OutcomeAllowed)
-	c.JSON(http.StatusOK, sessionBody{Token: token, ExpiresAt: sess.ExpiresAt, User: user, Memberships: memberships})
+	c.JSON(http.StatusOK, sessionBody{Token: token, ExpiresAt: sess.ExpiresAt, User: user, Memberships: memberships,
+		MustEnrolSecondFactor: mustEnrol})
 }
 
 func tooManyAttempts(c *gin.Context, wait time.Duration) {
@@ -164,7 +190,7 @@ func (s *Server) me(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships})
+	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships, "must_enrol_second_factor": caller.MustEnrol})
 }
 
 // signIns lists the caller's own recent sign-in attempts, allowed and denied, with the address
@@ -207,7 +233,7 @@ func (s *Server) Authenticate(r *http.Request) (*Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Caller{User: user, SessionID: sess.ID, ViaCookie: viaCookie}, nil
+	return &Caller{User: user, SessionID: sess.ID, ViaCookie: viaCookie, MustEnrol: sess.MustEnrol}, nil
 }
 
 // touchEvery is how long a session's last activity may go unrecorded: a quarter of the idle

@@ -34,8 +34,10 @@ const (
 	codeInvalid         = "invalid"
 	codeTooLarge        = "too_large"
 	codeRateLimited     = "rate_limited"
-	codeUnavailable     = "unavailable"
-	codeInternal        = "internal"
+	// codeSecondFactorRequired: the practice requires a second factor the caller has not set up.
+	codeSecondFactorRequired = "second_factor_required"
+	codeUnavailable          = "unavailable"
+	codeInternal             = "internal"
 )
 
 func newError(status int, code, message string) *apiError {

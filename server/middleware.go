@@ -32,6 +32,8 @@ type Caller struct {
 	SessionID int64
 	// ViaCookie is true when the session came from the cookie rather than a bearer token.
 	ViaCookie bool
+	// MustEnrol is true when the session may only be used to set up a second factor.
+	MustEnrol bool
 }
 
 type httpMetrics struct {

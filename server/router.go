@@ -103,8 +103,11 @@ func New(d Deps) (*Server, error) {
 	api.GET("/invites/:token", s.showInvite)
 	api.POST("/invites/:token/accept", s.acceptInvite)
 
-	authed := api.Group("", s.requireAuth, s.audit)
-	authed.GET("/me", s.me)
+	// A session whose practice requires a second factor its user lacks may only set one up.
+	enrolling := api.Group("", s.requireAuth, s.audit)
+	enrolling.GET("/me", s.me)
+	authed := api.Group("", s.requireAuth, s.refuseUntilEnrolled, s.audit)
+	s.registerSecondFactor(api, enrolling, authed)
 	authed.GET("/me/sign-ins", s.signIns)
 	authed.GET("/practices/:pid", s.getPractice)
 	authed.GET("/practices/:pid/members", s.listMembers)

@@ -14,6 +14,9 @@ type AuthSession struct {
 	LastSeenAt    time.Time `db:"last_seen_at"`
 	IdleExpiresAt time.Time `db:"idle_expires_at"`
 	ExpiresAt     time.Time `db:"expires_at"`
+	// MustEnrol is true while the user's practice requires a second factor they have not set up:
+	// the session may then be used only to set one up.
+	MustEnrol bool `db:"must_enrol"`
 }
 
 // CreateSession records a new session for a user.
@@ -38,7 +41,7 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchE
 	}
 	err := s.getPrepared(ctx, &row, `
 		SELECT s.id, s.user_id, s.last_seen_at, s.idle_expires_at, s.expires_at, u.email, u.name,
-		       u.created_at AS user_created_at
+		       u.created_at AS user_created_at, `+mustEnrol("s.user_id")+` AS must_enrol
 		FROM auth_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.token_hash = $1 AND s.idle_expires_at > now() AND s.expires_at > now()`, tokenHash)
 	if err != nil {

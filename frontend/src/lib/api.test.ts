@@ -31,7 +31,7 @@ describe('api client', () => {
 
     const result = await api.login('sam@example.org', 'correct horse');
 
-    expect(result.user.name).toBe('Sam Rivera');
+    expect('user' in result && result.user.name).toBe('Sam Rivera');
     const [url, init] = fetch.mock.calls[0];
     expect(url).toBe('/api/v1/auth/login');
     expect(init?.method).toBe('POST');

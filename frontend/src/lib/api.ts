@@ -21,12 +21,45 @@ export interface Membership {
 export interface Me {
   user: User;
   memberships: Membership[];
+  /** True when a practice requires a second factor this person lacks: they may only set one up. */
+  must_enrol_second_factor?: boolean;
 }
 
 /** The answer of a sign-in (login or accepted invite). The cookie carries the session. */
 export interface SignedIn extends Me {
   token: string;
   expires_at: string;
+}
+
+/** A right password of an account with a second factor: no session yet, only the code step. */
+export interface SecondStep {
+  second_factor_required: true;
+  challenge: string;
+  expires_at: string;
+}
+
+/** The proof that finishes a sign-in: the app's code, or one unused recovery code. */
+export type SecondFactorProof = { code: string } | { recovery_code: string };
+
+/** One's own second factor; the secret is never shown again after enrolment. */
+export interface SecondFactorStatus {
+  enabled: boolean;
+  confirmed_at?: string;
+  recovery_codes_left: number;
+  /** A practice where this person is staff requires a second factor. */
+  required: boolean;
+}
+
+/** A new, unconfirmed factor, shown once. */
+export interface SecondFactorEnrolment {
+  secret: string;
+  otpauth_url: string;
+  /** A PNG data URL of the otpauth URL as a QR code. */
+  qr_code: string;
+}
+
+export interface SecuritySettings {
+  require_second_factor: boolean;
 }
 
 /**
@@ -681,9 +714,42 @@ export function createApi(options: ApiOptions = {}) {
   }
 
   return {
-    /** Signs in with email and password; the server sets the session cookie. */
-    login(email: string, password: string): Promise<SignedIn> {
+    /**
+     * Signs in with email and password; the server sets the session cookie, or, for an account
+     * with a second factor, answers the code step instead.
+     */
+    login(email: string, password: string): Promise<SignedIn | SecondStep> {
       return request('POST', '/auth/login', { body: { email, password }, needsSession: false });
+    },
+
+    /** Finishes a sign-in with a code; "invalid_credentials" for a wrong or used code. */
+    loginSecondStep(challenge: string, proof: SecondFactorProof): Promise<SignedIn> {
+      return request('POST', '/auth/login/second-factor', { body: { challenge, ...proof }, needsSession: false });
+    },
+
+    secondFactor(): Promise<SecondFactorStatus> {
+      return request('GET', '/me/second-factor');
+    },
+
+    beginSecondFactor(): Promise<SecondFactorEnrolment> {
+      return request('POST', '/me/second-factor');
+    },
+
+    /** Turns the pending factor on; answers the recovery codes, shown this once. */
+    confirmSecondFactor(code: string): Promise<{ recovery_codes: string[] }> {
+      return request('POST', '/me/second-factor/confirm', { body: { code } });
+    },
+
+    disableSecondFactor(proof: { code: string } | { password: string }): Promise<void> {
+      return request('POST', '/me/second-factor/disable', { body: proof });
+    },
+
+    securitySettings(practiceID: number): Promise<SecuritySettings> {
+      return request('GET', `/practices/${practiceID}/security-settings`);
+    },
+
+    setSecuritySettings(practiceID: number, settings: SecuritySettings): Promise<SecuritySettings> {
+      return request('PUT', `/practices/${practiceID}/security-settings`, { body: settings });
     },
 
     /** Ends the session on the server and clears its cookie. */

@@ -21,12 +21,14 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/audit', label: 'Audit log' },
     { href: '/policy', label: 'Access policy' },
     { href: '/mail', label: 'Mail' },
+    { href: '/security', label: 'Sign-in security' },
   ],
   therapist: [
     { href: '/', label: 'Caseload' },
     { href: '/exercises', label: 'Exercises' },
     { href: '/calendar', label: 'Calendar' },
     { href: '/mail', label: 'Mail' },
+    { href: '/security', label: 'Sign-in security' },
   ],
   client: [
     { href: '/', label: 'Today' },

@@ -2,7 +2,16 @@
 // never sees; this store only knows who the server says is signed in, and remembers in
 // sessionStorage (a bare flag, nothing personal) that someone was, so that an ended session
 // can be told apart from a first visit.
-import { ApiError, createApi, type Api, type Me, type Membership, type SignedIn } from './api';
+import {
+  ApiError,
+  createApi,
+  type Api,
+  type Me,
+  type Membership,
+  type SecondFactorProof,
+  type SecondStep,
+  type SignedIn,
+} from './api';
 
 export type SessionStatus = 'loading' | 'signed_out' | 'signed_in' | 'unreachable';
 
@@ -54,8 +63,25 @@ export class Session {
     }
   }
 
-  async signIn(email: string, password: string): Promise<void> {
-    this.#signedIn(await this.api.login(email, password));
+  /**
+   * Signs in with a password. For an account with a second factor nobody is signed in yet: the
+   * answer is the code step, to be finished with finishSignIn.
+   */
+  async signIn(email: string, password: string): Promise<SecondStep | null> {
+    const answer = await this.api.login(email, password);
+    if ('second_factor_required' in answer) return answer;
+    this.#signedIn(answer);
+    return null;
+  }
+
+  /** Finishes a sign-in with the code from the authenticator app or a recovery code. */
+  async finishSignIn(step: SecondStep, proof: SecondFactorProof): Promise<void> {
+    this.#signedIn(await this.api.loginSecondStep(step.challenge, proof));
+  }
+
+  /** The second factor was set up: the session is no longer limited to setting one up. */
+  enrolled(): void {
+    if (this.me) this.me = { ...this.me, must_enrol_second_factor: false };
   }
 
   async acceptInvite(token: string, name: string, password: string): Promise<void> {
@@ -96,7 +122,7 @@ export class Session {
 
   #signedIn(me: Me | SignedIn): void {
     // Keep only who and where: the token also travels in the cookie and is never kept in script.
-    this.me = { user: me.user, memberships: me.memberships };
+    this.me = { user: me.user, memberships: me.memberships, must_enrol_second_factor: me.must_enrol_second_factor };
     this.activeIndex = 0;
     this.status = 'signed_in';
     this.endedByIdle = false;

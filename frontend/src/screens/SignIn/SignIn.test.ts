@@ -107,4 +107,61 @@ describe('Sign in screen', () => {
 
     expect(screen.getByRole('status')).toHaveTextContent('You were signed out after a period of inactivity');
   });
+
+  it('asks for the code after a right password of an account with a second factor, then signs in', async () => {
+    const fetch = vi
+      .fn<typeof globalThis.fetch>()
+      .mockResolvedValueOnce(jsonResponse(200, { second_factor_required: true, challenge: 'c'.repeat(43), expires_at: '' }))
+      .mockResolvedValueOnce(
+        jsonResponse(200, {
+          token: 't',
+          expires_at: '',
+          user: { id: 1, email: 'maya@example.org', name: 'Maya' },
+          memberships: [{ practice_id: 1, practice_name: 'P', role: 'therapist' }],
+        }),
+      );
+    vi.stubGlobal('fetch', fetch);
+    const user = userEvent.setup();
+    render(SignIn);
+
+    await user.type(screen.getByLabelText('Email address'), 'maya@example.org');
+    await user.type(screen.getByLabelText('Password'), 'a long password');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+
+    const codeField = await screen.findByLabelText('Code from your authenticator app');
+    expect(codeField).toHaveAttribute('autocomplete', 'one-time-code');
+    expect(session.status).toBe('signed_out');
+    await user.type(codeField, '123456');
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+
+    await vi.waitFor(() => expect(session.status).toBe('signed_in'));
+    expect(router.path).toBe('/');
+    const [url, init] = fetch.mock.calls[1];
+    expect(url).toBe('/api/v1/auth/login/second-factor');
+    expect(JSON.parse(String(init?.body))).toEqual({ challenge: 'c'.repeat(43), code: '123456' });
+  });
+
+  it('takes a recovery code instead, and sends a wrong code back with a plain message', async () => {
+    const fetch = vi
+      .fn<typeof globalThis.fetch>()
+      .mockResolvedValueOnce(jsonResponse(200, { second_factor_required: true, challenge: 'c'.repeat(43), expires_at: '' }))
+      .mockResolvedValueOnce(
+        jsonResponse(401, { error: { code: 'invalid_credentials', message: 'That code is not right, or was used already.' } }),
+      );
+    vi.stubGlobal('fetch', fetch);
+    const user = userEvent.setup();
+    render(SignIn);
+
+    await user.type(screen.getByLabelText('Email address'), 'maya@example.org');
+    await user.type(screen.getByLabelText('Password'), 'a long password');
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    await user.click(await screen.findByRole('button', { name: 'Use a recovery code instead' }));
+    await user.type(screen.getByLabelText('Recovery code'), 'abcde-fghij');
+    await user.click(screen.getByRole('button', { name: 'Continue' }));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('That code is not right, or was used already.');
+    expect(session.status).toBe('signed_out');
+    expect(screen.getByLabelText('Recovery code')).toBeInTheDocument();
+    expect(JSON.parse(String(fetch.mock.calls[1][1]?.body))).toEqual({ challenge: 'c'.repeat(43), recovery_code: 'abcde-fghij' });
+  });
 });
