@@ -89,7 +89,7 @@ type relayOut struct {
 type relayIn struct {
 	to, from string
 	session  int64
-	id      int64
+	id       int64
 }
 
 // relayEveryone addresses a frame to every instance with the session's room.
