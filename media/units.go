@@ -103,6 +103,21 @@ func (u *Units) Leave(room realtime.MediaRoom, client realtime.MediaClient) {
 	u.leave(room.ID(), client)
 }
 
+// Evict closes the session's media on this instance, first sending each participant the frame.
+func (u *Units) Evict(sessionID int64, frame []byte) {
+	unit := u.holdExisting(sessionID)
+	if unit == nil {
+		return
+	}
+	defer u.release(unit)
+	for _, role := range roles {
+		if p := unit.peer(role); p != nil && unit.detach(p.client, p) != nil {
+			p.client.Send(frame)
+			p.close()
+		}
+	}
+}
+
 // Carries reports whether the session's media is open on this instance.
 func (u *Units) Carries(sessionID int64) bool { return u.unit(sessionID) != nil }
 

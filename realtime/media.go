@@ -84,6 +84,8 @@ type Media interface {
 	Leave(room MediaRoom, client MediaClient)
 	// Carries reports whether the session's media is open on this instance.
 	Carries(sessionID int64) bool
+	// Evict closes the session's media on this instance, first sending each participant frame.
+	Evict(sessionID int64, frame []byte)
 }
 
 // MediaRoom is what the forwarding unit needs of a live room: the floor, read for every audio

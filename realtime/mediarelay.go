@@ -459,12 +459,17 @@ func (m *mediaRouter) tend(ctx context.Context, now time.Time) error {
 			return err
 		}
 		if len(lost) > 0 {
+			// Another instance took the lease while this one could not renew it: its media
+			// is no longer the session's, so its participants join again where the lease is.
 			m.h.logger.Warn("live media leases lost to another instance", "sessions", len(lost))
 			m.mu.Lock()
 			for _, session := range lost {
 				delete(m.held, session)
 			}
 			m.mu.Unlock()
+			for _, session := range lost {
+				m.local.Evict(session, EncodeMediaError("", errMediaMoved))
+			}
 		}
 	}
 	if len(holdings) > 0 {

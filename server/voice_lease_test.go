@@ -131,3 +131,36 @@ func TestVoiceAcrossInstancesFollowsTheFloorAndMovesWhenTheMediaInstanceDies(t *
 		room.wantHeard(room.after(chair, cmd("grant", "seat", "a")), chair, a)
 	})
 }
+
+func TestVoiceLeaseLostToAnotherInstanceSendsEveryoneToJoinAgain(t *testing.T) {
+	w, instances, units := newVoiceInstances(t, 1)
+	in := instances[0]
+	p := w.A
+	session := startSession(t, p, map[string]any{"mode": "turns"})
+	api := voiceClientAPI(t)
+	chair := joinVoice(t, api, dial(t, in.srv.URL, p.Therapist, session.ID, ""), realtime.RoleChair, false)
+	a := joinVoice(t, api, dial(t, in.srv.URL, p.PartnerA, session.ID, ""), realtime.RoleA, false)
+	b := joinVoice(t, api, dial(t, in.srv.URL, p.PartnerB, session.ID, ""), realtime.RoleB, false)
+	room := &voiceRoom{t: t, all: []*voiceClient{chair, a, b}}
+	room.wantHeard(room.after(chair, cmd("grant", "seat", "a")), chair, a)
+
+	// Another instance took the lease while this one stalled; it stands for another second.
+	if _, err := in.db.Exec(`UPDATE media_leases SET instance = 'instance-elsewhere', expires_at = now() + interval '1 second'
+		WHERE session_id = $1`, session.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range room.all {
+		waitRejoin(t, v)
+	}
+	if units[0].Carries(session.ID) {
+		t.Fatal("the instance that lost the lease still carries the session's media")
+	}
+	// Joining again first reaches the other holder; when its lease lapses, the participants are
+	// told to join once more, and the media comes back here with the floor as it was.
+	chair = joinVoice(t, api, chair.client, realtime.RoleChair, false)
+	a = joinVoice(t, api, a.client, realtime.RoleA, false)
+	b = joinVoice(t, api, b.client, realtime.RoleB, false)
+	room.all = []*voiceClient{chair, a, b}
+	room.wantHeard(room.marks(), chair, a)
+	b.do(cmd("request_floor"))
+}
