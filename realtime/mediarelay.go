@@ -152,42 +152,47 @@ func (r mediaRoom) Broadcast(frame []byte) {
 // signal handles an admitted connection's media frame: here when this instance carries the
 // session's media, else relayed to the instance that does. A join takes the lease when it is free.
 func (m *mediaRouter) signal(c *Conn, frame MediaFrame) error {
-	session := c.room.id
-	if frame.Type == FrameMediaJoin {
+	switch frame.Type {
+	case FrameMediaJoin:
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		holder, err := m.leases.take(ctx, session)
+		holder, err := m.leases.take(ctx, c.room.id)
 		cancel()
 		if err != nil {
 			return err
 		}
-		m.mu.Lock()
-		rc := m.relayed[c]
-		if rc != nil && rc.holder != holder {
-			m.forgetLocked(c, rc)
-		}
 		if holder == m.h.cfg.Instance {
-			m.held[session] = time.Now()
+			m.mu.Lock()
+			m.held[c.room.id] = time.Now()
+			m.mu.Unlock()
+			m.unrelay(c)
+			break
 		}
-		m.mu.Unlock()
-		if rc != nil && rc.holder != holder {
-			m.post(relayOut{to: rc.holder, session: session, note: relayNote{Conn: rc.id, Role: c.p.Role, Signal: &MediaFrame{Type: FrameMediaLeave}}})
-		}
-		if holder != m.h.cfg.Instance {
+		if m.relaysTo(c) != holder {
+			m.unrelay(c)
 			m.local.Leave(m.roomOf(c.room), c)
-			m.relay(c, holder, frame)
+		}
+		m.relay(c, holder, frame)
+		return nil
+	case FrameMediaLeave:
+		if m.unrelay(c) {
 			return nil
 		}
-	} else if m.relay(c, "", frame) {
-		if frame.Type == FrameMediaLeave {
-			m.mu.Lock()
-			if rc := m.relayed[c]; rc != nil {
-				m.forgetLocked(c, rc)
-			}
-			m.mu.Unlock()
+	default:
+		if m.relay(c, "", frame) {
+			return nil
 		}
-		return nil
 	}
 	return m.local.Signal(m.roomOf(c.room), c, frame)
+}
+
+// relaysTo is the instance the connection's media is relayed to, or "" when it is not.
+func (m *mediaRouter) relaysTo(c *Conn) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rc := m.relayed[c]; rc != nil {
+		return rc.holder
+	}
+	return ""
 }
 
 // relay sends the connection's frame to the holder carrying its media (to holder, when set,
@@ -208,17 +213,28 @@ func (m *mediaRouter) relay(c *Conn, holder string, frame MediaFrame) bool {
 	return true
 }
 
-// leave closes a departing connection's media, wherever it is carried.
-func (m *mediaRouter) leave(c *Conn) {
-	if !m.relay(c, "", MediaFrame{Type: FrameMediaLeave}) {
-		m.local.Leave(m.roomOf(c.room), c)
-		return
-	}
+// unrelay ends the relay of the connection's media, telling its holder, and reports whether
+// there was one.
+func (m *mediaRouter) unrelay(c *Conn) bool {
 	m.mu.Lock()
-	if rc := m.relayed[c]; rc != nil {
+	rc := m.relayed[c]
+	if rc != nil {
 		m.forgetLocked(c, rc)
 	}
 	m.mu.Unlock()
+	if rc == nil {
+		return false
+	}
+	m.post(relayOut{to: rc.holder, session: rc.session, note: relayNote{Conn: rc.id, Role: c.p.Role,
+		Signal: &MediaFrame{Type: FrameMediaLeave}}})
+	return true
+}
+
+// leave closes a departing connection's media, wherever it is carried.
+func (m *mediaRouter) leave(c *Conn) {
+	if !m.unrelay(c) {
+		m.local.Leave(m.roomOf(c.room), c)
+	}
 }
 
 func (m *mediaRouter) forgetLocked(c *Conn, rc *relayedConn) {
