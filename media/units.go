@@ -94,29 +94,38 @@ func New(cfg Config) (*Units, error) {
 }
 
 // Signal handles one media frame of an admitted participant's connection.
-func (u *Units) Signal(room *realtime.Room, client *realtime.Conn, frame realtime.MediaFrame) error {
+func (u *Units) Signal(room realtime.MediaRoom, client realtime.MediaClient, frame realtime.MediaFrame) error {
 	return u.signal(room, client, frame)
 }
 
 // Leave closes a departing connection's media.
-func (u *Units) Leave(room *realtime.Room, client *realtime.Conn) {
+func (u *Units) Leave(room realtime.MediaRoom, client realtime.MediaClient) {
 	u.leave(room.ID(), client)
 }
 
-// Room is what a unit needs of its live room: the floor, read for every audio packet without
-// waiting; a way to tell the room's clients; and a way to store a spoken interruption.
-type Room interface {
-	ID() int64
-	Floor() realtime.State
-	Broadcast(frame []byte)
-	ReportSpokenInterruption(seat string)
+// Evict closes the session's media on this instance, first sending each participant the frame.
+func (u *Units) Evict(sessionID int64, frame []byte) {
+	unit := u.holdExisting(sessionID)
+	if unit == nil {
+		return
+	}
+	defer u.release(unit)
+	for _, role := range roles {
+		if p := unit.peer(role); p != nil && unit.detach(p.client, p) != nil {
+			p.client.Send(frame)
+			p.close()
+		}
+	}
 }
 
-// Client is one participant's live connection.
-type Client interface {
-	Role() realtime.Role
-	Send(frame []byte)
-}
+// Carries reports whether the session's media is open on this instance.
+func (u *Units) Carries(sessionID int64) bool { return u.unit(sessionID) != nil }
+
+// Room is what a unit needs of its live room (see realtime.MediaRoom).
+type Room = realtime.MediaRoom
+
+// Client is one participant's connection (see realtime.MediaClient).
+type Client = realtime.MediaClient
 
 var errNotJoined = &realtime.Error{Code: realtime.CodeBadRequest, Message: "Join the media first (media_join)."}
 

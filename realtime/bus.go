@@ -43,6 +43,8 @@ type busHandler interface {
 	presenceChanged(sessionID int64)
 	// resync says notifications may have been lost: every room must re-read the log.
 	resync()
+	// mediaRelayed carries a media_relay notification (see mediaRouter).
+	mediaRelayed(payload string)
 	// noticeRelayed carries a person's notice (or the end of their streams) from any instance.
 	noticeRelayed(payload string)
 }
@@ -90,7 +92,7 @@ func (b *Bus) start() error {
 			b.log.Warn("live notifications interrupted", "event", int(ev), "err", err)
 		}
 	})
-	for _, ch := range []string{channelEvents, channelDraft, channelPresence, channelNotices} {
+	for _, ch := range []string{channelEvents, channelDraft, channelPresence, channelNotices, channelMedia} {
 		if err := b.listener.Listen(ch); err != nil {
 			b.listener.Close()
 			return err
@@ -243,6 +245,10 @@ func (b *Bus) receive() {
 func (b *Bus) dispatch(channel, payload string) {
 	if channel == channelNotices {
 		b.handler.noticeRelayed(payload)
+		return
+	}
+	if channel == channelMedia {
+		b.handler.mediaRelayed(payload)
 		return
 	}
 	if channel == channelDraft {

@@ -76,6 +76,9 @@ type HubConfig struct {
 	NoticeQueue          int
 	// Media is the forwarding unit that carries voice and video; nil leaves the rooms text only.
 	Media Media
+	// MediaLease is how long a session's media lease lasts unless renewed; the holder renews it
+	// every third of that [6s].
+	MediaLease time.Duration
 	// Clock is the time commands and turn timers go by [time.Now].
 	Clock    func() time.Time
 	Registry prometheus.Registerer
@@ -94,6 +97,7 @@ func (c HubConfig) withDefaults() HubConfig {
 	setDuration(&c.Resync, 5*time.Second)
 	setDuration(&c.AliveEvery, 30*time.Second)
 	setDuration(&c.PresenceEvery, 10*time.Second)
+	setDuration(&c.MediaLease, 6*time.Second)
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 16 << 10
 	}
@@ -162,6 +166,9 @@ type Hub struct {
 
 	presence *presenceBook
 	notices  *notices
+	// media routes media signalling to the instance holding each session's media lease; nil
+	// when the server carries no media.
+	media *mediaRouter
 	// sessionEnded is told when a command ends a live session (see OnSessionEnded).
 	sessionEnded func(sessionID int64)
 
@@ -185,6 +192,9 @@ func NewHub(db *sqlx.DB, cfg HubConfig) *Hub {
 		presence: newPresenceBook(), notices: newNotices(db, cfg),
 	}
 	h.bus = newBus(db, cfg.DSN, cfg.Instance, cfg.Logger, h)
+	if cfg.Media != nil {
+		h.media = newMediaRouter(h, db)
+	}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  10 * time.Second,
 		ReadBufferSize:    1024,
@@ -214,6 +224,9 @@ func (h *Hub) Instance() string { return h.cfg.Instance }
 func (h *Hub) Start() error {
 	if err := h.bus.start(); err != nil {
 		return err
+	}
+	if h.media != nil {
+		h.media.start()
 	}
 	h.loops.Add(2)
 	go h.background()
@@ -255,6 +268,9 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	}
 	close(h.done)
 	h.loops.Wait()
+	if h.media != nil {
+		h.media.stop()
+	}
 	h.bus.stop()
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -537,6 +553,13 @@ func (h *Hub) eventsCommitted(sessionID, seq int64) {
 func (h *Hub) draftRelayed(sessionID int64, seat, text string) {
 	if room := h.room(sessionID); room != nil {
 		room.broadcast(EncodeDraft(seat, text), nil)
+	}
+}
+
+// mediaRelayed is the bus telling of media signalling relayed between instances.
+func (h *Hub) mediaRelayed(payload string) {
+	if h.media != nil {
+		h.media.noted(payload)
 	}
 }
 

@@ -33,6 +33,8 @@ const (
 const (
 	CodeMediaUnavailable = "media_unavailable"
 	CodeMediaFailed      = "media_failed"
+	// CodeMediaRejoin: the instance carrying the session's media changed; send media_join again.
+	CodeMediaRejoin = "media_rejoin"
 )
 
 // MaxSDPLength bounds a session description a client sends; a browser's answer is a few KiB.
@@ -77,9 +79,29 @@ type MediaParticipant struct {
 type Media interface {
 	// Signal handles one media frame of a participant; a refusal is an *Error, sent back as a
 	// media_error frame.
-	Signal(room *Room, client *Conn, frame MediaFrame) error
+	Signal(room MediaRoom, client MediaClient, frame MediaFrame) error
 	// Leave closes the media of a connection that is going away; the room stays.
-	Leave(room *Room, client *Conn)
+	Leave(room MediaRoom, client MediaClient)
+	// Carries reports whether the session's media is open on this instance.
+	Carries(sessionID int64) bool
+	// Evict closes the session's media on this instance, first sending each participant frame.
+	Evict(sessionID int64, frame []byte)
+}
+
+// MediaRoom is what the forwarding unit needs of a live room: the floor, read for every audio
+// packet without waiting; a way to tell the room's clients on every instance; and a way to store
+// a spoken interruption.
+type MediaRoom interface {
+	ID() int64
+	Floor() State
+	Broadcast(frame []byte)
+	ReportSpokenInterruption(seat string)
+}
+
+// MediaClient is one participant's connection, on this instance or, relayed, on another.
+type MediaClient interface {
+	Role() Role
+	Send(frame []byte)
 }
 
 // maxCandidateLength bounds a candidate line a client sends.
@@ -196,25 +218,30 @@ func (c *Conn) handleMedia(data []byte) bool {
 		c.send(EncodeMediaError(frame.ID, err))
 		return true
 	}
-	media := c.hub.cfg.Media
 	switch {
-	case media == nil:
+	case c.hub.media == nil:
 		c.send(EncodeMediaError(frame.ID, refuse(CodeMediaUnavailable, "Voice is not available on this server; the text room works as usual.")))
 	case !c.p.mayTalk():
 		c.send(EncodeMediaError(frame.ID, refuse(CodeNotAllowed, "You may not speak in this session.")))
 	case !c.mediaLimit().Allow():
 		c.send(EncodeMediaError(frame.ID, refuse(CodeRateLimited, "Too many media messages; slow down a little.")))
 	default:
-		if err := media.Signal(c.room, c, frame); err != nil {
-			refusal, isRefusal := errors.AsType[*Error](err)
-			if !isRefusal {
-				c.hub.logger.Error("live media signalling failed", "session", c.room.id, "type", frame.Type, "err", err)
-				refusal = refuse(CodeMediaFailed, "The media connection could not be set up; try again.")
-			}
-			c.send(EncodeMediaError(frame.ID, refusal))
+		if err := c.hub.media.signal(c, frame); err != nil {
+			c.send(EncodeMediaError(frame.ID, c.hub.mediaRefusal(c.room.id, frame.Type, err)))
 		}
 	}
 	return true
+}
+
+// mediaRefusal is what a participant is told when their media frame failed: the refusal itself,
+// or, for an unexpected error (logged), that media could not be set up.
+func (h *Hub) mediaRefusal(sessionID int64, frameType string, err error) *Error {
+	refusal, isRefusal := errors.AsType[*Error](err)
+	if !isRefusal {
+		h.logger.Error("live media signalling failed", "session", sessionID, "type", frameType, "err", err)
+		refusal = refuse(CodeMediaFailed, "The media connection could not be set up; try again.")
+	}
+	return refusal
 }
 
 // mayTalk reports whether the participant's voice belongs in the room: a partner who may speak,
@@ -237,8 +264,8 @@ func (c *Conn) mediaLimit() *rate.Limiter {
 
 // leaveMedia closes the connection's media, if the server carries any.
 func (c *Conn) leaveMedia() {
-	if media := c.hub.cfg.Media; media != nil {
-		media.Leave(c.room, c)
+	if c.hub.media != nil {
+		c.hub.media.leave(c)
 	}
 }
 

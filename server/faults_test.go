@@ -113,6 +113,13 @@ func (pc *privateCluster) start(t *testing.T) {
 // hub and listener, share it.
 func newLiveWorldOn(t *testing.T, dsn string, n int, cfg realtime.HubConfig) (*world, []*liveInstance) {
 	t.Helper()
+	return newLiveWorldEach(t, dsn, n, func(int) realtime.HubConfig { return cfg })
+}
+
+// newLiveWorldEach is newLiveWorldOn with each instance's hub configured on its own (instance i
+// gets configure(i)) and holding its own database pool, so a test can cut one instance off.
+func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int) realtime.HubConfig) (*world, []*liveInstance) {
+	t.Helper()
 	db, err := store.Open(context.Background(), dsn, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -126,9 +133,13 @@ func newLiveWorldOn(t *testing.T, dsn string, n int, cfg realtime.HubConfig) (*w
 	instances := make([]*liveInstance, n)
 	for i := range instances {
 		in := &liveInstance{registry: prometheus.NewRegistry()}
-		c := cfg
+		if in.db, err = store.Open(context.Background(), dsn, 0); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { in.db.Close() })
+		c := configure(i)
 		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.SessionAlive
-		in.hub = realtime.NewHub(db, c)
+		in.hub = realtime.NewHub(in.db, c)
 		if err := in.hub.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amendcare/amend/realtime"
@@ -22,6 +23,7 @@ import (
 // liveInstance is one server process of a live world: its hub, API and HTTP server.
 type liveInstance struct {
 	hub      *realtime.Hub
+	db       *sqlx.DB // the hub's own pool
 	api      *Server
 	srv      *httptest.Server
 	registry *prometheus.Registry

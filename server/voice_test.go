@@ -30,14 +30,21 @@ func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() }
 // newVoiceWorld is a one-instance live world whose rooms carry voice.
 func newVoiceWorld(t *testing.T) (*world, *media.Units) {
 	t.Helper()
-	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: loopbackOnly, StateEvery: 50 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	units := newVoiceUnits(t)
 	cfg := liveConfig(newTestClock())
 	cfg.Media = units
 	w, _ := newLiveWorld(t, 1, cfg)
 	return w, units
+}
+
+// newVoiceUnits is an instance's forwarding units, on loopback only.
+func newVoiceUnits(t *testing.T) *media.Units {
+	t.Helper()
+	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: loopbackOnly, StateEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return units
 }
 
 // voiceClientAPI is the test clients' WebRTC stack: what a browser offers, on loopback only.
@@ -171,6 +178,11 @@ func (v *voiceClient) signal(f frame) {
 	}
 	switch f.Type {
 	case realtime.FrameMediaError:
+		if f.Code == realtime.CodeMediaRejoin {
+			// The session's media moved before this join was answered: join again, as browsers do.
+			v.send(map[string]any{"type": realtime.FrameMediaJoin, "id": "rejoin-" + string(v.role), "video": v.camera != nil})
+			return
+		}
 		t.Fatalf("%s: media error %s", v.name, f.raw)
 	case realtime.FrameMediaOffer:
 		if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
