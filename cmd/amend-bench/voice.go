@@ -34,7 +34,7 @@ type VoiceResult struct {
 	// carries in its payload; it includes both loopback hops and the clients' own WebRTC stacks.
 	Forwarding   Latency `json:"forwarding"`
 	FloorChanges int64   `json:"floor_changes"`
-	// OutOfTurn counts packets that arrived from a partner sent after the floor had left them.
+	// OutOfTurn counts partners' packets that passed the server after the floor had left them.
 	OutOfTurn            int64            `json:"out_of_turn_received"`
 	ServerCPUPercent     float64          `json:"server_cpu_percent_of_one_core,omitempty"`
 	CPUPerRoomPercent    float64          `json:"server_cpu_percent_of_one_core_per_room,omitempty"`
@@ -42,6 +42,9 @@ type VoiceResult struct {
 	Errors               map[string]int64 `json:"errors_by_code"`
 	Failures             int64            `json:"failures"`
 	PacketsPerRoomPerSec float64          `json:"audio_packets_in_per_room_per_second"`
+	// BenchCPUPercent is this generator's own CPU: its three clients a room share the machine
+	// with the server.
+	BenchCPUPercent float64 `json:"bench_cpu_percent_of_one_core"`
 }
 
 type voiceFlags struct {
@@ -97,13 +100,47 @@ func runVoice(ctx context.Context, args []string) error {
 
 // voiceRoom is one session's three participants with media, and who holds the floor.
 type voiceRoom struct {
-	chair  *wsClient
-	seats  map[string]*wsClient
-	peers  []*voicePeer
-	holder atomic.Value // string: the seat holding the floor
-	// movedAt is when the floor last moved (unix nanoseconds): packets a partner sends after it
-	// while not holding the floor must reach no one.
-	movedAt atomic.Int64
+	chair *wsClient
+	seats map[string]*wsClient
+	peers []*voicePeer
+	floor floorView
+}
+
+// floorView is the bench's knowledge of a room's floor. The server moves the floor between the
+// chair sending a grant and the chair receiving its event, and judges a packet when it arrives,
+// so a partner's packet is known to be out of turn only when it was sent after the event that
+// took the floor from them and received while no next grant had been sent yet.
+type floorView struct {
+	mu          sync.Mutex
+	holder      string
+	movedAt     time.Time // the chair received the event that gave holder the floor
+	grantSentAt time.Time // a grant is on its way; zero when none is
+}
+
+func (v *floorView) seat() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.holder
+}
+
+func (v *floorView) granting(at time.Time) {
+	v.mu.Lock()
+	v.grantSentAt = at
+	v.mu.Unlock()
+}
+
+func (v *floorView) moved(seat string, at time.Time) {
+	v.mu.Lock()
+	v.holder, v.movedAt, v.grantSentAt = seat, at, time.Time{}
+	v.mu.Unlock()
+}
+
+// outOfTurn reports whether a partner's packet, sent at sent and received now, passed the server
+// while the floor was surely not theirs.
+func (v *floorView) outOfTurn(seat string, sent time.Time) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return seat != v.holder && !v.movedAt.IsZero() && sent.After(v.movedAt) && v.grantSentAt.IsZero()
 }
 
 // voicePeer is a participant's WebRTC side: a pion peer connection that sends a crafted Opus
@@ -181,10 +218,10 @@ func newVoicePeer(api *webrtc.API, room *voiceRoom, ws *wsClient, seat string, f
 			if len(pkt.Payload) < 9 {
 				continue
 			}
-			sent := int64(binary.BigEndian.Uint64(pkt.Payload[1:]))
-			forwarding.add(at.Sub(time.Unix(0, sent)))
+			sent := time.Unix(0, int64(binary.BigEndian.Uint64(pkt.Payload[1:])))
+			forwarding.add(at.Sub(sent))
 			heard.Add(1)
-			if from != "chair" && from != room.holder.Load().(string) && sent > room.movedAt.Load() {
+			if from != "chair" && room.floor.outOfTurn(from, sent) {
 				outOfTurn.Add(1)
 			}
 		}
@@ -281,7 +318,7 @@ func (p *voicePeer) speak(ctx context.Context, sent *atomic.Int64) {
 		case <-tick.C:
 		}
 		level := uint8(levelSilence)
-		if p.seat != "" && p.seat == p.room.holder.Load().(string) {
+		if p.seat != "" && p.seat == p.room.floor.seat() {
 			level = levelSpeech
 		}
 		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: n * 960}, Payload: payload}
@@ -333,7 +370,6 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	for i, s := range fix.sessions {
 		couple := fix.couples[s.couple]
 		r := &voiceRoom{seats: map[string]*wsClient{}}
-		r.holder.Store("a")
 		for _, seat := range []string{"", "a", "b"} {
 			token, name := fix.therapist, fmt.Sprintf("s%d-chair", s.id)
 			if seat == "a" {
@@ -345,6 +381,14 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 			all = append(all, c)
 			if seat == "" {
 				r.chair = c
+				// The floor moves for the audio when the room applies the event, just before
+				// it delivers it: the chair's copy of the event marks the moment.
+				c.onEvent = func(fr frame, at time.Time) {
+					if fr.Type == "floor_granted" {
+						r.floor.moved(fr.Seat, at)
+						floorChanges.Add(1)
+					}
+				}
 			} else {
 				r.seats[seat] = c
 			}
@@ -369,7 +413,6 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 		if fr, err := r.chair.send(ctx, map[string]any{"type": "grant", "seat": "a"}); err != nil || fr.Type == "error" {
 			return res, fmt.Errorf("opening grant: %v %s", err, fr.Code)
 		}
-		r.movedAt.Store(time.Now().UnixNano())
 	}
 	res.ConnectSeconds = time.Since(connectStart).Seconds()
 
@@ -389,8 +432,9 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 		return res, ctx.Err()
 	}
 	forwarding.reset()
-	sentBefore, heardBefore := sent.Load(), heard.Load()
+	sentBefore, heardBefore, changesBefore := sent.Load(), heard.Load(), floorChanges.Load()
 	before, _ := serverUsage(f.serverPID)
+	benchBefore, _ := readUsage(os.Getpid())
 	start := time.Now()
 	playCtx, stop := context.WithTimeout(ctx, f.duration)
 	defer stop()
@@ -399,12 +443,13 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 		chairs.Add(1)
 		go func() {
 			defer chairs.Done()
-			passFloor(playCtx, r, f.floorEvery, &floorChanges, countErr)
+			passFloor(playCtx, r, f.floorEvery, countErr)
 		}()
 	}
 	chairs.Wait()
 	elapsed := time.Since(start)
 	after, _ := serverUsage(f.serverPID)
+	benchAfter, _ := readUsage(os.Getpid())
 	stopSpeaking()
 	speakers.Wait()
 
@@ -412,7 +457,8 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	res.PacketsSent, res.PacketsHeard = sent.Load()-sentBefore, heard.Load()-heardBefore
 	res.PacketsPerRoomPerSec = float64(res.PacketsSent) / float64(f.rooms) / elapsed.Seconds()
 	res.Forwarding = forwarding.summary()
-	res.FloorChanges, res.OutOfTurn = floorChanges.Load(), outOfTurn.Load()
+	res.FloorChanges, res.OutOfTurn = floorChanges.Load()-changesBefore, outOfTurn.Load()
+	res.BenchCPUPercent = 100 * (benchAfter.CPU - benchBefore.CPU).Seconds() / elapsed.Seconds()
 	if f.serverPID != 0 {
 		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
 		res.CPUPerRoomPercent = res.ServerCPUPercent / float64(f.rooms)
@@ -429,7 +475,7 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 
 // passFloor has the room's chair give the floor to the other partner every interval, at a
 // moment of its own, until ctx ends.
-func passFloor(ctx context.Context, r *voiceRoom, every time.Duration, changes *atomic.Int64, countErr func(string)) {
+func passFloor(ctx context.Context, r *voiceRoom, every time.Duration, countErr func(string)) {
 	// Rooms start their cycles spread over one interval, as sessions do not move in step.
 	next := time.NewTimer(time.Duration(float64(every) * (0.5 + 0.5*rand.Float64())))
 	defer next.Stop()
@@ -440,7 +486,8 @@ func passFloor(ctx context.Context, r *voiceRoom, every time.Duration, changes *
 		case <-next.C:
 			next.Reset(every)
 		}
-		to := otherSeat(r.holder.Load().(string))
+		to := otherSeat(r.floor.seat())
+		r.floor.granting(time.Now())
 		fr, err := r.chair.send(ctx, map[string]any{"type": "grant", "seat": to})
 		switch {
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -449,11 +496,6 @@ func passFloor(ctx context.Context, r *voiceRoom, every time.Duration, changes *
 			countErr("grant: " + err.Error())
 		case fr.Type == "error":
 			countErr("grant: " + fr.Code)
-		default:
-			// The time first: a receiver that sees the new holder then sees the new time too.
-			r.movedAt.Store(time.Now().UnixNano())
-			r.holder.Store(to)
-			changes.Add(1)
 		}
 	}
 }
@@ -467,6 +509,7 @@ func printVoiceResult(r VoiceResult) {
 	if r.ServerCPUPercent > 0 {
 		fmt.Fprintf(w, "  server CPU       %.1f%% of one core, %.2f%% per room\n", r.ServerCPUPercent, r.CPUPerRoomPercent)
 	}
+	fmt.Fprintf(w, "  amend-bench CPU  %.1f%% of one core (the clients' side)\n", r.BenchCPUPercent)
 	for code, n := range r.Errors {
 		fmt.Fprintf(w, "  error %-28s %d\n", code, n)
 	}
