@@ -35,9 +35,12 @@ type VoiceResult struct {
 	Forwarding   Latency `json:"forwarding"`
 	FloorChanges int64   `json:"floor_changes"`
 	// OutOfTurn counts partners' packets that passed the server after the floor had left them.
-	OutOfTurn            int64            `json:"out_of_turn_received"`
-	ServerCPUPercent     float64          `json:"server_cpu_percent_of_one_core,omitempty"`
-	CPUPerRoomPercent    float64          `json:"server_cpu_percent_of_one_core_per_room,omitempty"`
+	OutOfTurn         int64   `json:"out_of_turn_received"`
+	ServerCPUPercent  float64 `json:"server_cpu_percent_of_one_core,omitempty"`
+	CPUPerRoomPercent float64 `json:"server_cpu_percent_of_one_core_per_room,omitempty"`
+	// CPUPerPacket is the server's CPU time per audio packet sent to it, forwarding included:
+	// comparable between runs whose clients could not keep the full 50 packets a second.
+	CPUPerPacketMicros   float64          `json:"server_cpu_us_per_audio_packet,omitempty"`
 	ConnectSeconds       float64          `json:"connect_seconds"`
 	Errors               map[string]int64 `json:"errors_by_code"`
 	Failures             int64            `json:"failures"`
@@ -462,6 +465,9 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	if f.serverPID != 0 {
 		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
 		res.CPUPerRoomPercent = res.ServerCPUPercent / float64(f.rooms)
+		if res.PacketsSent > 0 {
+			res.CPUPerPacketMicros = float64((after.CPU - before.CPU).Microseconds()) / float64(res.PacketsSent)
+		}
 	}
 	for _, p := range peers {
 		select {
@@ -507,7 +513,8 @@ func printVoiceResult(r VoiceResult) {
 	fmt.Fprintf(w, "  forwarding       %s (packet in to packet out, loopback hops included)\n", r.Forwarding)
 	fmt.Fprintf(w, "  floor changes    %d; packets heard out of turn %d\n", r.FloorChanges, r.OutOfTurn)
 	if r.ServerCPUPercent > 0 {
-		fmt.Fprintf(w, "  server CPU       %.1f%% of one core, %.2f%% per room\n", r.ServerCPUPercent, r.CPUPerRoomPercent)
+		fmt.Fprintf(w, "  server CPU       %.1f%% of one core, %.2f%% per room, %.0f µs per audio packet in\n",
+			r.ServerCPUPercent, r.CPUPerRoomPercent, r.CPUPerPacketMicros)
 	}
 	fmt.Fprintf(w, "  amend-bench CPU  %.1f%% of one core (the clients' side)\n", r.BenchCPUPercent)
 	for code, n := range r.Errors {
