@@ -101,11 +101,9 @@ func runVoice(ctx context.Context, args []string) error {
 	return nil
 }
 
-// voiceRoom is one session's three participants with media, and who holds the floor.
+// voiceRoom is one session's chair, who passes the floor, and who holds it.
 type voiceRoom struct {
 	chair *wsClient
-	seats map[string]*wsClient
-	peers []*voicePeer
 	floor floorView
 }
 
@@ -238,7 +236,6 @@ func (p *voicePeer) signal(f frame, data []byte) {
 	var m struct {
 		SDP       string                   `json:"sdp"`
 		Candidate *webrtc.ICECandidateInit `json:"candidate"`
-		Message   string                   `json:"message"`
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		p.fail("media: " + err.Error())
@@ -372,7 +369,7 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	}()
 	for i, s := range fix.sessions {
 		couple := fix.couples[s.couple]
-		r := &voiceRoom{seats: map[string]*wsClient{}}
+		r := &voiceRoom{}
 		for _, seat := range []string{"", "a", "b"} {
 			token, name := fix.therapist, fmt.Sprintf("s%d-chair", s.id)
 			if seat == "a" {
@@ -392,15 +389,12 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 						floorChanges.Add(1)
 					}
 				}
-			} else {
-				r.seats[seat] = c
 			}
 			p, err := newVoicePeer(rtc, r, c, seat, &forwarding, &heard, &outOfTurn)
 			if err != nil {
 				return res, err
 			}
 			peers = append(peers, p)
-			r.peers = append(r.peers, p)
 		}
 		rooms[i] = r
 	}
