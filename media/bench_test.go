@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -19,6 +20,37 @@ func (r *fixedRoom) Floor() realtime.State           { return r.floor }
 func (r *fixedRoom) Broadcast([]byte)                {}
 func (r *fixedRoom) ReportSpokenInterruption(string) {}
 
+// loopbackOnly keeps every candidate of these tests on 127.0.0.0/8.
+func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() }
+
+// loopbackUnits are forwarding units on a free UDP port of the loopback address.
+func loopbackUnits(tb testing.TB, cfg Config) *Units {
+	tb.Helper()
+	cfg.IncludeLoopback, cfg.IPFilter = true, loopbackOnly
+	units, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = units.Close() })
+	return units
+}
+
+// browserAPI is a participant's WebRTC stack: its own sockets on loopback, apart from the
+// server's one port.
+func browserAPI(tb testing.TB) *webrtc.API {
+	tb.Helper()
+	engine := &webrtc.MediaEngine{}
+	if err := engine.RegisterDefaultCodecs(); err != nil {
+		tb.Fatal(err)
+	}
+	var settings webrtc.SettingEngine
+	settings.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	settings.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	settings.SetIncludeLoopbackCandidate(true)
+	settings.SetIPFilter(loopbackOnly)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(engine), webrtc.WithSettingEngine(settings))
+}
+
 // bindReceiver connects a receiving peer connection to track over loopback, as a participant's
 // browser would be, and drains what arrives.
 func bindReceiver(tb testing.TB, units *Units, track *webrtc.TrackLocalStaticRTP) {
@@ -27,7 +59,7 @@ func bindReceiver(tb testing.TB, units *Units, track *webrtc.TrackLocalStaticRTP
 	if err != nil {
 		tb.Fatal(err)
 	}
-	receiver, err := units.api.NewPeerConnection(webrtc.Configuration{})
+	receiver, err := browserAPI(tb).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -93,10 +125,7 @@ func exchange(tb testing.TB, offerer, answerer *webrtc.PeerConnection) {
 // the speech detector, the floor read and the forwarding rule, and, when the sender is heard,
 // the renumbering and the encrypted write to the two other participants over loopback.
 func BenchmarkAudioPacket(b *testing.B) {
-	units, err := New(Config{IncludeLoopback: true, IPFilter: func(ip net.IP) bool { return ip.IsLoopback() }})
-	if err != nil {
-		b.Fatal(err)
-	}
+	units := loopbackUnits(b, Config{})
 	room := &fixedRoom{floor: realtime.State{Mode: realtime.ModeTurns, Holder: realtime.SeatA}}
 	unit := newUnit(units, room)
 	b.Cleanup(unit.stop)

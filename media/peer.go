@@ -110,7 +110,8 @@ func (p *peer) offer() error {
 	if err := p.pc.SetLocalDescription(offer); err != nil {
 		return err
 	}
-	p.client.Send(realtime.EncodeMediaOffer(offer.SDP))
+	cfg := p.unit.units.cfg
+	p.client.Send(realtime.EncodeMediaOffer(offer.SDP, iceServers(cfg.TURNURLs, cfg.TURNSecret, time.Now())))
 	return nil
 }
 

@@ -4,6 +4,8 @@
 package media
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -23,6 +25,16 @@ type Config struct {
 	IncludeLoopback bool
 	// IPFilter, when set, keeps only the local addresses it accepts as candidates.
 	IPFilter func(net.IP) bool
+	// UDPPort is the one UDP port every peer connection of this instance shares, on each local
+	// address the filters keep; 0 picks a free port (tests).
+	UDPPort int
+	// PublicIP, when set, is the address clients reach the UDP port at: it replaces the local
+	// addresses in the server's host candidates (a server behind a 1:1 NAT, such as a cloud VM).
+	PublicIP string
+	// TURNURLs and TURNSecret are the TURN relay clients behind strict NATs use, and the secret it
+	// shares with Amend for time-limited credentials (coturn's use-auth-secret).
+	TURNURLs   []string
+	TURNSecret string
 	// StateEvery is how often a session's media_state is recomputed and, when it changed, sent [200ms].
 	StateEvery time.Duration
 	Logger     *slog.Logger
@@ -33,6 +45,7 @@ type Config struct {
 type Units struct {
 	cfg Config
 	api *webrtc.API
+	mux *ice.MultiUDPMuxDefault
 
 	mu    sync.Mutex
 	units map[int64]*Unit
@@ -54,8 +67,9 @@ var (
 	}
 )
 
-// New builds the forwarding units' WebRTC stack: UDP over IPv4 only, no mDNS, NACK and RTCP
-// reports, and the RFC 6464 audio-level header extension that spoken interruptions are judged by.
+// New builds the forwarding units' WebRTC stack: UDP over IPv4 only, on one port, no mDNS, NACK
+// and RTCP reports, and the RFC 6464 audio-level header extension that spoken interruptions are
+// judged by. Close releases the port.
 func New(cfg Config) (*Units, error) {
 	if cfg.StateEvery <= 0 {
 		cfg.StateEvery = 200 * time.Millisecond
@@ -81,6 +95,10 @@ func New(cfg Config) (*Units, error) {
 	if err := webrtc.ConfigureRTCPReports(registry); err != nil {
 		return nil, err
 	}
+	mux, err := listenUDP(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var settings webrtc.SettingEngine
 	settings.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	settings.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
@@ -88,9 +106,58 @@ func New(cfg Config) (*Units, error) {
 	if cfg.IPFilter != nil {
 		settings.SetIPFilter(cfg.IPFilter)
 	}
+	settings.SetICEUDPMux(mux)
+	if cfg.PublicIP != "" {
+		if err := settings.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{
+			External: []string{cfg.PublicIP}, AsCandidateType: webrtc.ICECandidateTypeHost,
+		}); err != nil {
+			_ = mux.Close()
+			return nil, err
+		}
+	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(engine), webrtc.WithInterceptorRegistry(registry),
 		webrtc.WithSettingEngine(settings))
-	return &Units{cfg: cfg, api: api, units: map[int64]*Unit{}}, nil
+	return &Units{cfg: cfg, api: api, mux: mux, units: map[int64]*Unit{}}, nil
+}
+
+// listenUDP opens the instance's one media port on every local IPv4 address the configuration
+// keeps, so a single firewall rule admits all of its media.
+func listenUDP(cfg Config) (*ice.MultiUDPMuxDefault, error) {
+	if ip := net.ParseIP(cfg.PublicIP); cfg.PublicIP != "" && (ip == nil || ip.To4() == nil) {
+		return nil, fmt.Errorf("the public IP %q is not an IPv4 address", cfg.PublicIP)
+	}
+	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4)}
+	if cfg.IncludeLoopback {
+		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
+	}
+	if cfg.IPFilter != nil {
+		opts = append(opts, ice.UDPMuxFromPortWithIPFilter(cfg.IPFilter))
+	}
+	mux, err := ice.NewMultiUDPMuxFromPort(cfg.UDPPort, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("media UDP port %d: %w", cfg.UDPPort, err)
+	}
+	if len(mux.GetListenAddresses()) == 0 {
+		_ = mux.Close()
+		return nil, errors.New("no local IPv4 address to carry media on")
+	}
+	return mux, nil
+}
+
+// UDPAddrs are the local addresses the media port listens on.
+func (u *Units) UDPAddrs() []*net.UDPAddr {
+	var addrs []*net.UDPAddr
+	for _, a := range u.mux.GetListenAddresses() {
+		if udp, ok := a.(*net.UDPAddr); ok {
+			addrs = append(addrs, udp)
+		}
+	}
+	return addrs
+}
+
+// Close releases the media port; call it once the live hub has shut down.
+func (u *Units) Close() error {
+	return u.mux.Close()
 }
 
 // Signal handles one media frame of an admitted participant's connection.

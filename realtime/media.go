@@ -166,12 +166,22 @@ func checkMediaFields(f MediaFrame) *Error {
 	return nil
 }
 
-// EncodeMediaOffer returns the frame carrying the server's offer.
-func EncodeMediaOffer(sdp string) []byte {
+// ICEServer is one entry of a media_offer's ice_servers, the shape of the browser's RTCIceServer:
+// a TURN relay, with time-limited credentials, for clients that cannot reach the server directly.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// EncodeMediaOffer returns the frame carrying the server's offer and the ICE servers the client
+// should use for it.
+func EncodeMediaOffer(sdp string, servers []ICEServer) []byte {
 	return mustMarshal(struct {
-		Type string `json:"type"`
-		SDP  string `json:"sdp"`
-	}{FrameMediaOffer, sdp})
+		Type       string      `json:"type"`
+		SDP        string      `json:"sdp"`
+		ICEServers []ICEServer `json:"ice_servers,omitempty"`
+	}{FrameMediaOffer, sdp, servers})
 }
 
 // EncodeMediaCandidate returns the frame carrying one of the server's ICE candidates.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +28,13 @@ import (
 // loopbackOnly keeps every media candidate, the server's and the test clients', on 127.0.0.0/8.
 func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() }
 
-// newVoiceWorld is a one-instance live world whose rooms carry voice.
+// The TURN relay the voice world's offers name; nothing listens there, the clients are on loopback.
+const (
+	voiceTURNURL    = "turn:127.0.0.1:3478?transport=udp"
+	voiceTURNSecret = "a secret shared with the relay"
+)
+
+// newVoiceWorld is a one-instance live world whose rooms carry voice, all of it on one UDP port.
 func newVoiceWorld(t *testing.T) (*world, *media.Units) {
 	t.Helper()
 	units := newVoiceUnits(t)
@@ -40,7 +47,8 @@ func newVoiceWorld(t *testing.T) (*world, *media.Units) {
 // newVoiceUnits is an instance's forwarding units, on loopback only.
 func newVoiceUnits(t *testing.T) *media.Units {
 	t.Helper()
-	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: loopbackOnly, StateEvery: 50 * time.Millisecond})
+	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: loopbackOnly, StateEvery: 50 * time.Millisecond,
+		TURNURLs: []string{voiceTURNURL}, TURNSecret: voiceTURNSecret})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +98,8 @@ type voiceClient struct {
 	camera *webrtc.TrackLocalStaticRTP // nil without video
 	// keyframeAsked is closed when the server first asks the camera for a full frame.
 	keyframeAsked chan struct{}
+	// iceServers are those the server's last offer named.
+	iceServers []webrtc.ICEServer
 	// level is the RFC 6464 level of the packets sent next: 127 is silence, 30 speech.
 	level atomic.Uint32
 	sent  atomic.Uint32 // how many packets were sent; the last one carries sent-1
@@ -170,8 +180,9 @@ func (v *voiceClient) signal(f frame) {
 	t := v.t
 	t.Helper()
 	var m struct {
-		SDP       string                   `json:"sdp"`
-		Candidate *webrtc.ICECandidateInit `json:"candidate"`
+		SDP        string                   `json:"sdp"`
+		Candidate  *webrtc.ICECandidateInit `json:"candidate"`
+		ICEServers []webrtc.ICEServer       `json:"ice_servers"`
 	}
 	if err := json.Unmarshal([]byte(f.raw), &m); err != nil {
 		t.Fatal(err)
@@ -185,6 +196,7 @@ func (v *voiceClient) signal(f frame) {
 		}
 		t.Fatalf("%s: media error %s", v.name, f.raw)
 	case realtime.FrameMediaOffer:
+		v.iceServers = m.ICEServers
 		if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
 			t.Fatal(err)
 		}
@@ -299,6 +311,16 @@ func (v *voiceClient) numbers(trackID string, after uint32) []uint32 {
 	return out
 }
 
+// serverPort is the server's UDP port the client's media flows to.
+func (v *voiceClient) serverPort() int {
+	v.t.Helper()
+	pair, err := v.pc.GetTransceivers()[0].Sender().Transport().ICETransport().GetSelectedCandidatePair()
+	if err != nil || pair == nil {
+		v.t.Fatalf("%s has no selected candidate pair: %v", v.name, err)
+	}
+	return int(pair.Remote.Port)
+}
+
 // quiet stops sending and closes the client's peer connection.
 func (v *voiceClient) quiet() {
 	close(v.stop)
@@ -384,6 +406,34 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 	b := joinVoice(t, api, dial(t, w.srv.URL, p.PartnerB, session.ID, ""), realtime.RoleB, true)
 	room := &voiceRoom{t: t, all: []*voiceClient{chair, a, b}}
 
+	t.Run("every participant's media flows through the instance's one UDP port", func(t *testing.T) {
+		addrs := units.UDPAddrs()
+		if len(addrs) != 1 {
+			t.Fatalf("the media port listens on %v, want one loopback address", addrs)
+		}
+		for _, v := range room.all {
+			if got := v.serverPort(); got != addrs[0].Port {
+				t.Errorf("%s sends its media to port %d, want %d", v.name, got, addrs[0].Port)
+			}
+		}
+	})
+	t.Run("the offer names the TURN relay with credentials that expire", func(t *testing.T) {
+		for _, v := range room.all {
+			if len(v.iceServers) != 1 || len(v.iceServers[0].URLs) != 1 || v.iceServers[0].URLs[0] != voiceTURNURL {
+				t.Fatalf("%s was offered ICE servers %+v, want the relay %s", v.name, v.iceServers, voiceTURNURL)
+			}
+			expiry, err := strconv.ParseInt(v.iceServers[0].Username, 10, 64)
+			if err != nil {
+				t.Fatalf("%s: TURN username %q is not an expiry time", v.name, v.iceServers[0].Username)
+			}
+			if left := time.Until(time.Unix(expiry, 0)); left <= time.Hour || left > media.TURNCredentialLifetime {
+				t.Errorf("%s: TURN credentials expire in %v, want within %v", v.name, left, media.TURNCredentialLifetime)
+			}
+			if v.iceServers[0].Credential == "" {
+				t.Errorf("%s: TURN credentials without a password", v.name)
+			}
+		}
+	})
 	t.Run("a free floor: only the chair is heard", func(t *testing.T) {
 		room.t = t
 		room.wantHeard(room.marks(), chair)
@@ -507,6 +557,10 @@ func mediaGoroutines() int {
 	stacks := string(buf[:runtime.Stack(buf, true)])
 	n := 0
 	for _, g := range strings.Split(stacks, "\n\n") {
+		// The shared UDP port's reader lives as long as the units, not a session.
+		if strings.Contains(g, "UDPMuxDefault).connWorker") {
+			continue
+		}
 		if strings.Contains(g, "amend/media.") || strings.Contains(g, "github.com/pion/") {
 			n++
 		}

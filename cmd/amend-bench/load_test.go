@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/media"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server"
@@ -35,42 +37,8 @@ func TestSeqCheckFindsGapsAndDuplicates(t *testing.T) {
 // at a tiny load, with partners dropping and resuming, and requires every client to see each
 // session's events once, in order, with every acked utterance delivered to all three.
 func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
-	dsn := dbtest.DSN(t)
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	st := store.New(db)
-	hash, err := server.HashPassword(demo.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := demo.Load(ctx, st, hash); err != nil {
-		t.Fatal(err)
-	}
-	authz, err := policy.Load(policy.DefaultPolicy(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := prometheus.NewRegistry()
-	quiet := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: quiet})
-	if err := hub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	api, err := server.New(server.Deps{Store: st, Policy: authz, Logger: quiet, Registry: reg, Live: hub,
-		Ready: func(ctx context.Context) error { return st.Ping(ctx) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.Handler())
-	t.Cleanup(func() {
-		hub.Shutdown(context.Background())
-		srv.Close()
-	})
-
+	srv, dsn := startServer(t, nil)
 	res, err := load(ctx, "live", loadFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
 		sessions: 3, couples: 2, caseload: 4, historyDays: 30, databaseURL: dsn,
 		duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 20, mode: "turns"})
@@ -97,6 +65,80 @@ func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	// Both partners of the four caseload couples checked in on most of the 30 past days.
 	if res.Caseload != 4 || res.HistoryCheckins < 4*2*25 {
 		t.Errorf("caseload of %d couples with %d past check-ins, want 4 couples with a month of check-ins", res.Caseload, res.HistoryCheckins)
+	}
+}
+
+// startServer runs Amend on the demo practice against a fresh database, with media when given,
+// and returns its HTTP server and the database's address.
+func startServer(t *testing.T, voice realtime.Media) (*httptest.Server, string) {
+	t.Helper()
+	dsn := dbtest.DSN(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := store.New(db)
+	hash, err := server.HashPassword(demo.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Load(ctx, st, hash); err != nil {
+		t.Fatal(err)
+	}
+	authz, err := policy.Load(policy.DefaultPolicy(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	quiet := slog.New(slog.DiscardHandler)
+	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: quiet, Media: voice})
+	if err := hub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	api, err := server.New(server.Deps{Store: st, Policy: authz, Logger: quiet, Registry: reg, Live: hub,
+		Ready: func(ctx context.Context) error { return st.Ping(ctx) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.Handler())
+	t.Cleanup(func() {
+		hub.Shutdown(context.Background())
+		srv.Close()
+	})
+
+	return srv, dsn
+}
+
+// TestTinyVoiceLoadForwardsOnlyTheFloor runs the voice mode against a real server with its
+// forwarding unit: two rooms of three send audio while their chairs pass the floor, and every
+// packet received must be the chair's or the floor holder's.
+func TestTinyVoiceLoadForwardsOnlyTheFloor(t *testing.T) {
+	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: func(ip net.IP) bool { return ip.IsLoopback() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = units.Close() })
+	srv, _ := startServer(t, units)
+	res, err := voiceLoad(context.Background(), voiceFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
+		rooms: 2, duration: 2 * time.Second, floorEvery: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failures != 0 {
+		t.Fatalf("%d failures: %v", res.Failures, res.Errors)
+	}
+	// Each room's chair and floor holder are heard by two others: about 2 rooms x 2 senders x 2
+	// receivers x 50 packets a second.
+	if res.PacketsSent < 2*3*50 || res.PacketsHeard < res.PacketsSent/2 || res.Forwarding.Count == 0 {
+		t.Fatalf("too little audio: %d packets sent, %d received, %d timed", res.PacketsSent, res.PacketsHeard, res.Forwarding.Count)
+	}
+	if res.FloorChanges < 2 {
+		t.Fatalf("the floor moved %d times, want it to move in both rooms", res.FloorChanges)
+	}
+	if res.OutOfTurn != 0 {
+		t.Fatalf("%d packets were heard from a partner who no longer held the floor", res.OutOfTurn)
 	}
 }
 

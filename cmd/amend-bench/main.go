@@ -23,6 +23,7 @@ const usage = `amend-bench — load generator for Amend (loopback only)
   amend-bench live [flags]           live sessions + REST mix against a running Amend
   amend-bench idle [flags]           many idle authenticated WebSocket clients; RSS and CPU per connection
   amend-bench resume [flags]         partners return after missing events; time to catch up
+  amend-bench voice [flags]          rooms of three sending audio through the forwarding unit; CPU per room, forwarding latency
   amend-bench baseline-relay [flags] the minimal gorilla/websocket relay yardstick
   amend-bench baseline-tx [flags]    the raw live-shaped PostgreSQL transaction ceiling
 
@@ -81,6 +82,8 @@ func main() {
 				res.Writers, res.CommitsPerSecond, res.NoNotifyPerSecond, res.ListenLatency)
 			err = maybeWriteJSON(*out, res)
 		}
+	case "voice":
+		err = runVoice(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -34,6 +34,13 @@ type Latency struct {
 	Max   float64 `json:"max_ms"`
 }
 
+// reset forgets the samples so far (a warm-up's).
+func (r *recorder) reset() {
+	r.mu.Lock()
+	r.samples = nil
+	r.mu.Unlock()
+}
+
 func (r *recorder) summary() Latency {
 	r.mu.Lock()
 	s := slices.Clone(r.samples)

@@ -63,6 +63,8 @@ type wsClient struct {
 	name    string
 	// onEvent is told of every event with its arrival time (for fan-out latency).
 	onEvent func(f frame, at time.Time)
+	// onMedia, when set, is given every media signalling frame, in order, on the reading goroutine.
+	onMedia func(f frame, data []byte)
 	closed  chan struct{}
 	quit    chan struct{}
 	// stalled clients stop reading, like a phone whose app froze: the server must close them
@@ -144,6 +146,10 @@ func (c *wsClient) read(conn *websocket.Conn, closed, quit chan struct{}) {
 			}
 		case "snapshot", "draft", "presence":
 		default:
+			if strings.HasPrefix(f.Type, "media_") && c.onMedia != nil {
+				c.onMedia(f, data)
+				continue
+			}
 			if f.Seq > 0 {
 				c.checkMu.Lock()
 				c.check.see(f.Seq)
@@ -156,7 +162,7 @@ func (c *wsClient) read(conn *websocket.Conn, closed, quit chan struct{}) {
 	}
 }
 
-// send writes a command and waits for its ack or error; drafts get no answer.
+// send writes a command and waits for its ack or error; drafts and media frames get no answer.
 func (c *wsClient) send(ctx context.Context, cmd map[string]any) (frame, error) {
 	typ, _ := cmd["type"].(string)
 	var ch chan frame
@@ -165,7 +171,7 @@ func (c *wsClient) send(ctx context.Context, cmd map[string]any) (frame, error) 
 		c.mu.Unlock()
 		return frame{}, errors.New("not connected")
 	}
-	if typ != "draft" {
+	if typ != "draft" && !strings.HasPrefix(typ, "media_") {
 		id := c.name + "-" + strconv.FormatInt(c.nextID.Add(1), 10)
 		cmd["id"] = id
 		ch = make(chan frame, 1)

@@ -40,7 +40,7 @@ var runningAt = regexp.MustCompile(`Amend is running at (http://\S+)`)
 // it is ready.
 func startInstance(t *testing.T, dsn string) *instance {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--media-udp-port", "0")
 	cmd.Env = append(os.Environ(), childServeEnv+"=1", "DATABASE_URL="+dsn, "AMEND_LOG_LEVEL=error")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

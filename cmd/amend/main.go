@@ -83,6 +83,14 @@ func envBool(name string, fallback bool) bool {
 	return v
 }
 
+func envInt(name string, fallback int) int {
+	v, err := strconv.Atoi(env(name, strconv.Itoa(fallback)))
+	if err != nil {
+		return fallback
+	}
+	return v
+}
+
 func envDuration(name string, fallback time.Duration) time.Duration {
 	v, err := time.ParseDuration(env(name, fallback.String()))
 	if err != nil {

@@ -44,6 +44,8 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	maxConns := fs.Int("db-max-conns", 40, "most database connections this instance opens")
 	debugAddr := fs.String("debug-addr", env("AMEND_DEBUG_ADDR", ""), "loopback address for Go's profiler (/debug/pprof); empty turns it off (env AMEND_DEBUG_ADDR)")
 	voice := fs.Bool("voice", envBool("AMEND_VOICE", true), "carry voice and video in live sessions through the built-in forwarding unit; off leaves them text only (env AMEND_VOICE)")
+	var mf mediaFlags
+	mf.register(fs)
 	smtpURL := fs.String("smtp-url", env("AMEND_SMTP_URL", ""), "mail server: smtp://user:pass@host:port (STARTTLS), smtps://… (TLS), ?tls=none for a loopback test server; empty keeps mail in the development mailbox (env AMEND_SMTP_URL)")
 	mailFrom := fs.String("mail-from", env("AMEND_MAIL_FROM", "Amend <no-reply@localhost>"), "sender address of Amend's mail (env AMEND_MAIL_FROM)")
 	mailKey := fs.String("mail-key", env("AMEND_MAIL_KEY", ""), "base64 of 32 random bytes sealing the links in queued mail; the same on every instance (env AMEND_MAIL_KEY)")
@@ -112,12 +114,16 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	units, err := mediaUnits(*voice, *addr, logger)
+	units, err := mediaUnits(*voice, *addr, mf, logger)
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)
 	}
+	if units != nil {
+		// Deferred before the hub starts, so the port closes after the hub has shut down.
+		defer units.Close()
+	}
 	hub := realtime.NewHub(d.db, realtime.HubConfig{
-		DSN: d.dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: logger, Media: units,
+		DSN: d.dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: logger, Media: liveMedia(units),
 	})
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("live sessions: %w", err)
@@ -215,15 +221,46 @@ func serveProfiler(addr string, logger *slog.Logger) error {
 	return nil
 }
 
+// mediaFlags say where the forwarding unit's media reaches clients and through which relay.
+type mediaFlags struct {
+	udpPort    int
+	publicIP   string
+	turnURLs   string
+	turnSecret string
+}
+
+func (mf *mediaFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&mf.udpPort, "media-udp-port", envInt("AMEND_MEDIA_UDP_PORT", 50000), "the one UDP port carrying this instance's voice and video; 0 picks a free one (env AMEND_MEDIA_UDP_PORT)")
+	fs.StringVar(&mf.publicIP, "public-ip", env("AMEND_PUBLIC_IP", ""), "the IPv4 address clients reach the media port at, when the server is behind a 1:1 NAT (env AMEND_PUBLIC_IP)")
+	fs.StringVar(&mf.turnURLs, "turn-urls", env("AMEND_TURN_URLS", ""), "comma-separated TURN (or STUN) URLs handed to browsers behind strict NATs, e.g. turn:turn.example.org:3478 (env AMEND_TURN_URLS)")
+	fs.StringVar(&mf.turnSecret, "turn-secret", env("AMEND_TURN_SECRET", ""), "the secret shared with the TURN server (coturn's static-auth-secret) for time-limited credentials (env AMEND_TURN_SECRET)")
+}
+
 // mediaUnits builds the forwarding unit, or none when voice is off. A server listening on a
 // loopback address runs on a developer's machine, where the browser reaches it over loopback too.
-func mediaUnits(on bool, addr string, logger *slog.Logger) (realtime.Media, error) {
+func mediaUnits(on bool, addr string, mf mediaFlags, logger *slog.Logger) (*media.Units, error) {
 	if !on {
 		return nil, nil
 	}
+	if mf.turnSecret != "" && mf.turnURLs == "" {
+		return nil, errors.New("AMEND_TURN_SECRET is set without AMEND_TURN_URLS")
+	}
 	host, _, _ := net.SplitHostPort(addr)
 	ip := net.ParseIP(host)
-	return media.New(media.Config{IncludeLoopback: host == "localhost" || ip != nil && ip.IsLoopback(), Logger: logger})
+	return media.New(media.Config{
+		IncludeLoopback: host == "localhost" || ip != nil && ip.IsLoopback(),
+		UDPPort:         mf.udpPort, PublicIP: mf.publicIP,
+		TURNURLs: splitList(mf.turnURLs), TURNSecret: mf.turnSecret,
+		Logger: logger,
+	})
+}
+
+// liveMedia hands the hub the forwarding unit, or no media at all when voice is off.
+func liveMedia(units *media.Units) realtime.Media {
+	if units == nil {
+		return nil
+	}
+	return units
 }
 
 // mailSealingKey is the key that seals links in queued mail: AMEND_MAIL_KEY, or for the embedded
