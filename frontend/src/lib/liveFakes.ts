@@ -2,6 +2,7 @@
 // the screens built on it.
 import type { LiveState } from './api';
 import type { NetworkWatch, SocketLike } from './live';
+import type { StreamLike, TrackLike } from './media';
 
 export class FakeSocket implements SocketLike {
   sent: Record<string, unknown>[] = [];
@@ -147,7 +148,7 @@ export class FakePeer {
   transceivers: FakeTransceiver[] = [];
   remoteStreams = new Map<string, FakeStream>();
   onicecandidate: ((event: { candidate: { toJSON(): RTCIceCandidateInit } | null }) => void) | null = null;
-  ontrack: ((event: { track: FakeTrack; streams: readonly FakeStream[] }) => void) | null = null;
+  ontrack: ((event: { track: TrackLike; streams: readonly StreamLike[] }) => void) | null = null;
   onconnectionstatechange: ((event: unknown) => void) | null = null;
 
   async setRemoteDescription(description: { type: 'offer'; sdp: string }): Promise<void> {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LiveState } from './api';
 import { LiveClient } from './live';
 import { DISCONNECTED_GRACE_MS, MediaSession, levelOf, mediaMessages, receivingSections, type DevicesLike } from './media';
-import { FakeDevices, FakeNetwork, FakePeer, FakeSocket, fakeOffer, type FakeSection } from './liveFakes';
+import { FakeDevices, FakeNetwork, FakePeer, FakeSocket, FakeTrack, fakeOffer, type FakeSection } from './liveFakes';
 
 const state: LiveState = {
   seq: 0,
@@ -229,7 +229,7 @@ describe('MediaSession', () => {
       await settle();
       return r;
     })();
-    const before = media.view.local!.getAudioTracks()[0];
+    const before = media.view.local!.getAudioTracks()[0] as FakeTrack;
     await media.chooseMicrophone('mic-2');
 
     const after = media.view.local!.getAudioTracks()[0];
@@ -255,7 +255,7 @@ describe('MediaSession', () => {
 
   it('leaves: tells the server, closes the connection and lets go of the microphone', async () => {
     const { media, peer, sent } = await joined();
-    const microphone = media.view.local!.getAudioTracks()[0];
+    const microphone = media.view.local!.getAudioTracks()[0] as FakeTrack;
     media.leave();
     expect(sent('media_leave')).toEqual([{ type: 'media_leave' }]);
     expect(peer().closed).toBe(true);
@@ -280,7 +280,7 @@ describe('MediaSession', () => {
     { code: 'media_failed', phase: 'reconnecting', message: '', rejoins: true },
   ])('answers a media_error $code', async ({ code, phase, message, rejoins }) => {
     const { media, socket, sent } = await joined();
-    const microphone = media.view.local!.getAudioTracks()[0];
+    const microphone = media.view.local!.getAudioTracks()[0] as FakeTrack;
     socket().receive({ type: 'media_error', id: 'm1', code, message: 'from the server' });
     expect(media.view.phase).toBe(phase);
     expect(media.view.message).toBe(message);
