@@ -56,11 +56,13 @@ export type ServerMediaFrame =
   | { type: 'media_candidate'; candidate: RTCIceCandidateInit }
   | { type: 'media_error'; id?: string; code: string; message: string };
 
-/** Who listens to media signalling: the frames, and each new socket being ready. */
+/** Who listens to media signalling: the frames, each new socket being ready, and the end. */
 export interface MediaSignals {
   frame(frame: ServerMediaFrame): void;
   /** A snapshot arrived on a new socket: the server holds no media connection for this one yet. */
   synced(): void;
+  /** The connection stopped for good (the session ended, or access to it did): media goes too. */
+  stopped(): void;
 }
 
 /** What a screen shows; a new object after every change. */
@@ -355,6 +357,7 @@ export class LiveClient {
   #stopFor(reason: StopReason, message?: string): void {
     this.#halt();
     this.#update({ connection: 'stopped', stopReason: reason, stopMessage: message, drafts: {}, present: [] });
+    for (const listener of this.#mediaListeners) listener.stopped();
     this.#failAll(new LiveCommandError(reason === 'ended' ? 'ended' : 'closed', this.#stoppedMessage()));
   }
 

@@ -263,6 +263,15 @@ describe('MediaSession', () => {
     expect(media.view).toMatchObject({ phase: 'off', local: null, remote: [], audio: false });
   });
 
+  it('lets go of the microphone when the live session stops for good', async () => {
+    const { media, socket, peer } = await joined();
+    const microphone = media.view.local!.getAudioTracks()[0] as FakeTrack;
+    socket().drop(1008, 'Your access to this session has ended.');
+    expect(peer().closed).toBe(true);
+    expect(microphone.stopped).toBe(true);
+    expect(media.view.phase).toBe('off');
+  });
+
   it('lets go of a microphone the browser grants after the participant already left', async () => {
     const devices = new FakeDevices();
     const { media, sent } = room(devices);

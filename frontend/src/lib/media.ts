@@ -187,7 +187,11 @@ export class MediaSession {
     this.#signals = options.signals;
     this.#devices = options.devices === undefined ? browserDevices() : options.devices;
     this.#makePeer = options.peer ?? (() => new RTCPeerConnection() as unknown as PeerLike);
-    this.#unsubscribe = this.#signals.media({ frame: (frame) => this.#frame(frame), synced: () => this.#synced() });
+    this.#unsubscribe = this.#signals.media({
+      frame: (frame) => this.#frame(frame),
+      synced: () => this.#synced(),
+      stopped: () => this.leave(),
+    });
   }
 
   get view(): MediaView {
