@@ -38,7 +38,6 @@ export interface TransceiverLike {
 
 export interface PeerLike {
   readonly connectionState: string;
-  readonly remoteDescription: { sdp: string } | null;
   readonly localDescription: { sdp: string } | null;
   onicecandidate: ((event: { candidate: { toJSON(): RTCIceCandidateInit } | null }) => void) | null;
   ontrack: ((event: { track: TrackLike; streams: readonly StreamLike[] }) => void) | null;
