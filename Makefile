@@ -34,7 +34,7 @@ test: deps-postgres test-go test-fuzz test-web test-e2e
 
 test-go: web
 	$(GO) vet ./...
-	@test -z "$$(gofmt -l cmd server realtime policy migrations frontend/*.go)" || { gofmt -l cmd server realtime policy migrations frontend/*.go; echo "gofmt needed"; exit 1; }
+	@test -z "$$(gofmt -l cmd server realtime media policy migrations frontend/*.go)" || { gofmt -l cmd server realtime media policy migrations frontend/*.go; echo "gofmt needed"; exit 1; }
 	$(GO) test -count=1 ./...
 
 # Each fuzz target runs for a bounded time on top of its committed corpus.

@@ -19,6 +19,7 @@ const (
 	channelEvents   = "amend_live"          // "instance|session:seq,session:seq,…"
 	channelDraft    = "amend_live_draft"    // a draftNote as JSON
 	channelPresence = "amend_live_presence" // "instance|session,session,…"
+	channelNotices  = "amend_notice"        // a noticeNote as JSON: user ids and a notice's ids
 )
 
 // maxPayload keeps every NOTIFY payload under PostgreSQL's 8000-byte limit.
@@ -42,6 +43,8 @@ type busHandler interface {
 	presenceChanged(sessionID int64)
 	// resync says notifications may have been lost: every room must re-read the log.
 	resync()
+	// noticeRelayed carries a person's notice (or the end of their streams) from any instance.
+	noticeRelayed(payload string)
 }
 
 // Bus carries "session S reached seq N" (and drafts and presence changes) between instances.
@@ -87,7 +90,7 @@ func (b *Bus) start() error {
 			b.log.Warn("live notifications interrupted", "event", int(ev), "err", err)
 		}
 	})
-	for _, ch := range []string{channelEvents, channelDraft, channelPresence} {
+	for _, ch := range []string{channelEvents, channelDraft, channelPresence, channelNotices} {
 		if err := b.listener.Listen(ch); err != nil {
 			b.listener.Close()
 			return err
@@ -238,6 +241,10 @@ func (b *Bus) receive() {
 }
 
 func (b *Bus) dispatch(channel, payload string) {
+	if channel == channelNotices {
+		b.handler.noticeRelayed(payload)
+		return
+	}
 	if channel == channelDraft {
 		var note draftNote
 		if json.Unmarshal([]byte(payload), &note) == nil && note.Instance != b.instance {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ type commitWorld struct {
 	log     *Log
 	session int64
 	now     time.Time
+	// step is how far the clock moves before each batch.
+	step time.Duration
 }
 
 func newCommitWorld(t testing.TB) *commitWorld {
@@ -39,7 +42,7 @@ func newCommitWorld(t testing.TB) *commitWorld {
 	if err := db.GetContext(ctx, &couple, `INSERT INTO couples (practice_id, label) VALUES ($1, 'Rivera & Chen') RETURNING id`, practice); err != nil {
 		t.Fatal(err)
 	}
-	w := &commitWorld{t: t, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}
+	w := &commitWorld{t: t, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), step: time.Second}
 	s, err := w.log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +54,7 @@ func newCommitWorld(t testing.TB) *commitWorld {
 // run commits commands as one batch through the committer that remembers known.
 func (w *commitWorld) run(known *snapshots, cmds ...Pending) []Outcome {
 	w.t.Helper()
-	w.now = w.now.Add(time.Second)
+	w.now = w.now.Add(w.step)
 	for i := range cmds {
 		if cmds[i].SessionID == 0 {
 			cmds[i].SessionID = w.session
@@ -186,6 +189,53 @@ func TestResentCommandsAreStoredOnce(t *testing.T) {
 	}
 }
 
+// An id its sender already used for a different command (a client whose counter restarted) is
+// refused as a conflict and nothing of it is stored, by the committer that stored the first
+// command, by one that never saw the session, and within one batch; the same command under the
+// same id is still a resend.
+func TestReusedCommandIDWithOtherContentIsAConflict(t *testing.T) {
+	t.Parallel()
+	w := newCommitWorld(t)
+	one, two := newSnapshots(), newSnapshots()
+	wantAck(t, w.one(one, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(one, partnerA, sayAs("a1", "I was hurt.")), 2)
+
+	cases := []struct {
+		name  string
+		known *snapshots
+		cmd   Command
+	}{
+		{"other text, the committer that stored it", one, sayAs("a1", "I was angry.")},
+		{"other text, another instance's committer", two, sayAs("a1", "I was angry.")},
+		{"another type, no committer's memory", nil, Command{ID: "a1", Type: CommandYield}},
+		{"a say that only differs in case", one, sayAs("a1", "i was hurt.")},
+	}
+	for _, tc := range cases {
+		out := w.one(tc.known, partnerA, tc.cmd)
+		wantRefusal(t, out, CodeConflict)
+		if !strings.Contains(out.Err.Error(), "already used") {
+			t.Errorf("%s: the refusal does not say why: %v", tc.name, out.Err)
+		}
+	}
+	// The other partner may use the same id for a command of their own.
+	wantAck(t, w.one(one, partnerB, Command{ID: "a1", Type: CommandRequestFloor}), 3)
+	// Within one batch: the first use is stored, the second refused, a true resend acked.
+	twice := w.run(one,
+		Pending{Command: sayAs("a2", "We never talk about it."), Actor: partnerA},
+		Pending{Command: sayAs("a2", "We always fight about it."), Actor: partnerA},
+		Pending{Command: sayAs("a2", "We never talk about it."), Actor: partnerA})
+	wantAck(t, twice[0], 4)
+	wantRefusal(t, twice[1], CodeConflict)
+	wantAck(t, twice[2], 4)
+	// The first command under the id still gets its ack.
+	wantAck(t, w.one(two, partnerA, sayAs("a1", "I was hurt.")), 2)
+
+	events, seq, _ := w.logged()
+	if len(events) != 4 || seq != 4 {
+		t.Fatalf("log %v at seq %d, want the grant, two says and a request", events, seq)
+	}
+}
+
 // One batch may mix sessions the committer knows and sessions it has to read; each keeps its
 // own order and a refused command in one session does not hold back another.
 func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
@@ -230,6 +280,7 @@ func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
 // one-statement path. BenchmarkLiveCommandCommit (server) measures the general path.
 func BenchmarkCommitKnownSession(b *testing.B) {
 	w := newCommitWorld(b)
+	w.step = 0 // however many says, they all fall within the turn
 	known := newSnapshots()
 	wantAck(b, w.one(known, chair, Command{ID: "g", Type: CommandGrant, Seat: "a"}), 1)
 	b.ResetTimer()

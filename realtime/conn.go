@@ -8,6 +8,7 @@ import (
 	"net"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
@@ -40,6 +41,8 @@ type Conn struct {
 	nextPing time.Time
 	// limits is made on the client's first message: most connections only listen.
 	limits *connLimits
+	// mediaLimiter is made on the client's first media frame: most connections send none.
+	mediaLimiter *rate.Limiter
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -47,10 +50,26 @@ type Conn struct {
 	closeText string
 }
 
-// connLimits are a connection's rate limits, one for commands and one for drafts.
+// connLimits are a connection's rate limits, one for drafts and one for everything else, and
+// the refusals not yet told to the client.
 type connLimits struct {
 	commands, drafts *rate.Limiter
+
+	mu sync.Mutex
+	// refused counts the messages refused since the last rate_limited error; lastID is the id
+	// of the last of them that had one.
+	refused int
+	lastID  string
+	// quietUntil ends the window of the last rate_limited error; report tells of the refusals
+	// of the window when it ends.
+	quietUntil time.Time
+	report     *time.Timer
 }
+
+// rateLimitWindow is how often, at most, a connection is told that its rate limits refused
+// messages: refusals are counted, not answered one by one, so a client sending too fast gets a
+// few frames a second whatever it sends, and a client that reads is never too far behind.
+const rateLimitWindow = time.Second
 
 func newConn(h *Hub, ws *websocket.Conn, p Participant) *Conn {
 	return &Conn{hub: h, ws: ws, p: p, queue: sendQueue{limit: h.cfg.SendQueue}, closed: make(chan struct{})}
@@ -121,8 +140,16 @@ func (c *Conn) readUntilClosed() {
 // end closes the connection and lets go of the room; joined says whether it had joined.
 func (c *Conn) end(joined bool) {
 	c.shut(websocket.CloseNormalClosure, "")
+	if c.limits != nil {
+		c.limits.mu.Lock()
+		if c.limits.report != nil {
+			c.limits.report.Stop()
+		}
+		c.limits.mu.Unlock()
+	}
 	c.room.unregister(c)
 	if joined {
+		c.leaveMedia()
 		c.leave()
 	}
 	c.hub.release(c.room)
@@ -223,10 +250,14 @@ func (c *Conn) read() {
 			c.send(EncodeError("", refuse(CodeTooLarge, "The message is larger than the limit.")))
 			c.shut(websocket.CloseMessageTooBig, "Message too big.")
 			return
-		case kind != websocket.TextMessage:
-			c.send(EncodeError("", refuse(CodeBadRequest, "Send JSON text messages, not binary ones.")))
+		case kind == websocket.TextMessage && !utf8.Valid((*bufp)[:n]):
+			// RFC 6455, section 8.1: a text message must be UTF-8, and an endpoint that gets
+			// anything else fails the connection (1007) rather than read it as something else.
+			c.hub.buffers.Put(bufp)
+			c.shut(websocket.CloseInvalidFramePayloadData, "Text messages must be valid UTF-8.")
+			return
 		default:
-			c.handle((*bufp)[:n])
+			c.handle(kind, (*bufp)[:n])
 		}
 		c.hub.buffers.Put(bufp)
 	}
@@ -248,30 +279,27 @@ func readUpTo(r io.Reader, buf []byte) (int, error) {
 	return n, nil
 }
 
-// handle runs one client message.
-func (c *Conn) handle(data []byte) {
-	cmd, err := DecodeCommand(data)
-	if err != nil {
-		c.send(EncodeError("", err))
+// handle runs one client message. Every message counts against a rate limit, the malformed
+// ones too, so that nothing a client sends can make the server answer faster than the limit.
+// A refusal names the message's id whenever the message was a JSON object with a string id.
+func (c *Conn) handle(kind int, data []byte) {
+	if kind == websocket.TextMessage && c.handleMedia(data) {
 		return
 	}
-	if !c.p.may(cmd.Type) {
+	cmd, err := DecodeCommand(data)
+	if !c.allow(cmd) {
+		return
+	}
+	switch {
+	case kind != websocket.TextMessage:
+		c.send(EncodeError(cmd.ID, refuse(CodeBadRequest, "Send JSON text messages, not binary ones.")))
+		return
+	case err != nil:
+		c.send(EncodeError(cmd.ID, err))
+		return
+	case !c.p.may(cmd.Type):
 		c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeNotAllowed).Inc()
 		c.send(EncodeError(cmd.ID, refuse(CodeNotAllowed, "You may not do that in this session.")))
-		return
-	}
-	if c.limits == nil {
-		cfg := c.hub.cfg
-		c.limits = &connLimits{commands: rate.NewLimiter(cfg.CommandRate, cfg.CommandBurst),
-			drafts: rate.NewLimiter(cfg.DraftRate, cfg.DraftBurst)}
-	}
-	limiter := c.limits.commands
-	if Ephemeral(cmd.Type) {
-		limiter = c.limits.drafts
-	}
-	if !limiter.Allow() {
-		c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeRateLimited).Inc()
-		c.send(EncodeError(cmd.ID, refuse(CodeRateLimited, "Too many messages; slow down a little.")))
 		return
 	}
 	actor := Actor{UserID: c.p.UserID, Role: c.p.Role}
@@ -293,6 +321,60 @@ func (c *Conn) handle(data []byte) {
 		c.send(EncodeError(cmd.ID, err))
 	default:
 		c.send(EncodeAck(cmd.ID, res.Seq))
+	}
+}
+
+// allow takes a message from its rate limit (drafts have their own), or counts it as refused.
+// The first refusal of a window is told at once; the others are told together when the window
+// ends, in one rate_limited error naming how many were refused.
+func (c *Conn) allow(cmd Command) bool {
+	if c.limits == nil {
+		cfg := c.hub.cfg
+		c.limits = &connLimits{commands: rate.NewLimiter(cfg.CommandRate, cfg.CommandBurst),
+			drafts: rate.NewLimiter(cfg.DraftRate, cfg.DraftBurst)}
+	}
+	l := c.limits
+	limiter := l.commands
+	if Ephemeral(cmd.Type) {
+		limiter = l.drafts
+	}
+	if limiter.Allow() {
+		return true
+	}
+	c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeRateLimited).Inc()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.refused++
+	if cmd.ID != "" {
+		l.lastID = cmd.ID
+	}
+	if now := time.Now(); !now.Before(l.quietUntil) {
+		c.reportRefusedLocked(now)
+	}
+	return false
+}
+
+// reportRefusedLocked sends the rate_limited error for the refusals counted so far and opens a
+// window in which further ones are only counted; l.mu is held.
+func (c *Conn) reportRefusedLocked(now time.Time) {
+	l := c.limits
+	c.send(EncodeRateLimited(l.lastID, l.refused))
+	l.refused, l.lastID = 0, ""
+	l.quietUntil = now.Add(rateLimitWindow)
+	if l.report == nil {
+		l.report = time.AfterFunc(rateLimitWindow, c.windowEnded)
+	} else {
+		l.report.Reset(rateLimitWindow)
+	}
+}
+
+// windowEnded tells the client of the refusals counted during the window that just ended.
+func (c *Conn) windowEnded() {
+	l := c.limits
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.refused > 0 {
+		c.reportRefusedLocked(time.Now())
 	}
 }
 

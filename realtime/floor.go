@@ -71,6 +71,9 @@ const (
 	CommandMode         = "mode"
 	CommandSettings     = "settings"
 	CommandTick         = "tick"
+	// CommandSpokenInterruption comes from the forwarding unit, never from a client: it heard a
+	// partner speak out of turn (see SpeechDetector).
+	CommandSpokenInterruption = "spoken_interruption"
 )
 
 // Event types. Each event names what happened; Apply folds it into the State.
@@ -94,6 +97,9 @@ const (
 	EventModeChanged         = "mode_changed"
 	EventSettingsChanged     = "settings_changed"
 	EventEnded               = "ended"
+	// EventSpokenInterruption records that the partner in Seat spoke out of turn; its actor is that
+	// partner's role. No audio or words are kept.
+	EventSpokenInterruption = "spoken_interruption"
 )
 
 // Error codes carried by *Error.
@@ -216,6 +222,9 @@ type State struct {
 	TalkMillis Tally `json:"talk_ms"`
 	// Utterances counts each partner's accepted says.
 	Utterances Tally `json:"utterances"`
+	// SpokenInterruptions counts the times each partner was heard by the forwarding unit speaking
+	// over the other.
+	SpokenInterruptions Tally `json:"spoken_interruptions,omitzero"`
 }
 
 // NewState returns a fresh session. An unknown mode falls back to turns, and a duration outside
@@ -234,8 +243,9 @@ func NewState(mode string, turnSeconds, minBreakSeconds int) State {
 }
 
 // Ephemeral reports whether a command type is relayed without becoming an event. Decide
-// validates such a command and returns no events; the caller relays it (as a Draft frame)
-// to the others and neither stores nor acknowledges it with a seq.
+// validates such a command and returns no events of its own (only the session timer's that were
+// due); the caller relays it (as a Draft frame) to the others and neither stores nor
+// acknowledges it with a seq.
 func Ephemeral(commandType string) bool { return commandType == CommandDraft }
 
 // NextDeadline returns when the session timer should next send a tick: the end of the running
@@ -257,8 +267,9 @@ func NextDeadline(s State) (time.Time, bool) {
 }
 
 // TalkTime returns how long a seat has held the floor outside pauses, counting the running turn
-// up to now.
+// up to now, or up to its deadline when that has passed although no event says so yet.
 func TalkTime(s State, seat string, now time.Time) time.Duration {
+	_, s = expire(s, now)
 	total := time.Duration(s.TalkMillis.Of(seat)) * time.Millisecond
 	if s.Holder == seat && !s.HeldSince.IsZero() && now.After(s.HeldSince) {
 		total += now.Sub(s.HeldSince).Truncate(time.Millisecond)
@@ -285,7 +296,7 @@ func sendersOf(commandType string) (senders, bool) {
 	case CommandGrant, CommandRevoke, CommandExtend, CommandSkip, CommandResume, CommandEnd,
 		CommandModerator, CommandMode, CommandSettings:
 		return byChair, true
-	case CommandTick:
+	case CommandTick, CommandSpokenInterruption:
 		return bySystem, true
 	}
 	return 0, false
@@ -314,8 +325,10 @@ func allowedWhilePaused(commandType string) bool {
 
 // Decide checks a command against the session and returns the events it causes, numbered from
 // s.Seq+1, or an *Error saying why it is refused. It reads no clock: now is the time of the
-// command. A valid ephemeral command (see Ephemeral) and a tick with nothing due return no
-// events and no error.
+// command. Whatever the session timer had due by now (a turn past its deadline, a break both
+// partners are ready to leave) happens first, whether or not a timer ticked: the command is
+// decided against the session as the timer left it, and its events follow the timer's. A valid
+// ephemeral command (see Ephemeral) and a tick with nothing due return no events and no error.
 func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	if s.Ended {
 		return nil, refuse(CodeEnded, "The session has ended.")
@@ -334,11 +347,13 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	if err := validate(cmd); err != nil {
 		return nil, err
 	}
+	now = now.UTC()
+	fromTimer, s := expire(s, now)
 	if s.Paused && !allowedWhilePaused(cmd.Type) {
 		return nil, refuse(CodePaused, "The session is paused; this can wait until it resumes.")
 	}
 
-	d := decision{s: s, actor: actor, at: now.UTC()}
+	d := decision{s: s, actor: actor, at: now}
 	seat := string(actor.Role)
 	var err *Error
 	switch cmd.Type {
@@ -381,12 +396,38 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	case CommandSettings:
 		d.changeSettings(cmd.TurnSeconds, cmd.MinBreakSeconds)
 	case CommandTick:
-		d.tick()
+		// What was due happened above.
+	case CommandSpokenInterruption:
+		d.emit(Event{Type: EventSpokenInterruption, Seat: cmd.Seat, Actor: Actor{Role: Role(cmd.Seat)}})
 	}
 	if err != nil {
 		return nil, err
 	}
-	return d.events, nil
+	if fromTimer == nil {
+		return d.events, nil
+	}
+	return append(fromTimer, d.events...), nil
+}
+
+// expire returns what the session timer causes by now and the state after it: each event comes
+// from the timer and is dated when it fell due (the deadline, the end of the break), so talk
+// time stops at the deadline however late the next command or tick comes. One step may make the
+// next one due (a break ends, then the turn it gave back runs out; a turn passes to the queue
+// head, whose turn ran out too); each step frees the floor, moves it to a seat that leaves the
+// queue or ends the pause, so the loop ends.
+func expire(s State, now time.Time) ([]Event, State) {
+	var events []Event
+	for {
+		d := decision{s: s, actor: Actor{Role: RoleSystem}}
+		d.due(now)
+		if len(d.events) == 0 {
+			return events, s
+		}
+		for _, e := range d.events {
+			s = Apply(s, e)
+		}
+		events = append(events, d.events...)
+	}
 }
 
 func notAllowed(allowed, sender senders) *Error {
@@ -418,7 +459,7 @@ func validate(cmd Command) *Error {
 		if cmd.OK == nil {
 			return refuse(CodeBadRequest, "Say whether the paraphrase is right (ok true or false).")
 		}
-	case CommandGrant:
+	case CommandGrant, CommandSpokenInterruption:
 		if cmd.Seat != SeatA && cmd.Seat != SeatB {
 			return refuse(CodeBadRequest, `The seat must be "a" or "b".`)
 		}
@@ -464,12 +505,15 @@ type decision struct {
 	events []Event
 }
 
+// emit adds an event by the command's actor, unless the event names its own.
 func (d *decision) emit(e Event) {
 	if d.events == nil {
 		d.events = make([]Event, 0, 2)
 	}
 	e.Seq = d.s.Seq + int64(len(d.events)) + 1
-	e.Actor = d.actor
+	if e.Actor == (Actor{}) {
+		e.Actor = d.actor
+	}
 	e.At = d.at
 	d.events = append(d.events, e)
 }
@@ -696,18 +740,24 @@ func (d *decision) changeSettings(turnSeconds, minBreakSeconds int) {
 	d.emit(Event{Type: EventSettingsChanged, TurnSeconds: turnSeconds, MinBreakSeconds: minBreakSeconds})
 }
 
-// tick ends what is due at d.at: a break both partners are ready to leave, or the running turn.
-// In listener mode an expired turn hands over to the listener's paraphrase, like a yield.
-func (d *decision) tick() {
+// due ends the first thing due by now, at the time it fell due: a break both partners are ready
+// to leave, or the running turn. In listener mode an expired turn hands over to the listener's
+// paraphrase, like a yield.
+func (d *decision) due(now time.Time) {
+	if d.s.Ended {
+		return
+	}
 	if d.s.Paused {
-		if bothReady(d.s) && !d.at.Before(d.s.BreakUntil) {
+		if bothReady(d.s) && !now.Before(d.s.BreakUntil) {
+			d.at = d.s.BreakUntil
 			d.emitResumed()
 		}
 		return
 	}
-	if !timed(d.s) || d.at.Before(d.s.Deadline) {
+	if !timed(d.s) || now.Before(d.s.Deadline) {
 		return
 	}
+	d.at = d.s.Deadline
 	d.emit(Event{Type: EventFloorExpired, Seat: d.s.Holder})
 	if d.s.Mode == ModeTurns {
 		d.passToQueueHead()
@@ -739,6 +789,8 @@ func Apply(s State, e Event) State {
 	switch e.Type {
 	case EventUtterance:
 		s.Utterances.add(e.Seat, 1)
+	case EventSpokenInterruption:
+		s.SpokenInterruptions.add(e.Seat, 1)
 	case EventFloorRequested:
 		s.Queue = appended(s.Queue, e.Seat)
 	case EventFloorGranted:
@@ -815,7 +867,7 @@ func Apply(s State, e Event) State {
 		countTalk(&s, e.At)
 		s = State{
 			Seq: s.Seq, Mode: s.Mode, TurnSeconds: s.TurnSeconds, MinBreakSeconds: s.MinBreakSeconds,
-			Ended: true, TalkMillis: s.TalkMillis, Utterances: s.Utterances,
+			Ended: true, TalkMillis: s.TalkMillis, Utterances: s.Utterances, SpokenInterruptions: s.SpokenInterruptions,
 		}
 	}
 	return s

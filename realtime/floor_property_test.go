@@ -61,6 +61,16 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 	untouched.Queue, untouched.Ready = slices.Clone(pre.Queue), slices.Clone(pre.Ready)
 
 	events, err := Decide(pre, cmd, actor, c.now)
+	// What the session timer had due comes first; the checks below are about the command's own
+	// events, decided against the session as the timer left it.
+	fromTimer, found := expire(pre, c.now)
+	own := events
+	if err == nil {
+		if len(events) < len(fromTimer) || len(fromTimer) > 0 && !reflect.DeepEqual(events[:len(fromTimer)], fromTimer) {
+			c.fail("%s by %s: events %v do not start with what the timer had due %v", cmd.Type, actor.Role, events, fromTimer)
+		}
+		own = events[len(fromTimer):]
+	}
 
 	if err != nil {
 		var refusal *Error
@@ -75,16 +85,16 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 	if pre.Ended && (accepted || err.(*Error).Code != CodeEnded) {
 		c.fail("%s by %s after the end: events %v, error %v", cmd.Type, actor.Role, events, err)
 	}
-	if pre.Paused && !allowedWhilePaused(cmd.Type) && (accepted || len(events) > 0) {
+	if found.Paused && !allowedWhilePaused(cmd.Type) && (accepted || len(events) > 0) {
 		c.fail("%s by %s accepted while paused", cmd.Type, actor.Role)
 	}
-	if Ephemeral(cmd.Type) && len(events) > 0 {
-		c.fail("a draft produced events %v", events)
+	if (Ephemeral(cmd.Type) || cmd.Type == CommandTick) && len(own) > 0 {
+		c.fail("a %s produced events of its own %v", cmd.Type, own)
 	}
-	if cmd.Type == CommandSay && accepted && (string(actor.Role) != pre.Holder || len(events) != 1) {
-		c.fail("say by %s accepted while %q held the floor", actor.Role, pre.Holder)
+	if cmd.Type == CommandSay && accepted && (string(actor.Role) != found.Holder || len(own) != 1) {
+		c.fail("say by %s accepted while %q held the floor", actor.Role, found.Holder)
 	}
-	if cmd.Type == CommandSay && !accepted && actor.Role != RoleChair && string(actor.Role) != pre.Holder &&
+	if cmd.Type == CommandSay && !accepted && actor.Role != RoleChair && string(actor.Role) != found.Holder &&
 		err.(*Error).Code == CodeConflict {
 		c.fail("a non-holder's say was refused as a conflict, not out of turn")
 	}
@@ -97,11 +107,17 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 		if e.Seq != pre.Seq+int64(i)+1 {
 			c.fail("event %d has seq %d after %d", i, e.Seq, pre.Seq)
 		}
-		if e.Type == EventUtterance && (e.Seat != pre.Holder || e.Seat != string(actor.Role)) {
-			c.fail("utterance from %q while %q held the floor", e.Seat, pre.Holder)
+		if e.Type == EventUtterance && (e.Seat != found.Holder || e.Seat != string(actor.Role)) {
+			c.fail("utterance from %q while %q held the floor", e.Seat, found.Holder)
 		}
-		if !e.At.Equal(c.now) || e.Actor != actor {
+		if i >= len(events)-len(own) && (!e.At.Equal(c.now) || e.Actor != actor) {
 			c.fail("event %+v does not carry the command's time and actor", e)
+		}
+		if i < len(events)-len(own) && (e.At.After(c.now) || e.Actor != timer) {
+			c.fail("the timer's event %+v is not the timer's or is dated after the command", e)
+		}
+		if timed(s) && !s.Paused && e.At.After(s.Deadline) {
+			c.fail("event %+v is dated after the running turn's deadline %v", e, s.Deadline)
 		}
 		c.checkEncoding(e)
 		c.seen[e.Type]++
@@ -118,6 +134,7 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 	if s.TalkMillis.A < pre.TalkMillis.A || s.TalkMillis.B < pre.TalkMillis.B {
 		c.fail("talk time went down: %+v -> %+v", pre.TalkMillis, s.TalkMillis)
 	}
+	c.checkTalkWithinTurn(s)
 	if due, ok := NextDeadline(s); ok {
 		tick, err := Decide(s, Command{Type: CommandTick}, timer, due)
 		if err != nil || len(tick) == 0 {
@@ -153,6 +170,23 @@ func (c *stepChecker) checkState(s State) {
 	}
 	if s.Ended && (s.Holder != "" || s.Paused || len(s.Queue) > 0) {
 		c.fail("an ended session still has a floor: %+v", s)
+	}
+}
+
+// checkTalkWithinTurn asserts that a turn's talk time never exceeds the turn: in turns mode the
+// running turn counts, however late it is read, at most up to its deadline (its length, plus
+// its extensions, from when it started or resumed).
+func (c *stepChecker) checkTalkWithinTurn(s State) {
+	c.t.Helper()
+	if s.Mode != ModeTurns || !timed(s) || s.Paused || s.HeldSince.IsZero() {
+		return
+	}
+	turn := s.Deadline.Sub(s.HeldSince)
+	for _, later := range []time.Time{c.now, s.Deadline, s.Deadline.Add(time.Hour)} {
+		counted := TalkTime(s, s.Holder, later) - time.Duration(s.TalkMillis.Of(s.Holder))*time.Millisecond
+		if counted > turn {
+			c.fail("read at %v, the running turn counts %v of talk, beyond its %v", later, counted, turn)
+		}
 	}
 }
 

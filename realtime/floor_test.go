@@ -347,6 +347,76 @@ func TestTurnExpiresOnTickAndPassesToQueueHead(t *testing.T) {
 	wantTypes(t, r.do(timer, cmd(CommandTick)))
 }
 
+// A command that comes after the turn's deadline finds the turn over whether or not a timer
+// ticked (nobody may be connected): the expiry is the session timer's, dated at the deadline,
+// and the holder's talk time stops there.
+func TestCommandAfterTheDeadlineFindsTheTurnExpired(t *testing.T) {
+	const turn = 10 * time.Second
+	moderator := Command{ID: "m", Type: CommandModerator, Text: "Time is up."}
+	cases := []struct {
+		name   string
+		mode   string
+		queued bool // b asked for the floor while a held it
+		wait   time.Duration
+		actor  Actor
+		cmd    Command
+		code   string   // the refusal, or "" when the command is accepted
+		want   []string // the events of an accepted command
+		holder string
+		talk   Tally // talk time afterwards
+	}{
+		{name: "the old holder's say, nobody waiting", mode: ModeTurns, wait: 58 * time.Second, actor: partnerA,
+			cmd: say("One more thing."), code: CodeNotYourTurn, talk: Tally{A: 10_000}},
+		{name: "the old holder's say, the other waiting", mode: ModeTurns, queued: true, wait: 15 * time.Second,
+			actor: partnerA, cmd: say("One more thing."), code: CodeNotYourTurn, talk: Tally{A: 10_000, B: 5_000}},
+		{name: "the queue head's say", mode: ModeTurns, queued: true, wait: 15 * time.Second, actor: partnerB,
+			cmd: say("My turn now."), want: []string{EventFloorExpired, EventFloorGranted, EventUtterance},
+			holder: SeatB, talk: Tally{A: 10_000, B: 5_000}},
+		{name: "the queue head's say after its own turn ran out too", mode: ModeTurns, queued: true,
+			wait: 58 * time.Second, actor: partnerB, cmd: say("My turn now."), code: CodeNotYourTurn,
+			talk: Tally{A: 10_000, B: 10_000}},
+		{name: "the chair's extension", mode: ModeTurns, wait: 58 * time.Second, actor: chair,
+			cmd: Command{ID: "m", Type: CommandExtend}, code: CodeConflict, talk: Tally{A: 10_000}},
+		{name: "the chair's message", mode: ModeTurns, wait: 58 * time.Second, actor: chair, cmd: moderator,
+			want: []string{EventFloorExpired, EventModerator}, talk: Tally{A: 10_000}},
+		{name: "a late tick", mode: ModeTurns, wait: 58 * time.Second, actor: timer, cmd: cmd(CommandTick),
+			want: []string{EventFloorExpired}, talk: Tally{A: 10_000}},
+		{name: "the speaker's say in listener mode", mode: ModeListener, wait: 58 * time.Second, actor: partnerA,
+			cmd: say("One more thing."), code: CodeConflict, holder: SeatA, talk: Tally{A: 58_000}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &room{t: t, s: NewState(tc.mode, int(turn/time.Second), 0), now: start}
+			r.do(chair, grant(SeatA))
+			if tc.queued {
+				r.do(partnerB, cmd(CommandRequestFloor))
+			}
+			r.wait(tc.wait)
+			if tc.code != "" {
+				r.refused(tc.actor, tc.cmd, tc.code)
+				// Nothing was stored, yet the talk time read now stops at the deadline.
+				if got := (Tally{A: TalkTime(r.s, SeatA, r.now).Milliseconds(), B: TalkTime(r.s, SeatB, r.now).Milliseconds()}); got != tc.talk {
+					t.Fatalf("talk time = %+v, want %+v", got, tc.talk)
+				}
+				return
+			}
+			events := r.events(tc.actor, tc.cmd)
+			got := make([]string, len(events))
+			for i, e := range events {
+				got[i] = e.Type
+			}
+			wantTypes(t, got, tc.want...)
+			if expired := events[0]; expired.Actor != timer || !expired.At.Equal(start.Add(turn)) {
+				t.Fatalf("the expiry %+v is not the timer's at the deadline %v", expired, start.Add(turn))
+			}
+			r.wantHolder(tc.holder)
+			if got := (Tally{A: TalkTime(r.s, SeatA, r.now).Milliseconds(), B: TalkTime(r.s, SeatB, r.now).Milliseconds()}); got != tc.talk {
+				t.Fatalf("talk time = %+v, want %+v", got, tc.talk)
+			}
+		})
+	}
+}
+
 func TestExtendPushesDeadline(t *testing.T) {
 	r := newRoom(t, ModeTurns)
 	r.refused(chair, cmd(CommandExtend), CodeConflict)

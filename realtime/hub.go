@@ -64,10 +64,18 @@ type HubConfig struct {
 	Resync time.Duration
 	// AliveEvery is how often connections' sign-ins are checked [30s].
 	AliveEvery time.Duration
-	// SessionAlive reports whether a sign-in (auth session) still holds; nil skips the check.
-	SessionAlive func(ctx context.Context, authSessionID int64) (bool, error)
+	// SessionAlive reports whether a sign-in (auth session) still holds and its user is still an
+	// active member of the practice (of any practice when practiceID is 0); nil skips the check.
+	SessionAlive func(ctx context.Context, authSessionID, practiceID int64) (bool, error)
 	// PresenceEvery is how often this instance refreshes its presence rows [10s].
 	PresenceEvery time.Duration
+	// NoticeStreamsPerUser is how many notice streams one account may hold open on this
+	// instance [10]; NoticeQueue how many notices may wait for a slow stream before it is
+	// closed [64].
+	NoticeStreamsPerUser int
+	NoticeQueue          int
+	// Media is the forwarding unit that carries voice and video; nil leaves the rooms text only.
+	Media Media
 	// Clock is the time commands and turn timers go by [time.Now].
 	Clock    func() time.Time
 	Registry prometheus.Registerer
@@ -91,6 +99,12 @@ func (c HubConfig) withDefaults() HubConfig {
 	}
 	if c.SendQueue <= 0 {
 		c.SendQueue = 256
+	}
+	if c.NoticeStreamsPerUser <= 0 {
+		c.NoticeStreamsPerUser = 10
+	}
+	if c.NoticeQueue <= 0 {
+		c.NoticeQueue = 64
 	}
 	if c.CommandRate <= 0 {
 		c.CommandRate, c.CommandBurst = 20, 40
@@ -117,7 +131,10 @@ func setDuration(d *time.Duration, fallback time.Duration) {
 // connection, and so is what the access policy lets them do.
 type Participant struct {
 	UserID int64
-	Role   Role
+	// PracticeID is the practice the live session belongs to: the connection lasts only as long
+	// as the user's membership there.
+	PracticeID int64
+	Role       Role
 	// AuthSession is the sign-in the connection was opened with; when it ends, the connection does.
 	AuthSession int64
 	MaySpeak    bool
@@ -144,6 +161,9 @@ type Hub struct {
 	batches  sync.Pool // frames written to a client at once
 
 	presence *presenceBook
+	notices  *notices
+	// sessionEnded is told when a command ends a live session (see OnSessionEnded).
+	sessionEnded func(sessionID int64)
 
 	mu      sync.Mutex
 	rooms   map[int64]*Room
@@ -162,7 +182,7 @@ func NewHub(db *sqlx.DB, cfg HubConfig) *Hub {
 	h := &Hub{
 		cfg: cfg, log: NewLog(db), metrics: newMetrics(cfg.Registry), logger: cfg.Logger,
 		rooms: map[int64]*Room{}, conns: map[*Conn]struct{}{}, done: make(chan struct{}),
-		presence: newPresenceBook(),
+		presence: newPresenceBook(), notices: newNotices(db, cfg),
 	}
 	h.bus = newBus(db, cfg.DSN, cfg.Instance, cfg.Logger, h)
 	h.upgrader = websocket.Upgrader{
@@ -195,8 +215,12 @@ func (h *Hub) Start() error {
 	if err := h.bus.start(); err != nil {
 		return err
 	}
-	h.loops.Add(1)
+	h.loops.Add(2)
 	go h.background()
+	go func() {
+		defer h.loops.Done()
+		h.notices.run(h.done)
+	}()
 	h.commits = make([]chan *commitRequest, commitShards)
 	for i := range h.commits {
 		h.commits[i] = make(chan *commitRequest, maxBatch*4)
@@ -209,6 +233,7 @@ func (h *Hub) Start() error {
 // Shutdown closes every connection with 1012 (service restart) so clients resume elsewhere,
 // waits for them to finish until ctx ends, and disconnects from the other instances.
 func (h *Hub) Shutdown(ctx context.Context) {
+	h.notices.closeAll()
 	h.mu.Lock()
 	h.closing = true
 	conns := make([]*Conn, 0, len(h.conns))
@@ -392,11 +417,12 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 		}
 		h.metrics.duration.WithLabelValues(r.p.Command.Type).Observe(time.Since(r.start).Seconds())
 		h.metrics.commands.WithLabelValues(r.p.Command.Type, outcome(out.Result, out.Err)).Inc()
-		if out.Err == nil && len(out.Result.Events) > 0 {
+		if len(out.Result.Events) > 0 {
 			if room := h.room(r.p.SessionID); room != nil {
 				room.deliverLocal(out.Result)
 			}
 			h.bus.committed(r.p.SessionID, out.Result.Seq)
+			h.noticeEnded(r.p.SessionID, out.Result)
 		}
 		r.done <- out
 	}
@@ -417,10 +443,12 @@ func outcome(res Result, err error) string {
 	return "ok"
 }
 
-// DisconnectUser closes every connection of a user at once (their membership was disabled).
-func (h *Hub) DisconnectUser(userID int64) {
-	h.closeWhere(func(c *Conn) bool { return c.p.UserID == userID },
+// DisconnectMember closes at once every connection of a user to the live sessions of one
+// practice (their membership there was disabled); their sessions elsewhere go on.
+func (h *Hub) DisconnectMember(practiceID, userID int64) {
+	h.closeWhere(func(c *Conn) bool { return c.p.UserID == userID && c.p.PracticeID == practiceID },
 		websocket.ClosePolicyViolation, "Your access has ended.")
+	h.endUserNotices(userID)
 }
 
 func (h *Hub) closeWhere(match func(*Conn) bool, code int, text string) {
@@ -521,6 +549,7 @@ func (h *Hub) presenceChanged(sessionID int64) {
 // resync makes every room re-read the log and presence after notifications may have been lost.
 func (h *Hub) resync() {
 	h.metrics.notifyLost.Inc()
+	h.notices.resync()
 	for _, room := range h.allRooms() {
 		room.want(math.MaxInt64)
 		room.wantPresence()
@@ -608,28 +637,30 @@ func (h *Hub) safetyRound() {
 	}
 }
 
-// checkSignIns closes connections whose sign-in ended (sign-out, expiry).
+// checkSignIns closes connections whose sign-in ended (sign-out, expiry) or whose membership in
+// the session's practice was disabled, on whichever instance that happened.
 func (h *Hub) checkSignIns() {
 	if h.cfg.SessionAlive == nil {
 		return
 	}
+	type access struct{ authSession, practice int64 }
 	h.mu.Lock()
-	ids := map[int64]bool{}
+	held := map[access]bool{}
 	for c := range h.conns {
-		ids[c.p.AuthSession] = true
+		held[access{c.p.AuthSession, c.p.PracticeID}] = true
 	}
 	h.mu.Unlock()
-	ended := map[int64]bool{}
-	for id := range ids {
+	ended := map[access]bool{}
+	for a := range held {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		ok, err := h.cfg.SessionAlive(ctx, id)
+		ok, err := h.cfg.SessionAlive(ctx, a.authSession, a.practice)
 		cancel()
 		if err == nil && !ok {
-			ended[id] = true
+			ended[a] = true
 		}
 	}
 	if len(ended) > 0 {
-		h.closeWhere(func(c *Conn) bool { return ended[c.p.AuthSession] },
-			websocket.ClosePolicyViolation, "You have been signed out.")
+		h.closeWhere(func(c *Conn) bool { return ended[access{c.p.AuthSession, c.p.PracticeID}] },
+			websocket.ClosePolicyViolation, "Your access has ended.")
 	}
 }

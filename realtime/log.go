@@ -69,11 +69,13 @@ type Session struct {
 }
 
 // Summary is what the care team reads after (or during) a session: per partner, how long they
-// held the floor, how many things they said, and how many out-of-turn says were blocked.
+// held the floor, how many things they said, how many out-of-turn says were blocked, and how
+// many times they were heard speaking over the other partner.
 type Summary struct {
-	TalkSeconds Tally `json:"talk_seconds"`
-	Utterances  Tally `json:"utterances"`
-	Blocked     Tally `json:"blocked_interruptions"`
+	TalkSeconds         Tally `json:"talk_seconds"`
+	Utterances          Tally `json:"utterances"`
+	Blocked             Tally `json:"blocked_interruptions"`
+	SpokenInterruptions Tally `json:"spoken_interruptions"`
 }
 
 // Summarize computes the session's summary as of now.
@@ -83,8 +85,9 @@ func (s Session) Summarize(now time.Time) Summary {
 			A: int64(TalkTime(s.State, SeatA, now) / time.Second),
 			B: int64(TalkTime(s.State, SeatB, now) / time.Second),
 		},
-		Utterances: s.State.Utterances,
-		Blocked:    s.Blocked,
+		Utterances:          s.State.Utterances,
+		Blocked:             s.Blocked,
+		SpokenInterruptions: s.State.SpokenInterruptions,
 	}
 }
 
@@ -107,7 +110,8 @@ type Result struct {
 	// Seq is what the command's ack carries: its last event, or the session's seq when it
 	// caused none.
 	Seq int64
-	// Events are the new events with their frames; empty for a resend or a no-op.
+	// Events are the new events with their frames; empty for a resend or a no-op. For a refused
+	// command they are what the session timer had due (see Decide), stored all the same.
 	Events []StoredEvent
 	// Decoded holds the same events as values.
 	Decoded []Event
@@ -358,6 +362,64 @@ type dedupKey struct {
 	id      string
 }
 
+// sentCommand is a command stored under a dedupKey: the seq its ack carries and its digest
+// (not known, hasDigest false, for commands stored before digests were).
+type sentCommand struct {
+	seq       int64
+	digest    int64
+	hasDigest bool
+}
+
+// answers reports whether cmd, sent under the same key, is a resend of this command rather than
+// another command under a reused id.
+func (c sentCommand) answers(cmd Command) bool {
+	return !c.hasDigest || c.digest == commandDigest(cmd)
+}
+
+// errReusedID refuses a command sent under an id its sender already used for another command.
+var errReusedID = refuse(CodeConflict, "This id was already used for a different command; nothing was stored. Give every new command a new id.")
+
+// commandDigest condenses what a command asks for, everything but its id, into 64 bits
+// (FNV-1a over the fields, each string prefixed by its length): cheap, allocation-free and the
+// same on every instance.
+func commandDigest(cmd Command) int64 {
+	h := fnv64(14695981039346656037)
+	h.str(cmd.Type)
+	h.str(cmd.Text)
+	h.str(cmd.Seat)
+	h.num(int64(cmd.Seconds))
+	switch {
+	case cmd.OK == nil:
+		h.num(0)
+	case *cmd.OK:
+		h.num(1)
+	default:
+		h.num(2)
+	}
+	h.str(cmd.Mode)
+	h.str(cmd.Reason)
+	h.num(int64(cmd.TurnSeconds))
+	h.num(int64(cmd.MinBreakSeconds))
+	return int64(h)
+}
+
+type fnv64 uint64
+
+func (h *fnv64) byte(b byte) { *h = (*h ^ fnv64(b)) * 1099511628211 }
+
+func (h *fnv64) num(n int64) {
+	for i := 0; i < 64; i += 8 {
+		h.byte(byte(n >> i))
+	}
+}
+
+func (h *fnv64) str(s string) {
+	h.num(int64(len(s)))
+	for i := 0; i < len(s); i++ {
+		h.byte(s[i])
+	}
+}
+
 // snapshots remembers each session's state as one committer last stored or read it, so that its
 // next batch can be decided without reading the sessions first. Only that committer uses it.
 type snapshots struct {
@@ -400,6 +462,7 @@ type draft struct {
 type writes struct {
 	session, seq, actor         []int64
 	kind, role, payload, msgIDs []string
+	digests                     []int64
 
 	id, expect, upSeq  []int64
 	state, status      []string
@@ -408,10 +471,12 @@ type writes struct {
 }
 
 // decide runs the commands at idx in order against their sessions' drafts, setting their
-// outcomes. A command whose id its sender used before (earlier) is answered with that command's
-// seq. A say refused as not_your_turn counts as a blocked interruption of the sender's seat; its
-// text is kept nowhere.
-func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[dedupKey]int64, now time.Time, out []Outcome) {
+// outcomes. A command whose id its sender used before (earlier) for the same command is
+// answered with that command's seq, and refused as a conflict when that was another command. A
+// say refused as not_your_turn counts as a blocked interruption of the sender's seat; its text is
+// kept nowhere. A refused command still brings about what the session timer had due, so an
+// expired turn is stored as expired whichever command finds it so.
+func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[dedupKey]sentCommand, now time.Time, out []Outcome) {
 	for _, i := range idx {
 		p := batch[i]
 		s, ok := drafts[p.SessionID]
@@ -420,8 +485,13 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			continue
 		}
 		key := dedupKey{p.SessionID, p.Actor.UserID, p.Command.ID}
-		if seq, ok := earlier[key]; ok && p.Command.ID != "" && p.Actor.UserID != 0 {
-			out[i].Result = Result{Seq: seq, Resent: true}
+		if sent, ok := earlier[key]; ok && p.Command.ID != "" && p.Actor.UserID != 0 {
+			if sent.answers(p.Command) {
+				out[i].Result = Result{Seq: sent.seq, Resent: true}
+			} else {
+				out[i].Err = errReusedID
+				s.settled = false
+			}
 			continue
 		}
 		events, err := Decide(s.state, p.Command, p.Actor, now)
@@ -436,11 +506,13 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			}
 			out[i].Err = err
 			s.settled = false
-			continue
+			events, _ = Decide(s.state, Command{Type: CommandTick}, Actor{Role: RoleSystem}, now)
 		}
 		if len(events) == 0 {
-			out[i].Result = Result{Seq: s.state.Seq}
-			s.settled = false
+			if err == nil {
+				out[i].Result = Result{Seq: s.state.Seq}
+				s.settled = false
+			}
 			continue
 		}
 		stored := make([]StoredEvent, len(events))
@@ -451,8 +523,8 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			stored[j] = StoredEvent{Seq: e.Seq, Type: e.Type, Frame: frames[start:len(frames):len(frames)]}
 			s.state = Apply(s.state, e)
 		}
-		if p.Command.ID != "" && p.Actor.UserID != 0 {
-			earlier[key] = s.state.Seq
+		if err == nil && p.Command.ID != "" && p.Actor.UserID != 0 {
+			earlier[key] = sentCommand{seq: s.state.Seq, digest: commandDigest(p.Command), hasDigest: true}
 		}
 		s.changed = true
 		out[i].Result = Result{Seq: s.state.Seq, Events: stored, Decoded: events}
@@ -460,23 +532,26 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 }
 
 // collect gathers what the commands at idx decided into column arrays; sessions that changed
-// nothing and blocked nobody are left out unless all is set.
+// nothing and blocked nobody are left out unless all is set. Each event is stored as its
+// actor's: the session timer's events that a command found due are not the command's.
 func collect(batch []Pending, idx []int, drafts map[int64]*draft, out []Outcome, all bool) (*writes, error) {
 	w := &writes{}
 	for _, i := range idx {
 		p, res := batch[i], out[i].Result
-		if out[i].Err != nil || res.Resent {
+		if res.Resent {
 			continue
 		}
 		for j, e := range res.Events {
-			msgID := ""
-			if j == len(res.Events)-1 {
+			msgID, digest := "", int64(0)
+			if j == len(res.Events)-1 && out[i].Err == nil && p.Command.ID != "" {
 				// The id marks the command's last event, whose seq a resend is answered with.
-				msgID = p.Command.ID
+				msgID, digest = p.Command.ID, commandDigest(p.Command)
 			}
-			w.session, w.seq, w.actor = append(w.session, p.SessionID), append(w.seq, e.Seq), append(w.actor, p.Actor.UserID)
-			w.kind, w.role = append(w.kind, e.Type), append(w.role, string(p.Actor.Role))
+			actor := res.Decoded[j].Actor
+			w.session, w.seq, w.actor = append(w.session, p.SessionID), append(w.seq, e.Seq), append(w.actor, actor.UserID)
+			w.kind, w.role = append(w.kind, e.Type), append(w.role, string(actor.Role))
 			w.payload, w.msgIDs = append(w.payload, string(e.Frame)), append(w.msgIDs, msgID)
+			w.digests = append(w.digests, digest)
 		}
 	}
 	for id, s := range drafts {
@@ -521,10 +596,11 @@ const storeWrites = `
 		FROM v WHERE l.id = v.id AND (NOT $18 OR l.id IN (SELECT id FROM locked))
 		RETURNING l.id),
 	appended AS (
-		INSERT INTO session_events (session_id, seq, kind, actor_id, actor_role, payload, client_msg_id)
-		SELECT e.session_id, e.seq, e.kind, NULLIF(e.actor_id, 0), e.actor_role, e.payload::json, NULLIF(e.client_msg_id, '')
-		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[])
-			AS e(session_id, seq, kind, actor_id, actor_role, payload, client_msg_id)
+		INSERT INTO session_events (session_id, seq, kind, actor_id, actor_role, payload, client_msg_id, command_digest)
+		SELECT e.session_id, e.seq, e.kind, NULLIF(e.actor_id, 0), e.actor_role, e.payload::json,
+			NULLIF(e.client_msg_id, ''), CASE WHEN e.client_msg_id <> '' THEN e.command_digest END
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $19::bigint[])
+			AS e(session_id, seq, kind, actor_id, actor_role, payload, client_msg_id, command_digest)
 		WHERE e.session_id IN (SELECT id FROM moved))
 	SELECT id FROM moved`
 
@@ -534,6 +610,7 @@ func (w *writes) args(now time.Time, check bool) []any {
 		pq.Array(w.payload), pq.Array(w.msgIDs), now,
 		pq.Array(w.id), pq.Array(w.state), pq.Array(w.upSeq), pq.Array(w.status), pq.Array(w.ended),
 		pq.Array(w.changed), pq.Array(w.blockedA), pq.Array(w.blockedB), pq.Array(w.expect), check,
+		pq.Array(w.digests),
 	}
 }
 
@@ -595,7 +672,7 @@ func (l *Log) executeKnown(ctx context.Context, batch []Pending, idx []int, now 
 			drafts[id] = &draft{state: s, expect: s.Seq, settled: true}
 		}
 	}
-	decide(batch, idx, drafts, map[dedupKey]int64{}, now, out)
+	decide(batch, idx, drafts, map[dedupKey]sentCommand{}, now, out)
 	var settled, rest []int
 	for _, i := range idx {
 		if drafts[batch[i].SessionID].settled {
@@ -660,9 +737,9 @@ func clearOutcomes(idx []int, out []Outcome) []int {
 const lockSessions = `SELECT id, state FROM live_sessions WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 
 // sentBefore finds the commands stored under the same sender and id, with the seq they were
-// answered with.
+// answered with and their digest.
 const sentBefore = `
-	SELECT e.session_id, e.actor_id, e.client_msg_id, e.seq
+	SELECT e.session_id, e.actor_id, e.client_msg_id, e.seq, e.command_digest
 	FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS k(session_id, actor_id, client_msg_id)
 	JOIN session_events e USING (session_id, actor_id, client_msg_id)`
 
@@ -723,7 +800,7 @@ func (l *Log) executeLocked(ctx context.Context, batch []Pending, idx []int, now
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	earlier := map[dedupKey]int64{}
+	earlier := map[dedupKey]sentCommand{}
 	if len(keyS) > 0 {
 		rows, err := tx.StmtxContext(ctx, dedup).QueryContext(ctx, pq.Array(keyS), pq.Array(keyA), pq.Array(keyM))
 		if err != nil {
@@ -732,11 +809,12 @@ func (l *Log) executeLocked(ctx context.Context, batch []Pending, idx []int, now
 		for rows.Next() {
 			var k dedupKey
 			var seq int64
-			if err := rows.Scan(&k.session, &k.actor, &k.id, &seq); err != nil {
+			var digest sql.NullInt64
+			if err := rows.Scan(&k.session, &k.actor, &k.id, &seq, &digest); err != nil {
 				rows.Close()
 				return err
 			}
-			earlier[k] = seq
+			earlier[k] = sentCommand{seq: seq, digest: digest.Int64, hasDigest: digest.Valid}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {

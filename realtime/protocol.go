@@ -45,12 +45,14 @@ type Ack struct {
 	Seq  int64  `json:"seq"`
 }
 
-// ErrorFrame tells a client its command was refused.
+// ErrorFrame tells a client its command was refused. Refused is set on rate_limited errors only:
+// how many messages the rate limits refused since the previous such error.
 type ErrorFrame struct {
 	Type    string `json:"type"`
 	ID      string `json:"id"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	Refused int    `json:"refused,omitempty"`
 }
 
 // Draft relays the floor holder's unsent text; it carries no seq and is never stored.
@@ -68,33 +70,34 @@ type Presence struct {
 
 // DecodeCommand parses one client frame. It accepts exactly one JSON object of a known client
 // command type, with known fields of the right types, only the fields that type uses, and an id
-// of 1 to 64 characters (optional for drafts). Anything else is an *Error with code bad_request.
-// Field values are checked by Decide.
+// of 1 to 64 characters (optional for drafts). Anything else is an *Error with code bad_request,
+// returned with a Command that holds only the id, when the frame was a JSON object with a string
+// id, so that the refusal names the command it answers. Field values are checked by Decide.
 func DecodeCommand(data []byte) (Command, error) {
 	var cmd Command
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	// A syntax error stops the decoder before it sets anything; an unknown field or a field of
+	// the wrong type does not, so the id is read whenever it is a string.
 	if err := dec.Decode(&cmd); err != nil {
-		return Command{}, decodeError(err)
+		return Command{ID: cmd.ID}, decodeError(err)
 	}
 	if !onlyWhitespace(data[dec.InputOffset():]) {
-		return Command{}, refuse(CodeBadRequest, "Send one JSON object per message.")
+		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "Send one JSON object per message.")
 	}
 	uses, known := fieldsOf(cmd.Type)
-	if !known {
-		if cmd.Type == "" {
-			return Command{}, refuse(CodeBadRequest, "The message has no type.")
-		}
-		return Command{}, refuse(CodeBadRequest, "Unknown message type.")
-	}
-	if cmd.ID == "" && !Ephemeral(cmd.Type) {
+	switch {
+	case !known && cmd.Type == "":
+		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "The message has no type.")
+	case !known:
+		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "Unknown message type.")
+	case cmd.ID == "" && !Ephemeral(cmd.Type):
 		return Command{}, refuse(CodeBadRequest, "The message has no id.")
-	}
-	if utf8.RuneCountInString(cmd.ID) > MaxCommandIDLength {
-		return Command{}, refuse(CodeBadRequest, "The message id is longer than 64 characters.")
+	case utf8.RuneCountInString(cmd.ID) > MaxCommandIDLength:
+		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "The message id is longer than 64 characters.")
 	}
 	if name := unusedField(cmd, uses); name != "" {
-		return Command{}, refuse(CodeBadRequest, "The field "+name+" does not belong in a "+cmd.Type+" message.")
+		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "The field "+name+" does not belong in a "+cmd.Type+" message.")
 	}
 	return cmd, nil
 }
@@ -209,14 +212,27 @@ func EncodeError(id string, err error) []byte {
 	default:
 		refusal = refuse(CodeInternal, "The server could not handle this message; please try again.")
 	}
-	b := make([]byte, 0, 64+len(id)+len(refusal.Message))
+	return append(appendErrorFields(make([]byte, 0, 64+len(id)+len(refusal.Message)), id, refusal), '}')
+}
+
+// EncodeRateLimited returns the rate_limited error telling that the connection's rate limits
+// refused this many messages since the previous one, the last with an id being id.
+func EncodeRateLimited(id string, refused int) []byte {
+	message := "Too many messages: " + strconv.Itoa(refused) + " refused and not stored. Slow down, then send the commands you have no answer for again, with the same ids."
+	b := appendErrorFields(make([]byte, 0, 80+len(id)+len(message)), id, refuse(CodeRateLimited, message))
+	b = append(b, `,"refused":`...)
+	b = strconv.AppendInt(b, int64(refused), 10)
+	return append(b, '}')
+}
+
+// appendErrorFields appends an error frame up to its message, leaving the object open.
+func appendErrorFields(b []byte, id string, refusal *Error) []byte {
 	b = append(b, `{"type":"error","id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"code":`...)
 	b = appendString(b, refusal.Code)
 	b = append(b, `,"message":`...)
-	b = appendString(b, refusal.Message)
-	return append(b, '}')
+	return appendString(b, refusal.Message)
 }
 
 // EncodeDraft returns the frame relaying a holder's draft.

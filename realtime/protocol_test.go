@@ -42,34 +42,37 @@ func TestDecodeCommandAcceptsClientCommands(t *testing.T) {
 	}
 }
 
+// A refused frame still yields its id when it was a JSON object with a string id, so the error
+// frame can name the command it answers.
 func TestDecodeCommandRejectsMalformedFrames(t *testing.T) {
 	tests := []struct {
 		name, frame string
+		id          string // the id the refusal carries
 	}{
-		{"not JSON", `say hello`},
-		{"empty frame", ``},
-		{"cut short", `{"id":"m1","type":"say"`},
-		{"array", `[{"id":"m1","type":"say"}]`},
-		{"string", `"say"`},
-		{"null", `null`},
-		{"unknown type", `{"id":"m1","type":"shout","text":"hey"}`},
-		{"missing type", `{"id":"m1","text":"hey"}`},
-		{"timer tick from a client", `{"id":"m1","type":"tick"}`},
-		{"unknown field", `{"id":"m1","type":"say","text":"hi","volume":11}`},
-		{"trailing object", `{"id":"m1","type":"yield"}{"id":"m2","type":"yield"}`},
-		{"trailing brace", `{"id":"m1","type":"yield"}}`},
-		{"trailing garbage", `{"id":"m1","type":"yield"} x`},
-		{"text as number", `{"id":"m1","type":"say","text":42}`},
-		{"seconds as string", `{"id":"m1","type":"extend","seconds":"30"}`},
-		{"seconds as fraction", `{"id":"m1","type":"extend","seconds":1.5}`},
-		{"ok as string", `{"id":"m1","type":"confirm","ok":"yes"}`},
-		{"id as number", `{"id":7,"type":"yield"}`},
-		{"missing id", `{"type":"say","text":"hi"}`},
-		{"empty id", `{"id":"","type":"yield"}`},
-		{"id too long", `{"id":"` + strings.Repeat("x", MaxCommandIDLength+1) + `","type":"yield"}`},
-		{"field of another command", `{"id":"m1","type":"yield","text":"bye"}`},
-		{"seat on a say", `{"id":"m1","type":"say","text":"hi","seat":"b"}`},
-		{"ok on a say", `{"id":"m1","type":"say","text":"hi","ok":true}`},
+		{"not JSON", `say hello`, ""},
+		{"empty frame", ``, ""},
+		{"cut short", `{"id":"m1","type":"say"`, ""},
+		{"array", `[{"id":"m1","type":"say"}]`, ""},
+		{"string", `"say"`, ""},
+		{"null", `null`, ""},
+		{"unknown type", `{"id":"m1","type":"shout","text":"hey"}`, "m1"},
+		{"missing type", `{"id":"m1","text":"hey"}`, "m1"},
+		{"timer tick from a client", `{"id":"m1","type":"tick"}`, "m1"},
+		{"unknown field", `{"id":"m1","type":"say","text":"hi","volume":11}`, "m1"},
+		{"trailing object", `{"id":"m1","type":"yield"}{"id":"m2","type":"yield"}`, "m1"},
+		{"trailing brace", `{"id":"m1","type":"yield"}}`, "m1"},
+		{"trailing garbage", `{"id":"m1","type":"yield"} x`, "m1"},
+		{"text as number", `{"id":"m1","type":"say","text":42}`, "m1"},
+		{"seconds as string", `{"id":"m1","type":"extend","seconds":"30"}`, "m1"},
+		{"seconds as fraction", `{"id":"m1","type":"extend","seconds":1.5}`, "m1"},
+		{"ok as string", `{"id":"m1","type":"confirm","ok":"yes"}`, "m1"},
+		{"id as number", `{"id":7,"type":"yield"}`, ""},
+		{"missing id", `{"type":"say","text":"hi"}`, ""},
+		{"empty id", `{"id":"","type":"yield"}`, ""},
+		{"id too long", `{"id":"` + strings.Repeat("x", MaxCommandIDLength+1) + `","type":"yield"}`, strings.Repeat("x", MaxCommandIDLength+1)},
+		{"field of another command", `{"id":"m1","type":"yield","text":"bye"}`, "m1"},
+		{"seat on a say", `{"id":"m1","type":"say","text":"hi","seat":"b"}`, "m1"},
+		{"ok on a say", `{"id":"m1","type":"say","text":"hi","ok":true}`, "m1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,8 +84,8 @@ func TestDecodeCommandRejectsMalformedFrames(t *testing.T) {
 			if refusal.Message == "" || strings.Contains(refusal.Message, "json:") {
 				t.Fatalf("message %q should explain the problem in plain words", refusal.Message)
 			}
-			if !reflect.DeepEqual(cmd, Command{}) {
-				t.Fatalf("a refused frame returned a command %+v", cmd)
+			if !reflect.DeepEqual(cmd, Command{ID: tt.id}) {
+				t.Fatalf("a refused frame returned %+v, want only the id %q", cmd, tt.id)
 			}
 		})
 	}
@@ -167,6 +170,13 @@ func TestServerFramesDecodeToTheirTypes(t *testing.T) {
 	mustDecode(t, EncodeError("m2", refuse(CodeNotYourTurn, "It is not your turn to speak.")), &refusal)
 	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: CodeNotYourTurn, Message: "It is not your turn to speak."}) {
 		t.Errorf("error frame decoded to %+v", refusal)
+	}
+
+	var limited ErrorFrame
+	mustDecode(t, EncodeRateLimited(`m"3`, 37), &limited)
+	if limited.Type != FrameError || limited.ID != `m"3` || limited.Code != CodeRateLimited || limited.Refused != 37 ||
+		!strings.Contains(limited.Message, "37 refused") {
+		t.Errorf("rate_limited frame decoded to %+v", limited)
 	}
 
 	var draft Draft

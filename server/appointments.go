@@ -160,8 +160,9 @@ func appointmentFilter(c *gin.Context) (store.AppointmentFilter, bool) {
 		}
 		*dst = t
 	}
-	f.IncludeCancelled = c.Query("include_cancelled") == "true"
-	return f, true
+	var ok bool
+	f.IncludeCancelled, ok = queryBool(c, "include_cancelled")
+	return f, ok
 }
 
 func (s *Server) listCoupleAppointments(c *gin.Context) {

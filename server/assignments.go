@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -74,29 +76,35 @@ func (s *Server) listAssignments(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	assignments, err := s.store.CoupleAssignments(ctx, access.PracticeID, coupleID, mustCaller(c).User.ID)
+	out, err := s.readableAssignments(c.Request.Context(), access, coupleID, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	out := []assignmentView{}
+	c.JSON(http.StatusOK, gin.H{"assignments": out})
+}
+
+// readableAssignments returns the couple's assignments, newest first, that the reader may open,
+// each with its response when the reader may read that too.
+func (s *Server) readableAssignments(ctx context.Context, access store.Access, coupleID, readerID int64) ([]assignmentView, error) {
+	all, err := s.store.CoupleAssignments(ctx, access.PracticeID, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	assignments := readable(s, access, "assignment", all, func(a store.Assignment) string { return a.Relation })
+	out := make([]assignmentView, 0, len(assignments))
 	for _, a := range assignments {
-		if !s.allows(store.Access{Roles: access.Roles, Relation: a.Relation}, "assignment", "read") {
-			continue
-		}
 		view := assignmentView{Assignment: a}
-		if s.allows(store.Access{Roles: access.Roles, Relation: a.ResponseRelation}, "response", "read") {
+		if s.allows(relating(access, a.ResponseRelation), "response", "read") {
 			r, err := s.store.ResponseByAssignment(ctx, access.PracticeID, a.ID)
 			if err != nil {
-				fail(c, err)
-				return
+				return nil, err
 			}
 			view.Response = &r
 		}
 		out = append(out, view)
 	}
-	c.JSON(http.StatusOK, gin.H{"assignments": out})
+	return out, nil
 }
 
 func (s *Server) createAssignments(c *gin.Context) {
@@ -133,6 +141,7 @@ func (s *Server) createAssignments(c *gin.Context) {
 			fail(c, err)
 			return
 		}
+		s.tellAssignee(ctx, out[i], realtime.NoticeAssignmentAssigned)
 	}
 	c.JSON(http.StatusCreated, gin.H{"assignments": out})
 }
@@ -242,6 +251,7 @@ func (s *Server) submitResponse(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.tellAssignmentReaders(c.Request.Context(), access.PracticeID, assignmentID, realtime.NoticeAssignmentSubmitted)
 	s.answerResponse(c, access.PracticeID, assignmentID)
 }
 
@@ -255,10 +265,12 @@ func (s *Server) shareResponse(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	if err := s.store.SetResponseVisibility(c.Request.Context(), access.PracticeID, assignmentID, in.Visibility); err != nil {
+	previous, err := s.store.SetResponseVisibility(c.Request.Context(), access.PracticeID, assignmentID, in.Visibility)
+	if err != nil {
 		fail(c, err)
 		return
 	}
+	auditChange(c, "visibility", previous, in.Visibility)
 	s.answerResponse(c, access.PracticeID, assignmentID)
 }
 
@@ -276,11 +288,18 @@ func (s *Server) reviewResponse(c *gin.Context) {
 		fail(c, store.Invalid("feedback", "is required"))
 		return
 	}
-	if err := s.store.ReviewResponse(c.Request.Context(), access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback); err != nil {
+	ctx := c.Request.Context()
+	if err := s.store.ReviewResponse(ctx, access.PracticeID, assignmentID, mustCaller(c).User.ID, feedback); err != nil {
 		fail(c, err)
 		return
 	}
-	s.answerAssignment(c, access.PracticeID, assignmentID)
+	a, err := s.store.AssignmentByID(ctx, access.PracticeID, assignmentID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.tellAssignee(ctx, a, realtime.NoticeAssignmentReviewed)
+	c.JSON(http.StatusOK, a)
 }
 
 func (s *Server) listComments(c *gin.Context) {

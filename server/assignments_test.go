@@ -37,7 +37,7 @@ func (w *world) assignStep(p *practice, key, seat, visibility string) int64 {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if err := w.store.SetResponseVisibility(ctx, p.ID, ids[0], visibility); err != nil {
+	if _, err := w.store.SetResponseVisibility(ctx, p.ID, ids[0], visibility); err != nil {
 		w.t.Fatal(err)
 	}
 	return ids[0]

@@ -19,7 +19,10 @@ func (s *Server) listAudit(c *gin.Context) {
 	var f store.AuditFilter
 	var err error
 	q := c.Request.URL.Query()
-	f.ObjectType, f.Action, f.Outcome = q.Get("object_type"), q.Get("action"), q.Get("outcome")
+	f.ObjectType, f.Action = q.Get("object_type"), q.Get("action")
+	if f.Outcome, ok = queryChoice(c, "outcome", store.OutcomeAllowed, store.OutcomeDenied, store.OutcomeFailed); !ok {
+		return
+	}
 	if f.ActorID, err = optionalID(q.Get("actor_id"), "actor_id"); err == nil {
 		f.ObjectID, err = optionalID(q.Get("object_id"), "object_id")
 	}

@@ -3,8 +3,10 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amendcare/amend/server/store"
 )
@@ -128,6 +130,161 @@ func TestConcurrentReadsAreAuditedBeforeTheyAreAnswered(t *testing.T) {
 		a := <-answers
 		if a.err != nil || a.status != http.StatusOK {
 			t.Errorf("%s: status %d, %v", a.requestID, a.status, a.err)
+		}
+	}
+}
+
+// auditEntries reads practice p's audit log as its administrator, with the given query.
+func auditEntries(t *testing.T, p *practice, query string) []store.AuditEntry {
+	t.Helper()
+	var page struct{ Entries []store.AuditEntry }
+	res := p.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/audit?"+query, nil)
+	if res.Status != http.StatusOK {
+		t.Fatalf("audit log of practice %d: %d %s", p.ID, res.Status, res.Body)
+	}
+	res.JSON(t, &page)
+	return page.Entries
+}
+
+func TestRefusedCrossPracticeRequestsAreAuditedInTheCallersPractice(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	caller := w.B.Therapist
+	for _, tc := range []struct {
+		name string
+		path string
+	}{
+		{"another practice's couple", "/api/v1/couples/" + id(w.A.CoupleID)},
+		{"a couple that exists nowhere", "/api/v1/couples/987654321"},
+	} {
+		if res := caller.do(http.MethodGet, tc.path, nil); res.Status != http.StatusNotFound {
+			t.Fatalf("%s: %d %s", tc.name, res.Status, res.Body)
+		}
+	}
+	entries := auditEntries(t, w.B, "object_type=couple&outcome=denied&actor_id="+id(caller.ID))
+	if len(entries) != 2 {
+		t.Fatalf("practice B's log holds %d denials of its therapist, want 2: %+v", len(entries), entries)
+	}
+	// The two entries are alike but for the id asked for: nothing tells which one exists.
+	for i, want := range []int64{987654321, w.A.CoupleID} {
+		e := entries[i]
+		if e.Action != "couple.read" || e.ObjectID == nil || *e.ObjectID != want || *e.PracticeID != w.B.ID {
+			t.Errorf("entry %d: %+v", i, e)
+		}
+	}
+	if entries := auditEntries(t, w.A, "actor_id="+id(caller.ID)); len(entries) != 0 {
+		t.Errorf("practice A's log names practice B's therapist: %+v", entries)
+	}
+}
+
+func TestVisibilityChangesAreAuditedWithTheirFromAndTo(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	checkin := w.checkin(p, p.PartnerA, w.pastDay(), "therapist", 5)
+	measure := w.measure(p, p.PartnerA, "therapist", 3, time.Time{})
+	assignment := w.assignStep(p, "apology", "a", "therapist")
+	for _, tc := range []struct {
+		object string
+		id     int64
+		method string
+		path   string
+	}{
+		{"checkin", checkin, http.MethodPatch, "/api/v1/checkins/" + id(checkin)},
+		{"measure", measure, http.MethodPatch, "/api/v1/measures/" + id(measure)},
+		{"response", assignment, http.MethodPut, "/api/v1/assignments/" + id(assignment) + "/visibility"},
+	} {
+		t.Run(tc.object, func(t *testing.T) {
+			// The other partner may not change it; the author may, twice.
+			if res := p.PartnerB.do(tc.method, tc.path, map[string]string{"visibility": "private"}); res.Status < 400 {
+				t.Fatalf("the other partner changed it: %d %s", res.Status, res.Body)
+			}
+			for _, to := range []string{"partner", "private"} {
+				if res := p.PartnerA.do(tc.method, tc.path, map[string]string{"visibility": to}); res.Status != http.StatusOK && res.Status != http.StatusNoContent {
+					t.Fatalf("share %s: %d %s", to, res.Status, res.Body)
+				}
+			}
+			var changes []string
+			for _, e := range auditEntries(t, p, "object_type="+tc.object+"&outcome=allowed&object_id="+id(tc.id)) {
+				if e.ChangeField == nil || e.ChangeFrom == nil || e.ChangeTo == nil {
+					t.Fatalf("entry without its change: %+v", e)
+				}
+				changes = append(changes, *e.ChangeField+": "+*e.ChangeFrom+" -> "+*e.ChangeTo)
+			}
+			want := []string{"visibility: partner -> private", "visibility: therapist -> partner"}
+			if !slices.Equal(changes, want) {
+				t.Errorf("audited changes %q, want %q", changes, want)
+			}
+		})
+	}
+}
+
+func TestAdministratorsReadingTheAuditLogAndThePolicyAreAudited(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for _, path := range []string{"/audit", "/policy"} {
+		if res := w.A.Admin.do(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+path, nil); res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, res.Status, res.Body)
+		}
+	}
+	// A therapist's refused try is audited as well.
+	if res := w.A.Therapist.do(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/policy", nil); res.Status != http.StatusNotFound {
+		t.Fatalf("therapist reads the policy: %d %s", res.Status, res.Body)
+	}
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"object_type=audit_log", []string{"audit_log.list allowed by " + w.A.Admin.Email}},
+		{"object_type=policy", []string{"policy.read denied by " + w.A.Therapist.Email, "policy.read allowed by " + w.A.Admin.Email}},
+	} {
+		var got []string
+		for _, e := range auditEntries(t, w.A, tc.query) {
+			got = append(got, e.Action+" "+e.Outcome+" by "+*e.ActorEmail)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.query, got, tc.want)
+		}
+	}
+}
+
+func TestSignInsGoToTheAccountsOwnSecurityLog(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if res := login(w, w.A.Therapist.Email, "not the password", nil); res.Status != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", res.Status)
+	}
+	if res := login(w, w.A.Therapist.Email, testPassword, nil); res.Status != http.StatusOK {
+		t.Fatalf("sign in: %d", res.Status)
+	}
+	for _, tc := range []struct {
+		name string
+		as   *actor
+		want []string
+	}{
+		{"the account itself", w.A.Therapist, []string{"auth.login allowed", "auth.login denied"}},
+		{"another account", w.A.Admin, nil},
+	} {
+		res := tc.as.do(http.MethodGet, "/api/v1/me/sign-ins", nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", tc.name, res.Status, res.Body)
+		}
+		var body struct{ Entries []store.AuditEntry }
+		res.JSON(t, &body)
+		var got []string
+		for _, e := range body.Entries {
+			if e.Address == "" || e.PracticeID != nil {
+				t.Errorf("%s: entry %+v", tc.name, e)
+			}
+			got = append(got, e.Action+" "+e.Outcome)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s sees %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	for _, p := range []*practice{w.A, w.B} {
+		if entries := auditEntries(t, p, "object_type=user"); len(entries) != 0 {
+			t.Errorf("practice %d's audit log holds sign-ins: %+v", p.ID, entries)
 		}
 	}
 }

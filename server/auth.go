@@ -65,24 +65,8 @@ func (s *Server) login(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	email := strings.ToLower(strings.TrimSpace(in.Email))
-	now := time.Now()
-	if ok, wait := s.addressThrottle.take(c.ClientIP(), now); !ok {
-		tooManyAttempts(c, wait)
-		return
-	}
-	if ok, wait := s.accountThrottle.take(email, now); !ok {
-		tooManyAttempts(c, wait)
-		return
-	}
-	user, err := s.store.UserByEmail(c.Request.Context(), email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		fail(c, err)
-		return
-	}
-	if !checkPassword(in.Password, user.PasswordHash) {
-		s.auditAuth(c, user.ID, "login", store.OutcomeDenied)
-		fail(c, newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match."))
+	user, ok := s.verifyPassword(c, in.Email, in.Password)
+	if !ok {
 		return
 	}
 	memberships, err := s.store.ActiveMemberships(c.Request.Context(), user.ID)
@@ -92,11 +76,49 @@ func (s *Server) login(c *gin.Context) {
 	}
 	if len(memberships) == 0 {
 		s.auditAuth(c, user.ID, "login", store.OutcomeDenied)
-		fail(c, newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match."))
+		fail(c, errBadCredentials)
 		return
 	}
-	s.accountThrottle.forget(email)
 	s.startSession(c, user, memberships)
+}
+
+var errBadCredentials = newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match.")
+
+// verifyPassword is the one place a password is checked against an account. Every check spends
+// an attempt of the caller's address and of the account first (takeAttempt), so guesses are
+// throttled alike wherever a password is asked for. It answers the request itself on failure.
+func (s *Server) verifyPassword(c *gin.Context, email, password string) (store.User, bool) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if !s.takeAttempt(c, email) {
+		return store.User{}, false
+	}
+	user, err := s.store.UserByEmail(c.Request.Context(), email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		fail(c, err)
+		return store.User{}, false
+	}
+	if !checkPassword(password, user.PasswordHash) {
+		s.auditAuth(c, user.ID, "login", store.OutcomeDenied)
+		fail(c, errBadCredentials)
+		return store.User{}, false
+	}
+	s.accountThrottle.forget(email)
+	return user, true
+}
+
+// takeAttempt spends one attempt of the caller's address and one of the account named by email.
+// When either has none left it answers 429 and returns false.
+func (s *Server) takeAttempt(c *gin.Context, email string) bool {
+	return spendAttempt(c, s.addressThrottle, c.ClientIP()) && spendAttempt(c, s.accountThrottle, email)
+}
+
+// spendAttempt takes one attempt of key from t, answering 429 when none is left.
+func spendAttempt(c *gin.Context, t *throttle, key string) bool {
+	ok, wait := t.take(key, time.Now())
+	if !ok {
+		tooManyAttempts(c, wait)
+	}
+	return ok
 }
 
 // startSession signs the user in: a new token, kept only as a hash, set as a cookie and returned.
@@ -123,10 +145,12 @@ func tooManyAttempts(c *gin.Context, wait time.Duration) {
 
 func (s *Server) logout(c *gin.Context) {
 	if token := requestToken(c.Request); token != "" && wellFormedToken(token) {
-		if err := s.store.DeleteSession(c.Request.Context(), hashToken(token)); err != nil {
+		sessionID, err := s.store.DeleteSession(c.Request.Context(), hashToken(token))
+		if err != nil {
 			fail(c, err)
 			return
 		}
+		s.endSignIn(c.Request.Context(), sessionID)
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true,
 		Secure: s.cfg.CookieSecure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
@@ -141,6 +165,17 @@ func (s *Server) me(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships})
+}
+
+// signIns lists the caller's own recent sign-in attempts, allowed and denied, with the address
+// each came from, so that a person can notice a sign-in that was not theirs.
+func (s *Server) signIns(c *gin.Context) {
+	entries, err := s.store.SignIns(c.Request.Context(), mustCaller(c).User.ID, 50)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"entries": entries})
 }
 
 func requestToken(r *http.Request) string {
@@ -165,7 +200,7 @@ func (s *Server) Authenticate(r *http.Request) (*Caller, error) {
 	if token == "" || !wellFormedToken(token) {
 		return nil, errUnauthenticated
 	}
-	sess, user, err := s.store.TouchSession(r.Context(), hashToken(token), s.cfg.IdleTimeout, time.Minute)
+	sess, user, err := s.store.TouchSession(r.Context(), hashToken(token), s.cfg.IdleTimeout, touchEvery(s.cfg.IdleTimeout))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errUnauthenticated
 	}
@@ -173,6 +208,13 @@ func (s *Server) Authenticate(r *http.Request) (*Caller, error) {
 		return nil, err
 	}
 	return &Caller{User: user, SessionID: sess.ID, ViaCookie: viaCookie}, nil
+}
+
+// touchEvery is how long a session's last activity may go unrecorded: a quarter of the idle
+// timeout, at most a minute, so that an active session always has most of its idle time left
+// however short the timeout is, and a busy client still does not write on every request.
+func touchEvery(idle time.Duration) time.Duration {
+	return min(time.Minute, idle/4)
 }
 
 // requireAuth lets only signed-in callers through.

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func login(w *world, email, password string, headers map[string]string) *response {
@@ -223,5 +224,61 @@ func TestReadyzReportsAnUnreachableDatabase(t *testing.T) {
 	w.api.ready = func(context.Context) error { return context.DeadlineExceeded }
 	if res := w.request(http.MethodGet, "/readyz", nil, nil); res.Status != http.StatusServiceUnavailable {
 		t.Fatalf("readyz with a failing check: %d", res.Status)
+	}
+}
+
+func TestAnActiveSessionOutlivesAnIdleTimeoutUnderAMinute(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.api.cfg.IdleTimeout = 30 * time.Second
+	a := w.A.Therapist
+	// Last seen 20 seconds ago, with 10 seconds of idle time left: this request must extend it.
+	if _, err := w.store.DB().Exec(`UPDATE auth_sessions SET last_seen_at = now() - interval '20 seconds',
+		idle_expires_at = now() + interval '10 seconds' WHERE user_id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.do(http.MethodGet, "/api/v1/me", nil); res.Status != http.StatusOK {
+		t.Fatalf("me: %d %s", res.Status, res.Body)
+	}
+	var left time.Duration
+	if err := w.store.DB().Get(&left, `SELECT (extract(epoch FROM idle_expires_at - now()) * 1e9)::bigint
+		FROM auth_sessions WHERE user_id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if left < 25*time.Second {
+		t.Errorf("after a request the session has %v of its 30 s idle time left", left)
+	}
+}
+
+func TestQueryParametersOutsideTheirSetAnswer422(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	for _, tc := range []struct {
+		name  string
+		as    *actor
+		path  string
+		field string
+	}{
+		{"audit outcome", p.Admin, "/api/v1/practices/" + id(p.ID) + "/audit?outcome=maybe", "outcome"},
+		{"open invites", p.Admin, "/api/v1/practices/" + id(p.ID) + "/invites?open=maybe", "open"},
+		{"cancelled appointments", p.Therapist, "/api/v1/couples/" + id(p.CoupleID) + "/appointments?include_cancelled=maybe", "include_cancelled"},
+		{"therapist's cancelled appointments", p.Therapist, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.Therapist.ID) + "/appointments?include_cancelled=yes", "include_cancelled"},
+		{"couple status", p.Therapist, "/api/v1/practices/" + id(p.ID) + "/couples?status=maybe", "status"},
+		{"member role", p.Admin, "/api/v1/practices/" + id(p.ID) + "/members?role=maybe", "role"},
+	} {
+		res := tc.as.do(http.MethodGet, tc.path, nil)
+		var body struct{ Error apiError }
+		res.JSON(t, &body)
+		if res.Status != http.StatusUnprocessableEntity || body.Error.Code != codeInvalid || body.Error.Field != tc.field {
+			t.Errorf("%s: %d %s, want 422 on %s", tc.name, res.Status, res.Body, tc.field)
+		}
+	}
+	// The values in the set still work, and another practice's caller learns nothing.
+	if res := p.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/invites?open=false", nil); res.Status != http.StatusOK {
+		t.Errorf("open=false: %d %s", res.Status, res.Body)
+	}
+	if res := w.B.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/audit?outcome=maybe", nil); res.Status != http.StatusNotFound {
+		t.Errorf("another practice's administrator: %d %s", res.Status, res.Body)
 	}
 }

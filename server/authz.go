@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"sync"
 
 	"github.com/gin-gonic/gin"
@@ -12,42 +13,50 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-// auditRecord is what a request did, written to the audit log when the request ends.
+// auditRecord is what a request did, written to the audit log when the request ends: to the log
+// of the practice owning the object, or, for a request refused because the object is in no
+// practice of the caller's, to the logs of the caller's own practices.
 type auditRecord struct {
-	practiceID int64
-	object     string
-	objectID   int64
-	action     string
-	denied     bool
+	practiceIDs []int64
+	object      string
+	objectID    int64
+	action      string
+	denied      bool
+	// change is the setting the request changed, with its values before and after, if any.
+	change *settingChange
 }
 
+type settingChange struct{ field, from, to string }
+
 // unauditedReads are objects whose reads are routine practice administration, not couple or
-// clinical data; every other read and every change is audited.
+// clinical data; every other read and every change is audited, and so are reads of the audit
+// log and of the access policy, which tell who does what.
 var unauditedReads = map[string]bool{
-	"practice": true, "member": true, "invite": true, "policy": true, "audit_log": true, "exercise": true,
+	"practice": true, "member": true, "invite": true, "exercise": true,
 }
 
 // authorize resolves how the caller stands to ref and asks the policy whether they may take
 // action on object. When they may not, it answers 404 if they may not even read it (they may
-// not know it exists) and 403 otherwise, and returns false.
+// not know it exists) and 403 otherwise, and returns false. When the policy allows it but the
+// object is in a closed couple's record that does not take the action, it answers 409.
 func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string) (store.Access, bool) {
 	caller := mustCaller(c)
 	access, err := s.store.Resolve(c.Request.Context(), caller.User.ID, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		fail(c, errNotFound)
-		return access, false
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		fail(c, err)
 		return access, false
 	}
-	if access.Relation == store.RelNone {
-		fail(c, errNotFound)
+	if err != nil || access.Relation == store.RelNone {
+		s.refuseUnknown(c, ref, object, action)
 		return access, false
 	}
-	rec := &auditRecord{practiceID: access.PracticeID, object: object, objectID: ref.ID, action: action}
+	rec := &auditRecord{practiceIDs: []int64{access.PracticeID}, object: object, objectID: ref.ID, action: action}
 	c.Set(ctxAudit, rec)
 	if s.decisions.allowed(access.Roles, access.Relation, object, action) {
+		if closedRecordRefuses(access, object, action) {
+			fail(c, errCoupleClosed)
+			return access, false
+		}
 		return access, true
 	}
 	rec.denied = true
@@ -60,9 +69,67 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string)
 	return access, false
 }
 
-// allows is the policy decision for an access already resolved, for filtering list rows.
+// refuseUnknown answers 404 for an object that is in no practice of the caller's, or nowhere,
+// and audits the refusal in the caller's own practices. The entry holds only what the caller
+// sent (the kind of object and the id asked for), and reads alike whether or not the object
+// exists elsewhere, so it tells the reader nothing of another practice.
+func (s *Server) refuseUnknown(c *gin.Context, ref store.Ref, object, action string) {
+	fail(c, errNotFound)
+	memberships, err := s.store.ActiveMemberships(c.Request.Context(), mustCaller(c).User.ID)
+	if err != nil {
+		logger(c).Error("audit of a refused request failed", "err", err)
+		return
+	}
+	rec := &auditRecord{object: object, objectID: ref.ID, action: action, denied: true}
+	for _, m := range memberships {
+		if !slices.Contains(rec.practiceIDs, m.PracticeID) {
+			rec.practiceIDs = append(rec.practiceIDs, m.PracticeID)
+		}
+	}
+	c.Set(ctxAudit, rec)
+}
+
+// allows is the decision of authorize for an access already resolved, for filtering list rows
+// and fixing what a live participant may send.
 func (s *Server) allows(access store.Access, object, action string) bool {
-	return access.Relation != store.RelNone && s.decisions.allowed(access.Roles, access.Relation, object, action)
+	return access.Relation != store.RelNone && s.decisions.allowed(access.Roles, access.Relation, object, action) &&
+		!closedRecordRefuses(access, object, action)
+}
+
+// recordAction is an action on a kind of object, as the policy names them.
+type recordAction struct{ object, action string }
+
+// closedRecordTakes is what a closed couple's record still takes besides reading it (every read,
+// list, transcript, summary, export and live-session join): the care team's closing clinical
+// work, cancelling booked appointments, erasure, and the status change that reopens the couple
+// (the store refuses any other change to a closed couple). A paused couple takes everything.
+var closedRecordTakes = map[recordAction]bool{
+	{"note", "create"}: true, {"note", "update"}: true, {"note", "sign"}: true, {"note", "addend"}: true,
+	{"appointment", "cancel"}: true,
+	{"couple", "update"}:      true,
+	{"couple", "erase"}:       true,
+}
+
+// readActions are the actions that change nothing.
+var readActions = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true,
+	"join": true}
+
+// closedRecordRefuses reports whether the object is in a closed couple's record that does not take
+// the action. Every change to such a record is refused here, in one place, rather than per handler.
+func closedRecordRefuses(access store.Access, object, action string) bool {
+	return access.CoupleStatus == store.CoupleClosed && !readActions[action] && !closedRecordTakes[recordAction{object, action}]
+}
+
+// readable keeps the rows of a list that the reader may read as object, each judged by its own
+// relation exactly as opening that row alone would be.
+func readable[T any](s *Server, access store.Access, object string, rows []T, relationOf func(T) string) []T {
+	out := make([]T, 0, len(rows)) // never nil: an empty list is still a list the reader may see
+	for _, row := range rows {
+		if s.allows(relating(access, relationOf(row)), object, "read") {
+			out = append(out, row)
+		}
+	}
+	return out
 }
 
 // readableRelations lists the relations in which a caller holding roles may take action on
@@ -110,6 +177,14 @@ func auditObject(c *gin.Context, id int64) {
 	}
 }
 
+// auditChange records, for the audit entry, that the request set field from one value to
+// another; a setting left as it was is not recorded. Values are settings, never free text.
+func auditChange(c *gin.Context, field, from, to string) {
+	if v, ok := c.Get(ctxAudit); ok && from != to {
+		v.(*auditRecord).change = &settingChange{field: field, from: from, to: to}
+	}
+}
+
 // audit writes the audit entry of an authorized request once it has been answered.
 func (s *Server) audit(c *gin.Context) {
 	c.Next()
@@ -128,13 +203,18 @@ func (s *Server) audit(c *gin.Context) {
 	case c.Writer.Status() >= http.StatusBadRequest:
 		outcome = store.OutcomeFailed
 	}
-	s.writeAudit(c, store.AuditEntry{
-		PracticeID: &rec.practiceID, Action: rec.object + "." + rec.action, ObjectType: rec.object,
-		ObjectID: nonZero(rec.objectID), Outcome: outcome,
-	})
+	for _, practiceID := range rec.practiceIDs {
+		e := store.AuditEntry{PracticeID: &practiceID, Action: rec.object + "." + rec.action, ObjectType: rec.object,
+			ObjectID: nonZero(rec.objectID), Outcome: outcome}
+		if rec.change != nil {
+			e.ChangeField, e.ChangeFrom, e.ChangeTo = &rec.change.field, &rec.change.from, &rec.change.to
+		}
+		s.writeAudit(c, e)
+	}
 }
 
-// auditAuth records sign-ins, which belong to no single practice.
+// auditAuth records sign-ins. They belong to the account, not to any practice: no practice's
+// audit log shows them, and the account reads its own (signIns).
 func (s *Server) auditAuth(c *gin.Context, userID int64, action, outcome string) {
 	s.writeAudit(c, store.AuditEntry{ActorID: nonZero(userID), Action: "auth." + action, ObjectType: "user",
 		ObjectID: nonZero(userID), Outcome: outcome})

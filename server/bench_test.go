@@ -43,7 +43,9 @@ func BenchmarkLiveCommandCommit(b *testing.B) {
 	b.SetParallelism(4) // 4 x GOMAXPROCS writers
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		session, err := log.Create(ctx, realtime.NewSession{PracticeID: w.A.ID, CoupleID: w.A.CoupleID, CreatedBy: w.A.Therapist.ID, Mode: realtime.ModeTurns})
+		// The longest turn, so that the speaker keeps the floor however long the benchmark runs.
+		session, err := log.Create(ctx, realtime.NewSession{PracticeID: w.A.ID, CoupleID: w.A.CoupleID, CreatedBy: w.A.Therapist.ID,
+			Mode: realtime.ModeTurns, TurnSeconds: realtime.MaxSettingSeconds})
 		if err != nil {
 			b.Error(err)
 			return

@@ -8,12 +8,15 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
+
+	"github.com/amendcare/amend/server/store"
 )
 
 // newValidator returns a validator that names fields by their JSON names.
@@ -149,6 +152,23 @@ func lengthUnit(fe validator.FieldError) string {
 		return " items"
 	}
 	return ""
+}
+
+// queryChoice reads an optional query parameter that must be one of choices; it is "" when
+// absent. Any other value is answered 422 naming the parameter, and false is returned.
+func queryChoice(c *gin.Context, name string, choices ...string) (string, bool) {
+	v := c.Query(name)
+	if v != "" && !slices.Contains(choices, v) {
+		fail(c, store.Invalid(name, "must be one of: "+strings.Join(choices, ", ")))
+		return "", false
+	}
+	return v, true
+}
+
+// queryBool reads an optional true or false query parameter; absent is false.
+func queryBool(c *gin.Context, name string) (value, ok bool) {
+	v, ok := queryChoice(c, name, "true", "false")
+	return v == "true", ok
 }
 
 // pathID reads a positive integer path parameter; anything else is answered as not found.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -157,7 +158,7 @@ func (s *Server) listCheckins(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	all, err := s.store.Checkins(ctx, access.PracticeID, coupleID, mustCaller(c).User.ID)
+	all, err := s.readableCheckins(ctx, access, coupleID, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -171,9 +172,6 @@ func (s *Server) listCheckins(c *gin.Context) {
 	var authors []int64
 	checkins := []store.Checkin{}
 	for _, k := range all {
-		if !s.allows(relating(access, k.Relation), "checkin", "read") {
-			continue
-		}
 		if _, seen := daysBy[k.AuthorID]; !seen {
 			authors = append(authors, k.AuthorID)
 		}
@@ -188,6 +186,15 @@ func (s *Server) listCheckins(c *gin.Context) {
 		streaks = append(streaks, Streak{UserID: author, Current: current, Longest: longest})
 	}
 	c.JSON(http.StatusOK, gin.H{"today": today, "checkins": checkins, "streaks": streaks})
+}
+
+// readableCheckins returns the couple's check-ins, oldest first, that the reader may open.
+func (s *Server) readableCheckins(ctx context.Context, access store.Access, coupleID, readerID int64) ([]store.Checkin, error) {
+	all, err := s.store.Checkins(ctx, access.PracticeID, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	return readable(s, access, "checkin", all, func(k store.Checkin) string { return k.Relation }), nil
 }
 
 // dayRange reads the optional from and to query parameters as days.
@@ -242,11 +249,12 @@ func (s *Server) updateCheckin(c *gin.Context) {
 			return
 		}
 	}
-	k, err := s.store.UpdateCheckin(c.Request.Context(), access.PracticeID, id, store.CheckinPatch{
+	k, previous, err := s.store.UpdateCheckin(c.Request.Context(), access.PracticeID, id, store.CheckinPatch{
 		Trust: in.Trust, Safety: in.Safety, Feeling: in.Feeling, Note: in.Note, Visibility: in.Visibility})
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	auditChange(c, "visibility", previous, k.Visibility)
 	c.JSON(http.StatusOK, k)
 }

@@ -169,6 +169,7 @@ func (s *Server) recordCommitmentCheck(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.tellCommitmentAuthor(ctx, access.PracticeID, id)
 	status := http.StatusOK
 	if created {
 		status = http.StatusCreated

@@ -88,12 +88,12 @@ func (s *Server) listCouples(c *gin.Context) {
 	}
 	// Only couples the caller may read are listed; the query looks for them through the caller's
 	// own ties when the policy lets the caller's roles read no other couples of the practice.
-	filter := store.CoupleFilter{Status: c.Query("status"), Text: strings.TrimSpace(c.Query("q")),
-		Relations: s.readableRelations(access.Roles, "couple", "read")}
-	if filter.Status != "" && !slices.Contains([]string{store.CoupleActive, store.CouplePaused, store.CoupleClosed}, filter.Status) {
-		fail(c, store.Invalid("status", "must be one of: active, paused, closed"))
+	status, ok := queryChoice(c, "status", store.CoupleActive, store.CouplePaused, store.CoupleClosed)
+	if !ok {
 		return
 	}
+	filter := store.CoupleFilter{Status: status, Text: strings.TrimSpace(c.Query("q")),
+		Relations: s.readableRelations(access.Roles, "couple", "read")}
 	if t := c.Query("therapist"); t != "" {
 		therapist, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || therapist <= 0 {
@@ -208,6 +208,14 @@ func (s *Server) updateCouple(c *gin.Context) {
 	}
 	if in.Concerns != nil {
 		if err := checkCoupleConcerns(*in.Concerns); err != nil {
+			fail(c, err)
+			return
+		}
+	}
+	// Sessions end before the couple closes: should ending fail, the couple stays open and the
+	// request can be repeated.
+	if in.Status != nil && *in.Status == store.CoupleClosed {
+		if err := s.endLiveSessions(c.Request.Context(), access.PracticeID, coupleID, mustCaller(c).User.ID); err != nil {
 			fail(c, err)
 			return
 		}

@@ -191,58 +191,107 @@ func TestCoupleShowsPartnersCareTeamAndCounts(t *testing.T) {
 	}
 }
 
-func TestClosedCoupleIsReadOnlyUntilReopened(t *testing.T) {
+// closedCoupleStillTakes names the matrix cases whose change a closed couple's record still
+// takes: the care team's closing clinical work, cancelling what is booked, and erasure.
+var closedCoupleStillTakes = map[string]bool{
+	"write a note": true, "edit a draft note": true, "sign a note": true,
+	"add an addendum to own note": true, "add an addendum to a colleague's note": true,
+	"cancel an appointment": true, "erase a couple": true,
+}
+
+// changesNothing lists the actions that only read.
+var changesNothing = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true, "join": true}
+
+// setCouplesStatus sets the status of every couple of practice p, those a case made included.
+func (w *world) setCouplesStatus(p *practice, status string) {
+	w.t.Helper()
+	if _, err := w.store.DB().Exec(`UPDATE couples SET status = $2 WHERE practice_id = $1`, p.ID, status); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// TestClosedCoupleTakesOnlyClosingWorkUntilReopened walks every endpoint of the access matrix
+// on a closed couple: reads and the clinical closing work answer as on an open couple, every
+// other change to the couple's record answers 409 couple_closed, and the same change on the
+// reopened couple succeeds. Callers the policy refuses (practice A's first, practice B's
+// therapist) still get 404 or 403, never a 409 that tells them the couple exists.
+func TestClosedCoupleTakesOnlyClosingWorkUntilReopened(t *testing.T) {
+	for _, source := range matrixSources {
+		for _, mc := range source() {
+			t.Run(mc.name, func(t *testing.T) {
+				t.Parallel()
+				w := newWorld(t)
+				var allowedCaller, refusedCaller *actor
+				for _, a := range w.A.cast() {
+					if _, allowed := mc.expect(w, w.A, a); allowed && allowedCaller == nil {
+						allowedCaller = a
+					} else if !allowed && refusedCaller == nil {
+						refusedCaller = a
+					}
+				}
+				for _, caller := range []*actor{allowedCaller, refusedCaller, w.B.Therapist} {
+					if caller == nil {
+						continue
+					}
+					want, allowed := mc.expect(w, w.A, caller)
+					method, path, body := mc.build(w, w.A, caller)
+					ofCouple := !strings.HasPrefix(path, "/api/v1/practices/")
+					w.setCouplesStatus(w.A, store.CoupleClosed)
+					res := caller.do(method, path, body)
+					w.setCouplesStatus(w.A, store.CoupleActive)
+					if allowed && ofCouple && !changesNothing[mc.action] && !closedCoupleStillTakes[mc.name] {
+						if res.Status != http.StatusConflict || res.ErrorCode() != codeCoupleClosed {
+							t.Errorf("%s %s %s on a closed couple: got %d %s, want 409 couple_closed", caller.Name, method, path, res.Status, res.Body)
+						}
+					} else if res.Status != want {
+						t.Errorf("%s %s %s on a closed couple: got %d %s, want %d", caller.Name, method, path, res.Status, res.Body, want)
+					}
+					method, path, body = mc.build(w, w.A, caller)
+					if res := caller.do(method, path, body); res.Status != want {
+						t.Errorf("%s %s %s on the reopened couple: got %d %s, want %d", caller.Name, method, path, res.Status, res.Body, want)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestClosedCoupleReopensOnlyByAStatusChange(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p := w.A
-	open := w.assignStep(p, "apology", "a", "therapist")
-	submitted := w.assignStep(p, "counseling", "a", "therapist")
-	w.submitStep(p, submitted)
 	couple := "/api/v1/couples/" + id(p.CoupleID)
 	if res := p.Therapist.do(http.MethodPatch, couple, map[string]any{"status": "closed"}); res.Status != http.StatusOK {
 		t.Fatalf("close: %d %s", res.Status, res.Body)
 	}
-	exercise := w.builtinStep(p, "apology").ID
-	changes := []struct {
-		name   string
-		by     *actor
-		method string
-		path   string
-		body   any
+	for _, ch := range []struct {
+		name string
+		by   *actor
+		body map[string]any
 	}{
-		{"renaming", p.Therapist, http.MethodPatch, couple, map[string]any{"label": "New name"}},
-		{"closing again", p.Admin, http.MethodPatch, couple, map[string]any{"status": "closed"}},
-		{"changing the care team", p.Admin, http.MethodPut, couple + "/care-team", map[string]any{"therapists": []int64{p.OtherTherapist.ID}}},
-		{"assigning", p.Therapist, http.MethodPost, couple + "/assignments", map[string]any{"exercise_id": exercise, "for": "a"}},
-		{"saving a draft", p.PartnerA, http.MethodPut, "/api/v1/assignments/" + id(open) + "/draft", map[string]any{"answers": map[string]any{}}},
-		{"submitting", p.PartnerA, http.MethodPost, "/api/v1/assignments/" + id(open) + "/submit", map[string]any{"answers": exerciseAnswers(w.builtinStep(p, "apology").Fields)}},
-		{"sharing", p.PartnerA, http.MethodPut, "/api/v1/assignments/" + id(open) + "/visibility", map[string]any{"visibility": "private"}},
-		{"reviewing", p.Therapist, http.MethodPost, "/api/v1/assignments/" + id(submitted) + "/review", map[string]any{"feedback": "Late."}},
-		{"reopening work", p.Therapist, http.MethodPost, "/api/v1/assignments/" + id(submitted) + "/reopen", nil},
-		{"commenting", p.Therapist, http.MethodPost, "/api/v1/assignments/" + id(submitted) + "/comments", map[string]any{"body": "Hello"}},
-	}
-	for _, ch := range changes {
-		res := ch.by.do(ch.method, ch.path, ch.body)
-		if res.Status != http.StatusConflict || !strings.Contains(string(res.Body), "closed") {
-			t.Errorf("%s a closed couple: got %d %s, want 409 saying it is closed", ch.name, res.Status, res.Body)
+		{"renaming", p.Therapist, map[string]any{"label": "New name"}},
+		{"closing again", p.Admin, map[string]any{"status": "closed"}},
+		{"renaming while closing", p.Admin, map[string]any{"status": "closed", "label": "New name"}},
+	} {
+		if res := ch.by.do(http.MethodPatch, couple, ch.body); res.Status != http.StatusConflict || res.ErrorCode() != codeCoupleClosed {
+			t.Errorf("%s a closed couple: got %d %s, want 409 couple_closed", ch.name, res.Status, res.Body)
 		}
 	}
-	// Reading still works.
-	if res := p.PartnerA.do(http.MethodGet, "/api/v1/assignments/"+id(open)+"/response", nil); res.Status != http.StatusOK {
-		t.Errorf("reading a closed couple's work: %d", res.Status)
+	if res := p.OtherTherapist.do(http.MethodPatch, couple, map[string]any{"status": "active"}); res.Status != http.StatusNotFound {
+		t.Errorf("a therapist off the care team reopens the couple: %d, want 404", res.Status)
 	}
 	// Reopening, with a rename in the same request, unlocks the couple.
-	res := p.Therapist.do(http.MethodPatch, couple, map[string]any{"status": "active", "label": "Reopened couple"})
+	res := p.Therapist.do(http.MethodPatch, couple, map[string]any{"status": "paused", "label": "Reopened couple"})
 	if res.Status != http.StatusOK {
 		t.Fatalf("reopen: %d %s", res.Status, res.Body)
 	}
 	var c coupleView
 	res.JSON(t, &c)
-	if c.Status != store.CoupleActive || c.Label != "Reopened couple" {
+	if c.Status != store.CouplePaused || c.Label != "Reopened couple" {
 		t.Errorf("reopened couple: %+v", c)
 	}
-	if res := p.PartnerA.do(http.MethodPut, "/api/v1/assignments/"+id(open)+"/draft", map[string]any{"answers": map[string]any{}}); res.Status != http.StatusOK {
-		t.Errorf("drafting after reopening: %d %s", res.Status, res.Body)
+	if res := p.PartnerA.do(http.MethodPost, couple+"/checkins", map[string]any{"trust": 5, "safety": 6}); res.Status != http.StatusCreated {
+		t.Errorf("a paused couple's partner checks in: %d %s", res.Status, res.Body)
 	}
 }
 

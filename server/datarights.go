@@ -2,102 +2,282 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
 
-// exportNotice travels with every export: it is the couple's complete record, private writing included.
-const exportNotice = "This is the couple's complete record, exported for a data-access request. It includes items " +
-	"their authors kept private (visibility \"private\"), which the other partner and the care team never see in Amend: " +
-	"hand each partner's private items to that partner only."
+// exportNotice travels with every export: it holds only what its reader may open in Amend.
+const exportNotice = "This export holds what its reader can open in Amend about this couple, and nothing more: " +
+	"what they cannot read in Amend is left out. Each partner exports their own writing, private items included, " +
+	"and what is shared with them; the care team exports the clinical record."
 
-// CoupleRecord is everything Amend holds about a couple.
+// The parts of a couple's record an export may hold, in the order the printable page shows them.
+const (
+	sectionCouple       = "couple"
+	sectionPartners     = "partners"
+	sectionMeasures     = "measures"
+	sectionCommitments  = "commitments"
+	sectionCheckins     = "checkins"
+	sectionExercises    = "exercises"
+	sectionLiveSessions = "live_sessions"
+	sectionAppointments = "appointments"
+	sectionNotes        = "clinical_notes"
+)
+
+// CoupleRecord is what one reader may open in Amend about a couple, gathered for export. A part
+// the reader may not list in the app is left out (and not named in Sections); within a part, each
+// item is there only when the reader may open it in the app.
 type CoupleRecord struct {
-	ExportedAt time.Time `json:"exported_at"`
-	Notice     string    `json:"notice"`
-	// PrivateItems counts the check-ins, measures and exercise responses marked private.
+	ExportedAt time.Time    `json:"exported_at"`
+	ExportedBy exportReader `json:"exported_by"`
+	Notice     string       `json:"notice"`
+	// Sections names the parts of the record this export holds.
+	Sections []string `json:"sections"`
+	// PrivateItems counts the check-ins, measures and exercise responses in the export marked
+	// private: only ever the reader's own.
 	PrivateItems int                  `json:"private_items"`
 	Couple       store.CoupleDetail   `json:"couple"`
 	Partners     []store.RecordPerson `json:"partners"`
-	Checkins     []store.Checkin      `json:"checkins"`
-	Commitments  []commitmentDetail   `json:"commitments"`
-	Measures     []store.Measure      `json:"measures"`
-	Exercises    store.ExerciseRecord `json:"exercises"`
-	Notes        []store.Note         `json:"clinical_notes"`
-	Appointments []store.Appointment  `json:"appointments"`
+	Checkins     []store.Checkin      `json:"checkins,omitzero"`
+	Commitments  []commitmentDetail   `json:"commitments,omitzero"`
+	Measures     []store.Measure      `json:"measures,omitzero"`
+	Exercises    []assignmentRecord   `json:"exercises,omitzero"`
+	Notes        []store.Note         `json:"clinical_notes,omitzero"`
+	Appointments []store.Appointment  `json:"appointments,omitzero"`
+	LiveSessions []liveRecord         `json:"live_sessions,omitzero"`
 }
 
-// coupleRecord gathers a couple's record for export.
-func (s *Server) coupleRecord(c *gin.Context, practiceID, coupleID int64) (CoupleRecord, error) {
+// Includes reports whether the export holds the named part of the record.
+func (r CoupleRecord) Includes(section string) bool { return slices.Contains(r.Sections, section) }
+
+// exportReader names who an export was made for.
+type exportReader struct {
+	UserID int64  `json:"user_id"`
+	Name   string `json:"name"`
+}
+
+// assignmentRecord is an assignment as the reader sees it in the app, with the comments on its
+// response when the reader may read them.
+type assignmentRecord struct {
+	assignmentView
+	Comments []store.Comment `json:"comments,omitzero"`
+}
+
+// liveRecord is a live session with its transcript and summary, each when the reader may read it.
+type liveRecord struct {
+	realtime.Session
+	Summary    *realtime.Summary `json:"summary,omitempty"`
+	Transcript []realtime.Event  `json:"transcript,omitzero"`
+}
+
+// coupleRecord gathers what the reader, standing to the couple as access says, may open of its
+// record. Every part and every item is let in by the same policy decision that lets the reader
+// list and open it in the app, so an export never shows more than the app does.
+func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int64) (CoupleRecord, error) {
 	ctx := c.Request.Context()
-	r := CoupleRecord{ExportedAt: time.Now().UTC(), Notice: exportNotice, Commitments: []commitmentDetail{}}
+	reader := mustCaller(c).User
+	now := time.Now().UTC()
+	r := CoupleRecord{ExportedAt: now, ExportedBy: exportReader{UserID: reader.ID, Name: reader.Name}, Notice: exportNotice}
+	may := func(object, action string) bool { return s.allows(access, object, action) }
+	if !may("couple", "read") {
+		return r, errNotFound
+	}
 	var err error
-	if r.Couple, err = s.store.CoupleByID(ctx, practiceID, coupleID); err != nil {
+	if r.Couple, err = s.store.CoupleByID(ctx, access.PracticeID, coupleID); err != nil {
 		return r, err
 	}
-	if r.Partners, err = s.store.RecordPeople(ctx, practiceID, coupleID); err != nil {
+	if r.Partners, err = s.recordPartners(ctx, reader.ID, access.PracticeID, coupleID); err != nil {
 		return r, err
 	}
-	// The reader id 0 is nobody: relations are not used, the export holds every row.
-	if r.Checkins, err = s.store.Checkins(ctx, practiceID, coupleID, 0); err != nil {
-		return r, err
+	r.Sections = []string{sectionCouple, sectionPartners}
+	include := func(section string) { r.Sections = append(r.Sections, section) }
+
+	if may("measure", "list") {
+		if r.Measures, err = s.readableMeasures(ctx, access, coupleID, reader.ID); err != nil {
+			return r, err
+		}
+		include(sectionMeasures)
 	}
+	if may("commitment", "list") {
+		if r.Commitments, err = s.commitmentRecords(ctx, access.PracticeID, coupleID); err != nil {
+			return r, err
+		}
+		include(sectionCommitments)
+	}
+	if may("checkin", "list") {
+		if r.Checkins, err = s.readableCheckins(ctx, access, coupleID, reader.ID); err != nil {
+			return r, err
+		}
+		include(sectionCheckins)
+	}
+	if may("assignment", "list") {
+		if r.Exercises, err = s.assignmentRecords(ctx, access, coupleID, reader.ID); err != nil {
+			return r, err
+		}
+		include(sectionExercises)
+	}
+	if may("live_session", "list") {
+		if r.LiveSessions, err = s.liveRecords(ctx, access, coupleID, now); err != nil {
+			return r, err
+		}
+		include(sectionLiveSessions)
+	}
+	if may("appointment", "list") {
+		appointments, err := s.store.CoupleAppointments(ctx, access.PracticeID, coupleID, store.AppointmentFilter{IncludeCancelled: true})
+		if err != nil {
+			return r, err
+		}
+		r.Appointments = inZones(appointments)
+		include(sectionAppointments)
+	}
+	if may("note", "list") {
+		if r.Notes, err = s.noteRecords(ctx, access, coupleID, reader.ID); err != nil {
+			return r, err
+		}
+		include(sectionNotes)
+	}
+	r.PrivateItems = countPrivate(r)
+	return r, nil
+}
+
+// recordPartners returns the couple's partners, each with their email only when the reader may
+// read that partner's membership in the app.
+func (s *Server) recordPartners(ctx context.Context, readerID, practiceID, coupleID int64) ([]store.RecordPerson, error) {
+	partners, err := s.store.RecordPeople(ctx, practiceID, coupleID)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range partners {
+		member, err := s.store.Resolve(ctx, readerID, store.Ref{Kind: "member", ID: p.UserID, PracticeID: practiceID})
+		if err != nil {
+			return nil, err
+		}
+		if !s.allows(member, "member", "read") {
+			partners[i].Email = ""
+		}
+	}
+	return partners, nil
+}
+
+// commitmentRecords returns the couple's commitments with every recorded period. Commitments are
+// shared with the whole couple and its care team, so whoever may list them reads each.
+func (s *Server) commitmentRecords(ctx context.Context, practiceID, coupleID int64) ([]commitmentDetail, error) {
 	commitments, err := s.store.Commitments(ctx, practiceID, coupleID)
 	if err != nil {
-		return r, err
+		return nil, err
 	}
+	out := make([]commitmentDetail, 0, len(commitments))
 	for _, m := range commitments {
 		checks, err := s.store.CommitmentChecks(ctx, practiceID, m.ID)
 		if err != nil {
-			return r, err
+			return nil, err
 		}
-		r.Commitments = append(r.Commitments, commitmentDetail{Commitment: m, Checks: checks})
+		out = append(out, commitmentDetail{Commitment: m, Checks: checks})
 	}
-	if r.Measures, err = s.store.Measures(ctx, practiceID, coupleID, 0); err != nil {
-		return r, err
-	}
-	for i := range r.Measures {
-		r.Measures[i] = withCutoff(r.Measures[i])
-	}
-	if r.Exercises, err = s.store.CoupleExerciseRecord(ctx, practiceID, coupleID); err != nil {
-		return r, err
-	}
-	notes, err := s.store.Notes(ctx, practiceID, coupleID, 0, nil)
+	return out, nil
+}
+
+// assignmentRecords returns the assignments the reader may open, with the responses and comments
+// they may read.
+func (s *Server) assignmentRecords(ctx context.Context, access store.Access, coupleID, readerID int64) ([]assignmentRecord, error) {
+	views, err := s.readableAssignments(ctx, access, coupleID, readerID)
 	if err != nil {
-		return r, err
+		return nil, err
 	}
-	for _, n := range notes {
-		full, err := s.store.NoteByID(ctx, practiceID, n.ID)
+	out := make([]assignmentRecord, len(views))
+	for i, view := range views {
+		out[i].assignmentView = view
+		if s.allows(relating(access, view.ResponseRelation), "comment", "list") {
+			if out[i].Comments, err = s.store.Comments(ctx, access.PracticeID, view.ID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// noteRecords returns the notes the reader may open, each with its addenda.
+func (s *Server) noteRecords(ctx context.Context, access store.Access, coupleID, readerID int64) ([]store.Note, error) {
+	notes, err := s.readableNotes(ctx, access, coupleID, readerID, nil)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range notes {
+		if notes[i], err = s.store.NoteByID(ctx, access.PracticeID, n.ID); err != nil {
+			return nil, err
+		}
+	}
+	return notes, nil
+}
+
+// liveRecords returns the couple's live sessions with the whole transcript and the summary as of
+// now, each when the reader may read it. A session's relation is its couple's, so the couple's
+// access decides.
+func (s *Server) liveRecords(ctx context.Context, access store.Access, coupleID int64, now time.Time) ([]liveRecord, error) {
+	sessions, err := s.liveLog.Sessions(ctx, access.PracticeID, coupleID)
+	if err != nil {
+		return nil, liveError(err)
+	}
+	out := []liveRecord{}
+	if !s.allows(access, "live_session", "read") {
+		return out, nil
+	}
+	for _, session := range sessions {
+		record := liveRecord{Session: session}
+		if s.allows(access, "live_session", "summary") {
+			summary := session.Summarize(now)
+			record.Summary = &summary
+		}
+		if s.allows(access, "live_session", "transcript") {
+			if record.Transcript, err = s.wholeTranscript(ctx, access.PracticeID, session.ID); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, record)
+	}
+	return out, nil
+}
+
+// wholeTranscript reads a session's transcript from its first event, a page at a time.
+func (s *Server) wholeTranscript(ctx context.Context, practiceID, sessionID int64) ([]realtime.Event, error) {
+	out := []realtime.Event{}
+	var after int64
+	for {
+		page, err := s.liveLog.Transcript(ctx, practiceID, sessionID, after, transcriptMaxLimit)
 		if err != nil {
-			return r, err
+			return nil, liveError(err)
 		}
-		r.Notes = append(r.Notes, full)
+		for _, stored := range page {
+			event, err := stored.Event()
+			if err != nil {
+				return nil, fmt.Errorf("transcript of live session %d: %w", sessionID, err)
+			}
+			out = append(out, event)
+			after = stored.Seq
+		}
+		if len(page) < transcriptMaxLimit {
+			return out, nil
+		}
 	}
-	if r.Notes == nil {
-		r.Notes = []store.Note{}
-	}
-	appointments, err := s.store.CoupleAppointments(ctx, practiceID, coupleID, store.AppointmentFilter{IncludeCancelled: true})
-	if err != nil {
-		return r, err
-	}
-	r.Appointments = inZones(appointments)
-	r.PrivateItems, err = countPrivate(r)
-	return r, err
 }
 
 // countPrivate counts the record's items marked private.
-func countPrivate(r CoupleRecord) (int, error) {
+func countPrivate(r CoupleRecord) int {
 	n := 0
 	for _, k := range r.Checkins {
 		if k.Visibility == store.VisibilityPrivate {
@@ -109,27 +289,21 @@ func countPrivate(r CoupleRecord) (int, error) {
 			n++
 		}
 	}
-	var responses []struct {
-		Visibility string `json:"visibility"`
-	}
-	if err := json.Unmarshal(r.Exercises.Responses, &responses); err != nil {
-		return 0, fmt.Errorf("read responses of the export: %w", err)
-	}
-	for _, resp := range responses {
-		if resp.Visibility == store.VisibilityPrivate {
+	for _, a := range r.Exercises {
+		if a.Response != nil && a.Response.Visibility == store.VisibilityPrivate {
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
 
-// exportCouple answers the couple's complete record as a JSON download.
+// exportCouple answers what the caller may open of the couple's record as a JSON download.
 func (s *Server) exportCouple(c *gin.Context) {
 	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "export")
 	if !ok {
 		return
 	}
-	r, err := s.coupleRecord(c, access.PracticeID, coupleID)
+	r, err := s.coupleRecord(c, access, coupleID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -139,13 +313,13 @@ func (s *Server) exportCouple(c *gin.Context) {
 	c.JSON(http.StatusOK, r)
 }
 
-// exportCoupleHTML answers a printable summary of the couple's record.
+// exportCoupleHTML answers a printable page of what the caller may open of the couple's record.
 func (s *Server) exportCoupleHTML(c *gin.Context) {
 	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "export")
 	if !ok {
 		return
 	}
-	r, err := s.coupleRecord(c, access.PracticeID, coupleID)
+	r, err := s.coupleRecord(c, access, coupleID)
 	if err != nil {
 		fail(c, err)
 		return
@@ -267,9 +441,41 @@ var summaryStyleHash = func() string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }()
 
+// answerLine is one answer of a response as the printable page shows it.
+type answerLine struct {
+	Field string
+	Text  string
+}
+
+// answerLines lays a response's answers out field by field, in field-name order.
+func answerLines(answers store.ResponseAnswers) ([]answerLine, error) {
+	data, err := answers.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var byField map[string]any
+	if err := json.Unmarshal(data, &byField); err != nil {
+		return nil, fmt.Errorf("answers of the export: %w", err)
+	}
+	out := make([]answerLine, 0, len(byField))
+	for _, field := range slices.Sorted(maps.Keys(byField)) {
+		text := fmt.Sprint(byField[field])
+		if list, ok := byField[field].([]any); ok {
+			items := make([]string, len(list))
+			for i, item := range list {
+				items[i] = fmt.Sprint(item)
+			}
+			text = strings.Join(items, "\n")
+		}
+		out = append(out, answerLine{Field: field, Text: text})
+	}
+	return out, nil
+}
+
 var summaryPage = template.Must(template.New("summary").Funcs(template.FuncMap{
-	"day":  func(t time.Time) string { return t.Format("2006-01-02") },
-	"when": func(t time.Time) string { return t.Format("2006-01-02 15:04 MST") },
+	"day":     func(t time.Time) string { return t.Format("2006-01-02") },
+	"when":    func(t time.Time) string { return t.Format("2006-01-02 15:04 MST") },
+	"answers": answerLines,
 	"percent": func(rate *float64) string {
 		if rate == nil {
 			return "—"
@@ -280,47 +486,66 @@ var summaryPage = template.Must(template.New("summary").Funcs(template.FuncMap{
 <html lang="en"><head><meta charset="utf-8"><title>Record of {{.Couple.Label}}</title>
 <style>` + summaryStyle + `</style></head><body>
 <h1>Record of {{.Couple.Label}}</h1>
-<p>Exported {{when .ExportedAt}}. Status: {{.Couple.Status}}. Client since {{day .Couple.CreatedAt}}.
+<p>Exported {{when .ExportedAt}} for {{.ExportedBy.Name}}. Status: {{.Couple.Status}}. Client since {{day .Couple.CreatedAt}}.
 {{if .Concerns}}Concerns: {{range $i, $c := .Concerns}}{{if $i}}, {{end}}{{$c}}{{end}}.{{end}}</p>
-<p class="notice">{{.Notice}} Private items in this record: {{.PrivateItems}}.</p>
+<p class="notice">{{.Notice}}{{if .PrivateItems}} Items marked private in this export: {{.PrivateItems}}. They are the reader's own writing, which nobody else reads in Amend.{{end}}</p>
 
 <h2>People</h2>
-<table><tr><th>Seat</th><th>Partner</th><th>Email</th><th>Check-ins</th><th>Average trust</th><th>Average safety</th><th>Commitments kept</th></tr>
-{{range .Partners}}<tr><td>{{.Seat}}</td><td>{{.Name}}</td><td>{{.Email}}</td><td>{{.Checkins}}</td><td>{{or .AverageTrust "—"}}</td>
-<td>{{or .AverageSafety "—"}}</td><td>{{.Commitments.Kept}} kept, {{.Commitments.Missed}} missed ({{percent .Commitments.KeptRate}})</td></tr>
+<table><tr><th>Seat</th><th>Partner</th><th>Email</th>{{if .Includes "checkins"}}<th>Check-ins</th><th>Average trust</th><th>Average safety</th>{{end}}{{if .Includes "commitments"}}<th>Commitments kept</th>{{end}}</tr>
+{{range .Partners}}<tr><td>{{.Seat}}</td><td>{{.Name}}</td><td>{{or .Email "—"}}</td>{{if $.Includes "checkins"}}<td>{{.Checkins}}</td><td>{{or .AverageTrust "—"}}</td>
+<td>{{or .AverageSafety "—"}}</td>{{end}}{{if $.Includes "commitments"}}<td>{{.Commitments.Kept}} kept, {{.Commitments.Missed}} missed ({{percent .Commitments.KeptRate}})</td>{{end}}</tr>
 {{end}}</table>
 <p>Care team: {{range $i, $t := .Couple.CareTeam}}{{if $i}}, {{end}}{{$t.Name}}{{else}}none{{end}}.</p>
 
-<h2>Questionnaires</h2>
+{{if .Includes "measures"}}<h2>Questionnaires</h2>
 {{if .Measures}}<table><tr><th>Taken</th><th>Partner</th><th>Questionnaire</th><th>Score</th><th>Below cut-off</th><th>Visibility</th></tr>
 {{range .Measures}}<tr><td>{{day .TakenAt}}</td><td>{{index $.Names .AuthorID}}</td><td>{{(index $.Questions .Key).Name}}</td>
 <td>{{.Score}}</td><td>{{if .BelowCutoff}}yes{{else}}no{{end}}</td><td{{if eq .Visibility "private"}} class="private"{{end}}>{{.Visibility}}</td></tr>
-{{end}}</table>{{else}}<p>None.</p>{{end}}
+{{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}
 
-<h2>Commitments</h2>
+{{if .Includes "commitments"}}<h2>Commitments</h2>
 {{if .Commitments}}<table><tr><th>Partner</th><th>Commitment</th><th>Cadence</th><th>From</th><th>Kept</th><th>Missed</th><th>Kept rate</th></tr>
 {{range .Commitments}}<tr><td>{{index $.Names .AuthorID}}</td><td>{{.Text}}</td><td>{{.Cadence}}</td>
 <td>{{.StartsOn}}{{with .EndedOn}} to {{.}}{{end}}</td><td>{{.Kept}}</td><td>{{.Missed}}</td><td>{{percent .KeptRate}}</td></tr>
-{{end}}</table>{{else}}<p>None.</p>{{end}}
+{{range .Checks}}{{if .Note}}<tr><td></td><td colspan="6">{{.PeriodStart}}: {{.Status}}. <pre>{{.Note}}</pre></td></tr>{{end}}{{end}}
+{{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}
 
-<h2>Daily check-ins</h2>
+{{if .Includes "checkins"}}<h2>Daily check-ins</h2>
 {{if .Checkins}}<table><tr><th>Day</th><th>Partner</th><th>Trust</th><th>Safety</th><th>Feeling</th><th>Note</th><th>Visibility</th></tr>
 {{range .Checkins}}<tr><td>{{.Day}}</td><td>{{index $.Names .AuthorID}}</td><td>{{.Trust}}</td><td>{{.Safety}}</td><td>{{.Feeling}}</td>
 <td><pre>{{.Note}}</pre></td><td{{if eq .Visibility "private"}} class="private"{{end}}>{{.Visibility}}</td></tr>
-{{end}}</table>{{else}}<p>None.</p>{{end}}
+{{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}
 
-<h2>Appointments</h2>
+{{if .Includes "exercises"}}<h2>Exercises</h2>
+{{range .Exercises}}<h3>{{.ExerciseTitle}}, for {{index $.Names .AssigneeID}}: {{.Status}}{{with .DueOn}}, due {{.}}{{end}}</h3>
+{{with .Note}}<p>Note with the assignment:</p><pre>{{.}}</pre>{{end}}
+{{with .Response}}<table><tr><th>Visibility</th><td{{if eq .Visibility "private"}} class="private"{{end}}>{{.Visibility}}</td></tr>
+{{range answers .Answers}}<tr><th>{{.Field}}</th><td><pre>{{.Text}}</pre></td></tr>{{end}}</table>
+{{else}}<p>The answers are not shared with the reader.</p>{{end}}
+{{with .Feedback}}<p>Feedback:</p><pre>{{.}}</pre>{{end}}
+{{range .Comments}}<p>Comment {{when .CreatedAt}} by {{.AuthorName}}:</p><pre>{{.Body}}</pre>{{end}}
+{{else}}<p>None.</p>{{end}}{{end}}
+
+{{if .Includes "live_sessions"}}<h2>Live sessions</h2>
+{{range .LiveSessions}}<h3>Live session of {{when .CreatedAt}}: {{.Status}}</h3>
+{{with .Summary}}<table><tr><th></th><th>Seat a</th><th>Seat b</th></tr>
+<tr><th>Talk time (seconds)</th><td>{{.TalkSeconds.A}}</td><td>{{.TalkSeconds.B}}</td></tr>
+<tr><th>Things said</th><td>{{.Utterances.A}}</td><td>{{.Utterances.B}}</td></tr>
+<tr><th>Blocked interruptions</th><td>{{.Blocked.A}}</td><td>{{.Blocked.B}}</td></tr></table>{{end}}
+{{if .Transcript}}<table><tr><th>At</th><th>Who</th><th>Event</th><th>Said</th></tr>
+{{range .Transcript}}<tr><td>{{when .At}}</td><td>{{index $.Names .Actor.UserID}}</td><td>{{.Type}}</td><td><pre>{{.Text}}</pre></td></tr>
+{{end}}</table>{{else}}<p>No transcript.</p>{{end}}
+{{else}}<p>None.</p>{{end}}{{end}}
+
+{{if .Includes "appointments"}}<h2>Appointments</h2>
 {{if .Appointments}}<table><tr><th>Starts</th><th>Ends</th><th>Therapist</th><th>Status</th></tr>
 {{range .Appointments}}<tr><td>{{when .StartsAt}}</td><td>{{when .EndsAt}}</td><td>{{index $.Names .TherapistID}}</td><td>{{.Status}}</td></tr>
-{{end}}</table>{{else}}<p>None.</p>{{end}}
+{{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}
 
-<h2>Clinical notes</h2>
+{{if .Includes "clinical_notes"}}<h2>Clinical notes</h2>
 {{range .Notes}}<h3>{{day .CreatedAt}}, {{.Template}} note by {{index $.Names .AuthorID}}{{if .SignedAt}}, signed {{when .SignedAt}}{{else}}, unsigned draft{{end}}</h3>
 <table>{{range $key, $text := .Sections}}<tr><th>{{$key}}</th><td><pre>{{$text}}</pre></td></tr>{{end}}</table>
 {{range .Addenda}}<p>Addendum {{when .CreatedAt}} by {{index $.Names .AuthorID}}:</p><pre>{{.Text}}</pre>{{end}}
-{{else}}<p>None.</p>{{end}}
-
-<h2>Exercises</h2>
-<p>The exercise assignments, the partners' answers and the comments on them are in the JSON export of this record.</p>
+{{else}}<p>None.</p>{{end}}{{end}}
 </body></html>
 `))

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lib/pq"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -64,50 +66,232 @@ func (w *world) fillCouple(p *practice) {
 	}
 }
 
-func TestExportHoldsTheCompleteRecordWithPrivateItemsFlagged(t *testing.T) {
+// exportedItem is something written on a couple's record, found in an export by a marker in its
+// text, with who may open it in the app.
+type exportedItem struct {
+	marker string
+	opens  func(reader *actor) bool
+}
+
+// fillCoupleForExport writes on p's Couple an item of every kind by each partner at each visibility,
+// a commitment with a check, a signed note with an addendum, an appointment and a live session with
+// a transcript, and returns the written items with who may open each.
+func (w *world) fillCoupleForExport(t *testing.T, p *practice) (items []exportedItem, measures map[int64]func(*actor) bool) {
+	t.Helper()
+	ctx := context.Background()
+	careTeam := func(r *actor) bool { return r == p.Therapist }
+	coupleAndCareTeam := func(r *actor) bool { return r == p.Therapist || r == p.PartnerA || r == p.PartnerB }
+	measures = map[int64]func(*actor) bool{}
+	for _, author := range []*actor{p.PartnerA, p.PartnerB} {
+		seat := map[*actor]string{p.PartnerA: "a", p.PartnerB: "b"}[author]
+		for _, visibility := range []string{store.VisibilityPrivate, store.VisibilityTherapist, store.VisibilityPartner} {
+			opens := func(r *actor) bool {
+				switch {
+				case r == author:
+					return true
+				case visibility == store.VisibilityPrivate:
+					return false
+				case r == p.Therapist:
+					return true
+				default:
+					return visibility == store.VisibilityPartner && (r == p.PartnerA || r == p.PartnerB)
+				}
+			}
+			mark := func(kind string) string { return kind + "-" + seat + "-" + visibility }
+			if _, _, err := w.store.SaveCheckin(ctx, store.CheckinInput{PracticeID: p.ID, CoupleID: p.CoupleID, AuthorID: author.ID,
+				Day: w.pastDay(), Trust: 5, Safety: 5, Note: mark("checkin"), Visibility: &visibility}); err != nil {
+				t.Fatal(err)
+			}
+			measures[w.measure(p, author, visibility, 3, time.Time{})] = opens
+			assignment := w.assignStep(p, "apology", seat, visibility)
+			w.submitMarked(p, assignment, mark("response"))
+			if _, err := w.store.AddComment(ctx, p.ID, assignment, p.Therapist.ID, nil, mark("comment")); err != nil {
+				t.Fatal(err)
+			}
+			items = append(items, exportedItem{mark("checkin"), opens}, exportedItem{mark("response"), opens},
+				exportedItem{mark("comment"), opens})
+		}
+	}
+
+	commitment, err := w.store.CreateCommitment(ctx, store.NewCommitment{PracticeID: p.ID, CoupleID: p.CoupleID,
+		AuthorID: p.PartnerA.ID, Text: "commitment-by-a", Cadence: store.CadenceDaily})
+	if err != nil {
+		t.Fatal(err)
+	}
+	today, err := w.store.PracticeToday(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.store.RecordCheck(ctx, store.CheckInput{PracticeID: p.ID, CommitmentID: commitment.ID,
+		RecordedBy: p.PartnerB.ID, Kept: true, Day: today, Note: "check-by-b"}); err != nil {
+		t.Fatal(err)
+	}
+	n := w.note(p, p.Therapist, true)
+	if _, err := w.store.AddAddendum(ctx, p.ID, n, p.Therapist.ID, "addendum-by-the-therapist"); err != nil {
+		t.Fatal(err)
+	}
+	w.appointment(p)
+
+	session := startSession(t, p, nil)
+	path := "/api/v1/live/" + id(session.ID) + "/commands"
+	for _, step := range []struct {
+		who  *actor
+		body string
+	}{
+		{p.Therapist, `{"id":"g1","type":"grant","seat":"a"}`},
+		{p.PartnerA, `{"id":"a1","type":"say","text":"said-in-the-live-session"}`},
+		{p.Therapist, `{"id":"m1","type":"moderator","text":"moderated-in-the-live-session"}`},
+	} {
+		if res := step.who.do(http.MethodPost, path, step.body); res.Status != http.StatusOK {
+			t.Fatalf("live command %s: %d %s", step.body, res.Status, res.Body)
+		}
+	}
+
+	mayReadEmail := func(r *actor) bool { return r == p.Admin || r == p.Therapist || r == p.PartnerA }
+	return append(items,
+		exportedItem{"commitment-by-a", coupleAndCareTeam},
+		exportedItem{"check-by-b", coupleAndCareTeam},
+		exportedItem{completeSOAP["assessment"], careTeam},
+		exportedItem{"addendum-by-the-therapist", careTeam},
+		exportedItem{"said-in-the-live-session", coupleAndCareTeam},
+		exportedItem{"moderated-in-the-live-session", coupleAndCareTeam},
+		exportedItem{p.PartnerA.Email, mayReadEmail},
+	), measures
+}
+
+// submitMarked submits a complete response to the assignment whose every written answer is marker.
+func (w *world) submitMarked(p *practice, assignmentID int64, marker string) {
+	w.t.Helper()
+	ctx := context.Background()
+	a, err := w.store.AssignmentByID(ctx, p.ID, assignmentID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	e, err := w.store.ExerciseByID(ctx, p.ID, a.ExerciseID, a.ExerciseVersion)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	answers := map[string]any{}
+	if err := json.Unmarshal(exerciseAnswers(e.Fields), &answers); err != nil {
+		w.t.Fatal(err)
+	}
+	for key, value := range answers {
+		if _, written := value.(string); written {
+			answers[key] = marker
+		}
+	}
+	data, err := json.Marshal(answers)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := w.store.SubmitResponse(ctx, p.ID, assignmentID, data); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p := w.A
-	w.fillCouple(p)
-	res := p.Admin.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/export", nil)
-	if res.Status != http.StatusOK || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
-		t.Fatalf("export: %d %s", res.Status, res.Body)
-	}
-	var record struct {
-		CoupleRecord
-		Exercises struct {
-			Assignments []json.RawMessage `json:"assignments"`
-			Responses   []json.RawMessage `json:"responses"`
-			Comments    []json.RawMessage `json:"comments"`
-		} `json:"exercises"`
-	}
-	res.JSON(t, &record)
-	if len(record.Partners) != 2 || record.Partners[0].Email != p.PartnerA.Email || len(record.Checkins) != 2 ||
-		len(record.Commitments) != 1 || len(record.Commitments[0].Checks) != 1 || len(record.Measures) != 1 ||
-		len(record.Notes) != 1 || len(record.Notes[0].Addenda) != 1 || len(record.Appointments) != 1 ||
-		len(record.Exercises.Assignments) != 1 || len(record.Exercises.Responses) != 1 || len(record.Exercises.Comments) != 1 {
-		t.Errorf("export is incomplete: %s", res.Body)
-	}
-	// The private check-in and the private exercise response.
-	if record.PrivateItems != 2 || !strings.Contains(record.Notice, "private") {
-		t.Errorf("private items %d, notice %q", record.PrivateItems, record.Notice)
-	}
+	items, measures := w.fillCoupleForExport(t, p)
+	path := "/api/v1/couples/" + id(p.CoupleID) + "/export"
 
-	page := p.Admin.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/export.html", nil)
-	html := string(page.Body)
-	if page.Status != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(html, "Record of Couple A") || !strings.Contains(html, p.PartnerA.Email) ||
-		!strings.Contains(html, "A later thought.") || !strings.Contains(html, `class="private"`) {
-		t.Errorf("printable summary: %d %s", page.Status, html)
-	}
-	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "sha256-") {
-		t.Errorf("summary CSP %q", csp)
-	}
-
-	for _, caller := range []*actor{p.Therapist, p.PartnerA, p.OtherTherapist, w.B.Admin} {
-		if res := caller.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/export", nil); res.Status == http.StatusOK {
-			t.Errorf("%s exports a couple's record", caller.Name)
-		}
+	partnerSections := []string{"appointments", "checkins", "commitments", "couple", "exercises", "live_sessions", "measures", "partners"}
+	for _, tc := range []struct {
+		reader   *actor
+		sections []string // top-level parts of the record beyond its heading; nil when the export is refused
+		private  int      // items marked private in the export: the reader's own
+		summary  bool     // live-session summaries
+	}{
+		{reader: p.Admin, sections: []string{"couple", "partners"}},
+		{reader: p.Therapist, sections: []string{"appointments", "checkins", "clinical_notes", "commitments", "couple", "exercises",
+			"live_sessions", "measures", "partners"}, summary: true},
+		{reader: p.PartnerA, sections: partnerSections, private: 3},
+		{reader: p.PartnerB, sections: partnerSections, private: 3},
+		{reader: p.OtherTherapist},
+		{reader: p.OtherPartner},
+		{reader: w.B.Admin},
+		{reader: w.B.Therapist},
+		{reader: w.B.PartnerA},
+	} {
+		t.Run(tc.reader.Name, func(t *testing.T) {
+			res := tc.reader.do(http.MethodGet, path, nil)
+			page := tc.reader.do(http.MethodGet, path+".html", nil)
+			if tc.sections == nil {
+				for _, r := range []*response{res, page} {
+					if r.Status != http.StatusNotFound || r.ErrorCode() != codeNotFound {
+						t.Errorf("an outsider's export answers %d %s, want 404", r.Status, r.Body)
+					}
+				}
+				return
+			}
+			if res.Status != http.StatusOK || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
+				t.Fatalf("export: %d %s", res.Status, res.Body)
+			}
+			if page.Status != http.StatusOK || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") {
+				t.Fatalf("printable export: %d %s", page.Status, page.Body)
+			}
+			var parts map[string]json.RawMessage
+			res.JSON(t, &parts)
+			var got []string
+			for key := range parts {
+				switch key {
+				case "exported_at", "exported_by", "notice", "private_items", "sections":
+				default:
+					got = append(got, key)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.sections) {
+				t.Errorf("sections %v, want %v", got, tc.sections)
+			}
+			var record struct {
+				PrivateItems int `json:"private_items"`
+				Sections     []string
+				Measures     []struct{ ID int64 }
+				LiveSessions []struct {
+					Summary    *json.RawMessage
+					Transcript []json.RawMessage
+				} `json:"live_sessions"`
+			}
+			res.JSON(t, &record)
+			if record.PrivateItems != tc.private {
+				t.Errorf("private items %d, want %d", record.PrivateItems, tc.private)
+			}
+			if sections := slices.Sorted(slices.Values(record.Sections)); !slices.Equal(sections, tc.sections) {
+				t.Errorf("the record names its sections %v, want %v", record.Sections, tc.sections)
+			}
+			var gotMeasures, wantMeasures []int64
+			for _, m := range record.Measures {
+				gotMeasures = append(gotMeasures, m.ID)
+			}
+			for measureID, opens := range measures {
+				if opens(tc.reader) {
+					wantMeasures = append(wantMeasures, measureID)
+				}
+			}
+			slices.Sort(gotMeasures)
+			slices.Sort(wantMeasures)
+			if !slices.Equal(gotMeasures, wantMeasures) {
+				t.Errorf("measures %v, want %v", gotMeasures, wantMeasures)
+			}
+			for _, s := range record.LiveSessions {
+				if (s.Summary != nil) != tc.summary || len(s.Transcript) == 0 {
+					t.Errorf("live session with summary %v and %d transcript events, want summary %v", s.Summary != nil, len(s.Transcript), tc.summary)
+				}
+			}
+			if strings.Contains(string(page.Body), "Talk time") != tc.summary {
+				t.Errorf("printable export shows live-session talk time: %v, want %v", !tc.summary, tc.summary)
+			}
+			for _, item := range items {
+				want := item.opens(tc.reader)
+				for format, body := range map[string][]byte{"JSON": res.Body, "printable": page.Body} {
+					if strings.Contains(string(body), item.marker) != want {
+						t.Errorf("%s export holds %q: %v, want %v", format, item.marker, !want, want)
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -117,6 +301,13 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 	p := w.A
 	w.fillCouple(p)
 	w.fillCouple(w.B)
+	for _, q := range []*practice{p, w.B} {
+		session := startSession(t, q, nil)
+		if res := q.Therapist.do(http.MethodPost, "/api/v1/live/"+id(session.ID)+"/commands",
+			`{"id":"m1","type":"moderator","text":"Welcome."}`); res.Status != http.StatusOK {
+			t.Fatalf("live command: %d %s", res.Status, res.Body)
+		}
+	}
 	ctx := context.Background()
 	db := w.store.DB()
 
@@ -141,6 +332,7 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 			"note_addenda":      `SELECT count(*) FROM note_addenda x JOIN notes n ON n.id = x.note_id WHERE n.couple_id = $1`,
 			"responses":         `SELECT count(*) FROM responses r JOIN assignments a ON a.id = r.assignment_id WHERE a.couple_id = $1`,
 			"comments":          `SELECT count(*) FROM comments k JOIN assignments a ON a.id = k.assignment_id WHERE a.couple_id = $1`,
+			"session_events":    `SELECT count(*) FROM session_events e JOIN live_sessions l ON l.id = e.session_id WHERE l.couple_id = $1`,
 		} {
 			var n int
 			if err := db.GetContext(ctx, &n, query, coupleID); err != nil {
@@ -152,7 +344,7 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 	}
 	before := countFor(p.CoupleID)
 	for _, table := range []string{"checkins", "commitments", "commitment_checks", "measures", "notes", "note_addenda",
-		"appointments", "assignments", "responses", "comments", "couple_partners", "care_team"} {
+		"appointments", "assignments", "responses", "comments", "couple_partners", "care_team", "live_sessions", "session_events"} {
 		if before[table] == 0 {
 			t.Errorf("the fixture wrote nothing to %s", table)
 		}
@@ -215,5 +407,55 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 			t.Fatalf("erasure audited %d times, want once", audited)
 		}
 		<-tick.C
+	}
+}
+
+// TestExportsFollowThePracticePolicy: an export is derived from the policy's decisions, not from a
+// list of its own, so a practice's policy changes the exports with the app.
+func TestExportsFollowThePracticePolicy(t *testing.T) {
+	t.Parallel()
+	table := strings.Replace(string(policy.DefaultPolicy()), "p, client, couple, live_session, transcript\n", "", 1) +
+		"p, admin, practice, measure, list\np, admin, practice, measure, read\n"
+	w := newWorldWithPolicy(t, []byte(table))
+	p := w.A
+	_, measures := w.fillCoupleForExport(t, p)
+	path := "/api/v1/couples/" + id(p.CoupleID) + "/export"
+
+	var admin struct {
+		Sections []string
+		Measures []struct{ ID, AuthorID int64 }
+	}
+	p.Admin.do(http.MethodGet, path, nil).JSON(t, &admin)
+	if !slices.Contains(admin.Sections, "measures") || slices.Contains(admin.Sections, "checkins") {
+		t.Errorf("administrator's sections under a policy that lets them read measures: %v", admin.Sections)
+	}
+	// Their relation to a partner's measure is the practice's, and private measures stay hidden.
+	var want []int64
+	for measureID, opens := range measures {
+		if opens(p.Therapist) {
+			want = append(want, measureID)
+		}
+	}
+	var got []int64
+	for _, m := range admin.Measures {
+		got = append(got, m.ID)
+	}
+	if slices.Sort(got); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
+		t.Errorf("administrator exports measures %v, want %v", got, want)
+	}
+
+	res := p.PartnerA.do(http.MethodGet, path, nil)
+	page := p.PartnerA.do(http.MethodGet, path+".html", nil)
+	var partner struct {
+		LiveSessions []struct{ Transcript []json.RawMessage } `json:"live_sessions"`
+	}
+	res.JSON(t, &partner)
+	if len(partner.LiveSessions) != 1 || partner.LiveSessions[0].Transcript != nil {
+		t.Errorf("a partner's live sessions under a policy without transcripts for partners: %s", res.Body)
+	}
+	for format, body := range map[string][]byte{"JSON": res.Body, "printable": page.Body} {
+		if strings.Contains(string(body), "said-in-the-live-session") {
+			t.Errorf("%s export holds a transcript the policy keeps from partners", format)
+		}
 	}
 }

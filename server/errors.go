@@ -29,6 +29,7 @@ const (
 	codeBadOrigin       = "bad_origin"
 	codeNotFound        = "not_found"
 	codeConflict        = "conflict"
+	codeCoupleClosed    = "couple_closed"
 	codeInvalid         = "invalid"
 	codeTooLarge        = "too_large"
 	codeRateLimited     = "rate_limited"
@@ -44,6 +45,8 @@ var (
 	errNotFound        = newError(http.StatusNotFound, codeNotFound, "We could not find that.")
 	errForbidden       = newError(http.StatusForbidden, codeForbidden, "You are not allowed to do that.")
 	errUnauthenticated = newError(http.StatusUnauthorized, codeUnauthenticated, "Please sign in.")
+	errCoupleClosed    = newError(http.StatusConflict, codeCoupleClosed,
+		"This couple's file is closed, so it takes no new work. Reopen it (set its status to active or paused) to make changes.")
 )
 
 // fail answers the request with err mapped to a status and code. Errors the caller cannot act on
@@ -66,6 +69,8 @@ func fail(c *gin.Context, err error) {
 		apiErr = errNotFound
 	case errors.Is(err, store.ErrForbidden):
 		apiErr = errForbidden
+	case errors.Is(err, store.ErrCoupleClosed):
+		apiErr = errCoupleClosed
 	case errors.Is(err, store.ErrConflict):
 		apiErr = newError(http.StatusConflict, codeConflict, "That clashes with something that already exists.")
 	case errors.Is(err, store.ErrUnavailable):

@@ -137,7 +137,7 @@ func newLiveWorldOn(t *testing.T, dsn string, n int, cfg realtime.HubConfig) (*w
 		if err != nil {
 			t.Fatal(err)
 		}
-		in.api.OnDisable(in.hub.DisconnectUser)
+		in.api.OnDisable(in.hub.DisconnectMember)
 		in.srv = httptest.NewServer(in.api.Handler())
 		t.Cleanup(in.stop)
 		instances[i] = in

@@ -155,7 +155,9 @@ func TestHostileQueryParametersOnEveryReadEndpoint(t *testing.T) {
 	}
 	tried := 0
 	for _, route := range w.api.engine.Routes() {
-		if route.Method != http.MethodGet || !strings.HasPrefix(route.Path, "/api/v1/") || strings.Contains(route.Path, ":token") {
+		// The notice stream reads no query and answers without end: notices_test.go covers it.
+		if route.Method != http.MethodGet || !strings.HasPrefix(route.Path, "/api/v1/") || strings.Contains(route.Path, ":token") ||
+			route.Path == "/api/v1/me/events" {
 			continue
 		}
 		path := route.Path

@@ -59,7 +59,11 @@ func (s *Server) listInvites(c *gin.Context) {
 	if !ok {
 		return
 	}
-	invites, err := s.store.Invites(c.Request.Context(), pid, c.Query("open") == "true")
+	open, ok := queryBool(c, "open")
+	if !ok {
+		return
+	}
+	invites, err := s.store.Invites(c.Request.Context(), pid, open)
 	if err != nil {
 		fail(c, err)
 		return
@@ -108,7 +112,8 @@ func (s *Server) inviteFromPath(c *gin.Context) (store.Invite, []byte, bool) {
 	return inv, hash, true
 }
 
-// showInvite tells the accept page what it is accepting.
+// showInvite tells the accept page what it is accepting. It does not tell whether the email has
+// an account: the token holder may be someone other than its owner.
 func (s *Server) showInvite(c *gin.Context) {
 	inv, _, ok := s.inviteFromPath(c)
 	if !ok {
@@ -119,13 +124,7 @@ func (s *Server) showInvite(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	existing, err := s.store.UserByEmail(c.Request.Context(), inv.Email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, gin.H{"email": inv.Email, "role": inv.Role, "practice_name": p.Name,
-		"expires_at": inv.ExpiresAt, "has_account": existing.PasswordHash != ""})
+	c.JSON(http.StatusOK, gin.H{"email": inv.Email, "role": inv.Role, "practice_name": p.Name, "expires_at": inv.ExpiresAt})
 }
 
 type acceptInput struct {
@@ -133,7 +132,19 @@ type acceptInput struct {
 	Password string `json:"password" validate:"required"`
 }
 
+// acceptInvite uses an invite. Signed in, the caller joins as themself, and only if the invite
+// was sent to their email; not signed in, the invite creates a new account and signs it in. An
+// invite never signs anyone in to an account that exists already.
 func (s *Server) acceptInvite(c *gin.Context) {
+	caller, err := s.Authenticate(c.Request)
+	switch {
+	case err == nil:
+		s.acceptInviteSignedIn(c, caller)
+		return
+	case !errors.Is(err, errUnauthenticated):
+		fail(c, err)
+		return
+	}
 	var in acceptInput
 	if !s.bindJSON(c, &in) {
 		return
@@ -147,36 +158,25 @@ func (s *Server) acceptInvite(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	existing, err := s.store.UserByEmail(ctx, inv.Email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := CheckPasswordRules(in.Password, s.cfg.MinPasswordLength); err != nil {
 		fail(c, err)
 		return
 	}
-	passwordHash := ""
-	if existing.PasswordHash != "" {
-		// The person has an account already: joining proves it is them, and keeps their password.
-		if !checkPassword(in.Password, existing.PasswordHash) {
-			fail(c, newError(http.StatusUnauthorized, codeBadCredentials, "You already have an Amend account: enter its password to accept."))
-			return
-		}
-	} else {
-		if err := CheckPasswordRules(in.Password, s.cfg.MinPasswordLength); err != nil {
-			fail(c, err)
-			return
-		}
-		if passwordHash, err = HashPassword(in.Password); err != nil {
-			fail(c, err)
-			return
-		}
-	}
-	userID, err := s.store.AcceptInvite(ctx, hash, in.Name, passwordHash)
-	if errors.Is(err, store.ErrNotFound) {
-		fail(c, errInviteGone)
+	// Whether the email has an account is what a stranger holding the link could learn here, so
+	// tries spend the account's attempts, as sign-in does. (Not the address's: one address may
+	// rightly set up many new accounts.)
+	if !spendAttempt(c, s.accountThrottle, inv.Email) {
 		return
 	}
+	passwordHash, err := HashPassword(in.Password)
 	if err != nil {
 		fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	userID, err := s.store.AcceptInviteAsNewUser(ctx, hash, in.Name, passwordHash)
+	if err != nil {
+		failAccept(c, err)
 		return
 	}
 	user, err := s.store.UserByID(ctx, userID)
@@ -189,7 +189,52 @@ func (s *Server) acceptInvite(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.auditAccept(c, inv, userID)
+	s.startSession(c, user, memberships)
+}
+
+// acceptInviteSignedIn adds the invite's membership to the signed-in caller's own account; the
+// session stays as it is.
+func (s *Server) acceptInviteSignedIn(c *gin.Context, caller *Caller) {
+	c.Set(ctxCaller, caller)
+	if c.Request.ContentLength != 0 {
+		fail(c, newError(http.StatusBadRequest, codeBadRequest, "Signed in, accepting an invitation takes no body."))
+		return
+	}
+	inv, hash, ok := s.inviteFromPath(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	if err := s.store.AcceptInviteAsUser(ctx, hash, caller.User.ID); err != nil {
+		failAccept(c, err)
+		return
+	}
+	memberships, err := s.store.ActiveMemberships(ctx, caller.User.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.auditAccept(c, inv, caller.User.ID)
+	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships})
+}
+
+// errInviteForAnotherAccount answers a signed-in caller accepting an invite sent to another email.
+var errInviteForAnotherAccount = newError(http.StatusForbidden, codeForbidden,
+	"This invitation is for another email address. Sign out, then sign in with that address or create its account.")
+
+func failAccept(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(c, errInviteGone)
+	case errors.Is(err, store.ErrForbidden):
+		fail(c, errInviteForAnotherAccount)
+	default:
+		fail(c, err)
+	}
+}
+
+func (s *Server) auditAccept(c *gin.Context, inv store.Invite, userID int64) {
 	s.writeAudit(c, store.AuditEntry{PracticeID: &inv.PracticeID, ActorID: &userID, Action: "invite.accept",
 		ObjectType: "invite", ObjectID: &inv.ID, Outcome: store.OutcomeAllowed})
-	s.startSession(c, user, memberships)
 }

@@ -1,9 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/amendcare/amend/server/store"
 )
 
 func createInvite(t *testing.T, admin *actor, practiceID int64, email, role string) inviteCreated {
@@ -96,24 +100,107 @@ func TestExpiredRevokedAndUnknownInvitesAnswer404(t *testing.T) {
 	}
 }
 
-func TestAcceptingWithAnExistingAccountNeedsItsPassword(t *testing.T) {
+func TestInviteNeverSignsInToAnExistingAccount(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	// Practice B's therapist is invited to practice A.
+	// Practice A's administrator invites the email of practice B's therapist.
 	created := createInvite(t, w.A.Admin, w.A.ID, w.B.Therapist.Email, "therapist")
 	path := "/api/v1/invites/" + created.Token + "/accept"
-	if res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": "someone else's guess"}, nil); res.Status != 401 {
-		t.Fatalf("accept with a wrong password for an existing account: %d %s", res.Status, res.Body)
+	for _, tc := range []struct {
+		name     string
+		password string
+	}{
+		{"a wrong password", "someone else's guess"},
+		{"the account's own password", testPassword},
+	} {
+		res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": tc.password}, nil)
+		if res.Status != http.StatusConflict || res.ErrorCode() != codeConflict || res.Header.Get("Set-Cookie") != "" ||
+			strings.Contains(string(res.Body), `"token"`) {
+			t.Errorf("accept without signing in, with %s: %d %s", tc.name, res.Status, res.Body)
+		}
 	}
-	res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": testPassword}, nil)
-	if res.Status != 200 {
-		t.Fatalf("accept: %d %s", res.Status, res.Body)
+	if ms, err := w.store.ActiveMemberships(context.Background(), w.B.Therapist.ID); err != nil || len(ms) != 1 {
+		t.Fatalf("the account gained a membership without signing in: %+v %v", ms, err)
 	}
-	var s sessionBody
-	res.JSON(t, &s)
-	if len(s.Memberships) != 2 || s.User.Name != w.B.Therapist.Name {
-		t.Fatalf("existing account after accept: %+v", s)
+}
+
+func TestAnExistingAccountAcceptsAnInviteOnlyAsItself(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	created := createInvite(t, w.A.Admin, w.A.ID, w.B.Therapist.Email, "therapist")
+	path := "/api/v1/invites/" + created.Token + "/accept"
+	for _, tc := range []struct {
+		name   string
+		as     *actor
+		status int
+	}{
+		{"another account of the inviting practice", w.A.Therapist, http.StatusForbidden},
+		{"another account of the invitee's practice", w.B.Admin, http.StatusForbidden},
+	} {
+		if res := tc.as.do(http.MethodPost, path, nil); res.Status != tc.status || res.ErrorCode() != codeForbidden {
+			t.Errorf("%s accepts: %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
+		}
 	}
+	res := w.B.Therapist.do(http.MethodPost, path, nil)
+	if res.Status != http.StatusOK || res.Header.Get("Set-Cookie") != "" {
+		t.Fatalf("the invitee accepts, signed in: %d %s", res.Status, res.Body)
+	}
+	var body struct {
+		User        store.User         `json:"user"`
+		Memberships []store.Membership `json:"memberships"`
+	}
+	res.JSON(t, &body)
+	if body.User.ID != w.B.Therapist.ID || len(body.Memberships) != 2 {
+		t.Fatalf("accepted: %+v", body)
+	}
+	if res := w.B.Therapist.do(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/members", nil); res.Status != http.StatusOK {
+		t.Errorf("the invitee lists practice A's members: %d %s", res.Status, res.Body)
+	}
+	if res := w.B.Therapist.do(http.MethodPost, path, nil); res.Status != http.StatusNotFound {
+		t.Errorf("the used invite accepted again: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestInvitePageDoesNotTellWhetherTheEmailHasAnAccount(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	keys := map[string][]string{}
+	for name, email := range map[string]string{"existing account": w.B.Therapist.Email, "new email": "nobody.yet@x.test"} {
+		created := createInvite(t, w.A.Admin, w.A.ID, email, "therapist")
+		res := w.request(http.MethodGet, "/api/v1/invites/"+created.Token, nil, nil)
+		var body map[string]any
+		res.JSON(t, &body)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", name, res.Status, res.Body)
+		}
+		for k := range body {
+			keys[name] = append(keys[name], k)
+		}
+		slices.Sort(keys[name])
+		if _, found := body["has_account"]; found {
+			t.Errorf("%s: the invite page tells whether the email has an account: %s", name, res.Body)
+		}
+	}
+	if !slices.Equal(keys["existing account"], keys["new email"]) {
+		t.Errorf("the invite pages differ in shape: %v", keys)
+	}
+}
+
+func TestInviteAcceptanceIsThrottledLikeSignIn(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	created := createInvite(t, w.A.Admin, w.A.ID, w.B.Therapist.Email, "therapist")
+	path := "/api/v1/invites/" + created.Token + "/accept"
+	for i := range 20 {
+		res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": "guess number " + id(int64(i))}, nil)
+		if res.Status == http.StatusTooManyRequests {
+			if res.ErrorCode() != codeRateLimited || res.Header.Get("Retry-After") == "" {
+				t.Fatalf("throttled answer: %d %s", res.Status, res.Body)
+			}
+			return
+		}
+	}
+	t.Fatal("20 attempts at one invite for an existing account were never throttled")
 }
 
 func TestInviteInputIsValidated(t *testing.T) {

@@ -71,6 +71,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 		return
 	}
 	auditObject(c, session.ID)
+	s.tellLiveSession(c.Request.Context(), access.PracticeID, coupleID, session.ID, realtime.NoticeLiveSessionStarted)
 	c.JSON(http.StatusCreated, session)
 }
 
@@ -200,18 +201,47 @@ func (s *Server) liveCommand(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	actor := realtime.Actor{UserID: p.UserID, Role: p.Role}
-	var res realtime.Result
-	if s.hub != nil {
-		res, err = s.hub.Execute(c.Request.Context(), id, cmd, actor)
-	} else {
-		res, err = s.liveLog.Execute(c.Request.Context(), id, cmd, actor, time.Now())
-	}
+	res, err := s.runLiveCommand(c.Request.Context(), id, cmd, realtime.Actor{UserID: p.UserID, Role: p.Role})
 	if err != nil {
 		fail(c, liveError(err))
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"id": cmd.ID, "seq": res.Seq})
+}
+
+// runLiveCommand commits one command through this instance's hub, which also delivers its
+// events to local connections, or straight through the log where no hub runs.
+func (s *Server) runLiveCommand(ctx context.Context, sessionID int64, cmd realtime.Command, actor realtime.Actor) (realtime.Result, error) {
+	if s.hub != nil {
+		return s.hub.Execute(ctx, sessionID, cmd, actor)
+	}
+	return s.liveLog.Execute(ctx, sessionID, cmd, actor, time.Now())
+}
+
+// endLiveSessions ends every session of the couple that has not ended, in the chair's name of the
+// staff member closing the couple's file: a closed record holds no running conversation, and
+// every instance's participants see the session end.
+func (s *Server) endLiveSessions(ctx context.Context, practiceID, coupleID, closedBy int64) error {
+	sessions, err := s.liveLog.Sessions(ctx, practiceID, coupleID)
+	if err != nil {
+		return liveError(err)
+	}
+	end := realtime.Command{Type: realtime.CommandEnd}
+	chair := realtime.Actor{UserID: closedBy, Role: realtime.RoleChair}
+	for _, session := range sessions {
+		if session.Status == realtime.StatusEnded {
+			continue
+		}
+		_, err := s.runLiveCommand(ctx, session.ID, end, chair)
+		var refusal *realtime.Error
+		if errors.As(err, &refusal) && refusal.Code == realtime.CodeEnded {
+			continue // ended meanwhile
+		}
+		if err != nil {
+			return liveError(err)
+		}
+	}
+	return nil
 }
 
 // liveSocket opens a participant's live connection: GET /live/:id/ws?after=SEQ.
@@ -260,7 +290,7 @@ func (s *Server) socketOriginAllowed(r *http.Request) bool {
 // participant fixes how the caller takes part: the care team's therapist chairs, a partner
 // takes their seat, and the policy says which classes of command each may send.
 func (s *Server) participant(ctx context.Context, access store.Access, sessionID int64, caller *Caller) (realtime.Participant, error) {
-	p := realtime.Participant{UserID: caller.User.ID, AuthSession: caller.SessionID}
+	p := realtime.Participant{UserID: caller.User.ID, PracticeID: access.PracticeID, AuthSession: caller.SessionID}
 	switch access.Relation {
 	case store.RelCareTeam:
 		p.Role = realtime.RoleChair

@@ -131,13 +131,7 @@ func TestLiveLostListenerResyncsFromTheLog(t *testing.T) {
 	a.until(ack.Seq)
 	b.until(ack.Seq)
 
-	var terminated int
-	err := w.store.DB().GetContext(context.Background(), &terminated, `
-		SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE application_name = 'amend-listen-' || $1) t`, instances[1].hub.Instance())
-	if err != nil || terminated < 1 {
-		t.Fatalf("terminate the listener: %v (%d)", err, terminated)
-	}
+	dropListener(t, w, instances[1])
 	said := a.do(cmd("say", "text", "Said while the other instance was not listening."))
 	b.until(said)
 	if got := b.eventTexts(realtime.EventUtterance); len(got) != 1 {
@@ -154,6 +148,19 @@ func TestLiveLostListenerResyncsFromTheLog(t *testing.T) {
 	}
 	again := a.do(cmd("say", "text", "And now?"))
 	b.until(again)
+}
+
+// dropListener ends an instance's notification listener from the database side, as a network
+// failure or a database restart would; it reconnects on its own.
+func dropListener(t *testing.T, w *world, in *liveInstance) {
+	t.Helper()
+	var terminated int
+	err := w.store.DB().GetContext(context.Background(), &terminated, `
+		SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE application_name = 'amend-listen-' || $1) t`, in.hub.Instance())
+	if err != nil || terminated < 1 {
+		t.Fatalf("terminate the listener: %v (%d)", err, terminated)
+	}
 }
 
 // resyncs reads how often an instance's listener reconnected and re-read the log.

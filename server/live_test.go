@@ -77,6 +77,7 @@ type frame struct {
 	ID      string          `json:"id"`
 	Code    string          `json:"code"`
 	Message string          `json:"message"`
+	Refused int             `json:"refused"`
 	Seat    string          `json:"seat"`
 	Text    string          `json:"text"`
 	Present []string        `json:"present"`
@@ -160,17 +161,23 @@ func (c *client) next() frame {
 		if !ok {
 			c.t.Fatalf("%s: connection ended: %v", c.name, c.closeErr)
 		}
-		if f.isEvent() {
-			if n := len(c.events); n > 0 && f.Seq != c.events[n-1].Seq+1 {
-				c.t.Fatalf("%s: event seq %d after %d", c.name, f.Seq, c.events[n-1].Seq)
-			}
-			c.events = append(c.events, f)
-		}
+		c.record(f)
 		return f
 	case <-time.After(10 * time.Second):
 		c.t.Fatalf("%s: no frame within 10s", c.name)
 	}
 	return frame{}
+}
+
+// record keeps a frame taken from the connection if it is an event, checking the seq order.
+func (c *client) record(f frame) {
+	c.t.Helper()
+	if f.isEvent() {
+		if n := len(c.events); n > 0 && f.Seq != c.events[n-1].Seq+1 {
+			c.t.Fatalf("%s: event seq %d after %d", c.name, f.Seq, c.events[n-1].Seq)
+		}
+		c.events = append(c.events, f)
+	}
 }
 
 // expect reads frames until one matches; the ones before it are kept as events where they are.
@@ -307,6 +314,7 @@ func transcript(t *testing.T, a *actor, sessionID int64) []frame {
 			if err := json.Unmarshal(raw, &f); err != nil {
 				t.Fatal(err)
 			}
+			f.raw = string(raw)
 			out = append(out, f)
 		}
 		if !page.HasMore {
@@ -644,5 +652,268 @@ func liveMatrix() []matrixCase {
 			request: command(`{"id":"r1","type":"request_floor"}`), relation: coupleRelation},
 		{name: "moderate a live session", object: "live_session", action: "moderate", success: http.StatusOK,
 			request: command(`{"id":"m1","type":"moderator","text":"Welcome, both of you."}`), relation: coupleRelation},
+	}
+}
+
+func TestClosingACoupleEndsItsLiveSessionsOnEveryInstanceAndRefusesCommands(t *testing.T) {
+	t.Parallel()
+	w, instances := newLiveWorld(t, 2, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, map[string]any{"mode": "turns"})
+	other := instances[1].srv.URL
+	chair := dial(t, other, p.Therapist, session.ID, "")
+	a := dial(t, other, p.PartnerA, session.ID, "")
+	chair.do(cmd(realtime.CommandModerator, "text", "Welcome, both of you."))
+
+	couple := "/api/v1/couples/" + id(p.CoupleID)
+	if res := p.Admin.do(http.MethodPatch, couple, map[string]any{"status": "closed"}); res.Status != http.StatusOK {
+		t.Fatalf("close the couple: %d %s", res.Status, res.Body)
+	}
+	chair.expect(func(f frame) bool { return f.Type == realtime.EventEnded })
+	a.expect(func(f frame) bool { return f.Type == realtime.EventEnded })
+	a.refused(cmd(realtime.CommandRequestFloor), realtime.CodeEnded)
+	// Who joins the closed couple's session reads it and may send nothing.
+	b := dial(t, other, p.PartnerB, session.ID, "")
+	b.refused(cmd(realtime.CommandRequestFloor), realtime.CodeNotAllowed)
+
+	commands := "/api/v1/live/" + id(session.ID) + "/commands"
+	for _, tc := range []struct {
+		name   string
+		by     *actor
+		method string
+		path   string
+		body   any
+		want   int
+	}{
+		{"the chair sends a command over REST", p.Therapist, http.MethodPost, commands, `{"id":"m9","type":"moderator","text":"Still there?"}`, http.StatusConflict},
+		{"a partner sends a command over REST", p.PartnerB, http.MethodPost, commands, `{"id":"r9","type":"request_floor"}`, http.StatusConflict},
+		{"the care team starts a new session", p.Therapist, http.MethodPost, couple + "/live-sessions", map[string]any{}, http.StatusConflict},
+		{"another practice's therapist sends a command", w.B.Therapist, http.MethodPost, commands, `{"id":"x1","type":"moderator","text":"Hello"}`, http.StatusNotFound},
+		{"the care team reads the transcript", p.Therapist, http.MethodGet, "/api/v1/live/" + id(session.ID) + "/transcript", nil, http.StatusOK},
+	} {
+		res := tc.by.do(tc.method, tc.path, tc.body)
+		if res.Status != tc.want || tc.want == http.StatusConflict && res.ErrorCode() != codeCoupleClosed {
+			t.Errorf("%s: got %d %s, want %d", tc.name, res.Status, res.Body, tc.want)
+		}
+	}
+
+	if res := p.Therapist.do(http.MethodPatch, couple, map[string]any{"status": "active"}); res.Status != http.StatusOK {
+		t.Fatalf("reopen the couple: %d %s", res.Status, res.Body)
+	}
+	fresh := startSession(t, p, nil)
+	dial(t, other, p.Therapist, fresh.ID, "").do(cmd(realtime.CommandModerator, "text", "Welcome back."))
+}
+
+// TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand checks that a turn's deadline holds
+// with no timer running (nobody connected, or the command reaching another instance first): a
+// say after it is refused, the expiry is stored as the session timer's at the deadline, and the
+// holder's talk time stops there.
+func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	w, instances := newLiveWorld(t, 2, liveConfig(clock))
+	p := w.A
+	restOn := func(in *liveInstance) func(*testing.T, int64) {
+		return func(t *testing.T, sessionID int64) {
+			res := p.PartnerA.onInstance(in, http.MethodPost, "/api/v1/live/"+id(sessionID)+"/commands",
+				`{"id":"late-1","type":"say","text":"And another thing."}`)
+			if res.Status != http.StatusConflict || res.ErrorCode() != realtime.CodeNotYourTurn {
+				t.Fatalf("a say 58 s after a 10 s turn: %d %s", res.Status, res.Body)
+			}
+		}
+	}
+	cases := []struct {
+		name string
+		// connect runs before the clock moves past the deadline; lateSay sends the say after it.
+		connect func(*testing.T, int64) func(*testing.T, int64)
+	}{
+		{"over REST on the instance that granted the turn", func(*testing.T, int64) func(*testing.T, int64) {
+			return restOn(instances[0])
+		}},
+		{"over REST on another instance", func(*testing.T, int64) func(*testing.T, int64) {
+			return restOn(instances[1])
+		}},
+		{"over the holder's live connection", func(t *testing.T, sessionID int64) func(*testing.T, int64) {
+			a := dial(t, instances[1].srv.URL, p.PartnerA, sessionID, "")
+			return func(*testing.T, int64) {
+				a.refused(cmd("say", "text", "And another thing."), realtime.CodeNotYourTurn)
+			}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			session := startSession(t, p, map[string]any{"mode": "turns", "turn_seconds": 10})
+			lateSay := tc.connect(t, session.ID)
+			path := "/api/v1/live/" + id(session.ID)
+			if res := p.Therapist.do(http.MethodPost, path+"/commands", `{"id":"g1","type":"grant","seat":"a"}`); res.Status != http.StatusOK {
+				t.Fatalf("grant: %d %s", res.Status, res.Body)
+			}
+			clock.advance(58 * time.Second)
+			lateSay(t, session.ID)
+
+			var granted, expired struct {
+				Type     string         `json:"type"`
+				Actor    realtime.Actor `json:"actor"`
+				At       time.Time      `json:"at"`
+				Deadline time.Time      `json:"deadline"`
+			}
+			for _, e := range transcript(t, p.Therapist, session.ID) {
+				switch e.Type {
+				case realtime.EventFloorGranted:
+					mustUnmarshal(t, e.raw, &granted)
+				case realtime.EventFloorExpired:
+					mustUnmarshal(t, e.raw, &expired)
+				}
+			}
+			if expired.Type == "" || expired.Actor.Role != realtime.RoleSystem || !expired.At.Equal(granted.Deadline) {
+				t.Fatalf("expiry %+v, want the session timer's at the deadline %v", expired, granted.Deadline)
+			}
+			res := p.Therapist.do(http.MethodGet, path+"/summary", nil)
+			var summary struct {
+				Summary realtime.Summary `json:"summary"`
+			}
+			res.JSON(t, &summary)
+			if summary.Summary.TalkSeconds != (realtime.Tally{A: 10}) || summary.Summary.Utterances != (realtime.Tally{}) {
+				t.Fatalf("summary after the late say: %s", res.Body)
+			}
+		})
+	}
+}
+
+// onInstance sends a request as this actor to one instance of a live world.
+func (a *actor) onInstance(in *liveInstance, method, path string, body any) *response {
+	a.w.t.Helper()
+	return a.w.requestTo(in.srv, method, path, body, map[string]string{"Authorization": "Bearer " + a.Token})
+}
+
+func mustUnmarshal(t *testing.T, raw string, into any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(raw), into); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+}
+
+// TestLiveReusedCommandIDIsRefusedUnlessItIsAResend checks a client whose id counter restarted:
+// a new command under a used id is refused as a conflict, over the live connection and over
+// REST, and nothing of it is stored or heard; the same command under the same id still gets the
+// first answer.
+func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+	chair.do(cmd("grant", "seat", "a"))
+	first := a.do(cmd("say", "id", "a-1", "text", "I was hurt when you left."))
+
+	commands := "/api/v1/live/" + id(session.ID) + "/commands"
+	cases := []struct {
+		name string
+		send func() frame
+		want string // the error code, or "" for the first ack again
+	}{
+		{"another say under the id, live", func() frame {
+			return a.answer(cmd("say", "id", "a-1", "text", "I am fine now."), 10*time.Second)
+		}, realtime.CodeConflict},
+		{"another command type under the id, live", func() frame {
+			return a.answer(cmd("yield", "id", "a-1"), 10*time.Second)
+		}, realtime.CodeConflict},
+		{"another say under the id, REST", func() frame {
+			res := p.PartnerA.do(http.MethodPost, commands, `{"id":"a-1","type":"say","text":"I am fine now."}`)
+			if res.Status != http.StatusOK {
+				return frame{Type: realtime.FrameError, Code: res.ErrorCode(), Message: string(res.Body)}
+			}
+			var f frame
+			res.JSON(t, &f)
+			f.Type = realtime.FrameAck
+			return f
+		}, realtime.CodeConflict},
+		{"the same say again, live", func() frame {
+			return a.answer(cmd("say", "id", "a-1", "text", "I was hurt when you left."), 10*time.Second)
+		}, ""},
+	}
+	for _, tc := range cases {
+		f := tc.send()
+		switch {
+		case tc.want == "" && (f.Type != realtime.FrameAck || f.Seq != first):
+			t.Errorf("%s: got %+v, want the first ack at %d", tc.name, f, first)
+		case tc.want != "" && (f.Type != realtime.FrameError || f.Code != tc.want || !strings.Contains(f.Message, "already used")):
+			t.Errorf("%s: got %+v, want a %s error saying the id was used", tc.name, f, tc.want)
+		}
+	}
+	last := chair.do(cmd("moderator", "text", "Go on."))
+	chair.until(last)
+	if got := chair.eventTexts(realtime.EventUtterance); len(got) != 1 || got[0] != "I was hurt when you left." {
+		t.Fatalf("the chair heard %q, want only the first say", got)
+	}
+	for _, e := range transcript(t, p.Therapist, session.ID) {
+		if strings.Contains(e.raw, "fine now") || e.Type == realtime.EventFloorYielded {
+			t.Fatalf("a refused command was stored: %s", e.raw)
+		}
+	}
+}
+
+// TestLiveErrorFramesCarryTheIDWheneverItCanBeRead checks that a refused frame's error names the
+// command whenever the frame was a JSON object with a string id, so a client never waits out a
+// time-out for a command already refused; a frame with no readable id gets an empty one.
+func TestLiveErrorFramesCarryTheIDWheneverItCanBeRead(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
+	cases := []struct {
+		name   string
+		kind   int
+		frame  string
+		wantID string
+	}{
+		{"unknown type", websocket.TextMessage, `{"id":"b-1","type":"shout","text":"x"}`, "b-1"},
+		{"unknown field", websocket.TextMessage, `{"id":"b-2","type":"say","text":"x","volume":11}`, "b-2"},
+		{"field of the wrong type", websocket.TextMessage, `{"id":"b-3","type":"say","text":42}`, "b-3"},
+		{"field of another command", websocket.TextMessage, `{"id":"b-4","type":"yield","seat":"a"}`, "b-4"},
+		{"a second object after the first", websocket.TextMessage, `{"id":"b-5","type":"yield"} {}`, "b-5"},
+		{"a binary message", websocket.BinaryMessage, `{"id":"b-6","type":"yield"}`, "b-6"},
+		{"a command of the other side", websocket.TextMessage, `{"id":"b-7","type":"skip"}`, "b-7"},
+		{"not JSON", websocket.TextMessage, `{"id":"b-8",`, ""},
+		{"an id that is a number", websocket.TextMessage, `{"id":9,"type":"yield"}`, ""},
+	}
+	for _, tc := range cases {
+		if err := b.ws.WriteMessage(tc.kind, []byte(tc.frame)); err != nil {
+			t.Fatal(err)
+		}
+		f := b.expect(func(f frame) bool { return f.Type == realtime.FrameError })
+		if f.ID != tc.wantID || f.Code == "" || f.Message == "" {
+			t.Errorf("%s: got %s, want an error with the id %q", tc.name, f.raw, tc.wantID)
+		}
+	}
+}
+
+// TestLiveTextMessageThatIsNotUTF8ClosesWith1007 checks RFC 6455's rule for text messages: one
+// that is not valid UTF-8 fails the connection with 1007 and nothing of it is stored (no
+// replacement characters in the log).
+func TestLiveTextMessageThatIsNotUTF8ClosesWith1007(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+	chair.do(cmd("grant", "seat", "a"))
+	if err := a.ws.WriteMessage(websocket.TextMessage, []byte("{\"id\":\"a-1\",\"type\":\"say\",\"text\":\"caf\xe9\"}")); err != nil {
+		t.Fatal(err)
+	}
+	if code := a.closed(); code != websocket.CloseInvalidFramePayloadData {
+		t.Fatalf("a text message with invalid UTF-8 closed the connection with %d, want 1007", code)
+	}
+	last := chair.do(cmd("moderator", "text", "Are you there?"))
+	for _, e := range transcript(t, p.Therapist, session.ID) {
+		if e.Type == realtime.EventUtterance {
+			t.Fatalf("the invalid message was stored: %s", e.raw)
+		}
+	}
+	if events := transcript(t, p.Therapist, session.ID); events[len(events)-1].Seq != last {
+		t.Fatalf("the log goes past the chair's message at %d", last)
 	}
 }

@@ -215,6 +215,12 @@ func (a *actor) do(method, path string, body any) *response {
 // request sends a request with the given headers and no credentials unless they are among them.
 func (w *world) request(method, path string, body any, headers map[string]string) *response {
 	w.t.Helper()
+	return w.requestTo(w.srv, method, path, body, headers)
+}
+
+// requestTo sends a request like request, to the server srv (one instance of a live world).
+func (w *world) requestTo(srv *httptest.Server, method, path string, body any, headers map[string]string) *response {
+	w.t.Helper()
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -229,7 +235,7 @@ func (w *world) request(method, path string, body any, headers map[string]string
 		}
 		reader = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, w.srv.URL+path, reader)
+	req, err := http.NewRequest(method, srv.URL+path, reader)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -239,7 +245,7 @@ func (w *world) request(method, path string, body any, headers map[string]string
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	res, err := w.srv.Client().Do(req)
+	res, err := srv.Client().Do(req)
 	if err != nil {
 		w.t.Fatal(err)
 	}

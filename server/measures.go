@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -78,18 +79,25 @@ func (s *Server) listMeasures(c *gin.Context) {
 	if !ok {
 		return
 	}
-	all, err := s.store.Measures(c.Request.Context(), access.PracticeID, coupleID, mustCaller(c).User.ID)
+	measures, err := s.readableMeasures(c.Request.Context(), access, coupleID, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	measures := []store.Measure{}
-	for _, m := range all {
-		if s.allows(relating(access, m.Relation), "measure", "read") {
-			measures = append(measures, withCutoff(m))
-		}
-	}
 	c.JSON(http.StatusOK, gin.H{"measures": measures})
+}
+
+// readableMeasures returns the couple's measures, oldest first, that the reader may open.
+func (s *Server) readableMeasures(ctx context.Context, access store.Access, coupleID, readerID int64) ([]store.Measure, error) {
+	all, err := s.store.Measures(ctx, access.PracticeID, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	measures := readable(s, access, "measure", all, func(m store.Measure) string { return m.Relation })
+	for i := range measures {
+		measures[i] = withCutoff(measures[i])
+	}
+	return measures, nil
 }
 
 func (s *Server) getMeasure(c *gin.Context) {
@@ -119,10 +127,11 @@ func (s *Server) updateMeasure(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	m, err := s.store.SetMeasureVisibility(c.Request.Context(), access.PracticeID, id, in.Visibility)
+	m, previous, err := s.store.SetMeasureVisibility(c.Request.Context(), access.PracticeID, id, in.Visibility)
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	auditChange(c, "visibility", previous, m.Visibility)
 	c.JSON(http.StatusOK, withCutoff(m))
 }

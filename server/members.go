@@ -22,23 +22,38 @@ func (s *Server) getPractice(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
+// listMembers lists the members the caller may read: colleagues, and the clients the policy
+// lets them read (a therapist: those of the couples on their care team).
 func (s *Server) listMembers(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "member", "list")
+	pid, access, ok := s.authorizeID(c, "pid", "practice", "member", "list")
 	if !ok {
 		return
 	}
-	role := c.Query("role")
-	if role != "" && !slices.Contains([]string{store.RoleAdmin, store.RoleTherapist, store.RoleClient}, role) {
-		fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: "role",
-			Message: "role must be one of: admin, therapist, client."})
+	role, ok := queryChoice(c, "role", store.RoleAdmin, store.RoleTherapist, store.RoleClient)
+	if !ok {
 		return
 	}
-	members, err := s.store.Members(c.Request.Context(), pid, role)
+	members, err := s.store.Members(c.Request.Context(), pid, role, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"members": members})
+	visible := []store.Member{}
+	for _, m := range members {
+		if s.allows(store.Access{Roles: access.Roles, Relation: m.Relation}, memberObject(m.IsClient(), m.Relation == store.RelSelf), "read") {
+			visible = append(visible, m)
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"members": visible})
+}
+
+// memberObject is what reading a member is asked about: "client" for someone else's client
+// record, which is read like their couple's file, "member" for a colleague or oneself.
+func memberObject(isClient, self bool) string {
+	if isClient && !self {
+		return "client"
+	}
+	return "member"
 }
 
 func (s *Server) getMember(c *gin.Context) {
@@ -50,7 +65,15 @@ func (s *Server) getMember(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "member", ID: uid, PracticeID: pid}, "member", "read"); !ok {
+	// Whether uid is a client only picks the question; either answer is refused alike (404) to
+	// a caller who may not read the member.
+	isClient, err := s.store.IsClient(c.Request.Context(), pid, uid)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	object := memberObject(isClient, uid == mustCaller(c).User.ID)
+	if _, ok := s.authorize(c, store.Ref{Kind: object, ID: uid, PracticeID: pid}, object, "read"); !ok {
 		return
 	}
 	m, err := s.store.MemberByID(c.Request.Context(), pid, uid)
@@ -110,7 +133,7 @@ func (s *Server) updateMember(c *gin.Context) {
 			return
 		}
 		if *in.Disabled && s.onDisable != nil {
-			s.onDisable(uid)
+			s.onDisable(pid, uid)
 		}
 	}
 	m, err := s.store.MemberByID(ctx, pid, uid)

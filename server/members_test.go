@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/amendcare/amend/server/store"
@@ -11,7 +13,7 @@ func TestDisablingAMemberEndsTheirSessionsAtOnce(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	var disabled []int64
-	w.api.OnDisable(func(userID int64) { disabled = append(disabled, userID) })
+	w.api.OnDisable(func(_, userID int64) { disabled = append(disabled, userID) })
 	target := w.A.OtherTherapist
 	path := "/api/v1/practices/" + id(w.A.ID) + "/members/" + id(target.ID)
 	res := w.A.Admin.do(http.MethodPatch, path, map[string]any{"disabled": true})
@@ -88,5 +90,87 @@ func TestAPracticeKeepsAnAdministrator(t *testing.T) {
 	}
 	if err := w.store.SetStaffRoles(t.Context(), w.A.ID, w.A.Admin.ID, []string{"therapist"}); err == nil {
 		t.Fatal("the only administrator lost the role")
+	}
+}
+
+func TestTherapistsSeeTheirOwnClientsAndEveryColleague(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	staff := []int64{p.Admin.ID, p.Therapist.ID, p.OtherTherapist.ID}
+	for _, tc := range []struct {
+		name    string
+		caller  *actor
+		status  int
+		clients []int64 // the clients listed; staff are listed to every caller who may list
+	}{
+		{"administrator", p.Admin, http.StatusOK, []int64{p.PartnerA.ID, p.PartnerB.ID, p.OtherPartner.ID}},
+		{"therapist of Couple", p.Therapist, http.StatusOK, []int64{p.PartnerA.ID, p.PartnerB.ID}},
+		{"therapist of the other couple", p.OtherTherapist, http.StatusOK, []int64{p.OtherPartner.ID}},
+		{"therapist of another practice", w.B.Therapist, http.StatusNotFound, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.caller.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/members", nil)
+			if res.Status != tc.status {
+				t.Fatalf("list: %d %s", res.Status, res.Body)
+			}
+			if tc.status != http.StatusOK {
+				return
+			}
+			var body struct{ Members []store.Member }
+			res.JSON(t, &body)
+			var listed []int64
+			for _, m := range body.Members {
+				listed = append(listed, m.UserID)
+			}
+			want := append(slices.Clone(staff), tc.clients...)
+			slices.Sort(listed)
+			slices.Sort(want)
+			if !slices.Equal(listed, want) {
+				t.Errorf("listed %v, want %v", listed, want)
+			}
+			for _, client := range []*actor{p.PartnerA, p.PartnerB, p.OtherPartner} {
+				wantStatus := http.StatusNotFound
+				if slices.Contains(tc.clients, client.ID) {
+					wantStatus = http.StatusOK
+				}
+				if res := tc.caller.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/members/"+id(client.ID), nil); res.Status != wantStatus {
+					t.Errorf("read %s: %d %s, want %d", client.Name, res.Status, res.Body, wantStatus)
+				}
+			}
+		})
+	}
+}
+
+func TestDisablingAMembershipLeavesTheAccountsOtherPractices(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	type disabled struct{ practice, user int64 }
+	var told []disabled
+	w.api.OnDisable(func(practiceID, userID int64) { told = append(told, disabled{practiceID, userID}) })
+	// Practice B's therapist works in practice A too; practice A disables them.
+	target := w.B.Therapist
+	if _, err := w.store.AddMember(context.Background(), w.A.ID, target.Email, target.Name, "", store.RoleTherapist); err != nil {
+		t.Fatal(err)
+	}
+	if res := w.A.Admin.do(http.MethodPatch, "/api/v1/practices/"+id(w.A.ID)+"/members/"+id(target.ID), map[string]any{"disabled": true}); res.Status != http.StatusOK {
+		t.Fatalf("disable: %d %s", res.Status, res.Body)
+	}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		status int
+	}{
+		{"their account", "/api/v1/me", http.StatusOK},
+		{"practice B, where they are still a member", "/api/v1/practices/" + id(w.B.ID) + "/members", http.StatusOK},
+		{"practice A, which disabled them", "/api/v1/practices/" + id(w.A.ID) + "/members", http.StatusNotFound},
+		{"a couple of practice A", "/api/v1/couples/" + id(w.A.CoupleID), http.StatusNotFound},
+	} {
+		if res := target.do(http.MethodGet, tc.path, nil); res.Status != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
+		}
+	}
+	if len(told) != 1 || told[0] != (disabled{w.A.ID, target.ID}) {
+		t.Errorf("live connections were told %v, want only practice A's", told)
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -128,18 +129,22 @@ func (s *Server) listNotes(c *gin.Context) {
 		}
 		session = &id
 	}
-	all, err := s.store.Notes(c.Request.Context(), access.PracticeID, coupleID, mustCaller(c).User.ID, session)
+	notes, err := s.readableNotes(c.Request.Context(), access, coupleID, mustCaller(c).User.ID, session)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	notes := []store.Note{}
-	for _, n := range all {
-		if s.allows(relating(access, n.Relation), "note", "read") {
-			notes = append(notes, n)
-		}
-	}
 	c.JSON(http.StatusOK, gin.H{"notes": notes})
+}
+
+// readableNotes returns the couple's notes, newest first, that the reader may open; a live
+// session id narrows them to that session.
+func (s *Server) readableNotes(ctx context.Context, access store.Access, coupleID, readerID int64, liveSessionID *int64) ([]store.Note, error) {
+	all, err := s.store.Notes(ctx, access.PracticeID, coupleID, readerID, liveSessionID)
+	if err != nil {
+		return nil, err
+	}
+	return readable(s, access, "note", all, func(n store.Note) string { return n.Relation }), nil
 }
 
 func (s *Server) getNote(c *gin.Context) {

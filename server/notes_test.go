@@ -94,6 +94,93 @@ func noteMatrix(couplePath pathBuilder) []matrixCase {
 			request: func(w *world, p *practice) (string, string, any) {
 				return http.MethodPost, colleagues(w, p) + "/addenda", map[string]any{"text": "Seen and agreed."}
 			}, relation: coupleRelation},
+		{name: "read a note whose author left the care team", object: "note", action: "read", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodGet, "/api/v1/notes/" + id(w.handedOverNote(p)), nil
+			}, relation: handedOverRelation},
+		{name: "edit a draft note whose author left the care team", object: "note", action: "update", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPatch, "/api/v1/notes/" + id(w.handedOverNote(p)), map[string]any{"sections": map[string]string{"plan": "Hand over."}}
+			}, relation: handedOverRelation},
+	}
+}
+
+// handedOverNote has p.Therapist write a draft note on p's Couple, then hands the couple's care
+// over to p.OtherTherapist.
+func (w *world) handedOverNote(p *practice) int64 {
+	w.t.Helper()
+	n := w.note(p, p.Therapist, false)
+	if err := w.store.SetCoupleCareTeam(context.Background(), p.ID, p.CoupleID, []int64{p.OtherTherapist.ID}); err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+// handedOverRelation models how a fixture actor stands to a note of handedOverNote: its author is
+// off the care team and stands to it like anyone else in the practice.
+func handedOverRelation(p *practice, a *actor) string {
+	switch a {
+	case p.OtherTherapist:
+		return store.RelCareTeam
+	case p.PartnerA, p.PartnerB:
+		return store.RelCouple
+	}
+	return store.RelPractice
+}
+
+func TestTherapistOffTheCareTeamLosesTheirNotesUntilBackOnIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	draft := "/api/v1/notes/" + id(w.note(p, p.Therapist, false))
+	signed := "/api/v1/notes/" + id(w.note(p, p.Therapist, true))
+	list := "/api/v1/couples/" + id(p.CoupleID) + "/notes"
+	careTeam := func(therapists ...*actor) {
+		t.Helper()
+		ids := make([]int64, len(therapists))
+		for i, a := range therapists {
+			ids[i] = a.ID
+		}
+		if res := p.Admin.do(http.MethodPut, "/api/v1/couples/"+id(p.CoupleID)+"/care-team", map[string]any{"therapists": ids}); res.Status != http.StatusOK {
+			t.Fatalf("set the care team: %d %s", res.Status, res.Body)
+		}
+	}
+	requests := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		onTeam int // the author's answer while on the care team
+	}{
+		{"reads the draft", http.MethodGet, draft, nil, http.StatusOK},
+		{"reads the signed note", http.MethodGet, signed, nil, http.StatusOK},
+		{"lists the couple's notes", http.MethodGet, list, nil, http.StatusOK},
+		{"edits the draft", http.MethodPatch, draft, map[string]any{"sections": completeSOAP}, http.StatusOK},
+		{"adds an addendum", http.MethodPost, signed + "/addenda", map[string]any{"text": "One more thing."}, http.StatusCreated},
+		{"signs the draft", http.MethodPost, draft + "/sign", nil, http.StatusOK},
+	}
+	careTeam(p.OtherTherapist)
+	for _, r := range requests {
+		if res := p.Therapist.do(r.method, r.path, r.body); res.Status != http.StatusNotFound {
+			t.Errorf("off the care team, the author %s: got %d %s, want 404", r.name, res.Status, res.Body)
+		}
+	}
+	// The note stays the author's, and the colleague now caring for the couple reads it but
+	// may not edit someone else's draft.
+	var n store.Note
+	if res := p.OtherTherapist.do(http.MethodGet, draft, nil); res.Status != http.StatusOK {
+		t.Fatalf("the new care team reads the note: %d %s", res.Status, res.Body)
+	} else if res.JSON(t, &n); n.AuthorID != p.Therapist.ID {
+		t.Errorf("the note's author became %d, want %d", n.AuthorID, p.Therapist.ID)
+	}
+	if res := p.OtherTherapist.do(http.MethodPatch, draft, map[string]any{"sections": map[string]string{"plan": "Mine now."}}); res.Status != http.StatusForbidden {
+		t.Errorf("the new care team edits the author's draft: %d %s, want 403", res.Status, res.Body)
+	}
+	careTeam(p.Therapist, p.OtherTherapist)
+	for _, r := range requests {
+		if res := p.Therapist.do(r.method, r.path, r.body); res.Status != r.onTeam {
+			t.Errorf("back on the care team, the author %s: got %d %s, want %d", r.name, res.Status, res.Body, r.onTeam)
+		}
 	}
 }
 

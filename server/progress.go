@@ -82,6 +82,9 @@ func (s *Server) getProgress(c *gin.Context) {
 	c.JSON(http.StatusOK, p)
 }
 
+// weekRelation is the reader's relation to the items a week's tally counts.
+func weekRelation(w store.WeekTally) string { return w.Relation }
+
 // buildProgress gathers the series. Every row is checked against the policy as the reader's own
 // read of that item would be, so nothing the reader may not open shows up in a chart.
 func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int64) (Progress, error) {
@@ -118,8 +121,8 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, k := range checkins {
-		if pp := of(k.AuthorID); pp != nil && s.allows(relating(access, k.Relation), "checkin", "read") {
+	for _, k := range readable(s, access, "checkin", checkins, func(k store.CheckinPoint) string { return k.Relation }) {
+		if pp := of(k.AuthorID); pp != nil {
 			pp.Checkins = append(pp.Checkins, k)
 		}
 	}
@@ -127,8 +130,8 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, m := range measures {
-		if pp := of(m.AuthorID); pp != nil && s.allows(relating(access, m.Relation), "measure", "read") {
+	for _, m := range readable(s, access, "measure", measures, func(m store.MeasurePoint) string { return m.Relation }) {
+		if pp := of(m.AuthorID); pp != nil {
 			if q, ok := library.MeasureByKey(m.Key); ok {
 				m.BelowCutoff = q.BelowCutoff(m.Score)
 			}
@@ -139,8 +142,8 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, w := range commitments {
-		if pp := of(w.AuthorID); pp != nil && s.allows(relating(access, w.Relation), "commitment", "read") {
+	for _, w := range readable(s, access, "commitment", commitments, weekRelation) {
+		if pp := of(w.AuthorID); pp != nil {
 			pp.Commitments.addWeek(w.WeekStart, w.Done, w.NotDone)
 		}
 	}
@@ -148,8 +151,8 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, w := range assignments {
-		if pp := of(w.AuthorID); pp != nil && s.allows(relating(access, w.Relation), "assignment", "read") {
+	for _, w := range readable(s, access, "assignment", assignments, weekRelation) {
+		if pp := of(w.AuthorID); pp != nil {
 			pp.Exercises.addWeek(w.WeekStart, w.Done, w.NotDone)
 		}
 	}

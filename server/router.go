@@ -46,8 +46,8 @@ type Server struct {
 	accountThrottle *throttle
 	addressThrottle *throttle
 	engine          *gin.Engine
-	// onDisable is told when a member is disabled, to close their live connections.
-	onDisable func(userID int64)
+	// onDisable is told when a membership is disabled, to close its live connections.
+	onDisable func(practiceID, userID int64)
 	hub       *realtime.Hub
 	liveLog   *realtime.Log
 }
@@ -98,6 +98,7 @@ func New(d Deps) (*Server, error) {
 
 	authed := api.Group("", s.requireAuth, s.audit)
 	authed.GET("/me", s.me)
+	authed.GET("/me/sign-ins", s.signIns)
 	authed.GET("/practices/:pid", s.getPractice)
 	authed.GET("/practices/:pid/members", s.listMembers)
 	authed.GET("/practices/:pid/members/:uid", s.getMember)
@@ -108,6 +109,7 @@ func New(d Deps) (*Server, error) {
 	authed.GET("/practices/:pid/audit", s.listAudit)
 	authed.GET("/practices/:pid/policy", s.showPolicy)
 	s.registerLive(authed)
+	s.registerNotices(authed)
 	s.registerCouples(authed)
 	s.registerTracking(authed, api)
 
@@ -118,8 +120,9 @@ func New(d Deps) (*Server, error) {
 // Handler is the server's http.Handler.
 func (s *Server) Handler() http.Handler { return s.engine }
 
-// OnDisable registers what to do when a member is disabled (close their live connections).
-func (s *Server) OnDisable(fn func(userID int64)) { s.onDisable = fn }
+// OnDisable registers what to do when a member of a practice is disabled (close their live
+// connections there).
+func (s *Server) OnDisable(fn func(practiceID, userID int64)) { s.onDisable = fn }
 
 func isAPIPath(p string) bool {
 	return p == "/api" || len(p) >= 5 && p[:5] == "/api/" || p == "/metrics" || p == "/healthz" || p == "/readyz"

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/amendcare/amend/frontend"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/server/store"
 )
 
 // createdID reads the id of what a request created, failing unless it answered want.
@@ -442,39 +444,127 @@ func TestDisabledMemberIsDisconnectedAtOnce(t *testing.T) {
 	}
 }
 
+// TestDisablingAMembershipEndsOnlyThatPracticesLiveConnections: a partner of practice A who is
+// also a member of practice B keeps their live session in A when B disables them, and loses it
+// when A does.
+func TestDisablingAMembershipEndsOnlyThatPracticesLiveConnections(t *testing.T) {
+	t.Parallel()
+	cfg := liveConfig(newTestClock())
+	cfg.AliveEvery = time.Hour
+	w, _ := newLiveWorld(t, 1, cfg)
+	target := w.A.PartnerA
+	if _, err := w.store.AddMember(context.Background(), w.B.ID, target.Email, target.Name, "", store.RoleTherapist); err != nil {
+		t.Fatal(err)
+	}
+	session := startSession(t, w.A, nil)
+	a := dial(t, w.srv.URL, target, session.ID, "")
+	for _, tc := range []struct {
+		practice *practice
+		stays    bool
+	}{
+		{w.B, true},
+		{w.A, false},
+	} {
+		path := "/api/v1/practices/" + id(tc.practice.ID) + "/members/" + id(target.ID)
+		if res := tc.practice.Admin.do(http.MethodPatch, path, map[string]any{"disabled": true}); res.Status != http.StatusOK {
+			t.Fatalf("disable in practice %d: %d %s", tc.practice.ID, res.Status, res.Body)
+		}
+		if tc.stays {
+			a.refused(map[string]any{"type": realtime.CommandGrant, "seat": "a"}, realtime.CodeNotAllowed)
+		} else if code := a.closed(); code != websocket.ClosePolicyViolation {
+			t.Fatalf("disabled in practice A, the connection closed with %d", code)
+		}
+	}
+}
+
+// TestALiveConnectionLastsWhileItsMembershipDoes checks the test every instance runs on its
+// connections: the sign-in holds and the user is an active member of the session's practice.
+func TestALiveConnectionLastsWhileItsMembershipDoes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	target := w.A.PartnerA
+	if _, err := w.store.AddMember(ctx, w.B.ID, target.Email, target.Name, "", store.RoleTherapist); err != nil {
+		t.Fatal(err)
+	}
+	var sessionID int64
+	if err := w.store.DB().Get(&sessionID, `SELECT id FROM auth_sessions WHERE user_id = $1`, target.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name           string
+		change         func() error
+		aliveA, aliveB bool
+	}{
+		{"both memberships active", func() error { return nil }, true, true},
+		{"disabled in practice B", func() error { return w.store.SetMemberDisabled(ctx, w.B.ID, target.ID, true) }, true, false},
+		{"signed out", func() error {
+			_, err := w.store.DB().Exec(`DELETE FROM auth_sessions WHERE id = $1`, sessionID)
+			return err
+		}, false, false},
+	} {
+		if err := tc.change(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for practiceID, want := range map[int64]bool{w.A.ID: tc.aliveA, w.B.ID: tc.aliveB} {
+			if alive, err := w.store.SessionAlive(ctx, sessionID, practiceID); err != nil || alive != want {
+				t.Errorf("%s: alive in practice %d = %v (%v), want %v", tc.name, practiceID, alive, err, want)
+			}
+		}
+	}
+}
+
 // TestLiveCommandsAreRateLimitedPerConnection floods one connection with commands and drafts at
-// the default limits: the excess is answered rate_limited and stored nowhere, the connection
-// stays open, and another participant is not slowed.
+// the default limits while the client reads everything: the excess is stored nowhere and told in
+// at most one rate_limited error a second, naming how many messages were refused, so the
+// refusals never fill the send queue (kept small here) and the connection stays open; another
+// participant is not slowed.
 func TestLiveCommandsAreRateLimitedPerConnection(t *testing.T) {
 	t.Parallel()
-	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	cfg := liveConfig(newTestClock())
+	cfg.SendQueue = 64
+	w, _ := newLiveWorld(t, 1, cfg)
 	p := w.A
 	session := startSession(t, p, nil)
 	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
 	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
 	chair.do(cmd("grant", "seat", "a"))
 
-	const flood = 100
-	var ids []string
+	const flood = 300
+	started := time.Now()
 	for i := range flood {
-		ids = append(ids, a.send(cmd("say", "text", "Again and again "+id(int64(i)))))
+		a.send(cmd("say", "text", "Again and again "+id(int64(i))))
 	}
-	acked, limited := 0, 0
-	for _, msgID := range ids {
-		f := a.expect(func(f frame) bool {
-			return (f.Type == realtime.FrameAck || f.Type == realtime.FrameError) && f.ID == msgID
-		})
+	acked, refused, reports := 0, 0, 0
+	for acked+refused < flood {
+		f := a.expect(func(f frame) bool { return f.Type == realtime.FrameAck || f.Type == realtime.FrameError })
 		switch {
 		case f.Type == realtime.FrameAck:
 			acked++
-		case f.Code == realtime.CodeRateLimited:
-			limited++
+		case f.Code == realtime.CodeRateLimited && f.Refused > 0:
+			refused += f.Refused
+			reports++
 		default:
 			t.Fatalf("flooded say: %s", f.raw)
 		}
 	}
-	if limited == 0 || acked < 40 {
-		t.Fatalf("%d says acknowledged and %d limited, want the burst of 40 through and the rest limited", acked, limited)
+	if acked+refused != flood || acked < 40 || refused == 0 {
+		t.Fatalf("%d says acknowledged and %d refused of %d, want the burst of 40 through and the rest refused", acked, refused, flood)
+	}
+	if most := int(time.Since(started)/time.Second) + 2; reports > most {
+		t.Fatalf("%d rate_limited errors in %v, want at most one a second", reports, time.Since(started))
+	}
+	// The connection is open: a say goes through once the limit allows it.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		msgID := a.send(cmd("say", "id", "after-the-flood", "text", "I will slow down."))
+		f := a.expect(func(f frame) bool { return f.Type == realtime.FrameAck || f.Type == realtime.FrameError })
+		if f.Type == realtime.FrameAck && f.ID == msgID {
+			acked++
+			break
+		}
+		if f.Code != realtime.CodeRateLimited || time.Now().After(deadline) {
+			t.Fatalf("after the flood: %s", f.raw)
+		}
 	}
 	for range 60 {
 		a.send(cmd("draft", "text", "typing"))

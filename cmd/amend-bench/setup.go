@@ -162,7 +162,7 @@ func parallel(n, workers int, work func(i int) error) error {
 	return <-errs
 }
 
-// accept takes an invite with the bench password (the account's own, if it exists already).
+// accept takes an invite for a new account with the bench password and returns its session token.
 func accept(ctx context.Context, root *api, token, name string) (string, error) {
 	var s sessionBody
 	if err := root.call(ctx, http.MethodPost, "/invites/"+token+"/accept",

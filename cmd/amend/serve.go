@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/amendcare/amend/frontend"
+	"github.com/amendcare/amend/media"
 	"github.com/amendcare/amend/migrations"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
@@ -37,6 +38,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 	withDemo := fs.Bool("demo", envBool("AMEND_DEMO", false), "load the demo practice when the database is empty and print its logins (env AMEND_DEMO)")
 	maxConns := fs.Int("db-max-conns", 40, "most database connections this instance opens")
 	debugAddr := fs.String("debug-addr", env("AMEND_DEBUG_ADDR", ""), "loopback address for Go's profiler (/debug/pprof); empty turns it off (env AMEND_DEBUG_ADDR)")
+	voice := fs.Bool("voice", envBool("AMEND_VOICE", true), "carry voice and video in live sessions through the built-in forwarding unit; off leaves them text only (env AMEND_VOICE)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -70,8 +72,12 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	units, err := mediaUnits(*voice, *addr, logger)
+	if err != nil {
+		return fmt.Errorf("voice: %w", err)
+	}
 	hub := realtime.NewHub(d.db, realtime.HubConfig{
-		DSN: d.dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: logger,
+		DSN: d.dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: logger, Media: units,
 	})
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("live sessions: %w", err)
@@ -90,7 +96,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		hub.Shutdown(ctx)
 		return err
 	}
-	api.OnDisable(hub.DisconnectUser)
+	api.OnDisable(hub.DisconnectMember)
 
 	if *debugAddr != "" {
 		if err := serveProfiler(*debugAddr, logger); err != nil {
@@ -170,4 +176,15 @@ func serveProfiler(addr string, logger *slog.Logger) error {
 	logger.Info("profiler listening", "addr", ln.Addr().String())
 	go http.Serve(ln, mux)
 	return nil
+}
+
+// mediaUnits builds the forwarding unit, or none when voice is off. A server listening on a
+// loopback address runs on a developer's machine, where the browser reaches it over loopback too.
+func mediaUnits(on bool, addr string, logger *slog.Logger) (realtime.Media, error) {
+	if !on {
+		return nil, nil
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return media.New(media.Config{IncludeLoopback: host == "localhost" || ip != nil && ip.IsLoopback(), Logger: logger})
 }

@@ -41,7 +41,7 @@ describe('administrator screens', () => {
       // Disabling asks first; keeping the account changes nothing.
       await page.getByRole('button', { name: 'Disable Leo Brandt' }).click();
       const confirm = page.getByRole('alertdialog');
-      assert.match(await confirm.innerText(), /Disable Leo Brandt\? They are signed out at once/);
+      assert.match(await confirm.innerText(), /Disable Leo Brandt\? They lose access to this practice at once/);
       await page.getByRole('button', { name: 'Keep the account' }).click();
       assert.equal(await page.getByRole('alertdialog').count(), 0);
       assert.equal(await page.getByText('Disabled', { exact: true }).count(), 0);

@@ -112,24 +112,32 @@ describe('signing in and out', () => {
     });
   });
 
-  it('lets an invited therapist set up an account and arrive signed in', async () => {
-    await withPage(async (page, context) => {
-      const email = `e2e-${randomBytes(6).toString('hex')}@example.test`;
-      await signInWithKeyboard(page, admin.email, password);
-      await page.waitForURL(`${baseURL}/`, { timeout });
-      // The administrator's invitation is made through the API from inside the page, as the
-      // invitations screen will once it exists; the browser supplies cookie and Origin.
-      const acceptURL = await page.evaluate(async (invitee) => {
+  /** Signs in as the administrator and invites email as role; returns the one-time link. */
+  async function inviteAsAdmin(page, email, role) {
+    await signInWithKeyboard(page, admin.email, password);
+    await page.waitForURL(`${baseURL}/`, { timeout });
+    // The administrator's invitation is made through the API from inside the page; the browser
+    // supplies cookie and Origin.
+    return page.evaluate(
+      async ([invitee, inviteRole]) => {
         const me = await (await fetch('/api/v1/me')).json();
         const practice = me.memberships.find((m) => m.role === 'admin').practice_id;
         const response = await fetch(`/api/v1/practices/${practice}/invites`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ email: invitee, role: 'therapist' }),
+          body: JSON.stringify({ email: invitee, role: inviteRole }),
         });
         if (response.status !== 201) throw new Error(`invite answered ${response.status}`);
         return (await response.json()).accept_url;
-      }, email);
+      },
+      [email, role],
+    );
+  }
+
+  it('lets an invited therapist set up an account and arrive signed in', async () => {
+    await withPage(async (page, context) => {
+      const email = `e2e-${randomBytes(6).toString('hex')}@example.test`;
+      const acceptURL = await inviteAsAdmin(page, email, 'therapist');
       await context.clearCookies();
 
       await page.goto(acceptURL);
@@ -149,6 +157,41 @@ describe('signing in and out', () => {
 
       await page.goBack();
       assert.ok(!page.url().includes('/invite/'), 'the used link is not in the back-button history');
+    });
+  });
+
+  it('lets an existing account join only by signing in as itself', async () => {
+    await withPage(async (page, context) => {
+      const email = `e2e-${randomBytes(6).toString('hex')}@example.test`;
+      const firstURL = await inviteAsAdmin(page, email, 'therapist');
+      await context.clearCookies();
+      await page.goto(firstURL);
+      await page.getByLabel('Your name').fill('Kim Example');
+      await page.getByLabel('Choose a password').fill('kim has a long password');
+      await page.getByLabel('Type the password again').fill('kim has a long password');
+      await page.getByRole('button', { name: 'Create my account' }).click();
+      await page.waitForURL(`${baseURL}/`, { timeout });
+      await context.clearCookies();
+
+      // A second invitation to the same email: creating the account again is refused, and the
+      // page never said whether the email had one.
+      const secondURL = await inviteAsAdmin(page, email, 'admin');
+      await context.clearCookies();
+      await page.goto(secondURL);
+      await page.getByRole('heading', { name: 'Already have an Amend account with this email?' }).waitFor({ timeout });
+      await page.getByLabel('Your name').fill('Someone Else');
+      await page.getByLabel('Choose a password').fill('a guess at a password');
+      await page.getByLabel('Type the password again').fill('a guess at a password');
+      await page.getByRole('button', { name: 'Create my account' }).click();
+      const refusal = page.getByRole('alert');
+      await refusal.waitFor({ timeout });
+      assert.match(await refusal.innerText(), /exists already/);
+
+      await page.getByLabel('Your Amend password').fill('kim has a long password');
+      await page.getByRole('button', { name: 'Sign in and join' }).click();
+      await page.waitForURL(`${baseURL}/`, { timeout });
+      const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+      assert.deepEqual(me.memberships.map((m) => m.role).sort(), ['admin', 'therapist']);
     });
   });
 });

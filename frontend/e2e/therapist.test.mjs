@@ -74,6 +74,12 @@ describe('therapist screens', { skip: !therapistEmail && 'AMEND_E2E_THERAPIST_EM
       await screenshots(page, 'therapist-couple-settings');
       await page.getByRole('button', { name: 'Close the couple' }).click();
       await page.getByText('The couple is closed. Their file is now read-only.').waitFor({ timeout });
+      await page.getByText(/This couple's file is closed/).waitFor({ timeout });
+      for (const form of ['Assign an exercise', 'Book a session']) {
+        assert.equal(await page.getByRole('heading', { name: form }).count(), 0, `no "${form}" form on a closed couple`);
+      }
+      assert.equal(await page.getByRole('link', { name: 'Start a live session' }).count(), 0, 'no new live session');
+      assert.ok(await page.getByRole('button', { name: 'Save care team' }).isDisabled(), 'the care team stays as it is');
     });
   });
 

@@ -161,7 +161,7 @@ func addWork(ctx context.Context, st *store.Store, couple store.CoupleDetail, ex
 	}
 	id := ids[0]
 	if work.visibility != "" {
-		if err := st.SetResponseVisibility(ctx, couple.PracticeID, id, work.visibility); err != nil {
+		if _, err := st.SetResponseVisibility(ctx, couple.PracticeID, id, work.visibility); err != nil {
 			return err
 		}
 	}

@@ -27,7 +27,7 @@ var pastSession = []liveLine{
 	{1, realtime.RoleB, realtime.Command{Type: realtime.CommandSay, Text: "When your phone is face down on the table, I start wondering what is on it, and then I hate that I wonder."}},
 	{1.5, realtime.RoleA, realtime.Command{Type: realtime.CommandSay, Text: "That is not fair, I only—"}},
 	{2, realtime.RoleB, realtime.Command{Type: realtime.CommandSay, Text: "I want to stop checking. I need it to feel like there is nothing to find."}},
-	{2.5, realtime.RoleB, realtime.Command{Type: realtime.CommandYield}},
+	{2.25, realtime.RoleB, realtime.Command{Type: realtime.CommandYield}},
 	{3, realtime.RoleA, realtime.Command{Type: realtime.CommandParaphrase, Text: "You feel suspicious when I hide my phone."}},
 	{3.5, realtime.RoleB, realtime.Command{Type: realtime.CommandConfirm, OK: ok(false)}},
 	{4, realtime.RoleA, realtime.Command{Type: realtime.CommandParaphrase, Text: "When my phone is turned over, the worry comes back, and you dislike feeling it. You want things open enough that the worry has nowhere to go."}},

@@ -143,7 +143,7 @@ const assignmentFrom = `
 func (s *Store) CreateAssignments(ctx context.Context, in NewAssignment) ([]int64, error) {
 	ids := make([]int64, 0, len(in.Seats))
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := lockOpenCouple(ctx, tx, in.PracticeID, in.CoupleID); err != nil {
+		if err := lockCouple(ctx, tx, in.PracticeID, in.CoupleID); err != nil {
 			return err
 		}
 		var exercise struct {
@@ -238,24 +238,19 @@ func (s *Store) SubmitResponse(ctx context.Context, practiceID, assignmentID int
 
 func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int64, answers json.RawMessage, final bool) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// The assignment is held for the transaction and its couple kept from closing meanwhile,
-		// as lockAssignment does, and the exercise's fields come along in the same query.
+		// The assignment is held for the transaction, as lockAssignment does, and the exercise's
+		// fields come along in the same query.
 		var a struct {
-			Status       string         `db:"status"`
-			CoupleStatus string         `db:"couple_status"`
-			Fields       ExerciseFields `db:"fields"`
+			Status string         `db:"status"`
+			Fields ExerciseFields `db:"fields"`
 		}
 		if err := tx.GetContext(ctx, &a, `
-			SELECT a.status, c.status AS couple_status, v.fields
+			SELECT a.status, v.fields
 			FROM assignments a
-			JOIN couples c ON c.id = a.couple_id AND c.practice_id = a.practice_id
 			JOIN exercise_versions v ON v.exercise_id = a.exercise_id AND v.version = a.exercise_version
 			WHERE a.id = $1 AND a.practice_id = $2
-			FOR UPDATE OF a FOR SHARE OF c`, assignmentID, practiceID); err != nil {
+			FOR UPDATE OF a`, assignmentID, practiceID); err != nil {
 			return err
-		}
-		if a.CoupleStatus == CoupleClosed {
-			return errCoupleClosed
 		}
 		switch a.Status {
 		case StatusSubmitted, StatusReviewed:
@@ -297,17 +292,12 @@ type lockedAssignment struct {
 	Status          string `db:"status"`
 }
 
-// lockAssignment holds an assignment of an open couple for the transaction.
+// lockAssignment holds an assignment of the practice for the transaction.
 func lockAssignment(ctx context.Context, tx *sqlx.Tx, practiceID, assignmentID int64) (lockedAssignment, error) {
-	var a struct {
-		lockedAssignment
-		CoupleID int64 `db:"couple_id"`
-	}
-	if err := tx.GetContext(ctx, &a, `SELECT couple_id, exercise_id, exercise_version, status FROM assignments
-		WHERE id = $1 AND practice_id = $2 FOR UPDATE`, assignmentID, practiceID); err != nil {
-		return lockedAssignment{}, err
-	}
-	return a.lockedAssignment, lockOpenCouple(ctx, tx, practiceID, a.CoupleID)
+	var a lockedAssignment
+	err := tx.GetContext(ctx, &a, `SELECT exercise_id, exercise_version, status FROM assignments
+		WHERE id = $1 AND practice_id = $2 FOR UPDATE`, assignmentID, practiceID)
+	return a, err
 }
 
 // ReviewResponse records the care team's feedback on a submitted response.
@@ -342,15 +332,18 @@ func (s *Store) ReopenAssignment(ctx context.Context, practiceID, assignmentID i
 }
 
 // SetResponseVisibility changes who may read a response; it takes effect for the next request.
-func (s *Store) SetResponseVisibility(ctx context.Context, practiceID, assignmentID int64, visibility string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+// It returns the visibility the response had before.
+func (s *Store) SetResponseVisibility(ctx context.Context, practiceID, assignmentID int64, visibility string) (previous string, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := lockAssignment(ctx, tx, practiceID, assignmentID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE responses SET visibility = $2, updated_at = now() WHERE assignment_id = $1`,
-			assignmentID, visibility)
-		return err
+		return tx.GetContext(ctx, &previous, `
+			UPDATE responses r SET visibility = $2, updated_at = now()
+			FROM responses prev WHERE prev.assignment_id = r.assignment_id AND r.assignment_id = $1
+			RETURNING prev.visibility`, assignmentID, visibility)
 	})
+	return previous, err
 }
 
 // AssignmentStatusCount is how many of a couple's assignments are in a status, per relation

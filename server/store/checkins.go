@@ -108,19 +108,24 @@ func (p CheckinPatch) changesContent() bool {
 	return p.Trust != nil || p.Safety != nil || p.Feeling != nil || p.Note != nil
 }
 
-// UpdateCheckin applies a patch. Changing the content of a check-in from an earlier day is a conflict.
-func (s *Store) UpdateCheckin(ctx context.Context, practiceID, id int64, patch CheckinPatch) (Checkin, error) {
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var today bool
-		if err := tx.GetContext(ctx, &today, `
-			SELECT k.day = `+practiceToday+` FROM checkins k
+// UpdateCheckin applies a patch and returns the check-in with the visibility it had before.
+// Changing the content of a check-in from an earlier day is a conflict.
+func (s *Store) UpdateCheckin(ctx context.Context, practiceID, id int64, patch CheckinPatch) (updated Checkin, previousVisibility string, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var before struct {
+			Today      bool   `db:"today"`
+			Visibility string `db:"visibility"`
+		}
+		if err := tx.GetContext(ctx, &before, `
+			SELECT k.day = `+practiceToday+` AS today, k.visibility FROM checkins k
 			JOIN couples c ON c.id = k.couple_id JOIN practices p ON p.id = c.practice_id
 			WHERE k.id = $1 AND c.practice_id = $2 FOR UPDATE OF k`, id, practiceID); err != nil {
 			return err
 		}
-		if patch.changesContent() && !today {
+		if patch.changesContent() && !before.Today {
 			return Conflict("a check-in can be changed only on its own day; its visibility can change at any time")
 		}
+		previousVisibility = before.Visibility
 		_, err := tx.ExecContext(ctx, `
 			UPDATE checkins SET trust = coalesce($2, trust), safety = coalesce($3, safety),
 				feeling = coalesce($4, feeling), note = coalesce($5, note), visibility = coalesce($6, visibility),
@@ -129,9 +134,10 @@ func (s *Store) UpdateCheckin(ctx context.Context, practiceID, id int64, patch C
 		return err
 	})
 	if err != nil {
-		return Checkin{}, err
+		return Checkin{}, "", err
 	}
-	return s.CheckinByID(ctx, practiceID, id)
+	updated, err = s.CheckinByID(ctx, practiceID, id)
+	return updated, previousVisibility, err
 }
 
 // Checkins lists a couple's check-ins, oldest first, each with the reader's relation to it; the

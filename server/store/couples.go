@@ -103,15 +103,13 @@ func (s *Store) SeatPartner(ctx context.Context, practiceID, coupleID, userID in
 	})
 }
 
-// Couple statuses. A closed couple is read-only until its status changes back.
+// Couple statuses. A closed couple's record is read-only, but for what the server's access
+// check lets through, until its status changes back.
 const (
 	CoupleActive = "active"
 	CouplePaused = "paused"
 	CoupleClosed = "closed"
 )
-
-// errCoupleClosed answers every change to a closed couple's work.
-var errCoupleClosed = Conflict("this couple is closed; reopen it by setting its status to active or paused before making changes")
 
 // Partner is one of a couple's partners and the seat they hold.
 type Partner struct {
@@ -290,7 +288,7 @@ func (s *Store) UpdateCouple(ctx context.Context, practiceID, coupleID int64, ch
 			return err
 		}
 		if status == CoupleClosed && (ch.Status == nil || *ch.Status == CoupleClosed) {
-			return errCoupleClosed
+			return ErrCoupleClosed
 		}
 		var concerns any
 		if ch.Concerns != nil {
@@ -307,44 +305,31 @@ func (s *Store) UpdateCouple(ctx context.Context, practiceID, coupleID int64, ch
 // SetCoupleCareTeam replaces a couple's care team.
 func (s *Store) SetCoupleCareTeam(ctx context.Context, practiceID, coupleID int64, therapists []int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := lockOpenCouple(ctx, tx, practiceID, coupleID); err != nil {
+		if err := lockCouple(ctx, tx, practiceID, coupleID); err != nil {
 			return err
 		}
 		return setCareTeam(ctx, tx, practiceID, coupleID, therapists)
 	})
 }
 
-// CheckSeatOpen reports whether a partner can still be invited to the seat: the couple is not
-// closed and nobody holds the seat yet.
+// lockCouple holds the practice's couple row for the transaction, so it cannot be erased midway.
+func lockCouple(ctx context.Context, tx *sqlx.Tx, practiceID, coupleID int64) error {
+	var found bool
+	return tx.GetContext(ctx, &found, `SELECT true FROM couples WHERE id = $1 AND practice_id = $2 FOR SHARE`,
+		coupleID, practiceID)
+}
+
+// CheckSeatOpen reports whether a partner can still be invited to the seat: nobody holds it yet.
 func (s *Store) CheckSeatOpen(ctx context.Context, practiceID, coupleID int64, seat string) error {
-	var row struct {
-		Status string `db:"status"`
-		Taken  bool   `db:"taken"`
-	}
-	err := s.db.GetContext(ctx, &row, `
-		SELECT c.status, EXISTS (SELECT 1 FROM couple_partners cp WHERE cp.couple_id = c.id AND cp.seat = $3) AS taken
+	var taken bool
+	err := s.db.GetContext(ctx, &taken, `
+		SELECT EXISTS (SELECT 1 FROM couple_partners cp WHERE cp.couple_id = c.id AND cp.seat = $3)
 		FROM couples c WHERE c.id = $1 AND c.practice_id = $2`, coupleID, practiceID, seat)
 	switch {
 	case err != nil:
 		return mapError(err)
-	case row.Status == CoupleClosed:
-		return errCoupleClosed
-	case row.Taken:
+	case taken:
 		return Conflict("a partner already holds seat " + seat + " of this couple")
-	}
-	return nil
-}
-
-// lockOpenCouple holds the couple's row for the transaction, so its status cannot change midway,
-// and refuses a closed couple.
-func lockOpenCouple(ctx context.Context, tx *sqlx.Tx, practiceID, coupleID int64) error {
-	var status string
-	if err := tx.GetContext(ctx, &status, `SELECT status FROM couples WHERE id = $1 AND practice_id = $2 FOR SHARE`,
-		coupleID, practiceID); err != nil {
-		return err
-	}
-	if status == CoupleClosed {
-		return errCoupleClosed
 	}
 	return nil
 }

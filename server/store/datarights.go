@@ -2,18 +2,18 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 )
 
-// RecordPerson is a partner as a data-access export names them.
+// RecordPerson is a partner as an export names them. Email is left empty for a reader who may
+// not read it.
 type RecordPerson struct {
 	UserID int64  `db:"user_id" json:"user_id"`
 	Seat   string `db:"seat" json:"seat"`
 	Name   string `db:"name" json:"name"`
-	Email  string `db:"email" json:"email"`
+	Email  string `db:"email" json:"email,omitempty"`
 }
 
 // RecordPeople returns the couple's partners with their contact details.
@@ -23,32 +23,6 @@ func (s *Store) RecordPeople(ctx context.Context, practiceID, coupleID int64) ([
 		FROM couple_partners cp JOIN couples c ON c.id = cp.couple_id JOIN users u ON u.id = cp.user_id
 		WHERE cp.couple_id = $1 AND c.practice_id = $2 ORDER BY cp.seat`, coupleID, practiceID)
 	return out, mapError(err)
-}
-
-// ExerciseRecord is the couple's exercise work for an export: assignments, the partners'
-// responses and the comments on them, row by row as stored.
-type ExerciseRecord struct {
-	Assignments json.RawMessage `db:"assignments" json:"assignments"`
-	Responses   json.RawMessage `db:"responses" json:"responses"`
-	Comments    json.RawMessage `db:"comments" json:"comments"`
-}
-
-// CoupleExerciseRecord returns every assignment, response and comment of the couple.
-func (s *Store) CoupleExerciseRecord(ctx context.Context, practiceID, coupleID int64) (ExerciseRecord, error) {
-	var row struct {
-		Assignments []byte `db:"assignments"`
-		Responses   []byte `db:"responses"`
-		Comments    []byte `db:"comments"`
-	}
-	err := s.db.GetContext(ctx, &row, `SELECT
-		(SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id), '[]') FROM assignments a
-		  WHERE a.couple_id = $1 AND a.practice_id = $2) AS assignments,
-		(SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.assignment_id), '[]') FROM responses r
-		  JOIN assignments a ON a.id = r.assignment_id WHERE a.couple_id = $1 AND a.practice_id = $2) AS responses,
-		(SELECT coalesce(jsonb_agg(to_jsonb(k) ORDER BY k.id), '[]') FROM comments k
-		  JOIN assignments a ON a.id = k.assignment_id WHERE a.couple_id = $1 AND a.practice_id = $2) AS comments`,
-		coupleID, practiceID)
-	return ExerciseRecord{Assignments: row.Assignments, Responses: row.Responses, Comments: row.Comments}, mapError(err)
 }
 
 // Erasure tells what erasing a couple removed.

@@ -20,6 +20,8 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnavailable means the database cannot be reached right now.
 	ErrUnavailable = errors.New("database unavailable")
+	// ErrCoupleClosed means the change would write to a closed couple's record.
+	ErrCoupleClosed = errors.New("couple closed")
 )
 
 // InvalidError names the input field that failed and why.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -81,38 +83,76 @@ func (s *Store) RevokeInvite(ctx context.Context, practiceID, inviteID int64) er
 	return expectOne(res, err)
 }
 
-// AcceptInvite uses an invite once: it creates the user (or reuses the account with that email,
-// keeping its existing name and password), adds the membership and, for a partner, takes the seat
-// in the couple. It returns the user id.
-func (s *Store) AcceptInvite(ctx context.Context, tokenHash []byte, name, passwordHash string) (int64, error) {
+// AcceptInviteAsNewUser uses an invite once to create the account it names: the user, the
+// membership and, for a partner, the seat in the couple. An email that has an account already
+// is refused: that account accepts only while signed in (AcceptInviteAsUser). It returns the
+// new user's id.
+func (s *Store) AcceptInviteAsNewUser(ctx context.Context, tokenHash []byte, name, passwordHash string) (int64, error) {
 	var userID int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var inv Invite
-		if err := tx.GetContext(ctx, &inv, `SELECT `+inviteColumns+` FROM invites
-			WHERE token_hash = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
-			FOR UPDATE`, tokenHash); err != nil {
+		inv, err := lockOpenInvite(ctx, tx, tokenHash)
+		if err != nil {
 			return err
 		}
-		var err error
-		if userID, err = upsertUser(ctx, tx, inv.Email, name, passwordHash); err != nil {
+		err = tx.GetContext(ctx, &userID, `
+			INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
+			ON CONFLICT (email) DO NOTHING RETURNING id`, inv.Email, name, passwordHash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Conflict("an account with this email exists already: sign in to it, then accept the invitation")
+		}
+		if err != nil {
 			return err
 		}
-		if err := addMembership(ctx, tx, inv.PracticeID, userID, inv.Role); err != nil {
-			return err
-		}
-		if inv.CoupleID != nil {
-			res, err := tx.ExecContext(ctx, `
-				INSERT INTO couple_partners (couple_id, user_id, seat) VALUES ($1, $2, $3)
-				ON CONFLICT DO NOTHING`, *inv.CoupleID, userID, *inv.Seat)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n == 0 {
-				return Conflict("this seat in the couple is already taken")
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE invites SET accepted_at = now() WHERE id = $1`, inv.ID)
-		return err
+		return joinByInvite(ctx, tx, inv, userID)
 	})
 	return userID, err
+}
+
+// AcceptInviteAsUser uses an invite once for the signed-in user it was sent to; an invite for
+// another email answers ErrForbidden.
+func (s *Store) AcceptInviteAsUser(ctx context.Context, tokenHash []byte, userID int64) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		inv, err := lockOpenInvite(ctx, tx, tokenHash)
+		if err != nil {
+			return err
+		}
+		var invitee bool
+		if err := tx.GetContext(ctx, &invitee, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1 AND email = $2)`,
+			userID, inv.Email); err != nil {
+			return err
+		}
+		if !invitee {
+			return ErrForbidden
+		}
+		return joinByInvite(ctx, tx, inv, userID)
+	})
+}
+
+func lockOpenInvite(ctx context.Context, tx *sqlx.Tx, tokenHash []byte) (Invite, error) {
+	var inv Invite
+	err := tx.GetContext(ctx, &inv, `SELECT `+inviteColumns+` FROM invites
+		WHERE token_hash = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+		FOR UPDATE`, tokenHash)
+	return inv, err
+}
+
+// joinByInvite gives the user the invite's membership and, for a partner, the seat in the
+// couple, and marks the invite used.
+func joinByInvite(ctx context.Context, tx *sqlx.Tx, inv Invite, userID int64) error {
+	if err := addMembership(ctx, tx, inv.PracticeID, userID, inv.Role); err != nil {
+		return err
+	}
+	if inv.CoupleID != nil {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO couple_partners (couple_id, user_id, seat) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, *inv.CoupleID, userID, *inv.Seat)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Conflict("this seat in the couple is already taken")
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE invites SET accepted_at = now() WHERE id = $1`, inv.ID)
+	return err
 }

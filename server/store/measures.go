@@ -93,13 +93,15 @@ func (s *Store) Measures(ctx context.Context, practiceID, coupleID, readerID int
 	return out, err
 }
 
-// SetMeasureVisibility changes who may see a measure.
-func (s *Store) SetMeasureVisibility(ctx context.Context, practiceID, id int64, visibility string) (Measure, error) {
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE measures m SET visibility = $3 FROM couples c
-		WHERE m.id = $1 AND c.id = m.couple_id AND c.practice_id = $2`, id, practiceID, visibility)
-	if err := expectOne(res, err); err != nil {
-		return Measure{}, err
+// SetMeasureVisibility changes who may see a measure and returns it with the visibility it had before.
+func (s *Store) SetMeasureVisibility(ctx context.Context, practiceID, id int64, visibility string) (updated Measure, previous string, err error) {
+	err = s.db.GetContext(ctx, &previous, `
+		UPDATE measures m SET visibility = $3 FROM couples c, measures prev
+		WHERE m.id = $1 AND c.id = m.couple_id AND c.practice_id = $2 AND prev.id = m.id
+		RETURNING prev.visibility`, id, practiceID, visibility)
+	if err != nil {
+		return Measure{}, "", mapError(err)
 	}
-	return s.MeasureByID(ctx, practiceID, id)
+	updated, err = s.MeasureByID(ctx, practiceID, id)
+	return updated, previous, err
 }

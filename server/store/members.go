@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -16,7 +17,13 @@ type Member struct {
 	Roles     []string  `db:"-" json:"roles"`
 	Disabled  bool      `db:"disabled" json:"disabled"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	// Relation is how the reader of a list stands to the member (a client: as to their couple).
+	Relation string `db:"relation" json:"-"`
 }
+
+// IsClient reports whether the member is a client of this practice, so that reading them is
+// asked about as reading a client rather than a colleague.
+func (m Member) IsClient() bool { return slices.Contains(m.Roles, RoleClient) }
 
 type memberRow struct {
 	Member
@@ -29,12 +36,19 @@ const memberSelect = `
 	FROM memberships m JOIN users u ON u.id = m.user_id
 	WHERE m.practice_id = $1`
 
-// Members lists a practice's staff and clients.
-func (s *Store) Members(ctx context.Context, practiceID int64, role string) ([]Member, error) {
+// Members lists a practice's staff and clients, each with the reader's relation to them; the
+// caller filters what the reader may not see.
+func (s *Store) Members(ctx context.Context, practiceID int64, role string, readerID int64) ([]Member, error) {
 	var rows []memberRow
-	err := s.db.SelectContext(ctx, &rows, memberSelect+`
+	err := s.db.SelectContext(ctx, &rows, `
+	SELECT u.id AS user_id, u.email, u.name, array_agg(m.role ORDER BY m.role) AS roles,
+	       bool_and(m.disabled_at IS NOT NULL) AS disabled, min(m.created_at) AS created_at,
+	       CASE WHEN bool_or(m.role = 'client') THEN `+clientRelation(`u.id`, `$1`, `$3`)+`
+	            WHEN u.id = $3 THEN 'self' ELSE 'practice' END AS relation
+	FROM memberships m JOIN users u ON u.id = m.user_id
+	WHERE m.practice_id = $1
 		AND ($2 = '' OR m.role = $2)
-		GROUP BY u.id ORDER BY lower(u.name), u.email`, practiceID, role)
+		GROUP BY u.id ORDER BY lower(u.name), u.email`, practiceID, role, readerID)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -44,6 +58,15 @@ func (s *Store) Members(ctx context.Context, practiceID int64, role string) ([]M
 		out[i].Roles = []string(r.RoleList)
 	}
 	return out, nil
+}
+
+// IsClient reports whether the user is a client of the practice.
+func (s *Store) IsClient(ctx context.Context, practiceID, userID int64) (bool, error) {
+	var client bool
+	err := s.db.GetContext(ctx, &client, `
+		SELECT EXISTS (SELECT 1 FROM memberships WHERE practice_id = $1 AND user_id = $2 AND role = 'client')`,
+		practiceID, userID)
+	return client, mapError(err)
 }
 
 // MemberByID returns one member of a practice.
@@ -87,8 +110,9 @@ func (s *Store) SetStaffRoles(ctx context.Context, practiceID, userID int64, rol
 	})
 }
 
-// SetMemberDisabled disables or re-enables all of a member's roles in a practice. Disabling ends
-// every session of that user at once.
+// SetMemberDisabled disables or re-enables all of a member's roles in a practice. A membership is
+// disabled, not the account: the user's sessions end only when no active membership is left to
+// them in any practice; otherwise they go on, with no access to this practice.
 func (s *Store) SetMemberDisabled(ctx context.Context, practiceID, userID int64, disabled bool) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := lockPractice(ctx, tx, practiceID); err != nil {
@@ -101,7 +125,9 @@ func (s *Store) SetMemberDisabled(ctx context.Context, practiceID, userID int64,
 			return err
 		}
 		if disabled {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM auth_sessions WHERE user_id = $1`, userID); err != nil {
+			if _, err := tx.ExecContext(ctx, `
+				DELETE FROM auth_sessions WHERE user_id = $1
+				  AND NOT EXISTS (SELECT 1 FROM memberships WHERE user_id = $1 AND disabled_at IS NULL)`, userID); err != nil {
 				return err
 			}
 		}

@@ -105,7 +105,7 @@ func (s *Store) NoteByID(ctx context.Context, practiceID, id int64) (Note, error
 func (s *Store) Notes(ctx context.Context, practiceID, coupleID, readerID int64, liveSessionID *int64) ([]Note, error) {
 	out := []Note{}
 	err := s.selectNamed(ctx, &out, `SELECT `+noteColumns+`,
-			CASE WHEN n.author_id = :user THEN 'self' ELSE `+coupleRelation(`n.couple_id`)+` END AS relation
+			`+noteRelation(`n.author_id`, `n.couple_id`)+` AS relation
 		FROM notes n JOIN couples c ON c.id = n.couple_id
 		WHERE n.couple_id = :couple AND c.practice_id = :practice
 		  AND (CAST(:session AS bigint) IS NULL OR n.live_session_id = :session)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -54,18 +56,26 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchE
 	return row.AuthSession, User{ID: row.UserID, Email: row.Email, Name: row.Name, CreatedAt: row.UserCreated}, nil
 }
 
-// DeleteSession ends one session.
-func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM auth_sessions WHERE token_hash = $1`, tokenHash)
-	return mapError(err)
+// DeleteSession ends one session and returns its id, or 0 when no session had the token, so
+// that what was opened with the session (notice streams) can be closed too.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) (int64, error) {
+	var id int64
+	err := s.db.GetContext(ctx, &id, `DELETE FROM auth_sessions WHERE token_hash = $1 RETURNING id`, tokenHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return id, mapError(err)
 }
 
-// SessionAlive reports whether a session id still exists and has not expired; open WebSockets
-// use it to notice a sign-out or a disabled member.
-func (s *Store) SessionAlive(ctx context.Context, sessionID int64) (bool, error) {
+// SessionAlive reports whether a session id still exists and has not expired, and its user is
+// still an active member of the practice (of any practice when practiceID is 0); open WebSockets
+// and notice streams use it to notice a sign-out or a membership disabled there.
+func (s *Store) SessionAlive(ctx context.Context, sessionID, practiceID int64) (bool, error) {
 	var alive bool
 	err := s.db.GetContext(ctx, &alive, `
-		SELECT EXISTS (SELECT 1 FROM auth_sessions WHERE id = $1 AND idle_expires_at > now() AND expires_at > now())`, sessionID)
+		SELECT EXISTS (SELECT 1 FROM auth_sessions a JOIN memberships m ON m.user_id = a.user_id
+			WHERE a.id = $1 AND a.idle_expires_at > now() AND a.expires_at > now()
+			  AND ($2 = 0 OR m.practice_id = $2) AND m.disabled_at IS NULL)`, sessionID, practiceID)
 	return alive, mapError(err)
 }
 

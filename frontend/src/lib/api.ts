@@ -29,14 +29,15 @@ export interface SignedIn extends Me {
   expires_at: string;
 }
 
-/** What an invitation is for, shown before it is accepted. */
+/**
+ * What an invitation is for, shown before it is accepted. It never says whether the email has an
+ * account already: whoever holds the link may not be its owner.
+ */
 export interface InviteInfo {
   email: string;
   role: Role;
   practice_name: string;
   expires_at: string;
-  /** The email already has an Amend account: accepting asks for its password instead of a new one. */
-  has_account: boolean;
 }
 
 export type StaffRole = 'admin' | 'therapist';
@@ -89,6 +90,10 @@ export interface AuditEntry {
   object_type: string;
   object_id?: number | null;
   outcome: AuditOutcome;
+  /** A setting the request changed (visibility, say), with its values before and after. */
+  change_field?: string;
+  change_from?: string;
+  change_to?: string;
   address?: string;
   request_id?: string;
   created_at: string;
@@ -512,6 +517,7 @@ export type ErrorCode =
   | 'invalid'
   | 'forbidden'
   | 'conflict'
+  | 'couple_closed'
   | 'network'
   | 'server'
   | (string & {});
@@ -669,14 +675,22 @@ export function createApi(options: ApiOptions = {}) {
     },
 
     /**
-     * Accepts an invitation and signs the user in. A new account gets the password; an existing
-     * account proves itself with its current one.
+     * Accepts an invitation by creating its account, and signs the new user in. Fails with code
+     * "conflict" when the email has an account already: that account signs in, then joins.
      */
     acceptInvite(token: string, name: string, password: string): Promise<SignedIn> {
       return request('POST', `/invites/${encodeURIComponent(token)}/accept`, {
         body: { name, password },
         needsSession: false,
       });
+    },
+
+    /**
+     * Accepts an invitation as the signed-in account, which must be the one it was sent to (else
+     * code "forbidden"); the session stays as it is.
+     */
+    joinByInvite(token: string): Promise<Me> {
+      return request('POST', `/invites/${encodeURIComponent(token)}/accept`);
     },
 
     practice(practiceID: number): Promise<Practice> {
@@ -742,12 +756,12 @@ export function createApi(options: ApiOptions = {}) {
       return request('PUT', `/couples/${coupleID}/care-team`, { body: { therapists } });
     },
 
-    /** The couple's data as JSON, for a download. */
+    /** What the signed-in reader may open of the couple's record, as JSON, for a download. */
     exportCouple(coupleID: number): Promise<unknown> {
       return request('GET', `/couples/${coupleID}/export`);
     },
 
-    /** The address of the printable summary of a couple's record (opened in the browser). */
+    /** The address of the printable page of that same export (opened in the browser). */
     exportCoupleSummaryURL(coupleID: number): string {
       return `${API_BASE}/couples/${coupleID}/export.html`;
     },

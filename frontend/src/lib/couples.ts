@@ -1,5 +1,5 @@
 // Words for a couple's file that several screens show.
-import type { AssignmentStatus, CoupleStatus, ExerciseWho, FieldKind } from './api';
+import type { AssignmentStatus, Couple, CoupleStatus, ExerciseWho, FieldKind } from './api';
 
 export const statusWords: Record<CoupleStatus, string> = {
   active: 'Active',
@@ -48,4 +48,17 @@ export const kindWords: Record<FieldKind, string> = {
   scale: 'Scale (a number)',
   checklist: 'Checklist',
   list: 'List of items',
+};
+
+/** Whether the couple's file is closed: it is read, and takes only the care team's closing work. */
+export function isClosed(couple: Pick<Couple, 'status'> | null | undefined): boolean {
+  return couple?.status === 'closed';
+}
+
+/** What a closed file still allows, said to each kind of reader. */
+export const closedFileWords: Record<'therapist' | 'client', string> = {
+  therapist:
+    "This couple's file is closed. You can read everything in it, write, sign and add to clinical notes, and cancel booked sessions. To assign exercises, book sessions, invite a partner or start a live session, set the couple to active or paused again.",
+  client:
+    'Your file is closed. You can still read everything in it, but nothing new can be added: no check-ins, answers, questionnaires, commitments or live sessions. Talk to your therapist if you want to continue.',
 };

@@ -223,6 +223,26 @@ describe('LiveClient', () => {
     expect(client.view.transcript).toEqual([]);
   });
 
+  it('takes one rate_limited error as the answer to every unanswered command sent up to its id', async () => {
+    const { client, last } = setup();
+    client.start();
+    last().open(fresh(1, { holder: 'a', phase: 'speaking' }));
+    const first = client.send({ type: 'say', text: 'one' });
+    const second = client.send({ type: 'say', text: 'two' });
+    const third = client.send({ type: 'say', text: 'three' });
+    const fourth = client.send({ type: 'say', text: 'four' });
+    last().receive({ type: 'ack', id: 'tab-1', seq: 2 });
+    // The server counts refusals and tells them together: tab-2 and tab-3 are both refused.
+    last().receive({ type: 'error', id: 'tab-3', code: 'rate_limited', refused: 2, message: 'Too many messages: 2 refused.' });
+    await expect(first).resolves.toBe(2);
+    await expect(second).rejects.toMatchObject({ code: 'rate_limited' });
+    await expect(third).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(client.view.pending).toBe(1);
+    last().receive({ type: 'ack', id: 'tab-4', seq: 3 });
+    await expect(fourth).resolves.toBe(3);
+    expect(client.view.pending).toBe(0);
+  });
+
   it("shows the holder's draft, sends one's own at most every draft delay, and clears it when said", () => {
     const { client, last } = setup();
     client.start();

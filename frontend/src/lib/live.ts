@@ -523,6 +523,15 @@ export class LiveClient {
     }
     const message = errorMessage(code, serverMessage);
     this.#update({ notice: { code, message } });
+    if (code === 'rate_limited' && this.#outbox.has(id)) {
+      // One rate_limited error answers every refusal since the previous one. Commands are
+      // answered in the order they were sent, so those sent before this one and still
+      // unanswered were refused too.
+      for (const earlier of [...this.#outbox.keys()]) {
+        if (earlier === id) break;
+        this.#settle(earlier, (refused) => refused.reject(new LiveCommandError(code, message)));
+      }
+    }
     this.#settle(id, (refused) => refused.reject(new LiveCommandError(code, message)));
   }
 

@@ -62,6 +62,11 @@ export class Session {
     this.#signedIn(await this.api.acceptInvite(token, name, password));
   }
 
+  /** Joins the practice an invitation is for, as the signed-in account. */
+  async joinByInvite(token: string): Promise<void> {
+    this.#signedIn(await this.api.joinByInvite(token));
+  }
+
   /**
    * Ends the session on the server and forgets it here. Resolves to false when the server
    * could not be told, so the screen can say the cookie may still be live.

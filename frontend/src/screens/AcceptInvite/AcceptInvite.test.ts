@@ -14,7 +14,6 @@ const newPartnerInvite = {
   role: 'client',
   practice_name: 'Harbor Counseling',
   expires_at: '2030-01-01T00:00:00Z',
-  has_account: false,
 };
 
 const signedInAna = {
@@ -24,11 +23,12 @@ const signedInAna = {
   memberships: [{ practice_id: 1, practice_name: 'Harbor Counseling', role: 'client', couple_id: 4 }],
 };
 
-/** Stubs fetch: the invite look-up answers `invite`, the accept call answers `accepted`. */
-function stubServer(invite: Response, accepted?: Response) {
-  const fetch = vi.fn<typeof globalThis.fetch>(async (_input, init) => {
+/** Stubs fetch: the invite look-up answers `invite`, the accept call `accepted`, sign-in `signedIn`. */
+function stubServer(invite: Response, accepted?: Response, signedIn?: Response) {
+  const fetch = vi.fn<typeof globalThis.fetch>(async (input, init) => {
     if (init?.method === 'GET') return invite;
-    if (accepted) return accepted;
+    if (String(input).endsWith('/auth/login') && signedIn) return signedIn;
+    if (String(input).endsWith('/accept') && accepted) return accepted;
     throw new Error('the form should not have been sent');
   });
   vi.stubGlobal('fetch', fetch);
@@ -96,21 +96,73 @@ describe('Accept invite screen', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('The password must be at least 10 characters long.');
   });
 
-  it('asks someone who already has an account for that password only', async () => {
-    const fetch = stubServer(jsonResponse(200, { ...newPartnerInvite, has_account: true }), jsonResponse(200, signedInAna));
+  it('offers both ways in without saying whether the email has an account', async () => {
+    stubServer(jsonResponse(200, newPartnerInvite));
+    render(AcceptInvite, { token: 'tok123' });
+
+    expect(await screen.findByRole('heading', { name: 'New to Amend?' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Already have an Amend account with this email?' })).toBeInTheDocument();
+    expect(screen.getByLabelText('Email address')).toHaveValue('ana@example.org');
+    expect(screen.getByLabelText('Your Amend password')).toBeInTheDocument();
+  });
+
+  it('signs an existing account in the normal way, then joins as that account', async () => {
+    const fetch = stubServer(jsonResponse(200, newPartnerInvite), jsonResponse(200, signedInAna), jsonResponse(200, signedInAna));
     const user = userEvent.setup();
     render(AcceptInvite, { token: 'tok123' });
 
-    await user.type(await screen.findByLabelText('Your name'), 'Ana Silva');
-    await user.type(screen.getByLabelText('Your Amend password'), 'my existing password');
-    expect(screen.queryByLabelText('Type the password again')).not.toBeInTheDocument();
-    await user.click(screen.getByRole('button', { name: 'Join the practice' }));
+    await user.type(await screen.findByLabelText('Your Amend password'), 'my existing password');
+    await user.click(screen.getByRole('button', { name: 'Sign in and join' }));
 
     await vi.waitFor(() => expect(router.path).toBe('/'));
+    expect(fetch.mock.calls[1][0]).toBe('/api/v1/auth/login');
     expect(JSON.parse(String(fetch.mock.calls[1][1]?.body))).toEqual({
-      name: 'Ana Silva',
+      email: 'ana@example.org',
       password: 'my existing password',
     });
+    expect(fetch.mock.calls[2][0]).toBe('/api/v1/invites/tok123/accept');
+    expect(fetch.mock.calls[2][1]?.body).toBeUndefined();
+  });
+
+  it('tells a new account that the email is taken when the server says so', async () => {
+    stubServer(
+      jsonResponse(200, newPartnerInvite),
+      jsonResponse(409, { error: { code: 'conflict', message: 'An account with this email exists already.' } }),
+    );
+    render(AcceptInvite, { token: 'tok123' });
+
+    await fillIn('a long enough password', 'a long enough password');
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('An account with this email exists already.');
+    expect(router.path).toBe('/invite/tok123');
+  });
+
+  it('lets the signed-in invitee join with one click, sending no password', async () => {
+    session.me = { user: signedInAna.user, memberships: [] } as never;
+    session.status = 'signed_in';
+    const fetch = stubServer(jsonResponse(200, newPartnerInvite), jsonResponse(200, signedInAna));
+    const user = userEvent.setup();
+    render(AcceptInvite, { token: 'tok123' });
+
+    await user.click(await screen.findByRole('button', { name: 'Join Harbor Counseling' }));
+
+    await vi.waitFor(() => expect(router.path).toBe('/'));
+    expect(fetch.mock.calls[1][1]?.body).toBeUndefined();
+    expect(screen.queryByLabelText('Your Amend password')).not.toBeInTheDocument();
+  });
+
+  it('does not offer to join as another signed-in account', async () => {
+    session.me = { user: { id: 3, email: 'someone.else@example.org', name: 'Someone Else' }, memberships: [] } as never;
+    session.status = 'signed_in';
+    stubServer(jsonResponse(200, newPartnerInvite));
+    render(AcceptInvite, { token: 'tok123' });
+
+    await screen.findByRole('button', { name: 'Sign out' });
+    expect(screen.getByRole('status')).toHaveTextContent(
+      'This invitation is for ana@example.org, and you are signed in as someone.else@example.org.',
+    );
+    expect(screen.queryByRole('button', { name: /Join/ })).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Sign out' })).toBeInTheDocument();
   });
 
   it('signs the new user in and leaves the one-time link behind', async () => {

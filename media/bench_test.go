@@ -1,0 +1,126 @@
+package media
+
+import (
+	"net"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/amendcare/amend/realtime"
+)
+
+// fixedRoom is a room whose floor the test sets.
+type fixedRoom struct{ floor realtime.State }
+
+func (r *fixedRoom) ID() int64                       { return 1 }
+func (r *fixedRoom) Floor() realtime.State           { return r.floor }
+func (r *fixedRoom) Broadcast([]byte)                {}
+func (r *fixedRoom) ReportSpokenInterruption(string) {}
+
+// bindReceiver connects a receiving peer connection to track over loopback, as a participant's
+// browser would be, and drains what arrives.
+func bindReceiver(tb testing.TB, units *Units, track *webrtc.TrackLocalStaticRTP) {
+	tb.Helper()
+	sender, err := units.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	receiver, err := units.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = sender.Close()
+		_ = receiver.Close()
+	})
+	if _, err := sender.AddTrack(track); err != nil {
+		tb.Fatal(err)
+	}
+	connected := make(chan struct{}, 1)
+	receiver.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			connected <- struct{}{}
+		}
+	})
+	receiver.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		buf := make([]byte, maxPacket)
+		for {
+			if _, _, err := remote.Read(buf); err != nil {
+				return
+			}
+		}
+	})
+	exchange(tb, sender, receiver)
+	select {
+	case <-connected:
+	case <-time.After(10 * time.Second):
+		tb.Fatal("the receiver did not connect")
+	}
+}
+
+// exchange runs a complete offer and answer, candidates included, between two peer connections.
+func exchange(tb testing.TB, offerer, answerer *webrtc.PeerConnection) {
+	tb.Helper()
+	offer, err := offerer.CreateOffer(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(offerer)
+	if err := offerer.SetLocalDescription(offer); err != nil {
+		tb.Fatal(err)
+	}
+	<-gathered
+	if err := answerer.SetRemoteDescription(*offerer.LocalDescription()); err != nil {
+		tb.Fatal(err)
+	}
+	answer, err := answerer.CreateAnswer(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	gathered = webrtc.GatheringCompletePromise(answerer)
+	if err := answerer.SetLocalDescription(answer); err != nil {
+		tb.Fatal(err)
+	}
+	<-gathered
+	if err := offerer.SetRemoteDescription(*answerer.LocalDescription()); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkAudioPacket is the forwarding unit's per-packet path for one incoming audio packet:
+// the speech detector, the floor read and the forwarding rule, and, when the sender is heard,
+// the renumbering and the encrypted write to the two other participants over loopback.
+func BenchmarkAudioPacket(b *testing.B) {
+	units, err := New(Config{IncludeLoopback: true, IPFilter: func(ip net.IP) bool { return ip.IsLoopback() }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	room := &fixedRoom{floor: realtime.State{Mode: realtime.ModeTurns, Holder: realtime.SeatA}}
+	unit := newUnit(units, room)
+	b.Cleanup(unit.stop)
+	for range 2 {
+		bindReceiver(b, units, unit.out[realtime.RoleA].audio.track)
+	}
+	for _, bc := range []struct {
+		name string
+		role realtime.Role
+	}{
+		{"heard, forwarded to two", realtime.RoleA},
+		{"not heard, dropped", realtime.RoleB},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var speech realtime.SpeechDetector
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: make([]byte, 80)}
+			now := time.Now()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				pkt.SequenceNumber, pkt.Timestamp = uint16(i), uint32(i)*960
+				if err := unit.handleAudio(bc.role, &speech, &pkt, 30, now.Add(time.Duration(i)*20*time.Millisecond)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,568 @@
+package server
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/amendcare/amend/media"
+	"github.com/amendcare/amend/realtime"
+)
+
+// loopbackOnly keeps every media candidate, the server's and the test clients', on 127.0.0.0/8.
+func loopbackOnly(ip net.IP) bool { return ip.IsLoopback() }
+
+// newVoiceWorld is a one-instance live world whose rooms carry voice.
+func newVoiceWorld(t *testing.T) (*world, *media.Units) {
+	t.Helper()
+	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: loopbackOnly, StateEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := liveConfig(newTestClock())
+	cfg.Media = units
+	w, _ := newLiveWorld(t, 1, cfg)
+	return w, units
+}
+
+// voiceClientAPI is the test clients' WebRTC stack: what a browser offers, on loopback only.
+func voiceClientAPI(t *testing.T) *webrtc.API {
+	t.Helper()
+	engine := &webrtc.MediaEngine{}
+	if err := engine.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI},
+		webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	registry := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(engine, registry); err != nil {
+		t.Fatal(err)
+	}
+	var settings webrtc.SettingEngine
+	settings.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	settings.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	settings.SetIncludeLoopbackCandidate(true)
+	settings.SetIPFilter(loopbackOnly)
+	return webrtc.NewAPI(webrtc.WithMediaEngine(engine), webrtc.WithInterceptorRegistry(registry),
+		webrtc.WithSettingEngine(settings))
+}
+
+// received is one packet a voice client got: whose it was (the sender's counter in its payload)
+// and the sequence number it arrived with.
+type received struct {
+	counter uint32
+	seq     uint16
+	exts    int
+}
+
+// voiceClient is a participant with a live connection and a pion peer connection that sends a
+// crafted Opus packet every 20 ms, numbered in its payload, at a level the test sets, and with a
+// camera, a VP8 packet as often.
+type voiceClient struct {
+	*client
+	role   realtime.Role
+	pc     *webrtc.PeerConnection
+	track  *webrtc.TrackLocalStaticRTP
+	camera *webrtc.TrackLocalStaticRTP // nil without video
+	// keyframeAsked is closed when the server first asks the camera for a full frame.
+	keyframeAsked chan struct{}
+	// level is the RFC 6464 level of the packets sent next: 127 is silence, 30 speech.
+	level atomic.Uint32
+	sent  atomic.Uint32 // how many packets were sent; the last one carries sent-1
+	stop  chan struct{}
+	done  chan struct{}
+
+	mu  sync.Mutex
+	got map[string][]received // by the forwarded track's id: audio-<role> or video-<role>
+}
+
+const (
+	voiceSilent = 127
+	voiceLoud   = 30
+)
+
+// joinVoice has a connected client join the room's media, with a camera when video is set, and
+// waits until its peer connection is up.
+func joinVoice(t *testing.T, api *webrtc.API, c *client, role realtime.Role, video bool) *voiceClient {
+	t.Helper()
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	track, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000,
+		Channels: 2}, "mic", "mic-"+string(role))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := pc.AddTransceiverFromTrack(track, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &voiceClient{client: c, role: role, pc: pc, track: track, stop: make(chan struct{}), done: make(chan struct{}),
+		keyframeAsked: make(chan struct{}), got: map[string][]received{}}
+	if video {
+		v.camera, err = webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000},
+			"camera", "camera-"+string(role))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cam, err := pc.AddTransceiverFromTrack(v.camera, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionSendonly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go v.watchKeyframeRequests(cam.Sender())
+	}
+	v.level.Store(voiceSilent)
+	connected := make(chan struct{})
+	var once sync.Once
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { close(connected) })
+		}
+	})
+	pc.OnTrack(v.receive)
+
+	c.send(map[string]any{"type": realtime.FrameMediaJoin, "id": "join-" + string(role), "video": video})
+	for {
+		select {
+		case <-connected:
+			go v.speak(tr.Sender())
+			return v
+		case f, ok := <-c.frames:
+			if !ok {
+				t.Fatalf("%s: connection ended while joining media: %v", c.name, c.closeErr)
+			}
+			c.record(f)
+			v.signal(f)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: media did not connect within 10s", c.name)
+		}
+	}
+}
+
+// signal answers the server's offer and takes its candidates.
+func (v *voiceClient) signal(f frame) {
+	t := v.t
+	t.Helper()
+	var m struct {
+		SDP       string                   `json:"sdp"`
+		Candidate *webrtc.ICECandidateInit `json:"candidate"`
+	}
+	if err := json.Unmarshal([]byte(f.raw), &m); err != nil {
+		t.Fatal(err)
+	}
+	switch f.Type {
+	case realtime.FrameMediaError:
+		t.Fatalf("%s: media error %s", v.name, f.raw)
+	case realtime.FrameMediaOffer:
+		if err := v.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: m.SDP}); err != nil {
+			t.Fatal(err)
+		}
+		answer, err := v.pc.CreateAnswer(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gathered := webrtc.GatheringCompletePromise(v.pc)
+		if err := v.pc.SetLocalDescription(answer); err != nil {
+			t.Fatal(err)
+		}
+		<-gathered
+		v.send(map[string]any{"type": realtime.FrameMediaAnswer, "sdp": v.pc.LocalDescription().SDP})
+	case realtime.FrameMediaCandidate:
+		if err := v.pc.AddICECandidate(*m.Candidate); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// speak sends a packet every 20 ms until stopped: the payload carries the packet's number, the
+// audio-level extension the level set.
+func (v *voiceClient) speak(sender *webrtc.RTPSender) {
+	defer close(v.done)
+	var levelID uint8
+	for _, ext := range sender.GetParameters().HeaderExtensions {
+		if ext.URI == sdp.AudioLevelURI {
+			levelID = uint8(ext.ID)
+		}
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for n := uint32(0); ; n++ {
+		select {
+		case <-v.stop:
+			return
+		case <-tick.C:
+		}
+		pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: n * 960}, Payload: make([]byte, 8)}
+		pkt.Payload[0] = 0xfc // an Opus TOC byte: a 20 ms CELT frame
+		binary.BigEndian.PutUint32(pkt.Payload[4:], n)
+		if levelID != 0 {
+			level, err := rtp.AudioLevelExtension{Level: uint8(v.level.Load()), Voice: true}.Marshal()
+			if err == nil {
+				_ = pkt.SetExtension(levelID, level)
+			}
+		}
+		if v.track.WriteRTP(pkt) != nil {
+			return
+		}
+		if v.camera != nil {
+			frame := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: true, SequenceNumber: uint16(n), Timestamp: n * 1800},
+				Payload: pkt.Payload}
+			if v.camera.WriteRTP(frame) != nil {
+				return
+			}
+		}
+		v.sent.Store(n + 1)
+	}
+}
+
+// watchKeyframeRequests notes the server's first request for a full frame from the camera.
+func (v *voiceClient) watchKeyframeRequests(sender *webrtc.RTPSender) {
+	asked := false
+	for {
+		packets, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range packets {
+			if _, ok := p.(*rtcp.PictureLossIndication); ok && !asked {
+				asked = true
+				close(v.keyframeAsked)
+			}
+		}
+	}
+}
+
+// receive records every packet forwarded to this client, by whose it is.
+func (v *voiceClient) receive(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	from := track.ID()
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		if len(pkt.Payload) < 8 {
+			continue
+		}
+		v.mu.Lock()
+		v.got[from] = append(v.got[from], received{counter: binary.BigEndian.Uint32(pkt.Payload[4:]),
+			seq: pkt.SequenceNumber, exts: len(pkt.Extensions)})
+		v.mu.Unlock()
+	}
+}
+
+// from returns the numbers of the audio packets received from role after counter after.
+func (v *voiceClient) from(role realtime.Role, after uint32) []uint32 {
+	return v.numbers("audio-"+string(role), after)
+}
+
+// numbers returns the numbers of the packets received on a track after counter after.
+func (v *voiceClient) numbers(trackID string, after uint32) []uint32 {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []uint32
+	for _, r := range v.got[trackID] {
+		if r.counter > after {
+			out = append(out, r.counter)
+		}
+	}
+	return out
+}
+
+// quiet stops sending and closes the client's peer connection.
+func (v *voiceClient) quiet() {
+	close(v.stop)
+	<-v.done
+	_ = v.pc.Close()
+}
+
+// voiceRoom is the three participants' voice clients.
+type voiceRoom struct {
+	t   *testing.T
+	all []*voiceClient
+}
+
+// marks notes how many packets each client has sent: packets after a mark were sent after it.
+func (r *voiceRoom) marks() map[*voiceClient]uint32 {
+	out := map[*voiceClient]uint32{}
+	for _, v := range r.all {
+		out[v] = v.sent.Load()
+	}
+	return out
+}
+
+// wantHeard checks, for packets sent after the marks, that the heard participants' packets reach
+// every other participant and the others' reach no one. It waits for the next 15 packets (300 ms)
+// of every sender to be sent and the heard ones' to arrive.
+func (r *voiceRoom) wantHeard(marks map[*voiceClient]uint32, heard ...*voiceClient) {
+	t := r.t
+	t.Helper()
+	const window = 15
+	deadline := time.Now().Add(5 * time.Second)
+	for _, sender := range r.all {
+		for sender.sent.Load() < marks[sender]+window+1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s stopped sending", sender.name)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	isHeard := map[*voiceClient]bool{}
+	for _, v := range heard {
+		isHeard[v] = true
+	}
+	for _, sender := range r.all {
+		for _, receiver := range r.all {
+			if receiver == sender {
+				continue
+			}
+			after := marks[sender]
+			if !isHeard[sender] {
+				if got := receiver.from(sender.role, after); len(got) > 0 {
+					t.Fatalf("%s received %d packets of %s sent while %s was not heard (first %d after mark %d)",
+						receiver.name, len(got), sender.name, sender.name, got[0], after)
+				}
+				continue
+			}
+			for len(receiver.from(sender.role, after)) < window {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s received %d of %s's %d packets after the mark, want all",
+						receiver.name, len(receiver.from(sender.role, after)), sender.name, window)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	}
+}
+
+// after runs a command and returns the marks taken once it was acknowledged: the floor it set
+// is in force for every packet sent after them.
+func (r *voiceRoom) after(c *voiceClient, command map[string]any) map[*voiceClient]uint32 {
+	r.t.Helper()
+	c.do(command)
+	return r.marks()
+}
+
+func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
+	w, units := newVoiceWorld(t)
+	p := w.A
+	session := startSession(t, p, map[string]any{"mode": "turns"})
+	api := voiceClientAPI(t)
+
+	chair := joinVoice(t, api, dial(t, w.srv.URL, p.Therapist, session.ID, ""), realtime.RoleChair, false)
+	a := joinVoice(t, api, dial(t, w.srv.URL, p.PartnerA, session.ID, ""), realtime.RoleA, false)
+	b := joinVoice(t, api, dial(t, w.srv.URL, p.PartnerB, session.ID, ""), realtime.RoleB, true)
+	room := &voiceRoom{t: t, all: []*voiceClient{chair, a, b}}
+
+	t.Run("a free floor: only the chair is heard", func(t *testing.T) {
+		room.t = t
+		room.wantHeard(room.marks(), chair)
+	})
+	t.Run("video is forwarded to everyone, heard or not, and a keyframe is asked for", func(t *testing.T) {
+		select {
+		case <-b.keyframeAsked:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the server never asked b's camera for a full frame")
+		}
+		mark := b.sent.Load()
+		deadline := time.Now().Add(5 * time.Second)
+		for _, receiver := range []*voiceClient{chair, a} {
+			for len(receiver.numbers("video-b", mark)) < 10 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s received %d of b's video packets", receiver.name, len(receiver.numbers("video-b", mark)))
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+	})
+	t.Run("the floor at a: a reaches b and the chair, b reaches no one", func(t *testing.T) {
+		room.t = t
+		room.wantHeard(room.after(chair, cmd("grant", "seat", "a")), chair, a)
+	})
+	t.Run("a switch to b takes effect from the next packet", func(t *testing.T) {
+		room.t = t
+		room.wantHeard(room.after(chair, cmd("grant", "seat", "b")), chair, b)
+	})
+	t.Run("a pause drops both partners and passes the chair", func(t *testing.T) {
+		room.t = t
+		room.wantHeard(room.after(a, cmd("pause")), chair)
+		room.wantHeard(room.after(chair, cmd("resume")), chair, b)
+	})
+	t.Run("listener mode: the paraphrasing listener is heard, the speaker is not", func(t *testing.T) {
+		room.t = t
+		room.wantHeard(room.after(chair, cmd("mode", "mode", "listener")), chair, b)
+		room.wantHeard(room.after(b, cmd("yield")), chair, a)
+		room.wantHeard(room.after(a, cmd("paraphrase", "text", "You felt left out.")), chair, b)
+	})
+	t.Run("b speaking over a's paraphrase is one spoken interruption per episode", func(t *testing.T) {
+		room.t = t
+		room.after(b, cmd("confirm", "ok", false)) // a paraphrases again, and is the one heard
+		b.level.Store(voiceLoud)
+		f := chair.expect(func(f frame) bool { return f.Type == realtime.EventSpokenInterruption })
+		var e struct {
+			Seat  string         `json:"seat"`
+			Actor realtime.Actor `json:"actor"`
+		}
+		if err := json.Unmarshal([]byte(f.raw), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Seat != realtime.SeatB || e.Actor.Role != realtime.RoleB {
+			t.Fatalf("spoken interruption %s, want one of b by b", f.raw)
+		}
+		// b goes on speaking: still the same episode.
+		for mark := b.sent.Load(); b.sent.Load() < mark+25; {
+			time.Sleep(5 * time.Millisecond)
+		}
+		b.level.Store(voiceSilent)
+		seq := chair.do(cmd("moderator", "text", "Let's let a finish."))
+		chair.until(seq)
+		var summary struct {
+			Summary realtime.Summary `json:"summary"`
+		}
+		res := p.Therapist.do(http.MethodGet, "/api/v1/live/"+id(session.ID)+"/summary", nil)
+		res.JSON(t, &summary)
+		if want := (realtime.Tally{B: 1}); summary.Summary.SpokenInterruptions != want {
+			t.Fatalf("summary spoken interruptions %+v, want %+v (%s)", summary.Summary.SpokenInterruptions, want, res.Body)
+		}
+		if n := strings.Count(chair.types(), realtime.EventSpokenInterruption); n != 1 {
+			t.Fatalf("the chair saw %d spoken interruptions: %s", n, chair.types())
+		}
+	})
+	t.Run("receivers see contiguous sequence numbers and no foreign header extensions", func(t *testing.T) {
+		for _, receiver := range room.all {
+			receiver.mu.Lock()
+			for from, packets := range receiver.got {
+				for i, r := range packets {
+					if r.exts != 0 {
+						t.Errorf("%s got a packet of %s with %d header extensions", receiver.name, from, r.exts)
+					}
+					if i > 0 && r.seq != packets[i-1].seq+1 {
+						t.Errorf("%s: %s's packets jump from seq %d to %d", receiver.name, from, packets[i-1].seq, r.seq)
+					}
+				}
+			}
+			receiver.mu.Unlock()
+		}
+	})
+	t.Run("media_state tells everyone who sends and who is heard", func(t *testing.T) {
+		// a paraphrases: the chair and a are heard, b is not; all three send audio, b video too.
+		want := `{"type":"media_state","participants":[` +
+			`{"role":"chair","audio":true,"video":false,"heard":true,"speaking":false},` +
+			`{"role":"a","audio":true,"video":false,"heard":true,"speaking":false},` +
+			`{"role":"b","audio":true,"video":true,"heard":false,"speaking":false}]}`
+		for _, v := range room.all {
+			v.expect(func(f frame) bool { return f.raw == want })
+		}
+	})
+	t.Run("leaving and disconnecting close every peer connection", func(t *testing.T) {
+		chair.send(map[string]any{"type": realtime.FrameMediaLeave})
+		for _, v := range room.all {
+			v.quiet()
+		}
+		a.ws.Close()
+		b.ws.Close()
+		deadline := time.Now().Add(10 * time.Second)
+		for units.Sessions() != 0 || mediaGoroutines() != 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d sessions and %d goroutines of the forwarding unit or WebRTC are left", units.Sessions(), mediaGoroutines())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}
+
+// mediaGoroutines counts the goroutines running the forwarding unit's or pion's code.
+func mediaGoroutines() int {
+	buf := make([]byte, 1<<22)
+	stacks := string(buf[:runtime.Stack(buf, true)])
+	n := 0
+	for _, g := range strings.Split(stacks, "\n\n") {
+		if strings.Contains(g, "amend/media.") || strings.Contains(g, "github.com/pion/") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestVoiceSignallingIsRefusedWhereItDoesNotBelong(t *testing.T) {
+	t.Parallel()
+	w, _ := newVoiceWorld(t)
+	session := startSession(t, w.A, nil)
+	for _, tc := range []struct {
+		name string
+		who  *actor
+	}{
+		{"partner of another couple", w.A.OtherPartner},
+		{"therapist not on the care team", w.A.OtherTherapist},
+		{"therapist in practice B", w.B.Therapist},
+	} {
+		t.Run(tc.name+" cannot open the connection media rides on", func(t *testing.T) {
+			ws, res, err := websocket.DefaultDialer.Dial(wsURL(w.srv.URL, session.ID, ""),
+				http.Header{"Authorization": {"Bearer " + tc.who.Token}})
+			if err == nil {
+				ws.Close()
+				t.Fatal("connected")
+			}
+			if res == nil || res.StatusCode != http.StatusNotFound {
+				t.Fatalf("got %v, want 404", res)
+			}
+		})
+	}
+
+	a := dial(t, w.srv.URL, w.A.PartnerA, session.ID, "")
+	for _, tc := range []struct {
+		name  string
+		frame map[string]any
+		code  string
+	}{
+		{"an answer before joining", map[string]any{"type": "media_answer", "id": "m1", "sdp": "v=0"}, realtime.CodeBadRequest},
+		{"a candidate before joining", map[string]any{"type": "media_candidate", "id": "m2",
+			"candidate": map[string]any{"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}, realtime.CodeBadRequest},
+		{"an answer without its sdp", map[string]any{"type": "media_answer", "id": "m3"}, realtime.CodeBadRequest},
+		{"a field of another frame", map[string]any{"type": "media_join", "id": "m4", "sdp": "v=0"}, realtime.CodeBadRequest},
+		{"an unknown field", map[string]any{"type": "media_mute", "id": "m5", "audio": true, "volume": 3}, realtime.CodeBadRequest},
+		{"an unknown media frame", map[string]any{"type": "media_record", "id": "m6"}, realtime.CodeBadRequest},
+		{"a mute with nothing to say", map[string]any{"type": "media_mute", "id": "m7"}, realtime.CodeBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a.send(tc.frame)
+			f := a.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError || f.Type == realtime.FrameError })
+			if f.Type != realtime.FrameMediaError || f.ID != tc.frame["id"] || f.Code != tc.code {
+				t.Fatalf("got %s, want a media_error %s for %s", f.raw, tc.code, tc.frame["id"])
+			}
+		})
+	}
+	// The text room carries on.
+	a.do(cmd("request_floor"))
+}
+
+func TestVoiceOnATextOnlyServerIsUnavailableAndTheRoomCarriesOn(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	session := startSession(t, w.A, nil)
+	a := dial(t, w.srv.URL, w.A.PartnerA, session.ID, "")
+	a.send(map[string]any{"type": realtime.FrameMediaJoin, "id": "m1"})
+	f := a.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError })
+	if f.ID != "m1" || f.Code != realtime.CodeMediaUnavailable {
+		t.Fatalf("got %s, want media_unavailable for m1", f.raw)
+	}
+	a.do(cmd("request_floor"))
+}
