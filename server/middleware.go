@@ -143,7 +143,9 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+	// The live room's voice needs the microphone (and, optionally, the camera) on the app's own
+	// page; no other origin, and no frame, gets either.
+	h.Set("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
 	if s.cfg.CookieSecure {
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 	}

@@ -337,7 +337,8 @@ func TestTokensAreSinglePurposeUnguessableAndStoredHashed(t *testing.T) {
 
 // TestWebAppIsServedUnderAStrictContentSecurityPolicy checks the policy on the app's page, its
 // assets and the API: scripts and styles from the app's own origin only, no inline code, no
-// eval, no plugins, no framing.
+// eval, no plugins, no framing; the microphone and camera (for the live room's voice) to the
+// app's own origin only.
 func TestWebAppIsServedUnderAStrictContentSecurityPolicy(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -383,6 +384,9 @@ func TestWebAppIsServedUnderAStrictContentSecurityPolicy(t *testing.T) {
 		}
 		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s: nosniff %q, framing %q", path, res.Header.Get("X-Content-Type-Options"), res.Header.Get("X-Frame-Options"))
+		}
+		if got, want := res.Header.Get("Permissions-Policy"), "camera=(self), microphone=(self), geolocation=()"; got != want {
+			t.Errorf("%s: Permissions-Policy %q, want %q", path, got, want)
 		}
 	}
 }

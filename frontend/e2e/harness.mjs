@@ -42,7 +42,8 @@ export function settings() {
 export const desktop = { width: 1280, height: 800 };
 export const phone = { width: 360, height: 740 };
 
-export async function launch() {
+/** Chromium from the system; extraArgs add switches (the voice test's fake media devices). */
+export async function launch(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.AMEND_E2E_CHROMIUM || '/usr/bin/chromium',
     args: [
@@ -53,6 +54,7 @@ export async function launch() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

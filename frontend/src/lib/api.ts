@@ -548,7 +548,10 @@ export interface LiveSession extends LiveSessionSummary {
   state: LiveState;
 }
 
-/** Talk time (seconds), utterances and refused out-of-turn says per seat, for the care team. */
+/**
+ * Talk time (seconds), utterances, refused out-of-turn says and (from servers with voice) spoken
+ * interruptions per seat, for the care team.
+ */
 export interface LiveSummary {
   session_id: number;
   status: string;
@@ -557,6 +560,7 @@ export interface LiveSummary {
     talk_seconds: Record<Seat, number>;
     utterances: Record<Seat, number>;
     blocked_interruptions: Record<Seat, number>;
+    spoken_interruptions?: Record<Seat, number>;
   };
 }
 

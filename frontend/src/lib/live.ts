@@ -30,6 +30,41 @@ export class LiveCommandError extends Error {
   }
 }
 
+/** A participant's media as the server last described it (media_state). */
+export interface MediaParticipant {
+  role: 'chair' | Seat;
+  /** Connected and sending audio. */
+  audio: boolean;
+  video: boolean;
+  /** The server forwards this participant's audio now. */
+  heard: boolean;
+  /** Their audio has been above the speech threshold in the last moments. */
+  speaking: boolean;
+}
+
+/** A media signalling frame the client sends; never stored, no seq (docs/protocol.md). */
+export type MediaFrame =
+  | { type: 'media_join'; id?: string; video: boolean }
+  | { type: 'media_answer'; sdp: string }
+  | { type: 'media_candidate'; candidate: RTCIceCandidateInit }
+  | { type: 'media_mute'; audio: boolean; video: boolean }
+  | { type: 'media_leave' };
+
+/** A media signalling frame from the server, other than media_state (which is in the view). */
+export type ServerMediaFrame =
+  | { type: 'media_offer'; sdp: string }
+  | { type: 'media_candidate'; candidate: RTCIceCandidateInit }
+  | { type: 'media_error'; id?: string; code: string; message: string };
+
+/** Who listens to media signalling: the frames, each new socket being ready, and the end. */
+export interface MediaSignals {
+  frame(frame: ServerMediaFrame): void;
+  /** A snapshot arrived on a new socket: the server holds no media connection for this one yet. */
+  synced(): void;
+  /** The connection stopped for good (the session ended, or access to it did): media goes too. */
+  stopped(): void;
+}
+
 /** What a screen shows; a new object after every change. */
 export interface LiveView {
   connection: Connection;
@@ -49,6 +84,8 @@ export interface LiveView {
   notice: { code: string; message: string } | null;
   /** Milliseconds to add to this device's clock to get the server's. */
   clockOffset: number;
+  /** Everyone's media, as of the last media_state on this socket; empty without one. */
+  media: MediaParticipant[];
 }
 
 /** The part of a WebSocket the client uses, so tests can hand in a fake. */
@@ -141,9 +178,11 @@ export class LiveClient {
     pending: 0,
     notice: null,
     clockOffset: 0,
+    media: [],
   };
   readonly #listeners = new Set<Listener>();
   readonly #outbox = new Map<string, Outgoing>();
+  readonly #mediaListeners = new Set<MediaSignals>();
   readonly #options: Required<Omit<LiveClientOptions, 'probe'>> & Pick<LiveClientOptions, 'probe'>;
   #socket: SocketLike | null = null;
   /** Set once a snapshot arrived on the current socket: commands may flow. */
@@ -231,6 +270,22 @@ export class LiveClient {
     }, this.#options.draftDelay);
   }
 
+  /** Listens for media signalling on this connection; returns the unsubscribe. */
+  media(signals: MediaSignals): () => void {
+    this.#mediaListeners.add(signals);
+    return () => this.#mediaListeners.delete(signals);
+  }
+
+  /**
+   * Sends a media frame now, or returns false when no socket is synced: media frames are never
+   * queued, because a new socket negotiates media from scratch.
+   */
+  sendMedia(frame: MediaFrame): boolean {
+    if (!this.#synced) return false;
+    this.#transmit(frame);
+    return true;
+  }
+
   /** The server's time now, by this device's clock and the offset seen in live events. */
   serverNow(): number {
     return this.#options.now() + this.#view.clockOffset;
@@ -269,7 +324,7 @@ export class LiveClient {
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      this.#synced = false;
+      this.#unsync();
       this.#closed(event.code, event.reason, opened);
     };
   }
@@ -278,11 +333,17 @@ export class LiveClient {
   #detach(): void {
     const socket = this.#socket;
     this.#socket = null;
-    this.#synced = false;
+    this.#unsync();
     if (socket) {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
       socket.close(CLIENT_CLOSE);
     }
+  }
+
+  /** The socket is gone or going: commands wait, and the media picture is unknown until the next one. */
+  #unsync(): void {
+    this.#synced = false;
+    if (this.#view.media.length > 0) this.#update({ media: [] });
   }
 
   #halt(): void {
@@ -296,6 +357,7 @@ export class LiveClient {
   #stopFor(reason: StopReason, message?: string): void {
     this.#halt();
     this.#update({ connection: 'stopped', stopReason: reason, stopMessage: message, drafts: {}, present: [] });
+    for (const listener of this.#mediaListeners) listener.stopped();
     this.#failAll(new LiveCommandError(reason === 'ended' ? 'ended' : 'closed', this.#stoppedMessage()));
   }
 
@@ -391,6 +453,14 @@ export class LiveClient {
       case 'presence':
         this.#update({ present: Array.isArray(frame.present) ? (frame.present as LiveRole[]) : [] });
         break;
+      case 'media_state':
+        this.#update({ media: Array.isArray(frame.participants) ? (frame.participants as MediaParticipant[]) : [] });
+        break;
+      case 'media_offer':
+      case 'media_candidate':
+      case 'media_error':
+        for (const listener of this.#mediaListeners) listener.frame(frame as unknown as ServerMediaFrame);
+        break;
     }
   }
 
@@ -401,6 +471,7 @@ export class LiveClient {
     this.#update({ state, connection: 'live' });
     // Everything unanswered goes again, with its id: the server answers a stored one with its ack.
     for (const outgoing of this.#outbox.values()) this.#transmit(outgoing.frame);
+    for (const listener of this.#mediaListeners) listener.synced();
     this.#stopIfOver();
   }
 
@@ -690,6 +761,8 @@ export function describeEvent(e: LiveEvent, names: RoomNames): { who: string; te
       };
     case 'ended':
       return { who: actor, text: 'ended the session.', spoken: false };
+    case 'spoken_interruption':
+      return { who: seat, text: 'spoke out of turn; their voice was not passed on.', spoken: false };
   }
   return { who: actor, text: e.type.replaceAll('_', ' '), spoken: false };
 }
