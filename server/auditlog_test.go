@@ -59,7 +59,7 @@ func TestAuditLogRecordsChangesAndDenials(t *testing.T) {
 		t.Errorf("second page: %s", res.Body)
 	}
 	for _, bad := range []string{"limit=0", "limit=x", "since=yesterday", "actor_id=-1"} {
-		if res := w.A.Admin.do(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/audit?"+bad, nil); res.Status != 422 {
+		if res := w.A.Admin.doInvalid(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/audit?"+bad, nil); res.Status != 422 {
 			t.Errorf("%s: %d", bad, res.Status)
 		}
 	}

@@ -601,7 +601,7 @@ func TestLiveRESTCommandsFollowTheFloor(t *testing.T) {
 		{"the holder", p.PartnerA, `{"id":"a2","type":"say","text":"I am listening now."}`, http.StatusOK, ""},
 	}
 	for _, tc := range cases {
-		res := tc.who.do(http.MethodPost, path, tc.body)
+		res := tc.who.doExpecting(tc.want, http.MethodPost, path, tc.body)
 		if res.Status != tc.want || tc.code != "" && res.ErrorCode() != tc.code {
 			t.Errorf("%s: got %d %s, want %d %s", tc.name, res.Status, res.Body, tc.want, tc.code)
 		}

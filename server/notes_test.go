@@ -273,7 +273,7 @@ func TestNoteValidation(t *testing.T) {
 		{map[string]any{"template": "soap", "live_session_id": 0}, "live_session_id"},
 		{map[string]any{"template": "soap", "live_session_id": w.liveSessionRow(w.A, w.A.OtherCoupleID)}, "live_session_id"},
 	} {
-		res := w.A.Therapist.do(http.MethodPost, path, tc.body)
+		res := w.A.Therapist.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}
