@@ -47,9 +47,10 @@ test-fuzz:
 	@.ci/fuzz $(FUZZTIME)
 
 # docs/api.yaml must be a valid OpenAPI description with no lint problem (redocly.yaml says which
-# rules; .redocly.lint-ignore.yaml lists the reasoned exceptions).
+# rules; .redocly.lint-ignore.yaml lists the reasoned exceptions), and the web app's types
+# generated from it (frontend/src/lib/api.gen.ts, `npm run gen:api`) must be up to date.
 test-api: $(FRONTEND)/node_modules/.package-lock.json
-	cd $(FRONTEND) && $(NPM) run lint:api
+	cd $(FRONTEND) && $(NPM) run check:api
 
 test-web: $(FRONTEND)/node_modules/.package-lock.json
 	cd $(FRONTEND) && $(NPM) run check && $(NPM) test

@@ -589,6 +589,12 @@ export function applyEvent(s: LiveState, e: LiveEvent): LiveState {
     case 'utterance':
       if (e.seat) s.utterances = { ...s.utterances, [e.seat]: s.utterances[e.seat] + 1 };
       return s;
+    case 'spoken_interruption':
+      if (e.seat) {
+        const heard = s.spoken_interruptions ?? { a: 0, b: 0 };
+        s.spoken_interruptions = { ...heard, [e.seat]: heard[e.seat] + 1 };
+      }
+      return s;
     case 'floor_requested':
       return e.seat ? { ...s, queue: [...(s.queue ?? []), e.seat] } : s;
     case 'floor_granted': {
@@ -671,6 +677,7 @@ export function applyEvent(s: LiveState, e: LiveEvent): LiveState {
         ended: true,
         talk_ms: s.talk_ms,
         utterances: s.utterances,
+        spoken_interruptions: s.spoken_interruptions,
       };
     }
   }
