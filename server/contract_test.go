@@ -1,11 +1,13 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,7 +18,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/gorilla/websocket"
 )
 
 // deliberatelyInvalid is a request header a test sets on a request it makes invalid on purpose
@@ -60,7 +61,8 @@ func newTestServer(t testing.TB, h http.Handler) *httptest.Server {
 
 // checkedByContract wraps h so each request under /api/v1/ is checked against docs/api.yaml
 // before h answers it, and the answer is checked before the client receives it. A WebSocket
-// handshake's request is checked; the connection it becomes is docs/protocol.md's business.
+// handshake that is refused is an answer like any other; one that is accepted becomes a
+// connection, which is docs/protocol.md's business.
 func checkedByContract(t testing.TB, h http.Handler) http.Handler {
 	router, err := contract()
 	if err != nil {
@@ -87,10 +89,6 @@ func checkedByContract(t testing.TB, h http.Handler) http.Handler {
 			if err := validateRequest(input); err != nil {
 				t.Errorf("%s: the request does not match docs/api.yaml (mark it %s if that is the point): %v", what, deliberatelyInvalid, err)
 			}
-		}
-		if websocket.IsWebSocketUpgrade(r) {
-			h.ServeHTTP(w, r)
-			return
 		}
 		rec := &answerRecorder{ResponseWriter: w, status: http.StatusOK}
 		rec.check = func(body []byte, streaming bool) {
@@ -135,6 +133,7 @@ type answerRecorder struct {
 	status    int
 	body      bytes.Buffer
 	streaming bool
+	hijacked  bool
 	check     func(body []byte, streaming bool)
 }
 
@@ -162,12 +161,18 @@ func (a *answerRecorder) Flush() {
 	http.NewResponseController(a.ResponseWriter).Flush()
 }
 
+// Hijack hands the connection to a WebSocket upgrade, which answers on it by itself.
+func (a *answerRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	a.hijacked = true
+	return http.NewResponseController(a.ResponseWriter).Hijack()
+}
+
 // Unwrap lets http.ResponseController reach the connection (for write deadlines).
 func (a *answerRecorder) Unwrap() http.ResponseWriter { return a.ResponseWriter }
 
 // finish checks and sends an answer that did not stream.
 func (a *answerRecorder) finish() {
-	if a.streaming {
+	if a.streaming || a.hijacked {
 		return
 	}
 	a.check(a.body.Bytes(), false)

@@ -4,7 +4,10 @@
 
 import type { components } from './api.gen';
 
-/** The schemas of docs/api.yaml, as generated into api.gen.ts. */
+/**
+ * The schemas of docs/api.yaml, as generated into api.gen.ts (`npm run gen:api`). A type below
+ * that is still written by hand is one the description does not yet give as precisely.
+ */
 type Schemas = components['schemas'];
 
 export type Role = 'admin' | 'therapist' | 'client';
