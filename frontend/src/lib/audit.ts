@@ -1,6 +1,7 @@
 // The audit log's actions as people read them: "couple.read" is "Opened a couple's record". The
 // codes come from the server (object.action, as in the access table); this is only their wording.
 import { actionWord, objectTitle } from './policy';
+import { capitalised } from './format';
 
 const actionSentences: Record<string, string> = {
   'appointment.cancel': 'Cancelled an appointment',
@@ -86,8 +87,7 @@ export function actionSentence(action: string): string {
   const known = actionSentences[action];
   if (known) return known;
   const [object, verb = ''] = action.split('.');
-  const words = `${actionWord(verb)}: ${objectTitle(object).toLowerCase()}`;
-  return words.charAt(0).toUpperCase() + words.slice(1);
+  return capitalised(`${actionWord(verb)}: ${objectTitle(object).toLowerCase()}`);
 }
 
 /** The actions to filter by, in words, grouped under what they act on, in the list's order. */

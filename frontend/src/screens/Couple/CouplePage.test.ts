@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, within } from '@testing-library/svelte';
+import { userEvent } from '@testing-library/user-event';
 import CouplePage from './CouplePage.svelte';
 import { fakeServer } from '../../lib/fakeServer';
 import type { Couple, CoupleStatus } from '../../lib/api';
@@ -18,8 +19,9 @@ function couple(status: CoupleStatus): Couple {
   };
 }
 
-function server(status: CoupleStatus) {
+function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = {}) {
   return fakeServer({
+    ...extra,
     'GET /couples/3': [200, couple(status)],
     'GET /couples/3/assignments': [200, { assignments: [] }],
     'GET /couples/3/appointments': [200, { appointments: [] }],
@@ -56,5 +58,28 @@ describe('a couple page', () => {
     expect(screen.queryByRole('link', { name: 'Start a live session' })).not.toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Clinical notes' })).toBeInTheDocument();
     expect(await screen.findByRole('button', { name: 'Save care team' })).toBeDisabled();
+  });
+
+  it('invites the partner who has not joined by their place, not a seat letter, and copies the link', async () => {
+    const invite = { id: 5, practice_id: 1, email: 'alex@example.org', role: 'client', couple_id: 3, seat: 'b', expires_at: '', created_at: '' };
+    const fake = server('active', {
+      'POST /couples/3/invites': [201, { invite, token: 't0k', accept_url: '/invite/t0k' }],
+    });
+    const user = userEvent.setup();
+    const writeText = vi.fn(async () => {});
+    vi.stubGlobal('navigator', { ...navigator, clipboard: { writeText } });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    expect(await screen.findByText('Sam Rivera (first partner)')).toBeInTheDocument();
+    const partner = screen.getByLabelText('Which partner');
+    expect(within(partner).getAllByRole('option').map((o) => o.textContent)).toEqual(['Second partner']);
+    expect(screen.queryByText(/seat/i)).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText('Their email address'), 'alex@example.org');
+    await user.click(screen.getByRole('button', { name: 'Create invitation' }));
+
+    await user.click(await screen.findByRole('button', { name: 'Copy link' }));
+    expect(writeText).toHaveBeenCalledWith(`${location.origin}/invite/t0k`);
+    expect(screen.getByText('Copied.')).toBeInTheDocument();
+    expect(fake.bodies('POST', '/couples/3/invites')).toEqual([{ seat: 'b', email: 'alex@example.org' }]);
   });
 });
