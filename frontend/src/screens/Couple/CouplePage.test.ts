@@ -21,7 +21,6 @@ function couple(status: CoupleStatus): Couple {
 
 function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = {}) {
   return fakeServer({
-    ...extra,
     'GET /couples/3': [200, couple(status)],
     'GET /couples/3/assignments': [200, { assignments: [] }],
     'GET /couples/3/appointments': [200, { appointments: [] }],
@@ -29,6 +28,7 @@ function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = 
     'GET /practices/1/members?role=therapist': [200, { members: [] }],
     'GET /couples/3/live-sessions': [200, { sessions: [] }],
     'GET /couples/3/progress': [200, { couple_id: 3, today: '2026-12-03', questionnaires: [], partners: [] }],
+    ...extra,
   });
 }
 
@@ -81,5 +81,41 @@ describe('a couple page', () => {
     expect(writeText).toHaveBeenCalledWith(`${location.origin}/invite/t0k`);
     expect(screen.getByText('Copied.')).toBeInTheDocument();
     expect(fake.bodies('POST', '/couples/3/invites')).toEqual([{ seat: 'b', email: 'alex@example.org' }]);
+  });
+
+  it('opens with what the therapist came for, and leaves status and care-team chores for last', async () => {
+    const now = Date.now();
+    const day = 24 * 3600 * 1000;
+    const assignment = (id: number, title: string, status: string, submittedDaysAgo: number | null) => ({
+      id, couple_id: 3, exercise_id: id, exercise_version: 1, exercise_title: title, assignee_id: 7, assignee_seat: 'a',
+      due_on: null, note: '', status, feedback: '', reviewed_at: null, visibility: 'therapist',
+      submitted_at: submittedDaysAgo === null ? null : new Date(now - submittedDaysAgo * day).toISOString(), created_at: '',
+    });
+    const soon = new Date(now + 2 * day);
+    server('active', {
+      'GET /couples/3/assignments': [200, { assignments: [
+        assignment(1, 'An apology', 'submitted', 1),
+        assignment(2, 'Being specific', 'reviewed', 30),
+        assignment(3, 'Open communication', 'assigned', null),
+      ] }],
+      'GET /couples/3/appointments': [200, { appointments: [
+        { id: 8, couple_id: 3, therapist_id: 2, starts_at: soon.toISOString(), ends_at: new Date(soon.getTime() + 3000000).toISOString(), status: 'scheduled' },
+      ] }],
+    });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const glance = within(await screen.findByRole('region', { name: 'At a glance' }));
+    expect(glance.getByRole('link', { name: 'An apology' })).toHaveAttribute('href', '/assignments/1');
+    expect(glance.getByText(/Sam Rivera handed in/)).toBeInTheDocument();
+    expect(glance.queryByText(/Being specific/)).not.toBeInTheDocument();
+    expect(glance.getByRole('heading', { name: 'Next session' }).nextElementSibling).toHaveTextContent(String(soon.getDate()));
+
+    const headings = screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent);
+    const at = (name: string) => headings.indexOf(name);
+    expect(at('At a glance')).toBeGreaterThanOrEqual(0);
+    for (const work of ['Progress', 'Exercises', 'Sessions']) {
+      expect(at(work)).toBeGreaterThan(at('At a glance'));
+      for (const chore of ['Status', 'Care team', 'Invite a partner', 'Export']) expect(at(chore)).toBeGreaterThan(at(work));
+    }
   });
 });
