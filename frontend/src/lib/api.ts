@@ -94,6 +94,8 @@ export interface AuditFilter {
   object_type?: string;
   action?: string;
   outcome?: AuditOutcome;
+  /** Leave out allowed views of the audit log and the access table. */
+  omit_log_views?: boolean;
   /** RFC 3339 times. */
   since?: string;
   until?: string;

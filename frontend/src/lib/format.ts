@@ -40,3 +40,8 @@ export function dayBoundary(day: string, end: boolean): string | undefined {
 export function personName(people: { user_id: number; name: string }[], userID: number | null | undefined): string {
   return people.find((p) => p.user_id === userID)?.name ?? 'Someone';
 }
+
+/** Text with its first letter a capital: "first partner" -> "First partner". */
+export function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
