@@ -215,7 +215,7 @@ describe('partner screens and privacy between partners', {
       await chart.waitFor({ timeout });
       await chart.getByText('Distress cut-off (13.5, dashed line)').waitFor({ timeout });
       assert.match(await chart.getByRole('img').getAttribute('aria-label'), /Distress cut-off at 13\.5\./);
-      const ticks = await chart.locator('svg[role="img"] text.axis').allInnerTexts();
+      const ticks = await chart.locator('svg[role="img"] text.axis').allTextContents();
       assert.deepEqual(ticks.slice(0, 5), ['0', '5', '10', '15', '20'], 'the scale is marked at round values');
       await chart.getByText('Show the numbers as a table').click();
       const days = await chart.locator('tbody th[scope="row"]').allTextContents();
