@@ -356,6 +356,8 @@ export interface LiveSessionInput {
   mode?: LiveMode;
   turn_seconds?: number;
   min_break_seconds?: number;
+  /** Show a partner's typing to the others as it is written; off unless chosen. */
+  show_drafts?: boolean;
 }
 
 /** The floor of a live session as of seq (docs/protocol.md); absent fields are unset. */
@@ -364,6 +366,8 @@ export interface LiveState {
   mode: LiveMode;
   turn_seconds: number;
   min_break_seconds: number;
+  /** Whether the holder's typing is relayed to the others as it is written. */
+  show_drafts?: boolean;
   holder?: Seat;
   phase?: 'speaking' | 'paraphrase' | 'confirm';
   paraphrase?: string;
