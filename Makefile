@@ -6,7 +6,7 @@ FRONTEND  := frontend
 WEB_SRC   := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/public -type f 2>/dev/null)
 FUZZTIME  ?= 5s
 
-.PHONY: run build test test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium web clean
+.PHONY: run build test test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium deps-pdftotext web clean
 
 run: build deps-postgres
 	./$(BIN) serve --demo
@@ -30,7 +30,10 @@ deps-postgres:
 deps-chromium:
 	@.ci/ensure-deps chromium
 
-test: deps-postgres test-go test-fuzz test-web test-e2e
+deps-pdftotext:
+	@.ci/ensure-deps pdftotext
+
+test: deps-postgres deps-pdftotext test-go test-fuzz test-web test-e2e
 
 # mailpit, the SMTP server the mail tests send to, built from the Go module proxy.
 MAILPIT_VERSION := v1.33.1

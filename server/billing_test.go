@@ -428,7 +428,7 @@ func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
 	tool, err := exec.LookPath("pdftotext")
 	if err != nil {
-		t.Fatal("pdftotext is missing: install Debian's poppler-utils (.ci/ensure-deps poppler-utils)")
+		t.Fatal("pdftotext is missing: install Debian's poppler-utils (.ci/ensure-deps pdftotext installs it)")
 	}
 	file := filepath.Join(t.TempDir(), "bill.pdf")
 	if err := os.WriteFile(file, pdf, 0o600); err != nil {
