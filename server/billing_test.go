@@ -599,3 +599,41 @@ func TestBillingInputIsValidated(t *testing.T) {
 		t.Errorf("refused requests left entries: %+v", ledger.Entries)
 	}
 }
+
+// A closed couple's record takes no new work, but its accounts can still be settled, and every
+// change to them is audited.
+func TestAClosedCouplesAccountsCanStillBeSettled(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	appt := w.appointment(p)
+	w.setCouplesStatus(p, "closed")
+	couple := "/api/v1/couples/" + id(p.CoupleID)
+	for _, tc := range []struct {
+		name   string
+		by     *actor
+		method string
+		path   string
+		body   any
+		status int
+	}{
+		{"charge a session", p.Admin, http.MethodPost, "/api/v1/appointments/" + id(appt) + "/charges", map[string]any{"kind": "session"}, 200},
+		{"record a payment", p.Therapist, http.MethodPost, couple + "/billing/entries", map[string]any{"kind": "payment", "amount_cents": 15000, "method": "card"}, 201},
+		{"say who pays", p.Admin, http.MethodPut, couple + "/billing/shares", map[string]any{"shares": []any{}}, 200},
+		{"void the charge", p.Therapist, http.MethodPost, "/api/v1/appointments/" + id(appt) + "/charges/session/void", nil, 200},
+		{"set diagnosis codes", p.Therapist, http.MethodPut, couple + "/diagnoses", map[string]any{"diagnoses": []any{}}, 409},
+		{"the other partner's statement", p.PartnerB, http.MethodGet, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.PartnerA.ID) + "/statement", nil, 404},
+	} {
+		if res := tc.by.do(tc.method, tc.path, tc.body); res.Status != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
+		}
+	}
+	var actions []string
+	if err := w.store.DB().Select(&actions, `SELECT action FROM audit_log WHERE practice_id = $1 AND outcome = 'allowed'
+		AND action IN ('charge.create', 'ledger_entry.create', 'billing.update', 'charge.void') ORDER BY id`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[charge.create ledger_entry.create billing.update charge.void]"; fmt.Sprint(actions) != want {
+		t.Errorf("audited %v, want %s", actions, want)
+	}
+}
