@@ -52,7 +52,7 @@ test-fuzz:
 test-web: $(FRONTEND)/node_modules/.package-lock.json
 	cd $(FRONTEND) && $(NPM) run check && $(NPM) test
 
-test-e2e: build deps-chromium
+test-e2e: build deps-chromium deps-pdftotext
 	.ci/e2e
 
 bench: build deps-postgres

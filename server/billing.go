@@ -35,9 +35,6 @@ func (s *Server) registerBilling(r *gin.RouterGroup) {
 	r.POST("/appointments/:id/charges/:kind/void", noBody, s.voidCharge)
 }
 
-// maxCents bounds every amount the API takes: a million in the practice's currency.
-const maxCents = 100_000_000
-
 type billingProfileInput struct {
 	Name                    string `json:"name" validate:"max=200"`
 	Address                 string `json:"address" validate:"max=500"`

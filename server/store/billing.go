@@ -304,8 +304,6 @@ const ledgerSelect = `SELECT e.id, e.couple_id, c.label AS couple_label, e.payer
 		EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id) AS voided, e.created_at
 	FROM ledger_entries e JOIN couples c ON c.id = e.couple_id LEFT JOIN users u ON u.id = e.payer_id`
 
-const ledgerReturning = ` RETURNING id`
-
 // ChargeAppointment charges an appointment of the practice for kind (session, no_show or
 // late_cancel) inside the caller's transaction tx, split between the couple's payers as their
 // shares say. It is idempotent: an appointment already charged for kind returns the entries of
@@ -379,7 +377,8 @@ func ChargeAppointment(ctx context.Context, tx *sqlx.Tx, practiceID, appointment
 		var id int64
 		if err := tx.GetContext(ctx, &id, `INSERT INTO ledger_entries (practice_id, couple_id, payer_id, kind, amount_cents, posted_on,
 				appointment_id, charge_kind, therapist_id, cpt_code, description)
-			VALUES ($1, $2, $3, 'charge', $4, $5, $6, $7, $8, $9, $10)`+ledgerReturning,
+			VALUES ($1, $2, $3, 'charge', $4, $5, $6, $7, $8, $9, $10)
+			RETURNING id`,
 			practiceID, appt.CoupleID, payers[i], amount, appt.PostedOn, appointmentID, kind, appt.TherapistID,
 			fee.CPTCode, fee.Description); err != nil {
 			return nil, mapError(err)
@@ -435,7 +434,8 @@ func (s *Store) VoidCharge(ctx context.Context, practiceID, appointmentID int64,
 			FROM ledger_entries e JOIN practices p ON p.id = e.practice_id
 			WHERE e.appointment_id = $1 AND e.charge_kind = $2 AND e.kind = 'charge' AND e.practice_id = $3
 			  AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)
-			ORDER BY e.id`+ledgerReturning, appointmentID, kind, practiceID); err != nil {
+			ORDER BY e.id
+			RETURNING id`, appointmentID, kind, practiceID); err != nil {
 			return mapError(err)
 		}
 		if len(ids) == 0 {
@@ -488,7 +488,8 @@ func (s *Store) RecordEntry(ctx context.Context, practiceID int64, in NewEntry) 
 			SELECT c.practice_id, c.id, $3, $4, $5, coalesce($6::date, (now() AT TIME ZONE p.time_zone)::date), $7, $8, $9
 			FROM couples c JOIN practices p ON p.id = c.practice_id
 			WHERE c.id = $2 AND c.practice_id = $1
-			  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM couple_partners WHERE couple_id = c.id AND user_id = $3))`+ledgerReturning,
+			  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM couple_partners WHERE couple_id = c.id AND user_id = $3))
+			RETURNING id`,
 			practiceID, in.CoupleID, in.PayerID, in.Kind, sign*in.AmountCents, optionalDate(in.PostedOn), in.Method,
 			in.Reference, in.Description)
 		if errors.Is(mapError(err), ErrNotFound) {
