@@ -124,6 +124,7 @@ func New(d Deps) (*Server, error) {
 	s.registerTracking(authed, api)
 	s.registerMail(authed, api)
 	s.registerPasswords(authed, api)
+	s.registerBilling(authed)
 
 	s.engine = e
 	return s, nil

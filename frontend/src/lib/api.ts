@@ -290,6 +290,111 @@ export type Appointment = Schemas['Appointment'];
 /** Which optional mail a person wants; security mail is always sent. */
 export type MailPreferences = Schemas['MailPreferences'];
 
+export interface BillingProfile {
+  name: string;
+  address: string;
+  npi: string;
+  tax_id: string;
+  session_service_id: number | null;
+  no_show_fee_cents: number;
+  late_cancel_fee_cents: number;
+  cancellation_window_hours: number;
+}
+
+export interface Service {
+  id: number;
+  cpt_code: string;
+  description: string;
+  duration_minutes: number;
+  fee_cents: number;
+  active: boolean;
+}
+
+export interface ServiceInput {
+  cpt_code: string;
+  description: string;
+  duration_minutes: number;
+  fee_cents: number;
+  active?: boolean;
+}
+
+export interface BillingSettings {
+  profile: BillingProfile;
+  services: Service[];
+  licenses: { therapist_id: number; therapist_name: string; license_number: string }[];
+}
+
+export type EntryKind = 'charge' | 'payment' | 'refund' | 'write_off' | 'adjustment' | 'reversal';
+export type ChargeKind = 'session' | 'no_show' | 'late_cancel';
+export type PaymentMethod = 'cash' | 'cheque' | 'card';
+
+/** One line of the append-only ledger; amount_cents is its effect on what the payer owes. */
+export interface LedgerEntry {
+  id: number;
+  couple_id: number;
+  couple_label: string;
+  payer_id: number | null;
+  payer_name: string;
+  kind: EntryKind;
+  amount_cents: number;
+  posted_on: string;
+  appointment_id: number | null;
+  charge_kind: ChargeKind | null;
+  therapist_id: number | null;
+  cpt_code: string;
+  description: string;
+  method: PaymentMethod | null;
+  reference: string;
+  reverses_id: number | null;
+  voided: boolean;
+  created_at: string;
+}
+
+export interface Share {
+  partner_id: number;
+  partner_name?: string;
+  percent: number;
+}
+
+export interface Balance {
+  payer_id: number | null;
+  payer_name: string;
+  balance_cents: number;
+}
+
+export interface CoupleBilling {
+  shares: Share[];
+  balances: Balance[];
+  entries: LedgerEntry[];
+}
+
+/** A payment, refund, write-off or adjustment recorded by hand. */
+export interface EntryInput {
+  kind: 'payment' | 'refund' | 'write_off' | 'adjustment';
+  payer_id?: number;
+  amount_cents: number;
+  method?: PaymentMethod;
+  reference?: string;
+  posted_on?: string;
+}
+
+export interface Statement {
+  from: string;
+  to: string;
+  opening_balance_cents: number;
+  entries: LedgerEntry[];
+  charges_cents: number;
+  payments_cents: number;
+  adjustments_cents: number;
+  closing_balance_cents: number;
+}
+
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
+
 export interface MailSettings {
   /** Minutes before an appointment that its reminders go out. */
   reminder_lead_minutes: number[];
@@ -922,6 +1027,56 @@ export function createApi(options: ApiOptions = {}) {
     /** A new time for an appointment; its reminders move with it. */
     moveAppointment(appointmentID: number, input: { starts_at: string; duration_minutes?: number }): Promise<Appointment> {
       return request('POST', `/appointments/${appointmentID}/move`, { body: input });
+    },
+
+    billingSettings(practiceID: number): Promise<BillingSettings> {
+      return request('GET', `/practices/${practiceID}/billing`);
+    },
+
+    setBillingProfile(practiceID: number, profile: BillingProfile): Promise<BillingSettings> {
+      return request('PUT', `/practices/${practiceID}/billing`, { body: profile });
+    },
+
+    createService(practiceID: number, input: ServiceInput): Promise<Service> {
+      return request('POST', `/practices/${practiceID}/billing/services`, { body: input });
+    },
+
+    updateService(practiceID: number, serviceID: number, input: ServiceInput): Promise<Service> {
+      return request('PUT', `/practices/${practiceID}/billing/services/${serviceID}`, { body: input });
+    },
+
+    coupleBilling(coupleID: number): Promise<CoupleBilling> {
+      return request('GET', `/couples/${coupleID}/billing`);
+    },
+
+    /** Who pays from now on: one partner at 100, both summing to 100, or none for the couple as a whole. */
+    setBillingShares(coupleID: number, shares: Share[]): Promise<Share[]> {
+      return request<{ shares: Share[] }>('PUT', `/couples/${coupleID}/billing/shares`, {
+        body: { shares: shares.map(({ partner_id, percent }) => ({ partner_id, percent })) },
+      }).then((r) => r.shares);
+    },
+
+    recordEntry(coupleID: number, input: EntryInput): Promise<LedgerEntry> {
+      return request('POST', `/couples/${coupleID}/billing/entries`, { body: input });
+    },
+
+    /** Charges an appointment; charging it again answers the first charge. */
+    chargeAppointment(appointmentID: number, kind: ChargeKind): Promise<LedgerEntry[]> {
+      return request<{ entries: LedgerEntry[] }>('POST', `/appointments/${appointmentID}/charges`, { body: { kind } }).then(
+        (r) => r.entries,
+      );
+    },
+
+    /** Voids an appointment's charge with reversing entries. */
+    voidCharge(appointmentID: number, kind: ChargeKind): Promise<LedgerEntry[]> {
+      return request<{ entries: LedgerEntry[] }>('POST', `/appointments/${appointmentID}/charges/${kind}/void`).then(
+        (r) => r.entries,
+      );
+    },
+
+    /** One partner's statement: their own, or, for staff, any client's of the practice. */
+    clientStatement(practiceID: number, userID: number, range: DateRange): Promise<Statement> {
+      return request('GET', `/practices/${practiceID}/members/${userID}/statement${queryString(range)}`);
     },
 
     mailPreferences(): Promise<MailPreferences> {
