@@ -359,7 +359,8 @@ func TestRefusalsAreSentencesThatNameTheFieldInWords(t *testing.T) {
 		{"a locked note", p.Therapist, signed + "/sign", nil, http.StatusConflict, "", "This note is signed and locked; add an addendum instead."},
 		{"another practice's therapist learns nothing", p.OtherTherapist, draft + "/sign", nil, http.StatusNotFound, "", "We could not find that."},
 	} {
-		res := tc.caller.do(http.MethodPost, tc.path, tc.body)
+		// Each request is refused on purpose; the contract check still checks every answer.
+		res := tc.caller.doInvalid(http.MethodPost, tc.path, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}
