@@ -142,6 +142,8 @@ func sweepBodies(other *practice) map[string]any {
 		"POST /api/v1/couples/:id/billing/entries":        map[string]any{"kind": "write_off", "amount_cents": 100},
 		"PUT /api/v1/couples/:id/diagnoses":               map[string]any{"diagnoses": []map[string]any{{"code": "Z63.0"}}},
 		"POST /api/v1/appointments/:id/charges":           map[string]any{"kind": "session"},
+		"PUT /api/v1/practices/:pid/billing":              map[string]any{"name": "Taken over"},
+		"POST /api/v1/practices/:pid/billing/services":    map[string]any{"cpt_code": "9999T", "description": "Intruder service"},
 	}
 }
 
@@ -221,7 +223,7 @@ func TestEveryObjectOfAnotherPracticeAnswers404(t *testing.T) {
 			}
 		case named:
 			for _, n := range ids {
-				paths = append(paths, strings.Replace(route.Path, ":id", id(n), 1))
+				paths = append(paths, strings.NewReplacer(":id", id(n), ":kind", "session").Replace(route.Path))
 			}
 		case strings.Count(route.Path, "/:") == 1 && strings.HasPrefix(route.Path, "/api/v1/practices/:pid"):
 			paths = append(paths, strings.Replace(route.Path, ":pid", id(w.B.ID), 1))

@@ -1541,6 +1541,327 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/practices/{pid}/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        /** The practice's billing profile, fee schedule and therapists' licenses (billing_profile read). */
+        get: operations["getBilling"];
+        /** Replace the billing profile and the policy on missed appointments (billing_profile update). */
+        put: operations["setBilling"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/billing/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add a service to the fee schedule (service create). A CPT code the schedule lists already answers 409. */
+        post: operations["createService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/billing/services/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                sid: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Change a service (service update). Charges made earlier keep their amounts; the service attended sessions are charged as cannot be retired (422). */
+        put: operations["updateService"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/billing/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        /** Charges, payments, adjustments and balances by month, and charges by month and therapist (billing_report read). */
+        get: operations["getBillingReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/billing/ledger.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every ledger entry posted in the range as CSV, for accounting (ledger export).
+         * @description Columns: entry_id, posted_on, recorded_at, couple_id, couple, payer_id, payer, kind, charge_kind, appointment_id, therapist_id, cpt_code, description, method, reference, reverses_id, amount (currency units with two decimals, signed as the effect on what the payer owes). Text typed by people that a spreadsheet would read as a formula starts with an apostrophe.
+         */
+        get: operations["exportLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/members/{uid}/license": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a therapist's license number, printed on superbills (license update; administrators, and the therapist for themself). */
+        put: operations["setLicense"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/members/{uid}/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        /** One partner's statement (statement read on their client record: the partner themself, their couple's care team, administrators and the front desk; never the other partner). */
+        get: operations["getMemberStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/members/{uid}/invoice.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        /** One partner's invoice as PDF (statement read): the practice, the client, the entries of the range and the balance due. */
+        get: operations["getInvoice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/members/{uid}/superbill.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * One partner's superbill as PDF (superbill read), for their insurer.
+         * @description The invoice's figures with the practice's name, address, NPI and tax id, the license of each therapist who held a session, the couple's diagnosis codes and this partner's own (never the other partner's), and the CPT code of each session.
+         */
+        get: operations["getSuperbill"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/billing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The couple's accounts (billing read); who pays, each payer's balance and the whole ledger in posting order. */
+        get: operations["getCoupleBilling"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/billing/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /** Say who pays the couple's charges from now on (billing update); charges made earlier stay with whom they were charged to. */
+        put: operations["setBillingShares"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/billing/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a payment, refund, write-off or adjustment by hand (ledger_entry create). Card payments are taken elsewhere; Amend records them. Nothing in the ledger is changed or removed later. */
+        post: operations["createLedgerEntry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/billing/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The couple's statement over every payer (statement read; staff only). */
+        get: operations["getCoupleStatement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/diagnoses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The couple's ICD-10-CM diagnosis codes (diagnosis read; the care team and billing staff). */
+        get: operations["listDiagnoses"];
+        /** Replace the couple's diagnosis codes (diagnosis update; the care team). */
+        put: operations["setDiagnoses"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{id}/charges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Charge an appointment (charge create), split between the couple's payers by their shares.
+         * @description Idempotent per appointment and kind; charging again answers the first charge's entries (void or not). A session is charged the fee of the practice's session service; a no-show or late cancellation the practice's fee for it, and nothing (no entries) when that fee is zero. A cancelled appointment is not charged as a session (409).
+         */
+        post: operations["chargeAppointment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{id}/charges/{kind}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+                kind: "session" | "no_show" | "late_cancel";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Void an appointment's charge with one reversing entry per payer, posted today (charge void). Takes no body. A charge void already answers 409; one never made 404. */
+        post: operations["voidCharge"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1552,7 +1873,7 @@ export interface components {
                  * @enum {string}
                  */
                 code: "bad_request" | "unauthenticated" | "invalid_credentials" | "forbidden" | "bad_origin" | "not_found" | "conflict" | "invalid" | "too_large" | "rate_limited" | "second_factor_required" | "unavailable" | "internal" | "method_not_allowed" | "couple_closed" | "upgrade_required" | "not_your_turn" | "paused" | "ended";
-                /** @description A sentence for a person. For invalid, it names the field in words ("Assessment must be written before the note is signed."), never its path. */
+                /** @description A sentence for a person, starting with a capital. For invalid, it names the field in words, by its label where it has one ("Write the assessment before signing.", "Answer “Your apology” before handing this in.", "Due on is required."), never by its path, so a screen may show it beside the field as it is. */
                 message: string;
                 /** @description For invalid, the path of the field at fault (sections.assessment, answers.<key>), for the screen to point at. */
                 field?: string;
@@ -2165,6 +2486,11 @@ export interface components {
             turn_seconds: number;
             /** @default 60 */
             min_break_seconds: number;
+            /**
+             * @description Relay the floor holder's typing to the others as it is written (draft frames). Chosen when the session starts; when false the server refuses drafts and words reach the others only when sent.
+             * @default false
+             */
+            show_drafts: boolean;
         };
         /** @enum {string} */
         LiveSessionStatus: "scheduled" | "live" | "ended";
@@ -2216,6 +2542,8 @@ export interface components {
             mode: "turns" | "listener";
             turn_seconds: number;
             min_break_seconds: number;
+            /** @description Whether the holder's typing is relayed to the others as it is written. */
+            show_drafts?: boolean;
             /** @enum {string} */
             holder?: "a" | "b";
             /** @enum {string} */
@@ -2291,6 +2619,178 @@ export interface components {
             reason?: string;
             turn_seconds?: number;
             min_break_seconds?: number;
+        };
+        BillingProfile: {
+            /** @description The name a superbill prints; the practice's name when empty. */
+            name?: string;
+            /** @description One line per line of the address. */
+            address?: string;
+            /** @description Ten digits, or empty. */
+            npi?: string;
+            /** @description An employer identification number like 12-3456789, or empty. */
+            tax_id?: string;
+            /**
+             * Format: int64
+             * @description The active service attended sessions are charged as (90847 at first); left out, it stays.
+             */
+            session_service_id?: number | null;
+            /** Format: int64 */
+            no_show_fee_cents?: number;
+            /** Format: int64 */
+            late_cancel_fee_cents?: number;
+            /** @description A cancellation this close to the start is a late cancellation. */
+            cancellation_window_hours?: number;
+        };
+        ServiceInput: {
+            cpt_code: string;
+            description: string;
+            duration_minutes?: number;
+            /** Format: int64 */
+            fee_cents?: number;
+            /** @description True when left out; a retired service is kept for the charges that name it. */
+            active?: boolean;
+        };
+        Service: {
+            /** Format: int64 */
+            id?: number;
+            cpt_code?: string;
+            description?: string;
+            duration_minutes?: number;
+            /** Format: int64 */
+            fee_cents?: number;
+            active?: boolean;
+        };
+        BillingSettings: {
+            profile?: components["schemas"]["BillingProfile"];
+            services?: components["schemas"]["Service"][];
+            licenses?: {
+                /** Format: int64 */
+                therapist_id?: number;
+                therapist_name?: string;
+                license_number?: string;
+            }[];
+        };
+        Share: {
+            /** Format: int64 */
+            partner_id?: number;
+            partner_name?: string;
+            percent?: number;
+        };
+        Balance: {
+            /**
+             * Format: int64
+             * @description Null for the couple as a whole.
+             */
+            payer_id?: number | null;
+            payer_name?: string;
+            /**
+             * Format: int64
+             * @description What the payer owes; negative for a credit.
+             */
+            balance_cents?: number;
+        };
+        /** @description One line of the append-only ledger. amount_cents is the entry's effect on what its payer owes. */
+        LedgerEntry: {
+            /** Format: int64 */
+            id?: number;
+            /** Format: int64 */
+            couple_id?: number;
+            couple_label?: string;
+            /** Format: int64 */
+            payer_id?: number | null;
+            payer_name?: string;
+            /** @enum {string} */
+            kind?: "charge" | "payment" | "refund" | "write_off" | "adjustment" | "reversal";
+            /** Format: int64 */
+            amount_cents?: number;
+            /** Format: date */
+            posted_on?: string;
+            /** Format: int64 */
+            appointment_id?: number | null;
+            /** @enum {string|null} */
+            charge_kind?: "session" | "no_show" | "late_cancel" | null;
+            /** Format: int64 */
+            therapist_id?: number | null;
+            cpt_code?: string;
+            description?: string;
+            /** @enum {string|null} */
+            method?: "cash" | "cheque" | "card" | null;
+            reference?: string;
+            /** Format: int64 */
+            reverses_id?: number | null;
+            /** @description A later reversal undid this entry. */
+            voided?: boolean;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        LedgerEntries: {
+            entries?: components["schemas"]["LedgerEntry"][];
+        };
+        /** @description closing_balance_cents = opening_balance_cents + charges_cents - payments_cents - adjustments_cents. */
+        Statement: {
+            /** Format: date */
+            from?: string;
+            /** Format: date */
+            to?: string;
+            /** Format: int64 */
+            opening_balance_cents?: number;
+            entries?: components["schemas"]["LedgerEntry"][];
+            /**
+             * Format: int64
+             * @description Charges less their reversals.
+             */
+            charges_cents?: number;
+            /**
+             * Format: int64
+             * @description Payments less refunds.
+             */
+            payments_cents?: number;
+            /**
+             * Format: int64
+             * @description Write-offs and adjustments, as credits.
+             */
+            adjustments_cents?: number;
+            /** Format: int64 */
+            closing_balance_cents?: number;
+        };
+        BillingReport: {
+            /** Format: date */
+            from?: string;
+            /** Format: date */
+            to?: string;
+            months?: {
+                /** @example 2031-01 */
+                month?: string;
+                /** Format: int64 */
+                charges_cents?: number;
+                /** Format: int64 */
+                payments_cents?: number;
+                /** Format: int64 */
+                adjustments_cents?: number;
+                /** Format: int64 */
+                closing_balance_cents?: number;
+            }[];
+            therapists?: {
+                month?: string;
+                /** Format: int64 */
+                therapist_id?: number;
+                therapist_name?: string;
+                /** Format: int64 */
+                charges_cents?: number;
+            }[];
+            /** Format: int64 */
+            outstanding_cents?: number;
+        };
+        Diagnoses: {
+            diagnoses: {
+                /**
+                 * Format: int64
+                 * @description The partner the code is for; the couple when left out.
+                 */
+                partner_id?: number | null;
+                /** @example Z63.0 */
+                code: string;
+            }[];
         };
     };
     responses: {
@@ -3445,6 +3945,8 @@ export interface operations {
                 /** @description e.g. couple.read, invite.create */
                 action?: string;
                 outcome?: "allowed" | "denied" | "failed";
+                /** @description true leaves out allowed views of the audit log and of the access policy (audit_log.list, policy.read); they are recorded all the same, and refused or failed attempts always show. Anything but true or false answers 422. */
+                omit_log_views?: boolean;
                 since?: string;
                 until?: string;
                 /** @description paging cursor (next_before of the previous page) */
@@ -5721,6 +6223,638 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    getBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The billing settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSettings"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillingProfile"];
+            };
+        };
+        responses: {
+            /** @description The billing settings as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceInput"];
+            };
+        };
+        responses: {
+            /** @description The service. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                sid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceInput"];
+            };
+        };
+        responses: {
+            /** @description The service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getBillingReport: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. Charges are net of voided charges; payments net of refunds; adjustments are write-offs and adjustments as credits; closing_balance_cents is what all clients owed at the month's end. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingReport"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    exportLedger: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setLicense: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    license_number: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getMemberStatement: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries charged to or paid by this partner in the range, with the balances before and after. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getInvoice: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSuperbill: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getCoupleBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The accounts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        shares?: components["schemas"]["Share"][];
+                        balances?: components["schemas"]["Balance"][];
+                        entries?: components["schemas"]["LedgerEntry"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setBillingShares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description One partner at 100, both partners with percentages summing to 100, or none to bill the couple as a whole. */
+                    shares: {
+                        /** Format: int64 */
+                        partner_id: number;
+                        percent: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The shares as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        shares?: components["schemas"]["Share"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createLedgerEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "payment" | "refund" | "write_off" | "adjustment";
+                    /**
+                     * Format: int64
+                     * @description The partner paying or credited; the couple as a whole when left out.
+                     */
+                    payer_id?: number;
+                    /**
+                     * Format: int64
+                     * @description Positive; for an adjustment, the change to what the payer owes (negative credits them).
+                     */
+                    amount_cents: number;
+                    /**
+                     * @description Required for payments and refunds, refused for the others.
+                     * @enum {string}
+                     */
+                    method?: "cash" | "cheque" | "card";
+                    /** @description A cheque number or receipt reference. */
+                    reference?: string;
+                    /**
+                     * Format: date
+                     * @description Today in the practice's time zone when left out.
+                     */
+                    posted_on?: string;
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The entry. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getCoupleStatement: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDiagnoses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The codes, the couple's own first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diagnoses"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setDiagnoses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Diagnoses"];
+            };
+        };
+        responses: {
+            /** @description The codes as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diagnoses"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    chargeAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "session" | "no_show" | "late_cancel";
+                };
+            };
+        };
+        responses: {
+            /** @description The charge's entries, one per payer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntries"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    voidCharge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+                kind: "session" | "no_show" | "late_cancel";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reversing entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntries"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
         };
     };
 }
