@@ -585,7 +585,7 @@ func TestBillingInputIsValidated(t *testing.T) {
 		{"another practice's couple", w.B.Admin, http.MethodPost, entries, map[string]any{"kind": "payment", "amount_cents": 100, "method": "cash"}, 404, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := tc.by.do(tc.method, tc.path, tc.body)
+			res := tc.by.doExpecting(tc.status, tc.method, tc.path, tc.body)
 			var body struct{ Error apiError }
 			res.JSON(t, &body)
 			if res.Status != tc.status || body.Error.Field != tc.field || body.Error.Message == "" {
