@@ -70,7 +70,7 @@ describe('a couple\'s accounts', () => {
     expect(await screen.findByText(/The charge is void/)).toBeInTheDocument();
     const [superbillOfA] = screen.getAllByRole('link', { name: 'Superbill (PDF)' });
     expect(superbillOfA.getAttribute('href')).toMatch(/^\/api\/v1\/practices\/1\/members\/8\/superbill\.pdf\?from=/);
-  });
+  }, 20_000); // many steps through a whole form: slow on a busy machine
 
   it('says what is wrong with an amount before sending it, and shows the server\'s refusals', async () => {
     const fake = fakeServer({
