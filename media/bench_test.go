@@ -16,7 +16,7 @@ import (
 type fixedRoom struct{ floor realtime.State }
 
 func (r *fixedRoom) ID() int64                       { return 1 }
-func (r *fixedRoom) Floor() realtime.State           { return r.floor }
+func (r *fixedRoom) Hearing() realtime.Hearing       { return realtime.HearingOf(r.floor) }
 func (r *fixedRoom) Broadcast([]byte)                {}
 func (r *fixedRoom) ReportSpokenInterruption(string) {}
 

@@ -98,13 +98,14 @@ func TestInterruptsOnlyWhenTheOtherPartnerIsHeard(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRoom(t, ModeTurns)
 			tc.steps(r)
-			if got := Interrupts(r.s, SeatA); got != tc.a {
+			h := HearingOf(r.s)
+			if got := h.Interrupts(SeatA); got != tc.a {
 				t.Errorf("a interrupts: %v, want %v", got, tc.a)
 			}
-			if got := Interrupts(r.s, SeatB); got != tc.b {
+			if got := h.Interrupts(SeatB); got != tc.b {
 				t.Errorf("b interrupts: %v, want %v", got, tc.b)
 			}
-			if Interrupts(r.s, string(RoleChair)) || Interrupts(r.s, "c") {
+			if h.Interrupts(string(RoleChair)) || h.Interrupts("c") {
 				t.Error("the chair or an unknown seat interrupts")
 			}
 		})
@@ -158,12 +159,21 @@ func TestForwardingAgreesWithTheFloorOverRandomSessions(t *testing.T) {
 			if Forwarded(s, RoleSystem) {
 				t.Fatalf("%s: the timer is heard", where)
 			}
+			hearing := HearingOf(s)
+			if hearing.Seq() != s.Seq {
+				t.Fatalf("%s: hearing of seq %d, want %d", where, hearing.Seq(), s.Seq)
+			}
+			for _, role := range []Role{RoleChair, RoleA, RoleB, RoleSystem} {
+				if hearing.Heard(role) != Forwarded(s, role) {
+					t.Fatalf("%s: hearing says %s heard %v, the rule %v", where, role, hearing.Heard(role), Forwarded(s, role))
+				}
+			}
 			for _, partner := range []Actor{partnerA, partnerB} {
 				if got, want := Forwarded(s, partner.Role), talkAccepted(s, partner, now); got != want {
 					t.Fatalf("%s: %s heard %v but the floor accepts their talk: %v", where, partner.Role, got, want)
 				}
 				seat := string(partner.Role)
-				if Interrupts(s, seat) != (!Forwarded(s, partner.Role) && Forwarded(s, Role(otherSeat(seat)))) {
+				if hearing.Interrupts(seat) != (!Forwarded(s, partner.Role) && Forwarded(s, Role(otherSeat(seat)))) {
 					t.Fatalf("%s: %s interrupts disagrees with who is heard", where, seat)
 				}
 			}
