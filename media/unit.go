@@ -159,6 +159,22 @@ func (unit *Unit) requestKeyframe(role realtime.Role) {
 	}
 }
 
+// audioIn is what the packet path keeps of one incoming audio stream between its packets.
+type audioIn struct {
+	levelID    uint8 // the negotiated id of the RFC 6464 audio level, or 0
+	speech     realtime.SpeechDetector
+	pkt        rtp.Packet // reused for every packet
+	lastSpeech time.Time  // the speech detector's last loud packet as last published
+}
+
+// receiveAudio takes one decrypted audio packet from role as it came off the connection.
+func (unit *Unit) receiveAudio(role realtime.Role, in *audioIn, data []byte, now time.Time) error {
+	if err := in.pkt.Unmarshal(data); err != nil {
+		return err
+	}
+	return unit.handleAudio(role, &in.speech, &in.pkt, packetLevel(&in.pkt, in.levelID), now)
+}
+
 // handleAudio is the per-packet path of audio from role: follow the speech for spoken
 // interruptions, then forward the packet if the floor lets role be heard, else drop it.
 // Packets without audio (padding only) are never forwarded.
