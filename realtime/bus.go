@@ -333,37 +333,36 @@ func (b *Bus) dispatch(channel, payload string) {
 	}
 	if channel == channelHeard {
 		to, item, _ := strings.Cut(body, "|")
-		session, seq, ok := strings.Cut(item, ":")
-		id, err1 := strconv.ParseInt(session, 10, 64)
-		n, err2 := strconv.ParseInt(seq, 10, 64)
-		if to == b.instance && ok && err1 == nil && err2 == nil {
-			b.confirmed(id, n)
+		if id, seq, ok := sessionItem(item); ok && to == b.instance {
+			b.confirmed(id, int64(seq))
 		}
 		return
 	}
 	for item := range strings.SplitSeq(body, ",") {
 		switch channel {
 		case channelEvents:
-			session, seq, ok := strings.Cut(item, ":")
-			id, err1 := strconv.ParseInt(session, 10, 64)
-			n, err2 := strconv.ParseInt(seq, 10, 64)
-			if ok && err1 == nil && err2 == nil {
-				b.handler.eventsCommitted(id, n)
+			if id, seq, ok := sessionItem(item); ok {
+				b.handler.eventsCommitted(id, int64(seq))
 			}
 		case channelPresence:
 			if id, err := strconv.ParseInt(item, 10, 64); err == nil {
 				b.handler.presenceChanged(id)
 			}
 		case channelHearing:
-			session, hearing, ok := strings.Cut(item, ":")
-			id, err1 := strconv.ParseInt(session, 10, 64)
-			h, err2 := strconv.ParseUint(hearing, 10, 64)
-			if ok && err1 == nil && err2 == nil && b.handler.hearingRelayed(id, Hearing(h)) {
+			if id, h, ok := sessionItem(item); ok && b.handler.hearingRelayed(id, Hearing(h)) {
 				// Confirmed off the receive loop, which never waits for the database.
 				go b.heard(from, id, Hearing(h).Seq())
 			}
 		}
 	}
+}
+
+// sessionItem parses "session:number", the shape of the per-session items of notifications.
+func sessionItem(item string) (session int64, n uint64, ok bool) {
+	id, number, found := strings.Cut(item, ":")
+	session, err1 := strconv.ParseInt(id, 10, 64)
+	n, err2 := strconv.ParseUint(number, 10, 64)
+	return session, n, found && err1 == nil && err2 == nil
 }
 
 // withApplicationName names the listener's connection, so an operator can tell it apart in
