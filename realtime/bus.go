@@ -146,17 +146,16 @@ func (b *Bus) presenceChanged(sessionID int64) {
 	b.poke()
 }
 
-// HearingWait bounds how long a floor change commanded on one instance waits for the instance
-// carrying the session's media to apply it before it is answered and fanned out anyway; the
-// carrier then applies it when it reads the events from the log.
-const HearingWait = 100 * time.Millisecond
+// hearingSend bounds sending who is heard, and its confirmation, when nothing waits for it.
+const hearingSend = 100 * time.Millisecond
 
 // hearing tells the other instances who is heard in a session after a command, before the
 // command is answered or fanned out, at once rather than with the accumulated news: the instance
-// carrying the session's media applies it to the next packet without reading the log. With
-// confirm, it waits, at most HearingWait, until that instance says it did.
-func (b *Bus) hearing(sessionID int64, h Hearing, confirm bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), HearingWait)
+// carrying the session's media applies it to the next packet without reading the log. With a
+// wait, it waits that long at most until that instance says it did.
+func (b *Bus) hearing(sessionID int64, h Hearing, wait time.Duration) {
+	confirm := wait > 0
+	ctx, cancel := context.WithTimeout(context.Background(), max(wait, hearingSend))
 	defer cancel()
 	key := hearingKey{sessionID, h.Seq()}
 	applied := make(chan struct{})
@@ -187,7 +186,7 @@ func (b *Bus) hearing(sessionID int64, h Hearing, confirm bool) {
 // heard tells instance to that this instance, carrying the session's media, applied the hearing
 // of seq.
 func (b *Bus) heard(to string, sessionID, seq int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), HearingWait)
+	ctx, cancel := context.WithTimeout(context.Background(), hearingSend)
 	defer cancel()
 	payload := b.instance + "|" + to + "|" + strconv.FormatInt(sessionID, 10) + ":" + strconv.FormatInt(seq, 10)
 	if _, err := b.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelHeard, payload); err != nil {

@@ -79,6 +79,10 @@ type HubConfig struct {
 	// MediaLease is how long a session's media lease lasts unless renewed; the holder renews it
 	// every third of that [6s].
 	MediaLease time.Duration
+	// HearingWait bounds how long a floor change commanded on an instance that relays media of
+	// the session waits for the instance carrying it to apply the change before it is answered
+	// and fanned out anyway; the carrier then applies it when it reads the events [100ms].
+	HearingWait time.Duration
 	// Clock is the time commands and turn timers go by [time.Now].
 	Clock    func() time.Time
 	Registry prometheus.Registerer
@@ -98,6 +102,7 @@ func (c HubConfig) withDefaults() HubConfig {
 	setDuration(&c.AliveEvery, 30*time.Second)
 	setDuration(&c.PresenceEvery, 10*time.Second)
 	setDuration(&c.MediaLease, 6*time.Second)
+	setDuration(&c.HearingWait, 100*time.Millisecond)
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 16 << 10
 	}
@@ -449,14 +454,18 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 // in this instance's room, even when it has yet to read events from elsewhere, and, when the
 // command moved the floor and this instance does not carry the session's media, on the instance
 // that may, told directly rather than through the log. When this instance relays media of the
-// session to that instance, the command waits until it confirms (at most HearingWait), so no
-// participant hears of the change before their audio follows it.
+// session to that instance, the command waits until it confirms (at most HubConfig.HearingWait),
+// so no participant hears of the change before their audio follows it.
 func (h *Hub) hear(sessionID int64, res Result) {
 	if room := h.room(sessionID); room != nil {
 		room.hear(res.Hearing)
 	}
 	if res.HearingMoved && h.media != nil && !h.media.local.Carries(sessionID) {
-		h.bus.hearing(sessionID, res.Hearing, h.media.relaysSession(sessionID))
+		var wait time.Duration
+		if h.media.relaysSession(sessionID) {
+			wait = h.cfg.HearingWait
+		}
+		h.bus.hearing(sessionID, res.Hearing, wait)
 	}
 }
 
