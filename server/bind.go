@@ -85,7 +85,7 @@ func decodeStrict(body io.Reader, dst any) error {
 			return newError(http.StatusBadRequest, codeBadRequest, "The request body must be a JSON object.")
 		}
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field,
-			Message: fmt.Sprintf("%s must be a %s.", field, jsonKind(typeErr.Type))}
+			Message: invalidMessage(field, "must be a "+jsonKind(typeErr.Type))}
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(http.StatusBadRequest, codeBadRequest, "The request body is not valid JSON.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -141,7 +141,7 @@ func validationError(err error) error {
 	default:
 		reason = "is not valid"
 	}
-	return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field, Message: field + " " + reason + "."}
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field, Message: invalidMessage(field, reason)}
 }
 
 func lengthUnit(fe validator.FieldError) string {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -104,33 +103,36 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 // from the access check and not from validation. Routes missing here are sent no body.
 func sweepBodies(other *practice) map[string]any {
 	return map[string]any{
-		"POST /api/v1/practices/:pid/couples":       map[string]any{"label": "Intruder couple"},
-		"PATCH /api/v1/couples/:id":                 map[string]any{"label": "Renamed"},
-		"PUT /api/v1/couples/:id/care-team":         map[string]any{"therapists": []int64{other.Therapist.ID}},
-		"POST /api/v1/couples/:id/invites":          map[string]any{"seat": "b", "email": "intruder@x.test"},
-		"POST /api/v1/couples/:id/assignments":      map[string]any{"exercise_id": 1, "for": "a"},
-		"PUT /api/v1/assignments/:id/draft":         map[string]any{"answers": map[string]any{"moment": "x"}},
-		"POST /api/v1/assignments/:id/submit":       map[string]any{},
-		"PUT /api/v1/assignments/:id/visibility":    map[string]any{"visibility": "partner"},
-		"POST /api/v1/assignments/:id/review":       map[string]any{"feedback": "Seen."},
-		"POST /api/v1/assignments/:id/comments":     map[string]any{"body": "Hello."},
-		"POST /api/v1/couples/:id/checkins":         map[string]any{"trust": 1, "safety": 1},
-		"PATCH /api/v1/checkins/:id":                map[string]any{"trust": 0},
-		"POST /api/v1/couples/:id/commitments":      map[string]any{"text": "Intrude.", "cadence": "daily"},
-		"POST /api/v1/commitments/:id/checks":       map[string]any{"status": "missed"},
-		"POST /api/v1/couples/:id/measures":         map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
-		"PATCH /api/v1/measures/:id":                map[string]any{"visibility": "partner"},
-		"POST /api/v1/couples/:id/notes":            map[string]any{"template": "dap"},
-		"PATCH /api/v1/notes/:id":                   map[string]any{"sections": map[string]string{"plan": "changed"}},
-		"POST /api/v1/notes/:id/addenda":            map[string]any{"text": "Later."},
-		"POST /api/v1/couples/:id/appointments":     map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
-		"POST /api/v1/couples/:id/erase":            map[string]any{"confirm": "Couple B"},
-		"POST /api/v1/couples/:id/live-sessions":    map[string]any{},
-		"POST /api/v1/live/:id/commands":            `{"id":"intrude","type":"moderator","text":"Hello."}`,
-		"PATCH /api/v1/practices/:pid/members/:uid": map[string]any{"disabled": true},
-		"POST /api/v1/practices/:pid/invites":       map[string]any{"email": "intruder@x.test", "role": "admin"},
-		"POST /api/v1/practices/:pid/exercises":     sampleExercise("Intruder exercise"),
-		"PUT /api/v1/practices/:pid/exercises/:id":  sampleExercise("Rewritten"),
+		"POST /api/v1/practices/:pid/couples":          map[string]any{"label": "Intruder couple"},
+		"PATCH /api/v1/couples/:id":                    map[string]any{"label": "Renamed"},
+		"PUT /api/v1/couples/:id/care-team":            map[string]any{"therapists": []int64{other.Therapist.ID}},
+		"POST /api/v1/couples/:id/invites":             map[string]any{"seat": "b", "email": "intruder@x.test"},
+		"POST /api/v1/couples/:id/assignments":         map[string]any{"exercise_id": 1, "for": "a"},
+		"PUT /api/v1/assignments/:id/draft":            map[string]any{"answers": map[string]any{"moment": "x"}},
+		"POST /api/v1/assignments/:id/submit":          map[string]any{},
+		"PUT /api/v1/assignments/:id/visibility":       map[string]any{"visibility": "partner"},
+		"POST /api/v1/assignments/:id/review":          map[string]any{"feedback": "Seen."},
+		"POST /api/v1/assignments/:id/comments":        map[string]any{"body": "Hello."},
+		"POST /api/v1/couples/:id/checkins":            map[string]any{"trust": 1, "safety": 1},
+		"PATCH /api/v1/checkins/:id":                   map[string]any{"trust": 0},
+		"POST /api/v1/couples/:id/commitments":         map[string]any{"text": "Intrude.", "cadence": "daily"},
+		"POST /api/v1/commitments/:id/checks":          map[string]any{"status": "missed"},
+		"POST /api/v1/couples/:id/measures":            map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
+		"PATCH /api/v1/measures/:id":                   map[string]any{"visibility": "partner"},
+		"POST /api/v1/couples/:id/notes":               map[string]any{"template": "dap"},
+		"PATCH /api/v1/notes/:id":                      map[string]any{"sections": map[string]string{"plan": "changed"}},
+		"POST /api/v1/notes/:id/addenda":               map[string]any{"text": "Later."},
+		"POST /api/v1/couples/:id/appointments":        map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
+		"POST /api/v1/couples/:id/erase":               map[string]any{"confirm": "Couple B"},
+		"POST /api/v1/couples/:id/live-sessions":       map[string]any{},
+		"POST /api/v1/live/:id/commands":               `{"id":"intrude","type":"moderator","text":"Hello."}`,
+		"PATCH /api/v1/practices/:pid/members/:uid":    map[string]any{"disabled": true},
+		"POST /api/v1/practices/:pid/invites":          map[string]any{"email": "intruder@x.test", "role": "admin"},
+		"POST /api/v1/practices/:pid/exercises":        sampleExercise("Intruder exercise"),
+		"PUT /api/v1/practices/:pid/exercises/:id":     sampleExercise("Rewritten"),
+		"POST /api/v1/appointments/:id/move":           map[string]any{"starts_at": "2031-08-02T12:00:00Z"},
+		"PUT /api/v1/practices/:pid/mail-settings":     map[string]any{"reminder_lead_minutes": []int{60}},
+		"PUT /api/v1/practices/:pid/security-settings": map[string]any{"require_second_factor": false},
 	}
 }
 
@@ -352,7 +354,7 @@ func TestWebAppIsServedUnderAStrictContentSecurityPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.Handler())
+	srv := newTestServer(t, api.Handler())
 	defer srv.Close()
 	for _, path := range []string{"/", "/couples/12", "/assets/index-abc123.js", "/assets/index-abc123.css", "/api/v1/me", "/readyz"} {
 		res, err := srv.Client().Get(srv.URL + path)
@@ -593,7 +595,7 @@ func TestSecureDeploymentMarksCookieSecureAndSendsHSTS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.srv = httptest.NewServer(api.Handler())
+	w.srv = newTestServer(t, api.Handler())
 	defer w.srv.Close()
 	res := login(w, "admin@a.test", testPassword, nil)
 	if res.Status != http.StatusOK {
