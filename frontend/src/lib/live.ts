@@ -52,7 +52,7 @@ export type MediaFrame =
 
 /** A media signalling frame from the server, other than media_state (which is in the view). */
 export type ServerMediaFrame =
-  | { type: 'media_offer'; sdp: string }
+  | { type: 'media_offer'; sdp: string; ice_servers?: RTCIceServer[] }
   | { type: 'media_candidate'; candidate: RTCIceCandidateInit }
   | { type: 'media_error'; id?: string; code: string; message: string };
 
