@@ -6,7 +6,7 @@ FRONTEND  := frontend
 WEB_SRC   := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/public -type f 2>/dev/null)
 FUZZTIME  ?= 5s
 
-.PHONY: run build test test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium web clean
+.PHONY: run build test test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium deps-poppler web clean
 
 run: build deps-postgres
 	./$(BIN) serve --demo
@@ -30,7 +30,11 @@ deps-postgres:
 deps-chromium:
 	@.ci/ensure-deps chromium
 
-test: deps-postgres test-go test-fuzz test-web test-e2e
+# pdftotext reads signed PDFs back in the server tests.
+deps-poppler:
+	@.ci/ensure-deps poppler
+
+test: deps-postgres deps-poppler test-go test-fuzz test-web test-e2e
 
 # mailpit, the SMTP server the mail tests send to, built from the Go module proxy.
 MAILPIT_VERSION := v1.33.1
