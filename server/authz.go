@@ -100,7 +100,7 @@ func (s *Server) allows(access store.Access, object, action string) bool {
 type recordAction struct{ object, action string }
 
 // closedRecordTakes is what a closed couple's record still takes besides reading it (every read,
-// list, transcript, summary, export and live-session join): the care team's closing clinical
+// list, transcript, summary, export, download and live-session join): the care team's closing clinical
 // work, cancelling booked appointments, erasure, and the status change that reopens the couple
 // (the store refuses any other change to a closed couple). A paused couple takes everything.
 var closedRecordTakes = map[recordAction]bool{
@@ -112,7 +112,7 @@ var closedRecordTakes = map[recordAction]bool{
 
 // readActions are the actions that change nothing.
 var readActions = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true,
-	"join": true}
+	"join": true, "download": true}
 
 // closedRecordRefuses reports whether the object is in a closed couple's record that does not take
 // the action. Every change to such a record is refused here, in one place, rather than per handler.
