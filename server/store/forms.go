@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql/driver"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -176,6 +177,30 @@ type DocumentHash []byte
 // MarshalJSON writes the hash in hex.
 func (h DocumentHash) MarshalJSON() ([]byte, error) {
 	return json.Marshal(fmt.Sprintf("%x", []byte(h)))
+}
+
+// UnmarshalJSON reads the hash from hex.
+func (h *DocumentHash) UnmarshalJSON(data []byte) error {
+	var text string
+	if err := json.Unmarshal(data, &text); err != nil {
+		return err
+	}
+	sum, err := hex.DecodeString(text)
+	*h = sum
+	return err
+}
+
+// Scan copies the bytea column, which the driver may reuse; NULL is no hash.
+func (h *DocumentHash) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*h = nil
+	case []byte:
+		*h = append(DocumentHash(nil), v...)
+	default:
+		return fmt.Errorf("document hash: cannot scan %T", src)
+	}
+	return nil
 }
 
 // String is the hash in hex.
