@@ -600,3 +600,48 @@ func TestFormTemplatesAreVersionedAndSentAsTheyWere(t *testing.T) {
 		t.Errorf("another practice reads the template: %d", other.Status)
 	}
 }
+
+// TestFormMailSaysOnlyThatSomethingWaitsAndRemindsWhileItDoes: sending a form to both partners
+// mails each that something is waiting, with no word of the form; three days on, the partner who
+// has not handed theirs in is reminded and the one who has is not.
+func TestFormMailSaysOnlyThatSomethingWaitsAndRemindsWhileItDoes(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t)
+	p := w.A
+	res := p.Therapist.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/forms", map[string]any{"builtin": "partner_intake", "for": "both"})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("send: %d %s", res.Status, res.Body)
+	}
+	var sent struct{ Forms []store.Form }
+	res.JSON(t, &sent)
+	w.pit.WaitFor(2, 30*time.Second)
+	for _, partner := range []*actor{p.PartnerA, p.PartnerB} {
+		got := w.messagesTo(partner.Email)
+		if len(got) != 1 || got[0].Subject != "Something is waiting for you in Amend" {
+			t.Fatalf("%s got %d messages: %+v", partner.Name, len(got), got)
+		}
+		if l := links(got[0]); len(l) == 0 || !strings.Contains(strings.Join(l, " "), "/forms/") {
+			t.Errorf("the message to %s has no link to the form: %v", partner.Name, l)
+		}
+	}
+	handedIn := sent.Forms[0]
+	if handedIn.AssigneeID != p.PartnerA.ID {
+		handedIn = sent.Forms[1]
+	}
+	answers := markedAnswers(mustForm("partner_intake").Fields, "handed in before the reminder", true)
+	if res := p.PartnerA.do(http.MethodPost, "/api/v1/forms/"+id(handedIn.ID)+"/submit", map[string]any{"answers": answers}); res.Status != http.StatusOK {
+		t.Fatalf("submit: %d %s", res.Status, res.Body)
+	}
+	w.clock.advance(formReminderAfter + time.Hour)
+	w.waitForJobs(1, `state = 'cancelled' AND args->>'key' = $1`, fmt.Sprintf("%s:%d", "form_reminder", handedIn.ID))
+	w.pit.WaitFor(3, 30*time.Second)
+	if got := w.messagesTo(p.PartnerB.Email); len(got) != 2 || !strings.HasPrefix(got[1].Subject, "Reminder") && !strings.HasPrefix(got[0].Subject, "Reminder") {
+		t.Errorf("the partner still to answer got %d messages, want the notice and a reminder", len(got))
+	}
+	if got := w.messagesTo(p.PartnerA.Email); len(got) != 1 {
+		t.Errorf("the partner who handed in got %d messages, want only the first notice", len(got))
+	}
+	if got := w.messagesTo(p.Therapist.Email); len(got) != 0 {
+		t.Errorf("the therapist got %d messages about the safety answers, want none", len(got))
+	}
+}
