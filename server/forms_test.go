@@ -102,8 +102,7 @@ func formsMatrix() []matrixCase {
 			return method, "/api/v1/practices/" + id(p.ID) + suffix, body
 		}
 	}
-	template := map[string]any{"title": "Practice intake", "fields": []map[string]any{
-		{"key": "hopes", "kind": "long_text", "label": "Your hopes", "required": true}}}
+	template := sampleFormTemplate("Practice intake")
 	// onForm builds a request on a fresh form sent to PartnerA and shared with PartnerB.
 	onForm := func(method, key, suffix string, body any, filled bool) func(*world, *practice) (string, string, any) {
 		return func(w *world, p *practice) (string, string, any) {
@@ -183,6 +182,14 @@ func formsMatrix() []matrixCase {
 		{name: "read a document the therapist shared", object: "document", action: "read", success: 200,
 			request: onDocument(func(p *practice) *actor { return p.Therapist }), relation: therapistDocumentRelation},
 	}
+}
+
+// sampleFormTemplate is a valid practice form template with a screening question.
+func sampleFormTemplate(title string) map[string]any {
+	return map[string]any{"title": title, "body": "Answer in your own time.", "fields": []map[string]any{
+		{"key": "hopes", "kind": "long_text", "label": "Your hopes", "required": true},
+		{"key": "safe", "kind": "checklist", "label": "Safe at home?", "options": []string{"Yes", "No"},
+			"screening": true, "flag_options": []string{"No"}}}}
 }
 
 func mustForm(key string) library.FormTemplate {

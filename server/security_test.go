@@ -57,7 +57,7 @@ func createdID(t *testing.T, res *response, want int, what string) int64 {
 // who would, and returns their ids by the path parameter that names them.
 type practiceObjects struct {
 	couples, assignments, checkins, commitments, measures, notes, appointments, lives,
-	exercises, invites, members []int64
+	exercises, invites, members, forms, formTemplates, documents []int64
 }
 
 func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects {
@@ -97,6 +97,31 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 		t.Fatalf("calendar feed: %d %s", res.Status, res.Body)
 	}
 	o.members = []int64{p.Therapist.ID, p.PartnerA.ID, p.Admin.ID}
+	o.formTemplates = []int64{createdID(t, p.Admin.do(http.MethodPost, practice+"/form-templates", sampleFormTemplate("Practice intake")),
+		http.StatusCreated, "form template")}
+	// The signed consent comes first: the sweeps that try one id per route try that one.
+	for _, key := range []string{"couples_consent", "partner_intake"} {
+		res := p.Therapist.do(http.MethodPost, couple+"/forms", map[string]any{"builtin": key, "for": "a"})
+		var sent struct{ Forms []struct{ ID int64 } }
+		if res.Status != http.StatusCreated || json.Unmarshal(res.Body, &sent) != nil {
+			t.Fatalf("send %s: %d %s", key, res.Status, res.Body)
+		}
+		o.forms = append(o.forms, sent.Forms[0].ID)
+	}
+	consent, intake := "/api/v1/forms/"+id(o.forms[0]), "/api/v1/forms/"+id(o.forms[1])
+	for _, step := range []struct {
+		path string
+		body any
+	}{
+		{intake + "/submit", map[string]any{"answers": markedAnswers(mustForm("partner_intake").Fields, "swept", true)}},
+		{consent + "/sign", map[string]any{"answers": markedAnswers(mustForm("couples_consent").Fields, "swept", false), "name": "A", "confirm": true}},
+	} {
+		if res := p.PartnerA.do(http.MethodPost, step.path, step.body); res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", step.path, res.Status, res.Body)
+		}
+	}
+	o.documents = []int64{createdID(t, p.PartnerA.do(http.MethodPost, couple+"/documents?visibility=partner", string(pngBytes)),
+		http.StatusCreated, "document")}
 	return o
 }
 
@@ -104,33 +129,41 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 // from the access check and not from validation. Routes missing here are sent no body.
 func sweepBodies(other *practice) map[string]any {
 	return map[string]any{
-		"POST /api/v1/practices/:pid/couples":       map[string]any{"label": "Intruder couple"},
-		"PATCH /api/v1/couples/:id":                 map[string]any{"label": "Renamed"},
-		"PUT /api/v1/couples/:id/care-team":         map[string]any{"therapists": []int64{other.Therapist.ID}},
-		"POST /api/v1/couples/:id/invites":          map[string]any{"seat": "b", "email": "intruder@x.test"},
-		"POST /api/v1/couples/:id/assignments":      map[string]any{"exercise_id": 1, "for": "a"},
-		"PUT /api/v1/assignments/:id/draft":         map[string]any{"answers": map[string]any{"moment": "x"}},
-		"POST /api/v1/assignments/:id/submit":       map[string]any{},
-		"PUT /api/v1/assignments/:id/visibility":    map[string]any{"visibility": "partner"},
-		"POST /api/v1/assignments/:id/review":       map[string]any{"feedback": "Seen."},
-		"POST /api/v1/assignments/:id/comments":     map[string]any{"body": "Hello."},
-		"POST /api/v1/couples/:id/checkins":         map[string]any{"trust": 1, "safety": 1},
-		"PATCH /api/v1/checkins/:id":                map[string]any{"trust": 0},
-		"POST /api/v1/couples/:id/commitments":      map[string]any{"text": "Intrude.", "cadence": "daily"},
-		"POST /api/v1/commitments/:id/checks":       map[string]any{"status": "missed"},
-		"POST /api/v1/couples/:id/measures":         map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
-		"PATCH /api/v1/measures/:id":                map[string]any{"visibility": "partner"},
-		"POST /api/v1/couples/:id/notes":            map[string]any{"template": "dap"},
-		"PATCH /api/v1/notes/:id":                   map[string]any{"sections": map[string]string{"plan": "changed"}},
-		"POST /api/v1/notes/:id/addenda":            map[string]any{"text": "Later."},
-		"POST /api/v1/couples/:id/appointments":     map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
-		"POST /api/v1/couples/:id/erase":            map[string]any{"confirm": "Couple B"},
-		"POST /api/v1/couples/:id/live-sessions":    map[string]any{},
-		"POST /api/v1/live/:id/commands":            `{"id":"intrude","type":"moderator","text":"Hello."}`,
-		"PATCH /api/v1/practices/:pid/members/:uid": map[string]any{"disabled": true},
-		"POST /api/v1/practices/:pid/invites":       map[string]any{"email": "intruder@x.test", "role": "admin"},
-		"POST /api/v1/practices/:pid/exercises":     sampleExercise("Intruder exercise"),
-		"PUT /api/v1/practices/:pid/exercises/:id":  sampleExercise("Rewritten"),
+		"POST /api/v1/practices/:pid/couples":           map[string]any{"label": "Intruder couple"},
+		"PATCH /api/v1/couples/:id":                     map[string]any{"label": "Renamed"},
+		"PUT /api/v1/couples/:id/care-team":             map[string]any{"therapists": []int64{other.Therapist.ID}},
+		"POST /api/v1/couples/:id/invites":              map[string]any{"seat": "b", "email": "intruder@x.test"},
+		"POST /api/v1/couples/:id/assignments":          map[string]any{"exercise_id": 1, "for": "a"},
+		"PUT /api/v1/assignments/:id/draft":             map[string]any{"answers": map[string]any{"moment": "x"}},
+		"POST /api/v1/assignments/:id/submit":           map[string]any{},
+		"PUT /api/v1/assignments/:id/visibility":        map[string]any{"visibility": "partner"},
+		"POST /api/v1/assignments/:id/review":           map[string]any{"feedback": "Seen."},
+		"POST /api/v1/assignments/:id/comments":         map[string]any{"body": "Hello."},
+		"POST /api/v1/couples/:id/checkins":             map[string]any{"trust": 1, "safety": 1},
+		"PATCH /api/v1/checkins/:id":                    map[string]any{"trust": 0},
+		"POST /api/v1/couples/:id/commitments":          map[string]any{"text": "Intrude.", "cadence": "daily"},
+		"POST /api/v1/commitments/:id/checks":           map[string]any{"status": "missed"},
+		"POST /api/v1/couples/:id/measures":             map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
+		"PATCH /api/v1/measures/:id":                    map[string]any{"visibility": "partner"},
+		"POST /api/v1/couples/:id/notes":                map[string]any{"template": "dap"},
+		"PATCH /api/v1/notes/:id":                       map[string]any{"sections": map[string]string{"plan": "changed"}},
+		"POST /api/v1/notes/:id/addenda":                map[string]any{"text": "Later."},
+		"POST /api/v1/couples/:id/appointments":         map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
+		"POST /api/v1/couples/:id/erase":                map[string]any{"confirm": "Couple B"},
+		"POST /api/v1/couples/:id/live-sessions":        map[string]any{},
+		"POST /api/v1/live/:id/commands":                `{"id":"intrude","type":"moderator","text":"Hello."}`,
+		"PATCH /api/v1/practices/:pid/members/:uid":     map[string]any{"disabled": true},
+		"POST /api/v1/practices/:pid/invites":           map[string]any{"email": "intruder@x.test", "role": "admin"},
+		"POST /api/v1/practices/:pid/exercises":         sampleExercise("Intruder exercise"),
+		"PUT /api/v1/practices/:pid/exercises/:id":      sampleExercise("Rewritten"),
+		"POST /api/v1/practices/:pid/form-templates":    sampleFormTemplate("Intruder form"),
+		"PUT /api/v1/practices/:pid/form-templates/:id": sampleFormTemplate("Rewritten form"),
+		"POST /api/v1/couples/:id/forms":                map[string]any{"builtin": "partner_intake", "for": "a"},
+		"PUT /api/v1/forms/:id/draft":                   map[string]any{"answers": map[string]any{"hopes": "x"}},
+		"POST /api/v1/forms/:id/submit":                 map[string]any{},
+		"POST /api/v1/forms/:id/sign":                   map[string]any{"name": "Intruder", "confirm": true},
+		"PUT /api/v1/forms/:id/visibility":              map[string]any{"visibility": "partner"},
+		"POST /api/v1/couples/:id/documents":            string(pngBytes),
 	}
 }
 
@@ -154,6 +187,12 @@ func sweepIDs(route string, o practiceObjects) ([]int64, bool) {
 		return o.appointments, true
 	case strings.HasPrefix(route, "/api/v1/live/:id"):
 		return o.lives, true
+	case strings.HasPrefix(route, "/api/v1/forms/:id"):
+		return o.forms, true
+	case strings.HasPrefix(route, "/api/v1/documents/:id"):
+		return o.documents, true
+	case strings.HasPrefix(route, "/api/v1/practices/:pid/form-templates/:id"):
+		return o.formTemplates, true
 	case strings.HasPrefix(route, "/api/v1/practices/:pid/exercises/:id"):
 		return o.exercises, true
 	case strings.HasPrefix(route, "/api/v1/practices/:pid/invites/:id"):
