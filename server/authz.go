@@ -32,7 +32,7 @@ type settingChange struct{ field, from, to string }
 // clinical data; every other read and every change is audited, and so are reads of the audit
 // log and of the access policy, which tell who does what.
 var unauditedReads = map[string]bool{
-	"practice": true, "member": true, "invite": true, "exercise": true,
+	"practice": true, "member": true, "invite": true, "exercise": true, "form_template": true,
 }
 
 // authorize resolves how the caller stands to ref and asks the policy whether they may take
