@@ -75,8 +75,9 @@ CREATE TABLE forms (
 );
 CREATE INDEX forms_couple_idx ON forms (couple_id, created_at);
 
--- A signed form never changes, whatever path the change takes. It goes only with its couple's
--- whole record (erasure), when the couple's row is already gone.
+-- A signed form never changes, whatever path the change takes: every column but sent_by and
+-- template_id (cleared when the sender's account or the template goes) is frozen. It is deleted
+-- only with its couple's whole record (erasure), when the couple's row is already gone.
 -- +goose StatementBegin
 CREATE FUNCTION signed_forms_are_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -93,7 +94,12 @@ BEGIN
 END;
 $$;
 -- +goose StatementEnd
-CREATE TRIGGER signed_forms_frozen BEFORE UPDATE OR DELETE ON forms
+CREATE TRIGGER signed_forms_frozen
+    BEFORE UPDATE OF id, practice_id, couple_id, assignee_id, builtin_key, template_version, title, body, signature,
+        fields, answers, visibility, status, safety_flagged, due_on, submitted_at, signed_name, signed_at,
+        signed_address, document, document_sha256, created_at, updated_at
+    ON forms FOR EACH ROW EXECUTE FUNCTION signed_forms_are_frozen();
+CREATE TRIGGER signed_forms_kept BEFORE DELETE ON forms
     FOR EACH ROW EXECUTE FUNCTION signed_forms_are_frozen();
 
 -- Files added to a couple's record: a PDF or an image, its type read from its bytes, its SHA-256
@@ -115,6 +121,7 @@ CREATE INDEX documents_couple_idx ON documents (couple_id, created_at);
 
 -- +goose Down
 DROP TABLE documents;
+DROP TRIGGER signed_forms_kept ON forms;
 DROP TRIGGER signed_forms_frozen ON forms;
 DROP FUNCTION signed_forms_are_frozen();
 DROP TABLE forms;

@@ -377,18 +377,23 @@ func TestSignedFormRefusesEveryChange(t *testing.T) {
 			}
 		})
 	}
-	for _, tc := range []struct{ name, sql string }{
-		{"answers", `UPDATE forms SET answers = '{"anything_else":"changed"}' WHERE id = $1`},
-		{"signer", `UPDATE forms SET signed_name = 'Someone else' WHERE id = $1`},
-		{"document", `UPDATE forms SET document = 'other text' WHERE id = $1`},
-		{"visibility", `UPDATE forms SET visibility = 'partner' WHERE id = $1`},
-		{"delete", `DELETE FROM forms WHERE id = $1`},
+	for _, tc := range []struct {
+		name, sql string
+		refused   bool
+	}{
+		{"answers", `UPDATE forms SET answers = '{"anything_else":"changed"}' WHERE id = $1`, true},
+		{"signer", `UPDATE forms SET signed_name = 'Someone else' WHERE id = $1`, true},
+		{"document", `UPDATE forms SET document = 'other text' WHERE id = $1`, true},
+		{"visibility", `UPDATE forms SET visibility = 'partner' WHERE id = $1`, true},
+		{"delete", `DELETE FROM forms WHERE id = $1`, true},
+		// Who sent it is not part of what was signed: the sender's account may still go.
+		{"the sender's account goes", `UPDATE forms SET sent_by = NULL WHERE id = $1`, false},
 	} {
 		t.Run("database: "+tc.name, func(t *testing.T) {
 			_, err := w.store.DB().Exec(tc.sql, formID)
 			var pqErr *pq.Error
-			if !errors.As(err, &pqErr) || pqErr.Code != "55000" {
-				t.Errorf("got %v, want the signed form refused (55000)", err)
+			if refused := errors.As(err, &pqErr) && pqErr.Code == "55000"; refused != tc.refused || !refused && err != nil {
+				t.Errorf("got %v, want refused %v", err, tc.refused)
 			}
 		})
 	}

@@ -27,6 +27,13 @@ function server(status: CoupleStatus) {
     'GET /practices/1/members?role=therapist': [200, { members: [] }],
     'GET /couples/3/live-sessions': [200, { sessions: [] }],
     'GET /couples/3/progress': [200, { couple_id: 3, today: '2026-12-03', questionnaires: [], partners: [] }],
+    'GET /couples/3/forms': [200, { forms: [] }],
+    'GET /couples/3/safety-flags': [200, { safety_flags: [] }],
+    'GET /couples/3/documents': [200, { documents: [] }],
+    'GET /practices/1/form-templates': [
+      200,
+      { builtin: [{ key: 'partner_intake', version: 1, title: 'Getting started: your own intake', body: '', signature: false, fields: [] }], templates: [] },
+    ],
   });
 }
 
@@ -41,6 +48,8 @@ describe('a couple page', () => {
     expect(screen.getByRole('heading', { name: 'Book a session' })).toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'Invite a partner' })).toBeInTheDocument();
     expect(await screen.findByRole('link', { name: 'Start a live session' })).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Send the form' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Add the document' })).toBeInTheDocument();
     expect(screen.queryByText(/file is closed/)).not.toBeInTheDocument();
   });
 
@@ -52,6 +61,10 @@ describe('a couple page', () => {
     expect(await screen.findByRole('heading', { name: 'Live sessions' })).toBeInTheDocument();
     for (const form of ['Assign an exercise', 'Book a session', 'Invite a partner']) {
       expect(screen.queryByRole('heading', { name: form })).not.toBeInTheDocument();
+    }
+    expect(await screen.findByRole('heading', { name: 'Forms' })).toBeInTheDocument();
+    for (const action of ['Send the form', 'Add the document']) {
+      expect(screen.queryByRole('button', { name: action })).not.toBeInTheDocument();
     }
     expect(screen.queryByRole('link', { name: 'Start a live session' })).not.toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Clinical notes' })).toBeInTheDocument();

@@ -78,7 +78,7 @@ describe('a form', () => {
     expect(await screen.findByText(/Signed\. This form is now final/)).toBeInTheDocument();
     expect(server.bodies('POST', '/forms/5/sign')).toEqual([{ answers: { contact: 'Jo, 0123' }, name: 'Sam Rivera', confirm: true }]);
     expect(screen.getByRole('link', { name: 'Download the signed copy (PDF)' })).toHaveAttribute('href', '/api/v1/forms/5/signed.pdf');
-  });
+  }, 20_000);
 
   it('shows the care team the safety notice and the screening answer', async () => {
     signIn(2, 'therapist');
