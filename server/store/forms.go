@@ -404,23 +404,22 @@ func (s *Store) SafetyFlags(ctx context.Context, practiceID, coupleID int64) ([]
 	return out, mapError(err)
 }
 
-// FormMail is what a form's mail needs: who it is for, where, and whether it still waits for them.
+// FormMail is what a form's mail needs: who it is for, and in which practice.
 type FormMail struct {
 	FormID       int64
 	PracticeID   int64
 	PracticeName string
 	Assignee     Recipient
-	Open         bool
 }
 
 // FormMailTx reads a form's mail details within tx.
 func FormMailTx(ctx context.Context, tx *sqlx.Tx, formID int64) (FormMail, error) {
 	var m FormMail
 	err := tx.QueryRowxContext(ctx, `
-		SELECT f.id, f.practice_id, p.name, u.id, u.email, f.status IN ('sent', 'in_progress')
+		SELECT f.id, f.practice_id, p.name, u.id, u.email
 		FROM forms f JOIN practices p ON p.id = f.practice_id JOIN users u ON u.id = f.assignee_id
 		WHERE f.id = $1`, formID).
-		Scan(&m.FormID, &m.PracticeID, &m.PracticeName, &m.Assignee.UserID, &m.Assignee.Email, &m.Open)
+		Scan(&m.FormID, &m.PracticeID, &m.PracticeName, &m.Assignee.UserID, &m.Assignee.Email)
 	return m, mapError(err)
 }
 
