@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/amendcare/amend/server/store"
@@ -89,9 +90,14 @@ func TestDocumentTypeIsReadFromItsBytes(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p := w.A
-	upload := func(who *actor, query, declared string, content []byte) *response {
-		return w.request(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/documents"+query, content,
-			map[string]string{"Authorization": "Bearer " + who.Token, "Content-Type": declared})
+	// A type docs/api.yaml does not list, no file at all or an unknown visibility is a request
+	// invalid on purpose.
+	send := func(who *actor, query, declared string, content []byte) *response {
+		headers := map[string]string{"Authorization": "Bearer " + who.Token, "Content-Type": declared}
+		if declared == "text/html" || len(content) == 0 || strings.Contains(query, "visibility=everyone") {
+			headers[deliberatelyInvalid] = "yes"
+		}
+		return w.request(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/documents"+query, content, headers)
 	}
 	for _, tc := range []struct {
 		name, declared string
@@ -108,7 +114,7 @@ func TestDocumentTypeIsReadFromItsBytes(t *testing.T) {
 			http.StatusRequestEntityTooLarge, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := upload(p.PartnerA, "?name=..%2F..%2Fscan%0D%0A.bin&visibility=partner", tc.declared, tc.content)
+			res := send(p.PartnerA, "?name=..%2F..%2Fscan%0D%0A.bin&visibility=partner", tc.declared, tc.content)
 			if res.Status != tc.status {
 				t.Fatalf("got %d %s, want %d", res.Status, truncate(res.Body), tc.status)
 			}
@@ -131,14 +137,14 @@ func TestDocumentTypeIsReadFromItsBytes(t *testing.T) {
 			}
 		})
 	}
-	if res := upload(p.PartnerA, "?visibility=everyone", "image/png", pngBytes); res.Status != http.StatusUnprocessableEntity {
+	if res := send(p.PartnerA, "?visibility=everyone", "image/png", pngBytes); res.Status != http.StatusUnprocessableEntity {
 		t.Errorf("an unknown visibility: got %d, want 422", res.Status)
 	}
-	if res := upload(p.OtherPartner, "", "image/png", pngBytes); res.Status != http.StatusNotFound {
+	if res := send(p.OtherPartner, "", "image/png", pngBytes); res.Status != http.StatusNotFound {
 		t.Errorf("a partner of another couple adds a document: got %d, want 404", res.Status)
 	}
 	// An administrator sees the couple's file but none of its documents.
-	if res := upload(p.Admin, "", "image/png", pngBytes); res.Status != http.StatusNotFound {
+	if res := send(p.Admin, "", "image/png", pngBytes); res.Status != http.StatusNotFound {
 		t.Errorf("an administrator adds a document: got %d %s, want 404", res.Status, res.Body)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -174,7 +173,7 @@ func formsMatrix() []matrixCase {
 		{name: "list safety notices", object: "safety_flag", action: "list", success: 200,
 			request: couplePath(http.MethodGet, "/safety-flags", nil), relation: coupleRelation},
 		{name: "add a document", object: "document", action: "create", success: 201,
-			request: couplePath(http.MethodPost, "/documents?name=scan.png", string(pngBytes)), relation: coupleRelation},
+			request: couplePath(http.MethodPost, "/documents?name=scan.png", upload(pngBytes)), relation: coupleRelation},
 		{name: "list documents", object: "document", action: "list", success: 200,
 			request: couplePath(http.MethodGet, "/documents", nil), relation: coupleRelation},
 		{name: "read a shared document", object: "document", action: "read", success: 200,
@@ -415,22 +414,6 @@ func TestSignedFormRefusesEveryChange(t *testing.T) {
 	if _, err := w.store.FormByID(ctx, p.ID, formID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the signed form outlived its couple's erasure: %v", err)
 	}
-}
-
-// pdfText reads a PDF's text with pdftotext; the test fails, rather than skips, without it.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	tool, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Fatal("pdftotext is needed to read signed copies back: install poppler-utils (.ci/ensure-deps poppler)")
-	}
-	cmd := exec.Command(tool, "-layout", "-", "-")
-	cmd.Stdin = bytes.NewReader(pdf)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("pdftotext: %v", err)
-	}
-	return string(out)
 }
 
 var sha256Hex = regexp.MustCompile(`\b[0-9a-f]{64}\b`)

@@ -127,7 +127,7 @@ func newWorldWith(t testing.TB, table []byte, cfg Config, mailCfg mail.Config) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.srv = httptest.NewServer(w.api.Handler())
+	w.srv = newTestServer(t, w.api.Handler())
 	t.Cleanup(w.srv.Close)
 	w.A = w.newPractice("A")
 	w.B = w.newPractice("B")
@@ -225,6 +225,34 @@ func (a *actor) do(method, path string, body any) *response {
 	return a.w.request(method, path, body, map[string]string{"Authorization": "Bearer " + a.Token})
 }
 
+// doInvalid sends a request like do that the test makes invalid on purpose: docs/api.yaml's
+// contract check then checks only the answer (see contract_test.go).
+func (a *actor) doInvalid(method, path string, body any) *response {
+	a.w.t.Helper()
+	return a.w.request(method, path, body, map[string]string{"Authorization": "Bearer " + a.Token, deliberatelyInvalid: "yes"})
+}
+
+// doExpecting sends a request like do when want is a success or a refusal of who the caller is,
+// and like doInvalid when want is 400 or 422: a row of a table that expects its input refused.
+func (a *actor) doExpecting(want int, method, path string, body any) *response {
+	a.w.t.Helper()
+	if want == http.StatusBadRequest || want == http.StatusUnprocessableEntity {
+		return a.doInvalid(method, path, body)
+	}
+	return a.do(method, path, body)
+}
+
+// fileBody is a request body sent as is under its own content type, as a file upload is.
+type fileBody struct {
+	contentType string
+	content     []byte
+}
+
+// upload is a document upload's body: bytes of a type the client does not name.
+func upload(content []byte) fileBody {
+	return fileBody{contentType: "application/octet-stream", content: content}
+}
+
 // request sends a request with the given headers and no credentials unless they are among them.
 func (w *world) request(method, path string, body any, headers map[string]string) *response {
 	w.t.Helper()
@@ -235,8 +263,11 @@ func (w *world) request(method, path string, body any, headers map[string]string
 func (w *world) requestTo(srv *httptest.Server, method, path string, body any, headers map[string]string) *response {
 	w.t.Helper()
 	var reader io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
 	case nil:
+	case fileBody:
+		reader, contentType = bytes.NewReader(b.content), b.contentType
 	case string:
 		reader = strings.NewReader(b)
 	case []byte:
@@ -253,7 +284,7 @@ func (w *world) requestTo(srv *httptest.Server, method, path string, body any, h
 		w.t.Fatal(err)
 	}
 	if reader != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)

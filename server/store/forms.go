@@ -351,16 +351,17 @@ func (s *Store) AnswerForm(ctx context.Context, practiceID, id int64, in FormAns
 // errSigned refuses any change to a signed form.
 var errSigned = Conflict("this form is signed, and a signed form never changes")
 
-// answersError names the answer that failed validation, under answers.
+// answersError names the answer that failed validation, under answers, with the library's reason
+// and message.
 func answersError(err error) error {
 	var fe *library.FieldError
 	if !errors.As(err, &fe) {
 		return err
 	}
 	if fe.Field == "answers" {
-		return Invalid("answers", fe.Reason)
+		return InvalidFrom("answers", fe)
 	}
-	return Invalid("answers."+fe.Field, fe.Reason)
+	return InvalidFrom("answers."+fe.Field, fe)
 }
 
 // SetFormVisibility changes who besides the care team reads a form; it returns the visibility the

@@ -8,11 +8,13 @@ import type { Form, Role } from '../../lib/api';
 
 const consent: Form = {
   id: 5,
+  practice_id: 1,
   couple_id: 3,
   assignee_id: 7,
   assignee_seat: 'a',
   builtin_key: 'couples_consent',
   template_id: null,
+  template_version: null,
   title: 'Consent to couples therapy',
   body: 'How couples therapy works here.',
   signature: true,
@@ -21,10 +23,13 @@ const consent: Form = {
   visibility: 'therapist',
   status: 'sent',
   due_on: null,
+  sent_by: null,
   submitted_at: null,
   signed_name: null,
   signed_at: null,
+  signed_address: null,
   created_at: '',
+  updated_at: '',
 };
 
 const intake: Form = {
