@@ -1861,60 +1861,9 @@ export interface paths {
             cookie?: never;
         };
         /** The practice's billing profile, fee schedule and therapists' licenses (billing_profile read). */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The billing settings. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BillingSettings"];
-                    };
-                };
-                404: components["responses"]["NotFound"];
-            };
-        };
+        get: operations["getBillingProfile"];
         /** Replace the billing profile and the policy on missed appointments (billing_profile update). */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["BillingProfile"];
-                };
-            };
-            responses: {
-                /** @description The billing settings as they now are. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BillingSettings"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        put: operations["updateBillingProfile"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1934,37 +1883,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Add a service to the fee schedule (service create). A CPT code the schedule lists already answers 409. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ServiceInput"];
-                };
-            };
-            responses: {
-                /** @description The service. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Service"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                409: components["responses"]["Conflict"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        post: operations["createService"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1983,38 +1902,7 @@ export interface paths {
         };
         get?: never;
         /** Change a service (service update). Charges made earlier keep their amounts; the service attended sessions are charged as cannot be retired (422). */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                    sid: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ServiceInput"];
-                };
-            };
-            responses: {
-                /** @description The service. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Service"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                409: components["responses"]["Conflict"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        put: operations["updateService"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2032,35 +1920,7 @@ export interface paths {
             cookie?: never;
         };
         /** Charges, payments, adjustments and balances by month, and charges by month and therapist (billing_report read). */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
-                    from?: string;
-                    /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The report. Charges are net of voided charges; payments net of refunds; adjustments are write-offs and adjustments as credits; closing_balance_cents is what all clients owed at the month's end. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BillingReport"];
-                    };
-                };
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        get: operations["getBillingReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2082,35 +1942,7 @@ export interface paths {
          * Every ledger entry posted in the range as CSV, for accounting (ledger export).
          * @description Columns: entry_id, posted_on, recorded_at, couple_id, couple, payer_id, payer, kind, charge_kind, appointment_id, therapist_id, cpt_code, description, method, reference, reverses_id, amount (currency units with two decimals, signed as the effect on what the payer owes). Text typed by people that a spreadsheet would read as a formula starts with an apostrophe.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
-                    from?: string;
-                    /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The CSV file. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/csv": string;
-                    };
-                };
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        get: operations["exportLedger"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2131,37 +1963,7 @@ export interface paths {
         };
         get?: never;
         /** Set a therapist's license number, printed on superbills (license update; administrators, and the therapist for themself). */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                    uid: number;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        license_number: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Set. */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        put: operations["setLicense"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2180,36 +1982,7 @@ export interface paths {
             cookie?: never;
         };
         /** One partner's statement (statement read on their client record: the partner themself, their couple's care team, administrators and the front desk; never the other partner). */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
-                    from?: string;
-                    /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                    uid: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The entries charged to or paid by this partner in the range, with the balances before and after. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Statement"];
-                    };
-                };
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        get: operations["getClientStatement"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2229,36 +2002,7 @@ export interface paths {
             cookie?: never;
         };
         /** One partner's invoice as PDF (statement read): the practice, the client, the entries of the range and the balance due. */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
-                    from?: string;
-                    /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                    uid: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The PDF. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/pdf": string;
-                    };
-                };
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        get: operations["downloadInvoice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2281,36 +2025,7 @@ export interface paths {
          * One partner's superbill as PDF (superbill read), for their insurer.
          * @description The invoice's figures with the practice's name, address, NPI and tax id, the license of each therapist who held a session, the couple's diagnosis codes and this partner's own (never the other partner's), and the CPT code of each session.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
-                    from?: string;
-                    /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    pid: components["parameters"]["pid"];
-                    uid: number;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The PDF. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/pdf": string;
-                    };
-                };
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        get: operations["downloadSuperbill"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2329,33 +2044,7 @@ export interface paths {
             cookie?: never;
         };
         /** The couple's accounts (billing read); who pays, each payer's balance and the whole ledger in posting order. */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The accounts. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            shares?: components["schemas"]["Share"][];
-                            balances?: components["schemas"]["Balance"][];
-                            entries?: components["schemas"]["LedgerEntry"][];
-                        };
-                    };
-                };
-                404: components["responses"]["NotFound"];
-            };
-        };
+        get: operations["getCoupleBilling"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2375,45 +2064,7 @@ export interface paths {
         };
         get?: never;
         /** Say who pays the couple's charges from now on (billing update); charges made earlier stay with whom they were charged to. */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description One partner at 100, both partners with percentages summing to 100, or none to bill the couple as a whole. */
-                        shares: {
-                            /** Format: int64 */
-                            partner_id: number;
-                            percent: number;
-                        }[];
-                    };
-                };
-            };
-            responses: {
-                /** @description The shares as they now are. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            shares?: components["schemas"]["Share"][];
-                        };
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        put: operations["setBillingShares"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2433,62 +2084,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Record a payment, refund, write-off or adjustment by hand (ledger_entry create). Card payments are taken elsewhere; Amend records them. Nothing in the ledger is changed or removed later. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        kind: "payment" | "refund" | "write_off" | "adjustment";
-                        /**
-                         * Format: int64
-                         * @description The partner paying or credited; the couple as a whole when left out.
-                         */
-                        payer_id?: number;
-                        /**
-                         * Format: int64
-                         * @description Positive; for an adjustment, the change to what the payer owes (negative credits them).
-                         */
-                        amount_cents: number;
-                        /**
-                         * @description Required for payments and refunds, refused for the others.
-                         * @enum {string}
-                         */
-                        method?: "cash" | "cheque" | "card";
-                        /** @description A cheque number or receipt reference. */
-                        reference?: string;
-                        /**
-                         * Format: date
-                         * @description Today in the practice's time zone when left out.
-                         */
-                        posted_on?: string;
-                        description?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description The entry. */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LedgerEntry"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        post: operations["recordLedgerEntry"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2505,35 +2101,7 @@ export interface paths {
             cookie?: never;
         };
         /** The couple's statement over every payer (statement read; staff only). */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
-                    from?: string;
-                    /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The statement. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Statement"];
-                    };
-                };
-                404: components["responses"]["NotFound"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        get: operations["getCoupleStatement"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2552,61 +2120,9 @@ export interface paths {
             cookie?: never;
         };
         /** The couple's ICD-10-CM diagnosis codes (diagnosis read; the care team and billing staff). */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The codes, the couple's own first. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Diagnoses"];
-                    };
-                };
-                404: components["responses"]["NotFound"];
-            };
-        };
+        get: operations["listDiagnoses"];
         /** Replace the couple's diagnosis codes (diagnosis update; the care team). */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Diagnoses"];
-                };
-            };
-            responses: {
-                /** @description The codes as they now are. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Diagnoses"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                409: components["responses"]["CoupleClosed"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        put: operations["setDiagnoses"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2629,40 +2145,7 @@ export interface paths {
          * Charge an appointment (charge create), split between the couple's payers by their shares.
          * @description Idempotent per appointment and kind; charging again answers the first charge's entries (void or not). A session is charged the fee of the practice's session service; a no-show or late cancellation the practice's fee for it, and nothing (no entries) when that fee is zero. A cancelled appointment is not charged as a session (409).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        kind: "session" | "no_show" | "late_cancel";
-                    };
-                };
-            };
-            responses: {
-                /** @description The charge's entries, one per payer. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LedgerEntries"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                409: components["responses"]["Conflict"];
-                422: components["responses"]["Invalid"];
-            };
-        };
+        post: operations["chargeAppointment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2682,33 +2165,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Void an appointment's charge with one reversing entry per payer, posted today (charge void). Takes no body. A charge void already answers 409; one never made 404. */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: components["parameters"]["id"];
-                    kind: "session" | "no_show" | "late_cancel";
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The reversing entries. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LedgerEntries"];
-                    };
-                };
-                400: components["responses"]["BadRequest"];
-                403: components["responses"]["Forbidden"];
-                404: components["responses"]["NotFound"];
-                409: components["responses"]["Conflict"];
-            };
-        };
+        post: operations["voidCharge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7836,6 +7293,567 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+        };
+    };
+    getBillingProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The billing settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSettings"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    updateBillingProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BillingProfile"];
+            };
+        };
+        responses: {
+            /** @description The billing settings as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    createService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceInput"];
+            };
+        };
+        responses: {
+            /** @description The service. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    updateService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                sid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ServiceInput"];
+            };
+        };
+        responses: {
+            /** @description The service. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Service"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    getBillingReport: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. Charges are net of voided charges; payments net of refunds; adjustments are write-offs and adjustments as credits; closing_balance_cents is what all clients owed at the month's end. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingReport"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    exportLedger: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CSV file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    setLicense: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    license_number: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    getClientStatement: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries charged to or paid by this partner in the range, with the balances before and after. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    downloadInvoice: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    downloadSuperbill: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    getCoupleBilling: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The accounts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        shares?: components["schemas"]["Share"][];
+                        balances?: components["schemas"]["Balance"][];
+                        entries?: components["schemas"]["LedgerEntry"][];
+                    };
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setBillingShares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description One partner at 100, both partners with percentages summing to 100, or none to bill the couple as a whole. */
+                    shares: {
+                        /** Format: int64 */
+                        partner_id: number;
+                        percent: number;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description The shares as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        shares?: components["schemas"]["Share"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    recordLedgerEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "payment" | "refund" | "write_off" | "adjustment";
+                    /**
+                     * Format: int64
+                     * @description The partner paying or credited; the couple as a whole when left out.
+                     */
+                    payer_id?: number;
+                    /**
+                     * Format: int64
+                     * @description Positive; for an adjustment, the change to what the payer owes (negative credits them).
+                     */
+                    amount_cents: number;
+                    /**
+                     * @description Required for payments and refunds, refused for the others.
+                     * @enum {string}
+                     */
+                    method?: "cash" | "cheque" | "card";
+                    /** @description A cheque number or receipt reference. */
+                    reference?: string;
+                    /**
+                     * Format: date
+                     * @description Today in the practice's time zone when left out.
+                     */
+                    posted_on?: string;
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The entry. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    getCoupleStatement: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD); the first day of the current month in the practice's time zone when left out. */
+                from?: string;
+                /** @description Last day, included (YYYY-MM-DD); the current month's last day when left out. At most five years after from. */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statement. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    listDiagnoses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The codes, the couple's own first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diagnoses"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+        };
+    };
+    setDiagnoses: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Diagnoses"];
+            };
+        };
+        responses: {
+            /** @description The codes as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Diagnoses"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    chargeAppointment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "session" | "no_show" | "late_cancel";
+                };
+            };
+        };
+        responses: {
+            /** @description The charge's entries, one per payer. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntries"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Invalid"];
+        };
+    };
+    voidCharge: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+                kind: "session" | "no_show" | "late_cancel";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reversing entries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerEntries"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
         };
     };
 }
