@@ -131,5 +131,23 @@ describe('a couple page', () => {
       expect(at(work)).toBeGreaterThan(at('At a glance'));
       for (const chore of ['Status', 'Care team', 'Invite a partner', 'Export']) expect(at(chore)).toBeGreaterThan(at(work));
     }
+    for (const record of ['Forms', 'Documents']) {
+      expect(at(record)).toBeGreaterThan(at('Sessions'));
+      expect(at('Status')).toBeGreaterThan(at(record));
+    }
+  });
+
+  it('puts a safety notice before everything else the care team reads', async () => {
+    server('active', {
+      'GET /couples/3/safety-flags': [200, { safety_flags: [
+        { form_id: 9, title: 'Safety at home', partner_id: 7, seat: 'a', submitted_at: '2026-12-01T10:00:00Z' },
+      ] }],
+    });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const notice = within(await screen.findByRole('region', { name: 'Safety notice' }));
+    expect(notice.getByRole('link', { name: 'Safety at home, partner A' })).toHaveAttribute('href', '/forms/9');
+    const headings = screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent);
+    expect(headings.indexOf('Safety notice')).toBeLessThan(headings.indexOf('At a glance'));
   });
 });
