@@ -501,7 +501,7 @@ func TestSigningTakesATypedNameAConfirmationAndEveryAnswer(t *testing.T) {
 		{"the therapist signs for the partner", p.Therapist, consent, "/sign", map[string]any{"answers": complete, "name": "T", "confirm": true}, 403, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := tc.who.do(http.MethodPost, "/api/v1/forms/"+id(tc.formID)+tc.action, tc.body)
+			res := tc.who.doExpecting(tc.status, http.MethodPost, "/api/v1/forms/"+id(tc.formID)+tc.action, tc.body)
 			var body struct{ Error apiError }
 			_ = json.Unmarshal(res.Body, &body)
 			if res.Status != tc.status || body.Error.Field != tc.field {

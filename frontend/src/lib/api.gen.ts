@@ -2745,8 +2745,22 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** @description A form question (an exercise Field), optionally a safety-screening question. */
-        FormField: components["schemas"]["Field"] & {
+        /** @description A form question (the properties of an exercise Field), optionally a safety-screening question. */
+        FormField: {
+            key: string;
+            /** @enum {string} */
+            kind: "long_text" | "short_text" | "scale" | "checklist" | "list";
+            label: string;
+            help?: string;
+            required?: boolean;
+            /** @description scale value (default 0) or list item count (default 0) */
+            min?: number;
+            /** @description scale value (default 10) or list item count (default 50) */
+            max?: number;
+            /** @description checklist only, 2 to 30 */
+            options?: string[];
+            /** @description text only */
+            max_length?: number;
             /** @description Read by its author and the care team only, whatever the form's visibility. */
             screening?: boolean;
             /** @description Screening checklists only; choosing one of these options puts a safety notice before the therapist. */
@@ -2875,7 +2889,7 @@ export interface components {
             };
             notice: string;
             /** @description The parts of the record the export holds, each also a property of this object. A part the caller may not list in the app is neither named here nor present. */
-            sections: ("couple" | "partners" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes")[];
+            sections: ("couple" | "partners" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents")[];
             /** @description The check-ins, measures and exercise responses in the export marked private - only ever the caller's own. */
             private_items: number;
             /** @description The couple with partners and care team, as GET /couples/{id} answers it. */
