@@ -30,6 +30,7 @@ deps-postgres:
 deps-chromium:
 	@.ci/ensure-deps chromium
 
+# pdftotext reads superbills and signed forms back in the server tests.
 deps-pdftotext:
 	@.ci/ensure-deps pdftotext
 

@@ -25,7 +25,8 @@ type matrixCase struct {
 }
 
 // matrixSources lists every resource's cases; each resource's test file contributes one.
-var matrixSources = []func() []matrixCase{foundationMatrix, couplesMatrix, trackingMatrix, liveMatrix, mailMatrix, twoFactorMatrix, billingMatrix}
+var matrixSources = []func() []matrixCase{foundationMatrix, couplesMatrix, trackingMatrix, liveMatrix, mailMatrix, twoFactorMatrix,
+	billingMatrix, formsMatrix}
 
 func everyone(rel string) func(*practice, *actor) string {
 	return func(*practice, *actor) string { return rel }

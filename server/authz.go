@@ -32,7 +32,7 @@ type settingChange struct{ field, from, to string }
 // clinical data; every other read and every change is audited, and so are reads of the audit
 // log and of the access policy, which tell who does what.
 var unauditedReads = map[string]bool{
-	"practice": true, "member": true, "invite": true, "exercise": true,
+	"practice": true, "member": true, "invite": true, "exercise": true, "form_template": true,
 }
 
 // authorize resolves how the caller stands to ref and asks the policy whether they may take
@@ -100,7 +100,7 @@ func (s *Server) allows(access store.Access, object, action string) bool {
 type recordAction struct{ object, action string }
 
 // closedRecordTakes is what a closed couple's record still takes besides reading it (every read,
-// list, transcript, summary, export and live-session join): the care team's closing clinical
+// list, transcript, summary, export, download and live-session join): the care team's closing clinical
 // work, cancelling booked appointments, settling its accounts (charges of its appointments and
 // voiding them, payments and other entries, who pays), erasure, and the status change that
 // reopens the couple (the store refuses any other change to a closed couple). A paused couple
@@ -117,7 +117,7 @@ var closedRecordTakes = map[recordAction]bool{
 
 // readActions are the actions that change nothing.
 var readActions = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true,
-	"join": true}
+	"join": true, "download": true}
 
 // closedRecordRefuses reports whether the object is in a closed couple's record that does not take
 // the action. Every change to such a record is refused here, in one place, rather than per handler.

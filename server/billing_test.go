@@ -423,7 +423,7 @@ func TestLedgerBalanceIsChargesMinusPaymentsAndAdjustments(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 // pdfText reads a PDF's text with pdftotext (Debian's poppler-utils), failing the test when the
-// tool is missing: the superbill's figures must be checked, not skipped.
+// tool is missing: the superbill's figures and a signed form's hash must be checked, not skipped.
 func pdfText(t *testing.T, pdf []byte) string {
 	t.Helper()
 	tool, err := exec.LookPath("pdftotext")

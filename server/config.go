@@ -21,6 +21,8 @@ type Config struct {
 	InviteTTL time.Duration
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
+	// MaxDocumentBytes caps a document added to a couple's record (a PDF or an image).
+	MaxDocumentBytes int64
 	// MinPasswordLength is the shortest password accepted.
 	MinPasswordLength int
 	// Now is the clock that one-time tokens (password resets) expire by; nil is the real clock.
@@ -44,6 +46,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxDocumentBytes <= 0 {
+		c.MaxDocumentBytes = 10 << 20
 	}
 	if c.Now == nil {
 		c.Now = time.Now

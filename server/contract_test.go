@@ -40,6 +40,10 @@ var contract = sync.OnceValues(func() (routers.Router, error) {
 	for _, contentType := range []string{"text/html", "text/calendar", "text/event-stream"} {
 		openapi3filter.RegisterBodyDecoder(contentType, openapi3filter.PlainBodyDecoder)
 	}
+	// A document upload is a file of one of these types, read as is.
+	for _, contentType := range []string{"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"} {
+		openapi3filter.RegisterBodyDecoder(contentType, openapi3filter.FileBodyDecoder)
+	}
 	return gorillamux.NewRouter(doc)
 })
 

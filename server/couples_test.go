@@ -204,7 +204,8 @@ var closedCoupleStillTakes = map[string]bool{
 }
 
 // changesNothing lists the actions that only read.
-var changesNothing = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true, "join": true}
+var changesNothing = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true, "join": true,
+	"download": true}
 
 // setCouplesStatus sets the status of every couple of practice p, those a case made included.
 func (w *world) setCouplesStatus(p *practice, status string) {

@@ -34,6 +34,8 @@ const (
 	sectionCommitments  = "commitments"
 	sectionCheckins     = "checkins"
 	sectionExercises    = "exercises"
+	sectionForms        = "forms"
+	sectionDocuments    = "documents"
 	sectionLiveSessions = "live_sessions"
 	sectionAppointments = "appointments"
 	sectionNotes        = "clinical_notes"
@@ -48,8 +50,8 @@ type CoupleRecord struct {
 	Notice     string       `json:"notice"`
 	// Sections names the parts of the record this export holds.
 	Sections []string `json:"sections"`
-	// PrivateItems counts the check-ins, measures and exercise responses in the export marked
-	// private: only ever the reader's own.
+	// PrivateItems counts the check-ins, measures, exercise responses and documents in the export
+	// marked private: only ever the reader's own.
 	PrivateItems int                  `json:"private_items"`
 	Couple       store.CoupleDetail   `json:"couple"`
 	Partners     []store.RecordPerson `json:"partners"`
@@ -57,6 +59,8 @@ type CoupleRecord struct {
 	Commitments  []commitmentDetail   `json:"commitments,omitzero"`
 	Measures     []store.Measure      `json:"measures,omitzero"`
 	Exercises    []assignmentRecord   `json:"exercises,omitzero"`
+	Forms        []formView           `json:"forms,omitzero"`
+	Documents    []documentRecord     `json:"documents,omitzero"`
 	Notes        []store.Note         `json:"clinical_notes,omitzero"`
 	Appointments []store.Appointment  `json:"appointments,omitzero"`
 	LiveSessions []liveRecord         `json:"live_sessions,omitzero"`
@@ -76,6 +80,12 @@ type exportReader struct {
 type assignmentRecord struct {
 	assignmentView
 	Comments []store.Comment `json:"comments,omitzero"`
+}
+
+// documentRecord is a document with its content (base64 in JSON).
+type documentRecord struct {
+	store.Document
+	Content []byte `json:"content"`
 }
 
 // liveRecord is a live session with its transcript and summary, each when the reader may read it.
@@ -130,6 +140,18 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 			return r, err
 		}
 		include(sectionExercises)
+	}
+	if may("form", "list") {
+		if r.Forms, err = s.readableForms(ctx, access, coupleID, reader.ID); err != nil {
+			return r, err
+		}
+		include(sectionForms)
+	}
+	if may("document", "list") {
+		if r.Documents, err = s.documentRecords(ctx, access, coupleID, reader.ID); err != nil {
+			return r, err
+		}
+		include(sectionDocuments)
 	}
 	if may("live_session", "list") {
 		if r.LiveSessions, err = s.liveRecords(ctx, access, coupleID, now); err != nil {
@@ -206,6 +228,22 @@ func (s *Server) assignmentRecords(ctx context.Context, access store.Access, cou
 			if out[i].Comments, err = s.store.Comments(ctx, access.PracticeID, view.ID); err != nil {
 				return nil, err
 			}
+		}
+	}
+	return out, nil
+}
+
+// documentRecords returns the documents the reader may open, each with its content.
+func (s *Server) documentRecords(ctx context.Context, access store.Access, coupleID, readerID int64) ([]documentRecord, error) {
+	documents, err := s.readableDocuments(ctx, access, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]documentRecord, len(documents))
+	for i, d := range documents {
+		out[i].Document = d
+		if out[i].Content, err = s.store.DocumentContent(ctx, access.PracticeID, d.ID); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -291,6 +329,11 @@ func countPrivate(r CoupleRecord) int {
 	}
 	for _, a := range r.Exercises {
 		if a.Response != nil && a.Response.Visibility == store.VisibilityPrivate {
+			n++
+		}
+	}
+	for _, d := range r.Documents {
+		if d.Visibility == store.VisibilityPrivate {
 			n++
 		}
 	}
@@ -526,6 +569,20 @@ var summaryPage = template.Must(template.New("summary").Funcs(template.FuncMap{
 {{with .Feedback}}<p>Feedback:</p><pre>{{.}}</pre>{{end}}
 {{range .Comments}}<p>Comment {{when .CreatedAt}} by {{.AuthorName}}:</p><pre>{{.Body}}</pre>{{end}}
 {{else}}<p>None.</p>{{end}}{{end}}
+
+{{if .Includes "forms"}}<h2>Forms</h2>
+{{range .Forms}}<h3>{{.Title}}, for {{index $.Names .AssigneeID}}: {{.Status}}{{with .SignedAt}}, signed {{when .}}{{end}}</h3>
+<table><tr><th>Visibility</th><td>{{.Visibility}}</td></tr>
+{{with .SignedName}}<tr><th>Signed as</th><td>{{.}}</td></tr>{{end}}
+{{if .DocumentSHA256}}<tr><th>SHA-256 of the signed text</th><td>{{.DocumentSHA256.String}}</td></tr>{{end}}
+{{range answers .Answers}}<tr><th>{{.Field}}</th><td><pre>{{.Text}}</pre></td></tr>{{end}}</table>
+{{else}}<p>None.</p>{{end}}{{end}}
+
+{{if .Includes "documents"}}<h2>Documents</h2>
+{{if .Documents}}<table><tr><th>Added</th><th>By</th><th>Name</th><th>Type</th><th>Size (bytes)</th><th>SHA-256</th><th>Visibility</th></tr>
+{{range .Documents}}<tr><td>{{when .CreatedAt}}</td><td>{{index $.Names .AuthorID}}</td><td>{{.Name}}</td><td>{{.ContentType}}</td><td>{{.Size}}</td>
+<td>{{.SHA256.String}}</td><td{{if eq .Visibility "private"}} class="private"{{end}}>{{.Visibility}}</td></tr>
+{{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}
 
 {{if .Includes "live_sessions"}}<h2>Live sessions</h2>
 {{range .LiveSessions}}<h3>Live session of {{when .CreatedAt}}: {{.Status}}</h3>

@@ -110,6 +110,17 @@ func (w *world) fillCoupleForExport(t *testing.T, p *practice) (items []exported
 			}
 			items = append(items, exportedItem{mark("checkin"), opens}, exportedItem{mark("response"), opens},
 				exportedItem{mark("comment"), opens})
+			if _, err := w.store.CreateDocument(ctx, store.NewDocument{PracticeID: p.ID, CoupleID: p.CoupleID, AuthorID: author.ID,
+				Name: mark("document"), ContentType: "image/png", Content: pngBytes, Visibility: visibility}); err != nil {
+				t.Fatal(err)
+			}
+			items = append(items, exportedItem{mark("document"), opens})
+			// A form is never private from the care team; its screening answers are never the other partner's.
+			if visibility != store.VisibilityPrivate {
+				w.fillForm(p, w.sendForm(p, "partner_intake", seat, visibility), mark("form"), true)
+				items = append(items, exportedItem{mark("form"), opens},
+					exportedItem{"screening-" + mark("form"), func(r *actor) bool { return r == author || r == p.Therapist }})
+			}
 		}
 	}
 
@@ -196,7 +207,8 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 	items, measures := w.fillCoupleForExport(t, p)
 	path := "/api/v1/couples/" + id(p.CoupleID) + "/export"
 
-	partnerSections := []string{"appointments", "checkins", "commitments", "couple", "exercises", "live_sessions", "measures", "partners"}
+	partnerSections := []string{"appointments", "checkins", "commitments", "couple", "documents", "exercises", "forms", "live_sessions",
+		"measures", "partners"}
 	for _, tc := range []struct {
 		reader   *actor
 		sections []string // top-level parts of the record beyond its heading; nil when the export is refused
@@ -204,10 +216,10 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 		summary  bool     // live-session summaries
 	}{
 		{reader: p.Admin, sections: []string{"couple", "partners"}},
-		{reader: p.Therapist, sections: []string{"appointments", "checkins", "clinical_notes", "commitments", "couple", "exercises",
-			"live_sessions", "measures", "partners"}, summary: true},
-		{reader: p.PartnerA, sections: partnerSections, private: 3},
-		{reader: p.PartnerB, sections: partnerSections, private: 3},
+		{reader: p.Therapist, sections: []string{"appointments", "checkins", "clinical_notes", "commitments", "couple", "documents",
+			"exercises", "forms", "live_sessions", "measures", "partners"}, summary: true},
+		{reader: p.PartnerA, sections: partnerSections, private: 4},
+		{reader: p.PartnerB, sections: partnerSections, private: 4},
 		{reader: p.OtherTherapist},
 		{reader: p.OtherPartner},
 		{reader: w.B.Admin},

@@ -85,7 +85,7 @@ func (w *world) startMail() {
 
 // privateText is every piece of text in the world that mail must never carry: people's names,
 // couple labels, and what partners and therapists wrote (answers, comments, commitments, check-ins,
-// assignment notes, feedback, clinical notes).
+// assignment notes, feedback, clinical notes, forms and their answers, document names).
 func (w *mailWorld) privateText() []string {
 	w.t.Helper()
 	var out []string
@@ -104,6 +104,9 @@ func (w *mailWorld) privateText() []string {
 		`SELECT text FROM commitments`,
 		`SELECT value FROM notes, jsonb_each_text(sections) WHERE length(value) > 6`,
 		`SELECT text FROM note_addenda`,
+		`SELECT title FROM forms`,
+		`SELECT value FROM forms, jsonb_each_text(answers) WHERE length(value) > 6`,
+		`SELECT name FROM documents`,
 	} {
 		var texts []string
 		if err := w.store.DB().Select(&texts, query); err != nil {

@@ -242,6 +242,17 @@ func (a *actor) doExpecting(want int, method, path string, body any) *response {
 	return a.do(method, path, body)
 }
 
+// fileBody is a request body sent as is under its own content type, as a file upload is.
+type fileBody struct {
+	contentType string
+	content     []byte
+}
+
+// upload is a document upload's body: bytes of a type the client does not name.
+func upload(content []byte) fileBody {
+	return fileBody{contentType: "application/octet-stream", content: content}
+}
+
 // request sends a request with the given headers and no credentials unless they are among them.
 func (w *world) request(method, path string, body any, headers map[string]string) *response {
 	w.t.Helper()
@@ -252,8 +263,11 @@ func (w *world) request(method, path string, body any, headers map[string]string
 func (w *world) requestTo(srv *httptest.Server, method, path string, body any, headers map[string]string) *response {
 	w.t.Helper()
 	var reader io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
 	case nil:
+	case fileBody:
+		reader, contentType = bytes.NewReader(b.content), b.contentType
 	case string:
 		reader = strings.NewReader(b)
 	case []byte:
@@ -270,7 +284,7 @@ func (w *world) requestTo(srv *httptest.Server, method, path string, body any, h
 		w.t.Fatal(err)
 	}
 	if reader != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)

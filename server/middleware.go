@@ -168,9 +168,15 @@ func limitRequestHead(c *gin.Context) {
 	c.Next()
 }
 
+// limitBody caps the request body: every route at MaxBodyBytes, but a document upload at
+// MaxDocumentBytes.
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+		limit := s.cfg.MaxBodyBytes
+		if c.FullPath() == documentUploadRoute {
+			limit = s.cfg.MaxDocumentBytes
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
 	c.Next()
 }

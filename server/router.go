@@ -121,6 +121,7 @@ func New(d Deps) (*Server, error) {
 	s.registerLive(authed)
 	s.registerNotices(authed)
 	s.registerCouples(authed)
+	s.registerForms(authed)
 	s.registerTracking(authed, api)
 	s.registerMail(authed, api)
 	s.registerPasswords(authed, api)

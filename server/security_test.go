@@ -56,7 +56,7 @@ func createdID(t *testing.T, res *response, want int, what string) int64 {
 // who would, and returns their ids by the path parameter that names them.
 type practiceObjects struct {
 	couples, assignments, checkins, commitments, measures, notes, appointments, lives,
-	exercises, invites, members, services []int64
+	exercises, invites, members, services, forms, formTemplates, documents []int64
 }
 
 func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects {
@@ -96,6 +96,31 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 		t.Fatalf("calendar feed: %d %s", res.Status, res.Body)
 	}
 	o.members = []int64{p.Therapist.ID, p.PartnerA.ID, p.Admin.ID}
+	o.formTemplates = []int64{createdID(t, p.Admin.do(http.MethodPost, practice+"/form-templates", sampleFormTemplate("Practice intake")),
+		http.StatusCreated, "form template")}
+	// The signed consent comes first: the sweeps that try one id per route try that one.
+	for _, key := range []string{"couples_consent", "partner_intake"} {
+		res := p.Therapist.do(http.MethodPost, couple+"/forms", map[string]any{"builtin": key, "for": "a"})
+		var sent struct{ Forms []struct{ ID int64 } }
+		if res.Status != http.StatusCreated || json.Unmarshal(res.Body, &sent) != nil {
+			t.Fatalf("send %s: %d %s", key, res.Status, res.Body)
+		}
+		o.forms = append(o.forms, sent.Forms[0].ID)
+	}
+	consent, intake := "/api/v1/forms/"+id(o.forms[0]), "/api/v1/forms/"+id(o.forms[1])
+	for _, step := range []struct {
+		path string
+		body any
+	}{
+		{intake + "/submit", map[string]any{"answers": markedAnswers(mustForm("partner_intake").Fields, "swept", true)}},
+		{consent + "/sign", map[string]any{"answers": markedAnswers(mustForm("couples_consent").Fields, "swept", false), "name": "A", "confirm": true}},
+	} {
+		if res := p.PartnerA.do(http.MethodPost, step.path, step.body); res.Status != http.StatusOK {
+			t.Fatalf("%s: %d %s", step.path, res.Status, res.Body)
+		}
+	}
+	o.documents = []int64{createdID(t, p.PartnerA.do(http.MethodPost, couple+"/documents?visibility=partner", upload(pngBytes)),
+		http.StatusCreated, "document")}
 	o.services = []int64{createdID(t, p.Admin.do(http.MethodPost, practice+"/billing/services",
 		map[string]any{"cpt_code": "9999T", "description": "Intake", "duration_minutes": 60, "fee_cents": 9000}), http.StatusCreated, "service")}
 	return o
@@ -144,6 +169,14 @@ func sweepBodies(other *practice) map[string]any {
 		"POST /api/v1/appointments/:id/charges":           map[string]any{"kind": "session"},
 		"PUT /api/v1/practices/:pid/billing":              map[string]any{"name": "Taken over"},
 		"POST /api/v1/practices/:pid/billing/services":    map[string]any{"cpt_code": "9999T", "description": "Intruder service"},
+		"POST /api/v1/practices/:pid/form-templates":      sampleFormTemplate("Intruder form"),
+		"PUT /api/v1/practices/:pid/form-templates/:id":   sampleFormTemplate("Rewritten form"),
+		"POST /api/v1/couples/:id/forms":                  map[string]any{"builtin": "partner_intake", "for": "a"},
+		"PUT /api/v1/forms/:id/draft":                     map[string]any{"answers": map[string]any{"hopes": "x"}},
+		"POST /api/v1/forms/:id/submit":                   map[string]any{},
+		"POST /api/v1/forms/:id/sign":                     map[string]any{"name": "Intruder", "confirm": true},
+		"PUT /api/v1/forms/:id/visibility":                map[string]any{"visibility": "partner"},
+		"POST /api/v1/couples/:id/documents":              upload(pngBytes),
 	}
 }
 
@@ -167,6 +200,12 @@ func sweepIDs(route string, o practiceObjects) ([]int64, bool) {
 		return o.appointments, true
 	case strings.HasPrefix(route, "/api/v1/live/:id"):
 		return o.lives, true
+	case strings.HasPrefix(route, "/api/v1/forms/:id"):
+		return o.forms, true
+	case strings.HasPrefix(route, "/api/v1/documents/:id"):
+		return o.documents, true
+	case strings.HasPrefix(route, "/api/v1/practices/:pid/form-templates/:id"):
+		return o.formTemplates, true
 	case strings.HasPrefix(route, "/api/v1/practices/:pid/exercises/:id"):
 		return o.exercises, true
 	case strings.HasPrefix(route, "/api/v1/practices/:pid/invites/:id"):

@@ -29,6 +29,8 @@ const (
 	KindReminder        Kind = "appointment_reminder"
 	KindAssigned        Kind = "exercise_assigned"
 	KindReviewed        Kind = "exercise_reviewed"
+	KindFormSent        Kind = "form_sent"
+	KindFormReminder    Kind = "form_reminder"
 	KindDigest          Kind = "review_digest"
 	KindPasswordReset   Kind = "password_reset"
 	KindSecurityChanged Kind = "security_changed"
@@ -39,9 +41,9 @@ func (k Kind) Topic() string {
 	switch k {
 	case KindInvite:
 		return store.TopicInvitations
-	case KindReminder:
+	case KindReminder, KindFormReminder:
 		return store.TopicReminders
-	case KindAssigned, KindReviewed:
+	case KindAssigned, KindReviewed, KindFormSent:
 		return store.TopicExercises
 	case KindDigest:
 		return store.TopicDigest
@@ -66,6 +68,8 @@ type Message struct {
 	Appointment *Appointment `json:"appointment,omitempty"`
 	// InviteID is set on invitations; one revoked, accepted or expired before it is sent is dropped.
 	InviteID int64 `json:"invite_id,omitempty"`
+	// FormID is set on form reminders; one whose form was handed in, signed or erased is dropped.
+	FormID int64 `json:"form_id,omitempty"`
 }
 
 // Appointment is the time of an appointment a reminder is for.

@@ -26,6 +26,7 @@ var (
 	errNotWanted  = errors.New("the recipient turned this kind of mail off")
 	errOutdated   = errors.New("the appointment was moved or cancelled since this reminder was queued")
 	errInviteGone = errors.New("the invitation was revoked, accepted or expired before it was sent")
+	errFormDone   = errors.New("the form was handed in, signed or erased before its reminder was sent")
 )
 
 // sendWorker sends one queued message. A message is sent at most once: its Message-ID is recorded
@@ -68,6 +69,15 @@ func (w *sendWorker) Work(ctx context.Context, job *river.Job[Message]) error {
 		}
 		if !open {
 			return river.JobCancel(errInviteGone)
+		}
+	}
+	if m.FormID != 0 {
+		open, err := q.store.FormOpen(ctx, m.FormID)
+		if err != nil {
+			return err
+		}
+		if !open {
+			return river.JobCancel(errFormDone)
 		}
 	}
 	// Another instance with a different key cannot open the link: the job is retried, and runs

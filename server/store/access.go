@@ -65,6 +65,12 @@ var relationQueries = map[string]string{
 		FROM commitments m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
 	"measure": `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `m.visibility`, `m.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM measures m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
+	"form": `SELECT f.practice_id, ` + authoredRelation(`f.assignee_id`, `f.visibility`, `f.couple_id`) + ` AS relation, c.status AS couple_status
+		FROM forms f JOIN couples c ON c.id = f.couple_id WHERE f.id = :id`,
+	"form_template": `SELECT t.practice_id, 'practice' AS relation, NULL AS couple_status FROM form_templates t
+		WHERE t.id = :id AND t.practice_id = :practice`,
+	"document": `SELECT c.practice_id, ` + authoredRelation(`d.author_id`, `d.visibility`, `d.couple_id`) + ` AS relation, c.status AS couple_status
+		FROM documents d JOIN couples c ON c.id = d.couple_id WHERE d.id = :id`,
 	"note": `SELECT c.practice_id, ` + noteRelation(`n.author_id`, `n.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = :id`,
 	"appointment": `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation, c.status AS couple_status

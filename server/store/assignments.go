@@ -276,14 +276,7 @@ func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int6
 			answers = json.RawMessage(saved)
 		}
 		if err := library.ValidateAnswers(a.Fields, answers, final); err != nil {
-			var fe *library.FieldError
-			if errors.As(err, &fe) {
-				if fe.Field == "answers" {
-					return InvalidFrom("answers", fe)
-				}
-				return InvalidFrom("answers."+fe.Field, fe)
-			}
-			return err
+			return answersError(err)
 		}
 		status := StatusInProgress
 		if final {

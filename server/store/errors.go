@@ -73,6 +73,8 @@ func mapError(err error) error {
 			return &InvalidError{Field: pqErr.Column, Reason: "refers to something that does not exist"}
 		case "23514", "22001", "22P02", "22007", "22008", "22021", "22003":
 			return &InvalidError{Field: pqErr.Column, Reason: "is not acceptable"}
+		case "55000": // object_not_in_prerequisite_state: a locked record (a signed form) refused a change
+			return Conflict("it is locked and can no longer change")
 		case "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004":
 			return fmt.Errorf("%w: %s", ErrUnavailable, pqErr.Code)
 		}

@@ -1351,6 +1351,316 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/practices/{pid}/form-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The forms a care team can send (form_template list; admin and therapist practice)
+         * @description The built-in forms (informed consent for couples therapy with the practice's policy on secrets, consent to sessions by video, release of information, and each partner's own intake with its safety-screening questions), then the practice's own templates at their newest version.
+         */
+        get: operations["listFormTemplates"];
+        put?: never;
+        /** Write a practice form template at version 1 (form_template create; admin and therapist practice) */
+        post: operations["createFormTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/form-templates/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** A practice form template at its newest version (form_template read) */
+        get: operations["getFormTemplate"];
+        /**
+         * Revise a practice form template (form_template update); adds a version
+         * @description Forms already sent keep the content they were sent with.
+         */
+        put: operations["updateFormTemplate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/forms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The couple's forms the caller may read, newest first (form list; rows by form read)
+         * @description A partner's form is listed for them, the care team, and the other partner only when shared with them; what the caller may not read is left out entirely (no count, no date). Screening answers appear only for their author and the care team.
+         */
+        get: operations["listForms"];
+        put?: never;
+        /**
+         * Send a form to one or both partners (form create; therapist care_team)
+         * @description Each partner gets their own copy, with the form's content as it is now, to fill in privately (visible to the care team; the partner may share it with the other partner). Each is mailed that something is waiting, with no word of the form, and reminded three days later if the form still waits.
+         */
+        post: operations["sendForms"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/safety-flags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The safety notice for the couple page (safety_flag list; therapist care_team only)
+         * @description The couple's handed-in or signed forms whose safety-screening answers chose a flagging option, newest first. Partners, administrators and other therapists get 404; no mail ever says it.
+         */
+        get: operations["listSafetyFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forms/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** One form as the caller may read it (form read) */
+        get: operations["getForm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forms/{id}/screening": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A form's safety-screening questions and answers (screening read; the author and the care team)
+         * @description Never the other partner, whatever the form's visibility (404). The safety flag is shown to the care team only.
+         */
+        get: operations["getFormScreening"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forms/{id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Save the answers so far (form write; the partner it was sent to)
+         * @description Required questions may be empty. A handed-in or signed form answers 409.
+         */
+        put: operations["saveFormDraft"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forms/{id}/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand in a form that takes no signature (form submit)
+         * @description Every required question must be answered. A form that takes a signature answers 409 (sign it), as does one handed in or signed already.
+         */
+        post: operations["submitForm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forms/{id}/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign a consent by typing one's name and confirming (form sign; the partner it was sent to)
+         * @description Every required question must be answered. The form is then frozen; its text rendered with the answers and the signature, the typed name, the time, the caller's address and the SHA-256 of the rendered text are stored, and every later change answers 409 (the database refuses it too). A form that takes no signature answers 409.
+         */
+        post: operations["signForm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forms/{id}/visibility": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Share one's form with the other partner, or not (form share)
+         * @description The care team always reads it; screening answers never go to the other partner. A signed form keeps the visibility it was signed with (409).
+         */
+        put: operations["setFormVisibility"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/forms/{id}/signed.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The signed copy as a PDF (form download; the signer and the care team)
+         * @description The frozen text exactly as stored, then the SHA-256 stored with it. An unsigned form has no copy (404); the other partner, even when the form is shared with them, gets 403.
+         */
+        get: operations["downloadSignedForm"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The couple's documents the caller may read, newest first (document list; rows by document read) */
+        get: operations["listDocuments"];
+        put?: never;
+        /**
+         * Add a PDF or an image to the couple's record (document create; partners and the care team)
+         * @description The body is the file itself, at most 10 MiB. Its type is read from its bytes, whatever the Content-Type says; only PDF, PNG, JPEG, GIF and WebP are taken. It is stored with its SHA-256.
+         */
+        post: operations["uploadDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/documents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** One document's details (document read) */
+        get: operations["getDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/documents/{id}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The document's file (document read)
+         * @description Answered with the type read from its bytes, as an attachment, with nosniff and no-store.
+         */
+        get: operations["downloadDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/couples/{id}/export": {
         parameters: {
             query?: never;
@@ -2435,6 +2745,139 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** @description A form question (the properties of an exercise Field), optionally a safety-screening question. */
+        FormField: {
+            key: string;
+            /** @enum {string} */
+            kind: "long_text" | "short_text" | "scale" | "checklist" | "list";
+            label: string;
+            help?: string;
+            required?: boolean;
+            /** @description scale value (default 0) or list item count (default 0) */
+            min?: number;
+            /** @description scale value (default 10) or list item count (default 50) */
+            max?: number;
+            /** @description checklist only, 2 to 30 */
+            options?: string[];
+            /** @description text only */
+            max_length?: number;
+            /** @description Read by its author and the care team only, whatever the form's visibility. */
+            screening?: boolean;
+            /** @description Screening checklists only; choosing one of these options puts a safety notice before the therapist. */
+            flag_options?: string[];
+        };
+        FormTemplateInput: {
+            title: string;
+            /** @description The form's text, shown above its questions. */
+            body?: string;
+            /** @description The partner signs it (a consent) rather than handing it in. */
+            signature?: boolean;
+            fields: components["schemas"]["FormField"][];
+        };
+        BuiltinForm: {
+            /** @enum {string} */
+            key?: "couples_consent" | "telehealth_consent" | "release_of_information" | "partner_intake";
+            version?: number;
+            title?: string;
+            body?: string;
+            signature?: boolean;
+            fields?: components["schemas"]["FormField"][];
+        };
+        FormTemplate: {
+            /** Format: int64 */
+            id?: number;
+            /** Format: int64 */
+            practice_id?: number;
+            version?: number;
+            current_version?: number;
+            title?: string;
+            body?: string;
+            signature?: boolean;
+            fields?: components["schemas"]["FormField"][];
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /** @description A form sent to one partner, with the content it was sent with. */
+        Form: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            practice_id: number;
+            /** Format: int64 */
+            couple_id: number;
+            /** Format: int64 */
+            assignee_id: number;
+            /** @enum {string} */
+            assignee_seat: "a" | "b";
+            builtin_key: string | null;
+            /** Format: int64 */
+            template_id: number | null;
+            template_version: number | null;
+            title: string;
+            body: string;
+            signature: boolean;
+            fields: components["schemas"]["FormField"][];
+            answers: components["schemas"]["Answers"];
+            /** @enum {string} */
+            visibility: "therapist" | "partner";
+            /** @enum {string} */
+            status: "sent" | "in_progress" | "submitted" | "signed";
+            /** @description Present for the care team only. */
+            safety_flagged?: boolean;
+            /** Format: date */
+            due_on: string | null;
+            /** Format: int64 */
+            sent_by: number | null;
+            /** Format: date-time */
+            submitted_at: string | null;
+            signed_name: string | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            signed_address: string | null;
+            /** @description SHA-256 (hex) of the signed text; signed forms only. */
+            document_sha256?: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        Screening: {
+            /** Format: int64 */
+            form_id?: number;
+            fields?: components["schemas"]["FormField"][];
+            answers?: components["schemas"]["Answers"];
+            /** @description Present for the care team only. */
+            safety_flagged?: boolean;
+        };
+        SafetyFlag: {
+            /** Format: int64 */
+            form_id: number;
+            title: string;
+            /** Format: int64 */
+            partner_id: number;
+            /** @enum {string} */
+            seat: "a" | "b";
+            /** Format: date-time */
+            submitted_at: string | null;
+        };
+        Document: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            couple_id: number;
+            /** Format: int64 */
+            author_id: number;
+            name: string;
+            /** @enum {string} */
+            content_type: "application/pdf" | "image/png" | "image/jpeg" | "image/gif" | "image/webp";
+            /** Format: int64 */
+            size: number;
+            /** @description SHA-256 (hex) of the content. */
+            sha256: string;
+            visibility: components["schemas"]["Visibility"];
+            /** Format: date-time */
+            created_at: string;
+        };
         CoupleRecord: {
             /** Format: date-time */
             exported_at: string;
@@ -2446,7 +2889,7 @@ export interface components {
             };
             notice: string;
             /** @description The parts of the record the export holds, each also a property of this object. A part the caller may not list in the app is neither named here nor present. */
-            sections: ("couple" | "partners" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes")[];
+            sections: ("couple" | "partners" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents")[];
             /** @description The check-ins, measures and exercise responses in the export marked private - only ever the caller's own. */
             private_items: number;
             /** @description The couple with partners and care team, as GET /couples/{id} answers it. */
@@ -2465,6 +2908,13 @@ export interface components {
             /** @description The assignments the caller may open, each as GET /couples/{id}/assignments shows it (with its response only when the caller may read the response), and the comments on the response when the caller may read them. */
             exercises?: (components["schemas"]["AssignmentWithResponse"] & {
                 comments?: components["schemas"]["Comment"][];
+            })[];
+            /** @description The forms the caller may read, as they read them (screening answers only for their author and the care team). */
+            forms?: components["schemas"]["Form"][];
+            /** @description The documents the caller may read, each with its content (base64). */
+            documents?: (components["schemas"]["Document"] & {
+                /** Format: byte */
+                content?: string;
             })[];
             /** @description The care team's notes, each with its addenda. */
             clinical_notes?: components["schemas"]["Note"][];
@@ -5866,6 +6316,640 @@ export interface operations {
                     "text/calendar": string;
                 };
             };
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listFormTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Built-in forms and the practice's templates. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        builtin?: components["schemas"]["BuiltinForm"][];
+                        templates?: components["schemas"]["FormTemplate"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createFormTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormTemplateInput"];
+            };
+        };
+        responses: {
+            /** @description The template. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            /** @description Invalid; `field` is `title` or `fields[i].<attribute>` (the exercise field rules, and `flag_options` only on screening checklists, each one of the checklist's options). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getFormTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormTemplate"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateFormTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FormTemplateInput"];
+            };
+        };
+        responses: {
+            /** @description The template at its new version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FormTemplate"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listForms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Forms. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        forms?: components["schemas"]["Form"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    sendForms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A built-in form's key; give this or template_id. */
+                    builtin?: string;
+                    /** Format: int64 */
+                    template_id?: number;
+                    /** @enum {string} */
+                    for: "a" | "b" | "both";
+                    /** Format: date */
+                    due_on?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The forms sent, one per partner. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        forms?: components["schemas"]["Form"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            /** @description Invalid; `field` is `builtin` (neither or both named, or not a built-in form), `template_id`, `for` (no partner in that seat yet) or `due_on`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listSafetyFlags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Flagged forms. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        safety_flags?: components["schemas"]["SafetyFlag"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Form"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getFormScreening: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The screening answers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Screening"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    saveFormDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    answers: components["schemas"]["Answers"];
+                };
+            };
+        };
+        responses: {
+            /** @description The form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Form"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["AnswerInvalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    submitForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    answers?: components["schemas"]["Answers"];
+                };
+            };
+        };
+        responses: {
+            /** @description The form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Form"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["AnswerInvalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    signForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    answers?: components["schemas"]["Answers"];
+                    /** @description The signer's name as they type it. */
+                    name: string;
+                    /** @description Must be true. */
+                    confirm: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The signed form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Form"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            /** @description Invalid; `field` is `name`, `confirm` or `answers.<question key>`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setFormVisibility: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    visibility: "therapist" | "partner";
+                };
+            };
+        };
+        responses: {
+            /** @description The form. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Form"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    downloadSignedForm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF, as an attachment (nosniff, no-store). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listDocuments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Documents, without their content. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        documents?: components["schemas"]["Document"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    uploadDocument: {
+        parameters: {
+            query?: {
+                /** @description The file's name (its last path element is kept, at most 200 characters). */
+                name?: string;
+                /** @description Who may read it besides its author; therapist by default. */
+                visibility?: components["schemas"]["Visibility"];
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes, sent under its own type or as application/octet-stream. */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "application/pdf": string;
+                "image/png": string;
+                "image/jpeg": string;
+                "image/gif": string;
+                "image/webp": string;
+            };
+        };
+        responses: {
+            /** @description The document. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            /** @description The file is over the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Invalid; `field` is `file` (empty, or neither a PDF nor an image) or `visibility`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    downloadDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                    "image/*": string;
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];

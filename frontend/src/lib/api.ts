@@ -161,6 +161,37 @@ export interface ExerciseField {
   max_length?: number;
 }
 
+/** A form question: an exercise field, optionally a safety-screening question (care team only). */
+export interface FormField extends ExerciseField {
+  screening?: boolean;
+  flag_options?: string[];
+}
+
+/** What a care team can send: a built-in form (by key) or a practice template (by id). */
+export interface FormTemplate {
+  id?: number;
+  key?: string;
+  version: number;
+  title: string;
+  body: string;
+  signature: boolean;
+  fields: FormField[];
+}
+
+export type FormStatus = Schemas['Form']['status'];
+
+/**
+ * A form sent to one partner, as the caller may read it (safety_flagged for the care team only).
+ * Its questions and answers keep the exercise types, which the description gives less precisely.
+ */
+export type Form = Omit<Schemas['Form'], 'fields' | 'answers'> & { fields: FormField[]; answers: Answers };
+
+/** A handed-in form whose safety-screening answers call for the therapist's attention. */
+export type SafetyFlag = Schemas['SafetyFlag'];
+
+/** A PDF or an image in a couple's record. */
+export type CoupleDocument = Schemas['Document'];
+
 export type ExerciseWho = 'offender' | 'hurt' | 'both_together' | 'each_separately';
 
 /** What an author writes: the body of POST and PUT /practices/{pid}/exercises. */
@@ -568,6 +599,16 @@ export class ApiError extends Error {
 
 export const API_BASE = '/api/v1';
 
+/** Where a signed form's PDF is downloaded. */
+export function signedFormURL(formID: number): string {
+  return `${API_BASE}/forms/${formID}/signed.pdf`;
+}
+
+/** Where a document's file is downloaded. */
+export function documentURL(documentID: number): string {
+  return `${API_BASE}/documents/${documentID}/content`;
+}
+
 const fallbackMessages: Record<string, string> = {
   invalid_credentials: 'That email and password do not match an account.',
   rate_limited: 'Too many attempts. Please wait a little and try again.',
@@ -647,6 +688,8 @@ export interface ApiOptions {
 
 interface RequestOptions {
   body?: unknown;
+  /** Bytes sent as they are (a file), instead of a JSON body. */
+  file?: Blob;
   /** False for the calls that sign in: their 401 means wrong details, not an ended session. */
   needsSession?: boolean;
 }
@@ -660,6 +703,9 @@ export function createApi(options: ApiOptions = {}) {
     if (opts.body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(opts.body);
+    } else if (opts.file !== undefined) {
+      headers['Content-Type'] = 'application/octet-stream';
+      init.body = opts.file;
     }
 
     let response: Response;
@@ -894,6 +940,54 @@ export function createApi(options: ApiOptions = {}) {
 
     addComment(assignmentID: number, body: string, parentID?: number): Promise<Comment> {
       return request('POST', `/assignments/${assignmentID}/comments`, { body: { body, parent_id: parentID } });
+    },
+
+    formTemplates(practiceID: number): Promise<{ builtin: FormTemplate[]; templates: FormTemplate[] }> {
+      return request('GET', `/practices/${practiceID}/form-templates`);
+    },
+
+    /** Sends a built-in form (by key) or a practice template (by id) to one or both partners. */
+    sendForm(coupleID: number, input: { builtin?: string; template_id?: number; for: Seat | 'both' }): Promise<Form[]> {
+      return request<{ forms: Form[] }>('POST', `/couples/${coupleID}/forms`, { body: input }).then((r) => r.forms);
+    },
+
+    forms(coupleID: number): Promise<Form[]> {
+      return request<{ forms: Form[] }>('GET', `/couples/${coupleID}/forms`).then((r) => r.forms);
+    },
+
+    form(formID: number): Promise<Form> {
+      return request('GET', `/forms/${formID}`);
+    },
+
+    saveFormDraft(formID: number, answers: Answers): Promise<Form> {
+      return request('PUT', `/forms/${formID}/draft`, { body: { answers } });
+    },
+
+    submitForm(formID: number, answers: Answers): Promise<Form> {
+      return request('POST', `/forms/${formID}/submit`, { body: { answers } });
+    },
+
+    /** Signs a consent with the typed name; the form never changes afterwards. */
+    signForm(formID: number, answers: Answers, name: string): Promise<Form> {
+      return request('POST', `/forms/${formID}/sign`, { body: { answers, name, confirm: true } });
+    },
+
+    shareForm(formID: number, visibility: 'therapist' | 'partner'): Promise<Form> {
+      return request('PUT', `/forms/${formID}/visibility`, { body: { visibility } });
+    },
+
+    /** The care team's safety notices for the couple page. */
+    safetyFlags(coupleID: number): Promise<SafetyFlag[]> {
+      return request<{ safety_flags: SafetyFlag[] }>('GET', `/couples/${coupleID}/safety-flags`).then((r) => r.safety_flags);
+    },
+
+    documents(coupleID: number): Promise<CoupleDocument[]> {
+      return request<{ documents: CoupleDocument[] }>('GET', `/couples/${coupleID}/documents`).then((r) => r.documents);
+    },
+
+    /** Adds a file to the couple's record; the server reads its type from its bytes. */
+    uploadDocument(coupleID: number, file: File, visibility: Visibility): Promise<CoupleDocument> {
+      return request('POST', `/couples/${coupleID}/documents${queryString({ name: file.name, visibility })}`, { file });
     },
 
     feelingWords(): Promise<string[]> {

@@ -32,6 +32,11 @@ const objectTitles: Record<string, string> = {
   commitment: 'Commitments',
   measure: 'Questionnaires',
   note: 'Clinical notes',
+  form_template: 'Form templates',
+  form: 'Forms',
+  screening: 'Safety-screening answers',
+  safety_flag: 'Safety notices',
+  document: 'Documents',
   appointment: 'Appointments',
   calendar_feed: 'Calendar links',
   live_session: 'Live sessions',
@@ -73,6 +78,7 @@ const actionWords: Record<string, string> = {
   export: 'export',
   erase: 'erase',
   delete: 'delete',
+  download: 'download the signed copy',
 };
 
 /** The words for a key the table does not know: "audit_log" reads "audit log". */

@@ -18,6 +18,13 @@ export const visibilityHint: Record<Visibility, string> = {
   partner: 'Your partner can read it too, as well as your therapist.',
 };
 
+/** Who will see what a therapist adds to a couple's record (a document), from the therapist's side. */
+export const visibilityForStaffAuthor: Record<Visibility, string> = {
+  private: 'Only you',
+  therapist: 'The care team',
+  partner: 'The care team and both partners',
+};
+
 /** Who can see someone else's writing, for readers other than its author. */
 export const visibilityForReader: Record<Visibility, string> = {
   private: 'Only its author',

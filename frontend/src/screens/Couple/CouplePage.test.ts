@@ -28,6 +28,13 @@ function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = 
     'GET /practices/1/members?role=therapist': [200, { members: [] }],
     'GET /couples/3/live-sessions': [200, { sessions: [] }],
     'GET /couples/3/progress': [200, { couple_id: 3, today: '2026-12-03', questionnaires: [], partners: [] }],
+    'GET /couples/3/forms': [200, { forms: [] }],
+    'GET /couples/3/safety-flags': [200, { safety_flags: [] }],
+    'GET /couples/3/documents': [200, { documents: [] }],
+    'GET /practices/1/form-templates': [
+      200,
+      { builtin: [{ key: 'partner_intake', version: 1, title: 'Getting started: your own intake', body: '', signature: false, fields: [] }], templates: [] },
+    ],
     ...extra,
   });
 }
@@ -43,6 +50,9 @@ describe('a couple page', () => {
     expect(screen.getByRole('heading', { name: 'Book a session' })).toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'Invite a partner' })).toBeInTheDocument();
     expect(await screen.findByRole('link', { name: 'Start a live session' })).toBeInTheDocument();
+    // Text queries: role queries over this long page are slow enough to time out on a busy machine.
+    expect(await screen.findByText('Send the form', { selector: 'button' })).toBeInTheDocument();
+    expect(screen.getByText('Add the document', { selector: 'button' })).toBeInTheDocument();
     expect(screen.queryByText(/file is closed/)).not.toBeInTheDocument();
   });
 
@@ -54,6 +64,10 @@ describe('a couple page', () => {
     expect(await screen.findByRole('heading', { name: 'Live sessions' })).toBeInTheDocument();
     for (const form of ['Assign an exercise', 'Book a session', 'Invite a partner']) {
       expect(screen.queryByRole('heading', { name: form })).not.toBeInTheDocument();
+    }
+    expect(await screen.findByText('Forms', { selector: 'h2' })).toBeInTheDocument();
+    for (const action of ['Send the form', 'Add the document']) {
+      expect(screen.queryByText(action, { selector: 'button' })).not.toBeInTheDocument();
     }
     expect(screen.queryByRole('link', { name: 'Start a live session' })).not.toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Clinical notes' })).toBeInTheDocument();
@@ -117,5 +131,23 @@ describe('a couple page', () => {
       expect(at(work)).toBeGreaterThan(at('At a glance'));
       for (const chore of ['Status', 'Care team', 'Invite a partner', 'Export']) expect(at(chore)).toBeGreaterThan(at(work));
     }
+    for (const record of ['Forms', 'Documents']) {
+      expect(at(record)).toBeGreaterThan(at('Sessions'));
+      expect(at('Status')).toBeGreaterThan(at(record));
+    }
+  });
+
+  it('puts a safety notice before everything else the care team reads', async () => {
+    server('active', {
+      'GET /couples/3/safety-flags': [200, { safety_flags: [
+        { form_id: 9, title: 'Safety at home', partner_id: 7, seat: 'a', submitted_at: '2026-12-01T10:00:00Z' },
+      ] }],
+    });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const notice = within(await screen.findByRole('region', { name: 'Safety notice' }));
+    expect(notice.getByRole('link', { name: 'Safety at home, partner A' })).toHaveAttribute('href', '/forms/9');
+    const headings = screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent);
+    expect(headings.indexOf('Safety notice')).toBeLessThan(headings.indexOf('At a glance'));
   });
 });

@@ -39,6 +39,8 @@ function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = 
     ],
     'GET /feeling-words': [200, { feeling_words: ['hopeful'] }],
     'GET /couples/3/live-sessions': [200, { sessions: [] }],
+    'GET /couples/3/forms': [200, { forms: [] }],
+    'GET /couples/3/documents': [200, { documents: [] }],
     ...extra,
   });
 }

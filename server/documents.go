@@ -1,0 +1,155 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+// documentUploadRoute takes a document's bytes as its body, so it has a body limit of its own.
+const documentUploadRoute = "/api/v1/couples/:id/documents"
+
+// documentTypes are the kinds of file a couple's record takes, as sniffed from their bytes.
+var documentTypes = map[string]bool{
+	"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+}
+
+func (s *Server) registerDocuments(r *gin.RouterGroup) {
+	r.POST("/couples/:id/documents", s.uploadDocument)
+	r.GET("/couples/:id/documents", s.listDocuments)
+	r.GET("/documents/:id", s.getDocument)
+	r.GET("/documents/:id/content", s.downloadDocument)
+}
+
+// documentName keeps a readable file name: its last path element, without control characters,
+// at most 200 characters; "document" when nothing is left.
+func documentName(name string) string {
+	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name))
+	if name == "" || name == "." || name == "/" {
+		return "document"
+	}
+	if runes := []rune(name); len(runes) > 200 {
+		name = string(runes[:200])
+	}
+	return name
+}
+
+// uploadDocument adds a PDF or an image to the couple's record. The body is the file itself; its
+// type is read from its bytes, whatever the request says it is. The query names the file and who
+// may read it (the therapist, by default).
+func (s *Server) uploadDocument(c *gin.Context) {
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "document", "create")
+	if !ok {
+		return
+	}
+	visibility, ok := queryChoice(c, "visibility", store.VisibilityPrivate, store.VisibilityTherapist, store.VisibilityPartner)
+	if !ok {
+		return
+	}
+	if visibility == "" {
+		visibility = store.VisibilityTherapist
+	}
+	content, err := io.ReadAll(c.Request.Body)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		fail(c, newError(http.StatusRequestEntityTooLarge, codeTooLarge, "The file is too large: a document may be at most "+
+			megabytes(s.cfg.MaxDocumentBytes)+"."))
+		return
+	case err != nil:
+		fail(c, newError(http.StatusBadRequest, codeBadRequest, "The file could not be read."))
+		return
+	case len(content) == 0:
+		fail(c, store.Invalid("file", "is empty"))
+		return
+	}
+	contentType, _, _ := strings.Cut(http.DetectContentType(content), ";")
+	if !documentTypes[contentType] {
+		fail(c, store.Invalid("file", "must be a PDF or an image (PNG, JPEG, GIF or WebP)"))
+		return
+	}
+	d, err := s.store.CreateDocument(c.Request.Context(), store.NewDocument{PracticeID: access.PracticeID, CoupleID: coupleID,
+		AuthorID: mustCaller(c).User.ID, Name: documentName(c.Query("name")), ContentType: contentType, Content: content,
+		Visibility: visibility})
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	auditObject(c, d.ID)
+	c.JSON(http.StatusCreated, d)
+}
+
+// megabytes writes a size in megabytes.
+func megabytes(n int64) string { return fmt.Sprintf("%g MB", float64(n)/(1<<20)) }
+
+func (s *Server) listDocuments(c *gin.Context) {
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "document", "list")
+	if !ok {
+		return
+	}
+	documents, err := s.readableDocuments(c.Request.Context(), access, coupleID, mustCaller(c).User.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"documents": documents})
+}
+
+// readableDocuments returns the couple's documents, newest first, that the reader may open.
+func (s *Server) readableDocuments(ctx context.Context, access store.Access, coupleID, readerID int64) ([]store.Document, error) {
+	all, err := s.store.Documents(ctx, access.PracticeID, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	return readable(s, access, "document", all, func(d store.Document) string { return d.Relation }), nil
+}
+
+func (s *Server) getDocument(c *gin.Context) {
+	id, access, ok := s.authorizeID(c, "id", "document", "document", "read")
+	if !ok {
+		return
+	}
+	d, err := s.store.DocumentByID(c.Request.Context(), access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, d)
+}
+
+// downloadDocument answers a document's bytes with the type read from them when it was added, as
+// a download that the browser neither shows in the page nor sniffs.
+func (s *Server) downloadDocument(c *gin.Context) {
+	id, access, ok := s.authorizeID(c, "id", "document", "document", "read")
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	d, err := s.store.DocumentByID(ctx, access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	content, err := s.store.DocumentContent(ctx, access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	attach(c, d.Name, d.ContentType, content)
+}
