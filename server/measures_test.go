@@ -72,7 +72,7 @@ func TestCSI4IsScoredWithItsCutoff(t *testing.T) {
 		body  map[string]any
 		field string
 	}{
-		{"unknown questionnaire", map[string]any{"measure_key": "phq9", "answers": csi4Answers(1)}, "measure_key"},
+		{"unknown questionnaire", map[string]any{"measure_key": "bdi2", "answers": csi4Answers(1)}, "measure_key"},
 		{"item out of range", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 7, "warm_comfortable": 1, "rewarding": 1, "satisfied": 1}}, "answers.happiness"},
 		{"item missing", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 1, "warm_comfortable": 1, "rewarding": 1}}, "answers.satisfied"},
 		{"unknown item", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 1, "warm_comfortable": 1, "rewarding": 1, "satisfied": 1, "extra": 1}}, "answers.extra"},
