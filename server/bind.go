@@ -138,6 +138,8 @@ func validationError(err error) error {
 		reason = "must be at least " + fe.Param()
 	case "lte":
 		reason = "must be at most " + fe.Param()
+	case "datetime":
+		reason = "must be a date written as YYYY-MM-DD"
 	default:
 		reason = "is not valid"
 	}

@@ -30,6 +30,7 @@ const (
 	KindAssigned        Kind = "exercise_assigned"
 	KindReviewed        Kind = "exercise_reviewed"
 	KindDigest          Kind = "review_digest"
+	KindMeasureDue      Kind = "questionnaire_due"
 	KindPasswordReset   Kind = "password_reset"
 	KindSecurityChanged Kind = "security_changed"
 )
@@ -39,7 +40,7 @@ func (k Kind) Topic() string {
 	switch k {
 	case KindInvite:
 		return store.TopicInvitations
-	case KindReminder:
+	case KindReminder, KindMeasureDue:
 		return store.TopicReminders
 	case KindAssigned, KindReviewed:
 		return store.TopicExercises

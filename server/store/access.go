@@ -65,6 +65,8 @@ var relationQueries = map[string]string{
 		FROM commitments m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
 	"measure": `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `m.visibility`, `m.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM measures m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
+	"treatment_plan": `SELECT c.practice_id, ` + planRelation() + ` AS relation, c.status AS couple_status
+		FROM treatment_plans t JOIN couples c ON c.id = t.couple_id WHERE t.id = :id`,
 	"note": `SELECT c.practice_id, ` + noteRelation(`n.author_id`, `n.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = :id`,
 	"appointment": `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation, c.status AS couple_status
