@@ -44,3 +44,27 @@ describe('line chart', () => {
     expect(screen.queryByRole('img')).not.toBeInTheDocument();
   });
 });
+
+describe('line chart cut-offs', () => {
+  it('draws each clinical line inside the range with its label, and names them in words', () => {
+    const { container } = render(LineChart, {
+      props: {
+        title: 'PHQ-9',
+        series,
+        yMin: 0,
+        yMax: 27,
+        summary: '',
+        thresholds: [
+          { value: 5, label: 'Mild' },
+          { value: 10, label: 'Moderate' },
+          { value: 30, label: 'Off the scale' },
+        ],
+      },
+    });
+
+    expect(container.querySelectorAll('line.threshold')).toHaveLength(2);
+    expect([...container.querySelectorAll('text.threshold-label')].map((t) => t.textContent)).toEqual(['Mild', 'Moderate']);
+    expect(screen.getByText('Lines across the chart: Mild at 5; Moderate at 10.')).toBeInTheDocument();
+    expect(screen.getByRole('img')).toHaveAccessibleName(/Lines: Mild at 5; Moderate at 10\./);
+  });
+});

@@ -128,19 +128,22 @@ function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
+/** Where a value sits along y in the frame (yMin at the bottom), clamped to the frame's range. */
+export function valueY(frame: Frame, value: number): number {
+  const innerHeight = frame.height - frame.top - frame.bottom;
+  const clamped = Math.min(frame.yMax, Math.max(frame.yMin, value));
+  return round(frame.top + innerHeight - ((clamped - frame.yMin) / (frame.yMax - frame.yMin)) * innerHeight);
+}
+
 /** Places each series in the frame: days along x (first to last), values along y (yMin at the bottom). */
 export function plot(series: Series[], frame: Frame, yTickCount = 5): Plot {
   const days = series.flatMap((s) => s.points.map((p) => dayNumber(p.day)));
   const first = Math.min(...days);
   const last = Math.max(...days);
   const innerWidth = frame.width - frame.left - frame.right;
-  const innerHeight = frame.height - frame.top - frame.bottom;
   const x = (day: string) =>
     round(last === first ? frame.left + innerWidth / 2 : frame.left + ((dayNumber(day) - first) / (last - first)) * innerWidth);
-  const y = (value: number) => {
-    const clamped = Math.min(frame.yMax, Math.max(frame.yMin, value));
-    return round(frame.top + innerHeight - ((clamped - frame.yMin) / (frame.yMax - frame.yMin)) * innerHeight);
-  };
+  const y = (value: number) => valueY(frame, value);
 
   const plotted = series.map((s) => {
     const points = s.points.map((p) => ({ ...p, x: x(p.day), y: y(p.value) }));
