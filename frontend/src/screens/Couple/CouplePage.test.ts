@@ -18,7 +18,7 @@ function couple(status: CoupleStatus): Couple {
   };
 }
 
-function server(status: CoupleStatus) {
+function server(status: CoupleStatus, measures: unknown[] = []) {
   return fakeServer({
     'GET /couples/3': [200, couple(status)],
     'GET /couples/3/assignments': [200, { assignments: [] }],
@@ -27,6 +27,11 @@ function server(status: CoupleStatus) {
     'GET /practices/1/members?role=therapist': [200, { members: [] }],
     'GET /couples/3/live-sessions': [200, { sessions: [] }],
     'GET /couples/3/progress': [200, { couple_id: 3, today: '2026-12-03', questionnaires: [], partners: [] }],
+    'GET /couples/3/divergence': [200, { couple_id: 3, csi4: [], trust: [] }],
+    'GET /couples/3/treatment-plans': [200, { treatment_plans: [] }],
+    'GET /couples/3/measure-schedules': [200, { measure_schedules: [] }],
+    'GET /couples/3/measures': [200, { measures: measures }],
+    'GET /questionnaires': [200, { questionnaires: [] }],
   });
 }
 
@@ -42,6 +47,19 @@ describe('a couple page', () => {
     expect(screen.getByRole('heading', { name: 'Invite a partner' })).toBeInTheDocument();
     expect(await screen.findByRole('link', { name: 'Start a live session' })).toBeInTheDocument();
     expect(screen.queryByText(/file is closed/)).not.toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Draft a treatment plan' })).toBeInTheDocument();
+    expect(screen.queryByText(/Check on safety/)).not.toBeInTheDocument();
+  });
+
+  it('asks the care team to check on safety when a PHQ-9 answer calls for it', async () => {
+    server('active', [
+      { id: 9, couple_id: 3, author_id: 7, measure_key: 'phq9', score: 6, below_cutoff: false, band: 'Mild', safety_flag: true,
+        visibility: 'therapist', taken_at: '2026-12-01T09:00:00Z' },
+    ]);
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const alert = await screen.findByText(/Check on safety/);
+    expect(alert.closest('[role="alert"]')).toHaveTextContent(/Sam Rivera answered item 9 of the PHQ-9/);
   });
 
   it('leaves out every form a closed couple refuses and says what the file still allows', async () => {
@@ -56,5 +74,7 @@ describe('a couple page', () => {
     expect(screen.queryByRole('link', { name: 'Start a live session' })).not.toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Clinical notes' })).toBeInTheDocument();
     expect(await screen.findByRole('button', { name: 'Save care team' })).toBeDisabled();
+    expect(await screen.findByText('No version has been signed yet.')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Draft a treatment plan' })).not.toBeInTheDocument();
   });
 });
