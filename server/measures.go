@@ -88,7 +88,11 @@ func (s *Server) createMeasure(c *gin.Context) {
 		return
 	}
 	auditObject(c, m.ID)
-	c.JSON(http.StatusCreated, withCutoff(m))
+	m = withCutoff(m)
+	if m.SafetyFlag {
+		s.tellSafetyFlag(c.Request.Context(), access.PracticeID, m)
+	}
+	c.JSON(http.StatusCreated, m)
 }
 
 // listMeasures answers the measures the caller may read, oldest first.
