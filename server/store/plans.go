@@ -206,7 +206,7 @@ func (s *Store) SignPlan(ctx context.Context, practiceID, id, signerID int64, re
 		return err
 	})
 	if err != nil {
-		return Plan{}, mapError(err)
+		return Plan{}, err
 	}
 	return s.PlanByID(ctx, practiceID, id)
 }
@@ -216,7 +216,7 @@ func lockPlanDraft(ctx context.Context, tx *sqlx.Tx, practiceID, id int64) error
 	var signedAt *time.Time
 	if err := tx.GetContext(ctx, &signedAt, `SELECT t.signed_at FROM treatment_plans t JOIN couples c ON c.id = t.couple_id
 		WHERE t.id = $1 AND c.practice_id = $2 FOR UPDATE OF t`, id, practiceID); err != nil {
-		return mapError(err)
+		return err
 	}
 	if signedAt != nil {
 		return errPlanSigned
