@@ -158,12 +158,15 @@ type NewSession struct {
 	Mode            string
 	TurnSeconds     int
 	MinBreakSeconds int
+	// ShowDrafts relays a holder's typing to the others as it is written (see State.ShowDrafts).
+	ShowDrafts bool
 }
 
 // Create stores a new session in the scheduled status.
 func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) {
 	defer func() { err = unavailable(err) }()
 	state := NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
+	state.ShowDrafts = in.ShowDrafts
 	raw, err := json.Marshal(state)
 	if err != nil {
 		return Session{}, err

@@ -256,7 +256,7 @@ func TestTreatmentPlanValidation(t *testing.T) {
 			"objectives": []map[string]any{{"text": "Check in.", "target_on": "31/12/2031"}}}}}}, "target_on"},
 		{"a problem too long", map[string]any{"content": map[string]any{"problems": []string{string(long)}}}, "problems[0]"},
 	} {
-		res := w.A.Therapist.do(http.MethodPost, plans, tc.body)
+		res := w.A.Therapist.doInvalid(http.MethodPost, plans, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}

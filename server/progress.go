@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -41,7 +40,7 @@ type threshold struct {
 func thresholdsOf(m library.Measure) []threshold {
 	out := []threshold{}
 	if m.Cutoff > 0 {
-		out = append(out, threshold{Value: m.Cutoff, Label: fmt.Sprintf("Cut-off %g", m.Cutoff)})
+		out = append(out, threshold{Value: m.Cutoff, Label: "Distress cut-off"})
 	}
 	for _, b := range m.Bands {
 		if b.From > 0 {

@@ -130,7 +130,7 @@ func TestScheduledQuestionnaireIsDueForEachPartnerUntilTheyAnswerIt(t *testing.T
 		{"more than a year apart", "gad7", map[string]any{"every_weeks": 53}, http.StatusUnprocessableEntity},
 		{"a start that is no date", "gad7", map[string]any{"every_weeks": 2, "starts_on": "soon"}, http.StatusUnprocessableEntity},
 	} {
-		if res := p.Therapist.do(http.MethodPut, "/api/v1/couples/"+id(p.CoupleID)+"/measure-schedules/"+tc.key, tc.body); res.Status != tc.status {
+		if res := p.Therapist.doInvalid(http.MethodPut, "/api/v1/couples/"+id(p.CoupleID)+"/measure-schedules/"+tc.key, tc.body); res.Status != tc.status {
 			t.Errorf("%s: %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +56,7 @@ func createdID(t *testing.T, res *response, want int, what string) int64 {
 // who would, and returns their ids by the path parameter that names them.
 type practiceObjects struct {
 	couples, assignments, checkins, commitments, measures, plans, notes, appointments, lives,
-	exercises, invites, members []int64
+	exercises, invites, members, services []int64
 }
 
 func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects {
@@ -107,6 +106,8 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 		t.Fatalf("calendar feed: %d %s", res.Status, res.Body)
 	}
 	o.members = []int64{p.Therapist.ID, p.PartnerA.ID, p.Admin.ID}
+	o.services = []int64{createdID(t, p.Admin.do(http.MethodPost, practice+"/billing/services",
+		map[string]any{"cpt_code": "9999T", "description": "Intake", "duration_minutes": 60, "fee_cents": 9000}), http.StatusCreated, "service")}
 	return o
 }
 
@@ -144,6 +145,16 @@ func sweepBodies(other *practice) map[string]any {
 		"POST /api/v1/practices/:pid/invites":            map[string]any{"email": "intruder@x.test", "role": "admin"},
 		"POST /api/v1/practices/:pid/exercises":          sampleExercise("Intruder exercise"),
 		"PUT /api/v1/practices/:pid/exercises/:id":       sampleExercise("Rewritten"),
+		"POST /api/v1/appointments/:id/move":             map[string]any{"starts_at": "2031-08-02T12:00:00Z"},
+		"PUT /api/v1/practices/:pid/mail-settings":       map[string]any{"reminder_lead_minutes": []int{60}},
+		"PUT /api/v1/practices/:pid/security-settings":   map[string]any{"require_second_factor": false},
+		"PUT /api/v1/practices/:pid/billing/services/:sid": map[string]any{"cpt_code": "9999T", "description": "Taken over",
+			"duration_minutes": 60, "fee_cents": 1},
+		"PUT /api/v1/practices/:pid/members/:uid/license": map[string]any{"license_number": "Forged"},
+		"PUT /api/v1/couples/:id/billing/shares":          map[string]any{"shares": []any{}},
+		"POST /api/v1/couples/:id/billing/entries":        map[string]any{"kind": "write_off", "amount_cents": 100},
+		"PUT /api/v1/couples/:id/diagnoses":               map[string]any{"diagnoses": []map[string]any{{"code": "Z63.0"}}},
+		"POST /api/v1/appointments/:id/charges":           map[string]any{"kind": "session"},
 	}
 }
 
@@ -175,6 +186,8 @@ func sweepIDs(route string, o practiceObjects) ([]int64, bool) {
 		return o.invites, true
 	case strings.HasPrefix(route, "/api/v1/practices/:pid/members/:uid"):
 		return o.members, true
+	case strings.HasPrefix(route, "/api/v1/practices/:pid/billing/services/:sid"):
+		return o.services, true
 	}
 	return nil, false
 }
@@ -368,7 +381,7 @@ func TestWebAppIsServedUnderAStrictContentSecurityPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.Handler())
+	srv := newTestServer(t, api.Handler())
 	defer srv.Close()
 	for _, path := range []string{"/", "/couples/12", "/assets/index-abc123.js", "/assets/index-abc123.css", "/api/v1/me", "/readyz"} {
 		res, err := srv.Client().Get(srv.URL + path)
@@ -609,7 +622,7 @@ func TestSecureDeploymentMarksCookieSecureAndSendsHSTS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.srv = httptest.NewServer(api.Handler())
+	w.srv = newTestServer(t, api.Handler())
 	defer w.srv.Close()
 	res := login(w, "admin@a.test", testPassword, nil)
 	if res.Status != http.StatusOK {

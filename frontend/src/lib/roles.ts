@@ -20,6 +20,7 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/couples', label: 'Couples' },
     { href: '/audit', label: 'Audit log' },
     { href: '/policy', label: 'Access policy' },
+    { href: '/billing', label: 'Billing' },
     { href: '/mail', label: 'Mail' },
     { href: '/security', label: 'Sign-in security' },
   ],
@@ -27,12 +28,14 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/', label: 'Caseload' },
     { href: '/exercises', label: 'Exercises' },
     { href: '/calendar', label: 'Calendar' },
+    { href: '/billing', label: 'Billing' },
     { href: '/mail', label: 'Mail' },
     { href: '/security', label: 'Sign-in security' },
   ],
   client: [
     { href: '/', label: 'Today' },
     { href: '/progress', label: 'Progress' },
+    { href: '/statement', label: 'Statement' },
     { href: '/mail', label: 'Mail' },
   ],
 };

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, within } from '@testing-library/svelte';
+import { userEvent } from '@testing-library/user-event';
 import CouplePage from './CouplePage.svelte';
 import { fakeServer } from '../../lib/fakeServer';
 import type { Couple, CoupleStatus } from '../../lib/api';
@@ -18,7 +19,7 @@ function couple(status: CoupleStatus): Couple {
   };
 }
 
-function server(status: CoupleStatus, measures: unknown[] = []) {
+function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = {}) {
   return fakeServer({
     'GET /couples/3': [200, couple(status)],
     'GET /couples/3/assignments': [200, { assignments: [] }],
@@ -30,8 +31,9 @@ function server(status: CoupleStatus, measures: unknown[] = []) {
     'GET /couples/3/divergence': [200, { couple_id: 3, csi4: [], trust: [] }],
     'GET /couples/3/treatment-plans': [200, { treatment_plans: [] }],
     'GET /couples/3/measure-schedules': [200, { measure_schedules: [] }],
-    'GET /couples/3/measures': [200, { measures: measures }],
+    'GET /couples/3/measures': [200, { measures: [] }],
     'GET /questionnaires': [200, { questionnaires: [] }],
+    ...extra,
   });
 }
 
@@ -52,10 +54,17 @@ describe('a couple page', () => {
   });
 
   it('asks the care team to check on safety when a PHQ-9 answer calls for it', async () => {
-    server('active', [
-      { id: 9, couple_id: 3, author_id: 7, measure_key: 'phq9', score: 6, below_cutoff: false, band: 'Mild', safety_flag: true,
-        visibility: 'therapist', taken_at: '2026-12-01T09:00:00Z' },
-    ]);
+    server('active', {
+      'GET /couples/3/measures': [
+        200,
+        {
+          measures: [
+            { id: 9, couple_id: 3, author_id: 7, measure_key: 'phq9', score: 6, below_cutoff: false, band: 'Mild',
+              safety_flag: true, visibility: 'therapist', taken_at: '2026-12-01T09:00:00Z' },
+          ],
+        },
+      ],
+    });
     render(CouplePage, { coupleID: 3, practiceID: 1 });
 
     const alert = await screen.findByText(/Check on safety/);
@@ -76,5 +85,64 @@ describe('a couple page', () => {
     expect(await screen.findByRole('button', { name: 'Save care team' })).toBeDisabled();
     expect(await screen.findByText('No version has been signed yet.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Draft a treatment plan' })).not.toBeInTheDocument();
+  });
+
+  it('invites the partner who has not joined by their place, not a seat letter, and copies the link', async () => {
+    const invite = { id: 5, practice_id: 1, email: 'alex@example.org', role: 'client', couple_id: 3, seat: 'b', expires_at: '', created_at: '' };
+    const fake = server('active', {
+      'POST /couples/3/invites': [201, { invite, token: 't0k', accept_url: '/invite/t0k' }],
+    });
+    const user = userEvent.setup();
+    const writeText = vi.fn(async () => {});
+    vi.stubGlobal('navigator', { ...navigator, clipboard: { writeText } });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    expect(await screen.findByText('Sam Rivera (first partner)')).toBeInTheDocument();
+    const partner = screen.getByLabelText('Which partner');
+    expect(within(partner).getAllByRole('option').map((o) => o.textContent)).toEqual(['Second partner']);
+    expect(screen.queryByText(/seat/i)).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText('Their email address'), 'alex@example.org');
+    await user.click(screen.getByRole('button', { name: 'Create invitation' }));
+
+    await user.click(await screen.findByRole('button', { name: 'Copy link' }));
+    expect(writeText).toHaveBeenCalledWith(`${location.origin}/invite/t0k`);
+    expect(screen.getByText('Copied.')).toBeInTheDocument();
+    expect(fake.bodies('POST', '/couples/3/invites')).toEqual([{ seat: 'b', email: 'alex@example.org' }]);
+  });
+
+  it('opens with what the therapist came for, and leaves status and care-team chores for last', async () => {
+    const now = Date.now();
+    const day = 24 * 3600 * 1000;
+    const assignment = (id: number, title: string, status: string, submittedDaysAgo: number | null) => ({
+      id, couple_id: 3, exercise_id: id, exercise_version: 1, exercise_title: title, assignee_id: 7, assignee_seat: 'a',
+      due_on: null, note: '', status, feedback: '', reviewed_at: null, visibility: 'therapist',
+      submitted_at: submittedDaysAgo === null ? null : new Date(now - submittedDaysAgo * day).toISOString(), created_at: '',
+    });
+    const soon = new Date(now + 2 * day);
+    server('active', {
+      'GET /couples/3/assignments': [200, { assignments: [
+        assignment(1, 'An apology', 'submitted', 1),
+        assignment(2, 'Being specific', 'reviewed', 30),
+        assignment(3, 'Open communication', 'assigned', null),
+      ] }],
+      'GET /couples/3/appointments': [200, { appointments: [
+        { id: 8, couple_id: 3, therapist_id: 2, starts_at: soon.toISOString(), ends_at: new Date(soon.getTime() + 3000000).toISOString(), status: 'scheduled' },
+      ] }],
+    });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const glance = within(await screen.findByRole('region', { name: 'At a glance' }));
+    expect(glance.getByRole('link', { name: 'An apology' })).toHaveAttribute('href', '/assignments/1');
+    expect(glance.getByText(/Sam Rivera handed in/)).toBeInTheDocument();
+    expect(glance.queryByText(/Being specific/)).not.toBeInTheDocument();
+    expect(glance.getByRole('heading', { name: 'Next session' }).nextElementSibling).toHaveTextContent(String(soon.getDate()));
+
+    const headings = screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent);
+    const at = (name: string) => headings.indexOf(name);
+    expect(at('At a glance')).toBeGreaterThanOrEqual(0);
+    for (const work of ['Progress', 'Exercises', 'Sessions']) {
+      expect(at(work)).toBeGreaterThan(at('At a glance'));
+      for (const chore of ['Status', 'Care team', 'Invite a partner', 'Export']) expect(at(chore)).toBeGreaterThan(at(work));
+    }
   });
 });
