@@ -6461,6 +6461,7 @@ export interface operations {
                     "application/json": components["schemas"]["TreatmentPlan"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
@@ -6490,6 +6491,7 @@ export interface operations {
                     "application/json": components["schemas"]["TreatmentPlan"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
