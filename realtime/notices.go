@@ -23,6 +23,9 @@ const (
 	NoticeAssignmentReviewed  = "assignment_reviewed"
 	NoticeAssignmentSubmitted = "assignment_submitted"
 	NoticeCommitmentConfirmed = "commitment_confirmed"
+	// NoticeMeasureFlagged tells the care team that a questionnaire answer asks them to check on
+	// a partner's safety.
+	NoticeMeasureFlagged = "measure_flagged"
 )
 
 // Notice tells a screen that something it shows changed. It carries ids only, never text: the

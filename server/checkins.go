@@ -32,8 +32,13 @@ func (s *Server) registerTracking(authed, public *gin.RouterGroup) {
 	authed.GET("/couples/:id/measures", s.listMeasures)
 	authed.GET("/measures/:id", s.getMeasure)
 	authed.PATCH("/measures/:id", s.updateMeasure)
+	authed.GET("/couples/:id/measure-schedules", s.listMeasureSchedules)
+	authed.PUT("/couples/:id/measure-schedules/:key", s.setMeasureSchedule)
+	authed.DELETE("/couples/:id/measure-schedules/:key", s.deleteMeasureSchedule)
+	authed.GET("/couples/:id/measures-due", s.listDueMeasures)
 
 	authed.GET("/couples/:id/progress", s.getProgress)
+	authed.GET("/couples/:id/divergence", s.getDivergence)
 
 	authed.GET("/note-templates", s.listNoteTemplates)
 	authed.POST("/couples/:id/notes", s.createNote)

@@ -69,6 +69,8 @@ func trackingMatrix() []matrixCase {
 	cases = append(cases, measureMatrix(couplePath)...)
 	cases = append(cases, matrixCase{name: "read progress", object: "progress", action: "read", success: 200,
 		request: couplePath(http.MethodGet, "/progress", nil), relation: coupleRelation})
+	cases = append(cases, scheduleMatrix(couplePath)...)
+	cases = append(cases, planMatrix(couplePath)...)
 	cases = append(cases, noteMatrix(couplePath)...)
 	cases = append(cases, appointmentMatrix(couplePath)...)
 	cases = append(cases, dataRightsMatrix(couplePath)...)

@@ -30,6 +30,7 @@ const exportNotice = "This export holds what its reader can open in Amend about 
 const (
 	sectionCouple       = "couple"
 	sectionPartners     = "partners"
+	sectionPlans        = "treatment_plans"
 	sectionMeasures     = "measures"
 	sectionCommitments  = "commitments"
 	sectionCheckins     = "checkins"
@@ -55,6 +56,7 @@ type CoupleRecord struct {
 	PrivateItems int                  `json:"private_items"`
 	Couple       store.CoupleDetail   `json:"couple"`
 	Partners     []store.RecordPerson `json:"partners"`
+	Plans        []store.Plan         `json:"treatment_plans,omitzero"`
 	Checkins     []store.Checkin      `json:"checkins,omitzero"`
 	Commitments  []commitmentDetail   `json:"commitments,omitzero"`
 	Measures     []store.Measure      `json:"measures,omitzero"`
@@ -117,6 +119,12 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 	r.Sections = []string{sectionCouple, sectionPartners}
 	include := func(section string) { r.Sections = append(r.Sections, section) }
 
+	if may("treatment_plan", "list") {
+		if r.Plans, err = s.readablePlans(ctx, access, coupleID, reader.ID); err != nil {
+			return r, err
+		}
+		include(sectionPlans)
+	}
 	if may("measure", "list") {
 		if r.Measures, err = s.readableMeasures(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
@@ -519,6 +527,7 @@ var summaryPage = template.Must(template.New("summary").Funcs(template.FuncMap{
 	"day":             func(t time.Time) string { return t.Format("2006-01-02") },
 	"when":            func(t time.Time) string { return t.Format("2006-01-02 15:04 MST") },
 	"answers":         answerLines,
+	"deref":           func(id *int64) int64 { return *id },
 	"sectionsInOrder": sectionsInOrder,
 	"percent": func(rate *float64) string {
 		if rate == nil {
@@ -541,10 +550,22 @@ var summaryPage = template.Must(template.New("summary").Funcs(template.FuncMap{
 {{end}}</table>
 <p>Care team: {{range $i, $t := .Couple.CareTeam}}{{if $i}}, {{end}}{{$t.Name}}{{else}}none{{end}}.</p>
 
+{{if .Includes "treatment_plans"}}<h2>Treatment plan</h2>
+{{range .Plans}}<h3>Version {{.Version}}: {{if .SignedAt}}signed {{when .SignedAt}}{{with .SignedBy}} by {{index $.Names (deref .)}}{{end}}{{if .Current}} (current){{end}}{{else}}draft{{end}}</h3>
+{{with .Content}}<table>
+<tr><th>Problems</th><td>{{range .Problems}}<pre>{{.}}</pre>{{else}}—{{end}}</td></tr>
+{{range .Goals}}<tr><th>Goal{{with .TargetOn}} (target {{.}}){{end}}</th><td><pre>{{.Text}}</pre>
+{{range .Objectives}}<p>Objective{{with .TargetOn}} (target {{.}}){{end}}: {{.Text}}{{with .Measure}}. Measured by: {{.}}{{end}}</p>{{end}}
+{{range .Interventions}}<p>Intervention: {{.}}</p>{{end}}</td></tr>{{end}}
+<tr><th>Review on</th><td>{{with .ReviewOn}}{{.}}{{else}}—{{end}}</td></tr>
+<tr><th>Reviewed with the couple</th><td>{{with .ReviewedWithCoupleOn}}{{.}}{{else}}—{{end}}</td></tr></table>{{end}}
+{{range .Acknowledgements}}<p>Acknowledged by {{index $.Names .UserID}} {{when .AcknowledgedAt}}.</p>{{end}}
+{{else}}<p>None.</p>{{end}}{{end}}
+
 {{if .Includes "measures"}}<h2>Questionnaires</h2>
-{{if .Measures}}<table><tr><th>Taken</th><th>Partner</th><th>Questionnaire</th><th>Score</th><th>Below cut-off</th><th>Visibility</th></tr>
+{{if .Measures}}<table><tr><th>Taken</th><th>Partner</th><th>Questionnaire</th><th>Score</th><th>Below cut-off</th><th>Severity</th><th>Visibility</th></tr>
 {{range .Measures}}<tr><td>{{day .TakenAt}}</td><td>{{index $.Names .AuthorID}}</td><td>{{(index $.Questions .Key).Name}}</td>
-<td>{{.Score}}</td><td>{{if .BelowCutoff}}yes{{else}}no{{end}}</td><td{{if eq .Visibility "private"}} class="private"{{end}}>{{.Visibility}}</td></tr>
+<td>{{.Score}}</td><td>{{if .BelowCutoff}}yes{{else}}no{{end}}</td><td>{{or .Band "—"}}</td><td{{if eq .Visibility "private"}} class="private"{{end}}>{{.Visibility}}</td></tr>
 {{end}}</table>{{else}}<p>None.</p>{{end}}{{end}}
 
 {{if .Includes "commitments"}}<h2>Commitments</h2>

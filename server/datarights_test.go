@@ -54,6 +54,9 @@ func (w *world) fillCouple(p *practice) {
 		w.t.Fatal(err)
 	}
 	w.measure(p, p.PartnerB, "therapist", 4, time.Time{})
+	w.signedPlan(p)
+	w.planDraft(p)
+	w.schedule(p, "phq9", 2, "2030-01-06")
 	n := w.note(p, p.Therapist, true)
 	if _, err := w.store.AddAddendum(ctx, p.ID, n, p.Therapist.ID, "A later thought."); err != nil {
 		w.t.Fatal(err)
@@ -137,6 +140,23 @@ func (w *world) fillCoupleForExport(t *testing.T, p *practice) (items []exported
 		RecordedBy: p.PartnerB.ID, Kept: true, Day: today, Note: "check-by-b"}); err != nil {
 		t.Fatal(err)
 	}
+	for _, problem := range []string{"plan-superseded", "plan-current", "plan-draft"} {
+		plan, err := w.store.CreatePlanDraft(ctx, p.ID, p.CoupleID, p.Therapist.ID, planContent(problem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if problem != "plan-draft" {
+			if _, err := w.store.SignPlan(ctx, p.ID, plan.ID, p.Therapist.ID, planReady); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	phq9Measure, err := w.store.CreateMeasure(ctx, store.NewMeasure{PracticeID: p.ID, CoupleID: p.CoupleID, AuthorID: p.PartnerA.ID,
+		Key: "phq9", Answers: phq9Answers(1, 0), Score: 8, Visibility: store.VisibilityTherapist})
+	if err != nil {
+		t.Fatal(err)
+	}
+	measures[phq9Measure.ID] = func(r *actor) bool { return r == p.PartnerA || r == p.Therapist }
 	n := w.note(p, p.Therapist, true)
 	if _, err := w.store.AddAddendum(ctx, p.ID, n, p.Therapist.ID, "addendum-by-the-therapist"); err != nil {
 		t.Fatal(err)
@@ -162,6 +182,9 @@ func (w *world) fillCoupleForExport(t *testing.T, p *practice) (items []exported
 	return append(items,
 		exportedItem{"commitment-by-a", coupleAndCareTeam},
 		exportedItem{"check-by-b", coupleAndCareTeam},
+		exportedItem{"plan-superseded", careTeam},
+		exportedItem{"plan-current", coupleAndCareTeam},
+		exportedItem{"plan-draft", careTeam},
 		exportedItem{completeSOAP["assessment"], careTeam},
 		exportedItem{"addendum-by-the-therapist", careTeam},
 		exportedItem{"said-in-the-live-session", coupleAndCareTeam},
@@ -208,7 +231,7 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 	path := "/api/v1/couples/" + id(p.CoupleID) + "/export"
 
 	partnerSections := []string{"appointments", "checkins", "commitments", "couple", "documents", "exercises", "forms", "live_sessions",
-		"measures", "partners"}
+		"measures", "partners", "treatment_plans"}
 	for _, tc := range []struct {
 		reader   *actor
 		sections []string // top-level parts of the record beyond its heading; nil when the export is refused
@@ -217,7 +240,7 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 	}{
 		{reader: p.Admin, sections: []string{"couple", "partners"}},
 		{reader: p.Therapist, sections: []string{"appointments", "checkins", "clinical_notes", "commitments", "couple", "documents",
-			"exercises", "forms", "live_sessions", "measures", "partners"}, summary: true},
+			"exercises", "forms", "live_sessions", "measures", "partners", "treatment_plans"}, summary: true},
 		{reader: p.PartnerA, sections: partnerSections, private: 4},
 		{reader: p.PartnerB, sections: partnerSections, private: 4},
 		{reader: p.OtherTherapist},

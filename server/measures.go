@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,10 +38,23 @@ func scoreMeasure(key string, answers map[string]int) (library.Measure, int, err
 	return m, score, err
 }
 
-// withCutoff fills in whether a measure's score falls below its questionnaire's cut-off.
+// checkMeasureVisibility refuses a visibility a questionnaire does not take: the answers to a
+// care-team-only questionnaire are read by their author and the care team, never by the other
+// partner, and never kept from the care team.
+func checkMeasureVisibility(q library.Measure, visibility string) error {
+	if q.CareTeamOnly && visibility != store.VisibilityTherapist {
+		return store.Invalid("visibility", "must be therapist: the "+q.Name+" is read by you and your care team only")
+	}
+	return nil
+}
+
+// withCutoff fills in how a measure's score reads against its questionnaire: below the cut-off,
+// in which severity band, and whether the answers ask the care team to check on safety.
 func withCutoff(m store.Measure) store.Measure {
 	if q, ok := library.MeasureByKey(m.Key); ok {
 		m.BelowCutoff = q.BelowCutoff(m.Score)
+		m.Band = q.Band(m.Score)
+		m.SafetyFlag = q.SafetyFlag(m.Answers)
 	}
 	return m
 }
@@ -55,13 +69,17 @@ func (s *Server) createMeasure(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	_, score, err := scoreMeasure(in.MeasureKey, in.Answers)
+	q, score, err := scoreMeasure(in.MeasureKey, in.Answers)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	if in.Visibility == "" {
 		in.Visibility = store.VisibilityTherapist
+	}
+	if err := checkMeasureVisibility(q, in.Visibility); err != nil {
+		fail(c, err)
+		return
 	}
 	m, err := s.store.CreateMeasure(c.Request.Context(), store.NewMeasure{PracticeID: access.PracticeID, CoupleID: coupleID,
 		AuthorID: mustCaller(c).User.ID, Key: in.MeasureKey, Answers: in.Answers, Score: score, Visibility: in.Visibility})
@@ -70,7 +88,11 @@ func (s *Server) createMeasure(c *gin.Context) {
 		return
 	}
 	auditObject(c, m.ID)
-	c.JSON(http.StatusCreated, withCutoff(m))
+	m = withCutoff(m)
+	if m.SafetyFlag {
+		s.tellSafetyFlag(c.Request.Context(), access.PracticeID, m)
+	}
+	c.JSON(http.StatusCreated, m)
 }
 
 // listMeasures answers the measures the caller may read, oldest first.
@@ -127,6 +149,17 @@ func (s *Server) updateMeasure(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
+	current, err := s.store.MeasureByID(c.Request.Context(), access.PracticeID, id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if q, ok := library.MeasureByKey(current.Key); ok {
+		if err := checkMeasureVisibility(q, in.Visibility); err != nil {
+			fail(c, err)
+			return
+		}
+	}
 	m, previous, err := s.store.SetMeasureVisibility(c.Request.Context(), access.PracticeID, id, in.Visibility)
 	if err != nil {
 		fail(c, err)
@@ -134,4 +167,89 @@ func (s *Server) updateMeasure(c *gin.Context) {
 	}
 	auditChange(c, "visibility", previous, m.Visibility)
 	c.JSON(http.StatusOK, withCutoff(m))
+}
+
+// listMeasureSchedules answers the couple's questionnaire schedules.
+func (s *Server) listMeasureSchedules(c *gin.Context) {
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "list")
+	if !ok {
+		return
+	}
+	schedules, err := s.store.MeasureSchedules(c.Request.Context(), access.PracticeID, coupleID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"measure_schedules": schedules})
+}
+
+type scheduleInput struct {
+	EveryWeeks int     `json:"every_weeks" validate:"required,gte=1,lte=52"`
+	StartsOn   *string `json:"starts_on" validate:"omitempty,datetime=2006-01-02"`
+}
+
+// scheduledQuestionnaire reads the questionnaire key from the path; an unknown one is not found.
+func scheduledQuestionnaire(c *gin.Context) (string, bool) {
+	key := c.Param("key")
+	if _, ok := library.MeasureByKey(key); !ok {
+		fail(c, errNotFound)
+		return "", false
+	}
+	return key, true
+}
+
+// setMeasureSchedule asks each partner to answer a questionnaire every N weeks from a day
+// (today when not given), replacing the questionnaire's earlier schedule for the couple.
+func (s *Server) setMeasureSchedule(c *gin.Context) {
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "update")
+	if !ok {
+		return
+	}
+	key, ok := scheduledQuestionnaire(c)
+	if !ok {
+		return
+	}
+	var in scheduleInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	m, err := s.store.SetMeasureSchedule(c.Request.Context(), access.PracticeID, coupleID, key, in.EveryWeeks, in.StartsOn, mustCaller(c).User.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	auditChange(c, key+".every_weeks", "", strconv.Itoa(m.EveryWeeks))
+	c.JSON(http.StatusOK, m)
+}
+
+// deleteMeasureSchedule stops asking for a questionnaire; answers given stay.
+func (s *Server) deleteMeasureSchedule(c *gin.Context) {
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "update")
+	if !ok {
+		return
+	}
+	key, ok := scheduledQuestionnaire(c)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteMeasureSchedule(c.Request.Context(), access.PracticeID, coupleID, key); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// listDueMeasures answers the scheduled questionnaires the caller has yet to answer in their
+// current period: a partner's own, never the other partner's; nothing for the care team.
+func (s *Server) listDueMeasures(c *gin.Context) {
+	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "list")
+	if !ok {
+		return
+	}
+	due, err := s.store.DueMeasures(c.Request.Context(), access.PracticeID, coupleID, mustCaller(c).User.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"due": due})
 }

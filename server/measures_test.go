@@ -72,7 +72,7 @@ func TestCSI4IsScoredWithItsCutoff(t *testing.T) {
 		body  map[string]any
 		field string
 	}{
-		{"unknown questionnaire", map[string]any{"measure_key": "phq9", "answers": csi4Answers(1)}, "measure_key"},
+		{"unknown questionnaire", map[string]any{"measure_key": "bdi2", "answers": csi4Answers(1)}, "measure_key"},
 		{"item out of range", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 7, "warm_comfortable": 1, "rewarding": 1, "satisfied": 1}}, "answers.happiness"},
 		{"item missing", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 1, "warm_comfortable": 1, "rewarding": 1}}, "answers.satisfied"},
 		{"unknown item", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 1, "warm_comfortable": 1, "rewarding": 1, "satisfied": 1, "extra": 1}}, "answers.extra"},
@@ -128,5 +128,99 @@ func TestMeasureListsRespectVisibility(t *testing.T) {
 	}
 	if res := p.PartnerB.do(http.MethodGet, "/api/v1/measures/"+id(therapist), nil); res.Status != http.StatusNotFound {
 		t.Errorf("the other partner reads a therapist-only measure: %d", res.Status)
+	}
+}
+
+// phq9Answers answers the PHQ-9's first eight items with each and item 9 with selfHarm.
+func phq9Answers(each, selfHarm int) map[string]int {
+	answers := map[string]int{}
+	for _, key := range []string{"interest", "down", "sleep", "tired", "appetite", "failure", "concentrating", "moving"} {
+		answers[key] = each
+	}
+	answers["self_harm"] = selfHarm
+	return answers
+}
+
+// TestPHQ9IsReadByItsAuthorAndTheCareTeamOnly: a PHQ-9 is scored and banded as published, goes to
+// the care team with its safety flag when item 9 is above zero, and never reaches the other
+// partner: not in lists, progress, divergence nor exports, and it cannot be shared or hidden.
+func TestPHQ9IsReadByItsAuthorAndTheCareTeamOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	couple := "/api/v1/couples/" + id(p.CoupleID)
+	for _, visibility := range []string{"partner", "private"} {
+		res := p.PartnerA.do(http.MethodPost, couple+"/measures", map[string]any{"measure_key": "phq9", "answers": phq9Answers(1, 1), "visibility": visibility})
+		if res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != codeInvalid {
+			t.Errorf("a PHQ-9 made %s: %d %s, want 422", visibility, res.Status, res.Body)
+		}
+	}
+	res := p.PartnerA.do(http.MethodPost, couple+"/measures", map[string]any{"measure_key": "phq9", "answers": phq9Answers(2, 1)})
+	var m store.Measure
+	res.JSON(t, &m)
+	if res.Status != http.StatusCreated || m.Score != 17 || m.Band != "Moderately severe" || !m.SafetyFlag || m.Visibility != "therapist" || m.BelowCutoff {
+		t.Fatalf("take the PHQ-9: %d %s", res.Status, res.Body)
+	}
+	gad := createdID(t, p.PartnerB.do(http.MethodPost, couple+"/measures", map[string]any{"measure_key": "gad7",
+		"answers": map[string]int{"nervous": 3, "control_worrying": 3, "worrying": 2, "relaxing": 2, "restless": 1, "irritable": 1, "afraid": 0}}),
+		http.StatusCreated, "GAD-7")
+	if res := p.PartnerA.do(http.MethodPatch, "/api/v1/measures/"+id(m.ID), map[string]any{"visibility": "partner"}); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("share a PHQ-9 with the other partner: %d %s, want 422", res.Status, res.Body)
+	}
+
+	for _, tc := range []struct {
+		reader *actor
+		want   []int64
+	}{
+		{p.PartnerA, []int64{m.ID}},
+		{p.PartnerB, []int64{gad}},
+		{p.Therapist, []int64{m.ID, gad}},
+	} {
+		var list struct {
+			Measures []store.Measure `json:"measures"`
+		}
+		tc.reader.do(http.MethodGet, couple+"/measures", nil).JSON(t, &list)
+		var got []int64
+		for _, listed := range list.Measures {
+			got = append(got, listed.ID)
+			if listed.ID == m.ID && !listed.SafetyFlag {
+				t.Errorf("%s sees the PHQ-9 without its safety flag", tc.reader.Name)
+			}
+		}
+		if len(got) != len(tc.want) || got[0] != tc.want[0] || got[len(got)-1] != tc.want[len(tc.want)-1] {
+			t.Errorf("%s lists %v, want %v", tc.reader.Name, got, tc.want)
+		}
+
+		var progress Progress
+		tc.reader.do(http.MethodGet, couple+"/progress", nil).JSON(t, &progress)
+		seen := 0
+		for _, pp := range progress.Partners {
+			seen += len(pp.Measures)
+		}
+		if seen != len(tc.want) {
+			t.Errorf("%s sees %d scores in progress, want %d", tc.reader.Name, seen, len(tc.want))
+		}
+
+		var export CoupleRecord
+		tc.reader.do(http.MethodGet, couple+"/export", nil).JSON(t, &export)
+		if len(export.Measures) != len(tc.want) {
+			t.Errorf("%s exports %d measures, want %d", tc.reader.Name, len(export.Measures), len(tc.want))
+		}
+	}
+	if res := p.PartnerB.do(http.MethodGet, "/api/v1/measures/"+id(m.ID), nil); res.Status != http.StatusNotFound {
+		t.Errorf("the other partner opens the PHQ-9: %d, want 404", res.Status)
+	}
+	var progress Progress
+	p.Therapist.do(http.MethodGet, couple+"/progress", nil).JSON(t, &progress)
+	var lines []float64
+	for _, q := range progress.Questionnaires {
+		if q.Key == "phq9" {
+			for _, th := range q.Thresholds {
+				lines = append(lines, th.Value)
+			}
+		}
+	}
+	if len(progress.Questionnaires) != 3 || len(lines) != 4 || lines[0] != 5 || lines[3] != 20 {
+		t.Errorf("questionnaires %+v: want the PHQ-9's band lines at 5, 10, 15 and 20", progress.Questionnaires)
 	}
 }

@@ -128,6 +128,19 @@ func (s *Server) tellCommitmentAuthor(ctx context.Context, practiceID, commitmen
 		realtime.Notice{Type: realtime.NoticeCommitmentConfirmed, CoupleID: m.CoupleID, CommitmentID: m.ID})
 }
 
+// tellSafetyFlag tells those who may read a measure, other than its author, that its answers ask
+// to check on safety: the care team (the questionnaires that flag are never the other partner's to read).
+func (s *Server) tellSafetyFlag(ctx context.Context, practiceID int64, m store.Measure) {
+	people, err := s.store.CouplePeople(ctx, practiceID, m.CoupleID)
+	if err != nil {
+		s.log.Warn("notice recipients not read", "type", realtime.NoticeMeasureFlagged, "err", err)
+		return
+	}
+	people = slices.DeleteFunc(people, func(userID int64) bool { return userID == m.AuthorID })
+	s.tell(ctx, people, store.Ref{Kind: "measure", ID: m.ID}, "measure", "read",
+		realtime.Notice{Type: realtime.NoticeMeasureFlagged, CoupleID: m.CoupleID})
+}
+
 // endSignIn closes the notice streams opened with a sign-in that has just ended.
 func (s *Server) endSignIn(ctx context.Context, authSessionID int64) {
 	if s.hub == nil || authSessionID == 0 {

@@ -371,3 +371,29 @@ func TestAHandedInResponseIsToldToTheOtherPartnerOnlyWhenSharedWithThem(t *testi
 		})
 	}
 }
+
+// TestASafetyFlagIsToldToTheCareTeamAndNeverToTheOtherPartner: a PHQ-9 answered above zero on item
+// 9 tells the care team at once; the other partner hears nothing of it, and neither does a therapist
+// off the care team. Before it, a PHQ-9 without the flag tells nobody.
+func TestASafetyFlagIsToldToTheCareTeamAndNeverToTheOtherPartner(t *testing.T) {
+	t.Parallel()
+	w, instances := newLiveWorld(t, 2, liveConfig(newTestClock()))
+	two := instances[1].srv.URL
+	p := w.A
+	a, b, therapist, other := listen(t, two, p.PartnerA), listen(t, two, p.PartnerB), listen(t, two, p.Therapist), listen(t, two, p.OtherTherapist)
+	path := "/api/v1/couples/" + id(p.CoupleID) + "/measures"
+	for _, selfHarm := range []int{0, 2} {
+		if res := p.PartnerA.do(http.MethodPost, path, map[string]any{"measure_key": "phq9", "answers": phq9Answers(1, selfHarm)}); res.Status != http.StatusCreated {
+			t.Fatalf("answer: %d %s", res.Status, res.Body)
+		}
+	}
+	therapist.expectNext(realtime.Notice{Type: realtime.NoticeMeasureFlagged, CoupleID: p.CoupleID})
+	// The next notice each stream gets is the live session's start: nothing of the flag came before it.
+	sessionID := startLive(t, p.Therapist, p.CoupleID)
+	started := realtime.Notice{Type: realtime.NoticeLiveSessionStarted, CoupleID: p.CoupleID, LiveSessionID: sessionID}
+	for _, stream := range []*noticeClient{a, b, therapist} {
+		stream.expectNext(started)
+	}
+	otherSession := startLive(t, p.OtherTherapist, p.OtherCoupleID)
+	other.expectNext(realtime.Notice{Type: realtime.NoticeLiveSessionStarted, CoupleID: p.OtherCoupleID, LiveSessionID: otherSession})
+}

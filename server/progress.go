@@ -18,12 +18,36 @@ type Progress struct {
 	Partners       []PartnerProgress  `json:"partners"`
 }
 
-// questionnaireRef is what a chart needs of a questionnaire: its range and cut-off.
+// questionnaireRef is what a chart needs of a questionnaire: its range, cut-off and bands, and
+// the lines to draw for them.
 type questionnaireRef struct {
-	Key      string  `json:"key"`
-	Name     string  `json:"name"`
-	MaxScore int     `json:"max_score"`
-	Cutoff   float64 `json:"cutoff"`
+	Key        string         `json:"key"`
+	Name       string         `json:"name"`
+	MaxScore   int            `json:"max_score"`
+	Cutoff     float64        `json:"cutoff"`
+	Bands      []library.Band `json:"bands"`
+	Thresholds []threshold    `json:"thresholds"`
+}
+
+// threshold is a labelled clinical line on a chart.
+type threshold struct {
+	Value float64 `json:"value"`
+	Label string  `json:"label"`
+}
+
+// thresholdsOf lists a questionnaire's clinical lines: its cut-off, or where each band above the
+// lowest begins.
+func thresholdsOf(m library.Measure) []threshold {
+	out := []threshold{}
+	if m.Cutoff > 0 {
+		out = append(out, threshold{Value: m.Cutoff, Label: "Distress cut-off"})
+	}
+	for _, b := range m.Bands {
+		if b.From > 0 {
+			out = append(out, threshold{Value: float64(b.From), Label: b.Label})
+		}
+	}
+	return out
 }
 
 // PartnerProgress is one partner's series.
@@ -92,7 +116,8 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	reader := mustCaller(c).User.ID
 	p := Progress{CoupleID: coupleID, Questionnaires: []questionnaireRef{}, Partners: []PartnerProgress{}}
 	for _, m := range library.Measures() {
-		p.Questionnaires = append(p.Questionnaires, questionnaireRef{Key: m.Key, Name: m.Name, MaxScore: m.MaxScore, Cutoff: m.Cutoff})
+		p.Questionnaires = append(p.Questionnaires, questionnaireRef{Key: m.Key, Name: m.Name, MaxScore: m.MaxScore,
+			Cutoff: m.Cutoff, Bands: m.Bands, Thresholds: thresholdsOf(m)})
 	}
 	var err error
 	if p.Today, err = s.store.PracticeToday(ctx, access.PracticeID); err != nil {
@@ -134,6 +159,7 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 		if pp := of(m.AuthorID); pp != nil {
 			if q, ok := library.MeasureByKey(m.Key); ok {
 				m.BelowCutoff = q.BelowCutoff(m.Score)
+				m.Band = q.Band(m.Score)
 			}
 			pp.Measures = append(pp.Measures, m)
 		}

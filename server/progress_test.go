@@ -81,7 +81,8 @@ func TestProgressShowsOnlyWhatTheReaderMaySee(t *testing.T) {
 	if ex := forA.Partners[0].Exercises; ex.Done != 1 || ex.Total != 2 || *ex.Rate != 0.5 {
 		t.Errorf("partner a's exercise completion %+v, want 1 of 2", ex)
 	}
-	if forA.Partners[0].Measures[0].BelowCutoff != true || len(forA.Questionnaires) != 1 || forA.Questionnaires[0].Cutoff != 13.5 {
+	if forA.Partners[0].Measures[0].BelowCutoff != true || len(forA.Questionnaires) != 3 || forA.Questionnaires[0].Cutoff != 13.5 ||
+		forA.Questionnaires[0].Thresholds[0].Value != 13.5 {
 		t.Errorf("measures and cut-off: %+v %+v", forA.Partners[0].Measures, forA.Questionnaires)
 	}
 	for _, reader := range []*actor{p.Admin, p.OtherTherapist, p.OtherPartner, w.B.Therapist} {

@@ -123,6 +123,7 @@ func New(d Deps) (*Server, error) {
 	s.registerCouples(authed)
 	s.registerForms(authed)
 	s.registerTracking(authed, api)
+	s.registerPlans(authed)
 	s.registerMail(authed, api)
 	s.registerPasswords(authed, api)
 	s.registerBilling(authed)

@@ -56,7 +56,7 @@ func createdID(t *testing.T, res *response, want int, what string) int64 {
 // who would, and returns their ids by the path parameter that names them.
 type practiceObjects struct {
 	couples, assignments, checkins, commitments, measures, notes, appointments, lives,
-	exercises, invites, members, services, forms, formTemplates, documents []int64
+	exercises, invites, members, services, forms, formTemplates, documents, plans []int64
 }
 
 func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects {
@@ -84,6 +84,16 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 		map[string]any{"text": "Phone stays face up on the table.", "cadence": "daily"}), http.StatusCreated, "commitment")}
 	o.measures = []int64{createdID(t, p.PartnerB.do(http.MethodPost, couple+"/measures",
 		map[string]any{"measure_key": "csi4", "answers": csi4Answers(3), "visibility": "partner"}), http.StatusCreated, "measure")}
+	o.measures = append(o.measures, createdID(t, p.PartnerA.do(http.MethodPost, couple+"/measures",
+		map[string]any{"measure_key": "phq9", "answers": phq9Answers(1, 0)}), http.StatusCreated, "PHQ-9"))
+	signedPlan := createdID(t, p.Therapist.do(http.MethodPost, couple+"/treatment-plans", samplePlan("Distance.")), http.StatusCreated, "plan")
+	if res := p.Therapist.do(http.MethodPost, "/api/v1/treatment-plans/"+id(signedPlan)+"/sign", nil); res.Status != http.StatusOK {
+		t.Fatalf("sign a plan: %d %s", res.Status, res.Body)
+	}
+	o.plans = []int64{signedPlan, createdID(t, p.Therapist.do(http.MethodPost, couple+"/treatment-plans", samplePlan("Revised.")), http.StatusCreated, "draft plan")}
+	if res := p.Therapist.do(http.MethodPut, couple+"/measure-schedules/phq9", map[string]any{"every_weeks": 2}); res.Status != http.StatusOK {
+		t.Fatalf("schedule: %d %s", res.Status, res.Body)
+	}
 	o.notes = []int64{createdID(t, p.Therapist.do(http.MethodPost, couple+"/notes", map[string]any{"template": "soap"}), http.StatusCreated, "note")}
 	o.appointments = []int64{createdID(t, p.Therapist.do(http.MethodPost, couple+"/appointments",
 		map[string]any{"starts_at": "2031-07-01T12:00:00Z"}), http.StatusCreated, "appointment")}
@@ -130,36 +140,39 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 // from the access check and not from validation. Routes missing here are sent no body.
 func sweepBodies(other *practice) map[string]any {
 	return map[string]any{
-		"POST /api/v1/practices/:pid/couples":          map[string]any{"label": "Intruder couple"},
-		"PATCH /api/v1/couples/:id":                    map[string]any{"label": "Renamed"},
-		"PUT /api/v1/couples/:id/care-team":            map[string]any{"therapists": []int64{other.Therapist.ID}},
-		"POST /api/v1/couples/:id/invites":             map[string]any{"seat": "b", "email": "intruder@x.test"},
-		"POST /api/v1/couples/:id/assignments":         map[string]any{"exercise_id": 1, "for": "a"},
-		"PUT /api/v1/assignments/:id/draft":            map[string]any{"answers": map[string]any{"moment": "x"}},
-		"POST /api/v1/assignments/:id/submit":          map[string]any{},
-		"PUT /api/v1/assignments/:id/visibility":       map[string]any{"visibility": "partner"},
-		"POST /api/v1/assignments/:id/review":          map[string]any{"feedback": "Seen."},
-		"POST /api/v1/assignments/:id/comments":        map[string]any{"body": "Hello."},
-		"POST /api/v1/couples/:id/checkins":            map[string]any{"trust": 1, "safety": 1},
-		"PATCH /api/v1/checkins/:id":                   map[string]any{"trust": 0},
-		"POST /api/v1/couples/:id/commitments":         map[string]any{"text": "Intrude.", "cadence": "daily"},
-		"POST /api/v1/commitments/:id/checks":          map[string]any{"status": "missed"},
-		"POST /api/v1/couples/:id/measures":            map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
-		"PATCH /api/v1/measures/:id":                   map[string]any{"visibility": "partner"},
-		"POST /api/v1/couples/:id/notes":               map[string]any{"template": "dap"},
-		"PATCH /api/v1/notes/:id":                      map[string]any{"sections": map[string]string{"plan": "changed"}},
-		"POST /api/v1/notes/:id/addenda":               map[string]any{"text": "Later."},
-		"POST /api/v1/couples/:id/appointments":        map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
-		"POST /api/v1/couples/:id/erase":               map[string]any{"confirm": "Couple B"},
-		"POST /api/v1/couples/:id/live-sessions":       map[string]any{},
-		"POST /api/v1/live/:id/commands":               `{"id":"intrude","type":"moderator","text":"Hello."}`,
-		"PATCH /api/v1/practices/:pid/members/:uid":    map[string]any{"disabled": true},
-		"POST /api/v1/practices/:pid/invites":          map[string]any{"email": "intruder@x.test", "role": "admin"},
-		"POST /api/v1/practices/:pid/exercises":        sampleExercise("Intruder exercise"),
-		"PUT /api/v1/practices/:pid/exercises/:id":     sampleExercise("Rewritten"),
-		"POST /api/v1/appointments/:id/move":           map[string]any{"starts_at": "2031-08-02T12:00:00Z"},
-		"PUT /api/v1/practices/:pid/mail-settings":     map[string]any{"reminder_lead_minutes": []int{60}},
-		"PUT /api/v1/practices/:pid/security-settings": map[string]any{"require_second_factor": false},
+		"POST /api/v1/practices/:pid/couples":            map[string]any{"label": "Intruder couple"},
+		"PATCH /api/v1/couples/:id":                      map[string]any{"label": "Renamed"},
+		"PUT /api/v1/couples/:id/care-team":              map[string]any{"therapists": []int64{other.Therapist.ID}},
+		"POST /api/v1/couples/:id/invites":               map[string]any{"seat": "b", "email": "intruder@x.test"},
+		"POST /api/v1/couples/:id/assignments":           map[string]any{"exercise_id": 1, "for": "a"},
+		"PUT /api/v1/assignments/:id/draft":              map[string]any{"answers": map[string]any{"moment": "x"}},
+		"POST /api/v1/assignments/:id/submit":            map[string]any{},
+		"PUT /api/v1/assignments/:id/visibility":         map[string]any{"visibility": "partner"},
+		"POST /api/v1/assignments/:id/review":            map[string]any{"feedback": "Seen."},
+		"POST /api/v1/assignments/:id/comments":          map[string]any{"body": "Hello."},
+		"POST /api/v1/couples/:id/checkins":              map[string]any{"trust": 1, "safety": 1},
+		"PATCH /api/v1/checkins/:id":                     map[string]any{"trust": 0},
+		"POST /api/v1/couples/:id/commitments":           map[string]any{"text": "Intrude.", "cadence": "daily"},
+		"POST /api/v1/commitments/:id/checks":            map[string]any{"status": "missed"},
+		"POST /api/v1/couples/:id/measures":              map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
+		"PATCH /api/v1/measures/:id":                     map[string]any{"visibility": "partner"},
+		"PUT /api/v1/couples/:id/measure-schedules/:key": map[string]any{"every_weeks": 1},
+		"POST /api/v1/couples/:id/treatment-plans":       samplePlan("Intruder plan."),
+		"PUT /api/v1/treatment-plans/:id":                samplePlan("Rewritten plan."),
+		"POST /api/v1/couples/:id/notes":                 map[string]any{"template": "dap"},
+		"PATCH /api/v1/notes/:id":                        map[string]any{"sections": map[string]string{"plan": "changed"}},
+		"POST /api/v1/notes/:id/addenda":                 map[string]any{"text": "Later."},
+		"POST /api/v1/couples/:id/appointments":          map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
+		"POST /api/v1/couples/:id/erase":                 map[string]any{"confirm": "Couple B"},
+		"POST /api/v1/couples/:id/live-sessions":         map[string]any{},
+		"POST /api/v1/live/:id/commands":                 `{"id":"intrude","type":"moderator","text":"Hello."}`,
+		"PATCH /api/v1/practices/:pid/members/:uid":      map[string]any{"disabled": true},
+		"POST /api/v1/practices/:pid/invites":            map[string]any{"email": "intruder@x.test", "role": "admin"},
+		"POST /api/v1/practices/:pid/exercises":          sampleExercise("Intruder exercise"),
+		"PUT /api/v1/practices/:pid/exercises/:id":       sampleExercise("Rewritten"),
+		"POST /api/v1/appointments/:id/move":             map[string]any{"starts_at": "2031-08-02T12:00:00Z"},
+		"PUT /api/v1/practices/:pid/mail-settings":       map[string]any{"reminder_lead_minutes": []int{60}},
+		"PUT /api/v1/practices/:pid/security-settings":   map[string]any{"require_second_factor": false},
 		"PUT /api/v1/practices/:pid/billing/services/:sid": map[string]any{"cpt_code": "9999T", "description": "Taken over",
 			"duration_minutes": 60, "fee_cents": 1},
 		"PUT /api/v1/practices/:pid/members/:uid/license": map[string]any{"license_number": "Forged"},
@@ -194,6 +207,8 @@ func sweepIDs(route string, o practiceObjects) ([]int64, bool) {
 		return o.commitments, true
 	case strings.HasPrefix(route, "/api/v1/measures/:id"):
 		return o.measures, true
+	case strings.HasPrefix(route, "/api/v1/treatment-plans/:id"):
+		return o.plans, true
 	case strings.HasPrefix(route, "/api/v1/notes/:id"):
 		return o.notes, true
 	case strings.HasPrefix(route, "/api/v1/appointments/:id"):
@@ -262,7 +277,7 @@ func TestEveryObjectOfAnotherPracticeAnswers404(t *testing.T) {
 			}
 		case named:
 			for _, n := range ids {
-				paths = append(paths, strings.NewReplacer(":id", id(n), ":kind", "session").Replace(route.Path))
+				paths = append(paths, strings.NewReplacer(":id", id(n), ":kind", "session", ":key", "phq9").Replace(route.Path))
 			}
 		case strings.Count(route.Path, "/:") == 1 && strings.HasPrefix(route.Path, "/api/v1/practices/:pid"):
 			paths = append(paths, strings.Replace(route.Path, ":pid", id(w.B.ID), 1))

@@ -367,7 +367,7 @@ func TestCSI4CutoffAndShape(t *testing.T) {
 	if csi.Items[0].Anchors[0] != "Extremely Unhappy" || csi.Items[0].Anchors[6] != "Perfect" {
 		t.Fatalf("happiness anchors are not the published ones: %v", csi.Items[0].Anchors)
 	}
-	if _, ok := MeasureByKey("phq9"); ok {
+	if _, ok := MeasureByKey("bdi2"); ok {
 		t.Fatal("an unknown measure key should not be found")
 	}
 }
@@ -447,5 +447,106 @@ func TestConcerns(t *testing.T) {
 		if IsConcern(key) || ConcernLabel(key) != "" {
 			t.Errorf("%q should not be a concern", key)
 		}
+	}
+}
+
+// frequencyAnswers answers every item of m: the first len(values) items with values in order,
+// the rest with zero.
+func frequencyAnswers(m Measure, values ...int) map[string]int {
+	answers := map[string]int{}
+	for i, item := range m.Items {
+		answers[item.Key] = 0
+		if i < len(values) {
+			answers[item.Key] = values[i]
+		}
+	}
+	return answers
+}
+
+// TestPHQ9AndGAD7ScoreAndBandAsPublished checks the published scoring (the sum of items, each
+// 0 to 3) and severity bands (PHQ-9: 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately
+// severe, 20-27 severe; GAD-7: 0-4, 5-9, 10-14, 15-21) at every band edge, and that only a PHQ-9
+// answer above zero on item 9 raises the safety flag.
+func TestPHQ9AndGAD7ScoreAndBandAsPublished(t *testing.T) {
+	phq9, _ := MeasureByKey("phq9")
+	gad7, _ := MeasureByKey("gad7")
+	tests := []struct {
+		name    string
+		measure Measure
+		values  []int
+		score   int
+		band    string
+		flagged bool
+	}{
+		{"PHQ-9 nothing at all", phq9, nil, 0, "Minimal", false},
+		{"PHQ-9 top of minimal", phq9, []int{1, 1, 1, 1}, 4, "Minimal", false},
+		{"PHQ-9 bottom of mild", phq9, []int{1, 1, 1, 1, 1}, 5, "Mild", false},
+		{"PHQ-9 top of mild", phq9, []int{1, 2, 2, 2, 2}, 9, "Mild", false},
+		// The manual's worked example: three items on several days, two on more than half the
+		// days and one nearly every day make 10, moderate.
+		{"PHQ-9 manual example", phq9, []int{1, 1, 1, 2, 2, 3}, 10, "Moderate", false},
+		{"PHQ-9 top of moderate", phq9, []int{2, 2, 2, 2, 2, 2, 2}, 14, "Moderate", false},
+		{"PHQ-9 bottom of moderately severe", phq9, []int{3, 2, 2, 2, 2, 2, 2}, 15, "Moderately severe", false},
+		{"PHQ-9 top of moderately severe", phq9, []int{3, 3, 3, 3, 3, 2, 2}, 19, "Moderately severe", false},
+		{"PHQ-9 bottom of severe", phq9, []int{3, 3, 3, 3, 3, 3, 2}, 20, "Severe", false},
+		{"PHQ-9 every item nearly every day", phq9, []int{3, 3, 3, 3, 3, 3, 3, 3, 3}, 27, "Severe", true},
+		{"PHQ-9 item 9 alone flags", phq9, []int{0, 0, 0, 0, 0, 0, 0, 0, 1}, 1, "Minimal", true},
+		{"GAD-7 nothing at all", gad7, nil, 0, "Minimal", false},
+		{"GAD-7 top of minimal", gad7, []int{1, 1, 1, 1}, 4, "Minimal", false},
+		{"GAD-7 bottom of mild", gad7, []int{1, 1, 1, 1, 1}, 5, "Mild", false},
+		{"GAD-7 top of mild", gad7, []int{2, 2, 2, 2, 1}, 9, "Mild", false},
+		{"GAD-7 bottom of moderate", gad7, []int{2, 2, 2, 2, 2}, 10, "Moderate", false},
+		{"GAD-7 top of moderate", gad7, []int{2, 2, 2, 2, 2, 2, 2}, 14, "Moderate", false},
+		{"GAD-7 bottom of severe", gad7, []int{3, 2, 2, 2, 2, 2, 2}, 15, "Severe", false},
+		{"GAD-7 every item nearly every day", gad7, []int{3, 3, 3, 3, 3, 3, 3}, 21, "Severe", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			answers := frequencyAnswers(tt.measure, tt.values...)
+			score, err := tt.measure.Score(answers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if score != tt.score || tt.measure.Band(score) != tt.band || tt.measure.SafetyFlag(answers) != tt.flagged {
+				t.Fatalf("score %d band %q flagged %v, want %d %q %v", score, tt.measure.Band(score),
+					tt.measure.SafetyFlag(answers), tt.score, tt.band, tt.flagged)
+			}
+			if tt.measure.BelowCutoff(score) {
+				t.Fatal("a banded questionnaire has no cut-off to fall below")
+			}
+		})
+	}
+	if _, err := phq9.Score(frequencyAnswers(phq9, 4)); err == nil {
+		t.Fatal("an answer of 4 is outside the published 0 to 3")
+	}
+}
+
+// TestBandedQuestionnairesArePublishedShape checks item counts, anchors and that the bands
+// cover every score from 0 to the maximum without a gap or an overlap.
+func TestBandedQuestionnairesArePublishedShape(t *testing.T) {
+	for key, items := range map[string]int{"phq9": 9, "gad7": 7} {
+		m, ok := MeasureByKey(key)
+		if !ok || len(m.Items) != items || m.MaxScore != 3*items || !m.CareTeamOnly {
+			t.Fatalf("%s: found %v, %d items, max %d, care team only %v", key, ok, len(m.Items), m.MaxScore, m.CareTeamOnly)
+		}
+		for _, item := range m.Items {
+			if item.Min != 0 || item.Max != 3 || strings.Join(item.Anchors, "|") != "Not at all|Several days|More than half the days|Nearly every day" {
+				t.Errorf("%s item %s is not answered on the published four-point frequency scale", key, item.Key)
+			}
+		}
+		next := 0
+		for _, b := range m.Bands {
+			if b.From != next || b.To < b.From {
+				t.Errorf("%s band %+v does not follow on from %d", key, b, next)
+			}
+			next = b.To + 1
+		}
+		if next != m.MaxScore+1 {
+			t.Errorf("%s bands end at %d, want %d", key, next-1, m.MaxScore)
+		}
+	}
+	phq9, _ := MeasureByKey("phq9")
+	if phq9.Items[8].Key != phq9.SafetyItem || phq9.Items[8].Text != "Thoughts that you would be better off dead or of hurting yourself in some way" {
+		t.Fatalf("item 9 of the PHQ-9 is %+v, safety item %q", phq9.Items[8], phq9.SafetyItem)
 	}
 }

@@ -18,14 +18,43 @@ type Item struct {
 // Measure is a validated questionnaire. Its item wordings and anchors are the published ones and
 // must not be reworded.
 type Measure struct {
-	Key           string  `json:"key"`
-	Name          string  `json:"name"`
-	Citation      string  `json:"citation"`
-	Instructions  string  `json:"instructions"`
-	Items         []Item  `json:"items"`
-	MaxScore      int     `json:"max_score"`
+	Key          string `json:"key"`
+	Name         string `json:"name"`
+	Citation     string `json:"citation"`
+	Instructions string `json:"instructions"`
+	Items        []Item `json:"items"`
+	MaxScore     int    `json:"max_score"`
+	// Cutoff is a single published cut-off below which a score is of concern; zero when the
+	// questionnaire is read by severity bands instead.
 	Cutoff        float64 `json:"cutoff"`
 	CutoffMeaning string  `json:"cutoff_meaning"`
+	// Bands are the published severity bands, lowest first, covering 0 to MaxScore; none for a
+	// questionnaire read by its cut-off.
+	Bands []Band `json:"bands"`
+	// CareTeamOnly questionnaires are read by their author and the care team, never by the other
+	// partner and never kept from the care team: their answers can call for clinical follow-up.
+	CareTeamOnly bool `json:"care_team_only"`
+	// SafetyItem is the item whose answer above zero asks the care team to check on safety; empty
+	// when the questionnaire has none.
+	SafetyItem string `json:"safety_item,omitempty"`
+}
+
+// Band is one published severity range of a questionnaire's total, From to To inclusive.
+type Band struct {
+	From  int    `json:"from"`
+	To    int    `json:"to"`
+	Label string `json:"label"`
+}
+
+var frequencyAnchors = []string{"Not at all", "Several days", "More than half the days", "Nearly every day"}
+
+// frequencyItems makes the items of a questionnaire answered by how often over the last two weeks.
+func frequencyItems(texts ...[2]string) []Item {
+	items := make([]Item, len(texts))
+	for i, t := range texts {
+		items[i] = Item{Key: t[0], Text: t[1], Min: 0, Max: 3, Anchors: slices.Clone(frequencyAnchors)}
+	}
+	return items
 }
 
 var (
@@ -76,6 +105,49 @@ func Measures() []Measure {
 		MaxScore:      21,
 		Cutoff:        13.5,
 		CutoffMeaning: "A total below 13.5 suggests notable dissatisfaction with the relationship. It is a prompt for a conversation, not a diagnosis.",
+		Bands:         []Band{},
+	}, {
+		Key:  "phq9",
+		Name: "Patient Health Questionnaire (PHQ-9)",
+		Citation: "Kroenke, K., Spitzer, R. L., & Williams, J. B. W. (2001). The PHQ-9: Validity of a brief depression severity measure. " +
+			"Journal of General Internal Medicine, 16(9), 606-613. https://doi.org/10.1046/j.1525-1497.2001.016009606.x " +
+			"Developed by Drs. Robert L. Spitzer, Janet B. W. Williams, Kurt Kroenke and colleagues; no permission required to reproduce.",
+		Instructions: "Over the last 2 weeks, how often have you been bothered by any of the following problems?",
+		Items: frequencyItems(
+			[2]string{"interest", "Little interest or pleasure in doing things"},
+			[2]string{"down", "Feeling down, depressed, or hopeless"},
+			[2]string{"sleep", "Trouble falling or staying asleep, or sleeping too much"},
+			[2]string{"tired", "Feeling tired or having little energy"},
+			[2]string{"appetite", "Poor appetite or overeating"},
+			[2]string{"failure", "Feeling bad about yourself — or that you are a failure or have let yourself or your family down"},
+			[2]string{"concentrating", "Trouble concentrating on things, such as reading the newspaper or watching television"},
+			[2]string{"moving", "Moving or speaking so slowly that other people could have noticed? Or the opposite — being so fidgety or restless that you have been moving around a lot more than usual"},
+			[2]string{"self_harm", "Thoughts that you would be better off dead or of hurting yourself in some way"},
+		),
+		MaxScore: 27,
+		Bands: []Band{{0, 4, "Minimal"}, {5, 9, "Mild"}, {10, 14, "Moderate"}, {15, 19, "Moderately severe"},
+			{20, 27, "Severe"}},
+		CareTeamOnly: true,
+		SafetyItem:   "self_harm",
+	}, {
+		Key:  "gad7",
+		Name: "Generalized Anxiety Disorder scale (GAD-7)",
+		Citation: "Spitzer, R. L., Kroenke, K., Williams, J. B. W., & Löwe, B. (2006). A brief measure for assessing generalized anxiety disorder: " +
+			"The GAD-7. Archives of Internal Medicine, 166(10), 1092-1097. https://doi.org/10.1001/archinte.166.10.1092 " +
+			"Developed by Drs. Robert L. Spitzer, Janet B. W. Williams, Kurt Kroenke and colleagues; no permission required to reproduce.",
+		Instructions: "Over the last 2 weeks, how often have you been bothered by the following problems?",
+		Items: frequencyItems(
+			[2]string{"nervous", "Feeling nervous, anxious or on edge"},
+			[2]string{"control_worrying", "Not being able to stop or control worrying"},
+			[2]string{"worrying", "Worrying too much about different things"},
+			[2]string{"relaxing", "Trouble relaxing"},
+			[2]string{"restless", "Being so restless that it is hard to sit still"},
+			[2]string{"irritable", "Becoming easily annoyed or irritable"},
+			[2]string{"afraid", "Feeling afraid as if something awful might happen"},
+		),
+		MaxScore:     21,
+		Bands:        []Band{{0, 4, "Minimal"}, {5, 9, "Mild"}, {10, 14, "Moderate"}, {15, 21, "Severe"}},
+		CareTeamOnly: true,
 	}}
 }
 
@@ -117,5 +189,23 @@ func (m Measure) Score(answers map[string]int) (int, error) {
 	return total, nil
 }
 
-// BelowCutoff reports whether a total score falls below the measure's published cut-off.
+// BelowCutoff reports whether a total score falls below the measure's published cut-off; always
+// false for a questionnaire without one.
 func (m Measure) BelowCutoff(score int) bool { return float64(score) < m.Cutoff }
+
+// Band returns the label of the published severity band a total score falls in, or "" for a
+// questionnaire without bands.
+func (m Measure) Band(score int) string {
+	for _, b := range m.Bands {
+		if score >= b.From && score <= b.To {
+			return b.Label
+		}
+	}
+	return ""
+}
+
+// SafetyFlag reports whether the answers ask the care team to check on safety: the questionnaire's
+// safety item answered above zero.
+func (m Measure) SafetyFlag(answers map[string]int) bool {
+	return m.SafetyItem != "" && answers[m.SafetyItem] > 0
+}

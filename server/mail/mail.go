@@ -32,6 +32,7 @@ const (
 	KindFormSent        Kind = "form_sent"
 	KindFormReminder    Kind = "form_reminder"
 	KindDigest          Kind = "review_digest"
+	KindMeasureDue      Kind = "questionnaire_due"
 	KindPasswordReset   Kind = "password_reset"
 	KindSecurityChanged Kind = "security_changed"
 )
@@ -41,7 +42,7 @@ func (k Kind) Topic() string {
 	switch k {
 	case KindInvite:
 		return store.TopicInvitations
-	case KindReminder, KindFormReminder:
+	case KindReminder, KindFormReminder, KindMeasureDue:
 		return store.TopicReminders
 	case KindAssigned, KindReviewed, KindFormSent:
 		return store.TopicExercises

@@ -40,6 +40,7 @@ var wordings = map[Kind]wording{
 	KindFormSent:        {"Something is waiting for you in Amend", "Something is waiting for you in Amend.", "Open Amend"},
 	KindFormReminder:    {"Reminder: something is waiting for you in Amend", "This is a reminder that something is still waiting for you in Amend.", "Open Amend"},
 	KindDigest:          {"Work is waiting for your review in Amend", "Work is waiting for your review in Amend.", "Open Amend"},
+	KindMeasureDue:      {"Something is waiting for you in Amend", "Something is waiting for you in Amend.", "Open Amend"},
 	KindPasswordReset:   {"Reset your Amend password", "Someone asked to reset your Amend password. If it was you, use the link within an hour; if not, ignore this message.", "Choose a new password"},
 	KindSecurityChanged: {"Your Amend sign-in was changed", "Your Amend password or second factor was just changed. If this was not you, contact your practice at once.", "Open Amend"},
 }

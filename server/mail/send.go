@@ -116,7 +116,10 @@ type digestWorker struct {
 }
 
 func (w *digestWorker) Work(ctx context.Context, _ *river.Job[digestArgs]) error {
-	return w.queue.QueueDigests(ctx)
+	if err := w.queue.QueueDigests(ctx); err != nil {
+		return err
+	}
+	return w.queue.QueueMeasureReminders(ctx)
 }
 
 // QueueDigests queues today's review digests; run twice on a day, it queues each once.
@@ -130,6 +133,24 @@ func (q *Queue) QueueDigests(ctx context.Context) error {
 	for _, r := range reviewers {
 		m := Message{Key: fmt.Sprintf("digest:%d:%d:%s", r.PracticeID, r.UserID, day), Type: KindDigest, To: r.Email,
 			PracticeID: r.PracticeID, PracticeName: r.PracticeName, Path: "/couples"}
+		params = append(params, q.job(m, time.Time{}))
+	}
+	_, err = q.client.InsertMany(ctx, params)
+	return err
+}
+
+// QueueMeasureReminders tells each partner with a scheduled questionnaire to answer that
+// something is waiting for them, once per period: the message names nothing clinical, not even
+// which questionnaire.
+func (q *Queue) QueueMeasureReminders(ctx context.Context) error {
+	partners, err := q.store.PartnersWithMeasuresDue(ctx)
+	if err != nil || len(partners) == 0 {
+		return err
+	}
+	params := make([]river.InsertManyParams, 0, len(partners))
+	for _, p := range partners {
+		m := Message{Key: fmt.Sprintf("%s:%d:%d:%s", KindMeasureDue, p.PracticeID, p.UserID, p.Since), Type: KindMeasureDue,
+			To: p.Email, PracticeID: p.PracticeID, PracticeName: p.PracticeName, Path: "/"}
 		params = append(params, q.job(m, time.Time{}))
 	}
 	_, err = q.client.InsertMany(ctx, params)

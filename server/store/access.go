@@ -71,6 +71,8 @@ var relationQueries = map[string]string{
 		WHERE t.id = :id AND t.practice_id = :practice`,
 	"document": `SELECT c.practice_id, ` + authoredRelation(`d.author_id`, `d.visibility`, `d.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM documents d JOIN couples c ON c.id = d.couple_id WHERE d.id = :id`,
+	"treatment_plan": `SELECT c.practice_id, ` + planRelation() + ` AS relation, c.status AS couple_status
+		FROM treatment_plans t JOIN couples c ON c.id = t.couple_id WHERE t.id = :id`,
 	"note": `SELECT c.practice_id, ` + noteRelation(`n.author_id`, `n.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = :id`,
 	"appointment": `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation, c.status AS couple_status

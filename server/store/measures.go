@@ -28,16 +28,20 @@ func (a *Answers) Scan(src any) error {
 
 // Measure is one completed questionnaire, scored.
 type Measure struct {
-	ID          int64     `db:"id" json:"id"`
-	CoupleID    int64     `db:"couple_id" json:"couple_id"`
-	AuthorID    int64     `db:"author_id" json:"author_id"`
-	Key         string    `db:"measure_key" json:"measure_key"`
-	Answers     Answers   `db:"answers" json:"answers"`
-	Score       int       `db:"score" json:"score"`
-	BelowCutoff bool      `db:"-" json:"below_cutoff"`
-	Visibility  string    `db:"visibility" json:"visibility"`
-	TakenAt     time.Time `db:"taken_at" json:"taken_at"`
-	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+	ID          int64   `db:"id" json:"id"`
+	CoupleID    int64   `db:"couple_id" json:"couple_id"`
+	AuthorID    int64   `db:"author_id" json:"author_id"`
+	Key         string  `db:"measure_key" json:"measure_key"`
+	Answers     Answers `db:"answers" json:"answers"`
+	Score       int     `db:"score" json:"score"`
+	BelowCutoff bool    `db:"-" json:"below_cutoff"`
+	// Band is the published severity band of the score, for questionnaires read by bands.
+	Band string `db:"-" json:"band,omitempty"`
+	// SafetyFlag is set when the answers ask the care team to check on safety.
+	SafetyFlag bool      `db:"-" json:"safety_flag"`
+	Visibility string    `db:"visibility" json:"visibility"`
+	TakenAt    time.Time `db:"taken_at" json:"taken_at"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
 	// Relation is how the reader stands to the measure, for filtering lists.
 	Relation string `db:"relation" json:"-"`
 }

@@ -21,6 +21,7 @@ type MeasurePoint struct {
 	TakenAt     time.Time `db:"taken_at" json:"taken_at"`
 	Score       int       `db:"score" json:"score"`
 	BelowCutoff bool      `db:"-" json:"below_cutoff"`
+	Band        string    `db:"-" json:"band,omitempty"`
 	Relation    string    `db:"relation" json:"-"`
 }
 

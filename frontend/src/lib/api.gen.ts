@@ -185,6 +185,9 @@ export interface paths {
          *       only while the response is shared with them.
          *     - `commitment_confirmed` (`couple_id`, `commitment_id`): to the commitment's author, when the
          *       other partner recorded one of its periods.
+         *     - `measure_flagged` (`couple_id`): a questionnaire answer asks to check on a partner's safety
+         *       (PHQ-9 item 9 above zero); to those who may read the measure other than its author - the
+         *       care team, never the other partner.
          *
          *     A comment line (`: heartbeat`) comes every 25 seconds so proxies keep the stream open. The
          *     server ends the stream when the sign-in ends (sign-out at once on every instance; expiry or a
@@ -1086,7 +1089,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change who may see one's own measure (measure update) */
+        /** Change who may see one's own measure (measure update); a care-team-only questionnaire takes therapist only (422 naming `visibility`) */
         patch: operations["updateMeasure"];
         trace?: never;
     };
@@ -1106,6 +1109,180 @@ export interface paths {
         get: operations["getProgress"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/divergence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The gap between the partners over time (divergence read; the care team only)
+         * @description On each day either partner has a CSI-4 (or a trust check-in), once both have one, the gap between their latest values. Computed from the rows the caller may read in GET /couples/{id}/progress, so nothing kept from the care team enters it. Partners are answered 404 - with their own score, the gap would tell them a score of the other's not shared with them.
+         */
+        get: operations["getDivergence"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/measure-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The couple's questionnaire schedules (measure_schedule list; care team and partners) */
+        get: operations["listMeasureSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/measure-schedules/{key}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+                key: "csi4" | "phq9" | "gad7";
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Ask each partner to answer a questionnaire every N weeks (measure_schedule update; the care team)
+         * @description Replaces the questionnaire's earlier schedule for the couple. Each period begins every_weeks weeks after starts_on (days in the practice's time zone); a partner who has not answered the questionnaire since the current period began sees it due, and the daily mail run reminds them once per period with a message that names nothing clinical. An unknown questionnaire answers 404.
+         */
+        put: operations["setMeasureSchedule"];
+        post?: never;
+        /** Stop asking for a questionnaire (measure_schedule update; the care team); answers given stay */
+        delete: operations["deleteMeasureSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/measures-due": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The scheduled questionnaires the caller has yet to answer (measure_schedule list)
+         * @description A partner's own, never the other partner's; always empty for the care team, who answer none.
+         */
+        get: operations["listMeasuresDue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/treatment-plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The versions the caller may read, newest first (treatment_plan list; rows by treatment_plan read)
+         * @description Every version for the care team; only the current signed version for the partners.
+         */
+        get: operations["listTreatmentPlans"];
+        put?: never;
+        /** Start the next version of the couple's plan as a draft (treatment_plan create) */
+        post: operations["createTreatmentPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/treatment-plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** One version (treatment_plan read) */
+        get: operations["getTreatmentPlan"];
+        /** Replace a draft's content (treatment_plan update); a signed version answers 409 */
+        put: operations["updateTreatmentPlan"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/treatment-plans/{id}/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign and lock a draft (treatment_plan sign); it becomes the current version the couple reads
+         * @description The plan must name at least one problem and one goal, each goal with at least one measurable objective (422 naming content.problems, content.goals or content.goals.objectives).
+         */
+        post: operations["signTreatmentPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/treatment-plans/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A partner confirms they have read the current signed version (treatment_plan acknowledge)
+         * @description Again keeps the first acknowledgement's time. A draft or an earlier version is hidden from partners (404); the care team may read but not acknowledge (403).
+         */
+        post: operations["acknowledgeTreatmentPlan"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2582,8 +2759,25 @@ export interface components {
                 anchors?: string[];
             }[];
             max_score?: number;
+            /** @description A single published cut-off below which a total is of concern (CSI-4 13.5); 0 for a questionnaire read by bands. */
             cutoff?: number;
             cutoff_meaning?: string;
+            /** @description Published severity bands, lowest first, covering 0 to max_score (PHQ-9: 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 severe; GAD-7: 0-4, 5-9, 10-14, 15-21); empty for the CSI-4. */
+            bands?: components["schemas"]["Band"][];
+            /** @description Answers are read by their author and the care team only (visibility therapist, fixed). */
+            care_team_only?: boolean;
+            /** @description The item whose answer above zero sets safety_flag (PHQ-9 item 9, self_harm). */
+            safety_item?: string;
+        };
+        Band: {
+            from: number;
+            to: number;
+            label: string;
+        };
+        /** @description A labelled clinical line on a chart. */
+        Threshold: {
+            value: number;
+            label: string;
         };
         Measure: {
             /** Format: int64 */
@@ -2598,11 +2792,110 @@ export interface components {
             };
             score: number;
             below_cutoff: boolean;
+            /** @description The severity band of the score, for questionnaires read by bands. */
+            band?: string;
+            /** @description The answers ask the care team to check on safety (PHQ-9 item 9 above zero). Only the author and the care team ever read a PHQ-9. */
+            safety_flag: boolean;
             visibility: components["schemas"]["Visibility"];
             /** Format: date-time */
             taken_at: string;
             /** Format: date-time */
             created_at: string;
+        };
+        MeasureSchedule: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            couple_id: number;
+            measure_key: string;
+            every_weeks: number;
+            /** Format: date */
+            starts_on: string;
+            /** Format: int64 */
+            created_by: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        DueMeasure: {
+            /** Format: int64 */
+            couple_id: number;
+            measure_key: string;
+            /**
+             * Format: date
+             * @description The day the current period began.
+             */
+            due_on: string;
+            /** Format: date */
+            next_due_on: string;
+        };
+        Divergence: {
+            /** Format: int64 */
+            couple_id: number;
+            csi4: components["schemas"]["GapPoint"][];
+            trust: components["schemas"]["GapPoint"][];
+        };
+        /** @description The partners' latest values as of day, seat a then seat b, and the gap between them. */
+        GapPoint: {
+            /** Format: date */
+            day: string;
+            a: number;
+            b: number;
+            gap: number;
+        };
+        PlanInput: {
+            content: components["schemas"]["PlanContent"];
+        };
+        /** @description Dates are YYYY-MM-DD. Texts are at most 2000 characters; lists at most 20 items. */
+        PlanContent: {
+            problems?: string[];
+            goals?: {
+                text: string;
+                /** Format: date */
+                target_on?: string | null;
+                objectives?: {
+                    /** @description The measurable objective. */
+                    text: string;
+                    /** @description How progress toward it is measured. */
+                    measure?: string;
+                    /** Format: date */
+                    target_on?: string | null;
+                }[];
+                interventions?: string[];
+            }[];
+            /** Format: date */
+            review_on?: string | null;
+            /** Format: date */
+            reviewed_with_couple_on?: string | null;
+        };
+        TreatmentPlan: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            couple_id: number;
+            version: number;
+            /** @enum {string} */
+            status: "draft" | "signed";
+            content: components["schemas"]["PlanContent"];
+            /** Format: int64 */
+            created_by: number;
+            /** Format: int64 */
+            signed_by: number | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            /** @description The newest signed version, the one the couple reads and acknowledges. */
+            current: boolean;
+            acknowledgements: {
+                /** Format: int64 */
+                user_id: number;
+                /** Format: date-time */
+                acknowledged_at: string;
+            }[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
         };
         /** @description A weekly share (commitment periods kept, or exercises handed in by the week they are due). Weeks that have not begun in the practice's time zone are never listed. */
         RateSeries: {
@@ -2627,6 +2920,9 @@ export interface components {
                 name?: string;
                 max_score?: number;
                 cutoff?: number;
+                bands?: components["schemas"]["Band"][];
+                /** @description The lines to draw on the chart - the cut-off, or where each band above the lowest begins. */
+                thresholds?: components["schemas"]["Threshold"][];
             }[];
             partners: {
                 /** Format: int64 */
@@ -2646,6 +2942,7 @@ export interface components {
                     taken_at?: string;
                     score?: number;
                     below_cutoff?: boolean;
+                    band?: string;
                 }[];
                 commitments?: components["schemas"]["RateSeries"];
                 exercises?: components["schemas"]["RateSeries"];
@@ -2889,7 +3186,7 @@ export interface components {
             };
             notice: string;
             /** @description The parts of the record the export holds, each also a property of this object. A part the caller may not list in the app is neither named here nor present. */
-            sections: ("couple" | "partners" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents")[];
+            sections: ("couple" | "partners" | "treatment_plans" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents")[];
             /** @description The check-ins, measures and exercise responses in the export marked private - only ever the caller's own. */
             private_items: number;
             /** @description The couple with partners and care team, as GET /couples/{id} answers it. */
@@ -2902,6 +3199,8 @@ export interface components {
                 /** @description Present only when the caller may read that partner's membership (the partner themselves, the practice's staff). */
                 email?: string;
             }[];
+            /** @description The versions of the plan the caller may read - every version for the care team, the current signed one for a partner, none for an administrator. */
+            treatment_plans?: components["schemas"]["TreatmentPlan"][];
             checkins?: components["schemas"]["Checkin"][];
             commitments?: components["schemas"]["CommitmentDetail"][];
             measures?: components["schemas"]["Measure"][];
@@ -2947,7 +3246,7 @@ export interface components {
         /** @description One event of the notice stream (GET /me/events). Ids only, never text. */
         Notice: {
             /** @enum {string} */
-            type: "ready" | "resync" | "live_session_started" | "live_session_ended" | "assignment_assigned" | "assignment_reviewed" | "assignment_submitted" | "commitment_confirmed";
+            type: "ready" | "resync" | "live_session_started" | "live_session_ended" | "assignment_assigned" | "assignment_reviewed" | "assignment_submitted" | "commitment_confirmed" | "measure_flagged";
             /** Format: int64 */
             couple_id?: number;
             /** Format: int64 */
@@ -5630,11 +5929,12 @@ export interface operations {
             content: {
                 "application/json": {
                     /** @enum {string} */
-                    measure_key: "csi4";
+                    measure_key: "csi4" | "phq9" | "gad7";
                     /** @description Item key -> value within the item's range. */
                     answers: {
                         [key: string]: number;
                     };
+                    /** @description Defaults to therapist. A questionnaire with care_team_only (PHQ-9, GAD-7) takes therapist only - read by its author and the care team, never by the other partner, never kept from the care team - and refuses any other with 422 naming `visibility`. */
                     visibility?: components["schemas"]["Visibility"];
                 };
             };
@@ -5655,7 +5955,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["CoupleClosed"];
             413: components["responses"]["TooLarge"];
-            /** @description Invalid; `field` is `measure_key` or `answers.<item key>`. */
+            /** @description Invalid; `field` is `measure_key`, `answers.<item key>` or `visibility`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5755,6 +6055,354 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Refused"];
             404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getDivergence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The gaps. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Divergence"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMeasureSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Schedules by questionnaire. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        measure_schedules?: components["schemas"]["MeasureSchedule"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setMeasureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+                key: "csi4" | "phq9" | "gad7";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    every_weeks: number;
+                    /**
+                     * Format: date
+                     * @description The first day it is due; today in the practice's time zone when left out.
+                     */
+                    starts_on?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The schedule. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasureSchedule"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMeasureSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+                key: "csi4" | "phq9" | "gad7";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Stopped. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listMeasuresDue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What is due. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        due?: components["schemas"]["DueMeasure"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTreatmentPlans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Versions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        treatment_plans?: components["schemas"]["TreatmentPlan"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createTreatmentPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanInput"];
+            };
+        };
+        responses: {
+            /** @description The draft. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreatmentPlan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The couple has a draft already (error.code conflict), or its file is closed (couple_closed). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getTreatmentPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreatmentPlan"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateTreatmentPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanInput"];
+            };
+        };
+        responses: {
+            /** @description The draft. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreatmentPlan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    signTreatmentPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The signed version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreatmentPlan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    acknowledgeTreatmentPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version with its acknowledgements. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreatmentPlan"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };

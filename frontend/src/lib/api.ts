@@ -277,6 +277,12 @@ export interface CommitmentList {
 
 export type Measure = Schemas['Measure'];
 
+/** A published severity range of a questionnaire's total, from and to inclusive. */
+export type Band = Schemas['Band'];
+
+/** A labelled clinical line on a chart: a cut-off, or where a severity band begins. */
+export type Threshold = Schemas['Threshold'];
+
 /** One question of a questionnaire, answered with a whole number from min to max. */
 export interface QuestionnaireItem {
   key: string;
@@ -295,9 +301,54 @@ export interface Questionnaire {
   instructions: string;
   items: QuestionnaireItem[];
   max_score: number;
+  /** A single cut-off below which a total is of concern; 0 for questionnaires read by bands. */
   cutoff: number;
   cutoff_meaning: string;
+  bands: Band[];
+  /** Read by the author and the care team only: never shared with the partner, never kept private. */
+  care_team_only: boolean;
+  safety_item?: string;
 }
+
+/** A questionnaire each partner is asked to answer every few weeks. */
+export type MeasureSchedule = Schemas['MeasureSchedule'];
+
+/** A scheduled questionnaire the caller has yet to answer in the period that began on due_on. */
+export type DueMeasure = Schemas['DueMeasure'];
+
+/** The partners' latest values as of a day, in seat order, and the gap between them. */
+export type GapPoint = Schemas['GapPoint'];
+
+/** How far apart the partners stand over time; the care team's only. */
+export type Divergence = Schemas['Divergence'];
+
+export interface PlanObjective {
+  text: string;
+  /** How progress toward the objective is measured. */
+  measure: string;
+  target_on: string | null;
+}
+
+export interface PlanGoal {
+  text: string;
+  target_on: string | null;
+  objectives: PlanObjective[];
+  interventions: string[];
+}
+
+/**
+ * A plan's content, written by hand: docs/api.yaml leaves its fields optional because a plan sent
+ * may omit them, while the server always answers with every one.
+ */
+export interface PlanContent {
+  problems: string[];
+  goals: PlanGoal[];
+  review_on: string | null;
+  reviewed_with_couple_on: string | null;
+}
+
+/** One version of a couple's treatment plan; a signed version never changes. */
+export type TreatmentPlan = Schemas['TreatmentPlan'] & { content: PlanContent };
 
 /** What a partner sends when answering a questionnaire: item key -> chosen value. */
 export interface MeasureInput {
@@ -460,7 +511,7 @@ export interface PartnerProgress {
   name: string;
   seat: Seat;
   checkins: { day: string; trust: number; safety: number }[];
-  measures: { measure_key: string; taken_at: string; score: number; below_cutoff: boolean }[];
+  measures: { measure_key: string; taken_at: string; score: number; below_cutoff: boolean; band?: string }[];
   /** Kept share of this partner's commitments, as the other partner confirmed them. */
   commitments: RateSeries;
   /** Share of this partner's assignments completed. */
@@ -471,7 +522,7 @@ export interface PartnerProgress {
 export interface Progress {
   couple_id: number;
   today: string;
-  questionnaires: { key: string; name: string; max_score: number; cutoff: number }[];
+  questionnaires: { key: string; name: string; max_score: number; cutoff: number; bands: Band[]; thresholds: Threshold[] }[];
   partners: PartnerProgress[];
 }
 
@@ -1039,6 +1090,58 @@ export function createApi(options: ApiOptions = {}) {
 
     progress(coupleID: number): Promise<Progress> {
       return request('GET', `/couples/${coupleID}/progress`);
+    },
+
+    /** The gap between the partners over time; the care team's only (others are answered 404). */
+    divergence(coupleID: number): Promise<Divergence> {
+      return request('GET', `/couples/${coupleID}/divergence`);
+    },
+
+    measureSchedules(coupleID: number): Promise<MeasureSchedule[]> {
+      return request<{ measure_schedules: MeasureSchedule[] }>('GET', `/couples/${coupleID}/measure-schedules`).then(
+        (r) => r.measure_schedules,
+      );
+    },
+
+    /** Asks each partner to answer a questionnaire every N weeks, from starts_on (today when left out). */
+    setMeasureSchedule(coupleID: number, key: string, everyWeeks: number, startsOn?: string): Promise<MeasureSchedule> {
+      return request('PUT', `/couples/${coupleID}/measure-schedules/${encodeURIComponent(key)}`, {
+        body: startsOn ? { every_weeks: everyWeeks, starts_on: startsOn } : { every_weeks: everyWeeks },
+      });
+    },
+
+    deleteMeasureSchedule(coupleID: number, key: string): Promise<void> {
+      return request('DELETE', `/couples/${coupleID}/measure-schedules/${encodeURIComponent(key)}`);
+    },
+
+    /** The scheduled questionnaires the signed-in partner has yet to answer. */
+    measuresDue(coupleID: number): Promise<DueMeasure[]> {
+      return request<{ due: DueMeasure[] }>('GET', `/couples/${coupleID}/measures-due`).then((r) => r.due);
+    },
+
+    /** The versions of the couple's plan the caller may read, newest first. */
+    treatmentPlans(coupleID: number): Promise<TreatmentPlan[]> {
+      return request<{ treatment_plans: TreatmentPlan[] }>('GET', `/couples/${coupleID}/treatment-plans`).then(
+        (r) => r.treatment_plans,
+      );
+    },
+
+    /** Starts the next version of the couple's plan as a draft. */
+    createTreatmentPlan(coupleID: number, content: PlanContent): Promise<TreatmentPlan> {
+      return request('POST', `/couples/${coupleID}/treatment-plans`, { body: { content } });
+    },
+
+    updateTreatmentPlan(planID: number, content: PlanContent): Promise<TreatmentPlan> {
+      return request('PUT', `/treatment-plans/${planID}`, { body: { content } });
+    },
+
+    /** Signs and locks a draft: it becomes the version the couple reads. */
+    signTreatmentPlan(planID: number): Promise<TreatmentPlan> {
+      return request('POST', `/treatment-plans/${planID}/sign`);
+    },
+
+    acknowledgeTreatmentPlan(planID: number): Promise<TreatmentPlan> {
+      return request('POST', `/treatment-plans/${planID}/acknowledge`);
     },
 
     /** Invites a partner to a seat of the couple; the one-time link is in the answer. */

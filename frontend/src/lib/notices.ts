@@ -13,7 +13,8 @@ export type NoticeType =
   | 'assignment_assigned'
   | 'assignment_reviewed'
   | 'assignment_submitted'
-  | 'commitment_confirmed';
+  | 'commitment_confirmed'
+  | 'measure_flagged';
 
 export interface Notice {
   type: NoticeType | 'ready' | 'resync';
@@ -30,6 +31,7 @@ const NOTICE_TYPES: NoticeType[] = [
   'assignment_reviewed',
   'assignment_submitted',
   'commitment_confirmed',
+  'measure_flagged',
 ];
 
 /** The part of an EventSource the stream uses, so tests can hand in a fake. */

@@ -35,6 +35,11 @@ function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = 
       200,
       { builtin: [{ key: 'partner_intake', version: 1, title: 'Getting started: your own intake', body: '', signature: false, fields: [] }], templates: [] },
     ],
+    'GET /couples/3/divergence': [200, { couple_id: 3, csi4: [], trust: [] }],
+    'GET /couples/3/treatment-plans': [200, { treatment_plans: [] }],
+    'GET /couples/3/measure-schedules': [200, { measure_schedules: [] }],
+    'GET /couples/3/measures': [200, { measures: [] }],
+    'GET /questionnaires': [200, { questionnaires: [] }],
     ...extra,
   });
 }
@@ -54,6 +59,26 @@ describe('a couple page', () => {
     expect(await screen.findByText('Send the form', { selector: 'button' })).toBeInTheDocument();
     expect(screen.getByText('Add the document', { selector: 'button' })).toBeInTheDocument();
     expect(screen.queryByText(/file is closed/)).not.toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Draft a treatment plan' })).toBeInTheDocument();
+    expect(screen.queryByText(/Check on safety/)).not.toBeInTheDocument();
+  });
+
+  it('asks the care team to check on safety when a PHQ-9 answer calls for it', async () => {
+    server('active', {
+      'GET /couples/3/measures': [
+        200,
+        {
+          measures: [
+            { id: 9, couple_id: 3, author_id: 7, measure_key: 'phq9', score: 6, below_cutoff: false, band: 'Mild',
+              safety_flag: true, visibility: 'therapist', taken_at: '2026-12-01T09:00:00Z' },
+          ],
+        },
+      ],
+    });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const alert = await screen.findByText(/Check on safety/);
+    expect(alert.closest('[role="alert"]')).toHaveTextContent(/Sam Rivera answered item 9 of the PHQ-9/);
   });
 
   it('leaves out every form a closed couple refuses and says what the file still allows', async () => {
@@ -72,6 +97,8 @@ describe('a couple page', () => {
     expect(screen.queryByRole('link', { name: 'Start a live session' })).not.toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Clinical notes' })).toBeInTheDocument();
     expect(await screen.findByRole('button', { name: 'Save care team' })).toBeDisabled();
+    expect(await screen.findByText('No version has been signed yet.')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Draft a treatment plan' })).not.toBeInTheDocument();
   });
 
   it('invites the partner who has not joined by their place, not a seat letter, and copies the link', async () => {

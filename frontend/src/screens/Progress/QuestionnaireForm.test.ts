@@ -88,3 +88,53 @@ describe('questionnaire form', () => {
     expect(screen.getByText(/You and your therapist can see this\./)).toBeInTheDocument();
   });
 });
+
+const frequency = ['Not at all', 'Several days', 'More than half the days', 'Nearly every day'];
+const phq9 = {
+  key: 'phq9',
+  name: 'Patient Health Questionnaire (PHQ-9)',
+  citation: 'Kroenke, Spitzer & Williams (2001)',
+  instructions: 'Over the last 2 weeks, how often have you been bothered by any of the following problems?',
+  items: [
+    { key: 'interest', text: 'Little interest or pleasure in doing things', min: 0, max: 3, anchors: frequency },
+    { key: 'self_harm', text: 'Thoughts that you would be better off dead or of hurting yourself in some way', min: 0, max: 3, anchors: frequency },
+  ],
+  max_score: 27,
+  cutoff: 0,
+  cutoff_meaning: '',
+  bands: [
+    { from: 0, to: 4, label: 'Minimal' },
+    { from: 5, to: 27, label: 'Mild or more' },
+  ],
+  care_team_only: true,
+  safety_item: 'self_harm',
+};
+
+describe('a questionnaire the care team alone reads', () => {
+  it('offers no choice of who sees it, says its band, and answers a safety item with where to turn', async () => {
+    const fake = fakeServer({
+      'GET /questionnaires': [200, { questionnaires: [csi4, phq9] }],
+      'POST /couples/3/measures': [
+        201,
+        { ...measure(3, 'therapist'), measure_key: 'phq9', below_cutoff: false, band: 'Minimal', safety_flag: true },
+      ],
+    });
+    const user = userEvent.setup();
+    render(QuestionnaireForm, { coupleID: 3, measureKey: 'phq9' });
+
+    expect(await screen.findByRole('heading', { name: phq9.name })).toBeInTheDocument();
+    expect(screen.queryByRole('radio', { name: /^Only you/ })).not.toBeInTheDocument();
+    expect(screen.getByText(/Only you and your care team will see your answers; your partner never does\./)).toBeInTheDocument();
+
+    await user.click(screen.getAllByRole('radio', { name: 'Nearly every day' })[0]);
+    await user.click(screen.getAllByRole('radio', { name: 'Several days' })[1]);
+    await user.click(screen.getByRole('button', { name: 'Send my answers' }));
+
+    expect(await screen.findByText(/Your score:/)).toHaveTextContent('Your score: 3 out of 27');
+    expect(screen.getByText(/falls in the/)).toHaveTextContent('falls in the minimal range');
+    expect(screen.getByRole('status')).toHaveTextContent(/Your care team will see this and reach out/);
+    expect(fake.bodies('POST', '/couples/3/measures')).toEqual([
+      { measure_key: 'phq9', answers: { interest: 3, self_harm: 1 }, visibility: 'therapist' },
+    ]);
+  });
+});
