@@ -25,7 +25,7 @@ type matrixCase struct {
 }
 
 // matrixSources lists every resource's cases; each resource's test file contributes one.
-var matrixSources = []func() []matrixCase{foundationMatrix, couplesMatrix, trackingMatrix, liveMatrix, mailMatrix, twoFactorMatrix}
+var matrixSources = []func() []matrixCase{foundationMatrix, couplesMatrix, trackingMatrix, liveMatrix, mailMatrix, twoFactorMatrix, schedulingMatrix}
 
 func everyone(rel string) func(*practice, *actor) string {
 	return func(*practice, *actor) string { return rel }

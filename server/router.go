@@ -122,6 +122,7 @@ func New(d Deps) (*Server, error) {
 	s.registerNotices(authed)
 	s.registerCouples(authed)
 	s.registerTracking(authed, api)
+	s.registerScheduling(authed)
 	s.registerMail(authed, api)
 	s.registerPasswords(authed, api)
 
