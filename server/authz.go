@@ -101,13 +101,14 @@ type recordAction struct{ object, action string }
 
 // closedRecordTakes is what a closed couple's record still takes besides reading it (every read,
 // list, transcript, summary, export and live-session join): the care team's closing clinical
-// work, cancelling booked appointments, erasure, and the status change that reopens the couple
-// (the store refuses any other change to a closed couple). A paused couple takes everything.
+// work, cancelling booked appointments and recording attendance, erasure, and the status change
+// that reopens the couple (the store refuses any other change to a closed couple). A paused
+// couple takes everything.
 var closedRecordTakes = map[recordAction]bool{
 	{"note", "create"}: true, {"note", "update"}: true, {"note", "sign"}: true, {"note", "addend"}: true,
-	{"appointment", "cancel"}: true,
-	{"couple", "update"}:      true,
-	{"couple", "erase"}:       true,
+	{"appointment", "cancel"}: true, {"appointment", "attend"}: true,
+	{"couple", "update"}: true,
+	{"couple", "erase"}:  true,
 }
 
 // readActions are the actions that change nothing.

@@ -129,7 +129,7 @@ func schedulingMatrix() []matrixCase {
 		{name: "read the cancellation window", object: "scheduling_settings", action: "read", success: 200,
 			request: practicePath(http.MethodGet, "/scheduling-settings", nil), relation: everyone(store.RelPractice)},
 		{name: "change the cancellation window", object: "scheduling_settings", action: "update", success: 200,
-			request: practicePath(http.MethodPut, "/scheduling-settings", map[string]any{"cancellation_window_hours": 48}),
+			request:  practicePath(http.MethodPut, "/scheduling-settings", map[string]any{"cancellation_window_hours": 48}),
 			relation: everyone(store.RelPractice)},
 	}
 }

@@ -2,7 +2,7 @@
 // which sends the session cookie, speaks JSON and turns the server's
 // {"error":{"code","message"}} answers into an ApiError carrying the plain-words message.
 
-export type Role = 'admin' | 'therapist' | 'client';
+export type Role = 'admin' | 'therapist' | 'front_desk' | 'client';
 
 export interface User {
   id: number;
@@ -73,7 +73,7 @@ export interface InviteInfo {
   expires_at: string;
 }
 
-export type StaffRole = 'admin' | 'therapist';
+export type StaffRole = 'admin' | 'therapist' | 'front_desk';
 export type Visibility = 'private' | 'therapist' | 'partner';
 export type Seat = 'a' | 'b';
 
@@ -390,6 +390,8 @@ export interface Note {
   author_id: number;
   template: string;
   sections: Record<string, string>;
+  /** The appointment whose session the note records. */
+  appointment_id?: number | null;
   signed_at: string | null;
   /** Present when one note is read on its own (GET /notes/{id}), not in the list. */
   addenda?: NoteAddendum[];
@@ -403,19 +405,67 @@ export interface NoteTemplate {
   sections: { key: string; label: string; help: string }[];
 }
 
+export type AppointmentKind = 'in_person' | 'video' | 'phone';
+export type Attendance = 'attended' | 'no_show' | 'late_cancel' | 'cancelled';
+
 export interface Appointment {
   id: number;
   couple_id: number;
   couple_label: string;
   therapist_id: number;
+  /** Who the session is with; shown wherever the appointment is. */
+  therapist_name: string;
   /** RFC 3339 with the offset of the time zone it was booked in. */
   starts_at: string;
   ends_at: string;
   time_zone: string;
+  kind: AppointmentKind;
+  room_id: number | null;
+  room_name: string | null;
+  series_id: number | null;
   status: string;
   cancelled_at: string | null;
+  attendance: Attendance | null;
+  attendance_recorded_at: string | null;
+  live_session_id: number | null;
+  /** The clinical note of this session; shown to the care team only. */
+  note_id?: number;
   /** Grows with every move or cancellation. */
   version: number;
+}
+
+export interface Room {
+  id: number;
+  name: string;
+}
+
+/** Every therapist's appointments of a week, with who and what can be booked. */
+export interface PracticeCalendar {
+  appointments: Appointment[];
+  therapists: { id: number; name: string }[];
+  couples: { id: number; label: string; therapists: number[] }[];
+  rooms: Room[];
+}
+
+export interface Slot {
+  starts_at: string;
+  ends_at: string;
+}
+
+export interface AppointmentRequest {
+  id: number;
+  couple_id: number;
+  therapist_id: number;
+  therapist_name: string;
+  requested_by: number | null;
+  starts_at: string;
+  ends_at: string;
+  time_zone: string;
+  kind: AppointmentKind;
+  status: 'pending' | 'accepted' | 'declined';
+  appointment_id: number | null;
+  decided_at: string | null;
+  created_at: string;
 }
 
 /** Which optional mail a person wants; security mail is always sent. */
@@ -446,6 +496,15 @@ export interface AppointmentInput {
   duration_minutes?: number;
   time_zone?: string;
   therapist_id?: number;
+  kind?: AppointmentKind;
+  room_id?: number;
+  /** The booking records a session that already took place. */
+  record_past?: boolean;
+}
+
+export interface SeriesInput extends AppointmentInput {
+  interval_weeks: 1 | 2;
+  count: number;
 }
 
 export interface WeekRate {
@@ -1016,8 +1075,9 @@ export function createApi(options: ApiOptions = {}) {
       return request<{ notes: Note[] }>('GET', `/couples/${coupleID}/notes`).then((r) => r.notes);
     },
 
-    createNote(coupleID: number, template: string, sections: Record<string, string>): Promise<Note> {
-      return request('POST', `/couples/${coupleID}/notes`, { body: { template, sections } });
+    /** A draft note; appointmentID names the session it records. */
+    createNote(coupleID: number, template: string, sections: Record<string, string>, appointmentID?: number): Promise<Note> {
+      return request('POST', `/couples/${coupleID}/notes`, { body: { template, sections, appointment_id: appointmentID } });
     },
 
     updateNote(noteID: number, sections: Record<string, string>): Promise<Note> {
@@ -1063,6 +1123,54 @@ export function createApi(options: ApiOptions = {}) {
     /** A new time for an appointment; its reminders move with it. */
     moveAppointment(appointmentID: number, input: { starts_at: string; duration_minutes?: number }): Promise<Appointment> {
       return request('POST', `/appointments/${appointmentID}/move`, { body: input });
+    },
+
+    /** Moves an occurrence of a series and every later one with it; answers the whole series. */
+    moveFollowing(appointmentID: number, startsAt: string): Promise<Appointment[]> {
+      return request<{ appointments: Appointment[] }>('POST', `/appointments/${appointmentID}/move`, {
+        body: { starts_at: startsAt, scope: 'following' },
+      }).then((r) => r.appointments);
+    },
+
+    /** Books a weekly or every-other-week series; answers its occurrences. */
+    createSeries(coupleID: number, input: SeriesInput): Promise<Appointment[]> {
+      return request<{ appointments: Appointment[] }>('POST', `/couples/${coupleID}/appointment-series`, {
+        body: input,
+      }).then((r) => r.appointments);
+    },
+
+    recordAttendance(appointmentID: number, attendance: Attendance): Promise<Appointment> {
+      return request('POST', `/appointments/${appointmentID}/attendance`, { body: { attendance } });
+    },
+
+    /** Opens a video appointment's live room, creating its live session the first time. */
+    openVideoRoom(appointmentID: number): Promise<{ live_session_id: number }> {
+      return request('POST', `/appointments/${appointmentID}/live`);
+    },
+
+    practiceCalendar(practiceID: number, range: { from: string; to: string }): Promise<PracticeCalendar> {
+      return request('GET', `/practices/${practiceID}/calendar${queryString(range)}`);
+    },
+
+    openSlots(coupleID: number, therapistID: number, range: { from?: string; to?: string } = {}): Promise<Slot[]> {
+      return request<{ slots: Slot[] }>(
+        'GET',
+        `/couples/${coupleID}/open-slots${queryString({ therapist_id: therapistID, ...range })}`,
+      ).then((r) => r.slots);
+    },
+
+    appointmentRequests(coupleID: number): Promise<AppointmentRequest[]> {
+      return request<{ requests: AppointmentRequest[] }>('GET', `/couples/${coupleID}/appointment-requests`).then(
+        (r) => r.requests,
+      );
+    },
+
+    requestAppointment(coupleID: number, input: { therapist_id: number; starts_at: string; kind?: AppointmentKind }): Promise<AppointmentRequest> {
+      return request('POST', `/couples/${coupleID}/appointment-requests`, { body: input });
+    },
+
+    decideAppointmentRequest(requestID: number, decision: 'accept' | 'decline'): Promise<AppointmentRequest> {
+      return request('POST', `/appointment-requests/${requestID}/${decision}`);
     },
 
     mailPreferences(): Promise<MailPreferences> {
