@@ -29,6 +29,7 @@ var (
 	admin      = person{"admin@demo.amend.test", "Dana Whitfield"}
 	therapist1 = person{"maya@demo.amend.test", "Maya Okafor"}
 	therapist2 = person{"leo@demo.amend.test", "Leo Brandt"}
+	frontDesk  = person{"desk@demo.amend.test", "Robin Hale"}
 )
 
 type demoCouple struct {
@@ -58,6 +59,10 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 		return nil, err
 	}
 	logins := []Login{{"admin", admin.name, admin.email}}
+	if _, err := st.AddMember(ctx, practiceID, frontDesk.email, frontDesk.name, hash, store.RoleFrontDesk); err != nil {
+		return nil, fmt.Errorf("demo front desk: %w", err)
+	}
+	logins = append(logins, Login{"front_desk", frontDesk.name, frontDesk.email})
 	var therapists []int64
 	for _, t := range []person{therapist1, therapist2} {
 		id, err := st.AddMember(ctx, practiceID, t.email, t.name, hash, store.RoleTherapist)
