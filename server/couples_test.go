@@ -192,11 +192,12 @@ func TestCoupleShowsPartnersCareTeamAndCounts(t *testing.T) {
 }
 
 // closedCoupleStillTakes names the matrix cases whose change a closed couple's record still
-// takes: the care team's closing clinical work, cancelling what is booked, and erasure.
+// takes: the care team's closing clinical work, cancelling what is booked, recording who came,
+// and erasure.
 var closedCoupleStillTakes = map[string]bool{
 	"write a note": true, "edit a draft note": true, "sign a note": true,
 	"add an addendum to own note": true, "add an addendum to a colleague's note": true,
-	"cancel an appointment": true, "erase a couple": true,
+	"cancel an appointment": true, "record attendance": true, "erase a couple": true,
 }
 
 // changesNothing lists the actions that only read.

@@ -310,20 +310,22 @@ type slotQuery struct {
 	Length      time.Duration
 }
 
-// readSlotQuery reads therapist_id, from, to (RFC 3339; now and two weeks on when left out) and
-// duration_minutes (50 when left out) from the query.
+// readSlotQuery reads therapist_id (0 when left out), from, to (RFC 3339; now and two weeks on
+// when left out) and duration_minutes (50 when left out) from the query.
 func readSlotQuery(c *gin.Context) (slotQuery, bool) {
 	f, ok := appointmentFilter(c)
 	if !ok {
 		return slotQuery{}, false
 	}
 	q := slotQuery{From: f.From, To: f.To, Length: defaultSessionLength}
-	therapist, err := strconv.ParseInt(c.Query("therapist_id"), 10, 64)
-	if err != nil || therapist <= 0 {
-		fail(c, store.Invalid("therapist_id", "must be a user id"))
-		return q, false
+	if t := c.Query("therapist_id"); t != "" {
+		therapist, err := strconv.ParseInt(t, 10, 64)
+		if err != nil || therapist <= 0 {
+			fail(c, store.Invalid("therapist_id", "must be a user id"))
+			return q, false
+		}
+		q.TherapistID = therapist
 	}
-	q.TherapistID = therapist
 	if d := c.Query("duration_minutes"); d != "" {
 		minutes, err := strconv.Atoi(d)
 		if err != nil || minutes < 5 || minutes > 480 {
@@ -368,7 +370,19 @@ func (s *Server) listOpenSlots(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !s.onCareTeam(c, access.PracticeID, coupleID, q.TherapistID) {
+	team, err := s.store.CareTeam(c.Request.Context(), access.PracticeID, coupleID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	switch {
+	case q.TherapistID == 0 && len(team) == 0:
+		c.JSON(http.StatusOK, gin.H{"slots": []store.Slot{}})
+		return
+	case q.TherapistID == 0:
+		q.TherapistID = team[0]
+	case !slices.Contains(team, q.TherapistID):
+		fail(c, store.Invalid("therapist_id", "must be a therapist on the couple's care team"))
 		return
 	}
 	slots, err := s.openSlots(c.Request.Context(), access.PracticeID, coupleID, q)
@@ -377,20 +391,6 @@ func (s *Server) listOpenSlots(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"slots": slots})
-}
-
-// onCareTeam answers 422 and returns false unless the therapist is on the couple's care team.
-func (s *Server) onCareTeam(c *gin.Context, practiceID, coupleID, therapistID int64) bool {
-	team, err := s.store.CareTeam(c.Request.Context(), practiceID, coupleID)
-	if err != nil {
-		fail(c, err)
-		return false
-	}
-	if !slices.Contains(team, therapistID) {
-		fail(c, store.Invalid("therapist_id", "must be a therapist on the couple's care team"))
-		return false
-	}
-	return true
 }
 
 type requestInput struct {
@@ -420,9 +420,6 @@ func (s *Server) createAppointmentRequest(c *gin.Context) {
 	}
 	if in.Kind == "" {
 		in.Kind = store.KindInPerson
-	}
-	if !s.onCareTeam(c, access.PracticeID, coupleID, in.TherapistID) {
-		return
 	}
 	ctx := c.Request.Context()
 	length := time.Duration(in.DurationMinutes) * time.Minute

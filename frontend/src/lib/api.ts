@@ -447,6 +447,12 @@ export interface PracticeCalendar {
   rooms: Room[];
 }
 
+export interface WeeklyHours {
+  time_zone: string;
+  /** Weekday 0 is Sunday; times are wall-clock "09:00" in time_zone. */
+  hours: { weekday: number; starts: string; ends: string }[];
+}
+
 export interface Slot {
   starts_at: string;
   ends_at: string;
@@ -1150,6 +1156,14 @@ export function createApi(options: ApiOptions = {}) {
 
     practiceCalendar(practiceID: number, range: { from: string; to: string }): Promise<PracticeCalendar> {
       return request('GET', `/practices/${practiceID}/calendar${queryString(range)}`);
+    },
+
+    workingHours(practiceID: number, userID: number): Promise<WeeklyHours> {
+      return request('GET', `/practices/${practiceID}/members/${userID}/working-hours`);
+    },
+
+    setWorkingHours(practiceID: number, userID: number, week: WeeklyHours): Promise<WeeklyHours> {
+      return request('PUT', `/practices/${practiceID}/members/${userID}/working-hours`, { body: week });
     },
 
     openSlots(coupleID: number, therapistID: number, range: { from?: string; to?: string } = {}): Promise<Slot[]> {
