@@ -1158,6 +1158,18 @@ export function createApi(options: ApiOptions = {}) {
       return request('GET', `/practices/${practiceID}/calendar${queryString(range)}`);
     },
 
+    createRoom(practiceID: number, name: string): Promise<Room> {
+      return request('POST', `/practices/${practiceID}/rooms`, { body: { name } });
+    },
+
+    schedulingSettings(practiceID: number): Promise<{ cancellation_window_hours: number }> {
+      return request('GET', `/practices/${practiceID}/scheduling-settings`);
+    },
+
+    setSchedulingSettings(practiceID: number, hours: number): Promise<{ cancellation_window_hours: number }> {
+      return request('PUT', `/practices/${practiceID}/scheduling-settings`, { body: { cancellation_window_hours: hours } });
+    },
+
     workingHours(practiceID: number, userID: number): Promise<WeeklyHours> {
       return request('GET', `/practices/${practiceID}/members/${userID}/working-hours`);
     },
