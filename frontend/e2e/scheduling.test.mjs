@@ -26,7 +26,7 @@ describe('scheduling', { skip: !(therapistEmail && frontDeskEmail) && 'the thera
   it('books a weekly series from a free hour of the practice calendar', async () => {
     await withPage(browser, baseURL, async (page) => {
       await signIn(page, baseURL, frontDeskEmail, password);
-      await page.getByRole('navigation').getByRole('link', { name: 'Calendar' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Calendar' }).click();
       await page.getByRole('heading', { level: 1, name: "The practice's calendar" }).waitFor({ timeout });
       await page.getByRole('button', { name: 'Next week' }).click();
       await page.getByRole('button', { name: /^09:00 .* with Maya Okafor$/ }).first().click();
