@@ -33,6 +33,11 @@ const objectTitles: Record<string, string> = {
   note: 'Clinical notes',
   appointment: 'Appointments',
   calendar_feed: 'Calendar links',
+  working_hours: 'Working hours',
+  open_slot: 'Open times',
+  appointment_request: 'Requests for a time',
+  room: 'Rooms',
+  scheduling_settings: 'Cancellation window',
   live_session: 'Live sessions',
   export: 'Exports',
   erasure: 'Erasure',
@@ -41,6 +46,7 @@ const objectTitles: Record<string, string> = {
 const roleWords: Record<string, string> = {
   admin: 'Administrators',
   therapist: 'Therapists',
+  front_desk: 'The front desk',
   client: 'Partners',
 };
 
@@ -66,6 +72,10 @@ const actionWords: Record<string, string> = {
   confirm: 'confirm',
   sign: 'sign',
   cancel: 'cancel',
+  move: 'move',
+  attend: 'record attendance of',
+  start: 'open the live room of',
+  decide: 'accept or decline',
   rotate: 'renew',
   moderate: 'chair',
   join: 'join',
