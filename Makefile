@@ -6,7 +6,7 @@ FRONTEND  := frontend
 WEB_SRC   := $(shell find $(FRONTEND)/src $(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/public -type f 2>/dev/null)
 FUZZTIME  ?= 5s
 
-.PHONY: run build test test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium web clean
+.PHONY: run build test test-api test-go test-fuzz test-web test-e2e bench soak deps-postgres deps-chromium deps-pdftotext web clean
 
 run: build deps-postgres
 	./$(BIN) serve --demo
@@ -30,7 +30,10 @@ deps-postgres:
 deps-chromium:
 	@.ci/ensure-deps chromium
 
-test: deps-postgres test-go test-fuzz test-web test-e2e
+deps-pdftotext:
+	@.ci/ensure-deps pdftotext
+
+test: deps-postgres deps-pdftotext test-api test-go test-fuzz test-web test-e2e
 
 # mailpit, the SMTP server the mail tests send to, built from the Go module proxy.
 MAILPIT_VERSION := v1.33.1
@@ -40,16 +43,22 @@ bin/mailpit:
 test-go: web bin/mailpit
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l cmd server realtime media policy migrations frontend/*.go)" || { gofmt -l cmd server realtime media policy migrations frontend/*.go; echo "gofmt needed"; exit 1; }
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 # Each fuzz target runs for a bounded time on top of its committed corpus.
 test-fuzz:
 	@.ci/fuzz $(FUZZTIME)
 
+# docs/api.yaml must be a valid OpenAPI description with no lint problem (redocly.yaml says which
+# rules; .redocly.lint-ignore.yaml lists the reasoned exceptions), and the web app's types
+# generated from it (frontend/src/lib/api.gen.ts, `npm run gen:api`) must be up to date.
+test-api: $(FRONTEND)/node_modules/.package-lock.json
+	cd $(FRONTEND) && $(NPM) run check:api
+
 test-web: $(FRONTEND)/node_modules/.package-lock.json
 	cd $(FRONTEND) && $(NPM) run check && $(NPM) test
 
-test-e2e: build deps-chromium
+test-e2e: build deps-chromium deps-pdftotext
 	.ci/e2e
 
 bench: build deps-postgres

@@ -12,11 +12,11 @@ import (
 	"github.com/amendcare/amend/realtime"
 )
 
-// fixedRoom is a room whose floor the test sets.
-type fixedRoom struct{ floor realtime.State }
+// fixedRoom is a room whose hearing the test sets.
+type fixedRoom struct{ hearing realtime.Hearing }
 
 func (r *fixedRoom) ID() int64                       { return 1 }
-func (r *fixedRoom) Floor() realtime.State           { return r.floor }
+func (r *fixedRoom) Hearing() realtime.Hearing       { return r.hearing }
 func (r *fixedRoom) Broadcast([]byte)                {}
 func (r *fixedRoom) ReportSpokenInterruption(string) {}
 
@@ -121,16 +121,22 @@ func exchange(tb testing.TB, offerer, answerer *webrtc.PeerConnection) {
 	}
 }
 
-// BenchmarkAudioPacket is the forwarding unit's per-packet path for one incoming audio packet:
-// the speech detector, the floor read and the forwarding rule, and, when the sender is heard,
-// the renumbering and the encrypted write to the two other participants over loopback.
+// BenchmarkAudioPacket is the forwarding unit's per-packet path for one incoming audio packet as
+// it comes off the connection, decrypted: parsing it and its audio level, the speech detector, the
+// read of who is heard, and, when the sender is heard, the renumbering and the encrypted write to
+// the two other participants over loopback.
 func BenchmarkAudioPacket(b *testing.B) {
 	units := loopbackUnits(b, Config{})
-	room := &fixedRoom{floor: realtime.State{Mode: realtime.ModeTurns, Holder: realtime.SeatA}}
+	room := &fixedRoom{hearing: realtime.HearingOf(realtime.State{Mode: realtime.ModeTurns, Holder: realtime.SeatA})}
 	unit := newUnit(units, room)
 	b.Cleanup(unit.stop)
 	for range 2 {
 		bindReceiver(b, units, unit.out[realtime.RoleA].audio.track)
+	}
+	const levelID = 1
+	level, err := rtp.AudioLevelExtension{Level: 30, Voice: true}.Marshal()
+	if err != nil {
+		b.Fatal(err)
 	}
 	for _, bc := range []struct {
 		name string
@@ -140,13 +146,21 @@ func BenchmarkAudioPacket(b *testing.B) {
 		{"not heard, dropped", realtime.RoleB},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			var speech realtime.SpeechDetector
-			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: make([]byte, 80)}
+			in := audioIn{levelID: levelID}
+			pkt := rtp.Packet{Header: rtp.Header{Version: 2, SSRC: 1}, Payload: make([]byte, 60)}
+			if err := pkt.SetExtension(levelID, level); err != nil {
+				b.Fatal(err)
+			}
+			buf := make([]byte, maxPacket)
 			now := time.Now()
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				pkt.SequenceNumber, pkt.Timestamp = uint16(i), uint32(i)*960
-				if err := unit.handleAudio(bc.role, &speech, &pkt, 30, now.Add(time.Duration(i)*20*time.Millisecond)); err != nil {
+				n, err := pkt.MarshalTo(buf)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := unit.receiveAudio(bc.role, &in, buf[:n], now.Add(time.Duration(i)*20*time.Millisecond)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -246,23 +246,19 @@ func packetLevel(pkt *rtp.Packet, levelID uint8) uint8 {
 const maxPacket = 1500
 
 func (p *peer) readAudio(track *webrtc.TrackRemote, levelID uint8) {
-	var speech realtime.SpeechDetector
-	var pkt rtp.Packet
+	in := audioIn{levelID: levelID}
 	buf := make([]byte, maxPacket)
 	for {
 		n, _, err := track.Read(buf)
 		if err != nil {
 			return
 		}
-		if pkt.Unmarshal(buf[:n]) != nil {
-			continue
-		}
-		now := time.Now()
-		if err := p.unit.handleAudio(p.role, &speech, &pkt, packetLevel(&pkt, levelID), now); err != nil {
+		if err := p.unit.receiveAudio(p.role, &in, buf[:n], time.Now()); err != nil {
 			p.unit.units.cfg.Logger.Debug("media audio not forwarded", "session", p.unit.id, "err", err)
 		}
-		if last := speech.LastSpeech(); !last.IsZero() {
-			p.lastSpeech.Store(last.UnixNano())
+		if in.speech.LastSpeech() != in.lastSpeech {
+			in.lastSpeech = in.speech.LastSpeech()
+			p.lastSpeech.Store(in.lastSpeech.UnixNano())
 		}
 	}
 }

@@ -37,6 +37,7 @@ func (r *rewriter) rewrite(h *rtp.Header, now time.Time) {
 	h.SequenceNumber = r.seq
 	h.Timestamp += r.offset
 	r.lastTS, r.lastAt = h.Timestamp, now
-	// Extension ids are negotiated per connection: the sender's mean nothing to a receiver.
-	h.Extension, h.ExtensionProfile, h.Extensions = false, 0, nil
+	// Extension ids are negotiated per connection: the sender's mean nothing to a receiver. The
+	// emptied slice keeps its array for the next packet parsed into the same header.
+	h.Extension, h.ExtensionProfile, h.Extensions = false, 0, h.Extensions[:0]
 }

@@ -159,21 +159,37 @@ func (unit *Unit) requestKeyframe(role realtime.Role) {
 	}
 }
 
+// audioIn is what the packet path keeps of one incoming audio stream between its packets.
+type audioIn struct {
+	levelID    uint8 // the negotiated id of the RFC 6464 audio level, or 0
+	speech     realtime.SpeechDetector
+	pkt        rtp.Packet // reused for every packet
+	lastSpeech time.Time  // the speech detector's last loud packet as last published
+}
+
+// receiveAudio takes one decrypted audio packet from role as it came off the connection.
+func (unit *Unit) receiveAudio(role realtime.Role, in *audioIn, data []byte, now time.Time) error {
+	if err := in.pkt.Unmarshal(data); err != nil {
+		return err
+	}
+	return unit.handleAudio(role, &in.speech, &in.pkt, packetLevel(&in.pkt, in.levelID), now)
+}
+
 // handleAudio is the per-packet path of audio from role: follow the speech for spoken
 // interruptions, then forward the packet if the floor lets role be heard, else drop it.
 // Packets without audio (padding only) are never forwarded.
 func (unit *Unit) handleAudio(role realtime.Role, speech *realtime.SpeechDetector, pkt *rtp.Packet, level uint8, now time.Time) error {
-	floor := unit.room.Floor()
+	hearing := unit.room.Hearing()
 	empty := len(pkt.Payload) == 0
 	if role == realtime.RoleA || role == realtime.RoleB {
 		seat := string(role)
-		if speech.Observe(now, level, empty, realtime.Interrupts(floor, seat)) {
+		if speech.Observe(now, level, empty, hearing.Interrupts(seat)) {
 			unit.room.ReportSpokenInterruption(seat)
 		}
 	} else {
 		speech.Observe(now, level, empty, false)
 	}
-	if empty || !realtime.Forwarded(floor, role) {
+	if empty || !hearing.Heard(role) {
 		return nil
 	}
 	return unit.out[role].audio.forward(pkt, now)
@@ -203,12 +219,12 @@ func (unit *Unit) reportState() {
 
 // state is who is connected, sending, heard and speaking at now.
 func (unit *Unit) state(now time.Time) []realtime.MediaParticipant {
-	floor := unit.room.Floor()
+	hearing := unit.room.Hearing()
 	out := make([]realtime.MediaParticipant, len(roles))
 	unit.mu.Lock()
 	defer unit.mu.Unlock()
 	for i, role := range roles {
-		out[i] = realtime.MediaParticipant{Role: role, Heard: realtime.Forwarded(floor, role)}
+		out[i] = realtime.MediaParticipant{Role: role, Heard: hearing.Heard(role)}
 		if p := unit.peers[role]; p != nil {
 			out[i].Audio, out[i].Video, out[i].Speaking = p.sending(now)
 		}

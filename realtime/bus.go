@@ -20,6 +20,8 @@ const (
 	channelDraft    = "amend_live_draft"    // a draftNote as JSON
 	channelPresence = "amend_live_presence" // "instance|session,session,…"
 	channelNotices  = "amend_notice"        // a noticeNote as JSON: user ids and a notice's ids
+	channelHearing  = "amend_hearing"       // "instance|session:hearing", a Hearing as a number
+	channelHeard    = "amend_heard"         // "instance|to|session:seq": the media carrier applied a hearing
 )
 
 // maxPayload keeps every NOTIFY payload under PostgreSQL's 8000-byte limit.
@@ -45,6 +47,9 @@ type busHandler interface {
 	resync()
 	// mediaRelayed carries a media_relay notification (see mediaRouter).
 	mediaRelayed(payload string)
+	// hearingRelayed says who is heard in a session after a command on another instance; it
+	// reports whether this instance carries the session's media and so confirms it.
+	hearingRelayed(sessionID int64, hearing Hearing) (carried bool)
 	// noticeRelayed carries a person's notice (or the end of their streams) from any instance.
 	noticeRelayed(payload string)
 }
@@ -66,11 +71,15 @@ type Bus struct {
 	drafts   map[draftKey]string // latest unsent draft per session and seat
 	presence map[int64]struct{}  // sessions whose presence changed
 	wake     chan struct{}
+	// confirming holds the hearings sent that wait for the media carrier to apply them.
+	confirming map[hearingKey]chan struct{}
 
 	listener *pq.Listener
 	done     chan struct{}
 	stopped  sync.WaitGroup
 }
+
+type hearingKey struct{ session, seq int64 }
 
 type draftKey struct {
 	session int64
@@ -81,7 +90,7 @@ func newBus(db *sqlx.DB, dsn, instance string, logger *slog.Logger, handler busH
 	return &Bus{
 		db: db, dsn: dsn, instance: instance, log: logger, handler: handler,
 		seqs: map[int64]int64{}, drafts: map[draftKey]string{}, presence: map[int64]struct{}{},
-		wake: make(chan struct{}, 1), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{}), confirming: map[hearingKey]chan struct{}{},
 	}
 }
 
@@ -92,7 +101,7 @@ func (b *Bus) start() error {
 			b.log.Warn("live notifications interrupted", "event", int(ev), "err", err)
 		}
 	})
-	for _, ch := range []string{channelEvents, channelDraft, channelPresence, channelNotices, channelMedia} {
+	for _, ch := range []string{channelEvents, channelDraft, channelPresence, channelNotices, channelMedia, channelHearing, channelHeard} {
 		if err := b.listener.Listen(ch); err != nil {
 			b.listener.Close()
 			return err
@@ -135,6 +144,65 @@ func (b *Bus) presenceChanged(sessionID int64) {
 	b.presence[sessionID] = struct{}{}
 	b.mu.Unlock()
 	b.poke()
+}
+
+// hearingSend bounds sending who is heard, and its confirmation, when nothing waits for it.
+const hearingSend = 100 * time.Millisecond
+
+// hearing tells the other instances who is heard in a session after a command, before the
+// command is answered or fanned out, at once rather than with the accumulated news: the instance
+// carrying the session's media applies it to the next packet without reading the log. With a
+// wait, it waits that long at most until that instance says it did.
+func (b *Bus) hearing(sessionID int64, h Hearing, wait time.Duration) {
+	confirm := wait > 0
+	ctx, cancel := context.WithTimeout(context.Background(), max(wait, hearingSend))
+	defer cancel()
+	key := hearingKey{sessionID, h.Seq()}
+	applied := make(chan struct{})
+	if confirm {
+		b.mu.Lock()
+		b.confirming[key] = applied
+		b.mu.Unlock()
+		defer func() {
+			b.mu.Lock()
+			delete(b.confirming, key)
+			b.mu.Unlock()
+		}()
+	}
+	payload := b.instance + "|" + strconv.FormatInt(sessionID, 10) + ":" + strconv.FormatUint(uint64(h), 10)
+	if _, err := b.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelHearing, payload); err != nil {
+		b.log.Warn("live hearing notification failed", "session", sessionID, "err", err)
+		return
+	}
+	if confirm {
+		select {
+		case <-applied:
+		case <-ctx.Done():
+			b.log.Warn("live hearing not confirmed by the media instance in time", "session", sessionID)
+		}
+	}
+}
+
+// heard tells instance to that this instance, carrying the session's media, applied the hearing
+// of seq.
+func (b *Bus) heard(to string, sessionID, seq int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), hearingSend)
+	defer cancel()
+	payload := b.instance + "|" + to + "|" + strconv.FormatInt(sessionID, 10) + ":" + strconv.FormatInt(seq, 10)
+	if _, err := b.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelHeard, payload); err != nil {
+		b.log.Warn("live hearing confirmation failed", "session", sessionID, "err", err)
+	}
+}
+
+// confirmed ends the wait for the hearing of seq in a session, if one is waiting.
+func (b *Bus) confirmed(sessionID, seq int64) {
+	b.mu.Lock()
+	applied := b.confirming[hearingKey{sessionID, seq}]
+	delete(b.confirming, hearingKey{sessionID, seq})
+	b.mu.Unlock()
+	if applied != nil {
+		close(applied)
+	}
 }
 
 func (b *Bus) poke() {
@@ -262,21 +330,38 @@ func (b *Bus) dispatch(channel, payload string) {
 	if !ok || from == b.instance {
 		return
 	}
+	if channel == channelHeard {
+		to, item, _ := strings.Cut(body, "|")
+		if id, seq, ok := sessionItem(item); ok && to == b.instance {
+			b.confirmed(id, int64(seq))
+		}
+		return
+	}
 	for item := range strings.SplitSeq(body, ",") {
 		switch channel {
 		case channelEvents:
-			session, seq, ok := strings.Cut(item, ":")
-			id, err1 := strconv.ParseInt(session, 10, 64)
-			n, err2 := strconv.ParseInt(seq, 10, 64)
-			if ok && err1 == nil && err2 == nil {
-				b.handler.eventsCommitted(id, n)
+			if id, seq, ok := sessionItem(item); ok {
+				b.handler.eventsCommitted(id, int64(seq))
 			}
 		case channelPresence:
 			if id, err := strconv.ParseInt(item, 10, 64); err == nil {
 				b.handler.presenceChanged(id)
 			}
+		case channelHearing:
+			if id, h, ok := sessionItem(item); ok && b.handler.hearingRelayed(id, Hearing(h)) {
+				// Confirmed off the receive loop, which never waits for the database.
+				go b.heard(from, id, Hearing(h).Seq())
+			}
 		}
 	}
+}
+
+// sessionItem parses "session:number", the shape of the per-session items of notifications.
+func sessionItem(item string) (session int64, n uint64, ok bool) {
+	id, number, found := strings.Cut(item, ":")
+	session, err1 := strconv.ParseInt(id, 10, 64)
+	n, err2 := strconv.ParseUint(number, 10, 64)
+	return session, n, found && err1 == nil && err2 == nil
 }
 
 // withApplicationName names the listener's connection, so an operator can tell it apart in

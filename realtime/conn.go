@@ -41,8 +41,8 @@ type Conn struct {
 	nextPing time.Time
 	// limits is made on the client's first message: most connections only listen.
 	limits *connLimits
-	// mediaLimiter is made on the client's first media frame: most connections send none.
-	mediaLimiter *rate.Limiter
+	// mediaLimits is made on the client's first media frame: most connections send none.
+	mediaLimits *mediaLimits
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -50,10 +50,25 @@ type Conn struct {
 	closeText string
 }
 
-// connLimits are a connection's rate limits, one for drafts and one for everything else, and
-// the refusals not yet told to the client.
+// connLimits are a connection's rate limits of commands, one for drafts and one for everything
+// else, and the refusals not yet told to the client.
 type connLimits struct {
 	commands, drafts *rate.Limiter
+	refusals         refusals
+}
+
+// mediaLimits are a connection's rate limit of media frames and its refusals not yet told.
+type mediaLimits struct {
+	frames   *rate.Limiter
+	refusals refusals
+}
+
+// refusals counts the messages a rate limit refused and tells the client of them at most once
+// per rateLimitWindow: the first refusal of a window at once, the others together when the
+// window ends, in one rate_limited error naming how many were refused.
+type refusals struct {
+	// encode makes the rate_limited error for refused messages, the last with id id.
+	encode func(id string, refused int) []byte
 
 	mu sync.Mutex
 	// refused counts the messages refused since the last rate_limited error; lastID is the id
@@ -64,6 +79,51 @@ type connLimits struct {
 	// of the window when it ends.
 	quietUntil time.Time
 	report     *time.Timer
+}
+
+// count counts a refused message with id (possibly empty) and tells the client of it, unless a
+// window is running.
+func (r *refusals) count(c *Conn, id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refused++
+	if id != "" {
+		r.lastID = id
+	}
+	if now := time.Now(); !now.Before(r.quietUntil) {
+		r.reportLocked(c, now)
+	}
+}
+
+// reportLocked sends the rate_limited error for the refusals counted so far and opens a window
+// in which further ones are only counted; r.mu is held.
+func (r *refusals) reportLocked(c *Conn, now time.Time) {
+	c.send(r.encode(r.lastID, r.refused))
+	r.refused, r.lastID = 0, ""
+	r.quietUntil = now.Add(rateLimitWindow)
+	if r.report == nil {
+		r.report = time.AfterFunc(rateLimitWindow, func() { r.windowEnded(c) })
+	} else {
+		r.report.Reset(rateLimitWindow)
+	}
+}
+
+// windowEnded tells the client of the refusals counted during the window that just ended.
+func (r *refusals) windowEnded(c *Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.refused > 0 {
+		r.reportLocked(c, time.Now())
+	}
+}
+
+// stop ends the window's timer, for a connection that is going away.
+func (r *refusals) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.report != nil {
+		r.report.Stop()
+	}
 }
 
 // rateLimitWindow is how often, at most, a connection is told that its rate limits refused
@@ -141,11 +201,10 @@ func (c *Conn) readUntilClosed() {
 func (c *Conn) end(joined bool) {
 	c.shut(websocket.CloseNormalClosure, "")
 	if c.limits != nil {
-		c.limits.mu.Lock()
-		if c.limits.report != nil {
-			c.limits.report.Stop()
-		}
-		c.limits.mu.Unlock()
+		c.limits.refusals.stop()
+	}
+	if c.mediaLimits != nil {
+		c.mediaLimits.refusals.stop()
 	}
 	c.room.unregister(c)
 	if joined {
@@ -331,7 +390,7 @@ func (c *Conn) allow(cmd Command) bool {
 	if c.limits == nil {
 		cfg := c.hub.cfg
 		c.limits = &connLimits{commands: rate.NewLimiter(cfg.CommandRate, cfg.CommandBurst),
-			drafts: rate.NewLimiter(cfg.DraftRate, cfg.DraftBurst)}
+			drafts: rate.NewLimiter(cfg.DraftRate, cfg.DraftBurst), refusals: refusals{encode: EncodeRateLimited}}
 	}
 	l := c.limits
 	limiter := l.commands
@@ -342,40 +401,8 @@ func (c *Conn) allow(cmd Command) bool {
 		return true
 	}
 	c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeRateLimited).Inc()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refused++
-	if cmd.ID != "" {
-		l.lastID = cmd.ID
-	}
-	if now := time.Now(); !now.Before(l.quietUntil) {
-		c.reportRefusedLocked(now)
-	}
+	l.refusals.count(c, cmd.ID)
 	return false
-}
-
-// reportRefusedLocked sends the rate_limited error for the refusals counted so far and opens a
-// window in which further ones are only counted; l.mu is held.
-func (c *Conn) reportRefusedLocked(now time.Time) {
-	l := c.limits
-	c.send(EncodeRateLimited(l.lastID, l.refused))
-	l.refused, l.lastID = 0, ""
-	l.quietUntil = now.Add(rateLimitWindow)
-	if l.report == nil {
-		l.report = time.AfterFunc(rateLimitWindow, c.windowEnded)
-	} else {
-		l.report.Reset(rateLimitWindow)
-	}
-}
-
-// windowEnded tells the client of the refusals counted during the window that just ended.
-func (c *Conn) windowEnded() {
-	l := c.limits
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.refused > 0 {
-		c.reportRefusedLocked(time.Now())
-	}
 }
 
 // draft relays the holder's unsent text to the room and the other instances; the floor

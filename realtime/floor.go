@@ -194,6 +194,9 @@ type State struct {
 	Mode            string `json:"mode"`
 	TurnSeconds     int    `json:"turn_seconds"`
 	MinBreakSeconds int    `json:"min_break_seconds"`
+	// ShowDrafts is the chair's choice, made when the session is created, to relay a holder's
+	// unsent text to the others as it is typed; when false a draft is refused and goes nowhere.
+	ShowDrafts bool `json:"show_drafts"`
 	// Holder is the seat holding the floor, or empty when the floor is free.
 	Holder string `json:"holder,omitempty"`
 	// Phase is the speaker–listener phase while someone holds the floor in listener mode.
@@ -362,7 +365,9 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 			d.emit(Event{Type: EventUtterance, Seat: seat, Text: cmd.Text})
 		}
 	case CommandDraft:
-		err = d.mayTalk(seat)
+		if err = d.mayTalk(seat); err == nil && !s.ShowDrafts {
+			err = refuse(CodeNotAllowed, "Typing is not shown in this session: your words reach the others when you send them.")
+		}
 	case CommandRequestFloor:
 		err = d.requestFloor(seat)
 	case CommandYield:

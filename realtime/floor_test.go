@@ -165,6 +165,7 @@ func TestDraftIsEphemeralAndOnlyFromHolder(t *testing.T) {
 		t.Fatal("only drafts are ephemeral")
 	}
 	r := newRoom(t, ModeTurns)
+	r.s.ShowDrafts = true
 	r.do(chair, grant(SeatB))
 	before := r.s
 	events, err := Decide(r.s, Command{Type: CommandDraft, Text: "I felt"}, partnerB, r.now)
@@ -175,6 +176,36 @@ func TestDraftIsEphemeralAndOnlyFromHolder(t *testing.T) {
 		t.Fatal("a draft changed the state")
 	}
 	r.refused(partnerA, Command{Type: CommandDraft, Text: "But"}, CodeNotYourTurn)
+}
+
+func TestDraftIsRefusedUnlessTheSessionShowsTyping(t *testing.T) {
+	tests := []struct {
+		name       string
+		showDrafts bool
+		mode       string
+		actor      Actor
+		code       string
+	}{
+		{"the holder's draft is refused when typing is not shown", false, ModeTurns, partnerB, CodeNotAllowed},
+		{"the speaker's draft is refused when typing is not shown", false, ModeListener, partnerB, CodeNotAllowed},
+		{"the holder's draft is accepted when typing is shown", true, ModeTurns, partnerB, ""},
+		{"the other partner's draft is refused as out of turn either way", false, ModeTurns, partnerA, CodeNotYourTurn},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRoom(t, tt.mode)
+			r.s.ShowDrafts = tt.showDrafts
+			r.do(chair, grant(SeatB))
+			draft := Command{Type: CommandDraft, Text: "I felt"}
+			if tt.code != "" {
+				r.refused(tt.actor, draft, tt.code)
+				return
+			}
+			if events, err := Decide(r.s, draft, tt.actor, r.now); err != nil || events != nil {
+				t.Fatalf("draft = %v, %v; want accepted with no events", events, err)
+			}
+		})
+	}
 }
 
 func TestRequestFloorQueuesInOrderWithoutDuplicates(t *testing.T) {

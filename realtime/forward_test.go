@@ -98,13 +98,14 @@ func TestInterruptsOnlyWhenTheOtherPartnerIsHeard(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRoom(t, ModeTurns)
 			tc.steps(r)
-			if got := Interrupts(r.s, SeatA); got != tc.a {
+			h := HearingOf(r.s)
+			if got := h.Interrupts(SeatA); got != tc.a {
 				t.Errorf("a interrupts: %v, want %v", got, tc.a)
 			}
-			if got := Interrupts(r.s, SeatB); got != tc.b {
+			if got := h.Interrupts(SeatB); got != tc.b {
 				t.Errorf("b interrupts: %v, want %v", got, tc.b)
 			}
-			if Interrupts(r.s, string(RoleChair)) || Interrupts(r.s, "c") {
+			if h.Interrupts(string(RoleChair)) || h.Interrupts("c") {
 				t.Error("the chair or an unknown seat interrupts")
 			}
 		})
@@ -158,12 +159,21 @@ func TestForwardingAgreesWithTheFloorOverRandomSessions(t *testing.T) {
 			if Forwarded(s, RoleSystem) {
 				t.Fatalf("%s: the timer is heard", where)
 			}
+			hearing := HearingOf(s)
+			if hearing.Seq() != s.Seq {
+				t.Fatalf("%s: hearing of seq %d, want %d", where, hearing.Seq(), s.Seq)
+			}
+			for _, role := range []Role{RoleChair, RoleA, RoleB, RoleSystem} {
+				if hearing.Heard(role) != Forwarded(s, role) {
+					t.Fatalf("%s: hearing says %s heard %v, the rule %v", where, role, hearing.Heard(role), Forwarded(s, role))
+				}
+			}
 			for _, partner := range []Actor{partnerA, partnerB} {
 				if got, want := Forwarded(s, partner.Role), talkAccepted(s, partner, now); got != want {
 					t.Fatalf("%s: %s heard %v but the floor accepts their talk: %v", where, partner.Role, got, want)
 				}
 				seat := string(partner.Role)
-				if Interrupts(s, seat) != (!Forwarded(s, partner.Role) && Forwarded(s, Role(otherSeat(seat)))) {
+				if hearing.Interrupts(seat) != (!Forwarded(s, partner.Role) && Forwarded(s, Role(otherSeat(seat)))) {
 					t.Fatalf("%s: %s interrupts disagrees with who is heard", where, seat)
 				}
 			}
@@ -327,5 +337,40 @@ func TestSpokenInterruptionIsASystemEventCountedPerSeat(t *testing.T) {
 
 	if _, err := DecodeCommand([]byte(`{"id":"x","type":"spoken_interruption","seat":"b"}`)); err == nil {
 		t.Fatal("a client's spoken_interruption frame was accepted")
+	}
+}
+
+// A room's hearing follows the newest seq it is told of, whichever way it hears of it first: a
+// command's result, the events it reads, or another instance's notification.
+func TestRoomHearingNeverGoesBackToAnOlderSeq(t *testing.T) {
+	heardAt := func(seq int64, holder string) Hearing {
+		return HearingOf(State{Seq: seq, Mode: ModeTurns, Holder: holder})
+	}
+	tests := []struct {
+		name  string
+		told  []Hearing
+		want  Hearing
+		heard string
+	}{
+		{"the first one told", []Hearing{heardAt(3, SeatA)}, heardAt(3, SeatA), "a"},
+		{"a newer one replaces it", []Hearing{heardAt(3, SeatA), heardAt(5, SeatB)}, heardAt(5, SeatB), "b"},
+		{"an older one told late is ignored", []Hearing{heardAt(5, SeatB), heardAt(4, SeatA)}, heardAt(5, SeatB), "b"},
+		{"the same seq told twice stays", []Hearing{heardAt(5, SeatB), heardAt(5, SeatB)}, heardAt(5, SeatB), "b"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := openRoom(nil, 1)
+			for _, h := range tc.told {
+				r.hear(h)
+			}
+			got := r.Hearing()
+			if got != tc.want {
+				t.Fatalf("hearing of seq %d, want seq %d", got.Seq(), tc.want.Seq())
+			}
+			other := map[string]string{SeatA: SeatB, SeatB: SeatA}[tc.heard]
+			if !got.Heard(Role(tc.heard)) || got.Heard(Role(other)) || !got.Heard(RoleChair) {
+				t.Fatalf("heard a=%v b=%v chair=%v, want %s and the chair", got.Heard(RoleA), got.Heard(RoleB), got.Heard(RoleChair), tc.heard)
+			}
+		})
 	}
 }

@@ -79,6 +79,10 @@ type HubConfig struct {
 	// MediaLease is how long a session's media lease lasts unless renewed; the holder renews it
 	// every third of that [6s].
 	MediaLease time.Duration
+	// HearingWait bounds how long a floor change commanded on an instance that relays media of
+	// the session waits for the instance carrying it to apply the change before it is answered
+	// and fanned out anyway; the carrier then applies it when it reads the events [100ms].
+	HearingWait time.Duration
 	// Clock is the time commands and turn timers go by [time.Now].
 	Clock    func() time.Time
 	Registry prometheus.Registerer
@@ -98,6 +102,7 @@ func (c HubConfig) withDefaults() HubConfig {
 	setDuration(&c.AliveEvery, 30*time.Second)
 	setDuration(&c.PresenceEvery, 10*time.Second)
 	setDuration(&c.MediaLease, 6*time.Second)
+	setDuration(&c.HearingWait, 100*time.Millisecond)
 	if c.MaxFrameBytes <= 0 {
 		c.MaxFrameBytes = 16 << 10
 	}
@@ -434,6 +439,7 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 		h.metrics.duration.WithLabelValues(r.p.Command.Type).Observe(time.Since(r.start).Seconds())
 		h.metrics.commands.WithLabelValues(r.p.Command.Type, outcome(out.Result, out.Err)).Inc()
 		if len(out.Result.Events) > 0 {
+			h.hear(r.p.SessionID, out.Result)
 			if room := h.room(r.p.SessionID); room != nil {
 				room.deliverLocal(out.Result)
 			}
@@ -442,6 +448,34 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 		}
 		r.done <- out
 	}
+}
+
+// hear makes who is heard after a command hold for the audio before anyone hears of the command:
+// in this instance's room, even when it has yet to read events from elsewhere, and, when the
+// command moved the floor and this instance does not carry the session's media, on the instance
+// that may, told directly rather than through the log. When this instance relays media of the
+// session to that instance, the command waits until it confirms (at most HubConfig.HearingWait),
+// so no participant hears of the change before their audio follows it.
+func (h *Hub) hear(sessionID int64, res Result) {
+	if room := h.room(sessionID); room != nil {
+		room.hear(res.Hearing)
+	}
+	if res.HearingMoved && h.media != nil && !h.media.local.Carries(sessionID) {
+		var wait time.Duration
+		if h.media.relaysSession(sessionID) {
+			wait = h.cfg.HearingWait
+		}
+		h.bus.hearing(sessionID, res.Hearing, wait)
+	}
+}
+
+// hearingRelayed is the bus telling who is heard in a session after a command on another
+// instance; it reports whether this instance carries the session's media.
+func (h *Hub) hearingRelayed(sessionID int64, hearing Hearing) bool {
+	if room := h.room(sessionID); room != nil {
+		room.hear(hearing)
+	}
+	return h.media != nil && h.media.local.Carries(sessionID)
 }
 
 func outcome(res Result, err error) string {

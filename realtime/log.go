@@ -117,6 +117,10 @@ type Result struct {
 	Decoded []Event
 	// Resent is true when the command id had been executed already.
 	Resent bool
+	// Hearing is who the forwarding unit lets be heard after the events, and HearingMoved
+	// whether the events changed that; both are set only when there are events.
+	Hearing      Hearing
+	HearingMoved bool
 }
 
 // Log is the event log of live sessions in PostgreSQL.
@@ -158,12 +162,15 @@ type NewSession struct {
 	Mode            string
 	TurnSeconds     int
 	MinBreakSeconds int
+	// ShowDrafts relays a holder's typing to the others as it is written (see State.ShowDrafts).
+	ShowDrafts bool
 }
 
 // Create stores a new session in the scheduled status.
 func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) {
 	defer func() { err = unavailable(err) }()
 	state := NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
+	state.ShowDrafts = in.ShowDrafts
 	raw, err := json.Marshal(state)
 	if err != nil {
 		return Session{}, err
@@ -515,6 +522,7 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			}
 			continue
 		}
+		before := HearingOf(s.state)
 		stored := make([]StoredEvent, len(events))
 		frames := make([]byte, 0, 256*len(events))
 		for j, e := range events {
@@ -527,7 +535,8 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			earlier[key] = sentCommand{seq: s.state.Seq, digest: commandDigest(p.Command), hasDigest: true}
 		}
 		s.changed = true
-		out[i].Result = Result{Seq: s.state.Seq, Events: stored, Decoded: events}
+		after := HearingOf(s.state)
+		out[i].Result = Result{Seq: s.state.Seq, Events: stored, Decoded: events, Hearing: after, HearingMoved: !after.SameHeard(before)}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,12 +89,12 @@ type Media interface {
 	Evict(sessionID int64, frame []byte)
 }
 
-// MediaRoom is what the forwarding unit needs of a live room: the floor, read for every audio
+// MediaRoom is what the forwarding unit needs of a live room: who is heard, read for every audio
 // packet without waiting; a way to tell the room's clients on every instance; and a way to store
 // a spoken interruption.
 type MediaRoom interface {
 	ID() int64
-	Floor() State
+	Hearing() Hearing
 	Broadcast(frame []byte)
 	ReportSpokenInterruption(seat string)
 }
@@ -200,14 +201,25 @@ func EncodeMediaState(participants []MediaParticipant) []byte {
 	}{FrameMediaState, participants})
 }
 
+// mediaError is a media_error frame; Refused is set only by rate_limited.
+type mediaError struct {
+	Type    string `json:"type"`
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Refused int    `json:"refused,omitempty"`
+}
+
 // EncodeMediaError returns the frame refusing media frame id, or telling that media failed.
 func EncodeMediaError(id string, err *Error) []byte {
-	return mustMarshal(struct {
-		Type    string `json:"type"`
-		ID      string `json:"id,omitempty"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}{FrameMediaError, id, err.Code, err.Message})
+	return mustMarshal(mediaError{Type: FrameMediaError, ID: id, Code: err.Code, Message: err.Message})
+}
+
+// EncodeMediaRateLimited returns the media_error telling that refused media frames were
+// dropped, the last of them with id id.
+func EncodeMediaRateLimited(id string, refused int) []byte {
+	return mustMarshal(mediaError{Type: FrameMediaError, ID: id, Code: CodeRateLimited, Refused: refused,
+		Message: "Too many media messages: " + strconv.Itoa(refused) + " refused. Slow down a little."})
 }
 
 func mustMarshal(v any) []byte {
@@ -233,8 +245,7 @@ func (c *Conn) handleMedia(data []byte) bool {
 		c.send(EncodeMediaError(frame.ID, refuse(CodeMediaUnavailable, "Voice is not available on this server; the text room works as usual.")))
 	case !c.p.mayTalk():
 		c.send(EncodeMediaError(frame.ID, refuse(CodeNotAllowed, "You may not speak in this session.")))
-	case !c.mediaLimit().Allow():
-		c.send(EncodeMediaError(frame.ID, refuse(CodeRateLimited, "Too many media messages; slow down a little.")))
+	case !c.allowMedia(frame.ID):
 	default:
 		if err := c.hub.media.signal(c, frame); err != nil {
 			c.send(EncodeMediaError(frame.ID, c.hub.mediaRefusal(c.room.id, frame.Type, err)))
@@ -263,13 +274,20 @@ func (p Participant) mayTalk() bool {
 	return p.MaySpeak
 }
 
-// mediaLimit is the connection's rate limit for media frames: a join trickles a dozen candidates
-// at once, so the burst is generous while the rate stays that of commands.
-func (c *Conn) mediaLimit() *rate.Limiter {
-	if c.mediaLimiter == nil {
-		c.mediaLimiter = rate.NewLimiter(c.hub.cfg.CommandRate, 2*c.hub.cfg.CommandBurst)
+// allowMedia takes a media frame from the connection's rate limit, or counts it as refused, told
+// like refused commands: at most one rate_limited media_error a second, naming how many frames
+// were refused. A join trickles a dozen candidates at once, so the burst is generous while the
+// rate stays that of commands.
+func (c *Conn) allowMedia(id string) bool {
+	if c.mediaLimits == nil {
+		c.mediaLimits = &mediaLimits{frames: rate.NewLimiter(c.hub.cfg.CommandRate, 2*c.hub.cfg.CommandBurst),
+			refusals: refusals{encode: EncodeMediaRateLimited}}
 	}
-	return c.mediaLimiter
+	if c.mediaLimits.frames.Allow() {
+		return true
+	}
+	c.mediaLimits.refusals.count(c, id)
+	return false
 }
 
 // leaveMedia closes the connection's media, if the server carries any.
@@ -288,19 +306,19 @@ func (c *Conn) Send(frame []byte) { c.send(frame) }
 // ID is the room's live session.
 func (r *Room) ID() int64 { return r.id }
 
-// Floor returns the floor as of the last event the room applied, without waiting for the room:
-// the forwarding unit asks it for every audio packet.
-func (r *Room) Floor() State {
-	if s := r.floor.Load(); s != nil {
-		return *s
-	}
-	return State{}
-}
+// Hearing is who is heard as of the latest event this instance knows of, without waiting for
+// the room: the forwarding unit asks it for every audio packet. It can run ahead of the events
+// the room delivered, never behind them.
+func (r *Room) Hearing() Hearing { return Hearing(r.hearing.Load()) }
 
-// publishFloorLocked makes the room's state the one Floor returns; the room holds its lock.
-func (r *Room) publishFloorLocked() {
-	s := r.state
-	r.floor.Store(&s)
+// hear makes h the room's hearing unless the room already has a newer one.
+func (r *Room) hear(h Hearing) {
+	for {
+		old := r.hearing.Load()
+		if Hearing(old).Seq() > h.Seq() || r.hearing.CompareAndSwap(old, uint64(h)) {
+			return
+		}
+	}
 }
 
 // Broadcast sends an ephemeral frame to every connection of the room on this instance.

@@ -185,6 +185,19 @@ func (m *mediaRouter) signal(c *Conn, frame MediaFrame) error {
 	return m.local.Signal(m.roomOf(c.room), c, frame)
 }
 
+// relaysSession reports whether a connection of this instance has its media in the session
+// carried by another instance.
+func (m *mediaRouter) relaysSession(sessionID int64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, rc := range m.relayed {
+		if rc.session == sessionID {
+			return true
+		}
+	}
+	return false
+}
+
 // relaysTo is the instance the connection's media is relayed to, or "" when it is not.
 func (m *mediaRouter) relaysTo(c *Conn) string {
 	m.mu.Lock()

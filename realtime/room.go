@@ -49,8 +49,8 @@ type Room struct {
 	deadline    time.Time
 	// tickedFor is the deadline a tick found nothing due at, so it is not retried in a loop.
 	tickedFor time.Time
-	// floor is state as published for the forwarding unit, which reads it without the lock.
-	floor atomic.Pointer[State]
+	// hearing is a Hearing, published for the forwarding unit, which reads it without the lock.
+	hearing atomic.Uint64
 }
 
 func openRoom(h *Hub, id int64) *Room {
@@ -73,7 +73,7 @@ func (r *Room) load(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.state, r.delivered, r.loaded = state, state.Seq, true
-	r.publishFloorLocked()
+	r.hear(HearingOf(state))
 	r.scheduleLocked()
 	r.mu.Unlock()
 	return nil
@@ -139,7 +139,7 @@ func (r *Room) deliver(events []StoredEvent, decoded []Event) bool {
 			}
 		}
 		r.state = Apply(r.state, e)
-		r.publishFloorLocked() // before any client can hear of the event
+		r.hear(HearingOf(r.state)) // before any client can hear of the event
 		r.delivered = stored.Seq
 		r.rememberLocked(stored)
 		for c := range r.conns {

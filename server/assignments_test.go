@@ -265,7 +265,7 @@ func TestAssigningChecksItsInput(t *testing.T) {
 		{"a date that is not a date", map[string]any{"exercise_id": w.builtinStep(p, "apology").ID, "for": "a", "due_on": "next week"}, 422, "due_on"},
 	}
 	for _, tc := range cases {
-		res := p.Therapist.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/assignments", tc.body)
+		res := p.Therapist.doInvalid(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/assignments", tc.body)
 		var body struct{ Error apiError }
 		res.JSON(t, &body)
 		if res.Status != tc.want || body.Error.Field != tc.field {

@@ -23,6 +23,9 @@ func (s *Server) listAudit(c *gin.Context) {
 	if f.Outcome, ok = queryChoice(c, "outcome", store.OutcomeAllowed, store.OutcomeDenied, store.OutcomeFailed); !ok {
 		return
 	}
+	if f.OmitLogViews, ok = queryBool(c, "omit_log_views"); !ok {
+		return
+	}
 	if f.ActorID, err = optionalID(q.Get("actor_id"), "actor_id"); err == nil {
 		f.ObjectID, err = optionalID(q.Get("object_id"), "object_id")
 	}

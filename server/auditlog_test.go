@@ -59,7 +59,7 @@ func TestAuditLogRecordsChangesAndDenials(t *testing.T) {
 		t.Errorf("second page: %s", res.Body)
 	}
 	for _, bad := range []string{"limit=0", "limit=x", "since=yesterday", "actor_id=-1"} {
-		if res := w.A.Admin.do(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/audit?"+bad, nil); res.Status != 422 {
+		if res := w.A.Admin.doInvalid(http.MethodGet, "/api/v1/practices/"+id(w.A.ID)+"/audit?"+bad, nil); res.Status != 422 {
 			t.Errorf("%s: %d", bad, res.Status)
 		}
 	}
@@ -285,6 +285,55 @@ func TestSignInsGoToTheAccountsOwnSecurityLog(t *testing.T) {
 	for _, p := range []*practice{w.A, w.B} {
 		if entries := auditEntries(t, p, "object_type=user"); len(entries) != 0 {
 			t.Errorf("practice %d's audit log holds sign-ins: %+v", p.ID, entries)
+		}
+	}
+}
+
+// Every view of the audit log and the access table is recorded, and a listing may leave the
+// administrators' own allowed views out; a refused attempt to view them always shows.
+func TestAuditLogCanLeaveOutViewsOfTheLogAndPolicy(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	audit := "/api/v1/practices/" + id(p.ID) + "/audit"
+	for range 2 {
+		p.Admin.do(http.MethodGet, audit, nil)
+		p.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/policy", nil)
+	}
+	p.Therapist.do(http.MethodGet, audit, nil)
+	createInvite(t, p.Admin, p.ID, "kept@a.test", "therapist")
+
+	for _, tc := range []struct {
+		name   string
+		caller *actor
+		query  string
+		status int
+		want   []string
+	}{
+		{"every view is listed", p.Admin, "", http.StatusOK,
+			[]string{"invite.create allowed", "audit_log.list denied", "policy.read allowed", "audit_log.list allowed", "policy.read allowed", "audit_log.list allowed"}},
+		{"allowed views are left out on request", p.Admin, "?omit_log_views=true", http.StatusOK,
+			[]string{"invite.create allowed", "audit_log.list denied"}},
+		{"false leaves nothing out", p.Admin, "?omit_log_views=false&limit=1", http.StatusOK,
+			[]string{"audit_log.list allowed"}},
+		{"anything but true or false is refused", p.Admin, "?omit_log_views=yes", http.StatusUnprocessableEntity, nil},
+		{"a therapist may not list it", p.Therapist, "?omit_log_views=true", http.StatusNotFound, nil},
+	} {
+		do := tc.caller.do
+		if tc.status == http.StatusUnprocessableEntity {
+			do = tc.caller.doInvalid // refused on purpose; the answer is still checked
+		}
+		res := do(http.MethodGet, audit+tc.query, nil)
+		var page struct {
+			Entries []store.AuditEntry `json:"entries"`
+		}
+		res.JSON(t, &page)
+		var got []string
+		for _, e := range page.Entries {
+			got = append(got, e.Action+" "+e.Outcome)
+		}
+		if res.Status != tc.status || (tc.want != nil && !slices.Equal(got, tc.want)) {
+			t.Errorf("%s: %d %v, want %d %v", tc.name, res.Status, got, tc.status, tc.want)
 		}
 	}
 }

@@ -75,7 +75,11 @@ func TestLoginErrorsAreClearJSON(t *testing.T) {
 		{"too large", `{"email":"` + strings.Repeat("a", 2<<20) + `"}`, 413, codeTooLarge, ""},
 	}
 	for _, tc := range cases {
-		res := w.request(http.MethodPost, "/api/v1/auth/login", tc.body, nil)
+		var headers map[string]string // a refused sign-in is a well-formed request; the rest are not
+		if tc.status != http.StatusUnauthorized {
+			headers = map[string]string{deliberatelyInvalid: "yes"}
+		}
+		res := w.request(http.MethodPost, "/api/v1/auth/login", tc.body, headers)
 		var body struct {
 			Error apiError `json:"error"`
 		}
@@ -213,7 +217,7 @@ func TestOperationsEndpoints(t *testing.T) {
 			t.Errorf("missing security header %s", h)
 		}
 	}
-	if res := w.request(http.MethodGet, "/api/v1/nothing-here", nil, nil); res.Status != 404 || res.ErrorCode() != codeNotFound {
+	if res := w.request(http.MethodGet, "/api/v1/nothing-here", nil, map[string]string{deliberatelyInvalid: "yes"}); res.Status != 404 || res.ErrorCode() != codeNotFound {
 		t.Errorf("unknown API path: %d %s", res.Status, res.Body)
 	}
 }
@@ -267,7 +271,7 @@ func TestQueryParametersOutsideTheirSetAnswer422(t *testing.T) {
 		{"couple status", p.Therapist, "/api/v1/practices/" + id(p.ID) + "/couples?status=maybe", "status"},
 		{"member role", p.Admin, "/api/v1/practices/" + id(p.ID) + "/members?role=maybe", "role"},
 	} {
-		res := tc.as.do(http.MethodGet, tc.path, nil)
+		res := tc.as.doInvalid(http.MethodGet, tc.path, nil)
 		var body struct{ Error apiError }
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Code != codeInvalid || body.Error.Field != tc.field {
@@ -278,7 +282,7 @@ func TestQueryParametersOutsideTheirSetAnswer422(t *testing.T) {
 	if res := p.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/invites?open=false", nil); res.Status != http.StatusOK {
 		t.Errorf("open=false: %d %s", res.Status, res.Body)
 	}
-	if res := w.B.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/audit?outcome=maybe", nil); res.Status != http.StatusNotFound {
+	if res := w.B.Admin.doInvalid(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/audit?outcome=maybe", nil); res.Status != http.StatusNotFound {
 		t.Errorf("another practice's administrator: %d %s", res.Status, res.Body)
 	}
 }

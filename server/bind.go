@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +30,26 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	for tag, f := range formats {
+		if err := v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return f.valid(fl.Field().String()) }); err != nil {
+			panic(err)
+		}
+	}
 	return v
+}
+
+// format is a shape of text a field must have, with the reason told when it has not.
+type format struct {
+	valid  func(string) bool
+	reason string
+}
+
+// formats are the validation tags for billing codes and identifiers.
+var formats = map[string]format{
+	"cpt":   {regexp.MustCompile(`^[0-9]{4}[0-9A-Z]$`).MatchString, "must be a five-character CPT code such as 90847"},
+	"npi":   {regexp.MustCompile(`^[0-9]{10}$`).MatchString, "must be a ten-digit National Provider Identifier"},
+	"taxid": {regexp.MustCompile(`^[0-9]{2}-[0-9]{7}$`).MatchString, "must be an employer identification number like 12-3456789"},
+	"icd10": {store.ValidICD10, "must be an ICD-10-CM code such as Z63.0"},
 }
 
 // bindJSON decodes exactly one JSON object into dst, rejecting unknown fields and trailing data,
@@ -85,7 +105,7 @@ func decodeStrict(body io.Reader, dst any) error {
 			return newError(http.StatusBadRequest, codeBadRequest, "The request body must be a JSON object.")
 		}
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field,
-			Message: fmt.Sprintf("%s must be a %s.", field, jsonKind(typeErr.Type))}
+			Message: invalidMessage(field, "must be a "+jsonKind(typeErr.Type))}
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(http.StatusBadRequest, codeBadRequest, "The request body is not valid JSON.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -138,10 +158,15 @@ func validationError(err error) error {
 		reason = "must be at least " + fe.Param()
 	case "lte":
 		reason = "must be at most " + fe.Param()
+	case "datetime":
+		reason = "must be a date like 2025-03-31"
 	default:
 		reason = "is not valid"
+		if f, ok := formats[fe.Tag()]; ok {
+			reason = f.reason
+		}
 	}
-	return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field, Message: field + " " + reason + "."}
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field, Message: invalidMessage(field, reason)}
 }
 
 func lengthUnit(fe validator.FieldError) string {

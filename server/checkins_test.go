@@ -151,7 +151,7 @@ func TestCheckinValidation(t *testing.T) {
 		{"unknown feeling", map[string]any{"trust": 5, "safety": 5, "feeling": "fine-ish"}, "feeling"},
 		{"unknown visibility", map[string]any{"trust": 5, "safety": 5, "visibility": "everyone"}, "visibility"},
 	} {
-		res := p.PartnerA.do(http.MethodPost, path, tc.body)
+		res := p.PartnerA.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}

@@ -179,7 +179,7 @@ func TestCommitmentKeptRates(t *testing.T) {
 		{"in the future", "2999-01-01", "day"},
 		{"not a date", "yesterday", "day"},
 	} {
-		res := record(p.PartnerB, daily, tc.day, "kept")
+		res := p.PartnerB.doInvalid(http.MethodPost, "/api/v1/commitments/"+id(daily)+"/checks", map[string]any{"day": tc.day, "status": "kept"})
 		var body struct {
 			Error apiError `json:"error"`
 		}
@@ -188,7 +188,7 @@ func TestCommitmentKeptRates(t *testing.T) {
 			t.Errorf("%s: %d %s, want 422 naming %s", tc.name, res.Status, res.Body, tc.field)
 		}
 	}
-	if res := p.PartnerB.do(http.MethodPost, "/api/v1/commitments/"+id(daily)+"/checks", map[string]any{"status": "maybe"}); res.Status != http.StatusUnprocessableEntity {
+	if res := p.PartnerB.doInvalid(http.MethodPost, "/api/v1/commitments/"+id(daily)+"/checks", map[string]any{"status": "maybe"}); res.Status != http.StatusUnprocessableEntity {
 		t.Errorf("status maybe: %d", res.Status)
 	}
 
@@ -219,7 +219,7 @@ func TestCommitmentValidation(t *testing.T) {
 		{map[string]any{"text": "Call at lunch", "cadence": "hourly"}, "cadence"},
 		{map[string]any{"cadence": "weekly"}, "text"},
 	} {
-		res := w.A.PartnerA.do(http.MethodPost, path, tc.body)
+		res := w.A.PartnerA.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}

@@ -83,7 +83,7 @@ func TestOpeningACoupleSetsItsCareTeam(t *testing.T) {
 		{"another practice does not open couples here", w.B.Therapist, map[string]any{"label": "Them"}, 404, "", nil},
 	}
 	for _, tc := range cases {
-		res := tc.by.do(http.MethodPost, path, tc.body)
+		res := tc.by.doExpecting(tc.want, http.MethodPost, path, tc.body)
 		var body struct {
 			coupleView
 			Error apiError
@@ -144,13 +144,15 @@ func TestCoupleListsShowOnlyCouplesTheCallerMayRead(t *testing.T) {
 		{"by therapist", p.Admin, "?therapist=" + id(p.OtherTherapist.ID), []string{"Other couple A"}},
 		{"by part of the label, in any case", p.Admin, "?q=" + "willow", []string{"Willow & Hart"}},
 		{"label search takes wildcards literally", p.Admin, "?q=%25", []string{}},
-		{"an unknown status is refused", p.Admin, "?status=gone", []string{"422"}},
 		{"another practice sees nothing here", w.B.Admin, "", []string{"404"}},
 	}
 	for _, tc := range cases {
 		if got := labels(tc.by, tc.query); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 		}
+	}
+	if res := p.Admin.doInvalid(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/couples?status=gone", nil); res.Status != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown status: got %d %s, want 422", res.Status, res.Body)
 	}
 }
 
@@ -193,11 +195,12 @@ func TestCoupleShowsPartnersCareTeamAndCounts(t *testing.T) {
 
 // closedCoupleStillTakes names the matrix cases whose change a closed couple's record still
 // takes: the care team's closing clinical work, cancelling what is booked, recording who came,
-// and erasure.
+// settling its accounts, and erasure.
 var closedCoupleStillTakes = map[string]bool{
 	"write a note": true, "edit a draft note": true, "sign a note": true,
 	"add an addendum to own note": true, "add an addendum to a colleague's note": true,
 	"cancel an appointment": true, "record attendance": true, "erase a couple": true,
+	"charge an appointment": true, "void a charge": true, "record a payment": true, "say who pays": true,
 }
 
 // changesNothing lists the actions that only read.
@@ -314,7 +317,7 @@ func TestPartnerInviteSeatsThePartnerInTheCouple(t *testing.T) {
 		{"seats are a and b", p.Therapist, map[string]any{"seat": "c", "email": "x@x.test"}, 422},
 	}
 	for _, tc := range cases {
-		if res := tc.by.do(http.MethodPost, path, tc.body); res.Status != tc.want {
+		if res := tc.by.doExpecting(tc.want, http.MethodPost, path, tc.body); res.Status != tc.want {
 			t.Errorf("%s: got %d %s, want %d", tc.name, res.Status, res.Body, tc.want)
 		}
 	}

@@ -61,9 +61,9 @@ func fail(c *gin.Context, err error) {
 	switch {
 	case errors.As(err, &apiErr):
 	case errors.As(err, &invalid):
-		msg := "Please check this field: " + invalid.Reason + "."
-		if invalid.Field != "" {
-			msg = sentence(fieldWords(invalid.Field) + " " + invalid.Reason + ".")
+		msg := invalid.Message
+		if msg == "" {
+			msg = invalidMessage(invalid.Field, invalid.Reason)
 		}
 		apiErr = &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Message: msg, Field: invalid.Field}
 	case errors.As(err, &conflict):
@@ -91,6 +91,15 @@ func logger(c *gin.Context) *slog.Logger {
 		return l.(*slog.Logger)
 	}
 	return slog.Default()
+}
+
+// invalidMessage makes a sentence of a field and what is wrong with it ("due_on", "is required" ->
+// "Due on is required.").
+func invalidMessage(field, reason string) string {
+	if field == "" {
+		return "Please check this field: " + reason + "."
+	}
+	return sentence(fieldWords(field) + " " + reason + ".")
 }
 
 // fieldWords names a field the way a person reads it: the last part of its path, words apart

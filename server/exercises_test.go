@@ -172,7 +172,7 @@ func TestExerciseDefinitionsAreCheckedFieldByField(t *testing.T) {
 		{"a blank title", with(func(e map[string]any) { e["title"] = "  " }), "title"},
 	}
 	for _, tc := range cases {
-		res := w.A.Therapist.do(http.MethodPost, "/api/v1/practices/"+id(w.A.ID)+"/exercises", tc.body)
+		res := w.A.Therapist.doInvalid(http.MethodPost, "/api/v1/practices/"+id(w.A.ID)+"/exercises", tc.body)
 		var body struct{ Error apiError }
 		_ = json.Unmarshal(res.Body, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {

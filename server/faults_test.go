@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,7 +148,7 @@ func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int) rea
 			t.Fatal(err)
 		}
 		in.api.OnDisable(in.hub.DisconnectMember)
-		in.srv = httptest.NewServer(in.api.Handler())
+		in.srv = newTestServer(t, in.api.Handler())
 		t.Cleanup(in.stop)
 		instances[i] = in
 	}

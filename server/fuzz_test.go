@@ -128,17 +128,23 @@ var hostileQueryValues = []string{
 
 // queryParameters are the query parameters each endpoint reads, by route.
 var queryParameters = map[string][]string{
-	"/api/v1/practices/:pid/couples":                   {"status", "q", "therapist"},
-	"/api/v1/practices/:pid/members":                   {"role"},
-	"/api/v1/practices/:pid/invites":                   {"open"},
-	"/api/v1/practices/:pid/audit":                     {"object_type", "action", "outcome", "actor_id", "object_id", "since", "until", "before", "limit"},
-	"/api/v1/practices/:pid/exercises/:id":             {"version"},
-	"/api/v1/practices/:pid/members/:uid/appointments": {"from", "to", "include_cancelled"},
-	"/api/v1/couples/:id/appointments":                 {"from", "to", "include_cancelled"},
-	"/api/v1/couples/:id/checkins":                     {"from", "to"},
-	"/api/v1/couples/:id/notes":                        {"live_session_id"},
-	"/api/v1/live/:id/transcript":                      {"after", "limit"},
-	"/api/v1/live/:id/ws":                              {"after"},
+	"/api/v1/practices/:pid/couples":                    {"status", "q", "therapist"},
+	"/api/v1/practices/:pid/members":                    {"role"},
+	"/api/v1/practices/:pid/invites":                    {"open"},
+	"/api/v1/practices/:pid/audit":                      {"object_type", "action", "outcome", "actor_id", "object_id", "since", "until", "before", "limit"},
+	"/api/v1/practices/:pid/exercises/:id":              {"version"},
+	"/api/v1/practices/:pid/members/:uid/appointments":  {"from", "to", "include_cancelled"},
+	"/api/v1/couples/:id/appointments":                  {"from", "to", "include_cancelled"},
+	"/api/v1/couples/:id/checkins":                      {"from", "to"},
+	"/api/v1/couples/:id/notes":                         {"live_session_id"},
+	"/api/v1/live/:id/transcript":                       {"after", "limit"},
+	"/api/v1/live/:id/ws":                               {"after"},
+	"/api/v1/practices/:pid/billing/report":             {"from", "to"},
+	"/api/v1/practices/:pid/billing/ledger.csv":         {"from", "to"},
+	"/api/v1/practices/:pid/members/:uid/statement":     {"from", "to"},
+	"/api/v1/practices/:pid/members/:uid/invoice.pdf":   {"from", "to"},
+	"/api/v1/practices/:pid/members/:uid/superbill.pdf": {"from", "to"},
+	"/api/v1/couples/:id/billing/statement":             {"from", "to"},
 }
 
 // TestHostileQueryParametersOnEveryReadEndpoint sends malformed, out-of-range, oversize and
@@ -160,22 +166,28 @@ func TestHostileQueryParametersOnEveryReadEndpoint(t *testing.T) {
 			route.Path == "/api/v1/me/events" {
 			continue
 		}
-		path := route.Path
+		paths := []string{strings.Replace(route.Path, ":pid", id(w.A.ID), 1)}
 		if ids, ok := sweepIDs(route.Path, objects); ok {
-			path = strings.Replace(path, ":pid", id(w.A.ID), 1)
-			path = pathParam.ReplaceAllString(path, id(ids[0]))
+			paths = paths[:0]
+			for _, n := range ids {
+				paths = append(paths, pathParam.ReplaceAllString(strings.Replace(route.Path, ":pid", id(w.A.ID), 1), id(n)))
+			}
 		}
-		path = strings.Replace(path, ":pid", id(w.A.ID), 1)
-		// The first of these who may read the route plain is the one whose query is parsed.
+		// The first of these who may read the route plain, with the first id they may read it
+		// with, is the one whose query is parsed.
 		var who *actor
-		for _, candidate := range []*actor{w.A.Therapist, w.A.Admin, w.A.PartnerA} {
-			if res := candidate.do(http.MethodGet, path, nil); res.Status < 300 || res.Status == http.StatusUpgradeRequired {
-				who = candidate
-				break
+		var path string
+	find:
+		for _, candidatePath := range paths {
+			for _, candidate := range []*actor{w.A.Therapist, w.A.Admin, w.A.PartnerA} {
+				if res := candidate.do(http.MethodGet, candidatePath, nil); res.Status < 300 || res.Status == http.StatusUpgradeRequired {
+					who, path = candidate, candidatePath
+					break find
+				}
 			}
 		}
 		if who == nil {
-			t.Errorf("GET %s: nobody reads it", path)
+			t.Errorf("GET %s: nobody reads it", paths)
 			continue
 		}
 		var queries []url.Values
@@ -193,7 +205,7 @@ func TestHostileQueryParametersOnEveryReadEndpoint(t *testing.T) {
 		}
 		for _, q := range queries {
 			query := q.Encode()
-			res := who.do(http.MethodGet, path+"?"+query, nil)
+			res := who.doInvalid(http.MethodGet, path+"?"+query, nil)
 			tried++
 			if res.Status >= 500 {
 				t.Errorf("GET %s?%s as %s: %d %s", path, truncate([]byte(query)), who.Name, res.Status, truncate(res.Body))

@@ -53,7 +53,7 @@ func TestHostileBodiesOnEveryEndpoint(t *testing.T) {
 		})
 		for name, body := range hostileBodies {
 			for _, caller := range []*actor{w.A.Admin, w.A.Therapist} {
-				res := caller.do(route.Method, path, body)
+				res := caller.doInvalid(route.Method, path, body)
 				if res.Status < 400 || res.Status >= 500 {
 					t.Errorf("%s %s with %s as %s: got %d %s", route.Method, route.Path, name, caller.Name, res.Status, truncate(res.Body))
 					continue
@@ -111,4 +111,28 @@ func truncate(b []byte) string {
 		return string(b[:200]) + "…"
 	}
 	return string(b)
+}
+
+// TestOverlongRequestHeadAnswersAJSONError: a request line and headers over the API's limit get
+// 431 with a JSON too_large error, before authentication, whoever sends them.
+func TestOverlongRequestHeadAnswersAJSONError(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	long := strings.Repeat("x", maxRequestHeadBytes)
+	for _, tc := range []struct {
+		name    string
+		path    string
+		headers map[string]string
+	}{
+		{"signed in, long query", "/api/v1/practices/" + id(w.A.ID) + "/couples?q=" + long, map[string]string{"Authorization": "Bearer " + w.A.Therapist.Token}},
+		{"another practice's member, long query", "/api/v1/practices/" + id(w.A.ID) + "/couples?q=" + long, map[string]string{"Authorization": "Bearer " + w.B.Therapist.Token}},
+		{"anonymous, long header", "/api/v1/me", map[string]string{"X-Padding": long}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := w.request(http.MethodGet, tc.path, nil, tc.headers)
+			if res.Status != http.StatusRequestHeaderFieldsTooLarge || res.ErrorCode() != codeTooLarge {
+				t.Errorf("got %d %s, want 431 too_large", res.Status, truncate(res.Body))
+			}
+		})
+	}
 }

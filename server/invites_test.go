@@ -32,8 +32,8 @@ func TestInviteAcceptLoginFlow(t *testing.T) {
 	if show.Status != 200 || !strings.Contains(string(show.Body), `"practice_name":"Practice A"`) {
 		t.Fatalf("show invite: %d %s", show.Status, show.Body)
 	}
-	accept := func(body any) *response {
-		return w.request(http.MethodPost, "/api/v1/invites/"+created.Token+"/accept", body, nil)
+	accept := func(body any, headers map[string]string) *response {
+		return w.request(http.MethodPost, "/api/v1/invites/"+created.Token+"/accept", body, headers)
 	}
 	for _, tc := range []struct {
 		body  any
@@ -43,14 +43,14 @@ func TestInviteAcceptLoginFlow(t *testing.T) {
 		{map[string]string{"password": "long enough password"}, "name"},
 		{map[string]string{"name": "   ", "password": "long enough password"}, "name"},
 	} {
-		res := accept(tc.body)
+		res := accept(tc.body, map[string]string{deliberatelyInvalid: "yes"})
 		var body struct{ Error apiError }
 		res.JSON(t, &body)
 		if res.Status != 422 || body.Error.Field != tc.field {
 			t.Errorf("accept %v: %d %s, want 422 on %s", tc.body, res.Status, res.Body, tc.field)
 		}
 	}
-	res := accept(map[string]string{"name": "Robin Hale", "password": "a long enough password"})
+	res := accept(map[string]string{"name": "Robin Hale", "password": "a long enough password"}, nil)
 	if res.Status != 200 {
 		t.Fatalf("accept: %d %s", res.Status, res.Body)
 	}
@@ -59,7 +59,7 @@ func TestInviteAcceptLoginFlow(t *testing.T) {
 	if session.User.Name != "Robin Hale" || len(session.Memberships) != 1 || session.Memberships[0].Role != "therapist" || session.Memberships[0].PracticeID != w.A.ID {
 		t.Fatalf("accepted session: %+v", session)
 	}
-	if res := accept(map[string]string{"name": "Robin Hale", "password": "a long enough password"}); res.Status != 404 {
+	if res := accept(map[string]string{"name": "Robin Hale", "password": "a long enough password"}, nil); res.Status != 404 {
 		t.Errorf("reused invite: %d %s", res.Status, res.Body)
 	}
 	if res := login(w, "new.therapist@a.test", "a long enough password", nil); res.Status != 200 {
@@ -216,7 +216,7 @@ func TestInviteInputIsValidated(t *testing.T) {
 		{map[string]string{"email": "nope", "role": "therapist"}, "email"},
 		{map[string]string{"role": "therapist"}, "email"},
 	} {
-		res := w.A.Admin.do(http.MethodPost, path, tc.body)
+		res := w.A.Admin.doInvalid(http.MethodPost, path, tc.body)
 		var body struct{ Error apiError }
 		res.JSON(t, &body)
 		if res.Status != 422 || body.Error.Field != tc.field {

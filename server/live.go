@@ -44,6 +44,7 @@ type liveSessionInput struct {
 	Mode            string `json:"mode" validate:"omitempty,oneof=turns listener"`
 	TurnSeconds     int    `json:"turn_seconds" validate:"omitempty,min=10,max=3600"`
 	MinBreakSeconds int    `json:"min_break_seconds" validate:"omitempty,min=10,max=3600"`
+	ShowDrafts      bool   `json:"show_drafts"`
 }
 
 func (s *Server) createLiveSession(c *gin.Context) {
@@ -65,6 +66,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 	session, err := s.liveLog.Create(c.Request.Context(), realtime.NewSession{
 		PracticeID: access.PracticeID, CoupleID: coupleID, CreatedBy: mustCaller(c).User.ID,
 		Mode: in.Mode, TurnSeconds: in.TurnSeconds, MinBreakSeconds: in.MinBreakSeconds,
+		ShowDrafts: in.ShowDrafts,
 	})
 	if err != nil {
 		fail(c, liveError(err))

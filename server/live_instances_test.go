@@ -202,7 +202,7 @@ func TestLiveStateAndTranscriptAreForTheCoupleAndCareTeamOnly(t *testing.T) {
 			}
 		}
 	}
-	if res := w.A.Therapist.do(http.MethodGet, path+"/transcript?limit=0", nil); res.Status != http.StatusUnprocessableEntity {
+	if res := w.A.Therapist.doInvalid(http.MethodGet, path+"/transcript?limit=0", nil); res.Status != http.StatusUnprocessableEntity {
 		t.Errorf("limit=0: %d", res.Status)
 	}
 	res := w.A.PartnerA.do(http.MethodGet, "/api/v1/couples/"+id(w.A.CoupleID)+"/live-sessions", nil)

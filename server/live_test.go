@@ -401,11 +401,63 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 	a.refused(cmd("request_floor"), realtime.CodeEnded)
 }
 
+func TestLiveDraftsReachTheOthersOnlyWhenTheSessionShowsTyping(t *testing.T) {
+	t.Parallel()
+	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	tests := []struct {
+		name  string
+		body  map[string]any
+		shown bool
+	}{
+		{"typing is not shown unless the therapist chooses it", map[string]any{}, false},
+		{"the therapist keeps typing hidden", map[string]any{"show_drafts": false}, false},
+		{"the therapist shows typing as it is written", map[string]any{"show_drafts": true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			session := startSession(t, p, tt.body)
+			if session.State.ShowDrafts != tt.shown {
+				t.Fatalf("new session shows drafts: %v, want %v", session.State.ShowDrafts, tt.shown)
+			}
+			chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
+			a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
+			b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
+			var snapshot realtime.State
+			if err := json.Unmarshal(b.snapshot.State, &snapshot); err != nil || snapshot.ShowDrafts != tt.shown {
+				t.Fatalf("snapshot: %s", b.snapshot.raw)
+			}
+			chair.do(cmd("grant", "seat", "a"))
+
+			// The other partner's draft is refused whatever the setting: the floor is a's.
+			b.refused(cmd("draft", "id", "b-draft", "text", "But"), realtime.CodeNotYourTurn)
+			if tt.shown {
+				a.send(cmd("draft", "text", "When you came home la"))
+			} else {
+				a.refused(cmd("draft", "id", "a-draft", "text", "When you came home la"), realtime.CodeNotAllowed)
+			}
+			a.do(cmd("say", "text", "When you came home late, I worried."))
+
+			// The draft, if relayed, reaches the others before the words said after it.
+			for _, c := range []*client{chair, b} {
+				f := c.expect(func(f frame) bool { return f.Type == realtime.FrameDraft || f.Type == realtime.EventUtterance })
+				switch {
+				case tt.shown && (f.Type != realtime.FrameDraft || f.Seat != "a" || f.Text != "When you came home la"):
+					t.Fatalf("%s: got %s, want a's draft", c.name, f.raw)
+				case !tt.shown && f.Type != realtime.EventUtterance:
+					t.Fatalf("%s: got %s, want no draft before the utterance", c.name, f.raw)
+				}
+			}
+			chair.do(cmd("end"))
+		})
+	}
+}
+
 func TestLiveListenerSessionPassesTheFloorOnlyOnAConfirmedParaphrase(t *testing.T) {
 	t.Parallel()
 	w, _ := newLiveWorld(t, 1, liveConfig(newTestClock()))
 	p := w.A
-	session := startSession(t, p, map[string]any{"mode": "listener"})
+	session := startSession(t, p, map[string]any{"mode": "listener", "show_drafts": true})
 	chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
 	a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
 	b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
@@ -601,7 +653,7 @@ func TestLiveRESTCommandsFollowTheFloor(t *testing.T) {
 		{"the holder", p.PartnerA, `{"id":"a2","type":"say","text":"I am listening now."}`, http.StatusOK, ""},
 	}
 	for _, tc := range cases {
-		res := tc.who.do(http.MethodPost, path, tc.body)
+		res := tc.who.doExpecting(tc.want, http.MethodPost, path, tc.body)
 		if res.Status != tc.want || tc.code != "" && res.ErrorCode() != tc.code {
 			t.Errorf("%s: got %d %s, want %d %s", tc.name, res.Status, res.Body, tc.want, tc.code)
 		}

@@ -496,7 +496,7 @@ func TestMailPreferencesAreEachPersonsOwn(t *testing.T) {
 			}
 		})
 	}
-	if res := w.A.PartnerA.do(http.MethodPut, "/api/v1/me/mail-preferences", map[string]bool{"reminders": true}); res.Status != http.StatusUnprocessableEntity {
+	if res := w.A.PartnerA.doInvalid(http.MethodPut, "/api/v1/me/mail-preferences", map[string]bool{"reminders": true}); res.Status != http.StatusUnprocessableEntity {
 		t.Errorf("incomplete preferences: %d %s", res.Status, res.Body)
 	}
 	if res := w.request(http.MethodGet, "/api/v1/me/mail-preferences", nil, nil); res.Status != http.StatusUnauthorized {

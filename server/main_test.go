@@ -128,7 +128,7 @@ func newWorldWith(t testing.TB, table []byte, cfg Config, mailCfg mail.Config) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.srv = httptest.NewServer(w.api.Handler())
+	w.srv = newTestServer(t, w.api.Handler())
 	t.Cleanup(w.srv.Close)
 	w.A = w.newPractice("A")
 	w.B = w.newPractice("B")
@@ -225,6 +225,23 @@ func (r *response) ErrorCode() string {
 func (a *actor) do(method, path string, body any) *response {
 	a.w.t.Helper()
 	return a.w.request(method, path, body, map[string]string{"Authorization": "Bearer " + a.Token})
+}
+
+// doInvalid sends a request like do that the test makes invalid on purpose: docs/api.yaml's
+// contract check then checks only the answer (see contract_test.go).
+func (a *actor) doInvalid(method, path string, body any) *response {
+	a.w.t.Helper()
+	return a.w.request(method, path, body, map[string]string{"Authorization": "Bearer " + a.Token, deliberatelyInvalid: "yes"})
+}
+
+// doExpecting sends a request like do when want is a success or a refusal of who the caller is,
+// and like doInvalid when want is 400 or 422: a row of a table that expects its input refused.
+func (a *actor) doExpecting(want int, method, path string, body any) *response {
+	a.w.t.Helper()
+	if want == http.StatusBadRequest || want == http.StatusUnprocessableEntity {
+		return a.doInvalid(method, path, body)
+	}
+	return a.do(method, path, body)
 }
 
 // request sends a request with the given headers and no credentials unless they are among them.

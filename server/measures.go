@@ -32,7 +32,7 @@ func scoreMeasure(key string, answers map[string]int) (library.Measure, int, err
 	score, err := m.Score(answers)
 	var fieldErr *library.FieldError
 	if errors.As(err, &fieldErr) {
-		return m, 0, store.Invalid("answers."+fieldErr.Field, fieldErr.Reason)
+		return m, 0, store.InvalidFrom("answers."+fieldErr.Field, fieldErr)
 	}
 	return m, score, err
 }

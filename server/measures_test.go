@@ -77,7 +77,7 @@ func TestCSI4IsScoredWithItsCutoff(t *testing.T) {
 		{"item missing", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 1, "warm_comfortable": 1, "rewarding": 1}}, "answers.satisfied"},
 		{"unknown item", map[string]any{"measure_key": "csi4", "answers": map[string]int{"happiness": 1, "warm_comfortable": 1, "rewarding": 1, "satisfied": 1, "extra": 1}}, "answers.extra"},
 	} {
-		res := w.A.PartnerB.do(http.MethodPost, path, tc.body)
+		res := w.A.PartnerB.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}

@@ -69,7 +69,7 @@ func TestMemberRoles(t *testing.T) {
 		{"admin may not change themselves", w.A.Admin.ID, map[string]any{"disabled": true}, 403},
 		{"practice B's member", w.B.Therapist.ID, map[string]any{"roles": []string{"admin"}}, 404},
 	} {
-		if res := w.A.Admin.do(http.MethodPatch, base+id(tc.target), tc.body); res.Status != tc.status {
+		if res := w.A.Admin.doExpecting(tc.status, http.MethodPatch, base+id(tc.target), tc.body); res.Status != tc.status {
 			t.Errorf("%s: %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
 		}
 	}

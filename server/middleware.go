@@ -152,6 +152,22 @@ func (s *Server) securityHeaders(c *gin.Context) {
 	c.Next()
 }
 
+// limitRequestHead answers 431 too_large to a request whose line and headers exceed
+// maxRequestHeadBytes, counted as they travel ("Name: value" lines).
+func limitRequestHead(c *gin.Context) {
+	size := len(c.Request.Method) + len(c.Request.RequestURI) + len(c.Request.Proto) + 4
+	for name, values := range c.Request.Header {
+		for _, v := range values {
+			size += len(name) + len(v) + 4
+		}
+	}
+	if size > maxRequestHeadBytes {
+		fail(c, newError(http.StatusRequestHeaderFieldsTooLarge, codeTooLarge, "The address or headers of the request are too long."))
+		return
+	}
+	c.Next()
+}
+
 func (s *Server) limitBody(c *gin.Context) {
 	if c.Request.Body != nil {
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
@@ -226,3 +242,11 @@ func noBody(c *gin.Context) {
 	}
 	c.Next()
 }
+
+// MaxHeaderBytes is what the HTTP server reads of a request line and headers before it refuses
+// the request itself (in plain text). maxRequestHeadBytes, half of it, is the API's own limit,
+// answered with a JSON error, so callers meet that one first.
+const (
+	MaxHeaderBytes      = 64 << 10
+	maxRequestHeadBytes = MaxHeaderBytes / 2
+)

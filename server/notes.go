@@ -98,7 +98,8 @@ func checkSections(templateKey string, sections map[string]string, complete bool
 	if complete {
 		for _, sec := range t.Sections {
 			if strings.TrimSpace(sections[sec.Key]) == "" {
-				return store.Invalid("sections."+sec.Key, "must be written before the note is signed")
+				return &store.InvalidError{Field: "sections." + sec.Key, Reason: "must be written before the note is signed",
+					Message: "Write the " + strings.ToLower(sec.Label) + " before signing."}
 			}
 		}
 	}

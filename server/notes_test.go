@@ -273,7 +273,7 @@ func TestNoteValidation(t *testing.T) {
 		{map[string]any{"template": "soap", "live_session_id": 0}, "live_session_id"},
 		{map[string]any{"template": "soap", "live_session_id": w.liveSessionRow(w.A, w.A.OtherCoupleID)}, "live_session_id"},
 	} {
-		res := w.A.Therapist.do(http.MethodPost, path, tc.body)
+		res := w.A.Therapist.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}
@@ -321,8 +321,9 @@ func TestExportedNoteSectionsFollowTheTemplateOrder(t *testing.T) {
 	}
 }
 
-// A refusal is a sentence: it names the field as a person reads it, never as its API path, and
-// starts with a capital.
+// A refusal is a sentence a person can act on: it names the field as a person reads it (a note's
+// section, an exercise's question), never as its API path, starts with a capital, and still carries
+// the field's path for the screen to point at.
 func TestRefusalsAreSentencesThatNameTheFieldInWords(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -332,26 +333,41 @@ func TestRefusalsAreSentencesThatNameTheFieldInWords(t *testing.T) {
 	if res := p.Therapist.do(http.MethodPatch, draft, map[string]any{"sections": map[string]string{"subjective": "Calmer."}}); res.Status != http.StatusOK {
 		t.Fatalf("emptying the draft: %d %s", res.Status, res.Body)
 	}
+	assignment := "/api/v1/assignments/" + id(w.assignStep(p, "apology", "a", "therapist"))
+	invites := "/api/v1/practices/" + id(p.ID) + "/invites"
 	for _, tc := range []struct {
+		name    string
 		caller  *actor
 		path    string
 		body    any
 		status  int
+		field   string
 		message string
 	}{
-		{p.Therapist, draft + "/sign", nil, http.StatusUnprocessableEntity, "Objective must be written before the note is signed."},
-		{p.Therapist, "/api/v1/couples/" + id(p.CoupleID) + "/notes", map[string]any{"template": "soap", "sections": map[string]string{"summary": "x"}},
-			http.StatusUnprocessableEntity, "Summary is not a section of the SOAP template."},
-		{p.Therapist, signed + "/sign", nil, http.StatusConflict, "This note is signed and locked; add an addendum instead."},
-		{p.OtherTherapist, draft + "/sign", nil, http.StatusNotFound, ""},
+		{"a section left empty stops the signing", p.Therapist, draft + "/sign", nil, http.StatusUnprocessableEntity,
+			"sections.objective", "Write the objective before signing."},
+		{"a section the template lacks", p.Therapist, "/api/v1/couples/" + id(p.CoupleID) + "/notes", map[string]any{"template": "soap", "sections": map[string]string{"summary": "x"}},
+			http.StatusUnprocessableEntity, "sections.summary", "Summary is not a section of the SOAP template."},
+		{"an unanswered question stops the handing in", p.PartnerA, assignment + "/submit", map[string]any{"answers": map[string]any{"what_happened": "I hid messages."}},
+			http.StatusUnprocessableEntity, "answers.effect_on_partner", "Answer “How it has affected your partner” before handing this in."},
+		{"an answer of the wrong kind", p.PartnerA, assignment + "/submit", map[string]any{"answers": map[string]any{"what_happened": 5}},
+			http.StatusUnprocessableEntity, "answers.what_happened", "“What you did, in plain words” must be text."},
+		{"a request field that fails its rule", p.Admin, invites, map[string]any{"email": "not an address", "role": "therapist"},
+			http.StatusUnprocessableEntity, "email", "Email must be an email address."},
+		{"a request field of the wrong type", p.Admin, invites, map[string]any{"email": 5, "role": "therapist"},
+			http.StatusUnprocessableEntity, "email", "Email must be a string."},
+		{"a locked note", p.Therapist, signed + "/sign", nil, http.StatusConflict, "", "This note is signed and locked; add an addendum instead."},
+		{"another practice's therapist learns nothing", p.OtherTherapist, draft + "/sign", nil, http.StatusNotFound, "", "We could not find that."},
 	} {
-		res := tc.caller.do(http.MethodPost, tc.path, tc.body)
+		// Each request is refused on purpose; the contract check still checks every answer.
+		res := tc.caller.doInvalid(http.MethodPost, tc.path, tc.body)
 		var body struct {
 			Error apiError `json:"error"`
 		}
 		res.JSON(t, &body)
-		if res.Status != tc.status || (tc.status != http.StatusNotFound && body.Error.Message != tc.message) {
-			t.Errorf("%s POST %s: %d %q, want %d %q", tc.caller.Name, tc.path, res.Status, body.Error.Message, tc.status, tc.message)
+		if res.Status != tc.status || body.Error.Message != tc.message || body.Error.Field != tc.field {
+			t.Errorf("%s: %d %q (field %q), want %d %q (field %q)", tc.name, res.Status, body.Error.Message, body.Error.Field,
+				tc.status, tc.message, tc.field)
 		}
 	}
 }

@@ -321,7 +321,7 @@ func TestNoticeStreamSendsHeartbeatsAndOutlivesTheServersTimeouts(t *testing.T) 
 	cfg.PingPeriod = 20 * time.Millisecond
 	w, instances := newLiveWorld(t, 1, cfg)
 	// A server with timeouts far shorter than the stream's life, as serve sets them.
-	srv := httptest.NewUnstartedServer(instances[0].api.Handler())
+	srv := httptest.NewUnstartedServer(checkedByContract(t, instances[0].api.Handler()))
 	srv.Config.ReadTimeout, srv.Config.WriteTimeout = 200*time.Millisecond, 200*time.Millisecond
 	srv.Start()
 	t.Cleanup(srv.Close)

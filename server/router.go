@@ -81,7 +81,7 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	e.Use(s.observe, recoverPanics, s.securityHeaders)
+	e.Use(s.observe, recoverPanics, s.securityHeaders, limitRequestHead)
 	e.NoRoute(func(c *gin.Context) {
 		if d.App != nil && c.Request.Method == http.MethodGet && !isAPIPath(c.Request.URL.Path) {
 			d.App.ServeHTTP(c.Writer, c.Request)
@@ -125,6 +125,7 @@ func New(d Deps) (*Server, error) {
 	s.registerScheduling(authed)
 	s.registerMail(authed, api)
 	s.registerPasswords(authed, api)
+	s.registerBilling(authed)
 
 	s.engine = e
 	return s, nil

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +56,7 @@ func createdID(t *testing.T, res *response, want int, what string) int64 {
 // who would, and returns their ids by the path parameter that names them.
 type practiceObjects struct {
 	couples, assignments, checkins, commitments, measures, notes, appointments, appointmentRequests, lives,
-	exercises, invites, members []int64
+	exercises, invites, members, services []int64
 }
 
 func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects {
@@ -100,6 +99,8 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 		t.Fatalf("calendar feed: %d %s", res.Status, res.Body)
 	}
 	o.members = []int64{p.Therapist.ID, p.PartnerA.ID, p.Admin.ID}
+	o.services = []int64{createdID(t, p.Admin.do(http.MethodPost, practice+"/billing/services",
+		map[string]any{"cpt_code": "9999T", "description": "Intake", "duration_minutes": 60, "fee_cents": 9000}), http.StatusCreated, "service")}
 	return o
 }
 
@@ -107,33 +108,45 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 // from the access check and not from validation. Routes missing here are sent no body.
 func sweepBodies(other *practice) map[string]any {
 	return map[string]any{
-		"POST /api/v1/practices/:pid/couples":       map[string]any{"label": "Intruder couple"},
-		"PATCH /api/v1/couples/:id":                 map[string]any{"label": "Renamed"},
-		"PUT /api/v1/couples/:id/care-team":         map[string]any{"therapists": []int64{other.Therapist.ID}},
-		"POST /api/v1/couples/:id/invites":          map[string]any{"seat": "b", "email": "intruder@x.test"},
-		"POST /api/v1/couples/:id/assignments":      map[string]any{"exercise_id": 1, "for": "a"},
-		"PUT /api/v1/assignments/:id/draft":         map[string]any{"answers": map[string]any{"moment": "x"}},
-		"POST /api/v1/assignments/:id/submit":       map[string]any{},
-		"PUT /api/v1/assignments/:id/visibility":    map[string]any{"visibility": "partner"},
-		"POST /api/v1/assignments/:id/review":       map[string]any{"feedback": "Seen."},
-		"POST /api/v1/assignments/:id/comments":     map[string]any{"body": "Hello."},
-		"POST /api/v1/couples/:id/checkins":         map[string]any{"trust": 1, "safety": 1},
-		"PATCH /api/v1/checkins/:id":                map[string]any{"trust": 0},
-		"POST /api/v1/couples/:id/commitments":      map[string]any{"text": "Intrude.", "cadence": "daily"},
-		"POST /api/v1/commitments/:id/checks":       map[string]any{"status": "missed"},
-		"POST /api/v1/couples/:id/measures":         map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
-		"PATCH /api/v1/measures/:id":                map[string]any{"visibility": "partner"},
-		"POST /api/v1/couples/:id/notes":            map[string]any{"template": "dap"},
-		"PATCH /api/v1/notes/:id":                   map[string]any{"sections": map[string]string{"plan": "changed"}},
-		"POST /api/v1/notes/:id/addenda":            map[string]any{"text": "Later."},
-		"POST /api/v1/couples/:id/appointments":     map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
-		"POST /api/v1/couples/:id/erase":            map[string]any{"confirm": "Couple B"},
-		"POST /api/v1/couples/:id/live-sessions":    map[string]any{},
-		"POST /api/v1/live/:id/commands":            `{"id":"intrude","type":"moderator","text":"Hello."}`,
-		"PATCH /api/v1/practices/:pid/members/:uid": map[string]any{"disabled": true},
-		"POST /api/v1/practices/:pid/invites":       map[string]any{"email": "intruder@x.test", "role": "admin"},
-		"POST /api/v1/practices/:pid/exercises":     sampleExercise("Intruder exercise"),
-		"PUT /api/v1/practices/:pid/exercises/:id":  sampleExercise("Rewritten"),
+		"POST /api/v1/practices/:pid/couples":          map[string]any{"label": "Intruder couple"},
+		"PATCH /api/v1/couples/:id":                    map[string]any{"label": "Renamed"},
+		"PUT /api/v1/couples/:id/care-team":            map[string]any{"therapists": []int64{other.Therapist.ID}},
+		"POST /api/v1/couples/:id/invites":             map[string]any{"seat": "b", "email": "intruder@x.test"},
+		"POST /api/v1/couples/:id/assignments":         map[string]any{"exercise_id": 1, "for": "a"},
+		"PUT /api/v1/assignments/:id/draft":            map[string]any{"answers": map[string]any{"moment": "x"}},
+		"POST /api/v1/assignments/:id/submit":          map[string]any{},
+		"PUT /api/v1/assignments/:id/visibility":       map[string]any{"visibility": "partner"},
+		"POST /api/v1/assignments/:id/review":          map[string]any{"feedback": "Seen."},
+		"POST /api/v1/assignments/:id/comments":        map[string]any{"body": "Hello."},
+		"POST /api/v1/couples/:id/checkins":            map[string]any{"trust": 1, "safety": 1},
+		"PATCH /api/v1/checkins/:id":                   map[string]any{"trust": 0},
+		"POST /api/v1/couples/:id/commitments":         map[string]any{"text": "Intrude.", "cadence": "daily"},
+		"POST /api/v1/commitments/:id/checks":          map[string]any{"status": "missed"},
+		"POST /api/v1/couples/:id/measures":            map[string]any{"measure_key": "csi4", "answers": csi4Answers(1)},
+		"PATCH /api/v1/measures/:id":                   map[string]any{"visibility": "partner"},
+		"POST /api/v1/couples/:id/notes":               map[string]any{"template": "dap"},
+		"PATCH /api/v1/notes/:id":                      map[string]any{"sections": map[string]string{"plan": "changed"}},
+		"POST /api/v1/notes/:id/addenda":               map[string]any{"text": "Later."},
+		"POST /api/v1/couples/:id/appointments":        map[string]any{"starts_at": "2031-08-01T12:00:00Z"},
+		"POST /api/v1/couples/:id/erase":               map[string]any{"confirm": "Couple B"},
+		"POST /api/v1/couples/:id/live-sessions":       map[string]any{},
+		"POST /api/v1/live/:id/commands":               `{"id":"intrude","type":"moderator","text":"Hello."}`,
+		"PATCH /api/v1/practices/:pid/members/:uid":    map[string]any{"disabled": true},
+		"POST /api/v1/practices/:pid/invites":          map[string]any{"email": "intruder@x.test", "role": "admin"},
+		"POST /api/v1/practices/:pid/exercises":        sampleExercise("Intruder exercise"),
+		"PUT /api/v1/practices/:pid/exercises/:id":     sampleExercise("Rewritten"),
+		"POST /api/v1/appointments/:id/move":           map[string]any{"starts_at": "2031-08-02T12:00:00Z"},
+		"PUT /api/v1/practices/:pid/mail-settings":     map[string]any{"reminder_lead_minutes": []int{60}},
+		"PUT /api/v1/practices/:pid/security-settings": map[string]any{"require_second_factor": false},
+		"PUT /api/v1/practices/:pid/billing/services/:sid": map[string]any{"cpt_code": "9999T", "description": "Taken over",
+			"duration_minutes": 60, "fee_cents": 1},
+		"PUT /api/v1/practices/:pid/members/:uid/license": map[string]any{"license_number": "Forged"},
+		"PUT /api/v1/couples/:id/billing/shares":          map[string]any{"shares": []any{}},
+		"POST /api/v1/couples/:id/billing/entries":        map[string]any{"kind": "write_off", "amount_cents": 100},
+		"PUT /api/v1/couples/:id/diagnoses":               map[string]any{"diagnoses": []map[string]any{{"code": "Z63.0"}}},
+		"POST /api/v1/appointments/:id/charges":           map[string]any{"kind": "session"},
+		"PUT /api/v1/practices/:pid/billing":              map[string]any{"name": "Taken over"},
+		"POST /api/v1/practices/:pid/billing/services":    map[string]any{"cpt_code": "9999T", "description": "Intruder service"},
 	}
 }
 
@@ -165,6 +178,8 @@ func sweepIDs(route string, o practiceObjects) ([]int64, bool) {
 		return o.invites, true
 	case strings.HasPrefix(route, "/api/v1/practices/:pid/members/:uid"):
 		return o.members, true
+	case strings.HasPrefix(route, "/api/v1/practices/:pid/billing/services/:sid"):
+		return o.services, true
 	}
 	return nil, false
 }
@@ -213,7 +228,7 @@ func TestEveryObjectOfAnotherPracticeAnswers404(t *testing.T) {
 			}
 		case named:
 			for _, n := range ids {
-				paths = append(paths, strings.Replace(route.Path, ":id", id(n), 1))
+				paths = append(paths, strings.NewReplacer(":id", id(n), ":kind", "session").Replace(route.Path))
 			}
 		case strings.Count(route.Path, "/:") == 1 && strings.HasPrefix(route.Path, "/api/v1/practices/:pid"):
 			paths = append(paths, strings.Replace(route.Path, ":pid", id(w.B.ID), 1))
@@ -357,7 +372,7 @@ func TestWebAppIsServedUnderAStrictContentSecurityPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.Handler())
+	srv := newTestServer(t, api.Handler())
 	defer srv.Close()
 	for _, path := range []string{"/", "/couples/12", "/assets/index-abc123.js", "/assets/index-abc123.css", "/api/v1/me", "/readyz"} {
 		res, err := srv.Client().Get(srv.URL + path)
@@ -598,7 +613,7 @@ func TestSecureDeploymentMarksCookieSecureAndSendsHSTS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.srv = httptest.NewServer(api.Handler())
+	w.srv = newTestServer(t, api.Handler())
 	defer w.srv.Close()
 	res := login(w, "admin@a.test", testPassword, nil)
 	if res.Status != http.StatusOK {

@@ -7,27 +7,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/amendcare/amend/media"
 	"github.com/amendcare/amend/realtime"
-	"github.com/amendcare/amend/server/store/dbtest"
 )
-
-// voiceLease is the media lease of the two-instance voice tests: short, so a lapse is seconds.
-const voiceLease = 2 * time.Second
-
-// newVoiceInstances is a live world of n instances, each with its own forwarding units.
-func newVoiceInstances(t *testing.T, n int) (*world, []*liveInstance, []*media.Units) {
-	t.Helper()
-	units := make([]*media.Units, n)
-	clock := newTestClock()
-	w, instances := newLiveWorldEach(t, dbtest.DSN(t), n, func(i int) realtime.HubConfig {
-		units[i] = newVoiceUnits(t)
-		cfg := liveConfig(clock)
-		cfg.Media, cfg.MediaLease = units[i], voiceLease
-		return cfg
-	})
-	return w, instances, units
-}
 
 // killHard stops an instance the way a crash does as far as its media lease goes: its database
 // pool closes first, so it neither renews nor releases the lease, then its server and forwarding
@@ -57,10 +38,8 @@ func TestVoiceAcrossInstancesFollowsTheFloorAndMovesWhenTheMediaInstanceDies(t *
 
 	// The chair joins first, on instance one, whose unit takes the session's media; the partners
 	// are connected to instance two, which relays their signalling to one.
-	chair := joinVoice(t, api, dial(t, one.srv.URL, p.Therapist, session.ID, ""), realtime.RoleChair, false)
-	a := joinVoice(t, api, dial(t, two.srv.URL, p.PartnerA, session.ID, ""), realtime.RoleA, false)
-	b := joinVoice(t, api, dial(t, two.srv.URL, p.PartnerB, session.ID, ""), realtime.RoleB, false)
-	room := &voiceRoom{t: t, all: []*voiceClient{chair, a, b}}
+	room := joinVoiceRoom(t, api, p, session.ID, one, two)
+	chair, a, b := room.all[0], room.all[1], room.all[2]
 
 	t.Run("the session's media lives on one instance", func(t *testing.T) {
 		if !units[0].Carries(session.ID) || units[1].Carries(session.ID) {
@@ -138,10 +117,8 @@ func TestVoiceLeaseLostToAnotherInstanceSendsEveryoneToJoinAgain(t *testing.T) {
 	p := w.A
 	session := startSession(t, p, map[string]any{"mode": "turns"})
 	api := voiceClientAPI(t)
-	chair := joinVoice(t, api, dial(t, in.srv.URL, p.Therapist, session.ID, ""), realtime.RoleChair, false)
-	a := joinVoice(t, api, dial(t, in.srv.URL, p.PartnerA, session.ID, ""), realtime.RoleA, false)
-	b := joinVoice(t, api, dial(t, in.srv.URL, p.PartnerB, session.ID, ""), realtime.RoleB, false)
-	room := &voiceRoom{t: t, all: []*voiceClient{chair, a, b}}
+	room := joinVoiceRoom(t, api, p, session.ID, in, in)
+	chair, a, b := room.all[0], room.all[1], room.all[2]
 	room.wantHeard(room.after(chair, cmd("grant", "seat", "a")), chair, a)
 
 	// Another instance took the lease while this one stalled; it stands for another second.

@@ -88,7 +88,7 @@ func setUp(ctx context.Context, root *api, adminEmail, adminPassword, mode strin
 		couple := i % max(1, min(liveCouples, nCouples))
 		var s struct{ ID int64 }
 		if err := asTherapist.call(ctx, http.MethodPost, fmt.Sprintf("/couples/%d/live-sessions", f.couples[couple].id),
-			map[string]any{"mode": mode, "turn_seconds": 3600}, &s); err != nil {
+			map[string]any{"mode": mode, "turn_seconds": 3600, "show_drafts": true}, &s); err != nil {
 			return fmt.Errorf("create live session: %w", err)
 		}
 		f.sessions[i] = liveSession{id: s.ID, couple: couple}

@@ -30,19 +30,28 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer, logger *slog.
 	return loadDemo(ctx, store.New(d.db), stdout)
 }
 
-// loadDemoIfEmpty loads the demo practice into a database that holds no practice yet.
-// Instances starting together load it once.
+// loadDemoIfEmpty loads the demo practice into a database that holds no practice yet, and prints
+// the demo logins on every start where the demo practice is there. Instances starting together
+// load it once.
 func loadDemoIfEmpty(ctx context.Context, st *store.Store, stdout io.Writer) error {
 	return st.WithLock(ctx, "amend.demo", func() error {
 		n, err := st.CountPractices(ctx)
 		if err != nil {
 			return err
 		}
-		if n > 0 {
-			fmt.Fprintf(stdout, "The database already holds data; demo logins (if loaded) use the password %q.\n", demo.Password)
+		if n == 0 {
+			return loadDemo(ctx, st, stdout)
+		}
+		loaded, err := demo.Loaded(ctx, st)
+		if err != nil {
+			return err
+		}
+		if !loaded {
+			fmt.Fprintln(stdout, "The database holds other practices and no demo practice; start with an empty database to try the demo.")
 			return nil
 		}
-		return loadDemo(ctx, st, stdout)
+		printLogins(stdout, "is here already", demo.Logins())
+		return nil
 	})
 }
 
@@ -55,9 +64,14 @@ func loadDemo(ctx context.Context, st *store.Store, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Demo practice %q is loaded. Every demo account's password is %q.\n", demo.PracticeName, demo.Password)
+	printLogins(stdout, "is loaded", logins)
+	return nil
+}
+
+// printLogins tells the person trying Amend how to sign in to the demo practice.
+func printLogins(stdout io.Writer, state string, logins []demo.Login) {
+	fmt.Fprintf(stdout, "Demo practice %q %s. Every demo account's password is %q.\n", demo.PracticeName, state, demo.Password)
 	for _, l := range logins {
 		fmt.Fprintf(stdout, "  %-10s %-20s %s\n", l.Role, l.Name, l.Email)
 	}
-	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
 
@@ -67,6 +68,48 @@ func TestServeRefusesAnInvalidPolicyFile(t *testing.T) {
 	err := runServe(context.Background(), []string{"--database-url", "postgres://unused", "--policy", file}, quiet)
 	if err == nil || !strings.Contains(err.Error(), "policy line 1") {
 		t.Fatalf("serve with a malformed policy: %v", err)
+	}
+}
+
+// Every start with the demo on prints its logins, not only the start that loaded it; a database
+// holding another practice prints none.
+func TestDemoLoginsArePrintedOnEveryStart(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name      string
+		seed      func(t *testing.T, dsn string)
+		wantLogin bool
+	}{
+		{"the demo loaded earlier", func(t *testing.T, dsn string) {
+			if err := runDemo(ctx, []string{"--database-url", dsn}, &bytes.Buffer{}, quiet); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"another practice only", func(t *testing.T, dsn string) {
+			args := []string{"--database-url", dsn, "--practice", "Elsewhere", "--email", "owner@elsewhere.test", "--password-stdin"}
+			if err := runBootstrap(ctx, args, strings.NewReader("a long enough password\n"), &bytes.Buffer{}, quiet); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := dbtest.DSN(t)
+			tc.seed(t, dsn)
+			d, err := openDatabase(ctx, dbFlags{databaseURL: dsn}, 2, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.close()
+			var out bytes.Buffer
+			if err := loadDemoIfEmpty(ctx, store.New(d.db), &out); err != nil {
+				t.Fatal(err)
+			}
+			for _, login := range []string{"admin@demo.amend.test", "maya@demo.amend.test", "sam.rivera@demo.amend.test", "amend-demo-password"} {
+				if strings.Contains(out.String(), login) != tc.wantLogin {
+					t.Errorf("start over %s: printing %s is %v, want %v:\n%s", tc.name, login, !tc.wantLogin, tc.wantLogin, out.String())
+				}
+			}
+		})
 	}
 }
 

@@ -156,7 +156,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    server.MaxHeaderBytes,
 	}
 	logger.Info("amend serving", "addr", ln.Addr().String())
 	fmt.Fprintf(os.Stdout, "Amend is running at http://%s\n", ln.Addr().String())

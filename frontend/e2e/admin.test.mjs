@@ -84,17 +84,17 @@ describe('administrator screens', () => {
       await page.getByRole('table').waitFor({ timeout });
 
       await page.getByLabel('Kind of thing').selectOption('invite');
-      await page.getByLabel('Action').fill('invite.create');
+      await page.getByLabel('What was done').selectOption({ label: 'Invited someone' });
       await page.getByLabel('Outcome').selectOption('allowed');
       await page.getByRole('button', { name: 'Show entries' }).click();
       await page.waitForFunction(() => {
         const cells = [...document.querySelectorAll('tbody tr td:nth-child(3)')];
-        return cells.length > 0 && cells.every((cell) => cell.textContent?.trim() === 'invite.create');
+        return cells.length > 0 && cells.every((cell) => cell.textContent?.trim() === 'Invited someone');
       }, undefined, { timeout });
       const rows = await page.locator('tbody tr').allInnerTexts();
       assert.ok(rows.length >= 1);
       for (const row of rows) {
-        assert.match(row, /invite\.create/);
+        assert.match(row, /Invited someone/);
         assert.match(row, /Invitations/);
         assert.match(row, /Allowed/);
       }

@@ -1,13 +1,16 @@
 // Shared set-up for the browser tests: where the app runs, who signs in, a Chromium from
-// the system, screenshots at desktop and phone sizes, and a watch for errors in the page.
+// the system, each screen checked (axe-core, phone width) and saved at desktop and phone sizes,
+// and a watch for errors in the page.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const screenshotDir = join(here, 'screenshots');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 function required(name) {
   const value = process.env[name];
@@ -83,15 +86,35 @@ export async function openPage(browser, baseURL) {
   };
 }
 
-/** Saves the page as <name>-desktop.png and <name>-phone.png, and checks nothing is cut off at phone width. */
+/** The serious and critical accessibility problems axe-core finds on the page as it is now, in words. */
+async function accessibilityProblems(page) {
+  // Evaluated rather than added as a script tag, so the app's Content-Security-Policy does not block it.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return violations.map((v) => `${v.impact} ${v.id} (${v.help}): ${v.targets.join(', ')}`);
+}
+
+/**
+ * Checks a screen and saves it as <name>-desktop.png and <name>-phone.png: at 1280 and 360 px
+ * wide, axe-core finds no serious or critical problem, and at 360 px nothing is wider than the
+ * phone's screen.
+ */
 export async function screenshots(page, name) {
   mkdirSync(screenshotDir, { recursive: true });
-  await page.setViewportSize(desktop);
-  await page.screenshot({ path: join(screenshotDir, `${name}-desktop.png`), fullPage: true });
-  await page.setViewportSize(phone);
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 360px phone screen`);
-  await page.screenshot({ path: join(screenshotDir, `${name}-phone.png`), fullPage: true });
+  for (const [size, viewport] of [['desktop', desktop], ['phone', phone]]) {
+    await page.setViewportSize(viewport);
+    if (size === 'phone') {
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `${name}: the page is ${overflow}px wider than a 360px phone screen`);
+    }
+    assert.deepEqual(await accessibilityProblems(page), [], `${name} at ${viewport.width}px: axe-core finds serious or critical problems`);
+    await page.screenshot({ path: join(screenshotDir, `${name}-${size}.png`), fullPage: true });
+  }
   await page.setViewportSize(desktop);
 }
 

@@ -1,5 +1,7 @@
-// A live session in three browsers: the therapist chairs, two partners take the speaker and
-// listener steps, one partner's network drops and comes back, and the summary adds it up.
+// A live session in three browsers: the therapist chairs and chooses to show typing, a partner
+// asks for the free floor and is given it, the two partners take the speaker and listener steps
+// (one box to write in at a time), one partner's network drops and comes back, and the summary
+// adds it up.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -10,14 +12,14 @@ const timeout = 15_000;
 
 /** The transcript's lines as the page shows them, with their event numbers. */
 async function transcript(page) {
-  return page.locator('ol[role="log"] > li').evaluateAll((items) =>
+  return page.locator('[role="log"] li').evaluateAll((items) =>
     items.map((li) => ({ seq: Number(li.getAttribute('data-seq')), text: li.innerText })),
   );
 }
 
 /** Waits until the transcript holds a line with text, and returns how many lines hold it. */
 async function linesWith(page, text) {
-  await page.locator('ol[role="log"] > li', { hasText: text }).first().waitFor({ timeout });
+  await page.locator('[role="log"] li', { hasText: text }).first().waitFor({ timeout });
   return (await transcript(page)).filter((line) => line.text.includes(text)).length;
 }
 
@@ -57,6 +59,11 @@ describe('live session', {
       await t.getByRole('heading', { level: 1, name: 'Start a live session' }).waitFor({ timeout });
       await t.getByLabel(/Speaker and listener/).check();
       await t.getByLabel('Turn length').selectOption({ label: '3 minutes' });
+      // Typing is shown as it is written only if the therapist chooses it.
+      const showTyping = t.getByLabel('Show each partner’s typing to the others as they write');
+      assert.equal(await showTyping.isChecked(), false, 'typing is not shown unless chosen');
+      await screenshots(t, 'live-start');
+      await showTyping.check();
       await t.getByRole('button', { name: 'Start the session' }).click();
       await t.waitForURL(/\/live\/\d+$/, { timeout });
       const sessionID = Number(new URL(t.url()).pathname.split('/').pop());
@@ -76,6 +83,13 @@ describe('live session', {
       await people.locator('li', { hasText: 'Sam' }).getByText('● here').waitFor({ timeout });
       await people.locator('li', { hasText: 'Alex' }).getByText('● here').waitFor({ timeout });
 
+      // Sam asks for the free floor: it waits for the therapist, as Sam's screen says, who gives it.
+      await a.getByRole('button', { name: 'Ask for the floor' }).click();
+      await a.getByText('You asked for the floor: your therapist gives it.').waitFor({ timeout });
+      assert.equal(await a.getByText('No one has the floor.').count(), 1);
+      await people.locator('li', { hasText: 'Sam' }).getByText('Waiting for the floor').waitFor({ timeout });
+      await t.getByText('The partners’ typing is shown to the room as they write.').waitFor({ timeout });
+
       // The floor goes to Sam. Alex's speak box stays shut, and the server refuses a say out of turn.
       await t.getByRole('button', { name: /^Give the floor to Sam/ }).click();
       await a.getByText(/Your turn to speak/).waitFor({ timeout });
@@ -94,7 +108,8 @@ describe('live session', {
       assert.equal(outOfTurn.body.error.code, 'not_your_turn');
       assert.equal((await transcript(b)).filter((line) => line.text.includes('out of turn')).length, 0);
 
-      // Sam speaks: Alex sees the draft while it is typed, then the words.
+      // Sam speaks: as Sam's screen says, Alex sees the draft while it is typed, then the words.
+      await a.getByText(/^Your typing is shown to Alex .* as you write\.$/).waitFor({ timeout });
       const words = `I felt alone that winter ${tag}.`;
       await a.getByLabel('Your words').pressSequentially('I felt alone', { delay: 20 });
       await b.getByText(/is writing:/).waitFor({ timeout });
@@ -106,6 +121,10 @@ describe('live session', {
       // Sam hands over; Alex says back what they heard; Sam answers "not quite", then "that's it".
       await a.getByRole('button', { name: "I'm done, hand over" }).click();
       const first = `You were busy ${tag}.`;
+      await b.getByLabel(/What you heard .* say/).waitFor({ timeout });
+      assert.equal(await b.locator('textarea').count(), 1, 'Alex has one box to write in while paraphrasing');
+      assert.equal(await b.getByLabel('Your words').count(), 0);
+      await screenshots(b, 'live-partner-paraphrase');
       await b.getByLabel(/What you heard .* say/).fill(first);
       await b.getByRole('button', { name: 'Send what you heard' }).click();
       await a.locator('blockquote', { hasText: first }).waitFor({ timeout });

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { apiFromPage, launch, openPage, screenshots, settings, signIn, withPage } from './harness.mjs';
+import { apiFromPage, desktop, launch, openPage, phone, screenshots, settings, signIn, withPage } from './harness.mjs';
 
 const { baseURL, password, partnerEmail, partnerBEmail, therapistEmail } = settings();
 const timeout = 15_000;
@@ -125,6 +125,61 @@ describe('partner screens and privacy between partners', {
     reader.assertNoProblems();
   });
 
+  it('marks an answer kept to oneself as done: nothing waits for review, for the partner or the therapist', async () => {
+    let coupleID;
+    let assignmentID;
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, therapistEmail, password);
+      const couple = (await apiFromPage(page, 'GET', '/practices/1/couples')).body.couples.find((c) => c.label === 'Rivera & Chen');
+      coupleID = couple.id;
+      const exercise = (await apiFromPage(page, 'GET', '/practices/1/exercises')).body.exercises.find((e) => e.key === 'open_communication');
+      const sam = couple.partners.find((p) => p.seat === 'a');
+      const made = await apiFromPage(page, 'POST', `/couples/${couple.id}/assignments`, { exercise_id: exercise.id, for: 'a' });
+      assert.equal(made.status, 201, JSON.stringify(made.body));
+      assignmentID = made.body.assignments[0].id;
+    });
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, partnerEmail, password);
+      const draft = await apiFromPage(page, 'PUT', `/assignments/${assignmentID}/draft`, {
+        answers: { questions: ['What did you need that winter?'], how_it_felt: 'Lonely.' },
+      });
+      assert.equal(draft.status, 200, JSON.stringify(draft.body));
+      await page.goto(`/assignments/${assignmentID}`);
+      await page.getByRole('group', { name: 'Who will see your answer' }).getByLabel('Only you').check();
+      await page.getByText('Saved. Only you can see this.').waitFor({ timeout });
+      await page.getByText(/Marking it done keeps it for you alone/).waitFor({ timeout });
+      await page.getByRole('button', { name: 'Mark as done' }).click();
+      await page.getByText('Marked as done. It stays for you alone.').waitFor({ timeout });
+      assert.equal(await page.getByText(/waiting for review/i).count(), 0);
+      await screenshots(page, 'partner-exercise-done-private');
+    });
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, therapistEmail, password);
+      const listed = (await apiFromPage(page, 'GET', `/couples/${coupleID}/assignments`)).body.assignments;
+      assert.equal(listed.find((a) => a.id === assignmentID).status, 'done_private');
+      await page.goto(`/assignments/${assignmentID}`);
+      await page.getByText('Done, kept private').first().waitFor({ timeout });
+      assert.equal(await page.getByText('Lonely.').count(), 0, 'the therapist sees that it is done, not what was written');
+    });
+  });
+
+  it("shows after a reload what was recorded for a commitment this period, and says so when it changes", async () => {
+    await withPage(browser, baseURL, async (page) => {
+      await signIn(page, baseURL, partnerEmail, password);
+      const card = page.getByRole('region', { name: 'Commitments' });
+      const toConfirm = card.locator('li', { has: page.getByRole('button', { name: /^(Kept|Missed|Change to)/ }) }).first();
+      await toConfirm.waitFor({ timeout });
+      await toConfirm.getByRole('button', { name: /^(Kept|Change to kept)/ }).click();
+      await toConfirm.getByText(/recorded as kept|Recorded as kept/).first().waitFor({ timeout });
+      await page.reload();
+      await toConfirm.getByText(/^You recorded (today|this week) as kept\.$/).waitFor({ timeout });
+      assert.equal(await toConfirm.getByRole('button', { name: /^Kept/ }).getAttribute('aria-pressed'), 'true');
+      await toConfirm.getByRole('button', { name: /^Change to missed/ }).click();
+      await toConfirm.getByText(/^Changed: (today|this week) is now recorded as missed\.$/).waitFor({ timeout });
+      await screenshots(page, 'partner-commitment-changed');
+    });
+  });
+
   it('answers the CSI-4 questionnaire and reads the score and what it means', async () => {
     await withPage(browser, baseURL, async (page) => {
       await signIn(page, baseURL, partnerEmail, password);
@@ -146,6 +201,27 @@ describe('partner screens and privacy between partners', {
       await form.getByText(/A total below 13\.5 suggests notable dissatisfaction/).waitFor({ timeout });
       await form.getByText(/Only you can see this\./).waitFor({ timeout });
       await screenshots(page, 'partner-questionnaire-score');
+
+      // Answered again the same day, the charts still load for everyone: one point for the day,
+      // the last score, drawn against the labelled cut-off.
+      await form.getByRole('button', { name: 'Answer it again' }).click();
+      await form.getByRole('group', { name: /degree of happiness, all things considered/ }).getByLabel('Happy', { exact: true }).check();
+      await form.getByRole('group', { name: /warm and comfortable/ }).getByLabel('Mostly True').check();
+      await form.getByRole('group', { name: /How rewarding/ }).getByLabel('Somewhat').check();
+      await form.getByRole('group', { name: /how satisfied/ }).getByLabel('Almost Completely', { exact: true }).check();
+      await form.getByRole('button', { name: 'Send my answers' }).click();
+      await form.getByText('Your score: 12 out of 21').waitFor({ timeout });
+      const chart = page.getByRole('figure', { name: /Couples Satisfaction Index/ });
+      await chart.waitFor({ timeout });
+      await chart.getByText('Distress cut-off (13.5, dashed line)').waitFor({ timeout });
+      assert.match(await chart.getByRole('img').getAttribute('aria-label'), /Distress cut-off at 13\.5\./);
+      const ticks = await chart.locator('svg[role="img"] text.axis').allTextContents();
+      assert.deepEqual(ticks.slice(0, 5), ['0', '5', '10', '15', '20'], 'the scale is marked at round values');
+      await chart.getByText('Show the numbers as a table').click();
+      const days = await chart.locator('tbody th[scope="row"]').allTextContents();
+      assert.equal(new Set(days).size, days.length, 'one row a day');
+      assert.match(await chart.locator('tbody tr').last().innerText(), /\b12\b/, "today's row shows the last score");
+      await screenshots(page, 'partner-progress-csi');
     });
   });
 
@@ -159,6 +235,25 @@ describe('partner screens and privacy between partners', {
       await safety.getByText('Show the numbers as a table').click();
       assert.ok((await safety.locator('tbody tr').count()) > 0);
       await screenshots(page, 'partner-progress');
+      // Weeks not yet begun are not plotted as data.
+      const completed = page.getByRole('figure', { name: /Exercises completed/ });
+      const weeks = await completed.locator('tbody th[scope="row"]').allTextContents();
+      const latest = weeks.map((day) => Date.parse(day)).filter((time) => !Number.isNaN(time));
+      assert.ok(latest.every((time) => time <= Date.now()), `no week in the future: ${weeks.join(', ')}`);
+      // On a phone the scale of the check-in reads as one row, or two rows of six.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Today' }).click();
+      const trust = page.getByRole('group', { name: /trust your partner/ });
+      await trust.waitFor({ timeout });
+      for (const [viewport, rows] of [[desktop, [11]], [phone, [6, 5]]]) {
+        await page.setViewportSize(viewport);
+        const tops = await trust.locator('label.option').evaluateAll((labels) => labels.map((l) => Math.round(l.getBoundingClientRect().top)));
+        const perRow = [...new Set(tops)].map((top) => tops.filter((t) => t === top).length);
+        assert.deepEqual(perRow, rows, `the 0–10 scale at ${viewport.width}px`);
+      }
+      // The check-in starts on a phone's first screen, under the header and the greeting.
+      const checkinTop = await page.getByRole('region', { name: "Today's check-in" }).evaluate((el) => el.getBoundingClientRect().top);
+      assert.ok(checkinTop < phone.height / 2, `the check-in starts ${checkinTop}px down a ${phone.height}px screen`);
+      await page.setViewportSize(desktop);
     });
   });
 });

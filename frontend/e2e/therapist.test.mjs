@@ -123,6 +123,9 @@ describe('therapist screens', { skip: !therapistEmail && 'AMEND_E2E_THERAPIST_EM
 
       await page.getByRole('button', { name: 'Sign this draft' }).first().click();
       await page.getByText('The note is signed and locked.').first().waitFor({ timeout });
+      // A signed note reads in its template's order.
+      const signed = page.locator('ul.list-plain > li', { hasText: words });
+      assert.deepEqual(await signed.locator('dt').allTextContents(), ['Subjective', 'Objective', 'Assessment', 'Plan']);
       await page.getByRole('button', { name: /^Add an addendum/ }).first().click();
       await page.getByLabel('Addendum').fill(`Addendum for ${words}`);
       await page.getByRole('button', { name: 'Add addendum' }).click();

@@ -11,3 +11,12 @@ class QuietEventSource {
   close(): void {}
 }
 globalThis.EventSource ??= QuietEventSource as unknown as typeof EventSource;
+
+// jsdom lays nothing out, so sizes never change and it has no ResizeObserver; elements that
+// follow their width (a chart drawn as wide as its box) keep their default size in tests.
+class StillResizeObserver {
+  observe(): void {}
+  unobserve(): void {}
+  disconnect(): void {}
+}
+globalThis.ResizeObserver ??= StillResizeObserver as unknown as typeof ResizeObserver;

@@ -4,6 +4,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,6 +50,28 @@ var couples = []demoCouple{
 		person{"erik.lindqvist@demo.amend.test", "Erik Lindqvist"}, person{"claire.moreau@demo.amend.test", "Claire Moreau"}, []int{1}},
 }
 
+// Logins lists the demo accounts: the administrator, the front desk, the therapists, then each
+// couple's partners.
+func Logins() []Login {
+	logins := []Login{{"admin", admin.name, admin.email}, {"front_desk", frontDesk.name, frontDesk.email}}
+	for _, t := range []person{therapist1, therapist2} {
+		logins = append(logins, Login{"therapist", t.name, t.email})
+	}
+	for _, c := range couples {
+		logins = append(logins, Login{"partner", c.a.name, c.a.email}, Login{"partner", c.b.name, c.b.email})
+	}
+	return logins
+}
+
+// Loaded reports whether the demo practice is in the database, by its administrator's account.
+func Loaded(ctx context.Context, st *store.Store) (bool, error) {
+	_, err := st.UserByEmail(ctx, admin.email)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Load creates the demo practice and returns its logins. hash is the hashed demo password.
 func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 	practiceID, _, _, err := st.Bootstrap(ctx, PracticeName, admin.email, hash)
@@ -58,11 +81,9 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 	if _, err := st.AddMember(ctx, practiceID, admin.email, admin.name, hash, store.RoleAdmin); err != nil {
 		return nil, err
 	}
-	logins := []Login{{"admin", admin.name, admin.email}}
 	if _, err := st.AddMember(ctx, practiceID, frontDesk.email, frontDesk.name, hash, store.RoleFrontDesk); err != nil {
 		return nil, fmt.Errorf("demo front desk: %w", err)
 	}
-	logins = append(logins, Login{"front_desk", frontDesk.name, frontDesk.email})
 	var therapists []int64
 	for _, t := range []person{therapist1, therapist2} {
 		id, err := st.AddMember(ctx, practiceID, t.email, t.name, hash, store.RoleTherapist)
@@ -70,7 +91,6 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 			return nil, fmt.Errorf("demo therapist: %w", err)
 		}
 		therapists = append(therapists, id)
-		logins = append(logins, Login{"therapist", t.name, t.email})
 	}
 	for _, c := range couples {
 		team := make([]int64, len(c.team))
@@ -91,7 +111,6 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 				return nil, fmt.Errorf("demo partner: %w", err)
 			}
 		}
-		logins = append(logins, Login{"partner", c.a.name, c.a.email}, Login{"partner", c.b.name, c.b.email})
 	}
 	if err := loadCoupleWork(ctx, st, practiceID, time.Now()); err != nil {
 		return nil, fmt.Errorf("demo couple work: %w", err)
@@ -102,5 +121,5 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 	if err := loadLive(ctx, st, practiceID, time.Now()); err != nil {
 		return nil, fmt.Errorf("demo live session: %w", err)
 	}
-	return logins, nil
+	return Logins(), nil
 }

@@ -159,6 +159,16 @@ func textLimit(f Field) int {
 	}
 }
 
+// answerMessage says what is wrong with the answer to the question labelled label: a reason about
+// the answer itself ("must be text") follows the label; one with its own subject ("item 2 is
+// empty") follows it after a colon.
+func answerMessage(label, reason string) string {
+	if strings.HasPrefix(reason, "must ") {
+		return "“" + label + "” " + reason + "."
+	}
+	return "“" + label + "”: " + reason + "."
+}
+
 // ValidateAnswers checks a JSON object of answers keyed by field key. A draft (final false) may
 // leave required fields empty; a final submission may not. The error names the first failing field
 // in field order, then any unknown key in alphabetical order.
@@ -180,11 +190,11 @@ func ValidateAnswers(fields []Field, answers json.RawMessage, final bool) error 
 			var err error
 			empty, err = checkAnswer(f, raw, final)
 			if err != nil {
-				return &FieldError{Field: f.Key, Reason: err.Error()}
+				return &FieldError{Field: f.Key, Reason: err.Error(), Message: answerMessage(f.Label, err.Error())}
 			}
 		}
 		if final && f.Required && empty {
-			return &FieldError{Field: f.Key, Reason: "is required"}
+			return &FieldError{Field: f.Key, Reason: "is required", Message: "Answer “" + f.Label + "” before handing this in."}
 		}
 	}
 	var unknown []string

@@ -279,9 +279,9 @@ func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int6
 			var fe *library.FieldError
 			if errors.As(err, &fe) {
 				if fe.Field == "answers" {
-					return Invalid("answers", fe.Reason)
+					return InvalidFrom("answers", fe)
 				}
-				return Invalid("answers."+fe.Field, fe.Reason)
+				return InvalidFrom("answers."+fe.Field, fe)
 			}
 			return err
 		}

@@ -93,7 +93,13 @@ type AuditFilter struct {
 	Until      *time.Time
 	Before     int64
 	Limit      int
+	// OmitLogViews leaves out allowed views of the audit log and the access policy (LogViewActions).
+	OmitLogViews bool
 }
+
+// LogViewActions are the views of the audit log and of the access policy: recorded like every
+// other view, and left out of a listing on request so that reading the log does not bury it.
+var LogViewActions = []string{"audit_log.list", "policy.read"}
 
 // AuditLog lists a practice's audit entries, newest first.
 func (s *Store) AuditLog(ctx context.Context, practiceID int64, f AuditFilter) ([]AuditEntry, error) {
@@ -111,8 +117,10 @@ func (s *Store) AuditLog(ctx context.Context, practiceID int64, f AuditFilter) (
 		  AND ($7::timestamptz IS NULL OR a.created_at >= $7)
 		  AND ($8::timestamptz IS NULL OR a.created_at < $8)
 		  AND ($9 = 0 OR a.id < $9)
+		  AND NOT ($11 AND a.outcome = 'allowed' AND a.action = ANY($12))
 		ORDER BY a.id DESC LIMIT $10`,
-		practiceID, f.ActorID, f.ObjectType, f.ObjectID, f.Action, f.Outcome, f.Since, f.Until, f.Before, f.Limit)
+		practiceID, f.ActorID, f.ObjectType, f.ObjectID, f.Action, f.Outcome, f.Since, f.Until, f.Before, f.Limit,
+		f.OmitLogViews, pq.Array(LogViewActions))
 	return out, mapError(err)
 }
 

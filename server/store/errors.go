@@ -8,6 +8,8 @@ import (
 	"net"
 
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/server/library"
 )
 
 // The store's error vocabulary; the server maps each to one HTTP status in one place.
@@ -24,16 +26,24 @@ var (
 	ErrCoupleClosed = errors.New("couple closed")
 )
 
-// InvalidError names the input field that failed and why.
+// InvalidError names the input field that failed and why. Message, when set, is the whole
+// refusal as a sentence for a person; without it the field and the reason make one.
 type InvalidError struct {
-	Field  string
-	Reason string
+	Field   string
+	Reason  string
+	Message string
 }
 
 func (e *InvalidError) Error() string { return e.Field + ": " + e.Reason }
 
 // Invalid builds an *InvalidError.
 func Invalid(field, reason string) error { return &InvalidError{Field: field, Reason: reason} }
+
+// InvalidFrom carries the library's verdict on one field into the store's vocabulary, the field
+// named by its path in the request.
+func InvalidFrom(path string, fe *library.FieldError) error {
+	return &InvalidError{Field: path, Reason: fe.Reason, Message: fe.Message}
+}
 
 // ConflictError carries a message for a conflict the caller can act on and, when one input field
 // caused it, that field.

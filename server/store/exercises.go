@@ -64,7 +64,7 @@ func checkExerciseFields(fields []library.Field) error {
 	if err := library.ValidateFields(fields); err != nil {
 		var fe *library.FieldError
 		if errors.As(err, &fe) {
-			return Invalid(fe.Field, fe.Reason)
+			return InvalidFrom(fe.Field, fe)
 		}
 		return Invalid("fields", err.Error())
 	}

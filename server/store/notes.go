@@ -41,7 +41,7 @@ type Note struct {
 	Template      string         `db:"template" json:"template"`
 	Sections      Sections       `db:"sections" json:"sections"`
 	SignedAt      *time.Time     `db:"signed_at" json:"signed_at"`
-	Addenda       []NoteAddendum `db:"-" json:"addenda"`
+	Addenda       []NoteAddendum `db:"-" json:"addenda,omitzero"` // nil, and so left out, in lists
 	CreatedAt     time.Time      `db:"created_at" json:"created_at"`
 	UpdatedAt     time.Time      `db:"updated_at" json:"updated_at"`
 	// Relation is how the reader stands to the note, for filtering lists.

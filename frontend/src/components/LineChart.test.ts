@@ -37,6 +37,27 @@ describe('line chart', () => {
     ]);
   });
 
+  it('draws a labelled cut-off line, names it in the legend and in the description', () => {
+    const { container } = render(LineChart, {
+      props: {
+        title: 'CSI-4',
+        series,
+        yMin: 0,
+        yMax: 21,
+        summary: 'Sam Rivera 7 most recently.',
+        thresholds: [{ value: 13.5, label: 'Distress cut-off' }],
+      },
+    });
+
+    const line = container.querySelector('svg[role="img"] line.threshold');
+    expect(line).not.toBeNull();
+    expect(container.querySelector('svg[role="img"] text.threshold')).toHaveTextContent('Distress cut-off 13.5');
+    expect(screen.getByRole('img', { name: 'CSI-4. Sam Rivera 7 most recently. Distress cut-off at 13.5.' })).toBeInTheDocument();
+    expect(screen.getAllByRole('listitem').map((item) => item.textContent?.trim())).toContain('Distress cut-off (13.5, dashed line)');
+    const ticks = [...container.querySelectorAll('svg[role="img"] text.axis')].map((t) => t.textContent);
+    expect(ticks.slice(0, 5)).toEqual(['0', '5', '10', '15', '20']);
+  });
+
   it('says there is nothing to show instead of drawing an empty chart', () => {
     render(LineChart, { props: { title: 'Safety', series: [{ label: 'Sam', points: [] }], yMin: 0, yMax: 10, summary: '' } });
 

@@ -2,6 +2,14 @@
 // which sends the session cookie, speaks JSON and turns the server's
 // {"error":{"code","message"}} answers into an ApiError carrying the plain-words message.
 
+import type { components } from './api.gen';
+
+/**
+ * The schemas of docs/api.yaml, as generated into api.gen.ts (`npm run gen:api`). A type below
+ * that is still written by hand is one the description does not yet give as precisely.
+ */
+type Schemas = components['schemas'];
+
 export type Role = 'admin' | 'therapist' | 'front_desk' | 'client';
 
 export interface User {
@@ -32,35 +40,18 @@ export interface SignedIn extends Me {
 }
 
 /** A right password of an account with a second factor: no session yet, only the code step. */
-export interface SecondStep {
-  second_factor_required: true;
-  challenge: string;
-  expires_at: string;
-}
+export type SecondStep = Schemas['SecondStep'];
 
 /** The proof that finishes a sign-in: the app's code, or one unused recovery code. */
 export type SecondFactorProof = { code: string } | { recovery_code: string };
 
 /** One's own second factor; the secret is never shown again after enrolment. */
-export interface SecondFactorStatus {
-  enabled: boolean;
-  confirmed_at?: string;
-  recovery_codes_left: number;
-  /** A practice where this person is staff requires a second factor. */
-  required: boolean;
-}
+export type SecondFactorStatus = Schemas['SecondFactorStatus'];
 
 /** A new, unconfirmed factor, shown once. */
-export interface SecondFactorEnrolment {
-  secret: string;
-  otpauth_url: string;
-  /** A PNG data URL of the otpauth URL as a QR code. */
-  qr_code: string;
-}
+export type SecondFactorEnrolment = Schemas['SecondFactorEnrolment'];
 
-export interface SecuritySettings {
-  require_second_factor: boolean;
-}
+export type SecuritySettings = Schemas['SecuritySettings'];
 
 /**
  * What an invitation is for, shown before it is accepted. It never says whether the email has an
@@ -74,14 +65,10 @@ export interface InviteInfo {
 }
 
 export type StaffRole = 'admin' | 'therapist' | 'front_desk';
-export type Visibility = 'private' | 'therapist' | 'partner';
+export type Visibility = Schemas['Visibility'];
 export type Seat = 'a' | 'b';
 
-export interface Practice {
-  id: number;
-  name: string;
-  time_zone: string;
-}
+export type Practice = Schemas['Practice'];
 
 /** A person in the practice with their roles there. */
 export interface Member {
@@ -93,50 +80,22 @@ export interface Member {
   created_at: string;
 }
 
-export interface Invite {
-  id: number;
-  practice_id: number;
-  email: string;
-  role: Role;
-  couple_id?: number | null;
-  seat?: Seat | null;
-  expires_at: string;
-  accepted_at?: string | null;
-  revoked_at?: string | null;
-  created_at: string;
-}
+export type Invite = Schemas['Invite'];
 
 /** A new invitation with its one-time link, which the server shows only this once. */
-export interface InviteCreated {
-  invite: Invite;
-  token: string;
-  accept_url: string;
-}
+export type InviteCreated = Schemas['InviteCreated'];
 
 export type AuditOutcome = 'allowed' | 'denied' | 'failed';
 
-export interface AuditEntry {
-  id: number;
-  actor_id?: number | null;
-  actor_email?: string | null;
-  action: string;
-  object_type: string;
-  object_id?: number | null;
-  outcome: AuditOutcome;
-  /** A setting the request changed (visibility, say), with its values before and after. */
-  change_field?: string;
-  change_from?: string;
-  change_to?: string;
-  address?: string;
-  request_id?: string;
-  created_at: string;
-}
+export type AuditEntry = Schemas['AuditEntry'];
 
 export interface AuditFilter {
   actor_id?: number;
   object_type?: string;
   action?: string;
   outcome?: AuditOutcome;
+  /** Leave out allowed views of the audit log and the access table. */
+  omit_log_views?: boolean;
   /** RFC 3339 times. */
   since?: string;
   until?: string;
@@ -261,37 +220,11 @@ export interface AssignmentDetail extends Assignment {
   exercise: Exercise;
 }
 
-export interface Comment {
-  id: number;
-  assignment_id: number;
-  author_id: number | null;
-  author_name: string;
-  parent_id: number | null;
-  body: string;
-  created_at: string;
-}
+export type Comment = Schemas['Comment'];
 
-export interface Checkin {
-  id: number;
-  couple_id: number;
-  author_id: number;
-  /** The practice's calendar day, YYYY-MM-DD. */
-  day: string;
-  trust: number;
-  safety: number;
-  feeling: string;
-  note: string;
-  visibility: Visibility;
-  updated_at: string;
-}
+export type Checkin = Schemas['Checkin'];
 
-export interface CheckinInput {
-  trust: number;
-  safety: number;
-  feeling: string;
-  note: string;
-  visibility: Visibility;
-}
+export type CheckinInput = Schemas['CheckinInput'];
 
 export interface CheckinList {
   today: string;
@@ -299,36 +232,11 @@ export interface CheckinList {
   streaks: { user_id: number; current: number; longest: number }[];
 }
 
-export interface Commitment {
-  id: number;
-  couple_id: number;
-  author_id: number;
-  text: string;
-  cadence: 'daily' | 'weekly';
-  starts_on: string;
-  ended_on: string | null;
-  kept: number;
-  missed: number;
-  kept_rate: number | null;
-  /** What was recorded for the current period (today, or this week), or null while nothing is. */
-  this_period: 'kept' | 'missed' | null;
-}
+export type Commitment = Schemas['Commitment'];
 
-export interface CommitmentCheck {
-  id: number;
-  commitment_id: number;
-  period_start: string;
-  status: 'kept' | 'missed';
-  note: string;
-  recorded_by: number;
-  created_at: string;
-}
+export type CommitmentCheck = Schemas['CommitmentCheck'];
 
-export interface KeptTally {
-  kept: number;
-  missed: number;
-  kept_rate: number | null;
-}
+export type KeptTally = Schemas['KeptTally'];
 
 export interface CommitmentList {
   commitments: Commitment[];
@@ -336,16 +244,7 @@ export interface CommitmentList {
   by_partner: (KeptTally & { user_id: number })[];
 }
 
-export interface Measure {
-  id: number;
-  couple_id: number;
-  author_id: number;
-  measure_key: string;
-  score: number;
-  below_cutoff: boolean;
-  visibility: Visibility;
-  taken_at: string;
-}
+export type Measure = Schemas['Measure'];
 
 /** One question of a questionnaire, answered with a whole number from min to max. */
 export interface QuestionnaireItem {
@@ -376,28 +275,9 @@ export interface MeasureInput {
   visibility: Visibility;
 }
 
-export interface NoteAddendum {
-  id: number;
-  note_id: number;
-  author_id: number;
-  text: string;
-  created_at: string;
-}
+export type NoteAddendum = Schemas['NoteAddendum'];
 
-export interface Note {
-  id: number;
-  couple_id: number;
-  author_id: number;
-  template: string;
-  sections: Record<string, string>;
-  /** The appointment whose session the note records. */
-  appointment_id?: number | null;
-  signed_at: string | null;
-  /** Present when one note is read on its own (GET /notes/{id}), not in the list. */
-  addenda?: NoteAddendum[];
-  created_at: string;
-  updated_at: string;
-}
+export type Note = Schemas['Note'];
 
 export interface NoteTemplate {
   key: string;
@@ -405,39 +285,12 @@ export interface NoteTemplate {
   sections: { key: string; label: string; help: string }[];
 }
 
-export type AppointmentKind = 'in_person' | 'video' | 'phone';
-export type Attendance = 'attended' | 'no_show' | 'late_cancel' | 'cancelled';
+export type AppointmentKind = Schemas['AppointmentKind'];
+export type Attendance = NonNullable<Schemas['Appointment']['attendance']>;
 
-export interface Appointment {
-  id: number;
-  couple_id: number;
-  couple_label: string;
-  therapist_id: number;
-  /** Who the session is with; shown wherever the appointment is. */
-  therapist_name: string;
-  /** RFC 3339 with the offset of the time zone it was booked in. */
-  starts_at: string;
-  ends_at: string;
-  time_zone: string;
-  kind: AppointmentKind;
-  room_id: number | null;
-  room_name: string | null;
-  series_id: number | null;
-  status: string;
-  cancelled_at: string | null;
-  attendance: Attendance | null;
-  attendance_recorded_at: string | null;
-  live_session_id: number | null;
-  /** The clinical note of this session; shown to the care team only. */
-  note_id?: number;
-  /** Grows with every move or cancellation. */
-  version: number;
-}
+export type Appointment = Schemas['Appointment'];
 
-export interface Room {
-  id: number;
-  name: string;
-}
+export type Room = Schemas['Room'];
 
 /** Every therapist's appointments of a week, with who and what can be booked. */
 export interface PracticeCalendar {
@@ -447,40 +300,119 @@ export interface PracticeCalendar {
   rooms: Room[];
 }
 
-export interface WeeklyHours {
-  time_zone: string;
-  /** Weekday 0 is Sunday; times are wall-clock "09:00" in time_zone. */
-  hours: { weekday: number; starts: string; ends: string }[];
+export type WeeklyHours = Schemas['WeeklyHours'];
+
+export type Slot = Schemas['Slot'];
+
+export type AppointmentRequest = Schemas['AppointmentRequest'];
+
+/** Which optional mail a person wants; security mail is always sent. */
+export type MailPreferences = Schemas['MailPreferences'];
+
+export interface BillingProfile {
+  name: string;
+  address: string;
+  npi: string;
+  tax_id: string;
+  session_service_id: number | null;
+  no_show_fee_cents: number;
+  late_cancel_fee_cents: number;
+  cancellation_window_hours: number;
 }
 
-export interface Slot {
-  starts_at: string;
-  ends_at: string;
+export interface Service {
+  id: number;
+  cpt_code: string;
+  description: string;
+  duration_minutes: number;
+  fee_cents: number;
+  active: boolean;
 }
 
-export interface AppointmentRequest {
+export interface ServiceInput {
+  cpt_code: string;
+  description: string;
+  duration_minutes: number;
+  fee_cents: number;
+  active?: boolean;
+}
+
+export interface BillingSettings {
+  profile: BillingProfile;
+  services: Service[];
+  licenses: { therapist_id: number; therapist_name: string; license_number: string }[];
+}
+
+export type EntryKind = 'charge' | 'payment' | 'refund' | 'write_off' | 'adjustment' | 'reversal';
+export type ChargeKind = 'session' | 'no_show' | 'late_cancel';
+export type PaymentMethod = 'cash' | 'cheque' | 'card';
+
+/** One line of the append-only ledger; amount_cents is its effect on what the payer owes. */
+export interface LedgerEntry {
   id: number;
   couple_id: number;
-  therapist_id: number;
-  therapist_name: string;
-  requested_by: number | null;
-  starts_at: string;
-  ends_at: string;
-  time_zone: string;
-  kind: AppointmentKind;
-  status: 'pending' | 'accepted' | 'declined';
+  couple_label: string;
+  payer_id: number | null;
+  payer_name: string;
+  kind: EntryKind;
+  amount_cents: number;
+  posted_on: string;
   appointment_id: number | null;
-  decided_at: string | null;
+  charge_kind: ChargeKind | null;
+  therapist_id: number | null;
+  cpt_code: string;
+  description: string;
+  method: PaymentMethod | null;
+  reference: string;
+  reverses_id: number | null;
+  voided: boolean;
   created_at: string;
 }
 
-/** Which optional mail a person wants; security mail is always sent. */
-export interface MailPreferences {
-  invitations: boolean;
-  reminders: boolean;
-  exercises: boolean;
-  digest: boolean;
+export interface Share {
+  partner_id: number;
+  partner_name?: string;
+  percent: number;
 }
+
+export interface Balance {
+  payer_id: number | null;
+  payer_name: string;
+  balance_cents: number;
+}
+
+export interface CoupleBilling {
+  shares: Share[];
+  balances: Balance[];
+  entries: LedgerEntry[];
+}
+
+/** A payment, refund, write-off or adjustment recorded by hand. */
+export interface EntryInput {
+  kind: 'payment' | 'refund' | 'write_off' | 'adjustment';
+  payer_id?: number;
+  amount_cents: number;
+  method?: PaymentMethod;
+  reference?: string;
+  posted_on?: string;
+}
+
+export interface Statement {
+  from: string;
+  to: string;
+  opening_balance_cents: number;
+  entries: LedgerEntry[];
+  charges_cents: number;
+  payments_cents: number;
+  adjustments_cents: number;
+  closing_balance_cents: number;
+}
+
+export interface DateRange {
+  from?: string;
+  to?: string;
+}
+
 
 export interface MailSettings {
   /** Minutes before an appointment that its reminders go out. */
@@ -488,14 +420,7 @@ export interface MailSettings {
 }
 
 /** A message kept in the development mailbox (no mail server configured). */
-export interface SentMail {
-  message_id: string;
-  kind: string;
-  recipient: string;
-  subject: string;
-  text_body?: string;
-  created_at: string;
-}
+export type SentMail = Schemas['SentMail'];
 
 export interface AppointmentInput {
   starts_at: string;
@@ -564,6 +489,8 @@ export interface LiveSessionInput {
   mode?: LiveMode;
   turn_seconds?: number;
   min_break_seconds?: number;
+  /** Show a partner's typing to the others as it is written; off unless chosen. */
+  show_drafts?: boolean;
 }
 
 /** The floor of a live session as of seq (docs/protocol.md); absent fields are unset. */
@@ -572,6 +499,8 @@ export interface LiveState {
   mode: LiveMode;
   turn_seconds: number;
   min_break_seconds: number;
+  /** Whether the holder's typing is relayed to the others as it is written. */
+  show_drafts?: boolean;
   holder?: Seat;
   phase?: 'speaking' | 'paraphrase' | 'confirm';
   paraphrase?: string;
@@ -587,6 +516,8 @@ export interface LiveState {
   ended: boolean;
   talk_ms: Record<Seat, number>;
   utterances: Record<Seat, number>;
+  /** Present once a partner was heard speaking over the other (voice sessions). */
+  spoken_interruptions?: Record<Seat, number>;
 }
 
 /** One numbered event of a live session, as the WebSocket and the transcript carry it. */
@@ -607,11 +538,7 @@ export interface LiveEvent {
 }
 
 /** A live session with its current state: the answer of GET /live/{id}. */
-export interface LiveSession extends LiveSessionSummary {
-  practice_id: number;
-  seq: number;
-  state: LiveState;
-}
+export type LiveSession = Schemas['LiveSession'];
 
 /**
  * Talk time (seconds), utterances, refused out-of-turn says and (from servers with voice) spoken
@@ -1197,6 +1124,56 @@ export function createApi(options: ApiOptions = {}) {
 
     decideAppointmentRequest(requestID: number, decision: 'accept' | 'decline'): Promise<AppointmentRequest> {
       return request('POST', `/appointment-requests/${requestID}/${decision}`);
+    },
+
+    billingSettings(practiceID: number): Promise<BillingSettings> {
+      return request('GET', `/practices/${practiceID}/billing`);
+    },
+
+    setBillingProfile(practiceID: number, profile: BillingProfile): Promise<BillingSettings> {
+      return request('PUT', `/practices/${practiceID}/billing`, { body: profile });
+    },
+
+    createService(practiceID: number, input: ServiceInput): Promise<Service> {
+      return request('POST', `/practices/${practiceID}/billing/services`, { body: input });
+    },
+
+    updateService(practiceID: number, serviceID: number, input: ServiceInput): Promise<Service> {
+      return request('PUT', `/practices/${practiceID}/billing/services/${serviceID}`, { body: input });
+    },
+
+    coupleBilling(coupleID: number): Promise<CoupleBilling> {
+      return request('GET', `/couples/${coupleID}/billing`);
+    },
+
+    /** Who pays from now on: one partner at 100, both summing to 100, or none for the couple as a whole. */
+    setBillingShares(coupleID: number, shares: Share[]): Promise<Share[]> {
+      return request<{ shares: Share[] }>('PUT', `/couples/${coupleID}/billing/shares`, {
+        body: { shares: shares.map(({ partner_id, percent }) => ({ partner_id, percent })) },
+      }).then((r) => r.shares);
+    },
+
+    recordEntry(coupleID: number, input: EntryInput): Promise<LedgerEntry> {
+      return request('POST', `/couples/${coupleID}/billing/entries`, { body: input });
+    },
+
+    /** Charges an appointment; charging it again answers the first charge. */
+    chargeAppointment(appointmentID: number, kind: ChargeKind): Promise<LedgerEntry[]> {
+      return request<{ entries: LedgerEntry[] }>('POST', `/appointments/${appointmentID}/charges`, { body: { kind } }).then(
+        (r) => r.entries,
+      );
+    },
+
+    /** Voids an appointment's charge with reversing entries. */
+    voidCharge(appointmentID: number, kind: ChargeKind): Promise<LedgerEntry[]> {
+      return request<{ entries: LedgerEntry[] }>('POST', `/appointments/${appointmentID}/charges/${kind}/void`).then(
+        (r) => r.entries,
+      );
+    },
+
+    /** One partner's statement: their own, or, for staff, any client's of the practice. */
+    clientStatement(practiceID: number, userID: number, range: DateRange): Promise<Statement> {
+      return request('GET', `/practices/${practiceID}/members/${userID}/statement${queryString(range)}`);
     },
 
     mailPreferences(): Promise<MailPreferences> {

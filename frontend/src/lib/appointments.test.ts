@@ -8,7 +8,7 @@ function appointment(over: Partial<Appointment> = {}): Appointment {
     id: 1, couple_id: 2, couple_label: 'Rivera & Chen', therapist_id: 7, therapist_name: 'Dana Ames',
     starts_at: '2031-03-04T10:00:00Z', ends_at: '2031-03-04T10:50:00Z', time_zone: 'UTC', kind: 'video',
     room_id: null, room_name: null, series_id: null, status: 'scheduled', cancelled_at: null, attendance: null,
-    attendance_recorded_at: null, live_session_id: null, version: 1, ...over,
+    attendance_recorded_at: null, live_session_id: null, version: 1, created_at: '', updated_at: '', ...over,
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PartnerProgress, Progress } from './api';
-import { chartTable, checkinSeries, latestInWords, measureSeries, plot, rateSeries } from './charts';
+import { chartTable, checkinSeries, latestInWords, measureSeries, niceTicks, plot, rateSeries } from './charts';
 
 function partner(user_id: number, name: string, seat: 'a' | 'b', extra: Partial<PartnerProgress> = {}): PartnerProgress {
   const empty = { done: 0, total: 0, rate: null, weeks: [] };
@@ -105,6 +105,40 @@ describe('chart data', () => {
     expect(yTicks[0]).toEqual({ value: 0, y: 110 });
     expect(yTicks[5]).toEqual({ value: 10, y: 10 });
     expect(xTicks.map((t) => t.day)).toEqual(['2026-03-01', '2026-03-03']);
+  });
+
+  it.each([
+    [0, 10, [0, 2, 4, 6, 8, 10]],
+    [0, 21, [0, 5, 10, 15, 20]],
+    [0, 27, [0, 5, 10, 15, 20, 25]],
+    [0, 100, [0, 20, 40, 60, 80, 100]],
+    [0, 4, [0, 1, 2, 3, 4]],
+    [0, 1, [0, 0.2, 0.4, 0.6, 0.8, 1]],
+    [3, 17, [4, 6, 8, 10, 12, 14, 16]],
+    [-10, 10, [-10, -5, 0, 5, 10]],
+    [5, 5, [5]],
+  ])('puts the scale’s ticks at round values from %s to %s', (min, max, ticks) => {
+    expect(niceTicks(min, max)).toEqual(ticks);
+  });
+
+  it('anchors the first day’s label at its start and the last day’s at its end, so neither is cut off', () => {
+    const frame = { width: 300, height: 120, left: 30, right: 10, top: 10, bottom: 10, yMin: 0, yMax: 10 };
+    const two = plot([{ label: 'Sam', points: [{ day: '2026-03-01', value: 1 }, { day: '2026-03-09', value: 2 }] }], frame);
+    expect(two.xTicks).toEqual([
+      { day: '2026-03-01', x: 30, anchor: 'start' },
+      { day: '2026-03-09', x: 290, anchor: 'end' },
+    ]);
+    const one = plot([{ label: 'Sam', points: [{ day: '2026-03-01', value: 1 }] }], frame);
+    expect(one.xTicks).toEqual([{ day: '2026-03-01', x: 160, anchor: 'middle' }]);
+  });
+
+  it('places a threshold line at its value and leaves out one outside the scale', () => {
+    const frame = { width: 300, height: 120, left: 30, right: 10, top: 10, bottom: 10, yMin: 0, yMax: 20 };
+    const { thresholds } = plot([{ label: 'Sam', points: [{ day: '2026-03-01', value: 12 }] }], frame, [
+      { value: 13.5, label: 'Distress cut-off' },
+      { value: 25, label: 'Off the scale' },
+    ]);
+    expect(thresholds).toEqual([{ value: 13.5, label: 'Distress cut-off', y: 42.5 }]);
   });
 
   it('centres a single day instead of dividing by zero', () => {

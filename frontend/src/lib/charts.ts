@@ -114,10 +114,19 @@ export interface PlottedSeries {
   path: string;
 }
 
+/** A line across the chart at a value, such as a questionnaire's cut-off, with its name. */
+export interface Threshold {
+  value: number;
+  label: string;
+}
+
 export interface Plot {
   series: PlottedSeries[];
   yTicks: { value: number; y: number }[];
-  xTicks: { day: string; x: number }[];
+  /** The first and last day; their labels are anchored inwards so neither runs off the chart. */
+  xTicks: { day: string; x: number; anchor: 'start' | 'middle' | 'end' }[];
+  /** The thresholds within the scale, placed. */
+  thresholds: (Threshold & { y: number })[];
 }
 
 function dayNumber(day: string): number {
@@ -128,8 +137,33 @@ function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-/** Places each series in the frame: days along x (first to last), values along y (yMin at the bottom). */
-export function plot(series: Series[], frame: Frame, yTickCount = 5): Plot {
+/**
+ * Ticks for a scale from min to max at round values (multiples of 1, 2 or 5 times a power of
+ * ten), as close to target + 1 ticks as those allow, preferring fewer when two are as close.
+ */
+export function niceTicks(min: number, max: number, target = 5): number[] {
+  if (!(max > min)) return [min];
+  const magnitude = Math.floor(Math.log10((max - min) / target));
+  let best: number[] = [];
+  for (let exponent = magnitude + 1; exponent >= magnitude - 1; exponent--) {
+    for (const mantissa of [5, 2, 1]) {
+      const step = mantissa * 10 ** exponent;
+      const decimals = Math.max(0, -exponent);
+      const ticks: number[] = [];
+      for (let i = Math.ceil(min / step - 1e-9); i * step <= max + step * 1e-9; i++) {
+        ticks.push(Number((i * step).toFixed(decimals)));
+      }
+      if (best.length === 0 || Math.abs(ticks.length - target - 1) < Math.abs(best.length - target - 1)) best = ticks;
+    }
+  }
+  return best;
+}
+
+/**
+ * Places each series in the frame: days along x (first to last), values along y (yMin at the
+ * bottom), with round ticks on the scale and the thresholds that fall within it.
+ */
+export function plot(series: Series[], frame: Frame, thresholds: Threshold[] = []): Plot {
   const days = series.flatMap((s) => s.points.map((p) => dayNumber(p.day)));
   const first = Math.min(...days);
   const last = Math.max(...days);
@@ -148,16 +182,19 @@ export function plot(series: Series[], frame: Frame, yTickCount = 5): Plot {
     return { label: s.label, points, path };
   });
 
-  const yTicks = Array.from({ length: yTickCount + 1 }, (_, i) => {
-    const value = frame.yMin + ((frame.yMax - frame.yMin) * i) / yTickCount;
-    return { value: Math.round(value * 100) / 100, y: y(value) };
-  });
+  const yTicks = niceTicks(frame.yMin, frame.yMax).map((value) => ({ value, y: y(value) }));
 
   const allDays = [...new Set(series.flatMap((s) => s.points.map((p) => p.day)))].sort();
-  const xTicks =
-    allDays.length === 0
-      ? []
-      : [...new Set([allDays[0], allDays[allDays.length - 1]])].map((day) => ({ day, x: x(day) }));
+  const ends = allDays.length === 0 ? [] : [...new Set([allDays[0], allDays[allDays.length - 1]])];
+  const xTicks = ends.map((day, i) => ({
+    day,
+    x: x(day),
+    anchor: ends.length === 1 ? ('middle' as const) : i === 0 ? ('start' as const) : ('end' as const),
+  }));
 
-  return { series: plotted, yTicks, xTicks };
+  const placed = thresholds
+    .filter((t) => t.value >= frame.yMin && t.value <= frame.yMax)
+    .map((t) => ({ ...t, y: y(t.value) }));
+
+  return { series: plotted, yTicks, xTicks, thresholds: placed };
 }

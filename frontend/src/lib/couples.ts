@@ -1,10 +1,16 @@
 // Words for a couple's file that several screens show.
-import type { AssignmentStatus, Couple, CoupleStatus, ExerciseWho, FieldKind } from './api';
+import type { AssignmentStatus, Couple, CoupleStatus, ExerciseWho, FieldKind, Seat } from './api';
 
 export const statusWords: Record<CoupleStatus, string> = {
   active: 'Active',
   paused: 'Paused',
   closed: 'Closed',
+};
+
+/** A partner's place in the couple, for when their name is not known yet. */
+export const seatWords: Record<Seat, string> = {
+  a: 'first partner',
+  b: 'second partner',
 };
 
 export const assignmentStatusWords: Record<AssignmentStatus, string> = {

@@ -7,6 +7,13 @@ export function formatDay(day: string): string {
   return date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
 }
 
+/** A calendar day without its weekday, short enough for a chart's axis: "3 Mar 2026". */
+export function formatShortDay(day: string): string {
+  const date = new Date(`${day}T12:00:00Z`);
+  if (Number.isNaN(date.getTime())) return day;
+  return date.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+}
+
 /** "3 Mar 2026, 14:05" for an RFC 3339 instant, in the reader's time zone. */
 export function formatDateTime(instant: string): string {
   const date = new Date(instant);
@@ -39,4 +46,9 @@ export function dayBoundary(day: string, end: boolean): string | undefined {
 /** "Sam Rivera" for an id among people, or a neutral phrase when they are unknown. */
 export function personName(people: { user_id: number; name: string }[], userID: number | null | undefined): string {
   return people.find((p) => p.user_id === userID)?.name ?? 'Someone';
+}
+
+/** Text with its first letter a capital: "first partner" -> "First partner". */
+export function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -9,6 +9,7 @@ import {
   describeEvent,
   errorMessage,
   floorSentence,
+  typingSentence,
 } from './live';
 import { FakeNetwork, FakeSocket } from './liveFakes';
 
@@ -349,6 +350,16 @@ describe('words and time', () => {
     expect(floorSentence(fresh(5, { holder: 'a', phase: 'confirm' }), names)).toBe('Sam is checking Alex’s paraphrase.');
     expect(floorSentence(fresh(6, { mode: 'turns', holder: 'b' }), names)).toBe('Alex has the floor.');
     expect(floorSentence(fresh(7, { paused: true, paused_by: 'b' }), names)).toBe('On a break, called by Alex.');
+  });
+
+  it.each([
+    [false, undefined, names, 'The partners’ typing is not shown: their words appear when they send them.'],
+    [true, undefined, names, 'The partners’ typing is shown to the room as they write.'],
+    [false, 'a', names, 'Your typing is not shown to Alex or Maya: they read your words when you send them.'],
+    [true, 'b', names, 'Your typing is shown to Sam and Maya as you write.'],
+    [true, 'a', { ...names, chair: 'The therapist' }, 'Your typing is shown to Alex and your therapist as you write.'],
+  ] as const)('says whether typing is shown (shown: %s, seat: %s)', (shown, me, roomNames, sentence) => {
+    expect(typingSentence(fresh(1, { show_drafts: shown }), roomNames, me)).toBe(sentence);
   });
 
   it("speaks to a partner about themselves on their own screen", () => {

@@ -52,7 +52,7 @@ export type MediaFrame =
 
 /** A media signalling frame from the server, other than media_state (which is in the view). */
 export type ServerMediaFrame =
-  | { type: 'media_offer'; sdp: string }
+  | { type: 'media_offer'; sdp: string; ice_servers?: RTCIceServer[] }
   | { type: 'media_candidate'; candidate: RTCIceCandidateInit }
   | { type: 'media_error'; id?: string; code: string; message: string };
 
@@ -589,6 +589,12 @@ export function applyEvent(s: LiveState, e: LiveEvent): LiveState {
     case 'utterance':
       if (e.seat) s.utterances = { ...s.utterances, [e.seat]: s.utterances[e.seat] + 1 };
       return s;
+    case 'spoken_interruption':
+      if (e.seat) {
+        const heard = s.spoken_interruptions ?? { a: 0, b: 0 };
+        s.spoken_interruptions = { ...heard, [e.seat]: heard[e.seat] + 1 };
+      }
+      return s;
     case 'floor_requested':
       return e.seat ? { ...s, queue: [...(s.queue ?? []), e.seat] } : s;
     case 'floor_granted': {
@@ -667,10 +673,12 @@ export function applyEvent(s: LiveState, e: LiveEvent): LiveState {
         mode: s.mode,
         turn_seconds: s.turn_seconds,
         min_break_seconds: s.min_break_seconds,
+        show_drafts: s.show_drafts,
         paused: false,
         ended: true,
         talk_ms: s.talk_ms,
         utterances: s.utterances,
+        spoken_interruptions: s.spoken_interruptions,
       };
     }
   }
@@ -821,6 +829,24 @@ export function floorSentence(s: LiveState, names: RoomNames, me?: Seat): string
   if (s.phase === 'paraphrase') return `${listener.is} saying back what ${speaker.object} said.`;
   if (s.phase === 'confirm') return `${speaker.is} checking ${listener.owner} paraphrase.`;
   return `${speaker.is} speaking; ${listener.is.replace(/^You/, 'you')} listening.`;
+}
+
+/**
+ * Whether what a partner types reaches the others before it is sent, as the session's setting
+ * says (show_drafts, chosen by the therapist when starting it). On a partner's own screen (me) it
+ * speaks to them about the other two.
+ */
+export function typingSentence(s: LiveState, names: RoomNames, me?: Seat): string {
+  if (me === undefined) {
+    return s.show_drafts
+      ? 'The partners’ typing is shown to the room as they write.'
+      : 'The partners’ typing is not shown: their words appear when they send them.';
+  }
+  const other = names[me === 'a' ? 'b' : 'a'];
+  const therapist = names.chair === 'The therapist' ? 'your therapist' : names.chair;
+  return s.show_drafts
+    ? `Your typing is shown to ${other} and ${therapist} as you write.`
+    : `Your typing is not shown to ${other} or ${therapist}: they read your words when you send them.`;
 }
 
 /** Why the connection closed for good, for the person who was using it. */

@@ -140,6 +140,7 @@ class FakeTransceiver {
 
 /** A peer connection that negotiates nothing: tests drive its state and its remote tracks. */
 export class FakePeer {
+  configuration: RTCConfiguration;
   connectionState = 'new';
   remoteDescription: { sdp: string } | null = null;
   localDescription: { sdp: string } | null = null;
@@ -151,6 +152,16 @@ export class FakePeer {
   ontrack: ((event: { track: TrackLike; streams: readonly StreamLike[] }) => void) | null = null;
   onconnectionstatechange: ((event: unknown) => void) | null = null;
 
+  constructor(configuration: RTCConfiguration = {}) {
+    this.configuration = configuration;
+  }
+
+  getConfiguration(): RTCConfiguration {
+    return this.configuration;
+  }
+  setConfiguration(configuration: RTCConfiguration): void {
+    this.configuration = configuration;
+  }
   async setRemoteDescription(description: { type: 'offer'; sdp: string }): Promise<void> {
     this.remoteDescription = { sdp: description.sdp };
     for (const section of description.sdp.split('m=').slice(1)) {

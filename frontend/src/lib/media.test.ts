@@ -38,8 +38,8 @@ function room(devices: DevicesLike | null = new FakeDevices()) {
   const media = new MediaSession({
     signals: client,
     devices,
-    peer: () => {
-      const peer = new FakePeer();
+    peer: (configuration) => {
+      const peer = new FakePeer(configuration);
       peers.push(peer);
       return peer;
     },
@@ -127,6 +127,45 @@ describe('MediaSession', () => {
     expect(sent('media_mute')).toHaveLength(1);
   });
 
+  it("builds each peer connection with the TURN relay its offer names, and takes a later offer's fresh credentials", async () => {
+    const relay = (username: string): RTCIceServer[] => [
+      { urls: ['turn:turn.example.org:3478?transport=udp', 'turn:turn.example.org:3478?transport=tcp'], username, credential: `secret-${username}` },
+    ];
+    const { media, socket, peer, peers, sent } = room();
+    await media.join({ video: false });
+    expect(peers).toHaveLength(0);
+
+    socket().receive({ type: 'media_offer', sdp: fakeOffer(forwardedAndOwn), ice_servers: relay('1764846000') });
+    await settle();
+    expect(peers).toHaveLength(1);
+    expect(peer().configuration).toEqual({ iceServers: relay('1764846000') });
+    expect(sent('media_answer')).toHaveLength(1);
+
+    // A renegotiation on the same connection brings fresh credentials.
+    socket().receive({ type: 'media_offer', sdp: fakeOffer(forwardedAndOwn), ice_servers: relay('1764889200') });
+    await settle();
+    expect(peers).toHaveLength(1);
+    expect(peer().configuration).toEqual({ iceServers: relay('1764889200') });
+
+    // The media moved to another server: the new join's offer builds a new connection with its relay.
+    socket().receive({ type: 'media_error', code: 'media_rejoin', message: 'Voice moved to another server; join again.' });
+    vi.advanceTimersByTime(1_000);
+    expect(sent('media_join')).toHaveLength(2);
+    socket().receive({ type: 'media_offer', sdp: fakeOffer(forwardedAndOwn), ice_servers: relay('1764892800') });
+    await settle();
+    expect(peers).toHaveLength(2);
+    expect(peer().configuration).toEqual({ iceServers: relay('1764892800') });
+
+    // A server without a relay names none: the browser's own candidates only.
+    peer().state('connected');
+    peer().state('failed');
+    vi.advanceTimersByTime(1_000);
+    socket().receive({ type: 'media_offer', sdp: fakeOffer(forwardedAndOwn) });
+    await settle();
+    expect(peers).toHaveLength(3);
+    expect(peer().configuration).toEqual({ iceServers: [] });
+  });
+
   it.each([
     { name: 'the browser refuses the microphone', devices: Object.assign(new FakeDevices(), { refuse: { audio: 'NotAllowedError' } }), message: mediaMessages.refused },
     { name: 'there is no microphone', devices: Object.assign(new FakeDevices(), { refuse: { audio: 'NotFoundError' } }), message: mediaMessages.noMicrophone },
@@ -158,7 +197,7 @@ describe('MediaSession', () => {
     { name: 'the connection stayed disconnected for a few seconds', change: ['disconnected'], wait: DISCONNECTED_GRACE_MS + 1_000, rejoins: true },
     { name: 'the connection was disconnected only for a moment', change: ['disconnected', 'connected'], wait: DISCONNECTED_GRACE_MS + 1_000, rejoins: false },
   ])('negotiates anew from scratch when $name', async ({ change, wait, rejoins }) => {
-    const { media, peer, peers, sent } = await joined();
+    const { media, socket, peer, peers, sent } = await joined();
     const first = peer();
     for (const next of change) first.state(next);
     vi.advanceTimersByTime(wait - 1);
@@ -167,12 +206,15 @@ describe('MediaSession', () => {
 
     if (rejoins) {
       expect(first.closed).toBe(true);
-      expect(peers).toHaveLength(2);
       expect(sent('media_join')).toEqual([
         { type: 'media_join', id: 'm1', video: false },
         { type: 'media_join', id: 'm2', video: false },
       ]);
       expect(media.view.phase).toBe('reconnecting');
+      socket().receive({ type: 'media_offer', sdp: fakeOffer(forwardedAndOwn) });
+      await settle();
+      expect(peers).toHaveLength(2);
+      expect(sent('media_answer')).toHaveLength(2);
     } else {
       expect(first.closed).toBe(false);
       expect(sent('media_join')).toHaveLength(1);
@@ -189,13 +231,15 @@ describe('MediaSession', () => {
     socket().open(state);
 
     expect(first.closed).toBe(true);
-    expect(peers).toHaveLength(2);
     expect(socket().sent).toEqual([{ type: 'media_join', id: 'm2', video: false }]);
     // The old connection's last words change nothing.
     first.gather({ candidate: 'candidate:old', sdpMid: '1', sdpMLineIndex: 1 });
     first.state('failed');
     expect(socket().sent).toHaveLength(1);
     expect(media.view.phase).toBe('reconnecting');
+    socket().receive({ type: 'media_offer', sdp: fakeOffer(forwardedAndOwn) });
+    await settle();
+    expect(peers).toHaveLength(2);
   });
 
   it('tells the room when the microphone is muted and turns the camera on by joining again with video', async () => {

@@ -47,6 +47,8 @@ export interface PeerLike {
   setLocalDescription(description: { type: RTCSdpType; sdp?: string }): Promise<void>;
   addIceCandidate(candidate: RTCIceCandidateInit): Promise<void>;
   getTransceivers(): TransceiverLike[];
+  getConfiguration(): RTCConfiguration;
+  setConfiguration(configuration: RTCConfiguration): void;
   close(): void;
 }
 
@@ -96,8 +98,8 @@ export interface MediaSessionOptions {
   signals: Pick<LiveClient, 'media' | 'sendMedia'>;
   /** The browser's media devices; null where the browser has none (or the page is not secure). */
   devices?: DevicesLike | null;
-  /** Makes a peer connection; defaults to the browser's. */
-  peer?: () => PeerLike;
+  /** Makes a peer connection with the configuration given; defaults to the browser's. */
+  peer?: (configuration: RTCConfiguration) => PeerLike;
 }
 
 /** How long a connection may stay "disconnected" before it is negotiated anew. */
@@ -169,10 +171,12 @@ export class MediaSession {
   readonly #listeners = new Set<(view: MediaView) => void>();
   readonly #signals: MediaSessionOptions['signals'];
   readonly #devices: DevicesLike | null;
-  readonly #makePeer: () => PeerLike;
+  readonly #makePeer: (configuration: RTCConfiguration) => PeerLike;
   readonly #unsubscribe: () => void;
   #local: StreamLike | null = null;
   #peer: PeerLike | null = null;
+  /** A media_join was sent and its offer, which the peer connection is built for, has not come. */
+  #awaitingOffer = false;
   /** Offers and candidates for the current peer, one at a time and in order. */
   #negotiation: Promise<void> = Promise.resolve();
   #muteSent = false;
@@ -185,7 +189,7 @@ export class MediaSession {
   constructor(options: MediaSessionOptions) {
     this.#signals = options.signals;
     this.#devices = options.devices === undefined ? browserDevices() : options.devices;
-    this.#makePeer = options.peer ?? (() => new RTCPeerConnection() as unknown as PeerLike);
+    this.#makePeer = options.peer ?? ((configuration) => new RTCPeerConnection(configuration) as unknown as PeerLike);
     this.#unsubscribe = this.#signals.media({
       frame: (frame) => this.#frame(frame),
       synced: () => this.#synced(),
@@ -361,14 +365,27 @@ export class MediaSession {
     this.#update({ local, message: '' });
   }
 
-  /** A fresh peer connection and a media_join: every (re)connection negotiates from scratch. */
+  /**
+   * A media_join: every (re)connection negotiates from scratch, on a peer connection built when
+   * the server's offer arrives, with the ICE servers (TURN) the offer names.
+   */
   #connect(): void {
     this.#clearTimers();
     this.#closePeer();
     const local = this.#local;
     if (local === null) return;
-    const peer = this.#makePeer();
+    const again = this.#failures > 0 || this.#view.phase === 'connected' || this.#view.phase === 'reconnecting';
+    const sent = this.#signals.sendMedia({ type: 'media_join', id: `m${++this.#joins}`, video: local.getVideoTracks().length > 0 });
+    // When the live socket is down, the next snapshot brings a synced, and with it a new join.
+    this.#awaitingOffer = sent;
+    this.#update({ phase: sent && !again ? 'connecting' : 'reconnecting', remote: [] });
+  }
+
+  /** The peer connection for the offer that answers the latest join. */
+  #openPeer(iceServers: RTCIceServer[]): PeerLike {
+    const peer = this.#makePeer({ iceServers });
     this.#peer = peer;
+    this.#awaitingOffer = false;
     peer.onicecandidate = (event) => {
       if (event.candidate && this.#peer === peer) this.#signals.sendMedia({ type: 'media_candidate', candidate: event.candidate.toJSON() });
     };
@@ -376,18 +393,13 @@ export class MediaSession {
       if (this.#peer === peer && event.streams[0]) this.#remoteStream(event.streams[0]);
     };
     peer.onconnectionstatechange = () => this.#connectionChanged(peer);
-    const again = this.#failures > 0 || this.#view.phase === 'connected' || this.#view.phase === 'reconnecting';
-    const sent = this.#signals.sendMedia({ type: 'media_join', id: `m${++this.#joins}`, video: local.getVideoTracks().length > 0 });
-    if (!sent) {
-      // The live socket is down: the next snapshot brings a synced, and with it a new join.
-      this.#closePeer();
-    }
-    this.#update({ phase: sent && !again ? 'connecting' : 'reconnecting', remote: [] });
+    return peer;
   }
 
   #closePeer(): void {
     const peer = this.#peer;
     this.#peer = null;
+    this.#awaitingOffer = false;
     this.#negotiation = Promise.resolve();
     this.#muteSent = false;
     this.#remote.clear();
@@ -422,7 +434,7 @@ export class MediaSession {
     const peer = this.#peer;
     switch (frame.type) {
       case 'media_offer':
-        if (peer) this.#inTurn(peer, () => this.#answer(peer, frame.sdp));
+        this.#offered(frame.sdp, frame.ice_servers ?? []);
         break;
       case 'media_candidate':
         // Candidates follow their offer on the chain, so each is added once the offer is answered.
@@ -432,6 +444,24 @@ export class MediaSession {
         this.#refused(frame.code);
         break;
     }
+  }
+
+  /**
+   * The server's offer. The one answering a join gets a new peer connection built with the
+   * offer's ICE servers; a later offer on the same connection brings fresh TURN credentials.
+   */
+  #offered(sdp: string, iceServers: RTCIceServer[]): void {
+    if (this.#awaitingOffer) {
+      const peer = this.#openPeer(iceServers);
+      this.#inTurn(peer, () => this.#answer(peer, sdp));
+      return;
+    }
+    const peer = this.#peer;
+    if (peer === null) return;
+    this.#inTurn(peer, async () => {
+      peer.setConfiguration({ ...peer.getConfiguration(), iceServers });
+      await this.#answer(peer, sdp);
+    });
   }
 
   /** Runs a negotiation step after the ones before it; a step that fails starts media anew. */

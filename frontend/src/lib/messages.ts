@@ -20,3 +20,21 @@ export function waitInWords(seconds: number): string {
 export function explain(caught: unknown): string {
   return caught instanceof ApiError ? retryMessage(caught) : 'Something went wrong. Please try again.';
 }
+
+/** What a refusal says and the form field it is about ('' when it is about none of them). */
+export interface Refusal {
+  text: string;
+  field: string;
+}
+
+/**
+ * The one place that maps a server refusal to a form's field: the server names the field at fault
+ * by its path ("sections.plan", "answers.apology", "concerns[0]"); prefix is the part of the path
+ * the form leaves out, and fields are the keys the form shows. The text is the server's sentence,
+ * which names the field in words, so it reads well beside the field as it is.
+ */
+export function refusal(caught: unknown, fields: readonly string[], prefix = ''): Refusal {
+  const path = caught instanceof ApiError ? (caught.field ?? '') : '';
+  const key = path.startsWith(prefix) ? path.slice(prefix.length).split(/[.[]/)[0] : '';
+  return { text: explain(caught), field: fields.includes(key) ? key : '' };
+}

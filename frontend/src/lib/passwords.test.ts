@@ -3,10 +3,10 @@ import { newPasswordProblem } from './passwords';
 
 describe('newPasswordProblem', () => {
   it.each([
-    ['nothing typed', '', '', 'Choose a new password.'],
-    ['the two differ', 'a long passphrase', 'a long passphrase!', 'The two passwords are not the same. Type the same password in both boxes.'],
-    ['the same twice', 'a long passphrase', 'a long passphrase', ''],
+    ['nothing typed', '', '', { text: 'Choose a new password.', field: 'password' }],
+    ['the two differ', 'a long passphrase', 'a long passphrase!', { text: 'The two passwords are not the same. Type the same password in both boxes.', field: 'repeat' }],
+    ['the same twice', 'a long passphrase', 'a long passphrase', null],
   ])('%s', (_name, password, repeat, want) => {
-    expect(newPasswordProblem(password, repeat)).toBe(want);
+    expect(newPasswordProblem(password, repeat)).toEqual(want);
   });
 });

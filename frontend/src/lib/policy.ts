@@ -1,6 +1,7 @@
 // The access table as people read it: one group per kind of thing, and in each group who may
 // do what, in plain words. The rules themselves come from the server untouched.
 import type { PolicyRule } from './api';
+import { capitalised } from './format';
 
 export interface PolicyRow {
   role: string;
@@ -87,10 +88,6 @@ const actionWords: Record<string, string> = {
 /** The words for a key the table does not know: "audit_log" reads "audit log". */
 function spaced(key: string): string {
   return key.replace(/_/g, ' ');
-}
-
-function capitalised(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 export function objectTitle(object: string): string {

@@ -22,6 +22,7 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/calendar', label: 'Calendar' },
     { href: '/audit', label: 'Audit log' },
     { href: '/policy', label: 'Access policy' },
+    { href: '/billing', label: 'Billing' },
     { href: '/mail', label: 'Mail' },
     { href: '/security', label: 'Sign-in security' },
   ],
@@ -29,6 +30,7 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/', label: 'Caseload' },
     { href: '/exercises', label: 'Exercises' },
     { href: '/calendar', label: 'Calendar' },
+    { href: '/billing', label: 'Billing' },
     { href: '/mail', label: 'Mail' },
     { href: '/security', label: 'Sign-in security' },
   ],
@@ -41,6 +43,7 @@ export const navByRole: Record<Role, NavItem[]> = {
   client: [
     { href: '/', label: 'Today' },
     { href: '/progress', label: 'Progress' },
+    { href: '/statement', label: 'Statement' },
     { href: '/mail', label: 'Mail' },
   ],
 };

@@ -81,6 +81,7 @@ describe('Accept invite screen', () => {
 
     expect(await screen.findByRole('alert')).toHaveTextContent('The two passwords are not the same.');
     expect(screen.getByLabelText('Type the password again')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByLabelText('Type the password again')).toHaveAccessibleDescription(/The two passwords are not the same\./);
     expect(fetch).toHaveBeenCalledTimes(1);
   });
 

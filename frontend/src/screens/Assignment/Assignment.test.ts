@@ -3,7 +3,7 @@ import { render, screen } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import { router } from '../../lib/router.svelte';
 import Assignment from './Assignment.svelte';
-import { fakeServer } from '../../lib/fakeServer';
+import { fakeServer, invalid } from '../../lib/fakeServer';
 import { session } from '../../lib/session.svelte';
 import type { AssignmentDetail, CoupleStatus } from '../../lib/api';
 
@@ -124,5 +124,22 @@ describe('an exercise', () => {
     await user.click(await screen.findByRole('button', { name: button }));
     await vi.waitFor(() => expect(router.notice).toBe(notice));
     expect(router.path).toBe('/');
+  });
+
+  it('shows a refused answer beside its question, in the server’s words', async () => {
+    signInAsPartner();
+    server('active', detail, {
+      'POST /assignments/9/submit': invalid('Answer “Your apology” before handing this in.', 'answers.words'),
+      'PUT /assignments/9/draft': [200, detail.response],
+    });
+    const user = userEvent.setup();
+    render(Assignment, { assignmentID: 9 });
+
+    await user.click(await screen.findByRole('button', { name: 'Hand in to your therapist' }));
+    const box = screen.getByLabelText('Your apology');
+    await vi.waitFor(() => expect(box).toHaveAttribute('aria-invalid', 'true'));
+    expect(box.closest('.question')).toHaveTextContent('Answer “Your apology” before handing this in.');
+    expect(box).toHaveAccessibleDescription('Answer “Your apology” before handing this in.');
+    expect(screen.getAllByRole('alert')).toHaveLength(1);
   });
 });

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
-import userEvent from '@testing-library/user-event';
+import { userEvent } from '@testing-library/user-event';
 import CouplePage from './CouplePage.svelte';
-import { fakeServer, type Reply } from '../../lib/fakeServer';
+import { fakeServer } from '../../lib/fakeServer';
 import { session } from '../../lib/session.svelte';
 import type { Appointment, Couple, CoupleStatus } from '../../lib/api';
 
@@ -25,11 +25,11 @@ function appointment(over: Partial<Appointment>): Appointment {
     id: 40, couple_id: 3, couple_label: 'Rivera & Chen', therapist_id: 2, therapist_name: 'Maya Okafor',
     starts_at: '2031-03-04T10:00:00Z', ends_at: '2031-03-04T10:50:00Z', time_zone: 'UTC', kind: 'in_person',
     room_id: null, room_name: null, series_id: null, status: 'scheduled', cancelled_at: null, attendance: null,
-    attendance_recorded_at: null, live_session_id: null, version: 1, ...over,
+    attendance_recorded_at: null, live_session_id: null, version: 1, created_at: '', updated_at: '', ...over,
   };
 }
 
-function server(status: CoupleStatus, appointments: Appointment[] = [], extra: Record<string, Reply> = {}) {
+function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = {}, appointments: Appointment[] = []) {
   return fakeServer({
     'GET /couples/3': [200, couple(status)],
     'GET /couples/3/assignments': [200, { assignments: [] }],
@@ -85,7 +85,7 @@ describe('a couple page', () => {
 
   it("names each session's therapist and offers changes only on the therapist's own", async () => {
     signedInTherapist();
-    server('active', [
+    server('active', {}, [
       appointment({ id: 40 }),
       appointment({ id: 41, therapist_id: 5, therapist_name: 'Lee Park', starts_at: '2031-03-05T10:00:00Z', ends_at: '2031-03-05T10:50:00Z' }),
     ]);
@@ -102,7 +102,7 @@ describe('a couple page', () => {
   it('shows a double booking beside the day and time, naming the appointment in the way', async () => {
     signedInTherapist();
     const clash = 'Maya Okafor already has an appointment from 10:00 to 10:50 on Tuesday 4 March 2031.';
-    server('active', [], { 'POST /couples/3/appointments': [409, { error: { code: 'conflict', message: clash, field: 'starts_at' } }] });
+    server('active', { 'POST /couples/3/appointments': [409, { error: { code: 'conflict', message: clash, field: 'starts_at' } }] });
     const user = userEvent.setup();
     render(CouplePage, { coupleID: 3, practiceID: 1 });
 
@@ -112,5 +112,64 @@ describe('a couple page', () => {
     const field = screen.getByLabelText('Day and time');
     expect(await screen.findByText(clash)).toHaveAttribute('id', field.getAttribute('aria-describedby'));
     expect(field).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('invites the partner who has not joined by their place, not a seat letter, and copies the link', async () => {
+    const invite = { id: 5, practice_id: 1, email: 'alex@example.org', role: 'client', couple_id: 3, seat: 'b', expires_at: '', created_at: '' };
+    const fake = server('active', {
+      'POST /couples/3/invites': [201, { invite, token: 't0k', accept_url: '/invite/t0k' }],
+    });
+    const user = userEvent.setup();
+    const writeText = vi.fn(async () => {});
+    vi.stubGlobal('navigator', { ...navigator, clipboard: { writeText } });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    expect(await screen.findByText('Sam Rivera (first partner)')).toBeInTheDocument();
+    const partner = screen.getByLabelText('Which partner');
+    expect(within(partner).getAllByRole('option').map((o) => o.textContent)).toEqual(['Second partner']);
+    expect(screen.queryByText(/seat/i)).not.toBeInTheDocument();
+    await user.type(screen.getByLabelText('Their email address'), 'alex@example.org');
+    await user.click(screen.getByRole('button', { name: 'Create invitation' }));
+
+    await user.click(await screen.findByRole('button', { name: 'Copy link' }));
+    expect(writeText).toHaveBeenCalledWith(`${location.origin}/invite/t0k`);
+    expect(screen.getByText('Copied.')).toBeInTheDocument();
+    expect(fake.bodies('POST', '/couples/3/invites')).toEqual([{ seat: 'b', email: 'alex@example.org' }]);
+  });
+
+  it('opens with what the therapist came for, and leaves status and care-team chores for last', async () => {
+    const now = Date.now();
+    const day = 24 * 3600 * 1000;
+    const assignment = (id: number, title: string, status: string, submittedDaysAgo: number | null) => ({
+      id, couple_id: 3, exercise_id: id, exercise_version: 1, exercise_title: title, assignee_id: 7, assignee_seat: 'a',
+      due_on: null, note: '', status, feedback: '', reviewed_at: null, visibility: 'therapist',
+      submitted_at: submittedDaysAgo === null ? null : new Date(now - submittedDaysAgo * day).toISOString(), created_at: '',
+    });
+    const soon = new Date(now + 2 * day);
+    server('active', {
+      'GET /couples/3/assignments': [200, { assignments: [
+        assignment(1, 'An apology', 'submitted', 1),
+        assignment(2, 'Being specific', 'reviewed', 30),
+        assignment(3, 'Open communication', 'assigned', null),
+      ] }],
+      'GET /couples/3/appointments': [200, { appointments: [
+        { id: 8, couple_id: 3, therapist_id: 2, starts_at: soon.toISOString(), ends_at: new Date(soon.getTime() + 3000000).toISOString(), status: 'scheduled' },
+      ] }],
+    });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const glance = within(await screen.findByRole('region', { name: 'At a glance' }));
+    expect(glance.getByRole('link', { name: 'An apology' })).toHaveAttribute('href', '/assignments/1');
+    expect(glance.getByText(/Sam Rivera handed in/)).toBeInTheDocument();
+    expect(glance.queryByText(/Being specific/)).not.toBeInTheDocument();
+    expect(glance.getByRole('heading', { name: 'Next session' }).nextElementSibling).toHaveTextContent(String(soon.getDate()));
+
+    const headings = screen.getAllByRole('heading', { level: 2 }).map((h) => h.textContent);
+    const at = (name: string) => headings.indexOf(name);
+    expect(at('At a glance')).toBeGreaterThanOrEqual(0);
+    for (const work of ['Progress', 'Exercises', 'Sessions']) {
+      expect(at(work)).toBeGreaterThan(at('At a glance'));
+      for (const chore of ['Status', 'Care team', 'Invite a partner', 'Export']) expect(at(chore)).toBeGreaterThan(at(work));
+    }
   });
 });

@@ -76,6 +76,7 @@ describe('adding a couple', () => {
     await user.click(await screen.findByRole('checkbox', { name: 'Leo Brandt' }));
     await user.click(screen.getByRole('button', { name: 'Add couple' }));
     expect(await screen.findByText('A couple with that label already exists.')).toBeInTheDocument();
+    expect(screen.getByLabelText('Label').closest('.field')).toHaveTextContent('A couple with that label already exists.');
     expect(screen.getByLabelText('Label')).toHaveAttribute('aria-invalid', 'true');
     expect(screen.getByLabelText('Label')).toHaveFocus();
     expect(fake.bodies('POST', '/practices/1/couples')).toEqual([{ label: 'Rivera & Chen', concerns: [], therapists: [4] }]);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import type { LiveEvent, LiveState } from '../../lib/api';
@@ -80,6 +80,42 @@ describe('PartnerView', () => {
     expect(await screen.findByText(/^Your turn to speak\./)).toBeInTheDocument();
     expect(screen.getByLabelText('Your words')).toBeEnabled();
     expect(screen.getByRole('list', { name: 'People in the session' })).toHaveTextContent(/Alex \(you\).*Has the floor · speaking/);
+  });
+
+  it('gives the listener one box while they paraphrase: the one they may type in now', async () => {
+    const { client, media, socket } = room();
+    socket().open(samSpeaking, [grantedToSam]);
+    render(PartnerView, { client, media, names, seat: 'b' });
+    expect(await screen.findByLabelText('Your words')).toBeDisabled();
+
+    socket().receive(event(2, 'floor_yielded', { seat: 'a' }));
+    expect(await screen.findByLabelText('What you heard Sam say')).toBeEnabled();
+    expect(screen.getAllByRole('textbox')).toHaveLength(1);
+    expect(screen.queryByLabelText('Your words')).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Send' })).not.toBeInTheDocument();
+
+    socket().receive(event(3, 'paraphrase', { seat: 'b', text: 'You felt alone.', actor: { user_id: 6, role: 'b' } }));
+    expect(await screen.findByLabelText('Your words')).toBeDisabled();
+    expect(screen.getAllByRole('textbox')).toHaveLength(1);
+  });
+
+  it.each([
+    {
+      showDrafts: false,
+      sentence: 'Your typing is not shown to Alex or Maya: they read your words when you send them.',
+      drafts: [],
+    },
+    { showDrafts: true, sentence: 'Your typing is shown to Alex and Maya as you write.', drafts: ['I'] },
+  ])('says whether the speaker’s typing is shown and relays it only then (shown: $showDrafts)', async ({ showDrafts, sentence, drafts }) => {
+    const user = userEvent.setup();
+    const { client, media, socket } = room();
+    socket().open({ ...samSpeaking, show_drafts: showDrafts }, [grantedToSam]);
+    const draft = vi.spyOn(client, 'draft');
+    render(PartnerView, { client, media, names, seat: 'a' });
+
+    expect(await screen.findByText(sentence)).toBeInTheDocument();
+    await user.type(screen.getByLabelText('Your words'), 'I');
+    expect(draft.mock.calls.map(([text]) => text)).toEqual(drafts);
   });
 
   it('shows a refusal in plain words', async () => {

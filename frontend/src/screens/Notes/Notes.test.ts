@@ -82,6 +82,7 @@ describe('clinical notes', () => {
     await user.click(screen.getByRole('button', { name: 'Save changes' }));
 
     expect(await screen.findByRole('alert')).toHaveTextContent('The plan is too long.');
+    expect(editor().getByLabelText('Plan').closest('.field')).toHaveTextContent('The plan is too long.');
     expect(editor().getByLabelText('Plan')).toHaveAttribute('aria-invalid', 'true');
     expect(editor().getByLabelText('Plan')).toHaveAccessibleDescription('The plan is too long.');
     expect(editor().getByLabelText('Plan')).toHaveFocus();
@@ -142,7 +143,29 @@ describe('clinical notes', () => {
     await user.click(await screen.findByRole('button', { name: 'Sign this draft' }));
 
     expect(await screen.findByRole('alert')).toHaveTextContent('Write the plan before signing.');
+    expect(editor().getByLabelText('Plan').closest('.field')).toHaveTextContent('Write the plan before signing.');
     expect(editor().getByLabelText('Plan')).toHaveAttribute('aria-invalid', 'true');
     expect(editor().getByLabelText('Plan')).toHaveFocus();
+  });
+
+  it('keeps a new note refused at signing as a draft, open at the section to write', async () => {
+    const created = { ...draft, id: 13, sections: { subjective: 'First meeting', plan: '' }, created_at: '2026-11-22T10:00:00Z' };
+    const fake = server({
+      'POST /couples/3/notes': [201, created],
+      'POST /notes/13/sign': invalid('Write the plan before signing.', 'sections.plan'),
+    });
+    const user = userEvent.setup();
+    render(Notes, { coupleID: 3 });
+
+    const form = within(await screen.findByRole('region', { name: 'Write a note' }));
+    await user.type(form.getByLabelText('Subjective'), 'First meeting');
+    await user.click(form.getByRole('button', { name: 'Save and sign' }));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('Write the plan before signing.');
+    expect(editor().getByLabelText('Plan').closest('.field')).toHaveTextContent('Write the plan before signing.');
+    expect(editor().getByLabelText('Plan')).toHaveFocus();
+    expect(editor().getByLabelText('Subjective')).toHaveValue('First meeting');
+    expect(form.getByLabelText('Subjective')).toHaveValue('');
+    expect(fake.bodies('POST', '/couples/3/notes')).toHaveLength(1);
   });
 });

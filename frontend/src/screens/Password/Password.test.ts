@@ -60,6 +60,8 @@ describe('Choose a new password', () => {
     await user.click(screen.getByRole('button', { name: 'Set the new password' }));
 
     expect(await screen.findByRole('alert')).toHaveTextContent('The two passwords are not the same.');
+    expect(screen.getByLabelText('New password again')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByLabelText('New password again')).toHaveAccessibleDescription(/The two passwords are not the same\./);
     expect(fetch).not.toHaveBeenCalled();
   });
 
@@ -127,5 +129,22 @@ describe('Change your password', () => {
     expect(fetch.mock.calls[0][0]).toBe('/api/v1/me/password');
     expect(sentBody(fetch)).toEqual({ current_password: 'the current one', password: 'a long passphrase' });
     expect(session.status).toBe('signed_in');
+  });
+});
+
+describe('Password fields are one shape on every screen', () => {
+  it('points at the new password the server refused, beside it, on the change screen', async () => {
+    stubFetch(jsonResponse(422, { error: { code: 'invalid', message: 'Password must be at least 10 characters.', field: 'password' } }));
+    const user = userEvent.setup();
+    render(ChangePassword);
+
+    await user.type(screen.getByLabelText('Current password'), 'the old one');
+    await user.type(screen.getByLabelText('New password'), 'short');
+    await user.type(screen.getByLabelText('New password again'), 'short');
+    await user.click(screen.getByRole('button', { name: 'Change password' }));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('Password must be at least 10 characters.');
+    expect(screen.getByLabelText('New password')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByLabelText('New password')).toHaveAccessibleDescription(/Password must be at least 10 characters\./);
   });
 });

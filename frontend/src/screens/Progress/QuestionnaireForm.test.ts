@@ -80,6 +80,7 @@ describe('questionnaire form', () => {
     await user.click(screen.getByRole('button', { name: 'Send my answers' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('That answer is out of range.');
     expect(screen.getByRole('group', { name: /^2\./ })).toHaveAccessibleDescription('That answer is out of range.');
+    expect(screen.getByRole('group', { name: /^2\./ })).toHaveTextContent('That answer is out of range.');
 
     await user.click(screen.getByRole('button', { name: 'Send my answers' }));
     expect(await screen.findByText(/Your score:/)).toHaveTextContent('Your score: 16 out of 21');

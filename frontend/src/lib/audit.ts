@@ -1,0 +1,106 @@
+// The audit log's actions as people read them: "couple.read" is "Opened a couple's record". The
+// codes come from the server (object.action, as in the access table); this is only their wording.
+import { actionWord, objectTitle } from './policy';
+import { capitalised } from './format';
+
+const actionSentences: Record<string, string> = {
+  'appointment.cancel': 'Cancelled an appointment',
+  'appointment.create': 'Booked an appointment',
+  'appointment.list': 'Listed a couple’s appointments',
+  'appointment.move': 'Moved an appointment',
+  'appointment.read': 'Opened an appointment',
+  'assignment.create': 'Assigned an exercise',
+  'assignment.list': 'Listed a couple’s exercises',
+  'assignment.read': 'Opened an assigned exercise',
+  'assignment.reopen': 'Reopened an exercise for more work',
+  'audit_log.list': 'Viewed the audit log',
+  'calendar_feed.revoke': 'Withdrew a calendar link',
+  'calendar_feed.rotate': 'Renewed a calendar link',
+  'care_team.update': 'Changed a care team',
+  'checkin.create': 'Recorded a check-in',
+  'checkin.list': 'Listed a couple’s check-ins',
+  'checkin.read': 'Opened a check-in',
+  'checkin.update': 'Changed a check-in',
+  'client.read': 'Opened a partner’s account',
+  'comment.create': 'Commented on an answer',
+  'comment.list': 'Read the comments on an answer',
+  'commitment.confirm': 'Confirmed whether a commitment was kept',
+  'commitment.create': 'Made a commitment',
+  'commitment.list': 'Listed a couple’s commitments',
+  'commitment.read': 'Opened a commitment',
+  'commitment.update': 'Changed a commitment',
+  'couple.create': 'Added a couple',
+  'couple.erase': 'Erased a couple’s record',
+  'couple.export': 'Exported a couple’s record',
+  'couple.list': 'Listed the couples',
+  'couple.read': 'Opened a couple’s record',
+  'couple.update': 'Changed a couple’s record',
+  'exercise.create': 'Wrote a new exercise',
+  'exercise.list': 'Listed the exercise library',
+  'exercise.read': 'Opened an exercise',
+  'exercise.update': 'Changed an exercise',
+  'invite.accept': 'Accepted an invitation',
+  'invite.create': 'Invited someone',
+  'invite.list': 'Listed the invitations',
+  'invite.revoke': 'Withdrew an invitation',
+  'live_session.create': 'Started a live session',
+  'live_session.join': 'Joined a live session',
+  'live_session.list': 'Listed a couple’s live sessions',
+  'live_session.moderate': 'Chaired a live session',
+  'live_session.read': 'Opened a live session',
+  'live_session.speak': 'Spoke in a live session',
+  'live_session.summary': 'Read a live session’s summary',
+  'live_session.transcript': 'Read a live session’s transcript',
+  'mail_settings.read': 'Viewed the mail settings',
+  'mail_settings.update': 'Changed the mail settings',
+  'mailbox.read': 'Read the development mailbox',
+  'measure.create': 'Answered a questionnaire',
+  'measure.list': 'Listed a couple’s questionnaires',
+  'measure.read': 'Opened answers to a questionnaire',
+  'measure.update': 'Changed who sees answers to a questionnaire',
+  'member.list': 'Listed the members',
+  'member.read': 'Opened a member’s account',
+  'member.update': 'Changed a member’s roles or access',
+  'note.addend': 'Added to a signed clinical note',
+  'note.create': 'Wrote a clinical note',
+  'note.list': 'Listed a couple’s clinical notes',
+  'note.read': 'Opened a clinical note',
+  'note.sign': 'Signed a clinical note',
+  'note.update': 'Changed a draft clinical note',
+  'policy.read': 'Viewed the access table',
+  'practice.read': 'Opened the practice’s details',
+  'progress.read': 'Viewed a couple’s progress',
+  'response.read': 'Read an answer to an exercise',
+  'response.review': 'Reviewed an answer to an exercise',
+  'response.share': 'Chose who sees an answer',
+  'response.submit': 'Handed in an answer',
+  'response.write': 'Wrote in an answer',
+  'security_settings.read': 'Viewed the sign-in settings',
+  'security_settings.update': 'Changed the sign-in settings',
+};
+
+/** The views of the audit log and the access table, which the list leaves out unless asked. */
+export const logViewActions = ['audit_log.list', 'policy.read'];
+
+/** An action code in words; a code this list does not know yet reads from its parts. */
+export function actionSentence(action: string): string {
+  const known = actionSentences[action];
+  if (known) return known;
+  const [object, verb = ''] = action.split('.');
+  return capitalised(`${actionWord(verb)}: ${objectTitle(object).toLowerCase()}`);
+}
+
+/** The actions to filter by, in words, grouped under what they act on, in the list's order. */
+export function actionChoices(): { title: string; actions: { code: string; words: string }[] }[] {
+  const groups = new Map<string, { code: string; words: string }[]>();
+  for (const [code, words] of Object.entries(actionSentences)) {
+    const title = objectTitle(code.split('.')[0]);
+    groups.set(title, [...(groups.get(title) ?? []), { code, words }]);
+  }
+  return [...groups].map(([title, actions]) => ({ title, actions }));
+}
+
+/** "1 entry", "25 entries". */
+export function entryCount(n: number): string {
+  return n === 1 ? '1 entry' : `${n} entries`;
+}

@@ -1,0 +1,639 @@
+package server
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/amendcare/amend/server/store"
+)
+
+// The fixture's appointments (world.appointment) fall in January 2031, Berlin time.
+const billingYear = "?from=2031-01-01&to=2031-12-31"
+
+// partnerARelation models how a fixture actor stands to p.PartnerA's client record.
+func partnerARelation(p *practice, a *actor) string {
+	switch a {
+	case p.PartnerA:
+		return store.RelSelf
+	case p.Therapist:
+		return store.RelCareTeam
+	case p.PartnerB:
+		return store.RelCouple
+	}
+	return store.RelPractice
+}
+
+// charge charges an appointment straight in the store.
+func (w *world) charge(p *practice, appointmentID int64, kind string) []store.LedgerEntry {
+	w.t.Helper()
+	entries, err := w.store.ChargeAppointmentNow(context.Background(), p.ID, appointmentID, kind)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return entries
+}
+
+// splitBilling makes p's partners pay p.Couple's charges in the given percentages (A, B).
+func (w *world) splitBilling(p *practice, a, b int) {
+	w.t.Helper()
+	var shares []store.Share
+	for _, sh := range []store.Share{{PartnerID: p.PartnerA.ID, Percent: a}, {PartnerID: p.PartnerB.ID, Percent: b}} {
+		if sh.Percent > 0 {
+			shares = append(shares, sh)
+		}
+	}
+	if err := w.store.SetBillingShares(context.Background(), p.ID, p.CoupleID, shares); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func billingMatrix() []matrixCase {
+	practicePath := func(method, suffix string, body any) func(*world, *practice) (string, string, any) {
+		return func(_ *world, p *practice) (string, string, any) {
+			return method, "/api/v1/practices/" + id(p.ID) + suffix, body
+		}
+	}
+	couplePath := func(method, suffix string, body any) func(*world, *practice) (string, string, any) {
+		return func(_ *world, p *practice) (string, string, any) {
+			return method, "/api/v1/couples/" + id(p.CoupleID) + suffix, body
+		}
+	}
+	partnerAPath := func(suffix string) func(*world, *practice) (string, string, any) {
+		return func(_ *world, p *practice) (string, string, any) {
+			return http.MethodGet, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.PartnerA.ID) + suffix + billingYear, nil
+		}
+	}
+	service := func(w *world) map[string]any {
+		return map[string]any{"cpt_code": fmt.Sprintf("%04dT", w.counter()), "description": "Intake", "duration_minutes": 60,
+			"fee_cents": 9000}
+	}
+	return []matrixCase{
+		{name: "read the billing profile", object: "billing_profile", action: "read", success: 200,
+			request: practicePath(http.MethodGet, "/billing", nil), relation: everyone(store.RelPractice)},
+		{name: "change the billing profile", object: "billing_profile", action: "update", success: 200,
+			request: practicePath(http.MethodPut, "/billing", map[string]any{"name": "Harbor Counseling", "npi": "1234567893",
+				"tax_id": "12-3456789", "no_show_fee_cents": 5000, "late_cancel_fee_cents": 2500, "cancellation_window_hours": 24}),
+			relation: everyone(store.RelPractice)},
+		{name: "add a service to the fee schedule", object: "service", action: "create", success: 201,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPost, "/api/v1/practices/" + id(p.ID) + "/billing/services", service(w)
+			}, relation: everyone(store.RelPractice)},
+		{name: "change a fee", object: "service", action: "update", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				in := service(w)
+				svc, err := w.store.CreateService(context.Background(), p.ID, store.ServiceInput{CPTCode: in["cpt_code"].(string),
+					Description: "Intake", DurationMinutes: 60, FeeCents: 9000, Active: true})
+				if err != nil {
+					w.t.Fatal(err)
+				}
+				in["fee_cents"] = 9500
+				return http.MethodPut, "/api/v1/practices/" + id(p.ID) + "/billing/services/" + id(svc.ID), in
+			}, relation: everyone(store.RelPractice)},
+		{name: "set a therapist's license", object: "license", action: "update", success: 204,
+			request: func(_ *world, p *practice) (string, string, any) {
+				return http.MethodPut, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.Therapist.ID) + "/license",
+					map[string]any{"license_number": "LMFT 12345"}
+			}, relation: therapistSelf},
+		{name: "read the billing report", object: "billing_report", action: "read", success: 200,
+			request: practicePath(http.MethodGet, "/billing/report"+billingYear, nil), relation: everyone(store.RelPractice)},
+		{name: "export the ledger", object: "ledger", action: "export", success: 200,
+			request: practicePath(http.MethodGet, "/billing/ledger.csv"+billingYear, nil), relation: everyone(store.RelPractice)},
+		{name: "read a couple's accounts", object: "billing", action: "read", success: 200,
+			request: couplePath(http.MethodGet, "/billing", nil), relation: coupleRelation},
+		{name: "say who pays", object: "billing", action: "update", success: 200,
+			request: func(_ *world, p *practice) (string, string, any) {
+				return http.MethodPut, "/api/v1/couples/" + id(p.CoupleID) + "/billing/shares",
+					map[string]any{"shares": []map[string]any{{"partner_id": p.PartnerA.ID, "percent": 100}}}
+			}, relation: coupleRelation},
+		{name: "record a payment", object: "ledger_entry", action: "create", success: 201,
+			request:  couplePath(http.MethodPost, "/billing/entries", map[string]any{"kind": "payment", "amount_cents": 2000, "method": "cash"}),
+			relation: coupleRelation},
+		{name: "read a couple's statement", object: "statement", action: "read", success: 200,
+			request: couplePath(http.MethodGet, "/billing/statement"+billingYear, nil), relation: coupleRelation},
+		{name: "read diagnosis codes", object: "diagnosis", action: "read", success: 200,
+			request: couplePath(http.MethodGet, "/diagnoses", nil), relation: coupleRelation},
+		{name: "set diagnosis codes", object: "diagnosis", action: "update", success: 200,
+			request:  couplePath(http.MethodPut, "/diagnoses", map[string]any{"diagnoses": []map[string]any{{"code": "Z63.0"}}}),
+			relation: coupleRelation},
+		{name: "charge an appointment", object: "charge", action: "create", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				return http.MethodPost, "/api/v1/appointments/" + id(w.appointment(p)) + "/charges", map[string]any{"kind": "session"}
+			}, relation: coupleRelation},
+		{name: "void a charge", object: "charge", action: "void", success: 200,
+			request: func(w *world, p *practice) (string, string, any) {
+				appt := w.appointment(p)
+				w.charge(p, appt, store.ChargeSession)
+				return http.MethodPost, "/api/v1/appointments/" + id(appt) + "/charges/session/void", nil
+			}, relation: coupleRelation},
+		{name: "read a partner's statement", object: "statement", action: "read", success: 200,
+			request: partnerAPath("/statement"), relation: partnerARelation},
+		{name: "read a partner's invoice", object: "statement", action: "read", success: 200,
+			request: partnerAPath("/invoice.pdf"), relation: partnerARelation},
+		{name: "read a partner's superbill", object: "superbill", action: "read", success: 200,
+			request: partnerAPath("/superbill.pdf"), relation: partnerARelation},
+	}
+}
+
+func TestChargingAnAppointmentIsIdempotentAndSplitBetweenPayers(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.splitBilling(p, 60, 40)
+	appt := w.appointment(p)
+	path := "/api/v1/appointments/" + id(appt) + "/charges"
+	var first, again struct{ Entries []store.LedgerEntry }
+	p.Therapist.do(http.MethodPost, path, map[string]any{"kind": "session"}).JSON(t, &first)
+	p.Admin.do(http.MethodPost, path, map[string]any{"kind": "session"}).JSON(t, &again)
+	if len(first.Entries) != 2 || first.Entries[0].AmountCents != 9000 || first.Entries[1].AmountCents != 6000 ||
+		*first.Entries[0].PayerID != p.PartnerA.ID || first.Entries[0].CPTCode != "90847" || first.Entries[0].PostedOn == "" {
+		t.Fatalf("first charge: %+v", first.Entries)
+	}
+	if fmt.Sprint(entryIDs(again.Entries)) != fmt.Sprint(entryIDs(first.Entries)) {
+		t.Errorf("charging again made %v, want the first charge %v", entryIDs(again.Entries), entryIDs(first.Entries))
+	}
+	// A missed appointment is charged at the practice's fee; a fee of zero charges nothing.
+	var missed struct{ Entries []store.LedgerEntry }
+	p.Admin.do(http.MethodPost, path, map[string]any{"kind": "no_show"}).JSON(t, &missed)
+	if len(missed.Entries) != 0 {
+		t.Errorf("no-show with no fee set charged %+v", missed.Entries)
+	}
+	void := p.Admin.do(http.MethodPost, path+"/session/void", nil)
+	if void.Status != http.StatusOK {
+		t.Fatalf("void: %d %s", void.Status, void.Body)
+	}
+	if res := p.Admin.do(http.MethodPost, path+"/session/void", nil); res.Status != http.StatusConflict {
+		t.Errorf("voiding twice: %d %s, want 409", res.Status, res.Body)
+	}
+	if res := p.Admin.do(http.MethodPost, path+"/late_cancel/void", nil); res.Status != http.StatusNotFound {
+		t.Errorf("voiding a charge never made: %d %s, want 404", res.Status, res.Body)
+	}
+	var billing coupleBilling
+	p.Therapist.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/billing", nil).JSON(t, &billing)
+	if len(billing.Entries) != 4 || !billing.Entries[slices.IndexFunc(billing.Entries, func(e store.LedgerEntry) bool {
+		return e.Kind == store.EntryCharge
+	})].Voided {
+		t.Errorf("ledger after a void: %+v", billing.Entries)
+	}
+	for _, b := range billing.Balances {
+		if b.BalanceCents != 0 {
+			t.Errorf("balance of %v after the void: %d, want 0", b.PayerID, b.BalanceCents)
+		}
+	}
+}
+
+func entryIDs(entries []store.LedgerEntry) []int64 {
+	ids := make([]int64, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	return ids
+}
+
+func TestSplitCentsAddsUpExactly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cents    int64
+		percents []int
+		want     []int64
+	}{
+		{15000, []int{100}, []int64{15000}},
+		{15000, []int{50, 50}, []int64{7500, 7500}},
+		{10001, []int{50, 50}, []int64{5001, 5000}},
+		{999, []int{67, 33}, []int64{670, 329}},
+		{1, []int{99, 1}, []int64{1, 0}},
+	} {
+		if got := store.SplitCents(tc.cents, tc.percents); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("SplitCents(%d, %v) = %v, want %v", tc.cents, tc.percents, got, tc.want)
+		}
+	}
+}
+
+// ChargeAppointment takes part in the caller's transaction: rolled back, it leaves nothing.
+func TestChargeAppointmentJoinsTheCallersTransaction(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	appt := w.appointment(p)
+	ctx := context.Background()
+	charged := func(commit bool) []store.LedgerEntry {
+		tx, err := w.store.DB().BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		entries, err := store.ChargeAppointment(ctx, tx, p.ID, appt, store.ChargeSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return entries
+	}
+	rolledBack := charged(false)
+	if entries, _, _ := w.store.CoupleLedger(ctx, p.ID, p.CoupleID); len(rolledBack) != 1 || len(entries) != 0 {
+		t.Fatalf("rolled back charge: made %d, ledger holds %d", len(rolledBack), len(entries))
+	}
+	committed := charged(true)
+	if entries, _, _ := w.store.CoupleLedger(ctx, p.ID, p.CoupleID); len(entries) != 1 || entries[0].ID != committed[0].ID {
+		t.Fatalf("committed charge: ledger holds %+v", entries)
+	}
+	if _, err := w.store.ChargeAppointmentNow(ctx, w.B.ID, appt, store.ChargeSession); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("charging another practice's appointment: %v, want not found", err)
+	}
+}
+
+func TestLedgerIsAppendOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.charge(p, w.appointment(p), store.ChargeSession)
+	db := w.store.DB()
+	for _, statement := range []string{
+		`UPDATE ledger_entries SET amount_cents = 1`,
+		`DELETE FROM ledger_entries`,
+		`TRUNCATE ledger_entries`,
+	} {
+		if _, err := db.Exec(statement); err == nil || !strings.Contains(err.Error(), "never changed or removed") {
+			t.Errorf("%s: %v, want it refused", statement, err)
+		}
+	}
+	// Erasing the couple's record takes its entries with it.
+	res := p.Admin.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/erase", map[string]any{"confirm": "Couple A"})
+	if res.Status != http.StatusOK {
+		t.Fatalf("erase: %d %s", res.Status, res.Body)
+	}
+	var left int
+	if err := db.Get(&left, `SELECT count(*) FROM ledger_entries WHERE couple_id = $1`, p.CoupleID); err != nil || left != 0 {
+		t.Errorf("entries left after erasure: %d, %v", left, err)
+	}
+}
+
+// ledgerModel is the test's own account of a couple's ledger, kept beside the store's.
+type ledgerModel struct{ charges, payments, adjustments int64 }
+
+func (m ledgerModel) balance() int64 { return m.charges - m.payments - m.adjustments }
+
+// For random sequences of charges, voids, payments, refunds, write-offs and adjustments, split
+// between payers in random ways, the balance is always charges minus payments and adjustments:
+// in the couple's balances, in its statement, and in the sum of its payers' statements.
+func TestLedgerBalanceIsChargesMinusPaymentsAndAdjustments(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	ctx := context.Background()
+	if err := w.store.UpdateBillingProfile(ctx, p.ID, store.BillingProfile{NoShowFeeCents: 5000, LateCancelFeeCents: 2501,
+		CancellationWindowHours: 24}); err != nil {
+		t.Fatal(err)
+	}
+	settings, err := w.store.BillingSettingsOf(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fees := map[string]int64{store.ChargeNoShow: 5000, store.ChargeLateCancel: 2501}
+	for _, svc := range settings.Services {
+		if svc.CPTCode == "90847" {
+			fees[store.ChargeSession] = svc.FeeCents
+			if err := w.store.UpdateBillingProfile(ctx, p.ID, store.BillingProfile{SessionServiceID: &svc.ID,
+				NoShowFeeCents: 5000, LateCancelFeeCents: 2501, CancellationWindowHours: 24}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	payers := []*int64{nil, &p.PartnerA.ID, &p.PartnerB.ID}
+	kinds := []string{store.ChargeSession, store.ChargeNoShow, store.ChargeLateCancel}
+	var model ledgerModel
+	type charge struct {
+		appointment int64
+		kind        string
+	}
+	var charges []charge
+	rng := rand.New(rand.NewPCG(15, 2031))
+	for step := range 120 {
+		var op string
+		switch r := rng.IntN(10); {
+		case r < 3 || len(charges) == 0:
+			op = "charge"
+			switch rng.IntN(3) {
+			case 0:
+				w.splitBilling(p, 0, 0)
+			case 1:
+				a := 1 + rng.IntN(99)
+				w.splitBilling(p, a, 100-a)
+			default:
+				w.splitBilling(p, 100, 0)
+			}
+			ch := charge{w.appointment(p), kinds[rng.IntN(len(kinds))]}
+			entries := w.charge(p, ch.appointment, ch.kind)
+			var sum int64
+			for _, e := range entries {
+				sum += e.AmountCents
+			}
+			if sum != fees[ch.kind] {
+				t.Fatalf("step %d: a %s charge split into %+v, want a total of %d", step, ch.kind, entries, fees[ch.kind])
+			}
+			model.charges += sum
+			charges = append(charges, ch)
+		case r < 4:
+			op = "void"
+			i := rng.IntN(len(charges))
+			ch := charges[i]
+			charges = append(charges[:i], charges[i+1:]...)
+			entries, err := w.store.VoidCharge(ctx, p.ID, ch.appointment, ch.kind)
+			if err != nil {
+				t.Fatalf("step %d: void: %v", step, err)
+			}
+			for _, e := range entries {
+				model.charges += e.AmountCents
+			}
+		default:
+			kind := []string{store.EntryPayment, store.EntryRefund, store.EntryWriteOff, store.EntryAdjustment}[rng.IntN(4)]
+			op = kind
+			amount := 1 + rng.Int64N(20000)
+			e := store.NewEntry{CoupleID: p.CoupleID, PayerID: payers[rng.IntN(len(payers))], Kind: kind, AmountCents: amount}
+			switch kind {
+			case store.EntryPayment:
+				model.payments += amount
+				e.Method = ptr("card")
+			case store.EntryRefund:
+				model.payments -= amount
+				e.Method = ptr("cheque")
+			case store.EntryWriteOff:
+				model.adjustments += amount
+			case store.EntryAdjustment:
+				if rng.IntN(2) == 0 {
+					e.AmountCents = -amount
+				}
+				model.adjustments -= e.AmountCents
+			}
+			if _, err := w.store.RecordEntry(ctx, p.ID, e); err != nil {
+				t.Fatalf("step %d: %s: %v", step, kind, err)
+			}
+		}
+		_, balances, err := w.store.CoupleLedger(ctx, p.ID, p.CoupleID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var total int64
+		for _, b := range balances {
+			total += b.BalanceCents
+		}
+		st, err := w.store.StatementOf(ctx, p.ID, store.StatementScope{CoupleID: p.CoupleID}, "2000-01-01", "2099-12-31")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ledgerModel{st.ChargesCents, st.PaymentsCents, st.AdjustmentsCents}
+		if total != model.balance() || got != model || st.ClosingCents != model.balance() || st.BalanceCents() != model.balance() {
+			t.Fatalf("step %d (%s): balances sum to %d, statement %+v closing at %d; model %+v owing %d",
+				step, op, total, got, st.ClosingCents, model, model.balance())
+		}
+		var perPayer int64
+		for _, b := range balances {
+			if b.PayerID == nil {
+				perPayer += b.BalanceCents
+				continue
+			}
+			pst, err := w.store.StatementOf(ctx, p.ID, store.StatementScope{PayerID: *b.PayerID}, "2000-01-01", "2099-12-31")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pst.ClosingCents != b.BalanceCents {
+				t.Fatalf("step %d: payer %d's statement closes at %d, their balance is %d", step, *b.PayerID, pst.ClosingCents, b.BalanceCents)
+			}
+			perPayer += pst.ClosingCents
+		}
+		if perPayer != model.balance() {
+			t.Fatalf("step %d: payers' statements sum to %d, want %d", step, perPayer, model.balance())
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// pdfText reads a PDF's text with pdftotext (Debian's poppler-utils), failing the test when the
+// tool is missing: the superbill's figures must be checked, not skipped.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Fatal("pdftotext is missing: install Debian's poppler-utils (.ci/ensure-deps pdftotext installs it)")
+	}
+	file := filepath.Join(t.TempDir(), "bill.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, "-layout", file, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+func TestSuperbillPrintsThePracticeTheClientCodesAndFigures(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	if res := p.Admin.do(http.MethodPut, "/api/v1/practices/"+id(p.ID)+"/billing", map[string]any{"name": "Harbor Counseling",
+		"address": "12 Quay Street\nPortland, ME 04101", "npi": "1234567893", "tax_id": "12-3456789", "no_show_fee_cents": 5000,
+		"late_cancel_fee_cents": 2500, "cancellation_window_hours": 24}); res.Status != http.StatusOK {
+		t.Fatalf("profile: %d %s", res.Status, res.Body)
+	}
+	if res := p.Therapist.do(http.MethodPut, "/api/v1/practices/"+id(p.ID)+"/members/"+id(p.Therapist.ID)+"/license",
+		map[string]any{"license_number": "LMFT 4471"}); res.Status != http.StatusNoContent {
+		t.Fatalf("license: %d %s", res.Status, res.Body)
+	}
+	if res := p.Therapist.do(http.MethodPut, "/api/v1/couples/"+id(p.CoupleID)+"/diagnoses", map[string]any{"diagnoses": []map[string]any{
+		{"code": "Z63.0"}, {"code": "F43.21", "partner_id": p.PartnerA.ID}, {"code": "F41.1", "partner_id": p.PartnerB.ID}}}); res.Status != http.StatusOK {
+		t.Fatalf("diagnoses: %d %s", res.Status, res.Body)
+	}
+	w.splitBilling(p, 50, 50)
+	w.charge(p, w.appointment(p), store.ChargeSession)
+	w.charge(p, w.appointment(p), store.ChargeNoShow)
+	if res := p.Admin.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/billing/entries", map[string]any{"kind": "payment",
+		"payer_id": p.PartnerA.ID, "amount_cents": 4000, "method": "cheque", "reference": "cheque 1021", "posted_on": "2031-01-20"}); res.Status != http.StatusCreated {
+		t.Fatalf("payment: %d %s", res.Status, res.Body)
+	}
+	superbillPath := "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.PartnerA.ID) + "/superbill.pdf" + billingYear
+	res := p.PartnerA.do(http.MethodGet, superbillPath, nil)
+	if res.Status != http.StatusOK || res.Header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("superbill: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+	text := pdfText(t, res.Body)
+	for _, want := range []string{"Superbill", "Harbor Counseling", "12 Quay Street", "NPI: 1234567893", "Tax ID: 12-3456789",
+		"A partner a", "Z63.0, F43.21", "A therapist, license LMFT 4471", "90847", "2031-01-", "$75.00", "$25.00",
+		"Payment (cheque)", "$40.00", "Charges", "$100.00", "Balance due", "$60.00"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the superbill lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "F41.1") {
+		t.Errorf("partner a's superbill shows partner b's diagnosis:\n%s", text)
+	}
+	invoice := p.PartnerA.do(http.MethodGet, strings.Replace(superbillPath, "superbill", "invoice", 1), nil)
+	if invoice.Status != http.StatusOK {
+		t.Fatalf("invoice: %d", invoice.Status)
+	}
+	if text := pdfText(t, invoice.Body); !strings.Contains(text, "Invoice") || !strings.Contains(text, "$60.00") || strings.Contains(text, "Z63.0") {
+		t.Errorf("the invoice should show the balance due and no diagnosis:\n%s", text)
+	}
+	// Partners who pay separately never see each other's bills.
+	for _, path := range []string{superbillPath, strings.Replace(superbillPath, "superbill.pdf", "statement", 1)} {
+		if res := p.PartnerB.do(http.MethodGet, path, nil); res.Status != http.StatusNotFound {
+			t.Errorf("partner b reading partner a's %s: %d, want 404", path, res.Status)
+		}
+	}
+	var own store.Statement
+	p.PartnerB.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/members/"+id(p.PartnerB.ID)+"/statement"+billingYear, nil).JSON(t, &own)
+	if own.ClosingCents != 10000 || len(own.Entries) != 2 {
+		t.Errorf("partner b's own statement: %+v", own)
+	}
+}
+
+func TestLedgerExportAndReport(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.charge(p, w.appointment(p), store.ChargeSession)
+	if _, err := w.store.RecordEntry(context.Background(), p.ID, store.NewEntry{CoupleID: p.CoupleID, Kind: store.EntryWriteOff,
+		AmountCents: 1500, Reference: "=HYPERLINK(\"x\")", PostedOn: "2031-02-03"}); err != nil {
+		t.Fatal(err)
+	}
+	res := p.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/billing/ledger.csv"+billingYear, nil)
+	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", res.Status, res.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(res.Body))).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("export rows %v, %v", rows, err)
+	}
+	column := func(row []string, name string) string {
+		for i, c := range rows[0] {
+			if c == name {
+				return row[i]
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return ""
+	}
+	if column(rows[1], "amount") != "150.00" || column(rows[1], "cpt_code") != "90847" || column(rows[2], "amount") != "-15.00" ||
+		column(rows[2], "reference") != `'=HYPERLINK("x")` || column(rows[1], "couple") != "Couple A" {
+		t.Errorf("export: %v", rows)
+	}
+	var report store.BillingReport
+	p.Admin.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/billing/report"+billingYear, nil).JSON(t, &report)
+	if len(report.Months) != 2 || report.Months[0].ChargesCents != 15000 || report.Months[1].AdjustmentsCents != 1500 ||
+		report.Months[1].ClosingCents != 13500 || report.Outstanding != 13500 || len(report.Therapists) != 1 ||
+		report.Therapists[0].TherapistID != p.Therapist.ID || report.Therapists[0].ChargesCents != 15000 {
+		t.Errorf("report: %+v", report)
+	}
+}
+
+func TestBillingInputIsValidated(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	profile := "/api/v1/practices/" + id(p.ID) + "/billing"
+	entries := "/api/v1/couples/" + id(p.CoupleID) + "/billing/entries"
+	for _, tc := range []struct {
+		name   string
+		by     *actor
+		method string
+		path   string
+		body   any
+		status int
+		field  string
+	}{
+		{"an NPI of nine digits", p.Admin, http.MethodPut, profile, map[string]any{"npi": "123456789"}, 422, "npi"},
+		{"a tax id without its dash", p.Admin, http.MethodPut, profile, map[string]any{"tax_id": "123456789"}, 422, "tax_id"},
+		{"a negative no-show fee", p.Admin, http.MethodPut, profile, map[string]any{"no_show_fee_cents": -1}, 422, "no_show_fee_cents"},
+		{"a session service of another practice", p.Admin, http.MethodPut, profile, map[string]any{"session_service_id": 1 << 40},
+			422, "session_service_id"},
+		{"a CPT code of four digits", p.Admin, http.MethodPost, profile + "/services",
+			map[string]any{"cpt_code": "9084", "description": "x", "duration_minutes": 50}, 422, "cpt_code"},
+		{"a CPT code the schedule has", p.Admin, http.MethodPost, profile + "/services",
+			map[string]any{"cpt_code": "90847", "description": "x", "duration_minutes": 50}, 409, ""},
+		{"a license for a partner", p.Admin, http.MethodPut, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.PartnerA.ID) + "/license",
+			map[string]any{"license_number": "X1"}, 422, "license_number"},
+		{"a diagnosis that is no ICD-10 code", p.Therapist, http.MethodPut, "/api/v1/couples/" + id(p.CoupleID) + "/diagnoses",
+			map[string]any{"diagnoses": []map[string]any{{"code": "Z63.0"}, {"code": "relationship distress"}}}, 422, "code"},
+		{"a diagnosis for another couple's partner", p.Therapist, http.MethodPut, "/api/v1/couples/" + id(p.CoupleID) + "/diagnoses",
+			map[string]any{"diagnoses": []map[string]any{{"code": "Z63.0", "partner_id": p.OtherPartner.ID}}}, 422, "partner_id"},
+		{"shares short of 100", p.Admin, http.MethodPut, "/api/v1/couples/" + id(p.CoupleID) + "/billing/shares",
+			map[string]any{"shares": []map[string]any{{"partner_id": p.PartnerA.ID, "percent": 50}, {"partner_id": p.PartnerB.ID, "percent": 40}}}, 422, "shares"},
+		{"a share for another couple's partner", p.Admin, http.MethodPut, "/api/v1/couples/" + id(p.CoupleID) + "/billing/shares",
+			map[string]any{"shares": []map[string]any{{"partner_id": p.OtherPartner.ID, "percent": 100}}}, 422, "partner_id"},
+		{"a payment without a method", p.Admin, http.MethodPost, entries, map[string]any{"kind": "payment", "amount_cents": 100}, 422, "method"},
+		{"a negative payment", p.Admin, http.MethodPost, entries, map[string]any{"kind": "payment", "amount_cents": -100, "method": "cash"}, 422, "amount_cents"},
+		{"a write-off paid by card", p.Admin, http.MethodPost, entries, map[string]any{"kind": "write_off", "amount_cents": 100, "method": "card"}, 422, "method"},
+		{"a charge recorded by hand", p.Admin, http.MethodPost, entries, map[string]any{"kind": "charge", "amount_cents": 100}, 422, "kind"},
+		{"a payment by another couple's partner", p.Admin, http.MethodPost, entries,
+			map[string]any{"kind": "payment", "amount_cents": 100, "method": "cash", "payer_id": p.OtherPartner.ID}, 422, "payer_id"},
+		{"a statement ending before it starts", p.Admin, http.MethodGet, "/api/v1/couples/" + id(p.CoupleID) + "/billing/statement?from=2031-02-01&to=2031-01-01", nil, 422, "to"},
+		{"an unknown charge kind", p.Admin, http.MethodPost, "/api/v1/appointments/" + id(w.appointment(p)) + "/charges", map[string]any{"kind": "tip"}, 422, "kind"},
+		{"another practice's couple", w.B.Admin, http.MethodPost, entries, map[string]any{"kind": "payment", "amount_cents": 100, "method": "cash"}, 404, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.by.doExpecting(tc.status, tc.method, tc.path, tc.body)
+			var body struct{ Error apiError }
+			res.JSON(t, &body)
+			if res.Status != tc.status || body.Error.Field != tc.field || body.Error.Message == "" {
+				t.Errorf("%d %s, want %d on field %q", res.Status, res.Body, tc.status, tc.field)
+			}
+		})
+	}
+	var ledger coupleBilling
+	p.Admin.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/billing", nil).JSON(t, &ledger)
+	if len(ledger.Entries) != 0 {
+		t.Errorf("refused requests left entries: %+v", ledger.Entries)
+	}
+}
+
+// A closed couple's record takes no new work, but its accounts can still be settled, and every
+// change to them is audited.
+func TestAClosedCouplesAccountsCanStillBeSettled(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	appt := w.appointment(p)
+	w.setCouplesStatus(p, "closed")
+	couple := "/api/v1/couples/" + id(p.CoupleID)
+	for _, tc := range []struct {
+		name   string
+		by     *actor
+		method string
+		path   string
+		body   any
+		status int
+	}{
+		{"charge a session", p.Admin, http.MethodPost, "/api/v1/appointments/" + id(appt) + "/charges", map[string]any{"kind": "session"}, 200},
+		{"record a payment", p.Therapist, http.MethodPost, couple + "/billing/entries", map[string]any{"kind": "payment", "amount_cents": 15000, "method": "card"}, 201},
+		{"say who pays", p.Admin, http.MethodPut, couple + "/billing/shares", map[string]any{"shares": []any{}}, 200},
+		{"void the charge", p.Therapist, http.MethodPost, "/api/v1/appointments/" + id(appt) + "/charges/session/void", nil, 200},
+		{"set diagnosis codes", p.Therapist, http.MethodPut, couple + "/diagnoses", map[string]any{"diagnoses": []any{}}, 409},
+		{"the other partner's statement", p.PartnerB, http.MethodGet, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.PartnerA.ID) + "/statement", nil, 404},
+	} {
+		if res := tc.by.do(tc.method, tc.path, tc.body); res.Status != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
+		}
+	}
+	var actions []string
+	if err := w.store.DB().Select(&actions, `SELECT action FROM audit_log WHERE practice_id = $1 AND outcome = 'allowed'
+		AND action IN ('charge.create', 'ledger_entry.create', 'billing.update', 'charge.void') ORDER BY id`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[charge.create ledger_entry.create billing.update charge.void]"; fmt.Sprint(actions) != want {
+		t.Errorf("audited %v, want %s", actions, want)
+	}
+}
