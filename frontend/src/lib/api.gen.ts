@@ -2202,7 +2202,7 @@ export interface components {
             practice_id: number;
             email: string;
             /** @enum {string} */
-            role: "admin" | "therapist" | "client";
+            role: "admin" | "therapist" | "front_desk" | "client";
             couple_id?: number;
             /** @enum {string} */
             seat?: "a" | "b";
@@ -6111,7 +6111,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Appointment"] | {
-                        appointments?: components["schemas"]["Appointment"][];
+                        appointments: components["schemas"]["Appointment"][];
                     };
                 };
             };
