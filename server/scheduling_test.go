@@ -494,6 +494,48 @@ func TestRecordAttendanceTxCommitsWithItsCaller(t *testing.T) {
 	}
 }
 
+func TestRecordingAttendanceChargesTheAppointmentOnceWithItsTransaction(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	ctx := context.Background()
+	charges := func(appointmentID int64) int {
+		t.Helper()
+		var n int
+		if err := w.store.DB().GetContext(ctx, &n, `SELECT count(*) FROM ledger_entries
+			WHERE appointment_id = $1 AND kind = 'charge'`, appointmentID); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	rolledBack := w.pastBooking(p)
+	tx := mustTx(t, w)
+	if err := store.RecordAttendanceTx(ctx, tx, p.ID, rolledBack.ID, store.AttendanceAttended, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := w.store.AppointmentByID(ctx, p.ID, rolledBack.ID); err != nil || got.Attendance != nil || charges(rolledBack.ID) != 0 {
+		t.Fatalf("after a rollback: attendance %v, %d charges, %v; want neither", got.Attendance, charges(rolledBack.ID), err)
+	}
+
+	attended := w.pastBooking(p)
+	res := p.Therapist.do(http.MethodPost, "/api/v1/appointments/"+id(attended.ID)+"/attendance", map[string]any{"attendance": "attended"})
+	if res.Status != http.StatusOK {
+		t.Fatalf("recording attendance: %d %s", res.Status, res.Body)
+	}
+	if n := charges(attended.ID); n != 1 {
+		t.Errorf("an attended session has %d charges, want 1", n)
+	}
+	// Charging it again by hand answers the charge attendance made.
+	res = p.FrontDesk.do(http.MethodPost, "/api/v1/appointments/"+id(attended.ID)+"/charges", map[string]any{"kind": "session"})
+	if res.Status/100 != 2 || charges(attended.ID) != 1 {
+		t.Errorf("charging an attended session again: %d, %d charges; want 1", res.Status, charges(attended.ID))
+	}
+}
+
 func mustTx(t *testing.T, w *world) *sqlx.Tx {
 	t.Helper()
 	tx, err := w.store.DB().BeginTxx(context.Background(), nil)

@@ -96,8 +96,9 @@ func deferBookingChecks(ctx context.Context, tx *sqlx.Tx) error {
 	return err
 }
 
-// RecordAttendanceTx records an appointment's attendance within tx, which the caller owns, so
-// that what follows from it (a charge) commits or fails with it. Attendance is recorded once:
+// RecordAttendanceTx records an appointment's attendance within tx, which the caller owns, and
+// charges what it makes chargeable (ChargeAppointment: a zero fee charges nothing), so the
+// charge commits or fails with it. Attendance is recorded once:
 // attended or no-show once the appointment has started; a late cancellation only inside the
 // practice's cancellation window before the start; a cancellation any time before the start.
 // Either cancellation frees the time.
@@ -145,7 +146,23 @@ func RecordAttendanceTx(ctx context.Context, tx *sqlx.Tx, practiceID, id int64, 
 			cancelled_at = CASE WHEN $4 THEN $3 ELSE cancelled_at END,
 			version = version + CASE WHEN $4 THEN 1 ELSE 0 END
 		WHERE id = $1`, id, attendance, now, cancels)
-	return err
+	if err != nil {
+		return err
+	}
+	if kind, chargeable := attendanceCharges[attendance]; chargeable {
+		if _, err := ChargeAppointment(ctx, tx, practiceID, id, kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attendanceCharges is what each chargeable attendance charges the appointment for; a
+// cancellation in good time charges nothing.
+var attendanceCharges = map[string]string{
+	AttendanceAttended:   ChargeSession,
+	AttendanceNoShow:     ChargeNoShow,
+	AttendanceLateCancel: ChargeLateCancel,
 }
 
 // RecordAttendance records an appointment's attendance in a transaction of its own (see

@@ -1392,7 +1392,7 @@ export interface paths {
         put?: never;
         /**
          * Record whether the couple came (appointment attend)
-         * @description Recorded once. attended and no_show once the appointment has started; late_cancel only inside the practice's cancellation window before the start; cancelled any time before the start. Both cancellations free the time. Otherwise 422 (field attendance); a second recording, or one on a cancelled appointment, 409.
+         * @description Recorded once. attended and no_show once the appointment has started; late_cancel only inside the practice's cancellation window before the start; cancelled any time before the start. Both cancellations free the time. Otherwise 422 (field attendance); a second recording, or one on a cancelled appointment, 409. attended, no_show and late_cancel charge the appointment in the same transaction (as POST /appointments/{id}/charges would, once; a zero fee charges nothing).
          */
         post: operations["recordAttendance"];
         delete?: never;
