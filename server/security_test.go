@@ -147,6 +147,13 @@ func sweepBodies(other *practice) map[string]any {
 		"POST /api/v1/appointments/:id/charges":           map[string]any{"kind": "session"},
 		"PUT /api/v1/practices/:pid/billing":              map[string]any{"name": "Taken over"},
 		"POST /api/v1/practices/:pid/billing/services":    map[string]any{"cpt_code": "9999T", "description": "Intruder service"},
+		"POST /api/v1/appointments/:id/attendance":        map[string]any{"attendance": "attended"},
+		"POST /api/v1/couples/:id/appointment-series": map[string]any{"starts_at": "2031-08-01T12:00:00Z",
+			"interval_weeks": 1, "count": 2},
+		"POST /api/v1/couples/:id/appointment-requests":         map[string]any{"therapist_id": other.Therapist.ID, "starts_at": "2031-08-01T12:00:00Z"},
+		"POST /api/v1/practices/:pid/rooms":                     map[string]any{"name": "Intruder room"},
+		"PUT /api/v1/practices/:pid/members/:uid/working-hours": map[string]any{"time_zone": "UTC", "hours": []any{}},
+		"PUT /api/v1/practices/:pid/scheduling-settings":        map[string]any{"cancellation_window_hours": 1},
 	}
 }
 
