@@ -28,7 +28,7 @@ func DefaultPolicy() []byte { return slices.Clone(defaultPolicy) }
 
 // Known roles and relations; a line naming anything else is rejected at load time.
 var (
-	Roles     = []string{"admin", "therapist", "client", "front_desk"}
+	Roles     = []string{"admin", "therapist", "front_desk", "client"}
 	Relations = []string{"self", "partner", "couple", "care_team", "practice"}
 )
 

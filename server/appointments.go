@@ -29,6 +29,24 @@ type appointmentInput struct {
 	TimeZone string `json:"time_zone" validate:"max=64"`
 	// TherapistID is who holds the session; the caller when left out.
 	TherapistID int64 `json:"therapist_id" validate:"omitempty,gte=1"`
+	// Kind is in_person (the default, optionally in a room), video or phone.
+	Kind   string `json:"kind" validate:"omitempty,oneof=in_person video phone"`
+	RoomID int64  `json:"room_id" validate:"omitempty,gte=1"`
+	// RecordPast says the booking records a session that already took place; without it a time in
+	// the past is refused.
+	RecordPast bool `json:"record_past"`
+}
+
+// checkPast applies the rule on times in the past: a booking that starts before now must say it
+// records a past session, and one that says so must start before now.
+func checkPast(start, now time.Time, recordPast bool) error {
+	switch {
+	case start.Before(now) && !recordPast:
+		return store.Invalid("starts_at", "is in the past: to enter a session that already took place, record it as a past session")
+	case !start.Before(now) && recordPast:
+		return store.Invalid("record_past", "is only for sessions that already took place")
+	}
+	return nil
 }
 
 // localLayouts are the accepted forms of a date and time without an offset.
@@ -97,14 +115,8 @@ func inZone(a store.Appointment) store.Appointment {
 	return a
 }
 
-func inZones(list []store.Appointment) []store.Appointment {
-	for i := range list {
-		list[i] = inZone(list[i])
-	}
-	return list
-}
-
-// createAppointment books a session for a couple; a therapist booked twice at once answers 409.
+// createAppointment books a session for a couple; a therapist, couple or room booked twice at once
+// answers 409 naming the appointment in the way.
 func (s *Server) createAppointment(c *gin.Context) {
 	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment", "create")
 	if !ok {
@@ -114,32 +126,64 @@ func (s *Server) createAppointment(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	ctx := c.Request.Context()
-	if in.TimeZone == "" {
-		p, err := s.store.PracticeByID(ctx, access.PracticeID)
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		in.TimeZone = p.TimeZone
+	booking, err := s.newAppointment(c, access.PracticeID, coupleID, in)
+	if err == nil {
+		err = checkPast(booking.StartsAt, time.Now(), in.RecordPast)
 	}
-	start, end, err := appointmentTimes(in, in.TimeZone)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	caller := mustCaller(c).User.ID
-	if in.TherapistID == 0 {
-		in.TherapistID = caller
+	reminders := s.mailReminders()
+	if in.RecordPast {
+		reminders = nil
 	}
-	a, err := s.store.CreateAppointment(ctx, store.NewAppointment{PracticeID: access.PracticeID, CoupleID: coupleID,
-		TherapistID: in.TherapistID, StartsAt: start, EndsAt: end, TimeZone: in.TimeZone, CreatedBy: caller}, s.mailReminders()...)
+	a, err := s.store.CreateAppointment(c.Request.Context(), booking, reminders...)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	auditObject(c, a.ID)
-	c.JSON(http.StatusCreated, inZone(a))
+	c.JSON(http.StatusCreated, s.shownAppointment(access, a))
+}
+
+// newAppointment reads a booking request: its time zone (the practice's when left out), its times,
+// and its therapist (the caller when left out).
+func (s *Server) newAppointment(c *gin.Context, practiceID, coupleID int64, in appointmentInput) (store.NewAppointment, error) {
+	if in.TimeZone == "" {
+		p, err := s.store.PracticeByID(c.Request.Context(), practiceID)
+		if err != nil {
+			return store.NewAppointment{}, err
+		}
+		in.TimeZone = p.TimeZone
+	}
+	start, end, err := appointmentTimes(in, in.TimeZone)
+	if err != nil {
+		return store.NewAppointment{}, err
+	}
+	caller := mustCaller(c).User.ID
+	if in.TherapistID == 0 {
+		in.TherapistID = caller
+	}
+	return store.NewAppointment{PracticeID: practiceID, CoupleID: coupleID, TherapistID: in.TherapistID, StartsAt: start,
+		EndsAt: end, TimeZone: in.TimeZone, Kind: in.Kind, RoomID: in.RoomID, CreatedBy: caller}, nil
+}
+
+// shownAppointment is an appointment as its reader sees it: in the time zone it was booked in,
+// and with its clinical note named only to those who may list the couple's notes.
+func (s *Server) shownAppointment(access store.Access, a store.Appointment) store.Appointment {
+	a = inZone(a)
+	if !s.allows(access, "note", "list") {
+		a.NoteID = nil
+	}
+	return a
+}
+
+func (s *Server) shownAppointments(access store.Access, list []store.Appointment) []store.Appointment {
+	for i := range list {
+		list[i] = s.shownAppointment(access, list[i])
+	}
+	return list
 }
 
 // appointmentFilter reads from, to (RFC 3339) and include_cancelled from the query.
@@ -180,7 +224,7 @@ func (s *Server) listCoupleAppointments(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"appointments": inZones(list)})
+	c.JSON(http.StatusOK, gin.H{"appointments": s.shownAppointments(access, list)})
 }
 
 // listTherapistAppointments is a therapist's own schedule in the practice.
@@ -198,7 +242,8 @@ func (s *Server) listTherapistAppointments(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"appointments": inZones(list)})
+	// A schedule names no clinical notes: the couple's record does, to its care team.
+	c.JSON(http.StatusOK, gin.H{"appointments": s.shownAppointments(store.Access{}, list)})
 }
 
 // authorizeMember resolves the member named by :pid and :uid and asks the policy about object
@@ -224,32 +269,38 @@ func (s *Server) getAppointment(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, inZone(a))
+	c.JSON(http.StatusOK, s.shownAppointment(access, a))
 }
 
+// cancelAppointment cancels an appointment before it starts; skipping one occurrence of a series
+// is cancelling it.
 func (s *Server) cancelAppointment(c *gin.Context) {
 	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "cancel")
 	if !ok {
 		return
 	}
 	// The version grows, so the reminders already queued find the appointment gone and send nothing.
-	a, err := s.store.CancelAppointment(c.Request.Context(), access.PracticeID, id)
+	a, err := s.store.CancelAppointment(c.Request.Context(), access.PracticeID, id, time.Now())
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, inZone(a))
+	c.JSON(http.StatusOK, s.shownAppointment(access, a))
 }
 
-// moveInput is an appointment's new time, read in the time zone it was booked in.
+// moveInput is an appointment's new time, read in the time zone it was booked in. Scope
+// "following" moves the later occurrences of its series with it.
 type moveInput struct {
 	StartsAt        string `json:"starts_at" validate:"required"`
 	EndsAt          string `json:"ends_at"`
 	DurationMinutes int    `json:"duration_minutes" validate:"omitempty,gte=5,lte=480"`
+	Scope           string `json:"scope" validate:"omitempty,oneof=this following"`
 }
 
-// moveAppointment gives an appointment a new time; its old reminders are dropped and new ones
-// scheduled. Without an end or a duration it keeps its length.
+// moveAppointment gives an appointment a new time, never in the past; its old reminders are
+// dropped and new ones scheduled. Without an end or a duration it keeps its length. With scope
+// "following" the series' later occurrences move by as many days, to the same new clock time,
+// and the answer lists the series.
 func (s *Server) moveAppointment(c *gin.Context) {
 	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "move")
 	if !ok {
@@ -270,8 +321,20 @@ func (s *Server) moveAppointment(c *gin.Context) {
 	}
 	start, end, err := appointmentTimes(appointmentInput{StartsAt: in.StartsAt, EndsAt: in.EndsAt,
 		DurationMinutes: in.DurationMinutes}, old.TimeZone)
+	if err == nil && start.Before(time.Now()) {
+		err = store.Invalid("starts_at", "is in the past: an appointment is moved to a time still to come")
+	}
 	if err != nil {
 		fail(c, err)
+		return
+	}
+	if in.Scope == "following" {
+		list, err := s.store.MoveFollowing(ctx, access.PracticeID, id, start, end, s.mailReminders()...)
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"appointments": s.shownAppointments(access, list)})
 		return
 	}
 	a, err := s.store.MoveAppointment(ctx, access.PracticeID, id, start, end, s.mailReminders()...)
@@ -279,7 +342,7 @@ func (s *Server) moveAppointment(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, inZone(a))
+	c.JSON(http.StatusOK, s.shownAppointment(access, a))
 }
 
 // rotateCalendarFeed gives the therapist a new secret calendar link, shown once; the old one stops working.

@@ -41,7 +41,7 @@ func appointmentMatrix(couplePath pathBuilder) []matrixCase {
 			request: func(w *world, p *practice) (string, string, any) {
 				start := time.Date(2032, 3, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(w.counter()) * 2 * time.Hour)
 				return http.MethodPost, "/api/v1/couples/" + id(p.CoupleID) + "/appointments",
-					map[string]any{"starts_at": start.Format(time.RFC3339), "time_zone": "America/New_York"}
+					map[string]any{"starts_at": start.Format(time.RFC3339), "time_zone": "America/New_York", "therapist_id": p.Therapist.ID}
 			}, relation: coupleRelation},
 		{name: "list a couple's appointments", object: "appointment", action: "list", success: 200,
 			request: couplePath(http.MethodGet, "/appointments", nil), relation: coupleRelation},

@@ -100,15 +100,15 @@ func (s *Server) allows(access store.Access, object, action string) bool {
 type recordAction struct{ object, action string }
 
 // closedRecordTakes is what a closed couple's record still takes besides reading it (every read,
-// list, transcript, summary, export, download and live-session join): the care team's closing clinical
-// work, cancelling booked appointments, settling its accounts (charges of its appointments and
-// voiding them, payments and other entries, who pays), erasure, and the status change that
-// reopens the couple (the store refuses any other change to a closed couple). A paused couple
-// takes everything.
+// list, transcript, summary, export, download and live-session join): the care team's closing
+// clinical work, cancelling booked appointments and recording attendance, settling its accounts
+// (charges of its appointments and voiding them, payments and other entries, who pays), erasure,
+// and the status change that reopens the couple (the store refuses any other change to a closed
+// couple). A paused couple takes everything.
 var closedRecordTakes = map[recordAction]bool{
 	{"note", "create"}: true, {"note", "update"}: true, {"note", "sign"}: true, {"note", "addend"}: true,
-	{"appointment", "cancel"}: true,
-	{"charge", "create"}:      true, {"charge", "void"}: true,
+	{"appointment", "cancel"}: true, {"appointment", "attend"}: true,
+	{"charge", "create"}: true, {"charge", "void"}: true,
 	{"ledger_entry", "create"}: true,
 	{"billing", "update"}:      true,
 	{"couple", "update"}:       true,

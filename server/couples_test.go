@@ -194,12 +194,12 @@ func TestCoupleShowsPartnersCareTeamAndCounts(t *testing.T) {
 }
 
 // closedCoupleStillTakes names the matrix cases whose change a closed couple's record still
-// takes: the care team's closing clinical work, cancelling what is booked, settling its
-// accounts, and erasure.
+// takes: the care team's closing clinical work, cancelling what is booked, recording who came,
+// settling its accounts, and erasure.
 var closedCoupleStillTakes = map[string]bool{
 	"write a note": true, "edit a draft note": true, "sign a note": true,
 	"add an addendum to own note": true, "add an addendum to a colleague's note": true,
-	"cancel an appointment": true, "erase a couple": true,
+	"cancel an appointment": true, "record attendance": true, "erase a couple": true,
 	"charge an appointment": true, "void a charge": true, "record a payment": true, "say who pays": true,
 }
 

@@ -172,7 +172,7 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 		if err != nil {
 			return r, err
 		}
-		r.Appointments = inZones(appointments)
+		r.Appointments = s.shownAppointments(access, appointments)
 		include(sectionAppointments)
 	}
 	if may("note", "list") {

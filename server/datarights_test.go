@@ -238,7 +238,9 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 		private  int      // items marked private in the export: the reader's own
 		summary  bool     // live-session summaries
 	}{
-		{reader: p.Admin, sections: []string{"couple", "partners"}},
+		// An administrator's file of the couple holds its appointments (scheduling, not clinical work).
+		{reader: p.Admin, sections: []string{"appointments", "couple", "partners"}},
+		{reader: p.FrontDesk},
 		{reader: p.Therapist, sections: []string{"appointments", "checkins", "clinical_notes", "commitments", "couple", "documents",
 			"exercises", "forms", "live_sessions", "measures", "partners", "treatment_plans"}, summary: true},
 		{reader: p.PartnerA, sections: partnerSections, private: 4},

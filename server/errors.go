@@ -67,7 +67,7 @@ func fail(c *gin.Context, err error) {
 		}
 		apiErr = &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Message: msg, Field: invalid.Field}
 	case errors.As(err, &conflict):
-		apiErr = newError(http.StatusConflict, codeConflict, sentence(conflict.Reason+"."))
+		apiErr = &apiError{Status: http.StatusConflict, Code: codeConflict, Message: sentence(conflict.Reason + "."), Field: conflict.Field}
 	case errors.Is(err, store.ErrNotFound):
 		apiErr = errNotFound
 	case errors.Is(err, store.ErrForbidden):

@@ -15,7 +15,7 @@ var errInviteGone = newError(http.StatusNotFound, codeNotFound, "This invite lin
 
 type staffInviteInput struct {
 	Email string `json:"email" validate:"required,email,max=254"`
-	Role  string `json:"role" validate:"required,oneof=admin therapist"`
+	Role  string `json:"role" validate:"required,oneof=admin therapist front_desk"`
 }
 
 // inviteCreated is the answer to a new invite: the one-time token is shown once, here, and mailed

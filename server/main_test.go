@@ -73,6 +73,7 @@ type practice struct {
 	Admin          *actor
 	Therapist      *actor // on Couple's care team
 	OtherTherapist *actor // in the practice, not on Couple's care team
+	FrontDesk      *actor // books for the whole practice, reads no clinical work
 	PartnerA       *actor // seat a of Couple
 	PartnerB       *actor // seat b of Couple
 	OtherPartner   *actor // seat a of OtherCouple
@@ -92,7 +93,7 @@ type actor struct {
 
 // cast lists a practice's actors with stable names, for tables.
 func (p *practice) cast() []*actor {
-	return []*actor{p.Admin, p.Therapist, p.OtherTherapist, p.PartnerA, p.PartnerB, p.OtherPartner}
+	return []*actor{p.Admin, p.Therapist, p.OtherTherapist, p.FrontDesk, p.PartnerA, p.PartnerB, p.OtherPartner}
 }
 
 func newWorld(t testing.TB) *world {
@@ -146,6 +147,7 @@ func (w *world) newPractice(tag string) *practice {
 	p.Admin = w.member(pid, tag+" admin", "admin@"+lower+".test", store.RoleAdmin)
 	p.Therapist = w.member(pid, tag+" therapist", "therapist@"+lower+".test", store.RoleTherapist)
 	p.OtherTherapist = w.member(pid, tag+" other therapist", "other.therapist@"+lower+".test", store.RoleTherapist)
+	p.FrontDesk = w.member(pid, tag+" front desk", "front.desk@"+lower+".test", store.RoleFrontDesk)
 	p.CoupleID = w.couple(pid, "Couple "+tag, p.Therapist.ID)
 	p.OtherCoupleID = w.couple(pid, "Other couple "+tag, p.OtherTherapist.ID)
 	p.PartnerA = w.partner(pid, p.CoupleID, "a", tag+" partner a", "a@"+lower+".test")

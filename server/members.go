@@ -29,7 +29,7 @@ func (s *Server) listMembers(c *gin.Context) {
 	if !ok {
 		return
 	}
-	role, ok := queryChoice(c, "role", store.RoleAdmin, store.RoleTherapist, store.RoleClient)
+	role, ok := queryChoice(c, "role", store.RoleAdmin, store.RoleTherapist, store.RoleFrontDesk, store.RoleClient)
 	if !ok {
 		return
 	}
@@ -85,8 +85,8 @@ func (s *Server) getMember(c *gin.Context) {
 }
 
 type memberUpdate struct {
-	// Roles replaces the member's staff roles (admin, therapist) when given.
-	Roles    *[]string `json:"roles" validate:"omitempty,min=1,max=2,dive,oneof=admin therapist"`
+	// Roles replaces the member's staff roles (admin, therapist, front_desk) when given.
+	Roles    *[]string `json:"roles" validate:"omitempty,min=1,max=3,dive,oneof=admin therapist front_desk"`
 	Disabled *bool     `json:"disabled"`
 }
 

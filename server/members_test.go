@@ -97,7 +97,7 @@ func TestTherapistsSeeTheirOwnClientsAndEveryColleague(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p := w.A
-	staff := []int64{p.Admin.ID, p.Therapist.ID, p.OtherTherapist.ID}
+	staff := []int64{p.Admin.ID, p.Therapist.ID, p.OtherTherapist.ID, p.FrontDesk.ID}
 	for _, tc := range []struct {
 		name    string
 		caller  *actor

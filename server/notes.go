@@ -113,6 +113,7 @@ func (s *Server) listNoteTemplates(c *gin.Context) {
 type noteInput struct {
 	Template      string            `json:"template" validate:"required,oneof=soap dap"`
 	LiveSessionID *int64            `json:"live_session_id" validate:"omitempty,gte=1"`
+	AppointmentID *int64            `json:"appointment_id" validate:"omitempty,gte=1"`
 	Sections      map[string]string `json:"sections"`
 }
 
@@ -134,7 +135,7 @@ func (s *Server) createNote(c *gin.Context) {
 		return
 	}
 	n, err := s.store.CreateNote(c.Request.Context(), store.NewNote{PracticeID: access.PracticeID, CoupleID: coupleID,
-		LiveSessionID: in.LiveSessionID, AuthorID: mustCaller(c).User.ID, Template: in.Template, Sections: in.Sections})
+		LiveSessionID: in.LiveSessionID, AppointmentID: in.AppointmentID, AuthorID: mustCaller(c).User.ID, Template: in.Template, Sections: in.Sections})
 	if err != nil {
 		fail(c, err)
 		return

@@ -124,6 +124,7 @@ func New(d Deps) (*Server, error) {
 	s.registerForms(authed)
 	s.registerTracking(authed, api)
 	s.registerPlans(authed)
+	s.registerScheduling(authed)
 	s.registerMail(authed, api)
 	s.registerPasswords(authed, api)
 	s.registerBilling(authed)

@@ -55,7 +55,7 @@ func createdID(t *testing.T, res *response, want int, what string) int64 {
 // practiceObjects creates one object of every kind in practice p through the API, as the people
 // who would, and returns their ids by the path parameter that names them.
 type practiceObjects struct {
-	couples, assignments, checkins, commitments, measures, notes, appointments, lives,
+	couples, assignments, checkins, commitments, measures, notes, appointments, appointmentRequests, lives,
 	exercises, invites, members, services, forms, formTemplates, documents, plans []int64
 }
 
@@ -97,6 +97,9 @@ func createPracticeObjects(t *testing.T, w *world, p *practice) practiceObjects 
 	o.notes = []int64{createdID(t, p.Therapist.do(http.MethodPost, couple+"/notes", map[string]any{"template": "soap"}), http.StatusCreated, "note")}
 	o.appointments = []int64{createdID(t, p.Therapist.do(http.MethodPost, couple+"/appointments",
 		map[string]any{"starts_at": "2031-07-01T12:00:00Z"}), http.StatusCreated, "appointment")}
+	w.fullWeek(p)
+	o.appointmentRequests = []int64{createdID(t, p.PartnerA.do(http.MethodPost, couple+"/appointment-requests",
+		map[string]any{"therapist_id": p.Therapist.ID, "starts_at": "2031-07-02T10:00:00Z", "duration_minutes": 60}), http.StatusCreated, "appointment request")}
 	o.lives = []int64{startSession(t, p, nil).ID}
 	o.invites = []int64{
 		createdID(t, p.Admin.do(http.MethodPost, practice+"/invites", map[string]any{"email": "new.colleague@" + id(p.ID) + ".test", "role": "therapist"}), http.StatusCreated, "staff invite"),
@@ -190,6 +193,13 @@ func sweepBodies(other *practice) map[string]any {
 		"POST /api/v1/forms/:id/sign":                     map[string]any{"name": "Intruder", "confirm": true},
 		"PUT /api/v1/forms/:id/visibility":                map[string]any{"visibility": "partner"},
 		"POST /api/v1/couples/:id/documents":              upload(pngBytes),
+		"POST /api/v1/appointments/:id/attendance":        map[string]any{"attendance": "attended"},
+		"POST /api/v1/couples/:id/appointment-series": map[string]any{"starts_at": "2031-08-01T12:00:00Z",
+			"interval_weeks": 1, "count": 2},
+		"POST /api/v1/couples/:id/appointment-requests":         map[string]any{"therapist_id": other.Therapist.ID, "starts_at": "2031-08-01T12:00:00Z"},
+		"POST /api/v1/practices/:pid/rooms":                     map[string]any{"name": "Intruder room"},
+		"PUT /api/v1/practices/:pid/members/:uid/working-hours": map[string]any{"time_zone": "UTC", "hours": []any{}},
+		"PUT /api/v1/practices/:pid/scheduling-settings":        map[string]any{"cancellation_window_hours": 1},
 	}
 }
 
@@ -213,6 +223,8 @@ func sweepIDs(route string, o practiceObjects) ([]int64, bool) {
 		return o.notes, true
 	case strings.HasPrefix(route, "/api/v1/appointments/:id"):
 		return o.appointments, true
+	case strings.HasPrefix(route, "/api/v1/appointment-requests/:id"):
+		return o.appointmentRequests, true
 	case strings.HasPrefix(route, "/api/v1/live/:id"):
 		return o.lives, true
 	case strings.HasPrefix(route, "/api/v1/forms/:id"):

@@ -39,6 +39,7 @@ export function settings() {
     therapistEmail: process.env.AMEND_E2E_THERAPIST_EMAIL,
     partnerEmail: process.env.AMEND_E2E_PARTNER_EMAIL,
     partnerBEmail: process.env.AMEND_E2E_PARTNER_B_EMAIL,
+    frontDeskEmail: process.env.AMEND_E2E_FRONT_DESK_EMAIL,
   };
 }
 

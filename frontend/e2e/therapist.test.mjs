@@ -60,8 +60,8 @@ describe('therapist screens', { skip: !therapistEmail && 'AMEND_E2E_THERAPIST_EM
       await page.getByLabel('Day and time', { exact: true }).fill('2031-03-04T10:00');
       await page.getByRole('button', { name: 'Book', exact: true }).click();
       await page.getByText(/Session booked for/).waitFor({ timeout });
-      const sessions = page.getByRole('region', { name: 'Sessions' });
-      await sessions.getByRole('button', { name: /^Move the session of/ }).last().click();
+      const sessions = page.getByRole('region', { name: 'Sessions', exact: true });
+      await sessions.getByRole('button', { name: /^Move\W+In person session with Maya Okafor/ }).last().click();
       await page.getByLabel('New day and time').fill('2031-03-05T11:30');
       await page.getByRole('button', { name: 'Move the session', exact: true }).click();
       await page.getByText(/The session is moved to .*; its reminders move with it\./).waitFor({ timeout });

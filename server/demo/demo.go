@@ -30,6 +30,7 @@ var (
 	admin      = person{"admin@demo.amend.test", "Dana Whitfield"}
 	therapist1 = person{"maya@demo.amend.test", "Maya Okafor"}
 	therapist2 = person{"leo@demo.amend.test", "Leo Brandt"}
+	frontDesk  = person{"desk@demo.amend.test", "Robin Hale"}
 )
 
 type demoCouple struct {
@@ -49,9 +50,10 @@ var couples = []demoCouple{
 		person{"erik.lindqvist@demo.amend.test", "Erik Lindqvist"}, person{"claire.moreau@demo.amend.test", "Claire Moreau"}, []int{1}},
 }
 
-// Logins lists the demo accounts: the administrator, the therapists, then each couple's partners.
+// Logins lists the demo accounts: the administrator, the front desk, the therapists, then each
+// couple's partners.
 func Logins() []Login {
-	logins := []Login{{"admin", admin.name, admin.email}}
+	logins := []Login{{"admin", admin.name, admin.email}, {"front_desk", frontDesk.name, frontDesk.email}}
 	for _, t := range []person{therapist1, therapist2} {
 		logins = append(logins, Login{"therapist", t.name, t.email})
 	}
@@ -78,6 +80,9 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 	}
 	if _, err := st.AddMember(ctx, practiceID, admin.email, admin.name, hash, store.RoleAdmin); err != nil {
 		return nil, err
+	}
+	if _, err := st.AddMember(ctx, practiceID, frontDesk.email, frontDesk.name, hash, store.RoleFrontDesk); err != nil {
+		return nil, fmt.Errorf("demo front desk: %w", err)
 	}
 	var therapists []int64
 	for _, t := range []person{therapist1, therapist2} {

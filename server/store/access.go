@@ -77,6 +77,8 @@ var relationQueries = map[string]string{
 		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = :id`,
 	"appointment": `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM appointments a JOIN couples c ON c.id = a.couple_id WHERE a.id = :id`,
+	"appointment_request": `SELECT c.practice_id, ` + coupleRelation(`r.couple_id`) + ` AS relation, c.status AS couple_status
+		FROM appointment_requests r JOIN couples c ON c.id = r.couple_id WHERE r.id = :id`,
 	"live_session": `SELECT l.practice_id, ` + coupleRelation(`l.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM live_sessions l JOIN couples c ON c.id = l.couple_id WHERE l.id = :id`,
 }

@@ -2,12 +2,10 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // Appointment statuses.
@@ -16,18 +14,46 @@ const (
 	AppointmentCancelled = "cancelled"
 )
 
+// Appointment kinds: in person takes a room; video opens the live room; phone needs neither.
+const (
+	KindInPerson = "in_person"
+	KindVideo    = "video"
+	KindPhone    = "phone"
+)
+
+// Attendance of an appointment, recorded once. A late cancellation falls inside the practice's
+// cancellation window; both cancellations free the time.
+const (
+	AttendanceAttended   = "attended"
+	AttendanceNoShow     = "no_show"
+	AttendanceLateCancel = "late_cancel"
+	AttendanceCancelled  = "cancelled"
+)
+
 // Appointment is a counseling session on the calendar. TimeZone is the IANA zone it was booked in,
 // for showing local times; the instants are absolute.
 type Appointment struct {
-	ID          int64      `db:"id" json:"id"`
-	CoupleID    int64      `db:"couple_id" json:"couple_id"`
-	CoupleLabel string     `db:"couple_label" json:"couple_label"`
-	TherapistID int64      `db:"therapist_id" json:"therapist_id"`
-	StartsAt    time.Time  `db:"starts_at" json:"starts_at"`
-	EndsAt      time.Time  `db:"ends_at" json:"ends_at"`
-	TimeZone    string     `db:"time_zone" json:"time_zone"`
-	Status      string     `db:"status" json:"status"`
-	CancelledAt *time.Time `db:"cancelled_at" json:"cancelled_at"`
+	ID            int64      `db:"id" json:"id"`
+	CoupleID      int64      `db:"couple_id" json:"couple_id"`
+	CoupleLabel   string     `db:"couple_label" json:"couple_label"`
+	TherapistID   int64      `db:"therapist_id" json:"therapist_id"`
+	TherapistName string     `db:"therapist_name" json:"therapist_name"`
+	StartsAt      time.Time  `db:"starts_at" json:"starts_at"`
+	EndsAt        time.Time  `db:"ends_at" json:"ends_at"`
+	TimeZone      string     `db:"time_zone" json:"time_zone"`
+	Kind          string     `db:"kind" json:"kind"`
+	RoomID        *int64     `db:"room_id" json:"room_id"`
+	RoomName      *string    `db:"room_name" json:"room_name"`
+	SeriesID      *int64     `db:"series_id" json:"series_id"`
+	Status        string     `db:"status" json:"status"`
+	CancelledAt   *time.Time `db:"cancelled_at" json:"cancelled_at"`
+	// Attendance is NULL until recorded.
+	Attendance           *string    `db:"attendance" json:"attendance"`
+	AttendanceRecordedAt *time.Time `db:"attendance_recorded_at" json:"attendance_recorded_at"`
+	// LiveSessionID is the live session a video appointment opened, if any.
+	LiveSessionID *int64 `db:"live_session_id" json:"live_session_id"`
+	// NoteID is the clinical note recording this session, if any; only the care team is shown it.
+	NoteID *int64 `db:"note_id" json:"note_id,omitempty"`
 	// Version grows with every move or cancellation.
 	Version   int       `db:"version" json:"version"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
@@ -42,7 +68,11 @@ type NewAppointment struct {
 	StartsAt    time.Time
 	EndsAt      time.Time
 	TimeZone    string
-	CreatedBy   int64
+	// Kind is in_person (the default), video or phone; RoomID only for in person.
+	Kind      string
+	RoomID    int64
+	SeriesID  int64
+	CreatedBy int64
 }
 
 // AppointmentFilter narrows an appointment listing to a time window; zero times leave it open.
@@ -51,47 +81,64 @@ type AppointmentFilter struct {
 	IncludeCancelled bool
 }
 
-const appointmentSelect = `SELECT a.id, a.couple_id, c.label AS couple_label, a.therapist_id, a.starts_at, a.ends_at,
-		a.time_zone, a.status, a.cancelled_at, a.version, a.created_at, a.updated_at
-	FROM appointments a JOIN couples c ON c.id = a.couple_id`
+const appointmentSelect = `SELECT a.id, a.couple_id, c.label AS couple_label, a.therapist_id, t.name AS therapist_name,
+		a.starts_at, a.ends_at, a.time_zone, a.kind, a.room_id, r.name AS room_name, a.series_id, a.status, a.cancelled_at,
+		a.attendance, a.attendance_recorded_at, a.live_session_id,
+		(SELECT n.id FROM notes n WHERE n.appointment_id = a.id ORDER BY n.id LIMIT 1) AS note_id,
+		a.version, a.created_at, a.updated_at
+	FROM appointments a JOIN couples c ON c.id = a.couple_id JOIN users t ON t.id = a.therapist_id
+	LEFT JOIN rooms r ON r.id = a.room_id`
 
 const appointmentWindow = ` AND ($3::timestamptz IS NULL OR a.ends_at > $3) AND ($4::timestamptz IS NULL OR a.starts_at < $4)
 	AND ($5 OR a.status = 'scheduled') ORDER BY a.starts_at, a.id`
 
-var errDoubleBooked = Conflict("the therapist already has an appointment at that time")
-
 // CreateAppointment books a session. The therapist must be on the couple's care team and free at
-// that time. after runs in the same transaction.
+// that time, and so must the couple and the room. after runs in the same transaction.
 func (s *Store) CreateAppointment(ctx context.Context, in NewAppointment, after ...AfterChange) (Appointment, error) {
 	var id int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &id, `
-			INSERT INTO appointments (couple_id, therapist_id, starts_at, ends_at, time_zone, created_by)
-			SELECT c.id, ct.therapist_id, $4::timestamptz, $5::timestamptz, $6::text, $7::bigint
-			FROM couples c JOIN care_team ct ON ct.couple_id = c.id AND ct.therapist_id = $3
-			WHERE c.id = $2 AND c.practice_id = $1
-			RETURNING id`, in.PracticeID, in.CoupleID, in.TherapistID, in.StartsAt, in.EndsAt, in.TimeZone, nonZeroID(in.CreatedBy))
-		if errors.Is(mapError(err), ErrNotFound) {
-			return Invalid("therapist_id", "must be a therapist on the couple's care team")
-		}
-		if err != nil {
-			return bookingError(err)
+	err := s.inTx(ctx, func(tx *sqlx.Tx) (err error) {
+		if id, err = insertAppointment(ctx, tx, in); err != nil {
+			return err
 		}
 		return runAfter(ctx, tx, id, after)
 	})
 	if err != nil {
-		return Appointment{}, err
+		return Appointment{}, s.bookingError(ctx, err, in.TimeZone, []Booking{in.booking()}, nil)
 	}
 	return s.AppointmentByID(ctx, in.PracticeID, id)
 }
 
-// bookingError turns a violated no-double-booking constraint into a conflict the caller can read.
-func bookingError(err error) error {
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23P01" {
-		return errDoubleBooked
+// insertAppointment adds one appointment within tx, checking the therapist's care-team place and
+// the room's practice.
+func insertAppointment(ctx context.Context, tx *sqlx.Tx, in NewAppointment) (int64, error) {
+	if in.Kind == "" {
+		in.Kind = KindInPerson
 	}
-	return err
+	if in.RoomID != 0 && in.Kind != KindInPerson {
+		return 0, Invalid("room_id", "is only for in-person appointments")
+	}
+	if in.RoomID != 0 {
+		var known bool
+		if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = $1 AND practice_id = $2)`,
+			in.RoomID, in.PracticeID); err != nil {
+			return 0, err
+		}
+		if !known {
+			return 0, Invalid("room_id", "must be a room of the practice")
+		}
+	}
+	var id int64
+	err := tx.GetContext(ctx, &id, `
+		INSERT INTO appointments (couple_id, therapist_id, starts_at, ends_at, time_zone, kind, room_id, series_id, created_by)
+		SELECT c.id, ct.therapist_id, $4::timestamptz, $5::timestamptz, $6::text, $7::text, $8::bigint, $9::bigint, $10::bigint
+		FROM couples c JOIN care_team ct ON ct.couple_id = c.id AND ct.therapist_id = $3
+		WHERE c.id = $2 AND c.practice_id = $1
+		RETURNING id`, in.PracticeID, in.CoupleID, in.TherapistID, in.StartsAt, in.EndsAt, in.TimeZone, in.Kind,
+		nonZeroID(in.RoomID), nonZeroID(in.SeriesID), nonZeroID(in.CreatedBy))
+	if errors.Is(mapError(err), ErrNotFound) {
+		return 0, Invalid("therapist_id", "must be a therapist on the couple's care team")
+	}
+	return id, err
 }
 
 // AppointmentByID returns one appointment of the practice.
@@ -117,6 +164,15 @@ func (s *Store) TherapistAppointments(ctx context.Context, practiceID, therapist
 	return out, mapError(err)
 }
 
+// PracticeAppointments lists the appointments of the practice in time order, for its calendar:
+// every therapist's, or one therapist's when therapistID is not 0.
+func (s *Store) PracticeAppointments(ctx context.Context, practiceID, therapistID int64, f AppointmentFilter) ([]Appointment, error) {
+	out := []Appointment{}
+	err := s.db.SelectContext(ctx, &out, appointmentSelect+` WHERE a.therapist_id = coalesce($1, a.therapist_id) AND c.practice_id = $2`+appointmentWindow,
+		nonZeroID(therapistID), practiceID, optionalTime(f.From), optionalTime(f.To), f.IncludeCancelled)
+	return out, mapError(err)
+}
+
 func optionalTime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -124,49 +180,47 @@ func optionalTime(t time.Time) *time.Time {
 	return &t
 }
 
-// CancelAppointment cancels a scheduled appointment, freeing the therapist's time; after runs in
-// the same transaction.
-func (s *Store) CancelAppointment(ctx context.Context, practiceID, id int64, after ...AfterChange) (Appointment, error) {
-	return s.changeAppointment(ctx, practiceID, id, after, func(tx *sqlx.Tx) (sql.Result, error) {
-		return tx.ExecContext(ctx, `
-			UPDATE appointments a SET status = 'cancelled', cancelled_at = now(), updated_at = now(), version = version + 1
-			FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`,
-			id, practiceID)
-	})
+// CancelAppointment cancels a scheduled appointment, freeing its time; its attendance reads
+// cancelled. after runs in the same transaction.
+func (s *Store) CancelAppointment(ctx context.Context, practiceID, id int64, now time.Time, after ...AfterChange) (Appointment, error) {
+	return s.RecordAttendance(ctx, practiceID, id, AttendanceCancelled, now, after...)
 }
 
-// MoveAppointment gives a scheduled appointment a new time; the therapist must be free then.
-// after runs in the same transaction.
+// MoveAppointment gives a scheduled appointment a new time; the therapist, the couple and the
+// room must be free then. after runs in the same transaction.
 func (s *Store) MoveAppointment(ctx context.Context, practiceID, id int64, startsAt, endsAt time.Time, after ...AfterChange) (Appointment, error) {
-	return s.changeAppointment(ctx, practiceID, id, after, func(tx *sqlx.Tx) (sql.Result, error) {
-		res, err := tx.ExecContext(ctx, `
-			UPDATE appointments a SET starts_at = $3, ends_at = $4, updated_at = now(), version = version + 1
-			FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`,
-			id, practiceID, startsAt, endsAt)
-		return res, bookingError(err)
-	})
-}
-
-// changeAppointment runs one update of a scheduled appointment and its after hooks in a
-// transaction; an appointment that is not scheduled any more answers a conflict.
-func (s *Store) changeAppointment(ctx context.Context, practiceID, id int64, after []AfterChange, update func(tx *sqlx.Tx) (sql.Result, error)) (Appointment, error) {
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := expectOne(update(tx)); err != nil {
+	old, err := s.AppointmentByID(ctx, practiceID, id)
+	if err != nil {
+		return Appointment{}, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := moveTx(ctx, tx, practiceID, id, startsAt, endsAt); err != nil {
 			return err
 		}
 		return runAfter(ctx, tx, id, after)
 	})
-	if errors.Is(err, ErrNotFound) {
-		if _, err := s.AppointmentByID(ctx, practiceID, id); err != nil {
-			return Appointment{}, err
-		}
-		return Appointment{}, Conflict("this appointment is cancelled already")
-	}
 	if err != nil {
-		return Appointment{}, err
+		moved := old.booking()
+		moved.StartsAt, moved.EndsAt = startsAt, endsAt
+		return Appointment{}, s.bookingError(ctx, err, old.TimeZone, []Booking{moved}, []int64{id})
 	}
 	return s.AppointmentByID(ctx, practiceID, id)
 }
+
+// moveTx moves one scheduled appointment within tx; one that is not scheduled any more answers a
+// conflict.
+func moveTx(ctx context.Context, tx *sqlx.Tx, practiceID, id int64, startsAt, endsAt time.Time) error {
+	err := expectOne(tx.ExecContext(ctx, `
+		UPDATE appointments a SET starts_at = $3, ends_at = $4, updated_at = now(), version = version + 1
+		FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`,
+		id, practiceID, startsAt, endsAt))
+	if errors.Is(err, ErrNotFound) {
+		return errNotScheduled
+	}
+	return err
+}
+
+var errNotScheduled = Conflict("this appointment is cancelled already")
 
 // RotateCalendarFeed replaces the therapist's calendar feed token with one whose hash is given;
 // the old link stops working.

@@ -45,8 +45,9 @@ func InvalidFrom(path string, fe *library.FieldError) error {
 	return &InvalidError{Field: path, Reason: fe.Reason, Message: fe.Message}
 }
 
-// ConflictError carries a message for a conflict the caller can act on.
-type ConflictError struct{ Reason string }
+// ConflictError carries a message for a conflict the caller can act on and, when one input field
+// caused it, that field.
+type ConflictError struct{ Field, Reason string }
 
 func (e *ConflictError) Error() string { return e.Reason }
 
@@ -55,6 +56,9 @@ func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 // Conflict builds a *ConflictError.
 func Conflict(reason string) error { return &ConflictError{Reason: reason} }
+
+// FieldConflict builds a *ConflictError caused by one input field, for the screen to show beside it.
+func FieldConflict(field, reason string) error { return &ConflictError{Field: field, Reason: reason} }
 
 // mapError turns driver errors into the store's vocabulary, once, so callers never see pq types.
 func mapError(err error) error {

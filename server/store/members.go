@@ -80,7 +80,7 @@ func (s *Store) MemberByID(ctx context.Context, practiceID, userID int64) (Membe
 	return r.Member, nil
 }
 
-// SetStaffRoles replaces a member's staff roles (admin, therapist); a client role is left as it is.
+// SetStaffRoles replaces a member's staff roles (admin, therapist, front_desk); a client role is left as it is.
 // The practice always keeps at least one active administrator.
 func (s *Store) SetStaffRoles(ctx context.Context, practiceID, userID int64, roles []string) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {

@@ -32,9 +32,11 @@ func (s *Sections) Scan(src any) error {
 // Note is a therapist's clinical note on a couple, optionally tied to a live session. A signed
 // note is locked; later changes are addenda.
 type Note struct {
-	ID            int64          `db:"id" json:"id"`
-	CoupleID      int64          `db:"couple_id" json:"couple_id"`
-	LiveSessionID *int64         `db:"live_session_id" json:"live_session_id"`
+	ID            int64  `db:"id" json:"id"`
+	CoupleID      int64  `db:"couple_id" json:"couple_id"`
+	LiveSessionID *int64 `db:"live_session_id" json:"live_session_id"`
+	// AppointmentID is the appointment whose session the note records, if any.
+	AppointmentID *int64         `db:"appointment_id" json:"appointment_id"`
 	AuthorID      int64          `db:"author_id" json:"author_id"`
 	Template      string         `db:"template" json:"template"`
 	Sections      Sections       `db:"sections" json:"sections"`
@@ -60,27 +62,31 @@ type NewNote struct {
 	PracticeID    int64
 	CoupleID      int64
 	LiveSessionID *int64
+	AppointmentID *int64
 	AuthorID      int64
 	Template      string
 	Sections      Sections
 }
 
-const noteColumns = `n.id, n.couple_id, n.live_session_id, n.author_id, n.template, n.sections, n.signed_at, n.created_at, n.updated_at`
+const noteColumns = `n.id, n.couple_id, n.live_session_id, n.appointment_id, n.author_id, n.template, n.sections, n.signed_at, n.created_at, n.updated_at`
 
 var errNoteSigned = Conflict("this note is signed and locked; add an addendum instead")
 
-// CreateNote stores a draft note on a couple of the practice. A live session, when named, must
-// be one of the couple's.
+// CreateNote stores a draft note on a couple of the practice. A live session or an appointment,
+// when named, must be one of the couple's.
 func (s *Store) CreateNote(ctx context.Context, in NewNote) (Note, error) {
 	var id int64
 	err := s.db.GetContext(ctx, &id, `
-		INSERT INTO notes (couple_id, live_session_id, author_id, template, sections)
-		SELECT c.id, $3::bigint, $4::bigint, $5::text, $6::jsonb FROM couples c
+		INSERT INTO notes (couple_id, live_session_id, appointment_id, author_id, template, sections)
+		SELECT c.id, $3::bigint, $7::bigint, $4::bigint, $5::text, $6::jsonb FROM couples c
 		WHERE c.id = $2 AND c.practice_id = $1
 		  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM live_sessions ls WHERE ls.id = $3 AND ls.couple_id = c.id))
-		RETURNING id`, in.PracticeID, in.CoupleID, in.LiveSessionID, in.AuthorID, in.Template, in.Sections)
+		  AND ($7::bigint IS NULL OR EXISTS (SELECT 1 FROM appointments a WHERE a.id = $7 AND a.couple_id = c.id))
+		RETURNING id`, in.PracticeID, in.CoupleID, in.LiveSessionID, in.AuthorID, in.Template, in.Sections, in.AppointmentID)
 	if err := mapError(err); errors.Is(err, ErrNotFound) && in.LiveSessionID != nil {
 		return Note{}, Invalid("live_session_id", "must be a live session of this couple")
+	} else if errors.Is(err, ErrNotFound) && in.AppointmentID != nil {
+		return Note{}, Invalid("appointment_id", "must be an appointment of this couple")
 	} else if err != nil {
 		return Note{}, err
 	}

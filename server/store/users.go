@@ -33,6 +33,8 @@ const (
 	RoleAdmin     = "admin"
 	RoleTherapist = "therapist"
 	RoleClient    = "client"
+	// RoleFrontDesk books and moves the practice's appointments; it reads no clinical work.
+	RoleFrontDesk = "front_desk"
 )
 
 // UserByEmail finds a user by email, case-insensitively.

@@ -1396,7 +1396,10 @@ export interface paths {
         /** The couple's appointments in time order (appointment list) */
         get: operations["listAppointments"];
         put?: never;
-        /** Book a session (appointment create). A therapist booked twice at once answers 409. */
+        /**
+         * Book a session (appointment create)
+         * @description The therapist, the couple (whoever the therapist) and the room must each be free; a collision answers 409 with `field` starts_at (or room_id) and a message naming the appointment in the way by its therapist and local times ("A. Therapist already has an appointment from 14:00 to 14:50 on Monday 1 July 2030."). A start in the past answers 422 unless record_past is true, which records a session that already took place (no reminders are sent for it).
+         */
         post: operations["createAppointment"];
         delete?: never;
         options?: never;
@@ -1434,7 +1437,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel an appointment, freeing the time (appointment cancel) */
+        /**
+         * Cancel an appointment before it starts, freeing the time (appointment cancel)
+         * @description Its attendance reads cancelled. Skipping one occurrence of a series is cancelling it. An appointment that has started answers 422; one cancelled already, 409.
+         */
         post: operations["cancelAppointment"];
         delete?: never;
         options?: never;
@@ -1455,7 +1461,7 @@ export interface paths {
         put?: never;
         /**
          * Give a scheduled appointment a new time (appointment move)
-         * @description Times without an offset are read in the appointment's time zone; without ends_at or duration_minutes it keeps its length. The reminders already queued are dropped when due (they carry the appointment's old version) and new ones are scheduled.
+         * @description Times without an offset are read in the appointment's time zone; without ends_at or duration_minutes it keeps its length; a new start in the past answers 422. The reminders already queued are dropped when due (they carry the appointment's old version) and new ones are scheduled. With scope following, every later scheduled occurrence of the appointment's series moves with it, each by the same number of days and to the same new wall-clock time in the series' time zone (so across a daylight-saving change the clock time stays); the whole run is checked for collisions as one, and the answer lists the series.
          */
         post: operations["moveAppointment"];
         delete?: never;
@@ -2349,6 +2355,241 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/couples/{id}/open-slots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A care-team therapist's open slots for the couple (open_slot list)
+         * @description The therapist's working hours cut into slots of duration_minutes, minus the times the therapist or the couple is booked and minus the past.
+         */
+        get: operations["listOpenSlots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Every therapist's appointments of the practice, for the calendar (appointment list, relation practice)
+         * @description For administrators and the front desk. With the therapists, the couples that take bookings (label and care team only, nothing of their record) and the rooms, to book from the calendar.
+         */
+        get: operations["getPracticeCalendar"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/scheduling-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        /** The practice's cancellation window (scheduling_settings read) */
+        get: operations["getSchedulingSettings"];
+        /** Change the cancellation window (scheduling_settings update; audited with before and after) */
+        put: operations["setSchedulingSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/members/{uid}/working-hours": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        /** A therapist's working week (working_hours read) */
+        get: operations["getWorkingHours"];
+        /**
+         * Replace a therapist's working week (working_hours update)
+         * @description Windows are wall-clock times in time_zone; on one weekday they may not overlap. Open slots are cut from them.
+         */
+        put: operations["setWorkingHours"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointment-requests/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a pending request, booking its time (appointment_request decide)
+         * @description A time taken since answers 409 naming the appointment in the way, like any booking; a request decided already, 409.
+         */
+        post: operations["acceptAppointmentRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointment-requests/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline a pending request (appointment_request decide) */
+        post: operations["declineAppointmentRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/appointment-series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Book a weekly or every-other-week series (appointment create)
+         * @description Books count occurrences, each an appointment with the series' id, at the first one's wall-clock time in its time zone (across a daylight-saving change the clock time stays and the instant moves). Every occurrence is checked like a single booking; the first collision refuses the whole series (409, naming the appointment in the way). A series cannot start in the past. Skip one occurrence by cancelling it; move one, or it and the following, with /appointments/{id}/move.
+         */
+        post: operations["createAppointmentSeries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/couples/{id}/appointment-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        /** The couple's requests and their state, newest first (appointment_request list) */
+        get: operations["listAppointmentRequests"];
+        put?: never;
+        /** A partner asks for one of a therapist's open slots (appointment_request create) */
+        post: operations["createAppointmentRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a video appointment's live room (appointment start)
+         * @description The first call creates the couple's live session and links it to the appointment (201); later calls answer the linked session (200). Only a scheduled video appointment opens one (else 409).
+         */
+        post: operations["openAppointmentLiveRoom"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        /** The practice's rooms (room list) */
+        get: operations["listRooms"];
+        put?: never;
+        /** Add a room (room create) */
+        post: operations["createRoom"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/appointments/{id}/attendance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record whether the couple came (appointment attend)
+         * @description Recorded once. attended and no_show once the appointment has started; late_cancel only inside the practice's cancellation window before the start; cancelled any time before the start. Both cancellations free the time. Otherwise 422 (field attendance); a second recording, or one on a cancelled appointment, 409. attended, no_show and late_cancel charge the appointment in the same transaction (as POST /appointments/{id}/charges would, once; a zero fee charges nothing).
+         */
+        post: operations["recordAttendance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2380,7 +2621,7 @@ export interface components {
             practice_name: string;
             user_id: number;
             /** @enum {string} */
-            role: "admin" | "therapist" | "client";
+            role: "admin" | "therapist" | "front_desk" | "client";
             /** @description For a client, their couple. */
             couple_id?: number;
             /** Format: date-time */
@@ -2448,7 +2689,7 @@ export interface components {
             practice_id: number;
             email: string;
             /** @enum {string} */
-            role: "admin" | "therapist" | "client";
+            role: "admin" | "therapist" | "front_desk" | "client";
             couple_id?: number;
             /** @enum {string} */
             seat?: "a" | "b";
@@ -2970,6 +3211,11 @@ export interface components {
             couple_id: number;
             /** Format: int64 */
             live_session_id: number | null;
+            /**
+             * Format: int64
+             * @description The appointment whose session the note records.
+             */
+            appointment_id?: number | null;
             /** Format: int64 */
             author_id: number;
             /** @enum {string} */
@@ -2992,6 +3238,8 @@ export interface components {
             couple_label: string;
             /** Format: int64 */
             therapist_id: number;
+            /** @description Who the appointment is with, shown wherever it is. */
+            therapist_name: string;
             /**
              * Format: date-time
              * @description With the offset of time_zone at that instant.
@@ -3000,10 +3248,36 @@ export interface components {
             /** Format: date-time */
             ends_at: string;
             time_zone: string;
+            kind: components["schemas"]["AppointmentKind"];
+            /** Format: int64 */
+            room_id: number | null;
+            room_name: string | null;
+            /**
+             * Format: int64
+             * @description The series the appointment is an occurrence of.
+             */
+            series_id: number | null;
             /** @enum {string} */
             status: "scheduled" | "cancelled";
             /** Format: date-time */
             cancelled_at: string | null;
+            /**
+             * @description Null until recorded; recorded once.
+             * @enum {string|null}
+             */
+            attendance: "attended" | "no_show" | "late_cancel" | "cancelled" | null;
+            /** Format: date-time */
+            attendance_recorded_at: string | null;
+            /**
+             * Format: int64
+             * @description The live session a video appointment opened.
+             */
+            live_session_id: number | null;
+            /**
+             * Format: int64
+             * @description The clinical note recording this session; present only for readers who may list the couple's notes (the care team).
+             */
+            note_id?: number;
             /** @description Grows with every move or cancellation; reminders carry the version they were scheduled for. */
             version: number;
             /** Format: date-time */
@@ -3541,6 +3815,89 @@ export interface components {
                 code: string;
             }[];
         };
+        Room: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        WeeklyHours: {
+            /** @description IANA name; the windows are wall-clock times there. */
+            time_zone: string;
+            hours: {
+                /** @description 0 is Sunday. */
+                weekday: number;
+                /** @example 09:00 */
+                starts: string;
+                /** @example 17:30 */
+                ends: string;
+            }[];
+        };
+        Slot: {
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+        };
+        LiveSessionLink: {
+            /** Format: int64 */
+            live_session_id?: number;
+        };
+        SchedulingSettings: {
+            /**
+             * @description A cancellation this many hours or fewer before the start is a late cancellation.
+             * @default 24
+             */
+            cancellation_window_hours: number;
+        };
+        AppointmentRequest: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            couple_id: number;
+            /** Format: int64 */
+            therapist_id: number;
+            therapist_name: string;
+            /** Format: int64 */
+            requested_by: number | null;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            ends_at: string;
+            time_zone: string;
+            kind: components["schemas"]["AppointmentKind"];
+            /** @enum {string} */
+            status: "pending" | "accepted" | "declined";
+            /**
+             * Format: int64
+             * @description The appointment an accepted request booked.
+             */
+            appointment_id: number | null;
+            /** Format: date-time */
+            decided_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        Series: {
+            /** Format: int64 */
+            id?: number;
+            /** Format: int64 */
+            couple_id?: number;
+            /** Format: int64 */
+            therapist_id?: number;
+            /** @enum {integer} */
+            interval_weeks?: 1 | 2;
+            time_zone?: string;
+            /** Format: date-time */
+            created_at?: string;
+        };
+        /**
+         * @description in_person may take a room; video opens the live room (POST /appointments/{id}/live); phone needs neither.
+         * @default in_person
+         * @enum {string}
+         */
+        AppointmentKind: "in_person" | "video" | "phone";
     };
     responses: {
         /** @description Malformed body (not JSON, unknown field, several values). */
@@ -4399,7 +4756,7 @@ export interface operations {
                     "application/json": {
                         email?: string;
                         /** @enum {string} */
-                        role?: "admin" | "therapist" | "client";
+                        role?: "admin" | "therapist" | "front_desk" | "client";
                         practice_name?: string;
                         /** Format: date-time */
                         expires_at?: string;
@@ -4491,7 +4848,7 @@ export interface operations {
     listMembers: {
         parameters: {
             query?: {
-                role?: "admin" | "therapist" | "client";
+                role?: "admin" | "therapist" | "front_desk" | "client";
             };
             header?: never;
             path: {
@@ -4561,7 +4918,7 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    roles?: ("admin" | "therapist")[];
+                    roles?: ("admin" | "therapist" | "front_desk")[];
                     disabled?: boolean;
                 };
             };
@@ -4635,7 +4992,7 @@ export interface operations {
                     /** Format: email */
                     email: string;
                     /** @enum {string} */
-                    role: "admin" | "therapist";
+                    role: "admin" | "therapist" | "front_desk";
                 };
             };
         };
@@ -6493,6 +6850,11 @@ export interface operations {
                      * @description A live session of this couple.
                      */
                     live_session_id?: number;
+                    /**
+                     * Format: int64
+                     * @description The appointment of this couple whose session the note records; the appointment then names the note (to the care team only).
+                     */
+                    appointment_id?: number;
                     sections?: components["schemas"]["NoteSections"];
                 };
             };
@@ -6512,7 +6874,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
-            /** @description Invalid; `field` is `template`, `live_session_id` or `sections.<key>`. */
+            /** @description Invalid; `field` is `template`, `live_session_id`, `appointment_id` or `sections.<key>`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6723,9 +7085,17 @@ export interface operations {
                     time_zone?: string;
                     /**
                      * Format: int64
-                     * @description A therapist on the care team; the caller when left out.
+                     * @description A therapist on the care team; the caller when left out (administrators and the front desk name one).
                      */
                     therapist_id?: number;
+                    kind?: components["schemas"]["AppointmentKind"];
+                    /**
+                     * Format: int64
+                     * @description A room of the practice, for an in-person appointment only.
+                     */
+                    room_id?: number;
+                    /** @description The booking records a session that already took place; required for a start in the past and refused (422) for one still to come. */
+                    record_past?: boolean;
                 };
             };
         };
@@ -6802,6 +7172,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            422: components["responses"]["Invalid"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };
@@ -6821,17 +7192,25 @@ export interface operations {
                     starts_at: string;
                     ends_at?: string;
                     duration_minutes?: number;
+                    /**
+                     * @description following is for an occurrence of a series (otherwise 422).
+                     * @default this
+                     * @enum {string}
+                     */
+                    scope?: "this" | "following";
                 };
             };
         };
         responses: {
-            /** @description The moved appointment (its version one higher). */
+            /** @description The moved appointment (its version one higher); with scope following, the series. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Appointment"];
+                    "application/json": components["schemas"]["Appointment"] | {
+                        appointments: components["schemas"]["Appointment"][];
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -8585,6 +8964,545 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listOpenSlots: {
+        parameters: {
+            query?: {
+                /** @description A therapist on the couple's care team (else 422); the first of the care team when left out. */
+                therapist_id?: number;
+                /** @description Now when left out. */
+                from?: string;
+                /** @description Two weeks after from when left out; at most 62 days after it. */
+                to?: string;
+                duration_minutes?: number;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Open slots in time order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        slots?: components["schemas"]["Slot"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getPracticeCalendar: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                include_cancelled?: boolean;
+                /** @description Only this therapist's appointments. */
+                therapist?: number;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calendar. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        appointments?: components["schemas"]["Appointment"][];
+                        therapists?: {
+                            /** Format: int64 */
+                            id?: number;
+                            name?: string;
+                        }[];
+                        couples?: {
+                            /** Format: int64 */
+                            id?: number;
+                            label?: string;
+                            therapists?: number[];
+                        }[];
+                        rooms?: components["schemas"]["Room"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getSchedulingSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulingSettings"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setSchedulingSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulingSettings"];
+            };
+        };
+        responses: {
+            /** @description The settings. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulingSettings"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getWorkingHours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The working week; no hours when none are set. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeeklyHours"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setWorkingHours: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeeklyHours"];
+            };
+        };
+        responses: {
+            /** @description The working week. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeeklyHours"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    acceptAppointmentRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The accepted request, with its appointment_id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    declineAppointmentRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The declined request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createAppointmentSeries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The first occurrence, as for a single booking. */
+                    starts_at: string;
+                    ends_at?: string;
+                    duration_minutes?: number;
+                    time_zone?: string;
+                    /** Format: int64 */
+                    therapist_id?: number;
+                    kind?: components["schemas"]["AppointmentKind"];
+                    /** Format: int64 */
+                    room_id?: number;
+                    /** @description Refused (422) for a series. */
+                    record_past?: boolean;
+                    /** @enum {integer} */
+                    interval_weeks: 1 | 2;
+                    count: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The series and its occurrences. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        series?: components["schemas"]["Series"];
+                        appointments?: components["schemas"]["Appointment"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listAppointmentRequests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        requests?: components["schemas"]["AppointmentRequest"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createAppointmentRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: int64 */
+                    therapist_id: number;
+                    /**
+                     * Format: date-time
+                     * @description The start of an open slot (else 422).
+                     */
+                    starts_at: string;
+                    /** @default 50 */
+                    duration_minutes?: number;
+                    kind?: components["schemas"]["AppointmentKind"];
+                };
+            };
+        };
+        responses: {
+            /** @description The request, pending. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AppointmentRequest"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    openAppointmentLiveRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The live session the appointment opened earlier. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveSessionLink"];
+                };
+            };
+            /** @description The live session, created now. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LiveSessionLink"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listRooms: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Rooms by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        rooms?: components["schemas"]["Room"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createRoom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The room. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Room"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    recordAttendance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    attendance: "attended" | "no_show" | "late_cancel" | "cancelled";
+                };
+            };
+        };
+        responses: {
+            /** @description The appointment with its attendance. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Appointment"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ConflictOrCoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };

@@ -10,7 +10,7 @@ import type { components } from './api.gen';
  */
 type Schemas = components['schemas'];
 
-export type Role = 'admin' | 'therapist' | 'client';
+export type Role = 'admin' | 'therapist' | 'front_desk' | 'client';
 
 export interface User {
   id: number;
@@ -64,7 +64,7 @@ export interface InviteInfo {
   expires_at: string;
 }
 
-export type StaffRole = 'admin' | 'therapist';
+export type StaffRole = 'admin' | 'therapist' | 'front_desk';
 export type Visibility = Schemas['Visibility'];
 export type Seat = 'a' | 'b';
 
@@ -367,7 +367,26 @@ export interface NoteTemplate {
   sections: { key: string; label: string; help: string }[];
 }
 
+export type AppointmentKind = Schemas['AppointmentKind'];
+export type Attendance = NonNullable<Schemas['Appointment']['attendance']>;
+
 export type Appointment = Schemas['Appointment'];
+
+export type Room = Schemas['Room'];
+
+/** Every therapist's appointments of a week, with who and what can be booked. */
+export interface PracticeCalendar {
+  appointments: Appointment[];
+  therapists: { id: number; name: string }[];
+  couples: { id: number; label: string; therapists: number[] }[];
+  rooms: Room[];
+}
+
+export type WeeklyHours = Schemas['WeeklyHours'];
+
+export type Slot = Schemas['Slot'];
+
+export type AppointmentRequest = Schemas['AppointmentRequest'];
 
 /** Which optional mail a person wants; security mail is always sent. */
 export type MailPreferences = Schemas['MailPreferences'];
@@ -490,6 +509,15 @@ export interface AppointmentInput {
   duration_minutes?: number;
   time_zone?: string;
   therapist_id?: number;
+  kind?: AppointmentKind;
+  room_id?: number;
+  /** The booking records a session that already took place. */
+  record_past?: boolean;
+}
+
+export interface SeriesInput extends AppointmentInput {
+  interval_weeks: 1 | 2;
+  count: number;
 }
 
 export interface WeekRate {
@@ -1177,8 +1205,9 @@ export function createApi(options: ApiOptions = {}) {
       return request<{ notes: Note[] }>('GET', `/couples/${coupleID}/notes`).then((r) => r.notes);
     },
 
-    createNote(coupleID: number, template: string, sections: Record<string, string>): Promise<Note> {
-      return request('POST', `/couples/${coupleID}/notes`, { body: { template, sections } });
+    /** A draft note; appointmentID names the session it records. */
+    createNote(coupleID: number, template: string, sections: Record<string, string>, appointmentID?: number): Promise<Note> {
+      return request('POST', `/couples/${coupleID}/notes`, { body: { template, sections, appointment_id: appointmentID } });
     },
 
     updateNote(noteID: number, sections: Record<string, string>): Promise<Note> {
@@ -1224,6 +1253,74 @@ export function createApi(options: ApiOptions = {}) {
     /** A new time for an appointment; its reminders move with it. */
     moveAppointment(appointmentID: number, input: { starts_at: string; duration_minutes?: number }): Promise<Appointment> {
       return request('POST', `/appointments/${appointmentID}/move`, { body: input });
+    },
+
+    /** Moves an occurrence of a series and every later one with it; answers the whole series. */
+    moveFollowing(appointmentID: number, startsAt: string): Promise<Appointment[]> {
+      return request<{ appointments: Appointment[] }>('POST', `/appointments/${appointmentID}/move`, {
+        body: { starts_at: startsAt, scope: 'following' },
+      }).then((r) => r.appointments);
+    },
+
+    /** Books a weekly or every-other-week series; answers its occurrences. */
+    createSeries(coupleID: number, input: SeriesInput): Promise<Appointment[]> {
+      return request<{ appointments: Appointment[] }>('POST', `/couples/${coupleID}/appointment-series`, {
+        body: input,
+      }).then((r) => r.appointments);
+    },
+
+    recordAttendance(appointmentID: number, attendance: Attendance): Promise<Appointment> {
+      return request('POST', `/appointments/${appointmentID}/attendance`, { body: { attendance } });
+    },
+
+    /** Opens a video appointment's live room, creating its live session the first time. */
+    openVideoRoom(appointmentID: number): Promise<{ live_session_id: number }> {
+      return request('POST', `/appointments/${appointmentID}/live`);
+    },
+
+    practiceCalendar(practiceID: number, range: { from: string; to: string }): Promise<PracticeCalendar> {
+      return request('GET', `/practices/${practiceID}/calendar${queryString(range)}`);
+    },
+
+    createRoom(practiceID: number, name: string): Promise<Room> {
+      return request('POST', `/practices/${practiceID}/rooms`, { body: { name } });
+    },
+
+    schedulingSettings(practiceID: number): Promise<{ cancellation_window_hours: number }> {
+      return request('GET', `/practices/${practiceID}/scheduling-settings`);
+    },
+
+    setSchedulingSettings(practiceID: number, hours: number): Promise<{ cancellation_window_hours: number }> {
+      return request('PUT', `/practices/${practiceID}/scheduling-settings`, { body: { cancellation_window_hours: hours } });
+    },
+
+    workingHours(practiceID: number, userID: number): Promise<WeeklyHours> {
+      return request('GET', `/practices/${practiceID}/members/${userID}/working-hours`);
+    },
+
+    setWorkingHours(practiceID: number, userID: number, week: WeeklyHours): Promise<WeeklyHours> {
+      return request('PUT', `/practices/${practiceID}/members/${userID}/working-hours`, { body: week });
+    },
+
+    openSlots(coupleID: number, therapistID: number, range: { from?: string; to?: string } = {}): Promise<Slot[]> {
+      return request<{ slots: Slot[] }>(
+        'GET',
+        `/couples/${coupleID}/open-slots${queryString({ therapist_id: therapistID, ...range })}`,
+      ).then((r) => r.slots);
+    },
+
+    appointmentRequests(coupleID: number): Promise<AppointmentRequest[]> {
+      return request<{ requests: AppointmentRequest[] }>('GET', `/couples/${coupleID}/appointment-requests`).then(
+        (r) => r.requests,
+      );
+    },
+
+    requestAppointment(coupleID: number, input: { therapist_id: number; starts_at: string; kind?: AppointmentKind }): Promise<AppointmentRequest> {
+      return request('POST', `/couples/${coupleID}/appointment-requests`, { body: input });
+    },
+
+    decideAppointmentRequest(requestID: number, decision: 'accept' | 'decline'): Promise<AppointmentRequest> {
+      return request('POST', `/appointment-requests/${requestID}/${decision}`);
     },
 
     billingSettings(practiceID: number): Promise<BillingSettings> {

@@ -39,6 +39,11 @@ const objectTitles: Record<string, string> = {
   document: 'Documents',
   appointment: 'Appointments',
   calendar_feed: 'Calendar links',
+  working_hours: 'Working hours',
+  open_slot: 'Open times',
+  appointment_request: 'Requests for a time',
+  room: 'Rooms',
+  scheduling_settings: 'Cancellation window',
   live_session: 'Live sessions',
   export: 'Exports',
   erasure: 'Erasure',
@@ -47,6 +52,7 @@ const objectTitles: Record<string, string> = {
 const roleWords: Record<string, string> = {
   admin: 'Administrators',
   therapist: 'Therapists',
+  front_desk: 'The front desk',
   client: 'Partners',
 };
 
@@ -72,6 +78,10 @@ const actionWords: Record<string, string> = {
   confirm: 'confirm',
   sign: 'sign',
   cancel: 'cancel',
+  move: 'move',
+  attend: 'record attendance of',
+  start: 'open the live room of',
+  decide: 'accept or decline',
   rotate: 'renew',
   moderate: 'chair',
   join: 'join',

@@ -4,6 +4,7 @@ import type { Role } from './api';
 export const roleLabels: Record<Role, string> = {
   admin: 'Practice administrator',
   therapist: 'Therapist',
+  front_desk: 'Front desk',
   client: 'Partner',
 };
 
@@ -18,6 +19,7 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/', label: 'Home' },
     { href: '/members', label: 'Members' },
     { href: '/couples', label: 'Couples' },
+    { href: '/calendar', label: 'Calendar' },
     { href: '/audit', label: 'Audit log' },
     { href: '/policy', label: 'Access policy' },
     { href: '/billing', label: 'Billing' },
@@ -29,6 +31,12 @@ export const navByRole: Record<Role, NavItem[]> = {
     { href: '/exercises', label: 'Exercises' },
     { href: '/calendar', label: 'Calendar' },
     { href: '/billing', label: 'Billing' },
+    { href: '/mail', label: 'Mail' },
+    { href: '/security', label: 'Sign-in security' },
+  ],
+  front_desk: [
+    { href: '/', label: 'Home' },
+    { href: '/calendar', label: 'Calendar' },
     { href: '/mail', label: 'Mail' },
     { href: '/security', label: 'Sign-in security' },
   ],
@@ -44,5 +52,6 @@ export const navByRole: Record<Role, NavItem[]> = {
 export const roleInSentence: Record<Role, string> = {
   admin: 'a practice administrator',
   therapist: 'a therapist',
+  front_desk: 'the front desk',
   client: 'a partner',
 };

@@ -3,7 +3,8 @@ import { render, screen, within } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import CouplePage from './CouplePage.svelte';
 import { fakeServer } from '../../lib/fakeServer';
-import type { Couple, CoupleStatus } from '../../lib/api';
+import { session } from '../../lib/session.svelte';
+import type { Appointment, Couple, CoupleStatus } from '../../lib/api';
 
 function couple(status: CoupleStatus): Couple {
   return {
@@ -19,11 +20,21 @@ function couple(status: CoupleStatus): Couple {
   };
 }
 
-function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = {}) {
+function appointment(over: Partial<Appointment>): Appointment {
+  return {
+    id: 40, couple_id: 3, couple_label: 'Rivera & Chen', therapist_id: 2, therapist_name: 'Maya Okafor',
+    starts_at: '2031-03-04T10:00:00Z', ends_at: '2031-03-04T10:50:00Z', time_zone: 'UTC', kind: 'in_person',
+    room_id: null, room_name: null, series_id: null, status: 'scheduled', cancelled_at: null, attendance: null,
+    attendance_recorded_at: null, live_session_id: null, version: 1, created_at: '', updated_at: '', ...over,
+  };
+}
+
+function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = {}, appointments: Appointment[] = []) {
   return fakeServer({
     'GET /couples/3': [200, couple(status)],
     'GET /couples/3/assignments': [200, { assignments: [] }],
-    'GET /couples/3/appointments': [200, { appointments: [] }],
+    'GET /couples/3/appointments': [200, { appointments }],
+    'GET /couples/3/appointment-requests': [200, { requests: [] }],
     'GET /practices/1/exercises': [200, { exercises: [] }],
     'GET /practices/1/members?role=therapist': [200, { members: [] }],
     'GET /couples/3/live-sessions': [200, { sessions: [] }],
@@ -44,7 +55,19 @@ function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = 
   });
 }
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  session.me = null;
+});
+
+/** Signs the therapist Maya Okafor (user 2) in, as the page reads the session. */
+function signedInTherapist() {
+  session.me = {
+    user: { id: 2, email: 'maya@example.test', name: 'Maya Okafor' },
+    memberships: [{ practice_id: 1, practice_name: 'Practice', role: 'therapist' }],
+    must_enrol_second_factor: false,
+  };
+}
 
 describe('a couple page', () => {
   it('offers the forms that add to an open couple’s file', async () => {
@@ -99,6 +122,37 @@ describe('a couple page', () => {
     expect(await screen.findByRole('button', { name: 'Save care team' })).toBeDisabled();
     expect(await screen.findByText('No version has been signed yet.')).toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Draft a treatment plan' })).not.toBeInTheDocument();
+  });
+
+  it("names each session's therapist and offers changes only on the therapist's own", async () => {
+    signedInTherapist();
+    server('active', {}, [
+      appointment({ id: 40 }),
+      appointment({ id: 41, therapist_id: 5, therapist_name: 'Lee Park', starts_at: '2031-03-05T10:00:00Z', ends_at: '2031-03-05T10:50:00Z' }),
+    ]);
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    const sessions = await screen.findByRole('region', { name: 'Sessions' });
+    const [own, colleagues] = await within(sessions).findAllByRole('listitem');
+    expect(own).toHaveTextContent('In person session with Maya Okafor');
+    expect(within(own).getByRole('button', { name: /^Cancel/ })).toBeInTheDocument();
+    expect(colleagues).toHaveTextContent('In person session with Lee Park');
+    expect(within(colleagues).queryByRole('button')).not.toBeInTheDocument();
+  });
+
+  it('shows a double booking beside the day and time, naming the appointment in the way', async () => {
+    signedInTherapist();
+    const clash = 'Maya Okafor already has an appointment from 10:00 to 10:50 on Tuesday 4 March 2031.';
+    server('active', { 'POST /couples/3/appointments': [409, { error: { code: 'conflict', message: clash, field: 'starts_at' } }] });
+    const user = userEvent.setup();
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    await user.type(await screen.findByLabelText('Day and time'), '2031-03-04T10:20');
+    await user.click(screen.getByRole('button', { name: 'Book' }));
+
+    const field = screen.getByLabelText('Day and time');
+    expect(await screen.findByText(clash)).toHaveAttribute('id', field.getAttribute('aria-describedby'));
+    expect(field).toHaveAttribute('aria-invalid', 'true');
   });
 
   it('invites the partner who has not joined by their place, not a seat letter, and copies the link', async () => {

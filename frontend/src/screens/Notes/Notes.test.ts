@@ -43,6 +43,7 @@ function server(extra: Parameters<typeof fakeServer>[0] = {}) {
   return fakeServer({
     'GET /couples/3/notes': [200, { notes: [draft, signed] }],
     'GET /note-templates': [200, { templates: [soap] }],
+    'GET /couples/3/appointments': [200, { appointments: [] }],
     'GET /notes/12': [200, { ...signed, addenda: [{ id: 1, note_id: 12, author_id: 2, text: 'Phoned on Friday', created_at: '2026-11-19T09:00:00Z' }] }],
     ...extra,
   });
