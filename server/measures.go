@@ -51,12 +51,20 @@ func checkMeasureVisibility(q library.Measure, visibility string) error {
 // withCutoff fills in how a measure's score reads against its questionnaire: below the cut-off,
 // in which severity band, and whether the answers ask the care team to check on safety.
 func withCutoff(m store.Measure) store.Measure {
+	m.BelowCutoff, m.Band = scoreReading(m.Key, m.Score)
 	if q, ok := library.MeasureByKey(m.Key); ok {
-		m.BelowCutoff = q.BelowCutoff(m.Score)
-		m.Band = q.Band(m.Score)
 		m.SafetyFlag = q.SafetyFlag(m.Answers)
 	}
 	return m
+}
+
+// scoreReading says how a score reads against its questionnaire: below the cut-off, and in which
+// severity band. Answers and chart points read the same way.
+func scoreReading(key string, score int) (belowCutoff bool, band string) {
+	if q, ok := library.MeasureByKey(key); ok {
+		return q.BelowCutoff(score), q.Band(score)
+	}
+	return false, ""
 }
 
 // createMeasure stores the caller's answers to a questionnaire, scored the published way.

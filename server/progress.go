@@ -157,10 +157,7 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	}
 	for _, m := range readable(s, access, "measure", measures, func(m store.MeasurePoint) string { return m.Relation }) {
 		if pp := of(m.AuthorID); pp != nil {
-			if q, ok := library.MeasureByKey(m.Key); ok {
-				m.BelowCutoff = q.BelowCutoff(m.Score)
-				m.Band = q.Band(m.Score)
-			}
+			m.BelowCutoff, m.Band = scoreReading(m.Key, m.Score)
 			pp.Measures = append(pp.Measures, m)
 		}
 	}
