@@ -320,18 +320,18 @@ func (v *voiceClient) receive(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 	}
 }
 
-// from returns the numbers of the audio packets received from role after counter after.
-func (v *voiceClient) from(role realtime.Role, after uint32) []uint32 {
-	return v.numbers("audio-"+string(role), after)
+// from returns the numbers of the audio packets received from role, from packet first on.
+func (v *voiceClient) from(role realtime.Role, first uint32) []uint32 {
+	return v.numbers("audio-"+string(role), first)
 }
 
-// numbers returns the numbers of the packets received on a track after counter after.
-func (v *voiceClient) numbers(trackID string, after uint32) []uint32 {
+// numbers returns the numbers of the packets received on a track, from packet first on.
+func (v *voiceClient) numbers(trackID string, first uint32) []uint32 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var out []uint32
 	for _, r := range v.got[trackID] {
-		if r.counter > after {
+		if r.counter >= first {
 			out = append(out, r.counter)
 		}
 	}
@@ -379,7 +379,7 @@ func joinVoiceRoom(t *testing.T, api *webrtc.API, p *practice, sessionID int64, 
 	return room
 }
 
-// marks notes how many packets each client has sent: packets after a mark were sent after it.
+// marks notes the number of each client's next packet: packets from a mark on were sent after it.
 func (r *voiceRoom) marks() map[*voiceClient]uint32 {
 	out := map[*voiceClient]uint32{}
 	for _, v := range r.all {
@@ -678,14 +678,14 @@ func TestVoiceOnATextOnlyServerIsUnavailableAndTheRoomCarriesOn(t *testing.T) {
 // TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent: a partner who sends audio the moment
 // they hear that the floor moved is heard if it moved to them and not heard if it moved away.
 // Each round, the holder yields to the partner waiting, and both send a packet as soon as the
-// grant reaches them. (With the command on another instance than the media, the same check is
-// not yet reliable: see the note in docs/architecture.md.)
+// grant reaches them, with the command on the instance carrying the media and on another.
 func TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		instances int
 	}{
 		{"the floor moves on the instance carrying the media", 1},
+		{"the floor moves on another instance than the media", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, instances, _ := newVoiceInstances(t, tc.instances)
@@ -711,9 +711,9 @@ func TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, receiver := range []*voiceClient{chair, holder} {
-					for deadline := time.Now().Add(5 * time.Second); !slices.Contains(receiver.from(waiting.role, heard-1), heard); {
+					for deadline := time.Now().Add(5 * time.Second); !slices.Contains(receiver.from(waiting.role, heard), heard); {
 						if time.Now().After(deadline) {
-							got := receiver.from(waiting.role, heard-4)
+							got := receiver.from(waiting.role, heard-min(heard, 3))
 							t.Fatalf("round %d: %s never received packet %d that %s sent on being granted the floor (got %v)",
 								round, receiver.name, heard, waiting.name, got[:min(len(got), 12)])
 						}
@@ -730,7 +730,7 @@ func TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent(t *testing.T) {
 					time.Sleep(5 * time.Millisecond)
 				}
 				for _, receiver := range []*voiceClient{chair, waiting} {
-					if got := receiver.from(holder.role, unheard-1); len(got) > 0 {
+					if got := receiver.from(holder.role, unheard); len(got) > 0 {
 						t.Fatalf("round %d: %s received packets %v of %s sent after the floor left them (from %d)",
 							round, receiver.name, got, holder.name, unheard)
 					}
