@@ -14,20 +14,6 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-func (s *Server) registerAssignments(r *gin.RouterGroup) {
-	r.GET("/couples/:id/assignments", s.listAssignments)
-	r.POST("/couples/:id/assignments", s.createAssignments)
-	r.GET("/assignments/:id", s.getAssignment)
-	r.POST("/assignments/:id/reopen", noBody, s.reopenAssignment)
-	r.GET("/assignments/:id/response", s.getResponse)
-	r.PUT("/assignments/:id/draft", s.saveDraft)
-	r.POST("/assignments/:id/submit", s.submitResponse)
-	r.PUT("/assignments/:id/visibility", s.shareResponse)
-	r.POST("/assignments/:id/review", s.reviewResponse)
-	r.GET("/assignments/:id/comments", s.listComments)
-	r.POST("/assignments/:id/comments", s.addComment)
-}
-
 // assignmentInput assigns an exercise to seat a, seat b, or both (one assignment per partner).
 type assignmentInput struct {
 	ExerciseID int64   `json:"exercise_id" validate:"required,gt=0"`

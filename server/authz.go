@@ -125,6 +125,12 @@ func closedRecordRefuses(access store.Access, object, action string) bool {
 	return access.CoupleStatus == store.CoupleClosed && !readActions[action] && !closedRecordTakes[recordAction{object, action}]
 }
 
+// relating is access with the relation of one row of a list, for filtering the list.
+func relating(access store.Access, relation string) store.Access {
+	access.Relation = relation
+	return access
+}
+
 // readable keeps the rows of a list that the reader may read as object, each judged by its own
 // relation exactly as opening that row alone would be.
 func readable[T any](s *Server, access store.Access, object string, rows []T, relationOf func(T) string) []T {

@@ -14,27 +14,6 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-func (s *Server) registerBilling(r *gin.RouterGroup) {
-	r.GET("/practices/:pid/billing", s.getBillingSettings)
-	r.PUT("/practices/:pid/billing", s.updateBillingProfile)
-	r.POST("/practices/:pid/billing/services", s.createService)
-	r.PUT("/practices/:pid/billing/services/:sid", s.updateService)
-	r.GET("/practices/:pid/billing/report", s.billingReport)
-	r.GET("/practices/:pid/billing/ledger.csv", s.exportLedger)
-	r.PUT("/practices/:pid/members/:uid/license", s.setLicense)
-	r.GET("/practices/:pid/members/:uid/statement", s.clientStatement)
-	r.GET("/practices/:pid/members/:uid/invoice.pdf", s.clientInvoice)
-	r.GET("/practices/:pid/members/:uid/superbill.pdf", s.clientSuperbill)
-	r.GET("/couples/:id/billing", s.getCoupleBilling)
-	r.PUT("/couples/:id/billing/shares", s.setBillingShares)
-	r.POST("/couples/:id/billing/entries", s.recordLedgerEntry)
-	r.GET("/couples/:id/billing/statement", s.coupleStatement)
-	r.GET("/couples/:id/diagnoses", s.getDiagnoses)
-	r.PUT("/couples/:id/diagnoses", s.setDiagnoses)
-	r.POST("/appointments/:id/charges", s.chargeAppointment)
-	r.POST("/appointments/:id/charges/:kind/void", noBody, s.voidCharge)
-}
-
 type billingProfileInput struct {
 	Name                    string `json:"name" validate:"max=200"`
 	Address                 string `json:"address" validate:"max=500"`

@@ -11,64 +11,6 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-// registerTracking adds the routes of daily tracking and clinical work: check-ins, commitments,
-// measures, progress, clinical notes, appointments with their calendar feed, and data rights.
-// public takes the one route that carries its own credential in the path: the calendar feed.
-func (s *Server) registerTracking(authed, public *gin.RouterGroup) {
-	authed.GET("/feeling-words", s.listFeelingWords)
-	authed.POST("/couples/:id/checkins", s.saveCheckin)
-	authed.GET("/couples/:id/checkins", s.listCheckins)
-	authed.GET("/checkins/:id", s.getCheckin)
-	authed.PATCH("/checkins/:id", s.updateCheckin)
-
-	authed.POST("/couples/:id/commitments", s.createCommitment)
-	authed.GET("/couples/:id/commitments", s.listCommitments)
-	authed.GET("/commitments/:id", s.getCommitment)
-	authed.POST("/commitments/:id/end", noBody, s.endCommitment)
-	authed.POST("/commitments/:id/checks", s.recordCommitmentCheck)
-
-	authed.GET("/questionnaires", s.listQuestionnaires)
-	authed.POST("/couples/:id/measures", s.createMeasure)
-	authed.GET("/couples/:id/measures", s.listMeasures)
-	authed.GET("/measures/:id", s.getMeasure)
-	authed.PATCH("/measures/:id", s.updateMeasure)
-	authed.GET("/couples/:id/measure-schedules", s.listMeasureSchedules)
-	authed.PUT("/couples/:id/measure-schedules/:key", s.setMeasureSchedule)
-	authed.DELETE("/couples/:id/measure-schedules/:key", s.deleteMeasureSchedule)
-	authed.GET("/couples/:id/measures-due", s.listDueMeasures)
-
-	authed.GET("/couples/:id/progress", s.getProgress)
-	authed.GET("/couples/:id/divergence", s.getDivergence)
-
-	authed.GET("/note-templates", s.listNoteTemplates)
-	authed.POST("/couples/:id/notes", s.createNote)
-	authed.GET("/couples/:id/notes", s.listNotes)
-	authed.GET("/notes/:id", s.getNote)
-	authed.PATCH("/notes/:id", s.updateNote)
-	authed.POST("/notes/:id/sign", noBody, s.signNote)
-	authed.POST("/notes/:id/addenda", s.addNoteAddendum)
-
-	authed.POST("/couples/:id/appointments", s.createAppointment)
-	authed.GET("/couples/:id/appointments", s.listCoupleAppointments)
-	authed.GET("/appointments/:id", s.getAppointment)
-	authed.POST("/appointments/:id/cancel", noBody, s.cancelAppointment)
-	authed.POST("/appointments/:id/move", s.moveAppointment)
-	authed.GET("/practices/:pid/members/:uid/appointments", s.listTherapistAppointments)
-	authed.POST("/practices/:pid/members/:uid/calendar-feed", noBody, s.rotateCalendarFeed)
-	authed.DELETE("/practices/:pid/members/:uid/calendar-feed", s.revokeCalendarFeed)
-	public.GET("/calendar/:token", s.calendarFeed)
-
-	authed.GET("/couples/:id/export", s.exportCouple)
-	authed.GET("/couples/:id/export.html", s.exportCoupleHTML)
-	authed.POST("/couples/:id/erase", s.eraseCouple)
-}
-
-// relating is access with the relation of one row of a list, for filtering the list.
-func relating(access store.Access, relation string) store.Access {
-	access.Relation = relation
-	return access
-}
-
 func (s *Server) listFeelingWords(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"feeling_words": library.FeelingWords()})
 }

@@ -12,18 +12,6 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-// registerCouples adds the couples, exercise library and assignment routes.
-func (s *Server) registerCouples(r *gin.RouterGroup) {
-	r.GET("/practices/:pid/couples", s.listCouples)
-	r.POST("/practices/:pid/couples", s.createCouple)
-	r.GET("/couples/:id", s.getCouple)
-	r.PATCH("/couples/:id", s.updateCouple)
-	r.PUT("/couples/:id/care-team", s.setCareTeam)
-	r.POST("/couples/:id/invites", s.invitePartner)
-	s.registerExercises(r)
-	s.registerAssignments(r)
-}
-
 type coupleInput struct {
 	Label      string   `json:"label" validate:"required,max=120"`
 	Concerns   []string `json:"concerns" validate:"max=13"`

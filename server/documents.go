@@ -24,13 +24,6 @@ var documentTypes = map[string]bool{
 	"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
 }
 
-func (s *Server) registerDocuments(r *gin.RouterGroup) {
-	r.POST("/couples/:id/documents", s.uploadDocument)
-	r.GET("/couples/:id/documents", s.listDocuments)
-	r.GET("/documents/:id", s.getDocument)
-	r.GET("/documents/:id/content", s.downloadDocument)
-}
-
 // documentName keeps a readable file name: its last path element, without control characters,
 // at most 200 characters; "document" when nothing is left.
 func documentName(name string) string {

@@ -11,13 +11,6 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-func (s *Server) registerExercises(r *gin.RouterGroup) {
-	r.GET("/practices/:pid/exercises", s.listExercises)
-	r.POST("/practices/:pid/exercises", s.createExercise)
-	r.GET("/practices/:pid/exercises/:id", s.getExercise)
-	r.PUT("/practices/:pid/exercises/:id", s.reviseExercise)
-}
-
 // exerciseInput is a practice exercise as its author writes it; the fields are checked by the
 // library's rules (library.ValidateFields).
 type exerciseInput struct {

@@ -20,28 +20,6 @@ import (
 // formReminderAfter is how long after a form is sent its partner is reminded, if it still waits.
 const formReminderAfter = 3 * 24 * time.Hour
 
-// registerForms adds the routes of forms: the practice's templates, forms sent to partners, their
-// answers and signatures, the safety notice, and documents.
-func (s *Server) registerForms(r *gin.RouterGroup) {
-	r.GET("/practices/:pid/form-templates", s.listFormTemplates)
-	r.POST("/practices/:pid/form-templates", s.createFormTemplate)
-	r.GET("/practices/:pid/form-templates/:id", s.getFormTemplate)
-	r.PUT("/practices/:pid/form-templates/:id", s.reviseFormTemplate)
-
-	r.POST("/couples/:id/forms", s.sendForms)
-	r.GET("/couples/:id/forms", s.listForms)
-	r.GET("/couples/:id/safety-flags", s.listSafetyFlags)
-	r.GET("/forms/:id", s.getForm)
-	r.GET("/forms/:id/screening", s.getScreening)
-	r.PUT("/forms/:id/draft", s.saveFormDraft)
-	r.POST("/forms/:id/submit", s.submitForm)
-	r.POST("/forms/:id/sign", s.signForm)
-	r.PUT("/forms/:id/visibility", s.shareForm)
-	r.GET("/forms/:id/signed.pdf", s.downloadSignedForm)
-
-	s.registerDocuments(r)
-}
-
 // formTemplateInput is a practice's form as its author writes it; the questions are checked by
 // the library's rules (library.ValidateFormFields).
 type formTemplateInput struct {

@@ -25,21 +25,6 @@ const (
 	maxCommandBytes = 16 << 10
 )
 
-func (s *Server) registerLive(r *gin.RouterGroup) {
-	if s.hub != nil {
-		s.liveLog = s.hub.Log()
-	} else {
-		s.liveLog = realtime.NewLog(s.store.DB())
-	}
-	r.POST("/couples/:id/live-sessions", s.createLiveSession)
-	r.GET("/couples/:id/live-sessions", s.listLiveSessions)
-	r.GET("/live/:id", s.getLiveSession)
-	r.GET("/live/:id/summary", s.liveSummary)
-	r.GET("/live/:id/transcript", s.liveTranscript)
-	r.POST("/live/:id/commands", s.liveCommand)
-	r.GET("/live/:id/ws", s.liveSocket)
-}
-
 type liveSessionInput struct {
 	Mode            string `json:"mode" validate:"omitempty,oneof=turns listener"`
 	TurnSeconds     int    `json:"turn_seconds" validate:"omitempty,min=10,max=3600"`

@@ -13,15 +13,6 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-func (s *Server) registerMail(authed, public *gin.RouterGroup) {
-	authed.GET("/me/mail-preferences", s.getMailPreferences)
-	authed.PUT("/me/mail-preferences", s.setMailPreferences)
-	authed.GET("/practices/:pid/mail-settings", s.getMailSettings)
-	authed.PUT("/practices/:pid/mail-settings", s.setMailSettings)
-	authed.GET("/practices/:pid/mailbox", s.listMailbox)
-	public.POST("/mail/unsubscribe", s.unsubscribe)
-}
-
 // afterChange wraps a hook that queues mail in the transaction of a change; without a mail queue
 // (some tests) there is nothing to queue.
 func (s *Server) afterChange(hook store.AfterChange) []store.AfterChange {

@@ -16,13 +16,6 @@ import (
 // noticeTimeout bounds the work of telling people about a change that is already committed.
 const noticeTimeout = 5 * time.Second
 
-func (s *Server) registerNotices(r *gin.RouterGroup) {
-	r.GET("/me/events", s.meEvents)
-	if s.hub != nil {
-		s.hub.OnSessionEnded(s.liveSessionEnded)
-	}
-}
-
 // meEvents is the signed-in person's notice stream (Server-Sent Events), one per open tab.
 func (s *Server) meEvents(c *gin.Context) {
 	if s.hub == nil {

@@ -34,12 +34,6 @@ func newResetThrottle() resetThrottle {
 	return resetThrottle{account: newThrottle(20*time.Minute, 3, 100_000), address: newThrottle(time.Minute, 10, 100_000)}
 }
 
-func (s *Server) registerPasswords(authed, public *gin.RouterGroup) {
-	public.POST("/auth/password-resets", s.requestPasswordReset)
-	public.POST("/auth/password-resets/:token", s.resetPassword)
-	authed.PUT("/me/password", s.changePassword)
-}
-
 type resetRequestInput struct {
 	Email string `json:"email" validate:"required,email,max=254"`
 }

@@ -10,15 +10,6 @@ import (
 	"github.com/amendcare/amend/server/store"
 )
 
-func (s *Server) registerPlans(authed *gin.RouterGroup) {
-	authed.POST("/couples/:id/treatment-plans", s.createPlan)
-	authed.GET("/couples/:id/treatment-plans", s.listPlans)
-	authed.GET("/treatment-plans/:id", s.getPlan)
-	authed.PUT("/treatment-plans/:id", s.updatePlan)
-	authed.POST("/treatment-plans/:id/sign", noBody, s.signPlan)
-	authed.POST("/treatment-plans/:id/acknowledge", noBody, s.acknowledgePlan)
-}
-
 // planReady accepts a plan for signing: it names at least one problem and one goal, and each
 // goal at least one measurable objective.
 func planReady(content store.PlanContent) error {

@@ -21,27 +21,6 @@ const (
 	openSlotsLongest = 62 * 24 * time.Hour
 )
 
-// registerScheduling adds the routes of the practice's week beyond single appointments: series,
-// attendance, video appointments' live rooms, the practice calendar, rooms, working hours, open
-// slots, partners' requests and the cancellation window.
-func (s *Server) registerScheduling(authed *gin.RouterGroup) {
-	authed.POST("/couples/:id/appointment-series", s.createSeries)
-	authed.POST("/appointments/:id/attendance", s.recordAttendance)
-	authed.POST("/appointments/:id/live", noBody, s.openVideoRoom)
-	authed.GET("/practices/:pid/calendar", s.practiceCalendar)
-	authed.GET("/practices/:pid/rooms", s.listRooms)
-	authed.POST("/practices/:pid/rooms", s.createRoom)
-	authed.GET("/practices/:pid/members/:uid/working-hours", s.getWorkingHours)
-	authed.PUT("/practices/:pid/members/:uid/working-hours", s.setWorkingHours)
-	authed.GET("/couples/:id/open-slots", s.listOpenSlots)
-	authed.POST("/couples/:id/appointment-requests", s.createAppointmentRequest)
-	authed.GET("/couples/:id/appointment-requests", s.listAppointmentRequests)
-	authed.POST("/appointment-requests/:id/accept", noBody, s.decideAppointmentRequest(true))
-	authed.POST("/appointment-requests/:id/decline", noBody, s.decideAppointmentRequest(false))
-	authed.GET("/practices/:pid/scheduling-settings", s.getSchedulingSettings)
-	authed.PUT("/practices/:pid/scheduling-settings", s.setSchedulingSettings)
-}
-
 type seriesInput struct {
 	appointmentInput
 	// IntervalWeeks is 1 (weekly) or 2 (every other week); Count is how many occurrences.

@@ -42,18 +42,6 @@ var (
 		"Your practice requires a second factor. Set one up in your account settings first.")
 )
 
-// registerSecondFactor adds the routes that manage one's own factor; enrolling lets in sessions
-// that may only set up a factor.
-func (s *Server) registerSecondFactor(public, enrolling, authed *gin.RouterGroup) {
-	public.POST("/auth/login/second-factor", s.loginSecondStep)
-	enrolling.GET("/me/second-factor", s.getSecondFactor)
-	enrolling.POST("/me/second-factor", noBody, s.beginSecondFactor)
-	enrolling.POST("/me/second-factor/confirm", s.confirmSecondFactor)
-	authed.POST("/me/second-factor/disable", s.disableSecondFactor)
-	authed.GET("/practices/:pid/security-settings", s.getSecuritySettings)
-	authed.PUT("/practices/:pid/security-settings", s.setSecuritySettings)
-}
-
 // refuseUntilEnrolled turns away a session whose practice requires a second factor its user has
 // not set up; only the routes that set one up are outside it.
 func (s *Server) refuseUntilEnrolled(c *gin.Context) {
