@@ -141,9 +141,9 @@ func isName(s string) bool {
 }
 
 // Allowed reports whether any of the roles may take the action on the object given the relation.
-func (a *Authorizer) Allowed(roles []string, relation, object, action string) bool {
+func (a *Authorizer) Allowed(roles []string, relation string, object Object, action Action) bool {
 	for _, role := range roles {
-		ok, explain, err := a.enforcer.EnforceEx(role, relation, object, action)
+		ok, explain, err := a.enforcer.EnforceEx(role, relation, string(object), string(action))
 		if err != nil {
 			a.log.Error("policy decision failed", "err", err)
 			return false

@@ -15,8 +15,8 @@ import (
 // the test's own model of how each caller stands to the object.
 type matrixCase struct {
 	name    string
-	object  string
-	action  string
+	object  policy.Object
+	action  policy.Action
 	success int
 	// request builds the request against practice p's object; it may create what it needs.
 	request func(w *world, p *practice) (method, path string, body any)
@@ -123,7 +123,7 @@ func TestAccessMatrix(t *testing.T) {
 						want, allowed := mc.expect(w, w.A, caller)
 						if allowed {
 							mu.Lock()
-							used[policy.Rule{Role: caller.Role, Relation: mc.relation(w.A, caller), Object: mc.object, Action: mc.action}] = true
+							used[policy.Rule{Role: caller.Role, Relation: mc.relation(w.A, caller), Object: string(mc.object), Action: string(mc.action)}] = true
 							mu.Unlock()
 						}
 						if res.Status != want {
@@ -156,7 +156,7 @@ func (mc matrixCase) expect(w *world, p *practice, caller *actor) (int, bool) {
 	switch {
 	case w.policy.Allowed([]string{caller.Role}, rel, mc.object, mc.action):
 		return mc.success, true
-	case mc.action != "read" && mc.action != "list" && w.policy.Allowed([]string{caller.Role}, rel, mc.object, "read"):
+	case mc.action != "read" && mc.action != "list" && w.policy.Allowed([]string{caller.Role}, rel, mc.object, policy.Read):
 		return http.StatusForbidden, false
 	}
 	return http.StatusNotFound, false

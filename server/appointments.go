@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/ical"
 	"github.com/amendcare/amend/server/store"
 )
@@ -118,7 +119,7 @@ func inZone(a store.Appointment) store.Appointment {
 // createAppointment books a session for a couple; a therapist, couple or room booked twice at once
 // answers 409 naming the appointment in the way.
 func (s *Server) createAppointment(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Appointment, policy.Create)
 	if !ok {
 		return
 	}
@@ -173,7 +174,7 @@ func (s *Server) newAppointment(c *gin.Context, practiceID, coupleID int64, in a
 // and with its clinical note named only to those who may list the couple's notes.
 func (s *Server) shownAppointment(access store.Access, a store.Appointment) store.Appointment {
 	a = inZone(a)
-	if !s.allows(access, "note", "list") {
+	if !s.allows(access, policy.Note, policy.List) {
 		a.NoteID = nil
 	}
 	return a
@@ -211,7 +212,7 @@ func appointmentFilter(c *gin.Context) (store.AppointmentFilter, bool) {
 }
 
 func (s *Server) listCoupleAppointments(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Appointment, policy.List)
 	if !ok {
 		return
 	}
@@ -229,7 +230,7 @@ func (s *Server) listCoupleAppointments(c *gin.Context) {
 
 // listTherapistAppointments is a therapist's own schedule in the practice.
 func (s *Server) listTherapistAppointments(c *gin.Context) {
-	pid, uid, ok := s.authorizeMember(c, "appointment", "list")
+	pid, uid, ok := s.authorizeMember(c, policy.Appointment, policy.List)
 	if !ok {
 		return
 	}
@@ -248,19 +249,19 @@ func (s *Server) listTherapistAppointments(c *gin.Context) {
 
 // authorizeMember resolves the member named by :pid and :uid and asks the policy about object
 // and action; it answers the request itself when it returns false.
-func (s *Server) authorizeMember(c *gin.Context, object, action string) (practiceID, userID int64, ok bool) {
+func (s *Server) authorizeMember(c *gin.Context, object policy.Object, action policy.Action) (practiceID, userID int64, ok bool) {
 	if practiceID, ok = pathID(c, "pid"); !ok {
 		return
 	}
 	if userID, ok = pathID(c, "uid"); !ok {
 		return
 	}
-	_, ok = s.authorize(c, store.Ref{Kind: "member", ID: userID, PracticeID: practiceID}, object, action)
+	_, ok = s.authorize(c, store.Ref{Kind: store.KindMember, ID: userID, PracticeID: practiceID}, object, action)
 	return
 }
 
 func (s *Server) getAppointment(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindAppointment, policy.Appointment, policy.Read)
 	if !ok {
 		return
 	}
@@ -275,7 +276,7 @@ func (s *Server) getAppointment(c *gin.Context) {
 // cancelAppointment cancels an appointment before it starts; skipping one occurrence of a series
 // is cancelling it.
 func (s *Server) cancelAppointment(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "cancel")
+	id, access, ok := s.authorizeID(c, "id", store.KindAppointment, policy.Appointment, policy.Cancel)
 	if !ok {
 		return
 	}
@@ -302,7 +303,7 @@ type moveInput struct {
 // "following" the series' later occurrences move by as many days, to the same new clock time,
 // and the answer lists the series.
 func (s *Server) moveAppointment(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "move")
+	id, access, ok := s.authorizeID(c, "id", store.KindAppointment, policy.Appointment, policy.Move)
 	if !ok {
 		return
 	}
@@ -347,7 +348,7 @@ func (s *Server) moveAppointment(c *gin.Context) {
 
 // rotateCalendarFeed gives the therapist a new secret calendar link, shown once; the old one stops working.
 func (s *Server) rotateCalendarFeed(c *gin.Context) {
-	pid, uid, ok := s.authorizeMember(c, "calendar_feed", "rotate")
+	pid, uid, ok := s.authorizeMember(c, policy.CalendarFeed, policy.Rotate)
 	if !ok {
 		return
 	}
@@ -360,7 +361,7 @@ func (s *Server) rotateCalendarFeed(c *gin.Context) {
 }
 
 func (s *Server) revokeCalendarFeed(c *gin.Context) {
-	pid, uid, ok := s.authorizeMember(c, "calendar_feed", "revoke")
+	pid, uid, ok := s.authorizeMember(c, policy.CalendarFeed, policy.Revoke)
 	if !ok {
 		return
 	}

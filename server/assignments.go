@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
@@ -59,7 +60,7 @@ type assignmentDetail struct {
 }
 
 func (s *Server) listAssignments(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "assignment", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Assignment, policy.List)
 	if !ok {
 		return
 	}
@@ -78,11 +79,11 @@ func (s *Server) readableAssignments(ctx context.Context, access store.Access, c
 	if err != nil {
 		return nil, err
 	}
-	assignments := readable(s, access, "assignment", all, func(a store.Assignment) string { return a.Relation })
+	assignments := readable(s, access, policy.Assignment, all, func(a store.Assignment) string { return a.Relation })
 	out := make([]assignmentView, 0, len(assignments))
 	for _, a := range assignments {
 		view := assignmentView{Assignment: a}
-		if s.allows(relating(access, a.ResponseRelation), "response", "read") {
+		if s.allows(relating(access, a.ResponseRelation), policy.Response, policy.Read) {
 			r, err := s.store.ResponseByAssignment(ctx, access.PracticeID, a.ID)
 			if err != nil {
 				return nil, err
@@ -95,7 +96,7 @@ func (s *Server) readableAssignments(ctx context.Context, access store.Access, c
 }
 
 func (s *Server) createAssignments(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "assignment", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Assignment, policy.Create)
 	if !ok {
 		return
 	}
@@ -134,7 +135,7 @@ func (s *Server) createAssignments(c *gin.Context) {
 }
 
 func (s *Server) getAssignment(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "assignment", "assignment", "read")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindAssignment, policy.Assignment, policy.Read)
 	if !ok {
 		return
 	}
@@ -155,7 +156,7 @@ func (s *Server) getAssignment(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if s.allows(responseAccess, "response", "read") {
+	if s.allows(responseAccess, policy.Response, policy.Read) {
 		r, err := s.store.ResponseByAssignment(ctx, access.PracticeID, assignmentID)
 		if err != nil {
 			fail(c, err)
@@ -167,7 +168,7 @@ func (s *Server) getAssignment(c *gin.Context) {
 }
 
 func (s *Server) reopenAssignment(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "assignment", "assignment", "reopen")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindAssignment, policy.Assignment, policy.Reopen)
 	if !ok {
 		return
 	}
@@ -199,7 +200,7 @@ func (s *Server) answerResponse(c *gin.Context, practiceID, assignmentID int64) 
 }
 
 func (s *Server) getResponse(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "read")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindResponse, policy.Response, policy.Read)
 	if !ok {
 		return
 	}
@@ -208,7 +209,7 @@ func (s *Server) getResponse(c *gin.Context) {
 
 // saveDraft keeps the partner's answers as they type; required fields may still be empty.
 func (s *Server) saveDraft(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "write")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindResponse, policy.Response, policy.Write)
 	if !ok {
 		return
 	}
@@ -226,7 +227,7 @@ func (s *Server) saveDraft(c *gin.Context) {
 // submitResponse hands the response to the care team; a missing or unacceptable answer is
 // answered 422 naming the field.
 func (s *Server) submitResponse(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "submit")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindResponse, policy.Response, policy.Submit)
 	if !ok {
 		return
 	}
@@ -244,7 +245,7 @@ func (s *Server) submitResponse(c *gin.Context) {
 
 // shareResponse lets the author choose who reads the response; narrowing applies at once.
 func (s *Server) shareResponse(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "share")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindResponse, policy.Response, policy.Share)
 	if !ok {
 		return
 	}
@@ -262,7 +263,7 @@ func (s *Server) shareResponse(c *gin.Context) {
 }
 
 func (s *Server) reviewResponse(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "response", "response", "review")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindResponse, policy.Response, policy.Review)
 	if !ok {
 		return
 	}
@@ -291,7 +292,7 @@ func (s *Server) reviewResponse(c *gin.Context) {
 }
 
 func (s *Server) listComments(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "response", "comment", "list")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindResponse, policy.Comment, policy.List)
 	if !ok {
 		return
 	}
@@ -305,7 +306,7 @@ func (s *Server) listComments(c *gin.Context) {
 
 // addComment adds care-team feedback to a response, or the author's reply to a comment.
 func (s *Server) addComment(c *gin.Context) {
-	assignmentID, access, ok := s.authorizeID(c, "id", "response", "comment", "create")
+	assignmentID, access, ok := s.authorizeID(c, "id", store.KindResponse, policy.Comment, policy.Create)
 	if !ok {
 		return
 	}

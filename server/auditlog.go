@@ -7,12 +7,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
 // listAudit pages through a practice's audit log, newest first; ?before=ID continues a page.
 func (s *Server) listAudit(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "audit_log", "list")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.AuditLog, policy.List)
 	if !ok {
 		return
 	}
@@ -95,7 +96,7 @@ func optionalTime(v, field string) (*time.Time, error) {
 
 // showPolicy shows the access table administrators are bound by, line by line.
 func (s *Server) showPolicy(c *gin.Context) {
-	_, _, ok := s.authorizeID(c, "pid", "practice", "policy", "read")
+	_, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Policy, policy.Read)
 	if !ok {
 		return
 	}

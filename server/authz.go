@@ -18,9 +18,9 @@ import (
 // practice of the caller's, to the logs of the caller's own practices.
 type auditRecord struct {
 	practiceIDs []int64
-	object      string
+	object      policy.Object
 	objectID    int64
-	action      string
+	action      policy.Action
 	denied      bool
 	// change is the setting the request changed, with its values before and after, if any.
 	change *settingChange
@@ -31,15 +31,15 @@ type settingChange struct{ field, from, to string }
 // unauditedReads are objects whose reads are routine practice administration, not couple or
 // clinical data; every other read and every change is audited, and so are reads of the audit
 // log and of the access policy, which tell who does what.
-var unauditedReads = map[string]bool{
-	"practice": true, "member": true, "invite": true, "exercise": true, "form_template": true,
+var unauditedReads = map[policy.Object]bool{
+	policy.Practice: true, policy.Member: true, policy.Invite: true, policy.Exercise: true, policy.FormTemplate: true,
 }
 
 // authorize resolves how the caller stands to ref and asks the policy whether they may take
 // action on object. When they may not, it answers 404 if they may not even read it (they may
 // not know it exists) and 403 otherwise, and returns false. When the policy allows it but the
 // object is in a closed couple's record that does not take the action, it answers 409.
-func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string) (store.Access, bool) {
+func (s *Server) authorize(c *gin.Context, ref store.Ref, object policy.Object, action policy.Action) (store.Access, bool) {
 	caller := mustCaller(c)
 	access, err := s.store.Resolve(c.Request.Context(), caller.User.ID, ref)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -61,7 +61,7 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string)
 	}
 	rec.denied = true
 	logger(c).Info("access denied", "relation", access.Relation, "object", object, "action", action)
-	if action != "read" && action != "list" && s.decisions.allowed(access.Roles, access.Relation, object, "read") {
+	if action != policy.Read && action != policy.List && s.decisions.allowed(access.Roles, access.Relation, object, policy.Read) {
 		fail(c, errForbidden)
 	} else {
 		fail(c, errNotFound)
@@ -73,7 +73,7 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object, action string)
 // and audits the refusal in the caller's own practices. The entry holds only what the caller
 // sent (the kind of object and the id asked for), and reads alike whether or not the object
 // exists elsewhere, so it tells the reader nothing of another practice.
-func (s *Server) refuseUnknown(c *gin.Context, ref store.Ref, object, action string) {
+func (s *Server) refuseUnknown(c *gin.Context, ref store.Ref, object policy.Object, action policy.Action) {
 	fail(c, errNotFound)
 	memberships, err := s.store.ActiveMemberships(c.Request.Context(), mustCaller(c).User.ID)
 	if err != nil {
@@ -91,13 +91,16 @@ func (s *Server) refuseUnknown(c *gin.Context, ref store.Ref, object, action str
 
 // allows is the decision of authorize for an access already resolved, for filtering list rows
 // and fixing what a live participant may send.
-func (s *Server) allows(access store.Access, object, action string) bool {
+func (s *Server) allows(access store.Access, object policy.Object, action policy.Action) bool {
 	return access.Relation != store.RelNone && s.decisions.allowed(access.Roles, access.Relation, object, action) &&
 		!closedRecordRefuses(access, object, action)
 }
 
 // recordAction is an action on a kind of object, as the policy names them.
-type recordAction struct{ object, action string }
+type recordAction struct {
+	object policy.Object
+	action policy.Action
+}
 
 // closedRecordTakes is what a closed couple's record still takes besides reading it (every read,
 // list, transcript, summary, export, download and live-session join): the care team's closing
@@ -106,22 +109,23 @@ type recordAction struct{ object, action string }
 // and the status change that reopens the couple (the store refuses any other change to a closed
 // couple). A paused couple takes everything.
 var closedRecordTakes = map[recordAction]bool{
-	{"note", "create"}: true, {"note", "update"}: true, {"note", "sign"}: true, {"note", "addend"}: true,
-	{"appointment", "cancel"}: true, {"appointment", "attend"}: true,
-	{"charge", "create"}: true, {"charge", "void"}: true,
-	{"ledger_entry", "create"}: true,
-	{"billing", "update"}:      true,
-	{"couple", "update"}:       true,
-	{"couple", "erase"}:        true,
+	{policy.Note, policy.Create}: true, {policy.Note, policy.Update}: true, {policy.Note, policy.Sign}: true,
+	{policy.Note, policy.Addend}:        true,
+	{policy.Appointment, policy.Cancel}: true, {policy.Appointment, policy.Attend}: true,
+	{policy.Charge, policy.Create}: true, {policy.Charge, policy.Void}: true,
+	{policy.LedgerEntry, policy.Create}: true,
+	{policy.Billing, policy.Update}:     true,
+	{policy.Couple, policy.Update}:      true,
+	{policy.Couple, policy.Erase}:       true,
 }
 
 // readActions are the actions that change nothing.
-var readActions = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true,
-	"join": true, "download": true}
+var readActions = map[policy.Action]bool{policy.Read: true, policy.List: true, policy.Transcript: true,
+	policy.Summary: true, policy.Export: true, policy.Join: true, policy.Download: true}
 
 // closedRecordRefuses reports whether the object is in a closed couple's record that does not take
 // the action. Every change to such a record is refused here, in one place, rather than per handler.
-func closedRecordRefuses(access store.Access, object, action string) bool {
+func closedRecordRefuses(access store.Access, object policy.Object, action policy.Action) bool {
 	return access.CoupleStatus == store.CoupleClosed && !readActions[action] && !closedRecordTakes[recordAction{object, action}]
 }
 
@@ -133,10 +137,10 @@ func relating(access store.Access, relation string) store.Access {
 
 // readable keeps the rows of a list that the reader may read as object, each judged by its own
 // relation exactly as opening that row alone would be.
-func readable[T any](s *Server, access store.Access, object string, rows []T, relationOf func(T) string) []T {
+func readable[T any](s *Server, access store.Access, object policy.Object, rows []T, relationOf func(T) string) []T {
 	out := make([]T, 0, len(rows)) // never nil: an empty list is still a list the reader may see
 	for _, row := range rows {
-		if s.allows(relating(access, relationOf(row)), object, "read") {
+		if s.allows(relating(access, relationOf(row)), object, policy.Read) {
 			out = append(out, row)
 		}
 	}
@@ -145,7 +149,7 @@ func readable[T any](s *Server, access store.Access, object string, rows []T, re
 
 // readableRelations lists the relations in which a caller holding roles may take action on
 // object, for narrowing a list to such rows in the query itself.
-func (s *Server) readableRelations(roles []string, object, action string) []string {
+func (s *Server) readableRelations(roles []string, object policy.Object, action policy.Action) []string {
 	out := []string{} // not nil: nil would mean every relation
 	for _, relation := range policy.Relations {
 		if s.decisions.allowed(roles, relation, object, action) {
@@ -163,10 +167,14 @@ type decisionCache struct {
 	answers sync.Map // decisionKey -> bool
 }
 
-type decisionKey struct{ role, relation, object, action string }
+type decisionKey struct {
+	role, relation string
+	object         policy.Object
+	action         policy.Action
+}
 
 // allowed reports whether any of the roles may take the action on the object given the relation.
-func (d *decisionCache) allowed(roles []string, relation, object, action string) bool {
+func (d *decisionCache) allowed(roles []string, relation string, object policy.Object, action policy.Action) bool {
 	for _, role := range roles {
 		key := decisionKey{role, relation, object, action}
 		answer, known := d.answers.Load(key)
@@ -204,7 +212,7 @@ func (s *Server) audit(c *gin.Context) {
 		return
 	}
 	rec := v.(*auditRecord)
-	if !rec.denied && (rec.action == "read" || rec.action == "list") && unauditedReads[rec.object] {
+	if !rec.denied && (rec.action == policy.Read || rec.action == policy.List) && unauditedReads[rec.object] {
 		return
 	}
 	outcome := store.OutcomeAllowed
@@ -215,7 +223,7 @@ func (s *Server) audit(c *gin.Context) {
 		outcome = store.OutcomeFailed
 	}
 	for _, practiceID := range rec.practiceIDs {
-		e := store.AuditEntry{PracticeID: &practiceID, Action: rec.object + "." + rec.action, ObjectType: rec.object,
+		e := store.AuditEntry{PracticeID: &practiceID, Action: string(rec.object) + "." + string(rec.action), ObjectType: string(rec.object),
 			ObjectID: nonZero(rec.objectID), Outcome: outcome}
 		if rec.change != nil {
 			e.ChangeField, e.ChangeFrom, e.ChangeTo = &rec.change.field, &rec.change.from, &rec.change.to
@@ -255,7 +263,7 @@ func nonZero(id int64) *int64 {
 
 // authorizeID reads the object id from the path parameter param and authorizes action on it as
 // kind; like authorize, it answers the request itself and returns false when the caller may not.
-func (s *Server) authorizeID(c *gin.Context, param, kind, object, action string) (int64, store.Access, bool) {
+func (s *Server) authorizeID(c *gin.Context, param string, kind store.Kind, object policy.Object, action policy.Action) (int64, store.Access, bool) {
 	id, ok := pathID(c, param)
 	if !ok {
 		return 0, store.Access{}, false

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
 )
@@ -25,7 +26,7 @@ func BenchmarkAuthorizeRequest(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			if !w.policy.Allowed(access.Roles, access.Relation, "couple", "read") {
+			if !w.policy.Allowed(access.Roles, access.Relation, policy.Couple, policy.Read) {
 				b.Error("care team therapist may not read the couple")
 				return
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -98,7 +99,7 @@ func manualEntry(coupleID int64, in entryInput) (store.NewEntry, error) {
 }
 
 func (s *Server) getBillingSettings(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "billing_profile", "read")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.BillingProfile, policy.Read)
 	if !ok {
 		return
 	}
@@ -111,7 +112,7 @@ func (s *Server) getBillingSettings(c *gin.Context) {
 }
 
 func (s *Server) updateBillingProfile(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "billing_profile", "update")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.BillingProfile, policy.Update)
 	if !ok {
 		return
 	}
@@ -131,7 +132,7 @@ func (s *Server) updateBillingProfile(c *gin.Context) {
 }
 
 func (s *Server) createService(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "service", "create")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Service, policy.Create)
 	if !ok {
 		return
 	}
@@ -149,7 +150,7 @@ func (s *Server) createService(c *gin.Context) {
 }
 
 func (s *Server) updateService(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "service", "update")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Service, policy.Update)
 	if !ok {
 		return
 	}
@@ -171,7 +172,7 @@ func (s *Server) updateService(c *gin.Context) {
 }
 
 func (s *Server) setLicense(c *gin.Context) {
-	pid, uid, ok := s.authorizeMember(c, "license", "update")
+	pid, uid, ok := s.authorizeMember(c, policy.License, policy.Update)
 	if !ok {
 		return
 	}
@@ -194,7 +195,7 @@ type coupleBilling struct {
 }
 
 func (s *Server) getCoupleBilling(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "billing", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Billing, policy.Read)
 	if !ok {
 		return
 	}
@@ -213,7 +214,7 @@ func (s *Server) getCoupleBilling(c *gin.Context) {
 }
 
 func (s *Server) setBillingShares(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "billing", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Billing, policy.Update)
 	if !ok {
 		return
 	}
@@ -239,7 +240,7 @@ func (s *Server) setBillingShares(c *gin.Context) {
 }
 
 func (s *Server) recordLedgerEntry(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "ledger_entry", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.LedgerEntry, policy.Create)
 	if !ok {
 		return
 	}
@@ -262,7 +263,7 @@ func (s *Server) recordLedgerEntry(c *gin.Context) {
 }
 
 func (s *Server) chargeAppointment(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "appointment", "charge", "create")
+	id, access, ok := s.authorizeID(c, "id", store.KindAppointment, policy.Charge, policy.Create)
 	if !ok {
 		return
 	}
@@ -279,7 +280,7 @@ func (s *Server) chargeAppointment(c *gin.Context) {
 }
 
 func (s *Server) voidCharge(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "appointment", "charge", "void")
+	id, access, ok := s.authorizeID(c, "id", store.KindAppointment, policy.Charge, policy.Void)
 	if !ok {
 		return
 	}
@@ -297,7 +298,7 @@ func (s *Server) voidCharge(c *gin.Context) {
 }
 
 func (s *Server) getDiagnoses(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "diagnosis", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Diagnosis, policy.Read)
 	if !ok {
 		return
 	}
@@ -310,7 +311,7 @@ func (s *Server) getDiagnoses(c *gin.Context) {
 }
 
 func (s *Server) setDiagnoses(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "diagnosis", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Diagnosis, policy.Update)
 	if !ok {
 		return
 	}
@@ -370,7 +371,7 @@ func (s *Server) dateRange(c *gin.Context, practiceID int64) (from, to string, o
 }
 
 func (s *Server) coupleStatement(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "statement", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Statement, policy.Read)
 	if !ok {
 		return
 	}
@@ -378,7 +379,7 @@ func (s *Server) coupleStatement(c *gin.Context) {
 }
 
 func (s *Server) clientStatement(c *gin.Context) {
-	pid, uid, ok := s.authorizeClient(c, "statement")
+	pid, uid, ok := s.authorizeClient(c, policy.Statement)
 	if !ok {
 		return
 	}
@@ -401,19 +402,19 @@ func (s *Server) writeStatement(c *gin.Context, practiceID int64, scope store.St
 // authorizeClient authorizes reading object (a statement, invoice or superbill) of the client
 // named by :pid and :uid: the client themself, the care team of their couple and the practice's
 // billing staff. The other partner stands to them as "couple", which reads none of it.
-func (s *Server) authorizeClient(c *gin.Context, object string) (practiceID, userID int64, ok bool) {
+func (s *Server) authorizeClient(c *gin.Context, object policy.Object) (practiceID, userID int64, ok bool) {
 	if practiceID, ok = pathID(c, "pid"); !ok {
 		return
 	}
 	if userID, ok = pathID(c, "uid"); !ok {
 		return
 	}
-	_, ok = s.authorize(c, store.Ref{Kind: "client", ID: userID, PracticeID: practiceID}, object, "read")
+	_, ok = s.authorize(c, store.Ref{Kind: store.KindClient, ID: userID, PracticeID: practiceID}, object, policy.Read)
 	return
 }
 
 func (s *Server) clientInvoice(c *gin.Context) {
-	pid, uid, ok := s.authorizeClient(c, "statement")
+	pid, uid, ok := s.authorizeClient(c, policy.Statement)
 	if !ok {
 		return
 	}
@@ -421,7 +422,7 @@ func (s *Server) clientInvoice(c *gin.Context) {
 }
 
 func (s *Server) clientSuperbill(c *gin.Context) {
-	pid, uid, ok := s.authorizeClient(c, "superbill")
+	pid, uid, ok := s.authorizeClient(c, policy.Superbill)
 	if !ok {
 		return
 	}
@@ -455,7 +456,7 @@ func (s *Server) writeBillPDF(c *gin.Context, practiceID, clientID int64, kind b
 }
 
 func (s *Server) billingReport(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "billing_report", "read")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.BillingReport, policy.Read)
 	if !ok {
 		return
 	}
@@ -476,7 +477,7 @@ var ledgerColumns = []string{"entry_id", "posted_on", "recorded_at", "couple_id"
 	"charge_kind", "appointment_id", "therapist_id", "cpt_code", "description", "method", "reference", "reverses_id", "amount"}
 
 func (s *Server) exportLedger(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "ledger", "export")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Ledger, policy.Export)
 	if !ok {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -32,7 +33,7 @@ func checkFeeling(word string) error {
 
 // saveCheckin records the caller's check-in for today; a second one the same day replaces it.
 func (s *Server) saveCheckin(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "checkin", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Checkin, policy.Create)
 	if !ok {
 		return
 	}
@@ -97,7 +98,7 @@ func streakOf(days []string, today string) (current, longest int) {
 // listCheckins answers the check-ins the caller may read, optionally between from and to
 // (inclusive days), with each partner's streak counted over those same readable check-ins.
 func (s *Server) listCheckins(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "checkin", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Checkin, policy.List)
 	if !ok {
 		return
 	}
@@ -142,7 +143,7 @@ func (s *Server) readableCheckins(ctx context.Context, access store.Access, coup
 	if err != nil {
 		return nil, err
 	}
-	return readable(s, access, "checkin", all, func(k store.Checkin) string { return k.Relation }), nil
+	return readable(s, access, policy.Checkin, all, func(k store.Checkin) string { return k.Relation }), nil
 }
 
 // dayRange reads the optional from and to query parameters as days.
@@ -161,7 +162,7 @@ func dayRange(c *gin.Context) (from, to string, ok bool) {
 }
 
 func (s *Server) getCheckin(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "checkin", "checkin", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindCheckin, policy.Checkin, policy.Read)
 	if !ok {
 		return
 	}
@@ -183,7 +184,7 @@ type checkinPatch struct {
 
 // updateCheckin changes the author's check-in: its content on its own day, its visibility always.
 func (s *Server) updateCheckin(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "checkin", "checkin", "update")
+	id, access, ok := s.authorizeID(c, "id", store.KindCheckin, policy.Checkin, policy.Update)
 	if !ok {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -17,7 +18,7 @@ type commitmentInput struct {
 
 // createCommitment states a commitment of the caller's, starting today.
 func (s *Server) createCommitment(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "commitment", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Commitment, policy.Create)
 	if !ok {
 		return
 	}
@@ -78,7 +79,7 @@ func tallyCommitments(list []store.Commitment) (KeptTally, []AuthorTally) {
 }
 
 func (s *Server) listCommitments(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "commitment", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Commitment, policy.List)
 	if !ok {
 		return
 	}
@@ -98,7 +99,7 @@ type commitmentDetail struct {
 }
 
 func (s *Server) getCommitment(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "commitment", "commitment", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindCommitment, policy.Commitment, policy.Read)
 	if !ok {
 		return
 	}
@@ -122,7 +123,7 @@ func (s *Server) answerCommitment(c *gin.Context, practiceID, id int64, status i
 
 // endCommitment lets the author close a commitment that no longer runs.
 func (s *Server) endCommitment(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "commitment", "commitment", "update")
+	id, access, ok := s.authorizeID(c, "id", store.KindCommitment, policy.Commitment, policy.Update)
 	if !ok {
 		return
 	}
@@ -143,7 +144,7 @@ type checkInput struct {
 // recordCommitmentCheck is the other partner confirming whether a period was kept. Recording the
 // same period again replaces the earlier record.
 func (s *Server) recordCommitmentCheck(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "commitment", "commitment", "confirm")
+	id, access, ok := s.authorizeID(c, "id", store.KindCommitment, policy.Commitment, policy.Confirm)
 	if !ok {
 		return
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -70,7 +71,7 @@ func checkCoupleLabel(label string) (string, error) {
 }
 
 func (s *Server) listCouples(c *gin.Context) {
-	pid, access, ok := s.authorizeID(c, "pid", "practice", "couple", "list")
+	pid, access, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Couple, policy.List)
 	if !ok {
 		return
 	}
@@ -81,7 +82,7 @@ func (s *Server) listCouples(c *gin.Context) {
 		return
 	}
 	filter := store.CoupleFilter{Status: status, Text: strings.TrimSpace(c.Query("q")),
-		Relations: s.readableRelations(access.Roles, "couple", "read")}
+		Relations: s.readableRelations(access.Roles, policy.Couple, policy.Read)}
 	if t := c.Query("therapist"); t != "" {
 		therapist, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || therapist <= 0 {
@@ -97,7 +98,7 @@ func (s *Server) listCouples(c *gin.Context) {
 	}
 	visible := []store.CoupleDetail{}
 	for _, couple := range couples {
-		if s.allows(store.Access{Roles: access.Roles, Relation: couple.Relation}, "couple", "read") {
+		if s.allows(store.Access{Roles: access.Roles, Relation: couple.Relation}, policy.Couple, policy.Read) {
 			visible = append(visible, couple)
 		}
 	}
@@ -105,7 +106,7 @@ func (s *Server) listCouples(c *gin.Context) {
 }
 
 func (s *Server) createCouple(c *gin.Context) {
-	pid, access, ok := s.authorizeID(c, "pid", "practice", "couple", "create")
+	pid, access, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Couple, policy.Create)
 	if !ok {
 		return
 	}
@@ -143,7 +144,7 @@ func (s *Server) createCouple(c *gin.Context) {
 }
 
 func (s *Server) getCouple(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Couple, policy.Read)
 	if !ok {
 		return
 	}
@@ -160,7 +161,7 @@ func (s *Server) answerCouple(c *gin.Context, status int, roles []string, practi
 	}
 	view := coupleView{CoupleDetail: couple}
 	for _, n := range counts {
-		if !s.allows(store.Access{Roles: roles, Relation: n.Relation}, "assignment", "read") {
+		if !s.allows(store.Access{Roles: roles, Relation: n.Relation}, policy.Assignment, policy.Read) {
 			continue
 		}
 		switch n.Status {
@@ -174,7 +175,7 @@ func (s *Server) answerCouple(c *gin.Context, status int, roles []string, practi
 }
 
 func (s *Server) updateCouple(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Couple, policy.Update)
 	if !ok {
 		return
 	}
@@ -218,7 +219,7 @@ func (s *Server) updateCouple(c *gin.Context) {
 }
 
 func (s *Server) setCareTeam(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "care_team", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.CareTeam, policy.Update)
 	if !ok {
 		return
 	}
@@ -236,7 +237,7 @@ func (s *Server) setCareTeam(c *gin.Context) {
 // invitePartner invites a partner to a seat of the couple; accepting the invite makes them a
 // client of the practice in that seat.
 func (s *Server) invitePartner(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "invite", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Invite, policy.Create)
 	if !ok {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/demo"
 	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
@@ -204,7 +205,7 @@ var closedCoupleStillTakes = map[string]bool{
 }
 
 // changesNothing lists the actions that only read.
-var changesNothing = map[string]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true, "join": true,
+var changesNothing = map[policy.Action]bool{"read": true, "list": true, "transcript": true, "summary": true, "export": true, "join": true,
 	"download": true}
 
 // setCouplesStatus sets the status of every couple of practice p, those a case made included.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
@@ -105,8 +106,8 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 	reader := mustCaller(c).User
 	now := time.Now().UTC()
 	r := CoupleRecord{ExportedAt: now, ExportedBy: exportReader{UserID: reader.ID, Name: reader.Name}, Notice: exportNotice}
-	may := func(object, action string) bool { return s.allows(access, object, action) }
-	if !may("couple", "read") {
+	may := func(object policy.Object, action policy.Action) bool { return s.allows(access, object, action) }
+	if !may(policy.Couple, policy.Read) {
 		return r, errNotFound
 	}
 	var err error
@@ -119,55 +120,55 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 	r.Sections = []string{sectionCouple, sectionPartners}
 	include := func(section string) { r.Sections = append(r.Sections, section) }
 
-	if may("treatment_plan", "list") {
+	if may(policy.TreatmentPlan, policy.List) {
 		if r.Plans, err = s.readablePlans(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
 		}
 		include(sectionPlans)
 	}
-	if may("measure", "list") {
+	if may(policy.Measure, policy.List) {
 		if r.Measures, err = s.readableMeasures(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
 		}
 		include(sectionMeasures)
 	}
-	if may("commitment", "list") {
+	if may(policy.Commitment, policy.List) {
 		if r.Commitments, err = s.commitmentRecords(ctx, access.PracticeID, coupleID); err != nil {
 			return r, err
 		}
 		include(sectionCommitments)
 	}
-	if may("checkin", "list") {
+	if may(policy.Checkin, policy.List) {
 		if r.Checkins, err = s.readableCheckins(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
 		}
 		include(sectionCheckins)
 	}
-	if may("assignment", "list") {
+	if may(policy.Assignment, policy.List) {
 		if r.Exercises, err = s.assignmentRecords(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
 		}
 		include(sectionExercises)
 	}
-	if may("form", "list") {
+	if may(policy.Form, policy.List) {
 		if r.Forms, err = s.readableForms(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
 		}
 		include(sectionForms)
 	}
-	if may("document", "list") {
+	if may(policy.Document, policy.List) {
 		if r.Documents, err = s.documentRecords(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
 		}
 		include(sectionDocuments)
 	}
-	if may("live_session", "list") {
+	if may(policy.LiveSession, policy.List) {
 		if r.LiveSessions, err = s.liveRecords(ctx, access, coupleID, now); err != nil {
 			return r, err
 		}
 		include(sectionLiveSessions)
 	}
-	if may("appointment", "list") {
+	if may(policy.Appointment, policy.List) {
 		appointments, err := s.store.CoupleAppointments(ctx, access.PracticeID, coupleID, store.AppointmentFilter{IncludeCancelled: true})
 		if err != nil {
 			return r, err
@@ -175,7 +176,7 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 		r.Appointments = s.shownAppointments(access, appointments)
 		include(sectionAppointments)
 	}
-	if may("note", "list") {
+	if may(policy.Note, policy.List) {
 		if r.Notes, err = s.noteRecords(ctx, access, coupleID, reader.ID); err != nil {
 			return r, err
 		}
@@ -197,7 +198,7 @@ func (s *Server) recordPartners(ctx context.Context, readerID, practiceID, coupl
 		if err != nil {
 			return nil, err
 		}
-		if !s.allows(member, "member", "read") {
+		if !s.allows(member, policy.Member, policy.Read) {
 			partners[i].Email = ""
 		}
 	}
@@ -232,7 +233,7 @@ func (s *Server) assignmentRecords(ctx context.Context, access store.Access, cou
 	out := make([]assignmentRecord, len(views))
 	for i, view := range views {
 		out[i].assignmentView = view
-		if s.allows(relating(access, view.ResponseRelation), "comment", "list") {
+		if s.allows(relating(access, view.ResponseRelation), policy.Comment, policy.List) {
 			if out[i].Comments, err = s.store.Comments(ctx, access.PracticeID, view.ID); err != nil {
 				return nil, err
 			}
@@ -280,16 +281,16 @@ func (s *Server) liveRecords(ctx context.Context, access store.Access, coupleID 
 		return nil, liveError(err)
 	}
 	out := []liveRecord{}
-	if !s.allows(access, "live_session", "read") {
+	if !s.allows(access, policy.LiveSession, policy.Read) {
 		return out, nil
 	}
 	for _, session := range sessions {
 		record := liveRecord{Session: session}
-		if s.allows(access, "live_session", "summary") {
+		if s.allows(access, policy.LiveSession, policy.Summary) {
 			summary := session.Summarize(now)
 			record.Summary = &summary
 		}
-		if s.allows(access, "live_session", "transcript") {
+		if s.allows(access, policy.LiveSession, policy.Transcript) {
 			if record.Transcript, err = s.wholeTranscript(ctx, access.PracticeID, session.ID); err != nil {
 				return nil, err
 			}
@@ -350,7 +351,7 @@ func countPrivate(r CoupleRecord) int {
 
 // exportCouple answers what the caller may open of the couple's record as a JSON download.
 func (s *Server) exportCouple(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "export")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Couple, policy.Export)
 	if !ok {
 		return
 	}
@@ -366,7 +367,7 @@ func (s *Server) exportCouple(c *gin.Context) {
 
 // exportCoupleHTML answers a printable page of what the caller may open of the couple's record.
 func (s *Server) exportCoupleHTML(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "export")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Couple, policy.Export)
 	if !ok {
 		return
 	}
@@ -393,7 +394,7 @@ type eraseInput struct {
 // eraseCouple deletes the couple and everything recorded about them. The audit log keeps that it
 // happened, who did it and when — and no content.
 func (s *Server) eraseCouple(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "couple", "erase")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Couple, policy.Erase)
 	if !ok {
 		return
 	}

@@ -5,6 +5,9 @@ import (
 	"sort"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/amendcare/amend/policy"
+	"github.com/amendcare/amend/server/store"
 )
 
 // Divergence is how far apart the partners stand over time: the gap between their CSI-4 scores
@@ -27,7 +30,7 @@ type GapPoint struct {
 // getDivergence answers the gaps between the partners, computed from the series the caller may
 // read in the progress charts, so nothing kept from the care team enters them.
 func (s *Server) getDivergence(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "divergence", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Divergence, policy.Read)
 	if !ok {
 		return
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -47,7 +48,7 @@ func documentName(name string) string {
 // type is read from its bytes, whatever the request says it is. The query names the file and who
 // may read it (the therapist, by default).
 func (s *Server) uploadDocument(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "document", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Document, policy.Create)
 	if !ok {
 		return
 	}
@@ -92,7 +93,7 @@ func (s *Server) uploadDocument(c *gin.Context) {
 func megabytes(n int64) string { return fmt.Sprintf("%g MB", float64(n)/(1<<20)) }
 
 func (s *Server) listDocuments(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "document", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Document, policy.List)
 	if !ok {
 		return
 	}
@@ -110,11 +111,11 @@ func (s *Server) readableDocuments(ctx context.Context, access store.Access, cou
 	if err != nil {
 		return nil, err
 	}
-	return readable(s, access, "document", all, func(d store.Document) string { return d.Relation }), nil
+	return readable(s, access, policy.Document, all, func(d store.Document) string { return d.Relation }), nil
 }
 
 func (s *Server) getDocument(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "document", "document", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindDocument, policy.Document, policy.Read)
 	if !ok {
 		return
 	}
@@ -129,7 +130,7 @@ func (s *Server) getDocument(c *gin.Context) {
 // downloadDocument answers a document's bytes with the type read from them when it was added, as
 // a download that the browser neither shows in the page nor sniffs.
 func (s *Server) downloadDocument(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "document", "document", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindDocument, policy.Document, policy.Read)
 	if !ok {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -31,7 +32,7 @@ func (in exerciseInput) content() (store.ExerciseContent, error) {
 }
 
 func (s *Server) listExercises(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "exercise", "list")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Exercise, policy.List)
 	if !ok {
 		return
 	}
@@ -53,7 +54,7 @@ func (s *Server) getExercise(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "exercise", ID: exerciseID, PracticeID: pid}, "exercise", "read"); !ok {
+	if _, ok := s.authorize(c, store.Ref{Kind: store.KindExercise, ID: exerciseID, PracticeID: pid}, policy.Exercise, policy.Read); !ok {
 		return
 	}
 	version := 0
@@ -74,7 +75,7 @@ func (s *Server) getExercise(c *gin.Context) {
 }
 
 func (s *Server) createExercise(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "exercise", "create")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Exercise, policy.Create)
 	if !ok {
 		return
 	}
@@ -108,7 +109,7 @@ func (s *Server) reviseExercise(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "exercise", ID: exerciseID, PracticeID: pid}, "exercise", "update"); !ok {
+	if _, ok := s.authorize(c, store.Ref{Kind: store.KindExercise, ID: exerciseID, PracticeID: pid}, policy.Exercise, policy.Update); !ok {
 		return
 	}
 	var in exerciseInput

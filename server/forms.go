@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
@@ -39,7 +40,7 @@ func (in formTemplateInput) content() (store.FormContent, error) {
 
 // listFormTemplates answers the forms a care team can send: the built-in ones and the practice's own.
 func (s *Server) listFormTemplates(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "form_template", "list")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.FormTemplate, policy.List)
 	if !ok {
 		return
 	}
@@ -52,7 +53,7 @@ func (s *Server) listFormTemplates(c *gin.Context) {
 }
 
 func (s *Server) createFormTemplate(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "form_template", "create")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.FormTemplate, policy.Create)
 	if !ok {
 		return
 	}
@@ -76,19 +77,19 @@ func (s *Server) createFormTemplate(c *gin.Context) {
 }
 
 // authorizeFormTemplate authorizes action on the practice's form template named in the path.
-func (s *Server) authorizeFormTemplate(c *gin.Context, action string) (pid, id int64, ok bool) {
+func (s *Server) authorizeFormTemplate(c *gin.Context, action policy.Action) (pid, id int64, ok bool) {
 	if pid, ok = pathID(c, "pid"); !ok {
 		return 0, 0, false
 	}
 	if id, ok = pathID(c, "id"); !ok {
 		return 0, 0, false
 	}
-	_, ok = s.authorize(c, store.Ref{Kind: "form_template", ID: id, PracticeID: pid}, "form_template", action)
+	_, ok = s.authorize(c, store.Ref{Kind: store.KindFormTemplate, ID: id, PracticeID: pid}, policy.FormTemplate, action)
 	return pid, id, ok
 }
 
 func (s *Server) getFormTemplate(c *gin.Context) {
-	pid, id, ok := s.authorizeFormTemplate(c, "read")
+	pid, id, ok := s.authorizeFormTemplate(c, policy.Read)
 	if !ok {
 		return
 	}
@@ -98,7 +99,7 @@ func (s *Server) getFormTemplate(c *gin.Context) {
 // reviseFormTemplate stores new content as the template's next version; forms already sent keep
 // the content they were sent with.
 func (s *Server) reviseFormTemplate(c *gin.Context) {
-	pid, id, ok := s.authorizeFormTemplate(c, "update")
+	pid, id, ok := s.authorizeFormTemplate(c, policy.Update)
 	if !ok {
 		return
 	}
@@ -163,7 +164,7 @@ func (s *Server) formToSend(ctx context.Context, practiceID int64, in sendFormIn
 // sendForms sends a form to one or both partners, each to fill in privately, and mails them that
 // something is waiting, with a reminder later if it still is.
 func (s *Server) sendForms(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "form", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Form, policy.Create)
 	if !ok {
 		return
 	}
@@ -233,18 +234,18 @@ type formView struct {
 
 // viewForm shapes f for a reader standing to it as access says.
 func (s *Server) viewForm(access store.Access, f store.Form) formView {
-	if !s.allows(access, "screening", "read") {
+	if !s.allows(access, policy.Screening, policy.Read) {
 		f.Answers = store.ResponseAnswers(library.WithoutScreening(f.Fields, json.RawMessage(f.Answers)))
 	}
 	v := formView{Form: f}
-	if s.allows(access, "safety_flag", "list") {
+	if s.allows(access, policy.SafetyFlag, policy.List) {
 		v.SafetyFlagged = &f.SafetyFlagged
 	}
 	return v
 }
 
 func (s *Server) listForms(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "form", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Form, policy.List)
 	if !ok {
 		return
 	}
@@ -262,7 +263,7 @@ func (s *Server) readableForms(ctx context.Context, access store.Access, coupleI
 	if err != nil {
 		return nil, err
 	}
-	forms := readable(s, access, "form", all, func(f store.Form) string { return f.Relation })
+	forms := readable(s, access, policy.Form, all, func(f store.Form) string { return f.Relation })
 	out := make([]formView, len(forms))
 	for i, f := range forms {
 		out[i] = s.viewForm(relating(access, f.Relation), f)
@@ -271,8 +272,8 @@ func (s *Server) readableForms(ctx context.Context, access store.Access, coupleI
 }
 
 // authorizeForm authorizes action on the form in the path and reads it.
-func (s *Server) authorizeForm(c *gin.Context, object, action string) (store.Form, store.Access, bool) {
-	id, access, ok := s.authorizeID(c, "id", "form", object, action)
+func (s *Server) authorizeForm(c *gin.Context, object policy.Object, action policy.Action) (store.Form, store.Access, bool) {
+	id, access, ok := s.authorizeID(c, "id", store.KindForm, object, action)
 	if !ok {
 		return store.Form{}, access, false
 	}
@@ -285,7 +286,7 @@ func (s *Server) authorizeForm(c *gin.Context, object, action string) (store.For
 }
 
 func (s *Server) getForm(c *gin.Context) {
-	f, access, ok := s.authorizeForm(c, "form", "read")
+	f, access, ok := s.authorizeForm(c, policy.Form, policy.Read)
 	if !ok {
 		return
 	}
@@ -303,7 +304,7 @@ type screeningView struct {
 // getScreening answers a form's safety-screening questions and answers: to the care team, and to
 // the partner who wrote them, never to the other partner.
 func (s *Server) getScreening(c *gin.Context) {
-	f, access, ok := s.authorizeForm(c, "screening", "read")
+	f, access, ok := s.authorizeForm(c, policy.Screening, policy.Read)
 	if !ok {
 		return
 	}
@@ -333,8 +334,8 @@ func (s *Server) getScreening(c *gin.Context) {
 }
 
 // answerForm stores the partner's answers as the action says, then answers the form as they see it.
-func (s *Server) answerForm(c *gin.Context, action string, in store.FormAnswers) {
-	id, access, ok := s.authorizeID(c, "id", "form", "form", action)
+func (s *Server) answerForm(c *gin.Context, action policy.Action, in store.FormAnswers) {
+	id, access, ok := s.authorizeID(c, "id", store.KindForm, policy.Form, action)
 	if !ok {
 		return
 	}
@@ -357,7 +358,7 @@ func (s *Server) saveFormDraft(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	s.answerForm(c, "write", store.FormAnswers{Answers: in.Answers})
+	s.answerForm(c, policy.Write, store.FormAnswers{Answers: in.Answers})
 }
 
 // submitForm hands a form that takes no signature to the care team.
@@ -366,7 +367,7 @@ func (s *Server) submitForm(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	s.answerForm(c, "submit", store.FormAnswers{Answers: in.Answers, Final: true})
+	s.answerForm(c, policy.Submit, store.FormAnswers{Answers: in.Answers, Final: true})
 }
 
 // signInput signs a consent: the partner types their name and confirms.
@@ -395,7 +396,7 @@ func (s *Server) signForm(c *gin.Context) {
 		return
 	}
 	sig := &library.Signature{Name: name, At: time.Now().UTC().Truncate(time.Microsecond), Address: c.ClientIP()}
-	s.answerForm(c, "sign", store.FormAnswers{Answers: in.Answers, Final: true, Signature: sig})
+	s.answerForm(c, policy.Sign, store.FormAnswers{Answers: in.Answers, Final: true, Signature: sig})
 }
 
 // formVisibilityInput chooses who besides the care team reads a form: only they, or the other
@@ -407,7 +408,7 @@ type formVisibilityInput struct {
 // shareForm lets the partner choose whether their other partner reads the form too; the care team
 // always does, and screening answers never go to the other partner.
 func (s *Server) shareForm(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "form", "form", "share")
+	id, access, ok := s.authorizeID(c, "id", store.KindForm, policy.Form, policy.Share)
 	if !ok {
 		return
 	}
@@ -432,7 +433,7 @@ func (s *Server) shareForm(c *gin.Context) {
 
 // downloadSignedForm answers the signed copy of a consent as a PDF, to its signer and the care team.
 func (s *Server) downloadSignedForm(c *gin.Context) {
-	f, _, ok := s.authorizeForm(c, "form", "download")
+	f, _, ok := s.authorizeForm(c, policy.Form, policy.Download)
 	if !ok {
 		return
 	}
@@ -461,7 +462,7 @@ func attach(c *gin.Context, filename, contentType string, content []byte) {
 // listSafetyFlags answers the couple's forms with a flagged safety-screening answer: the notice
 // the therapist sees on the couple page. Partners never see it.
 func (s *Server) listSafetyFlags(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "safety_flag", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.SafetyFlag, policy.List)
 	if !ok {
 		return
 	}

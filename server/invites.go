@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -27,7 +28,7 @@ type inviteCreated struct {
 }
 
 func (s *Server) createStaffInvite(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "invite", "create")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Invite, policy.Create)
 	if !ok {
 		return
 	}
@@ -55,7 +56,7 @@ func (s *Server) issueInvite(c *gin.Context, in store.NewInvite) {
 }
 
 func (s *Server) listInvites(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "invite", "list")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Invite, policy.List)
 	if !ok {
 		return
 	}
@@ -76,7 +77,7 @@ func (s *Server) revokeInvite(c *gin.Context) {
 	if !okP {
 		return
 	}
-	id, access, ok := s.authorizeID(c, "id", "invite", "invite", "revoke")
+	id, access, ok := s.authorizeID(c, "id", store.KindInvite, policy.Invite, policy.Revoke)
 	if !ok {
 		return
 	}

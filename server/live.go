@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
 )
@@ -41,7 +42,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	access, ok := s.authorize(c, store.Ref{Kind: "couple", ID: coupleID}, "live_session", "create")
+	access, ok := s.authorize(c, store.Ref{Kind: store.KindCouple, ID: coupleID}, policy.LiveSession, policy.Create)
 	if !ok {
 		return
 	}
@@ -63,7 +64,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 }
 
 func (s *Server) listLiveSessions(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "live_session", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.LiveSession, policy.List)
 	if !ok {
 		return
 	}
@@ -76,12 +77,12 @@ func (s *Server) listLiveSessions(c *gin.Context) {
 }
 
 // liveSession authorizes action on the session in the path and reads it.
-func (s *Server) liveSession(c *gin.Context, action string) (realtime.Session, store.Access, bool) {
+func (s *Server) liveSession(c *gin.Context, action policy.Action) (realtime.Session, store.Access, bool) {
 	id, ok := pathID(c, "id")
 	if !ok {
 		return realtime.Session{}, store.Access{}, false
 	}
-	access, ok := s.authorize(c, store.Ref{Kind: "live_session", ID: id}, "live_session", action)
+	access, ok := s.authorize(c, store.Ref{Kind: store.KindLiveSession, ID: id}, policy.LiveSession, action)
 	if !ok {
 		return realtime.Session{}, access, false
 	}
@@ -94,7 +95,7 @@ func (s *Server) liveSession(c *gin.Context, action string) (realtime.Session, s
 }
 
 func (s *Server) getLiveSession(c *gin.Context) {
-	session, _, ok := s.liveSession(c, "read")
+	session, _, ok := s.liveSession(c, policy.Read)
 	if !ok {
 		return
 	}
@@ -103,7 +104,7 @@ func (s *Server) getLiveSession(c *gin.Context) {
 
 // liveSummary is for the care team: talk time, utterances and blocked interruptions per partner.
 func (s *Server) liveSummary(c *gin.Context) {
-	session, _, ok := s.liveSession(c, "summary")
+	session, _, ok := s.liveSession(c, policy.Summary)
 	if !ok {
 		return
 	}
@@ -120,7 +121,7 @@ func (s *Server) liveTranscript(c *gin.Context) {
 	if !ok {
 		return
 	}
-	session, access, ok := s.liveSession(c, "transcript")
+	session, access, ok := s.liveSession(c, policy.Transcript)
 	if !ok {
 		return
 	}
@@ -179,7 +180,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 	if seat != "" {
 		role = realtime.Role(seat)
 	}
-	access, ok := s.authorize(c, store.Ref{Kind: "live_session", ID: id}, "live_session", realtime.ActionClass(cmd.Type, role))
+	access, ok := s.authorize(c, store.Ref{Kind: store.KindLiveSession, ID: id}, policy.LiveSession, policy.Action(realtime.ActionClass(cmd.Type, role)))
 	if !ok {
 		return
 	}
@@ -245,7 +246,7 @@ func (s *Server) liveSocket(c *gin.Context) {
 		fail(c, newError(http.StatusForbidden, codeBadOrigin, "This connection came from a site that is not allowed to use Amend."))
 		return
 	}
-	access, ok := s.authorize(c, store.Ref{Kind: "live_session", ID: id}, "live_session", realtime.ActionJoin)
+	access, ok := s.authorize(c, store.Ref{Kind: store.KindLiveSession, ID: id}, policy.LiveSession, policy.Join)
 	if !ok {
 		return
 	}
@@ -293,8 +294,8 @@ func (s *Server) participant(ctx context.Context, access store.Access, sessionID
 	default:
 		return p, newError(http.StatusForbidden, codeForbidden, "Only the couple and their care team take part in a live session.")
 	}
-	p.MaySpeak = s.allows(access, "live_session", realtime.ActionSpeak)
-	p.MayModerate = s.allows(access, "live_session", realtime.ActionModerate)
+	p.MaySpeak = s.allows(access, policy.LiveSession, policy.Speak)
+	p.MayModerate = s.allows(access, policy.LiveSession, policy.Moderate)
 	return p, nil
 }
 

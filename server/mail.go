@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
@@ -106,7 +107,7 @@ type mailSettings struct {
 }
 
 func (s *Server) getMailSettings(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "mail_settings", "read")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.MailSettings, policy.Read)
 	if !ok {
 		return
 	}
@@ -119,7 +120,7 @@ func (s *Server) getMailSettings(c *gin.Context) {
 }
 
 func (s *Server) setMailSettings(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "mail_settings", "update")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.MailSettings, policy.Update)
 	if !ok {
 		return
 	}
@@ -142,7 +143,7 @@ func (s *Server) setMailSettings(c *gin.Context) {
 // listMailbox shows the development mailbox: mail kept instead of sent when no mail server is
 // configured. Only the demo practice's administrators may open it, and only in that mode.
 func (s *Server) listMailbox(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "mailbox", "read")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Mailbox, policy.Read)
 	if !ok {
 		return
 	}

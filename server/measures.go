@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -69,7 +70,7 @@ func scoreReading(key string, score int) (belowCutoff bool, band string) {
 
 // createMeasure stores the caller's answers to a questionnaire, scored the published way.
 func (s *Server) createMeasure(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Measure, policy.Create)
 	if !ok {
 		return
 	}
@@ -105,7 +106,7 @@ func (s *Server) createMeasure(c *gin.Context) {
 
 // listMeasures answers the measures the caller may read, oldest first.
 func (s *Server) listMeasures(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Measure, policy.List)
 	if !ok {
 		return
 	}
@@ -123,7 +124,7 @@ func (s *Server) readableMeasures(ctx context.Context, access store.Access, coup
 	if err != nil {
 		return nil, err
 	}
-	measures := readable(s, access, "measure", all, func(m store.Measure) string { return m.Relation })
+	measures := readable(s, access, policy.Measure, all, func(m store.Measure) string { return m.Relation })
 	for i := range measures {
 		measures[i] = withCutoff(measures[i])
 	}
@@ -131,7 +132,7 @@ func (s *Server) readableMeasures(ctx context.Context, access store.Access, coup
 }
 
 func (s *Server) getMeasure(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "measure", "measure", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindMeasure, policy.Measure, policy.Read)
 	if !ok {
 		return
 	}
@@ -149,7 +150,7 @@ type measurePatch struct {
 
 // updateMeasure lets the author change who may see their answers.
 func (s *Server) updateMeasure(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "measure", "measure", "update")
+	id, access, ok := s.authorizeID(c, "id", store.KindMeasure, policy.Measure, policy.Update)
 	if !ok {
 		return
 	}
@@ -179,7 +180,7 @@ func (s *Server) updateMeasure(c *gin.Context) {
 
 // listMeasureSchedules answers the couple's questionnaire schedules.
 func (s *Server) listMeasureSchedules(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.MeasureSchedule, policy.List)
 	if !ok {
 		return
 	}
@@ -209,7 +210,7 @@ func scheduledQuestionnaire(c *gin.Context) (string, bool) {
 // setMeasureSchedule asks each partner to answer a questionnaire every N weeks from a day
 // (today when not given), replacing the questionnaire's earlier schedule for the couple.
 func (s *Server) setMeasureSchedule(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.MeasureSchedule, policy.Update)
 	if !ok {
 		return
 	}
@@ -232,7 +233,7 @@ func (s *Server) setMeasureSchedule(c *gin.Context) {
 
 // deleteMeasureSchedule stops asking for a questionnaire; answers given stay.
 func (s *Server) deleteMeasureSchedule(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "update")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.MeasureSchedule, policy.Update)
 	if !ok {
 		return
 	}
@@ -250,7 +251,7 @@ func (s *Server) deleteMeasureSchedule(c *gin.Context) {
 // listDueMeasures answers the scheduled questionnaires the caller has yet to answer in their
 // current period: a partner's own, never the other partner's; nothing for the care team.
 func (s *Server) listDueMeasures(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "measure_schedule", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.MeasureSchedule, policy.List)
 	if !ok {
 		return
 	}

@@ -6,11 +6,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
 func (s *Server) getPractice(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "practice", "read")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Practice, policy.Read)
 	if !ok {
 		return
 	}
@@ -25,7 +26,7 @@ func (s *Server) getPractice(c *gin.Context) {
 // listMembers lists the members the caller may read: colleagues, and the clients the policy
 // lets them read (a therapist: those of the couples on their care team).
 func (s *Server) listMembers(c *gin.Context) {
-	pid, access, ok := s.authorizeID(c, "pid", "practice", "member", "list")
+	pid, access, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Member, policy.List)
 	if !ok {
 		return
 	}
@@ -40,20 +41,21 @@ func (s *Server) listMembers(c *gin.Context) {
 	}
 	visible := []store.Member{}
 	for _, m := range members {
-		if s.allows(store.Access{Roles: access.Roles, Relation: m.Relation}, memberObject(m.IsClient(), m.Relation == store.RelSelf), "read") {
+		_, object := memberObject(m.IsClient(), m.Relation == store.RelSelf)
+		if s.allows(store.Access{Roles: access.Roles, Relation: m.Relation}, object, policy.Read) {
 			visible = append(visible, m)
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"members": visible})
 }
 
-// memberObject is what reading a member is asked about: "client" for someone else's client
-// record, which is read like their couple's file, "member" for a colleague or oneself.
-func memberObject(isClient, self bool) string {
+// memberObject is what reading a member is asked about: the client for someone else's client
+// record, which is read like their couple's file, the member for a colleague or oneself.
+func memberObject(isClient, self bool) (store.Kind, policy.Object) {
 	if isClient && !self {
-		return "client"
+		return store.KindClient, policy.Client
 	}
-	return "member"
+	return store.KindMember, policy.Member
 }
 
 func (s *Server) getMember(c *gin.Context) {
@@ -72,8 +74,8 @@ func (s *Server) getMember(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	object := memberObject(isClient, uid == mustCaller(c).User.ID)
-	if _, ok := s.authorize(c, store.Ref{Kind: object, ID: uid, PracticeID: pid}, object, "read"); !ok {
+	kind, object := memberObject(isClient, uid == mustCaller(c).User.ID)
+	if _, ok := s.authorize(c, store.Ref{Kind: kind, ID: uid, PracticeID: pid}, object, policy.Read); !ok {
 		return
 	}
 	m, err := s.store.MemberByID(c.Request.Context(), pid, uid)
@@ -99,7 +101,7 @@ func (s *Server) updateMember(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if _, ok := s.authorize(c, store.Ref{Kind: "member", ID: uid, PracticeID: pid}, "member", "update"); !ok {
+	if _, ok := s.authorize(c, store.Ref{Kind: store.KindMember, ID: uid, PracticeID: pid}, policy.Member, policy.Update); !ok {
 		return
 	}
 	var in memberUpdate

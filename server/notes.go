@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -119,7 +120,7 @@ type noteInput struct {
 
 // createNote starts a draft note on a couple, optionally about one live session.
 func (s *Server) createNote(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "note", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Note, policy.Create)
 	if !ok {
 		return
 	}
@@ -147,7 +148,7 @@ func (s *Server) createNote(c *gin.Context) {
 // listNotes answers a couple's notes the caller may read, newest first; live_session_id narrows
 // them to one live session.
 func (s *Server) listNotes(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "note", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Note, policy.List)
 	if !ok {
 		return
 	}
@@ -175,11 +176,11 @@ func (s *Server) readableNotes(ctx context.Context, access store.Access, coupleI
 	if err != nil {
 		return nil, err
 	}
-	return readable(s, access, "note", all, func(n store.Note) string { return n.Relation }), nil
+	return readable(s, access, policy.Note, all, func(n store.Note) string { return n.Relation }), nil
 }
 
 func (s *Server) getNote(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "note", "note", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindNote, policy.Note, policy.Read)
 	if !ok {
 		return
 	}
@@ -197,7 +198,7 @@ type notePatch struct {
 
 // updateNote replaces a draft's sections; a signed note answers 409.
 func (s *Server) updateNote(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "note", "note", "update")
+	id, access, ok := s.authorizeID(c, "id", store.KindNote, policy.Note, policy.Update)
 	if !ok {
 		return
 	}
@@ -217,7 +218,7 @@ func (s *Server) updateNote(c *gin.Context) {
 
 // signNote locks a complete note.
 func (s *Server) signNote(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "note", "note", "sign")
+	id, access, ok := s.authorizeID(c, "id", store.KindNote, policy.Note, policy.Sign)
 	if !ok {
 		return
 	}
@@ -237,7 +238,7 @@ type addendumInput struct {
 
 // addNoteAddendum appends a later change to a signed note.
 func (s *Server) addNoteAddendum(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "note", "note", "addend")
+	id, access, ok := s.authorizeID(c, "id", store.KindNote, policy.Note, policy.Addend)
 	if !ok {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
 )
@@ -36,7 +37,7 @@ func (s *Server) meEvents(c *gin.Context) {
 // resolved and asked of the policy exactly as a request of theirs would be, so nobody learns
 // through a notice of something they may not read. The change is committed already: a notice
 // that cannot be sent is logged (its type only), and screens catch up when they reconnect.
-func (s *Server) tell(ctx context.Context, people []int64, ref store.Ref, object, action string, notice realtime.Notice) {
+func (s *Server) tell(ctx context.Context, people []int64, ref store.Ref, object policy.Object, action policy.Action, notice realtime.Notice) {
 	if s.hub == nil {
 		return
 	}
@@ -69,7 +70,7 @@ func (s *Server) tellLiveSession(ctx context.Context, practiceID, coupleID, sess
 		s.log.Warn("notice recipients not read", "type", noticeType, "err", err)
 		return
 	}
-	s.tell(ctx, people, store.Ref{Kind: "live_session", ID: sessionID}, "live_session", realtime.ActionJoin,
+	s.tell(ctx, people, store.Ref{Kind: store.KindLiveSession, ID: sessionID}, policy.LiveSession, policy.Join,
 		realtime.Notice{Type: noticeType, CoupleID: coupleID, LiveSessionID: sessionID})
 }
 
@@ -87,7 +88,7 @@ func (s *Server) liveSessionEnded(sessionID int64) {
 
 // tellAssignee tells the partner an assignment was given to that it was assigned or reviewed.
 func (s *Server) tellAssignee(ctx context.Context, a store.Assignment, noticeType string) {
-	s.tell(ctx, []int64{a.AssigneeID}, store.Ref{Kind: "assignment", ID: a.ID}, "assignment", "read",
+	s.tell(ctx, []int64{a.AssigneeID}, store.Ref{Kind: store.KindAssignment, ID: a.ID}, policy.Assignment, policy.Read,
 		realtime.Notice{Type: noticeType, CoupleID: a.CoupleID, AssignmentID: a.ID})
 }
 
@@ -106,7 +107,7 @@ func (s *Server) tellAssignmentReaders(ctx context.Context, practiceID, assignme
 		return
 	}
 	people = slices.DeleteFunc(people, func(userID int64) bool { return userID == a.AssigneeID })
-	s.tell(ctx, people, store.Ref{Kind: "assignment", ID: a.ID}, "assignment", "read",
+	s.tell(ctx, people, store.Ref{Kind: store.KindAssignment, ID: a.ID}, policy.Assignment, policy.Read,
 		realtime.Notice{Type: noticeType, CoupleID: a.CoupleID, AssignmentID: a.ID})
 }
 
@@ -117,7 +118,7 @@ func (s *Server) tellCommitmentAuthor(ctx context.Context, practiceID, commitmen
 		s.log.Warn("commitment not read for its notice", "err", err)
 		return
 	}
-	s.tell(ctx, []int64{m.AuthorID}, store.Ref{Kind: "commitment", ID: m.ID}, "commitment", "read",
+	s.tell(ctx, []int64{m.AuthorID}, store.Ref{Kind: store.KindCommitment, ID: m.ID}, policy.Commitment, policy.Read,
 		realtime.Notice{Type: realtime.NoticeCommitmentConfirmed, CoupleID: m.CoupleID, CommitmentID: m.ID})
 }
 
@@ -130,7 +131,7 @@ func (s *Server) tellSafetyFlag(ctx context.Context, practiceID int64, m store.M
 		return
 	}
 	people = slices.DeleteFunc(people, func(userID int64) bool { return userID == m.AuthorID })
-	s.tell(ctx, people, store.Ref{Kind: "measure", ID: m.ID}, "measure", "read",
+	s.tell(ctx, people, store.Ref{Kind: store.KindMeasure, ID: m.ID}, policy.Measure, policy.Read,
 		realtime.Notice{Type: realtime.NoticeMeasureFlagged, CoupleID: m.CoupleID})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -61,7 +62,7 @@ type planInput struct {
 
 // createPlan starts the next version of a couple's plan as a draft.
 func (s *Server) createPlan(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "treatment_plan", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.TreatmentPlan, policy.Create)
 	if !ok {
 		return
 	}
@@ -81,7 +82,7 @@ func (s *Server) createPlan(c *gin.Context) {
 // listPlans answers the versions of the couple's plan the caller may read, newest first: every
 // version for the care team, the current signed one for the partners.
 func (s *Server) listPlans(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "treatment_plan", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.TreatmentPlan, policy.List)
 	if !ok {
 		return
 	}
@@ -99,11 +100,11 @@ func (s *Server) readablePlans(ctx context.Context, access store.Access, coupleI
 	if err != nil {
 		return nil, err
 	}
-	return readable(s, access, "treatment_plan", all, func(p store.Plan) string { return p.Relation }), nil
+	return readable(s, access, policy.TreatmentPlan, all, func(p store.Plan) string { return p.Relation }), nil
 }
 
 func (s *Server) getPlan(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "treatment_plan", "treatment_plan", "read")
+	id, access, ok := s.authorizeID(c, "id", store.KindTreatmentPlan, policy.TreatmentPlan, policy.Read)
 	if !ok {
 		return
 	}
@@ -117,7 +118,7 @@ func (s *Server) getPlan(c *gin.Context) {
 
 // updatePlan replaces a draft's content; a signed version answers 409.
 func (s *Server) updatePlan(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "treatment_plan", "treatment_plan", "update")
+	id, access, ok := s.authorizeID(c, "id", store.KindTreatmentPlan, policy.TreatmentPlan, policy.Update)
 	if !ok {
 		return
 	}
@@ -135,7 +136,7 @@ func (s *Server) updatePlan(c *gin.Context) {
 
 // signPlan signs and locks a complete draft: it becomes the version the couple reads.
 func (s *Server) signPlan(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "treatment_plan", "treatment_plan", "sign")
+	id, access, ok := s.authorizeID(c, "id", store.KindTreatmentPlan, policy.TreatmentPlan, policy.Sign)
 	if !ok {
 		return
 	}
@@ -149,7 +150,7 @@ func (s *Server) signPlan(c *gin.Context) {
 
 // acknowledgePlan records that the calling partner has read the current signed version.
 func (s *Server) acknowledgePlan(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "treatment_plan", "treatment_plan", "acknowledge")
+	id, access, ok := s.authorizeID(c, "id", store.KindTreatmentPlan, policy.TreatmentPlan, policy.Acknowledge)
 	if !ok {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -94,7 +95,7 @@ func (r *RateSeries) addWeek(week string, done, notDone int) {
 }
 
 func (s *Server) getProgress(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "progress", "read")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Progress, policy.Read)
 	if !ok {
 		return
 	}
@@ -146,7 +147,7 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, k := range readable(s, access, "checkin", checkins, func(k store.CheckinPoint) string { return k.Relation }) {
+	for _, k := range readable(s, access, policy.Checkin, checkins, func(k store.CheckinPoint) string { return k.Relation }) {
 		if pp := of(k.AuthorID); pp != nil {
 			pp.Checkins = append(pp.Checkins, k)
 		}
@@ -155,7 +156,7 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, m := range readable(s, access, "measure", measures, func(m store.MeasurePoint) string { return m.Relation }) {
+	for _, m := range readable(s, access, policy.Measure, measures, func(m store.MeasurePoint) string { return m.Relation }) {
 		if pp := of(m.AuthorID); pp != nil {
 			m.BelowCutoff, m.Band = scoreReading(m.Key, m.Score)
 			pp.Measures = append(pp.Measures, m)
@@ -165,7 +166,7 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, w := range readable(s, access, "commitment", commitments, weekRelation) {
+	for _, w := range readable(s, access, policy.Commitment, commitments, weekRelation) {
 		if pp := of(w.AuthorID); pp != nil {
 			pp.Commitments.addWeek(w.WeekStart, w.Done, w.NotDone)
 		}
@@ -174,7 +175,7 @@ func (s *Server) buildProgress(c *gin.Context, access store.Access, coupleID int
 	if err != nil {
 		return p, err
 	}
-	for _, w := range readable(s, access, "assignment", assignments, weekRelation) {
+	for _, w := range readable(s, access, policy.Assignment, assignments, weekRelation) {
 		if pp := of(w.AuthorID); pp != nil {
 			pp.Exercises.addWeek(w.WeekStart, w.Done, w.NotDone)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
 )
@@ -31,7 +32,7 @@ type seriesInput struct {
 // createSeries books a weekly or every-other-week series of appointments at the first one's
 // wall-clock time in its time zone; one collision refuses the whole series, naming it.
 func (s *Server) createSeries(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Appointment, policy.Create)
 	if !ok {
 		return
 	}
@@ -73,7 +74,7 @@ type attendanceInput struct {
 // recordAttendance records whether the couple came: attended or no-show once it has started, a
 // late cancellation inside the practice's cancellation window, a cancellation before the start.
 func (s *Server) recordAttendance(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "attend")
+	id, access, ok := s.authorizeID(c, "id", store.KindAppointment, policy.Appointment, policy.Attend)
 	if !ok {
 		return
 	}
@@ -93,7 +94,7 @@ func (s *Server) recordAttendance(c *gin.Context) {
 // openVideoRoom starts a video appointment's live session, or finds the one it started: the
 // first call creates and links it (201), later calls answer the same session (200).
 func (s *Server) openVideoRoom(c *gin.Context) {
-	id, access, ok := s.authorizeID(c, "id", "appointment", "appointment", "start")
+	id, access, ok := s.authorizeID(c, "id", store.KindAppointment, policy.Appointment, policy.Start)
 	if !ok {
 		return
 	}
@@ -130,7 +131,7 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 // practiceCalendar is every therapist's appointments of the practice in a window (a week on the
 // screen), with who and what can be booked: the calendar of administrators and the front desk.
 func (s *Server) practiceCalendar(c *gin.Context) {
-	pid, access, ok := s.authorizeID(c, "pid", "practice", "appointment", "list")
+	pid, access, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Appointment, policy.List)
 	if !ok {
 		return
 	}
@@ -162,7 +163,7 @@ func (s *Server) practiceCalendar(c *gin.Context) {
 }
 
 func (s *Server) listRooms(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "room", "list")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Room, policy.List)
 	if !ok {
 		return
 	}
@@ -179,7 +180,7 @@ type roomInput struct {
 }
 
 func (s *Server) createRoom(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "room", "create")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Room, policy.Create)
 	if !ok {
 		return
 	}
@@ -197,7 +198,7 @@ func (s *Server) createRoom(c *gin.Context) {
 }
 
 func (s *Server) getWorkingHours(c *gin.Context) {
-	pid, uid, ok := s.authorizeMember(c, "working_hours", "read")
+	pid, uid, ok := s.authorizeMember(c, policy.WorkingHours, policy.Read)
 	if !ok {
 		return
 	}
@@ -263,7 +264,7 @@ func compareClock(a, b string) int {
 }
 
 func (s *Server) setWorkingHours(c *gin.Context) {
-	pid, uid, ok := s.authorizeMember(c, "working_hours", "update")
+	pid, uid, ok := s.authorizeMember(c, policy.WorkingHours, policy.Update)
 	if !ok {
 		return
 	}
@@ -341,7 +342,7 @@ func (s *Server) openSlots(ctx context.Context, practiceID, coupleID int64, q sl
 }
 
 func (s *Server) listOpenSlots(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "open_slot", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.OpenSlot, policy.List)
 	if !ok {
 		return
 	}
@@ -381,7 +382,7 @@ type requestInput struct {
 
 // createAppointmentRequest records a partner's request for one of the therapist's open slots.
 func (s *Server) createAppointmentRequest(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment_request", "create")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.AppointmentRequest, policy.Create)
 	if !ok {
 		return
 	}
@@ -429,7 +430,7 @@ func (s *Server) createAppointmentRequest(c *gin.Context) {
 }
 
 func (s *Server) listAppointmentRequests(c *gin.Context) {
-	coupleID, access, ok := s.authorizeID(c, "id", "couple", "appointment_request", "list")
+	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.AppointmentRequest, policy.List)
 	if !ok {
 		return
 	}
@@ -444,7 +445,7 @@ func (s *Server) listAppointmentRequests(c *gin.Context) {
 // decideAppointmentRequest accepts (booking the time) or declines a partner's request.
 func (s *Server) decideAppointmentRequest(accept bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id, access, ok := s.authorizeID(c, "id", "appointment_request", "appointment_request", "decide")
+		id, access, ok := s.authorizeID(c, "id", store.KindAppointmentRequest, policy.AppointmentRequest, policy.Decide)
 		if !ok {
 			return
 		}
@@ -467,7 +468,7 @@ type schedulingSettings struct {
 }
 
 func (s *Server) getSchedulingSettings(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "scheduling_settings", "read")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.SchedulingSettings, policy.Read)
 	if !ok {
 		return
 	}
@@ -482,7 +483,7 @@ func (s *Server) getSchedulingSettings(c *gin.Context) {
 // setSchedulingSettings changes the practice's cancellation window (hours before the start
 // inside which a cancellation is late).
 func (s *Server) setSchedulingSettings(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "scheduling_settings", "update")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.SchedulingSettings, policy.Update)
 	if !ok {
 		return
 	}

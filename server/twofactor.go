@@ -19,6 +19,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
@@ -321,7 +322,7 @@ type securitySettings struct {
 }
 
 func (s *Server) getSecuritySettings(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "security_settings", "read")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.SecuritySettings, policy.Read)
 	if !ok {
 		return
 	}
@@ -334,7 +335,7 @@ func (s *Server) getSecuritySettings(c *gin.Context) {
 }
 
 func (s *Server) setSecuritySettings(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "security_settings", "update")
+	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.SecuritySettings, policy.Update)
 	if !ok {
 		return
 	}

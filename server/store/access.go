@@ -19,10 +19,36 @@ const (
 	RelNone     = "none"      // no tie at all (another practice)
 )
 
+// Kind is a kind of object whose relation to a caller can be resolved: one per relation query.
+type Kind string
+
+// The kinds relationQueries resolves; TestEveryKindHasARelationQuery keeps the two equal.
+const (
+	KindPractice           Kind = "practice"
+	KindMember             Kind = "member"
+	KindClient             Kind = "client"
+	KindInvite             Kind = "invite"
+	KindCouple             Kind = "couple"
+	KindExercise           Kind = "exercise"
+	KindAssignment         Kind = "assignment"
+	KindResponse           Kind = "response"
+	KindCheckin            Kind = "checkin"
+	KindCommitment         Kind = "commitment"
+	KindMeasure            Kind = "measure"
+	KindForm               Kind = "form"
+	KindFormTemplate       Kind = "form_template"
+	KindDocument           Kind = "document"
+	KindTreatmentPlan      Kind = "treatment_plan"
+	KindNote               Kind = "note"
+	KindAppointment        Kind = "appointment"
+	KindAppointmentRequest Kind = "appointment_request"
+	KindLiveSession        Kind = "live_session"
+)
+
 // Ref names an object for relation resolution. PracticeID scopes kinds addressed inside a
 // practice (members); other kinds carry their practice themselves.
 type Ref struct {
-	Kind       string
+	Kind       Kind
 	ID         int64
 	PracticeID int64
 }
@@ -43,43 +69,43 @@ type Access struct {
 // for the object; :user is the caller's user id, :id the object id, :practice the practice id
 // from the Ref. A kind whose object does not exist returns no row. couple_status is that of the
 // couple whose record holds the object, NULL outside any couple's record.
-var relationQueries = map[string]string{
-	"practice": `SELECT p.id AS practice_id, 'practice' AS relation, NULL AS couple_status FROM practices p WHERE p.id = :id`,
-	"member": `SELECT m.practice_id, CASE WHEN m.user_id = :user THEN 'self' ELSE 'practice' END AS relation, NULL AS couple_status
+var relationQueries = map[Kind]string{
+	KindPractice: `SELECT p.id AS practice_id, 'practice' AS relation, NULL AS couple_status FROM practices p WHERE p.id = :id`,
+	KindMember: `SELECT m.practice_id, CASE WHEN m.user_id = :user THEN 'self' ELSE 'practice' END AS relation, NULL AS couple_status
 		FROM memberships m WHERE m.practice_id = :practice AND m.user_id = :id LIMIT 1`,
 	// A client is a member whose record is read like their couple's file: by the care team.
-	"client": `SELECT m.practice_id, ` + clientRelation(`m.user_id`, `m.practice_id`, `:user`) + ` AS relation, NULL AS couple_status
+	KindClient: `SELECT m.practice_id, ` + clientRelation(`m.user_id`, `m.practice_id`, `:user`) + ` AS relation, NULL AS couple_status
 		FROM memberships m WHERE m.practice_id = :practice AND m.user_id = :id AND m.role = 'client'`,
-	"invite": `SELECT i.practice_id, 'practice' AS relation, NULL AS couple_status FROM invites i WHERE i.id = :id`,
-	"couple": `SELECT c.practice_id, ` + coupleRelation(`c.id`) + ` AS relation, c.status AS couple_status FROM couples c WHERE c.id = :id`,
+	KindInvite: `SELECT i.practice_id, 'practice' AS relation, NULL AS couple_status FROM invites i WHERE i.id = :id`,
+	KindCouple: `SELECT c.practice_id, ` + coupleRelation(`c.id`) + ` AS relation, c.status AS couple_status FROM couples c WHERE c.id = :id`,
 	// Built-in exercises belong to no practice: they are read as part of the practice in the path.
-	"exercise": `SELECT p.id AS practice_id, 'practice' AS relation, NULL AS couple_status FROM exercises e JOIN practices p ON p.id = :practice
+	KindExercise: `SELECT p.id AS practice_id, 'practice' AS relation, NULL AS couple_status FROM exercises e JOIN practices p ON p.id = :practice
 		WHERE e.id = :id AND (e.practice_id IS NULL OR e.practice_id = p.id)`,
-	"assignment": `SELECT a.practice_id, ` + assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`) + ` AS relation, c.status AS couple_status
+	KindAssignment: `SELECT a.practice_id, ` + assignmentRelation(`a.assignee_id`, `r.visibility`, `a.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM assignments a JOIN responses r ON r.assignment_id = a.id JOIN couples c ON c.id = a.couple_id WHERE a.id = :id`,
-	"response": `SELECT a.practice_id, ` + authoredRelation(`r.author_id`, `r.visibility`, `a.couple_id`) + ` AS relation, c.status AS couple_status
+	KindResponse: `SELECT a.practice_id, ` + authoredRelation(`r.author_id`, `r.visibility`, `a.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM responses r JOIN assignments a ON a.id = r.assignment_id JOIN couples c ON c.id = a.couple_id WHERE r.assignment_id = :id`,
-	"checkin": `SELECT c.practice_id, ` + authoredRelation(`k.author_id`, `k.visibility`, `k.couple_id`) + ` AS relation, c.status AS couple_status
+	KindCheckin: `SELECT c.practice_id, ` + authoredRelation(`k.author_id`, `k.visibility`, `k.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM checkins k JOIN couples c ON c.id = k.couple_id WHERE k.id = :id`,
-	"commitment": `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `'partner'`, `m.couple_id`) + ` AS relation, c.status AS couple_status
+	KindCommitment: `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `'partner'`, `m.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM commitments m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
-	"measure": `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `m.visibility`, `m.couple_id`) + ` AS relation, c.status AS couple_status
+	KindMeasure: `SELECT c.practice_id, ` + authoredRelation(`m.author_id`, `m.visibility`, `m.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM measures m JOIN couples c ON c.id = m.couple_id WHERE m.id = :id`,
-	"form": `SELECT f.practice_id, ` + authoredRelation(`f.assignee_id`, `f.visibility`, `f.couple_id`) + ` AS relation, c.status AS couple_status
+	KindForm: `SELECT f.practice_id, ` + authoredRelation(`f.assignee_id`, `f.visibility`, `f.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM forms f JOIN couples c ON c.id = f.couple_id WHERE f.id = :id`,
-	"form_template": `SELECT t.practice_id, 'practice' AS relation, NULL AS couple_status FROM form_templates t
+	KindFormTemplate: `SELECT t.practice_id, 'practice' AS relation, NULL AS couple_status FROM form_templates t
 		WHERE t.id = :id AND t.practice_id = :practice`,
-	"document": `SELECT c.practice_id, ` + authoredRelation(`d.author_id`, `d.visibility`, `d.couple_id`) + ` AS relation, c.status AS couple_status
+	KindDocument: `SELECT c.practice_id, ` + authoredRelation(`d.author_id`, `d.visibility`, `d.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM documents d JOIN couples c ON c.id = d.couple_id WHERE d.id = :id`,
-	"treatment_plan": `SELECT c.practice_id, ` + planRelation() + ` AS relation, c.status AS couple_status
+	KindTreatmentPlan: `SELECT c.practice_id, ` + planRelation() + ` AS relation, c.status AS couple_status
 		FROM treatment_plans t JOIN couples c ON c.id = t.couple_id WHERE t.id = :id`,
-	"note": `SELECT c.practice_id, ` + noteRelation(`n.author_id`, `n.couple_id`) + ` AS relation, c.status AS couple_status
+	KindNote: `SELECT c.practice_id, ` + noteRelation(`n.author_id`, `n.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = :id`,
-	"appointment": `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation, c.status AS couple_status
+	KindAppointment: `SELECT c.practice_id, ` + coupleRelation(`a.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM appointments a JOIN couples c ON c.id = a.couple_id WHERE a.id = :id`,
-	"appointment_request": `SELECT c.practice_id, ` + coupleRelation(`r.couple_id`) + ` AS relation, c.status AS couple_status
+	KindAppointmentRequest: `SELECT c.practice_id, ` + coupleRelation(`r.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM appointment_requests r JOIN couples c ON c.id = r.couple_id WHERE r.id = :id`,
-	"live_session": `SELECT l.practice_id, ` + coupleRelation(`l.couple_id`) + ` AS relation, c.status AS couple_status
+	KindLiveSession: `SELECT l.practice_id, ` + coupleRelation(`l.couple_id`) + ` AS relation, c.status AS couple_status
 		FROM live_sessions l JOIN couples c ON c.id = l.couple_id WHERE l.id = :id`,
 }
 
