@@ -25,15 +25,20 @@ import (
 // alone and checks only the answer. The header is removed before the server sees it.
 const deliberatelyInvalid = "X-Test-Deliberately-Invalid"
 
-// contract is docs/api.yaml, loaded once per test binary, with the router that finds the
-// operation a request is for.
-var contract = sync.OnceValues(func() (routers.Router, error) {
+// contractDocument is docs/api.yaml, loaded and validated once per test binary.
+var contractDocument = sync.OnceValues(func() (*openapi3.T, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromFile("../docs/api.yaml")
 	if err != nil {
 		return nil, err
 	}
-	if err := doc.Validate(loader.Context); err != nil {
+	return doc, doc.Validate(loader.Context)
+})
+
+// contract is the router that finds the operation of docs/api.yaml a request is for.
+var contract = sync.OnceValues(func() (routers.Router, error) {
+	doc, err := contractDocument()
+	if err != nil {
 		return nil, err
 	}
 	// Both are answers of their own kind; only their status and headers are checked.
