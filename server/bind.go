@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 
+	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -30,6 +31,8 @@ func newValidator() *validator.Validate {
 		}
 		return name
 	})
+	// A couple names each concern at most once, so never more than there are.
+	v.RegisterAlias("maxconcerns", "max="+strconv.Itoa(len(library.Concerns())))
 	for tag, f := range formats {
 		if err := v.RegisterValidation(tag, func(fl validator.FieldLevel) bool { return f.valid(fl.Field().String()) }); err != nil {
 			panic(err)
@@ -143,7 +146,7 @@ func validationError(err error) error {
 	fe := verrs[0]
 	field := fe.Field()
 	var reason string
-	switch fe.Tag() {
+	switch fe.ActualTag() {
 	case "required":
 		reason = "is required"
 	case "email":

@@ -15,14 +15,14 @@ import (
 
 type coupleInput struct {
 	Label      string   `json:"label" validate:"required,max=120"`
-	Concerns   []string `json:"concerns" validate:"max=13"`
+	Concerns   []string `json:"concerns" validate:"maxconcerns"`
 	Status     string   `json:"status" validate:"omitempty,oneof=active paused closed"`
 	Therapists []int64  `json:"therapists" validate:"max=20"`
 }
 
 type coupleUpdate struct {
 	Label    *string   `json:"label" validate:"omitempty,max=120"`
-	Concerns *[]string `json:"concerns" validate:"omitempty,max=13"`
+	Concerns *[]string `json:"concerns" validate:"omitempty,maxconcerns"`
 	Status   *string   `json:"status" validate:"omitempty,oneof=active paused closed"`
 }
 
@@ -46,6 +46,11 @@ type coupleView struct {
 type assignmentCounts struct {
 	Open      int `json:"open"`
 	Submitted int `json:"submitted"`
+}
+
+// listConcerns answers the concerns a couple's file can name, with their labels.
+func (s *Server) listConcerns(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"concerns": library.ConcernList()})
 }
 
 // checkCoupleConcerns keeps concerns to the fixed vocabulary, without repeats.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/demo"
+	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
@@ -392,4 +393,73 @@ func TestDemoShowsCouplesWorkInEveryStatusAndVisibility(t *testing.T) {
 	if time.Since(oldest) < 21*24*time.Hour {
 		t.Errorf("the demo's work should span several weeks; the oldest is from %v", oldest)
 	}
+}
+
+// TestConcernsAreServedFromOneList: the server's list of concerns is what GET /concerns answers
+// every signed-in person, what docs/api.yaml enumerates, and the most a couple's file takes.
+func TestConcernsAreServedFromOneList(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	want := library.ConcernList()
+	for _, tc := range []struct {
+		name   string
+		who    *actor
+		status int
+	}{
+		{"an administrator reads them", w.A.Admin, http.StatusOK},
+		{"a therapist reads them", w.A.Therapist, http.StatusOK},
+		{"front desk reads them", w.A.FrontDesk, http.StatusOK},
+		{"a partner reads them", w.A.PartnerA, http.StatusOK},
+		{"another practice reads the same list", w.B.Therapist, http.StatusOK},
+		{"no one signed in is refused", nil, http.StatusUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var res *response
+			if tc.who == nil {
+				res = w.request(http.MethodGet, "/api/v1/concerns", nil, nil)
+			} else {
+				res = tc.who.do(http.MethodGet, "/api/v1/concerns", nil)
+			}
+			if res.Status != tc.status {
+				t.Fatalf("got %d %s, want %d", res.Status, res.Body, tc.status)
+			}
+			if tc.status != http.StatusOK {
+				return
+			}
+			var got struct{ Concerns []library.Concern }
+			res.JSON(t, &got)
+			if !slices.Equal(got.Concerns, want) {
+				t.Errorf("got %v, want %v", got.Concerns, want)
+			}
+		})
+	}
+
+	t.Run("docs/api.yaml enumerates the same keys and limits a file to them", func(t *testing.T) {
+		doc, err := contractDocument()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var enum []string
+		for _, v := range doc.Components.Schemas["Concern"].Value.Enum {
+			enum = append(enum, fmt.Sprint(v))
+		}
+		if !slices.Equal(enum, library.Concerns()) {
+			t.Errorf("Concern enum %v, want %v", enum, library.Concerns())
+		}
+		for _, op := range []struct{ path, method string }{{"/practices/{pid}/couples", "POST"}, {"/couples/{id}", "PATCH"}} {
+			body := doc.Paths.Value(op.path).GetOperation(op.method).RequestBody.Value.Content.Get("application/json").Schema.Value
+			if max := body.Properties["concerns"].Value.MaxItems; max == nil || *max != uint64(len(want)) {
+				t.Errorf("%s %s: concerns maxItems %v, want %d", op.method, op.path, max, len(want))
+			}
+		}
+	})
+
+	t.Run("a file takes no more concerns than the list holds", func(t *testing.T) {
+		tooMany := append(library.Concerns(), library.Concerns()[0])
+		res := w.A.Therapist.doInvalid(http.MethodPatch, "/api/v1/couples/"+id(w.A.CoupleID), map[string]any{"concerns": tooMany})
+		wantMessage := fmt.Sprintf("must be at most %d items", len(want))
+		if res.Status != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), wantMessage) {
+			t.Errorf("got %d %s, want 422 saying %q", res.Status, res.Body, wantMessage)
+		}
+	})
 }

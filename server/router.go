@@ -165,6 +165,7 @@ func (s *Server) routes(e *gin.Engine, registry *prometheus.Registry) {
 	authed.GET("/couples/:id", s.getCouple)
 	authed.PATCH("/couples/:id", s.updateCouple)
 	authed.PUT("/couples/:id/care-team", s.setCareTeam)
+	authed.GET("/concerns", s.listConcerns)
 	authed.POST("/couples/:id/invites", s.invitePartner)
 
 	// Data rights: a couple's export and erasure.

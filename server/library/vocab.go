@@ -14,7 +14,16 @@ func FeelingWords() []string { return slices.Clone(feelingWords) }
 // IsFeelingWord reports whether word is one of FeelingWords, exactly as spelled there.
 func IsFeelingWord(word string) bool { return slices.Contains(feelingWords, word) }
 
-var concerns = []struct{ key, label string }{
+// Concern is one of the concerns that can bring a couple to counseling: its key, as a couple's
+// file stores it, and how it reads.
+type Concern struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+}
+
+// concerns is the one list of concerns; the API serves it (GET /concerns) and docs/api.yaml's
+// Concern enum is checked against it.
+var concerns = []Concern{
 	{"infidelity", "Infidelity"},
 	{"broken_promises", "Broken promises"},
 	{"going_back_on_word", "Going back on their word"},
@@ -30,11 +39,14 @@ var concerns = []struct{ key, label string }{
 	{"other", "Something else"},
 }
 
-// Concerns returns the keys of the concerns that can bring a couple to counseling, in display order.
+// ConcernList returns the concerns with their labels, in display order.
+func ConcernList() []Concern { return slices.Clone(concerns) }
+
+// Concerns returns the keys of the concerns, in display order.
 func Concerns() []string {
 	keys := make([]string, len(concerns))
 	for i, c := range concerns {
-		keys[i] = c.key
+		keys[i] = c.Key
 	}
 	return keys
 }
@@ -42,8 +54,8 @@ func Concerns() []string {
 // ConcernLabel returns the human label of a concern key, or "" for a key that is not a concern.
 func ConcernLabel(key string) string {
 	for _, c := range concerns {
-		if c.key == key {
-			return c.label
+		if c.Key == key {
+			return c.Label
 		}
 	}
 	return ""

@@ -896,6 +896,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/concerns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The concerns a couple's file may name, with their labels (any signed-in user) */
+        get: operations["listConcerns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/feeling-words": {
         parameters: {
             query?: never;
@@ -2730,8 +2747,15 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
-        /** @enum {string} */
+        /**
+         * @description A concern that can bring a couple to counseling. GET /concerns lists them with their labels; the server's list and this enum are kept equal by a test.
+         * @enum {string}
+         */
         Concern: "infidelity" | "broken_promises" | "going_back_on_word" | "absent_when_needed" | "hiding_information" | "lying" | "manipulation" | "emotional_withholding" | "withholding_affection" | "not_taking_responsibility" | "addictive_behaviour" | "criticism_behind_back" | "other";
+        ConcernOption: {
+            key: components["schemas"]["Concern"];
+            label: string;
+        };
         /**
          * @description private - the author only; therapist - the author and the care team; partner - also the other partner.
          * @enum {string}
@@ -5855,6 +5879,32 @@ export interface operations {
             409: components["responses"]["ConflictOrCoupleClosed"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listConcerns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The concerns, in the order they are offered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        concerns: components["schemas"]["ConcernOption"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };

@@ -138,6 +138,9 @@ export interface Couple {
   updated_at: string;
 }
 
+/** A concern a couple's file may name, with how it reads: the server's one list (GET /concerns). */
+export type ConcernOption = Schemas['ConcernOption'];
+
 /** The body of POST /practices/{pid}/couples. */
 export interface CoupleInput {
   label: string;
@@ -930,6 +933,11 @@ export function createApi(options: ApiOptions = {}) {
     /** Opens a couple's file. A therapist who leaves out `therapists` is its care team. */
     createCouple(practiceID: number, input: CoupleInput): Promise<Couple> {
       return request('POST', `/practices/${practiceID}/couples`, { body: input });
+    },
+
+    /** The concerns a couple's file may name, in the order they are offered. */
+    concerns(): Promise<ConcernOption[]> {
+      return request<{ concerns: ConcernOption[] }>('GET', '/concerns').then((r) => r.concerns);
     },
 
     /** Changes a couple's label, concerns or status; closing makes the file read-only. */

@@ -1,5 +1,5 @@
 // Words for a couple's file that several screens show.
-import type { AssignmentStatus, Couple, CoupleStatus, ExerciseWho, FieldKind, Seat } from './api';
+import type { AssignmentStatus, ConcernOption, Couple, CoupleStatus, ExerciseWho, FieldKind, Seat } from './api';
 
 export const statusWords: Record<CoupleStatus, string> = {
   active: 'Active',
@@ -22,24 +22,9 @@ export const assignmentStatusWords: Record<AssignmentStatus, string> = {
   reopened: 'Reopened for changes',
 };
 
-export const concernWords: Record<string, string> = {
-  infidelity: 'Infidelity',
-  broken_promises: 'Broken promises',
-  going_back_on_word: 'Going back on their word',
-  absent_when_needed: 'Not being there when needed',
-  hiding_information: 'Hiding or holding back information',
-  lying: 'Lying',
-  manipulation: 'Manipulation',
-  emotional_withholding: 'Not being open about feelings',
-  withholding_affection: 'Holding back affection or intimacy',
-  not_taking_responsibility: 'Not taking responsibility',
-  addictive_behaviour: 'Addictive behaviour',
-  criticism_behind_back: 'Criticising a partner unfairly or behind their back',
-  other: 'Something else',
-};
-
-export function concernWord(key: string): string {
-  return concernWords[key] ?? key.replace(/_/g, ' ');
+/** How a concern reads, from the server's list; a key the list lacks reads as its words. */
+export function concernWord(list: readonly ConcernOption[], key: string): string {
+  return list.find((c) => c.key === key)?.label ?? key.replace(/_/g, ' ');
 }
 
 export const whoWords: Record<ExerciseWho, string> = {

@@ -51,6 +51,7 @@ function server(status: CoupleStatus, extra: Parameters<typeof fakeServer>[0] = 
     'GET /couples/3/measure-schedules': [200, { measure_schedules: [] }],
     'GET /couples/3/measures': [200, { measures: [] }],
     'GET /questionnaires': [200, { questionnaires: [] }],
+    'GET /concerns': [200, { concerns: [{ key: 'lying', label: 'Lying' }] }],
     ...extra,
   });
 }
@@ -84,6 +85,13 @@ describe('a couple page', () => {
     expect(screen.queryByText(/file is closed/)).not.toBeInTheDocument();
     expect(await screen.findByRole('button', { name: 'Draft a treatment plan' })).toBeInTheDocument();
     expect(screen.queryByText(/Check on safety/)).not.toBeInTheDocument();
+  });
+
+  it('names the couple’s concerns as the server’s list words them', async () => {
+    server('active', { 'GET /couples/3': [200, { ...couple('active'), concerns: ['lying', 'not_yet_listed'] }] });
+    render(CouplePage, { coupleID: 3, practiceID: 1 });
+
+    expect(await screen.findByText('Lying, not yet listed', { selector: 'dd' })).toBeInTheDocument();
   });
 
   it('asks the care team to check on safety when a PHQ-9 answer calls for it', async () => {

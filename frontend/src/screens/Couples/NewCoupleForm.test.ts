@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { render, screen } from '@testing-library/svelte';
+import { render, screen, within } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import NewCoupleForm from './NewCoupleForm.svelte';
 import { fakeServer, invalid } from '../../lib/fakeServer';
@@ -19,6 +19,13 @@ function signInAs(role: 'therapist' | 'admin', id: number) {
   session.activeIndex = 0;
 }
 
+/** The server's list of concerns, in the order it offers them. */
+const concerns = [
+  { key: 'infidelity', label: 'Infidelity' },
+  { key: 'lying', label: 'Lying' },
+  { key: 'other', label: 'Something else' },
+];
+
 const created = (body: unknown): [number, unknown] => [201, { id: 42, practice_id: 1, status: 'active', partners: [], care_team: [], ...(body as object) }];
 
 beforeEach(() => {
@@ -32,6 +39,7 @@ describe('adding a couple', () => {
     signInAs('therapist', 2);
     const fake = fakeServer({
       'GET /practices/1/members?role=therapist': [200, { members: therapists }],
+      'GET /concerns': [200, { concerns }],
       'POST /practices/1/couples': created,
     });
     const user = userEvent.setup();
@@ -41,6 +49,8 @@ describe('adding a couple', () => {
     expect(screen.getByLabelText('Label')).toHaveFocus();
     expect(await screen.findByRole('checkbox', { name: 'Maya Okafor (you)' })).toBeChecked();
     expect(screen.getByRole('checkbox', { name: 'Leo Brandt' })).not.toBeChecked();
+    const offered = within(screen.getByRole('group', { name: 'What brings them (optional)' })).getAllByRole('checkbox');
+    expect(offered.map((box) => box.closest('label')?.textContent?.trim())).toEqual(concerns.map((c) => c.label));
 
     await user.keyboard('Novak & Ito');
     await user.click(screen.getByRole('checkbox', { name: 'Lying' }));
@@ -57,6 +67,7 @@ describe('adding a couple', () => {
     signInAs('admin', 1);
     const fake = fakeServer({
       'GET /practices/1/members?role=therapist': [200, { members: therapists }],
+      'GET /concerns': [200, { concerns }],
       'POST /practices/1/couples': invalid('A couple with that label already exists.', 'label'),
     });
     const user = userEvent.setup();
