@@ -93,6 +93,8 @@ func New(d Deps) (*Server, error) {
 		fail(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method."))
 	})
 
+	// Live sessions are read through the hub's log where this instance runs them; an instance
+	// without a hub still reads their records (summaries, transcripts, exports).
 	if s.hub != nil {
 		s.liveLog = s.hub.Log()
 		s.hub.OnSessionEnded(s.liveSessionEnded)
