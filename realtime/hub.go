@@ -1,3 +1,5 @@
+// Package realtime runs live sessions over WebSockets: the rooms, the wire protocol, the event log
+// in PostgreSQL and the plumbing between instances; the floor rules themselves live in floor.
 package realtime
 
 import (
@@ -16,6 +18,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Action classes: what the access policy is asked before a participant's command runs.
@@ -26,14 +30,14 @@ const (
 )
 
 // ActionClass says which policy action a command of this type by a participant in role needs.
-func ActionClass(commandType string, role Role) string {
-	allowed, _ := sendersOf(commandType)
+func ActionClass(commandType string, role floor.Role) string {
+	byChair, byPartner := floor.Sends(floor.RoleChair, commandType), floor.Sends(floor.RoleA, commandType)
 	switch {
-	case allowed == byChair:
+	case byChair && !byPartner:
 		return ActionModerate
-	case allowed == byPartner:
+	case byPartner && !byChair:
 		return ActionSpeak
-	case role == RoleChair:
+	case role == floor.RoleChair:
 		return ActionModerate
 	}
 	return ActionSpeak
@@ -143,7 +147,7 @@ type Participant struct {
 	// PracticeID is the practice the live session belongs to: the connection lasts only as long
 	// as the user's membership there.
 	PracticeID int64
-	Role       Role
+	Role       floor.Role
 	// AuthSession is the sign-in the connection was opened with; when it ends, the connection does.
 	AuthSession int64
 	MaySpeak    bool
@@ -329,7 +333,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, sessionID int64, p P
 
 // Execute runs a command for a participant outside a connection (the REST command endpoint)
 // and delivers its events like a connection's command.
-func (h *Hub) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor) (Result, error) {
+func (h *Hub) Execute(ctx context.Context, sessionID int64, cmd floor.Command, actor floor.Actor) (Result, error) {
 	return h.execute(ctx, sessionID, cmd, actor)
 }
 
@@ -352,7 +356,7 @@ type commitRequest struct {
 }
 
 // execute runs a command through its session's committer and answers once it is committed.
-func (h *Hub) execute(ctx context.Context, sessionID int64, cmd Command, actor Actor) (Result, error) {
+func (h *Hub) execute(ctx context.Context, sessionID int64, cmd floor.Command, actor floor.Actor) (Result, error) {
 	r := &commitRequest{ctx: ctx, p: Pending{SessionID: sessionID, Command: cmd, Actor: actor}, start: time.Now(), done: make(chan Outcome, 1)}
 	if h.commits == nil {
 		// Not started (no committers): commit it alone.
@@ -471,7 +475,7 @@ func (h *Hub) hear(sessionID int64, res Result) {
 
 // hearingRelayed is the bus telling who is heard in a session after a command on another
 // instance; it reports whether this instance carries the session's media.
-func (h *Hub) hearingRelayed(sessionID int64, hearing Hearing) bool {
+func (h *Hub) hearingRelayed(sessionID int64, hearing floor.Hearing) bool {
 	if room := h.room(sessionID); room != nil {
 		room.hear(hearing)
 	}
@@ -479,7 +483,7 @@ func (h *Hub) hearingRelayed(sessionID int64, hearing Hearing) bool {
 }
 
 func outcome(res Result, err error) string {
-	var refusal *Error
+	var refusal *floor.Error
 	switch {
 	case errors.As(err, &refusal):
 		return refusal.Code

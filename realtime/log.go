@@ -15,6 +15,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // ErrSessionNotFound means no live session has the id.
@@ -56,34 +58,34 @@ const (
 
 // Session is a live session as stored: its snapshot and its summary counters.
 type Session struct {
-	ID         int64      `json:"id" db:"id"`
-	PracticeID int64      `json:"practice_id" db:"practice_id"`
-	CoupleID   int64      `json:"couple_id" db:"couple_id"`
-	CreatedBy  *int64     `json:"created_by,omitempty" db:"created_by"`
-	Status     string     `json:"status" db:"status"`
-	Seq        int64      `json:"seq" db:"seq"`
-	State      State      `json:"state" db:"-"`
-	Blocked    Tally      `json:"-" db:"-"`
-	CreatedAt  time.Time  `json:"created_at" db:"created_at"`
-	EndedAt    *time.Time `json:"ended_at,omitempty" db:"ended_at"`
+	ID         int64       `json:"id" db:"id"`
+	PracticeID int64       `json:"practice_id" db:"practice_id"`
+	CoupleID   int64       `json:"couple_id" db:"couple_id"`
+	CreatedBy  *int64      `json:"created_by,omitempty" db:"created_by"`
+	Status     string      `json:"status" db:"status"`
+	Seq        int64       `json:"seq" db:"seq"`
+	State      floor.State `json:"state" db:"-"`
+	Blocked    floor.Tally `json:"-" db:"-"`
+	CreatedAt  time.Time   `json:"created_at" db:"created_at"`
+	EndedAt    *time.Time  `json:"ended_at,omitempty" db:"ended_at"`
 }
 
 // Summary is what the care team reads after (or during) a session: per partner, how long they
 // held the floor, how many things they said, how many out-of-turn says were blocked, and how
 // many times they were heard speaking over the other partner.
 type Summary struct {
-	TalkSeconds         Tally `json:"talk_seconds"`
-	Utterances          Tally `json:"utterances"`
-	Blocked             Tally `json:"blocked_interruptions"`
-	SpokenInterruptions Tally `json:"spoken_interruptions"`
+	TalkSeconds         floor.Tally `json:"talk_seconds"`
+	Utterances          floor.Tally `json:"utterances"`
+	Blocked             floor.Tally `json:"blocked_interruptions"`
+	SpokenInterruptions floor.Tally `json:"spoken_interruptions"`
 }
 
 // Summarize computes the session's summary as of now.
 func (s Session) Summarize(now time.Time) Summary {
 	return Summary{
-		TalkSeconds: Tally{
-			A: int64(TalkTime(s.State, SeatA, now) / time.Second),
-			B: int64(TalkTime(s.State, SeatB, now) / time.Second),
+		TalkSeconds: floor.Tally{
+			A: int64(floor.TalkTime(s.State, floor.SeatA, now) / time.Second),
+			B: int64(floor.TalkTime(s.State, floor.SeatB, now) / time.Second),
 		},
 		Utterances:          s.State.Utterances,
 		Blocked:             s.Blocked,
@@ -99,8 +101,8 @@ type StoredEvent struct {
 }
 
 // Event decodes the frame.
-func (e StoredEvent) Event() (Event, error) {
-	var ev Event
+func (e StoredEvent) Event() (floor.Event, error) {
+	var ev floor.Event
 	err := json.Unmarshal(e.Frame, &ev)
 	return ev, err
 }
@@ -114,12 +116,12 @@ type Result struct {
 	// command they are what the session timer had due (see Decide), stored all the same.
 	Events []StoredEvent
 	// Decoded holds the same events as values.
-	Decoded []Event
+	Decoded []floor.Event
 	// Resent is true when the command id had been executed already.
 	Resent bool
 	// Hearing is who the forwarding unit lets be heard after the events, and HearingMoved
 	// whether the events changed that; both are set only when there are events.
-	Hearing      Hearing
+	Hearing      floor.Hearing
 	HearingMoved bool
 }
 
@@ -169,7 +171,7 @@ type NewSession struct {
 // Create stores a new session in the scheduled status.
 func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) {
 	defer func() { err = unavailable(err) }()
-	state := NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
+	state := floor.NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
 	state.ShowDrafts = in.ShowDrafts
 	raw, err := json.Marshal(state)
 	if err != nil {
@@ -203,7 +205,7 @@ func (r sessionRow) session() (Session, error) {
 	if err := json.Unmarshal(r.RawState, &s.State); err != nil {
 		return Session{}, fmt.Errorf("live session %d snapshot: %w", s.ID, err)
 	}
-	s.Blocked = Tally{A: r.BlockedA, B: r.BlockedB}
+	s.Blocked = floor.Tally{A: r.BlockedA, B: r.BlockedB}
 	return s, nil
 }
 
@@ -223,16 +225,16 @@ func (l *Log) Session(ctx context.Context, practiceID, sessionID int64) (_ Sessi
 }
 
 // snapshot reads a session's state, whatever its practice; the hub has checked access already.
-func (l *Log) snapshot(ctx context.Context, sessionID int64) (State, error) {
+func (l *Log) snapshot(ctx context.Context, sessionID int64) (floor.State, error) {
 	var raw []byte
 	err := l.db.GetContext(ctx, &raw, `SELECT state FROM live_sessions WHERE id = $1`, sessionID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return State{}, ErrSessionNotFound
+		return floor.State{}, ErrSessionNotFound
 	}
 	if err != nil {
-		return State{}, err
+		return floor.State{}, err
 	}
-	var s State
+	var s floor.State
 	return s, json.Unmarshal(raw, &s)
 }
 
@@ -302,9 +304,9 @@ func (l *Log) EventsAfter(ctx context.Context, sessionID, afterSeq int64, limit 
 
 // TranscriptKinds are the event types a transcript shows: what was said and how the floor moved.
 var TranscriptKinds = []string{
-	EventUtterance, EventModerator, EventParaphrase, EventParaphraseConfirmed, EventParaphraseRejected,
-	EventMore, EventFloorGranted, EventFloorYielded, EventFloorRevoked, EventFloorSkipped, EventFloorExpired,
-	EventPaused, EventResumed, EventModeChanged, EventEnded,
+	floor.EventUtterance, floor.EventModerator, floor.EventParaphrase, floor.EventParaphraseConfirmed, floor.EventParaphraseRejected,
+	floor.EventMore, floor.EventFloorGranted, floor.EventFloorYielded, floor.EventFloorRevoked, floor.EventFloorSkipped, floor.EventFloorExpired,
+	floor.EventPaused, floor.EventResumed, floor.EventModeChanged, floor.EventEnded,
 }
 
 // Transcript returns up to limit transcript events of a practice's session after afterSeq.
@@ -340,7 +342,7 @@ func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, 
 }
 
 // Execute runs one command in a transaction of its own; see executeBatch.
-func (l *Log) Execute(ctx context.Context, sessionID int64, cmd Command, actor Actor, now time.Time) (Result, error) {
+func (l *Log) Execute(ctx context.Context, sessionID int64, cmd floor.Command, actor floor.Actor, now time.Time) (Result, error) {
 	out, err := l.executeBatch(ctx, []Pending{{SessionID: sessionID, Command: cmd, Actor: actor}}, now, nil)
 	if err != nil {
 		return Result{}, err
@@ -351,8 +353,8 @@ func (l *Log) Execute(ctx context.Context, sessionID int64, cmd Command, actor A
 // Pending is a command waiting to be executed.
 type Pending struct {
 	SessionID int64
-	Command   Command
-	Actor     Actor
+	Command   floor.Command
+	Actor     floor.Actor
 }
 
 // Outcome is what one command of a batch came to: a result, or a refusal (*Error),
@@ -379,17 +381,17 @@ type sentCommand struct {
 
 // answers reports whether cmd, sent under the same key, is a resend of this command rather than
 // another command under a reused id.
-func (c sentCommand) answers(cmd Command) bool {
+func (c sentCommand) answers(cmd floor.Command) bool {
 	return !c.hasDigest || c.digest == commandDigest(cmd)
 }
 
 // errReusedID refuses a command sent under an id its sender already used for another command.
-var errReusedID = refuse(CodeConflict, "This id was already used for a different command; nothing was stored. Give every new command a new id.")
+var errReusedID = floor.Refuse(floor.CodeConflict, "This id was already used for a different command; nothing was stored. Give every new command a new id.")
 
 // commandDigest condenses what a command asks for, everything but its id, into 64 bits
 // (FNV-1a over the fields, each string prefixed by its length): cheap, allocation-free and the
 // same on every instance.
-func commandDigest(cmd Command) int64 {
+func commandDigest(cmd floor.Command) int64 {
 	h := fnv64(14695981039346656037)
 	h.str(cmd.Type)
 	h.str(cmd.Text)
@@ -434,14 +436,14 @@ type snapshots struct {
 }
 
 type snapshot struct {
-	state State
+	state floor.State
 	used  time.Time
 }
 
 func newSnapshots() *snapshots { return &snapshots{states: map[int64]*snapshot{}} }
 
 // put remembers a session's state as stored.
-func (k *snapshots) put(id int64, state State) {
+func (k *snapshots) put(id int64, state floor.State) {
 	k.states[id] = &snapshot{state: state, used: time.Now()}
 }
 
@@ -456,7 +458,7 @@ func (k *snapshots) forgetUnused(before time.Time) {
 
 // draft is one session while a batch is decided: its state as the batch's commands move it.
 type draft struct {
-	state              State
+	state              floor.State
 	expect             int64 // the seq the stored session is believed to be at
 	changed            bool
 	blockedA, blockedB int
@@ -501,11 +503,11 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			}
 			continue
 		}
-		events, err := Decide(s.state, p.Command, p.Actor, now)
+		events, err := floor.Decide(s.state, p.Command, p.Actor, now)
 		if err != nil {
-			var refusal *Error
-			if p.Command.Type == CommandSay && errors.As(err, &refusal) && refusal.Code == CodeNotYourTurn {
-				if p.Actor.Role == RoleB {
+			var refusal *floor.Error
+			if p.Command.Type == floor.CommandSay && errors.As(err, &refusal) && refusal.Code == floor.CodeNotYourTurn {
+				if p.Actor.Role == floor.RoleB {
 					s.blockedB++
 				} else {
 					s.blockedA++
@@ -513,7 +515,7 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			}
 			out[i].Err = err
 			s.settled = false
-			events, _ = Decide(s.state, Command{Type: CommandTick}, Actor{Role: RoleSystem}, now)
+			events, _ = floor.Decide(s.state, floor.Command{Type: floor.CommandTick}, floor.Actor{Role: floor.RoleSystem}, now)
 		}
 		if len(events) == 0 {
 			if err == nil {
@@ -522,20 +524,20 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			}
 			continue
 		}
-		before := HearingOf(s.state)
+		before := floor.HearingOf(s.state)
 		stored := make([]StoredEvent, len(events))
 		frames := make([]byte, 0, 256*len(events))
 		for j, e := range events {
 			start := len(frames)
 			frames = AppendEvent(frames, e)
 			stored[j] = StoredEvent{Seq: e.Seq, Type: e.Type, Frame: frames[start:len(frames):len(frames)]}
-			s.state = Apply(s.state, e)
+			s.state = floor.Apply(s.state, e)
 		}
 		if err == nil && p.Command.ID != "" && p.Actor.UserID != 0 {
 			earlier[key] = sentCommand{seq: s.state.Seq, digest: commandDigest(p.Command), hasDigest: true}
 		}
 		s.changed = true
-		after := HearingOf(s.state)
+		after := floor.HearingOf(s.state)
 		out[i].Result = Result{Seq: s.state.Seq, Events: stored, Decoded: events, Hearing: after, HearingMoved: !after.SameHeard(before)}
 	}
 }
@@ -902,7 +904,7 @@ func (l *Log) heads(ctx context.Context, ids []int64) (map[int64]int64, error) {
 }
 
 // presentIn lists, per session, the roles connected on any instance that was alive lately.
-func (l *Log) presentIn(ctx context.Context, ids []int64, freshness time.Duration) (map[int64][]Role, error) {
+func (l *Log) presentIn(ctx context.Context, ids []int64, freshness time.Duration) (map[int64][]floor.Role, error) {
 	rows, err := l.db.QueryContext(ctx, `
 		SELECT DISTINCT session_id, role FROM live_presence
 		WHERE session_id = ANY($1) AND seen_at > now() - make_interval(secs => $2) ORDER BY session_id, role`,
@@ -911,14 +913,14 @@ func (l *Log) presentIn(ctx context.Context, ids []int64, freshness time.Duratio
 		return nil, err
 	}
 	defer rows.Close()
-	present := make(map[int64][]Role, len(ids))
+	present := make(map[int64][]floor.Role, len(ids))
 	for rows.Next() {
 		var id int64
 		var role string
 		if err := rows.Scan(&id, &role); err != nil {
 			return nil, err
 		}
-		present[id] = append(present[id], Role(role))
+		present[id] = append(present[id], floor.Role(role))
 	}
 	return present, rows.Err()
 }

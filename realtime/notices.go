@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Notice types: what a person's open screens are told. Ready opens every stream; resync says
@@ -325,7 +327,7 @@ func (h *Hub) noticeEnded(sessionID int64, res Result) {
 		return
 	}
 	for _, e := range res.Decoded {
-		if e.Type == EventEnded {
+		if e.Type == floor.EventEnded {
 			go h.sessionEnded(sessionID)
 			return
 		}

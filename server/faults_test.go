@@ -22,6 +22,7 @@ import (
 	"github.com/amendcare/amend/migrations"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/localpg"
 	"github.com/amendcare/amend/server/store"
 )
@@ -295,7 +296,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 		if r.Seq != int64(i+1) {
 			t.Fatalf("the log jumps from %d to %d", i, r.Seq)
 		}
-		if r.MsgID != nil && r.Kind == realtime.EventUtterance {
+		if r.MsgID != nil && r.Kind == floor.EventUtterance {
 			stored[*r.MsgID]++
 		}
 	}
@@ -307,7 +308,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 	if len(stored) != len(acked) {
 		t.Errorf("stored %d says, acknowledged %d", len(stored), len(acked))
 	}
-	heard := b.eventTexts(realtime.EventUtterance)
+	heard := b.eventTexts(floor.EventUtterance)
 	want := make([]string, 0, len(acked))
 	for _, text := range acked {
 		want = append(want, text)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/amendcare/amend/frontend"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -551,7 +552,7 @@ func TestDisablingAMembershipEndsOnlyThatPracticesLiveConnections(t *testing.T) 
 			t.Fatalf("disable in practice %d: %d %s", tc.practice.ID, res.Status, res.Body)
 		}
 		if tc.stays {
-			a.refused(map[string]any{"type": realtime.CommandGrant, "seat": "a"}, realtime.CodeNotAllowed)
+			a.refused(map[string]any{"type": floor.CommandGrant, "seat": "a"}, floor.CodeNotAllowed)
 		} else if code := a.closed(); code != websocket.ClosePolicyViolation {
 			t.Fatalf("disabled in practice A, the connection closed with %d", code)
 		}
@@ -655,7 +656,7 @@ func TestLiveCommandsAreRateLimitedPerConnection(t *testing.T) {
 	// The chair's own allowance is untouched.
 	last := chair.do(cmd("moderator", "text", "Let us slow down."))
 	chair.until(last)
-	if got := len(chair.eventTexts(realtime.EventUtterance)); got != acked {
+	if got := len(chair.eventTexts(floor.EventUtterance)); got != acked {
 		t.Fatalf("the chair heard %d says, %d were acknowledged", got, acked)
 	}
 	var stored int
