@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
 
 	"github.com/amendcare/amend/realtime/floor"
@@ -22,6 +23,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 // remember what they stored, as two instances' committers do.
 type commitWorld struct {
 	t       testing.TB
+	dsn     string
 	db      *sqlx.DB
 	log     *Log
 	session int64
@@ -32,8 +34,13 @@ type commitWorld struct {
 
 func newCommitWorld(t testing.TB) *commitWorld {
 	t.Helper()
-	db := dbtest.New(t)
 	ctx := context.Background()
+	dsn := dbtest.DSN(t)
+	db, err := store.Open(ctx, dsn, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	var practice, couple, therapist int64
 	if err := db.GetContext(ctx, &practice, `INSERT INTO practices (name) VALUES ('Harbour Counselling') RETURNING id`); err != nil {
 		t.Fatal(err)
@@ -44,7 +51,7 @@ func newCommitWorld(t testing.TB) *commitWorld {
 	if err := db.GetContext(ctx, &couple, `INSERT INTO couples (practice_id, label) VALUES ($1, 'Rivera & Chen') RETURNING id`, practice); err != nil {
 		t.Fatal(err)
 	}
-	w := &commitWorld{t: t, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), step: time.Second}
+	w := &commitWorld{t: t, dsn: dsn, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), step: time.Second}
 	s, err := w.log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: floor.ModeTurns})
 	if err != nil {
 		t.Fatal(err)

@@ -138,7 +138,7 @@ func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int) rea
 		}
 		t.Cleanup(func() { in.db.Close() })
 		c := configure(i)
-		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.SessionAlive
+		c.DSN, c.Instance, c.Registry, c.EndedSignIns = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.EndedSignIns
 		in.hub = realtime.NewHub(in.db, c)
 		if err := in.hub.Start(); err != nil {
 			t.Fatal(err)

@@ -588,9 +588,17 @@ func TestALiveConnectionLastsWhileItsMembershipDoes(t *testing.T) {
 		if err := tc.change(); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		for practiceID, want := range map[int64]bool{w.A.ID: tc.aliveA, w.B.ID: tc.aliveB} {
-			if alive, err := w.store.SessionAlive(ctx, sessionID, practiceID); err != nil || alive != want {
-				t.Errorf("%s: alive in practice %d = %v (%v), want %v", tc.name, practiceID, alive, err, want)
+		inA, inB := store.SignIn{AuthSession: sessionID, PracticeID: w.A.ID}, store.SignIn{AuthSession: sessionID, PracticeID: w.B.ID}
+		ended, err := w.store.EndedSignIns(ctx, []store.SignIn{inA, inB})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for _, check := range []struct {
+			in   store.SignIn
+			want bool
+		}{{inA, tc.aliveA}, {inB, tc.aliveB}} {
+			if alive := !slices.Contains(ended, check.in); alive != check.want {
+				t.Errorf("%s: alive in practice %d = %v, want %v", tc.name, check.in.PracticeID, alive, check.want)
 			}
 		}
 	}
