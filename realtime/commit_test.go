@@ -301,3 +301,31 @@ func BenchmarkCommitKnownSession(b *testing.B) {
 		}
 	}
 }
+
+// An event is stored as the frame its clients were sent, byte for byte, whatever its text holds
+// and whichever path stored it.
+func TestStoredEventIsTheFrameSent(t *testing.T) {
+	t.Parallel()
+	w := newCommitWorld(t)
+	known := newSnapshots()
+	wantAck(t, w.one(known, chair, floor.Command{ID: "g", Type: floor.CommandGrant, Seat: "a"}), 1)
+	texts := []string{`<b>"Tom & Jerry"</b> \ 👋🏽`, "line\u2028para\ttab"}
+	sent := map[int64][]byte{}
+	for i, path := range []*snapshots{known, nil} { // the known session's statement, then the general path
+		out := w.one(path, partnerA, sayAs("s"+strconv.Itoa(i), texts[i]))
+		wantAck(t, out, int64(i+2))
+		sent[out.Result.Seq] = out.Result.Events[0].Frame
+	}
+	stored, err := w.log.EventsAfter(context.Background(), w.session, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(sent) {
+		t.Fatalf("%d events stored after the grant, want %d", len(stored), len(sent))
+	}
+	for _, e := range stored {
+		if string(e.Frame) != string(sent[e.Seq]) {
+			t.Errorf("seq %d stored as\n%s\nsent as\n%s", e.Seq, e.Frame, sent[e.Seq])
+		}
+	}
+}
