@@ -11,6 +11,7 @@ import (
 
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -115,7 +116,7 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 		return
 	}
 	session, err := s.liveLog.Create(ctx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
-		CreatedBy: mustCaller(c).User.ID, Mode: realtime.ModeTurns})
+		CreatedBy: mustCaller(c).User.ID, Mode: floor.ModeTurns})
 	if err != nil {
 		fail(c, liveError(err))
 		return
