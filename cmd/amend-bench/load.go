@@ -51,6 +51,7 @@ type LoadResult struct {
 	IdleCPUPercent     float64            `json:"idle_cpu_percent_of_one_core,omitempty"`
 	ConnectSeconds     float64            `json:"connect_seconds,omitempty"`
 	ReconnectStormSecs float64            `json:"reconnect_storm_seconds,omitempty"`
+	CPU                CPUCost            `json:"cpu"`
 }
 
 type loadFlags struct {
@@ -69,7 +70,7 @@ type loadFlags struct {
 	reconnectRate float64
 	restRate      float64
 	mode          string
-	serverPID     int
+	serverPIDs    pidList
 	jsonOut       string
 	storm         bool
 	missed        int
@@ -97,7 +98,7 @@ func runLoad(ctx context.Context, command string, args []string) error {
 	fs.Float64Var(&f.reconnectRate, "reconnect-rate", 2, "partner reconnections per second across all sessions")
 	fs.Float64Var(&f.restRate, "rest-rate", 50, "REST requests per second (caseload, couple page, draft save, check-in)")
 	fs.StringVar(&f.mode, "mode", "turns", "session mode: turns or listener")
-	fs.IntVar(&f.serverPID, "server-pid", 0, "the server's process id, to report its memory and CPU")
+	fs.Var(&f.serverPIDs, "server-pid", "the server's process id, to report its memory and CPU (with --url2, both servers', comma-separated)")
 	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
 	fs.BoolVar(&f.storm, "storm", false, "idle: end with every client reconnecting at once (a reconnect storm)")
 	fs.IntVar(&f.missed, "missed", 300, "resume: events each returning partner missed while away")
@@ -175,7 +176,8 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		}
 		errMu.Unlock()
 	}
-	before, _ := serverUsage(f.serverPID)
+	before, _ := serverUsage(f.serverPIDs.first())
+	meter := newCPUMeter(f.serverPIDs, f.dataDir)
 	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	rooms := make([]*room, len(fix.sessions))
 	var all []*wsClient
@@ -227,18 +229,19 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 
 	if command == "idle" {
 		settle()
-		idleStart, _ := serverUsage(f.serverPID)
-		t0 := time.Now()
+		idleStart, _ := serverUsage(f.serverPIDs.first())
+		cpuStart := meter.sample()
 		select {
 		case <-time.After(f.duration):
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
-		idleEnd, _ := serverUsage(f.serverPID)
-		if f.serverPID != 0 {
+		idleEnd, _ := serverUsage(f.serverPIDs.first())
+		res.CPU = meter.cost(cpuStart, meter.sample(), 0, "")
+		if f.serverPIDs.first() != 0 {
 			res.ServerRSSBytes = idleEnd.RSSBytes
 			res.RSSPerConnBytes = float64(idleStart.RSSBytes-before.RSSBytes) / float64(len(all))
-			res.IdleCPUPercent = 100 * (idleEnd.CPU - idleStart.CPU).Seconds() / time.Since(t0).Seconds()
+			res.IdleCPUPercent = res.CPU.oneCorePercent(res.CPU.ServerMS)
 		}
 		if f.storm {
 			var resume recorder
@@ -258,9 +261,12 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 
 	if command == "resume" {
 		var resume recorder
+		cpuStart := meter.sample()
 		if err := resumeAfterAbsence(ctx, rooms, f.missed, &resume); err != nil {
 			return res, err
 		}
+		res.Utterances = int64(len(rooms) * f.missed)
+		res.CPU = meter.cost(cpuStart, meter.sample(), res.Utterances, "event said and resumed")
 		res.Resume = resume.summary()
 		collectChecks(&res, all)
 		return res, nil
@@ -271,6 +277,7 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	playCtx, stop := context.WithTimeout(ctx, f.duration)
 	defer stop()
 	start := time.Now()
+	cpuStart := meter.sample()
 	var wg sync.WaitGroup
 	perRoom := f.rate / float64(len(rooms))
 	for _, r := range rooms {
@@ -290,7 +297,8 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	go func() { defer wg.Done(); rest = restMix(playCtx, ctx, root.base, fix, f.restRate, countErr) }()
 	wg.Wait()
 	elapsed := time.Since(start)
-	after, _ := serverUsage(f.serverPID)
+	after, _ := serverUsage(f.serverPIDs.first())
+	cpuEnd := meter.sample()
 
 	// Let the last events arrive, then check every client saw everything that was acked.
 	if err := waitDelivered(ctx, rooms); err != nil {
@@ -329,9 +337,10 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		}
 	}
 	res.CrossInstance = far.summary()
-	if f.serverPID != 0 {
+	res.CPU = meter.cost(cpuStart, cpuEnd, res.Utterances+int64(res.REST.Count), "utterance or request")
+	if f.serverPIDs.first() != 0 {
 		res.ServerRSSBytes = after.RSSBytes
-		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
+		res.ServerCPUPercent = res.CPU.oneCorePercent(res.CPU.ServerMS)
 	}
 	return res, nil
 }
@@ -800,6 +809,7 @@ func printResult(r LoadResult) {
 		}
 	}
 	fmt.Fprintf(w, "  sequence check   %d gaps, %d duplicates, %d acked events missing\n", r.Gaps, r.Duplicates, r.MissingAcked)
+	fmt.Fprintf(w, "  CPU              %s\n", r.CPU)
 	if r.ServerRSSBytes > 0 {
 		fmt.Fprintf(w, "  server           RSS %.1f MB, CPU %.0f%% of one core\n", float64(r.ServerRSSBytes)/(1<<20), r.ServerCPUPercent)
 	}
