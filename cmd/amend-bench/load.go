@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,7 @@ type loadFlags struct {
 	rate          float64
 	reconnectRate float64
 	restRate      float64
+	restKinds     kindList
 	mode          string
 	serverPIDs    pidList
 	jsonOut       string
@@ -97,6 +99,7 @@ func runLoad(ctx context.Context, command string, args []string) error {
 	fs.Float64Var(&f.rate, "rate", 200, "utterances per second across all sessions")
 	fs.Float64Var(&f.reconnectRate, "reconnect-rate", 2, "partner reconnections per second across all sessions")
 	fs.Float64Var(&f.restRate, "rest-rate", 50, "REST requests per second (caseload, couple page, draft save, check-in)")
+	fs.Var(&f.restKinds, "rest-kinds", "the REST mix's kinds of request, comma-separated (to measure one kind's cost alone): "+strings.Join(restKinds, ","))
 	fs.StringVar(&f.mode, "mode", "turns", "session mode: turns or listener")
 	fs.Var(&f.serverPIDs, "server-pid", "the server's process id, to report its memory and CPU (with --url2, both servers', comma-separated)")
 	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
@@ -149,6 +152,9 @@ type room struct {
 
 func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) {
 	res := LoadResult{Mode: command, Sessions: f.sessions, Errors: map[string]int64{}}
+	if len(f.restKinds) == 0 {
+		f.restKinds = restKinds
+	}
 	transport := &http.Transport{MaxIdleConnsPerHost: 64}
 	root := &api{base: strings.TrimRight(f.url, "/"), client: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
 	liveCouples := max(1, min(f.couples, f.sessions))
@@ -294,7 +300,10 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		defer wg.Done()
 		reconnects(playCtx, rooms, f.reconnectRate, &resume, &res.Reconnects, countErr)
 	}()
-	go func() { defer wg.Done(); rest = restMix(playCtx, ctx, root.base, fix, f.restRate, countErr) }()
+	go func() {
+		defer wg.Done()
+		rest = restMix(playCtx, ctx, root.base, fix, f.restRate, f.restKinds, countErr)
+	}()
 	wg.Wait()
 	elapsed := time.Since(start)
 	after, _ := serverUsage(f.serverPIDs.first())
@@ -597,6 +606,22 @@ func reconnects(ctx context.Context, rooms []*room, rate float64, resume *record
 // and a couple's page, a partner's exercise draft is autosaved and a partner checks in.
 var restKinds = []string{"caseload", "couple_page", "draft_save", "checkin"}
 
+// kindList is a flag naming some of restKinds, comma-separated.
+type kindList []string
+
+func (k *kindList) String() string { return strings.Join(*k, ",") }
+
+func (k *kindList) Set(v string) error {
+	*k = nil
+	for _, kind := range strings.Split(v, ",") {
+		if !slices.Contains(restKinds, kind) {
+			return fmt.Errorf("%q is not one of %s", kind, strings.Join(restKinds, ","))
+		}
+		*k = append(*k, kind)
+	}
+	return nil
+}
+
 // restResult is what the REST mix measured: latencies overall and by kind, and how many
 // requests it offered.
 type restResult struct {
@@ -614,9 +639,9 @@ const maxRESTInFlight = 5000
 // starts when it is due whether or not earlier ones have been answered, and each is timed from
 // when it was due, so time spent waiting anywhere (for a connection, in a queue) counts. The
 // requests themselves run under ctx, so those offered last are answered and timed too.
-func restMix(schedule, ctx context.Context, base string, fix *fixture, rate float64, countErr func(string)) *restResult {
+func restMix(schedule, ctx context.Context, base string, fix *fixture, rate float64, kinds []string, countErr func(string)) *restResult {
 	out := &restResult{byKind: map[string]*recorder{}}
-	for _, kind := range restKinds {
+	for _, kind := range kinds {
 		out.byKind[kind] = &recorder{}
 	}
 	if rate <= 0 {
@@ -641,7 +666,7 @@ func restMix(schedule, ctx context.Context, base string, fix *fixture, rate floa
 			return out
 		case <-timer.C:
 		}
-		kind := restKinds[n%len(restKinds)]
+		kind := kinds[n%len(kinds)]
 		couple := fix.couples[rand.IntN(len(fix.couples))]
 		partner := root.as(couple.partnerA)
 		var call func() error
@@ -795,7 +820,9 @@ func printResult(r LoadResult) {
 			fmt.Fprintf(w, "  REST             %s (%d offered, %.0f/s; caseload of %d couples, %d past check-ins)\n",
 				r.REST, r.RESTOffered, r.RESTOfferedPerSec, r.Caseload, r.HistoryCheckins)
 			for _, kind := range restKinds {
-				fmt.Fprintf(w, "    %-14s %s\n", kind, r.RESTByKind[kind])
+				if l, ok := r.RESTByKind[kind]; ok {
+					fmt.Fprintf(w, "    %-14s %s\n", kind, l)
+				}
 			}
 		}
 		fmt.Fprintf(w, "  resume           %s (%d reconnects)\n", r.Resume, r.Reconnects)

@@ -160,7 +160,7 @@ func TestUnexpectedErrorsAreFailures(t *testing.T) {
 func TestNoRESTRateOffersNoRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	out := restMix(ctx, ctx, "http://127.0.0.1:1", &fixture{}, 0, func(code string) { t.Errorf("error %s", code) })
+	out := restMix(ctx, ctx, "http://127.0.0.1:1", &fixture{}, 0, restKinds, func(code string) { t.Errorf("error %s", code) })
 	if out.offered != 0 || ctx.Err() != nil {
 		t.Fatalf("offered %d requests (the run's clock: %v)", out.offered, ctx.Err())
 	}
