@@ -83,11 +83,11 @@ func newCPUMeter(serverPIDs []int, amendDataDir string) cpuMeter {
 
 // cpuSample is the counters at one moment.
 type cpuSample struct {
-	at                    time.Time
-	server, postgres      time.Duration
-	serverOK, postgresOK  bool
-	bench                 time.Duration
-	machineBusy, machineT uint64 // clock ticks: busy, and all
+	at                        time.Time
+	server, postgres          time.Duration
+	serverOK, postgresOK      bool
+	bench                     time.Duration
+	machineBusy, machineTotal uint64 // clock ticks: busy, and all
 }
 
 func (m cpuMeter) sample() cpuSample {
@@ -110,7 +110,7 @@ func (m cpuMeter) sample() cpuSample {
 		s.bench = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if raw, err := os.ReadFile(filepath.Join(m.procRoot, "stat")); err == nil {
-		s.machineBusy, s.machineT, _ = parseMachineStat(raw)
+		s.machineBusy, s.machineTotal, _ = parseMachineStat(raw)
 	}
 	return s
 }
@@ -230,7 +230,7 @@ func cpuCost(before, after cpuSample, operations int64, operation string) CPUCos
 		c.PostgresMS, c.PostgresMSPerOp = perOp(after.postgres - before.postgres)
 	}
 	c.BenchMS, c.BenchMSPerOp = perOp(after.bench - before.bench)
-	if t := after.machineT - before.machineT; after.machineT > before.machineT {
+	if t := after.machineTotal - before.machineTotal; after.machineTotal > before.machineTotal {
 		c.MachineBusyPercent = 100 * float64(after.machineBusy-before.machineBusy) / float64(t)
 	}
 	return c
