@@ -173,17 +173,16 @@ func (r coupleRow) detail() (CoupleDetail, error) {
 }
 
 // coupleColumns are a couple's columns with its partners (by seat) and care team (by name) as
-// JSON arrays, so that a couple and its people come back in one query. Each person's name is
-// looked up by key, once (a LATERAL lookup, which the care team's sort by name reuses instead of
-// repeating): with a plain join, the generic plan of the prepared statement can scan every user
-// once per couple.
+// JSON arrays, so that a couple and its people come back in one query. Names are looked up by
+// key for each of the couple's few people: with a join, the generic plan of the prepared
+// statement can scan every user once per couple.
 const coupleColumns = `c.id, c.practice_id, c.label, c.status, c.concerns, c.created_at, c.updated_at,
-	(SELECT coalesce(json_agg(json_build_object('user_id', cp.user_id, 'name', u.name, 'seat', cp.seat) ORDER BY cp.seat), '[]')
-	 FROM couple_partners cp LEFT JOIN LATERAL (SELECT u.name FROM users u WHERE u.id = cp.user_id) u ON true
-	 WHERE cp.couple_id = c.id) AS partners,
-	(SELECT coalesce(json_agg(json_build_object('user_id', ct.therapist_id, 'name', u.name) ORDER BY lower(u.name), ct.therapist_id), '[]')
-	 FROM care_team ct LEFT JOIN LATERAL (SELECT u.name FROM users u WHERE u.id = ct.therapist_id) u ON true
-	 WHERE ct.couple_id = c.id) AS care_team`
+	(SELECT coalesce(json_agg(json_build_object('user_id', p.user_id, 'name', p.name, 'seat', p.seat) ORDER BY p.seat), '[]')
+	 FROM (SELECT cp.user_id, cp.seat, (SELECT u.name FROM users u WHERE u.id = cp.user_id) AS name
+	       FROM couple_partners cp WHERE cp.couple_id = c.id) p) AS partners,
+	(SELECT coalesce(json_agg(json_build_object('user_id', t.therapist_id, 'name', t.name) ORDER BY lower(t.name), t.therapist_id), '[]')
+	 FROM (SELECT ct.therapist_id, (SELECT u.name FROM users u WHERE u.id = ct.therapist_id) AS name
+	       FROM care_team ct WHERE ct.couple_id = c.id) t) AS care_team`
 
 // Couples lists a practice's couples matching the filter, by label, each with its people and
 // userID's relation to it so the caller can drop the ones that user may not read.
