@@ -16,6 +16,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
 )
 
@@ -194,7 +195,7 @@ type Room = realtime.MediaRoom
 // Client is one participant's connection (see realtime.MediaClient).
 type Client = realtime.MediaClient
 
-var errNotJoined = &realtime.Error{Code: realtime.CodeBadRequest, Message: "Join the media first (media_join)."}
+var errNotJoined = &fault.Error{Code: fault.Invalid, Message: "Join the media first (media_join)."}
 
 func (u *Units) signal(room Room, client Client, frame realtime.MediaFrame) error {
 	if frame.Type == realtime.FrameMediaJoin {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
 
@@ -105,7 +106,7 @@ func wantAck(t testing.TB, out Outcome, seq int64) {
 
 func wantRefusal(t *testing.T, out Outcome, code string) {
 	t.Helper()
-	var refusal *Error
+	var refusal *fault.Error
 	if !errors.As(out.Err, &refusal) || refusal.Code != code {
 		t.Fatalf("got %+v, want the refusal %s", out, code)
 	}
@@ -130,7 +131,7 @@ func TestCommittersOfTwoInstancesKeepOneOrder(t *testing.T) {
 	wantAck(t, w.one(two, partnerA, Command{ID: "a4", Type: CommandYield}), 5)
 	wantAck(t, w.one(two, chair, Command{ID: "g2", Type: CommandGrant, Seat: "b"}), 6)
 	// Partner a speaks again through the first instance, which last saw a holding the floor.
-	wantRefusal(t, w.one(one, partnerA, sayAs("a5", "One more thing.")), CodeNotYourTurn)
+	wantRefusal(t, w.one(one, partnerA, sayAs("a5", "One more thing.")), fault.NotYourTurn)
 	wantAck(t, w.one(one, partnerB, sayAs("b1", "I hear you.")), 7)
 
 	events, seq, blocked := w.logged()
@@ -212,7 +213,7 @@ func TestReusedCommandIDWithOtherContentIsAConflict(t *testing.T) {
 	}
 	for _, tc := range cases {
 		out := w.one(tc.known, partnerA, tc.cmd)
-		wantRefusal(t, out, CodeConflict)
+		wantRefusal(t, out, fault.Conflict)
 		if !strings.Contains(out.Err.Error(), "already used") {
 			t.Errorf("%s: the refusal does not say why: %v", tc.name, out.Err)
 		}
@@ -225,7 +226,7 @@ func TestReusedCommandIDWithOtherContentIsAConflict(t *testing.T) {
 		Pending{Command: sayAs("a2", "We always fight about it."), Actor: partnerA},
 		Pending{Command: sayAs("a2", "We never talk about it."), Actor: partnerA})
 	wantAck(t, twice[0], 4)
-	wantRefusal(t, twice[1], CodeConflict)
+	wantRefusal(t, twice[1], fault.Conflict)
 	wantAck(t, twice[2], 4)
 	// The first command under the id still gets its ack.
 	wantAck(t, w.one(two, partnerA, sayAs("a1", "I was hurt.")), 2)
@@ -261,7 +262,7 @@ func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
 		Pending{SessionID: other.ID, Command: sayAs("b1", "Hello."), Actor: partnerB})
 	wantAck(t, out[0], 2)
 	wantAck(t, out[1], 1)
-	wantRefusal(t, out[2], CodeNotYourTurn)
+	wantRefusal(t, out[2], fault.NotYourTurn)
 	wantAck(t, out[3], 3)
 	wantAck(t, out[4], 2)
 	if events, seq, blocked := w.logged(); len(events) != 3 || seq != 3 || blocked != 0 {

@@ -12,18 +12,14 @@ import (
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // Close codes the server uses besides the standard normal closure.
 const (
 	// CloseTooSlow closes a connection whose send queue overflowed; it resumes by seq.
 	CloseTooSlow = websocket.CloseTryAgainLater
-)
-
-// CodeRateLimited and CodeTooLarge are error codes of the connection itself, not the floor.
-const (
-	CodeRateLimited = "rate_limited"
-	CodeTooLarge    = "too_large"
 )
 
 // Conn is one participant's WebSocket. One goroutine reads; a writer goroutine runs only while
@@ -306,7 +302,7 @@ func (c *Conn) read() {
 			return
 		case n > cfg.MaxFrameBytes:
 			c.hub.buffers.Put(bufp)
-			c.send(EncodeError("", refuse(CodeTooLarge, "The message is larger than the limit.")))
+			c.send(EncodeError("", fault.New(fault.TooLarge, "The message is larger than the limit.")))
 			c.shut(websocket.CloseMessageTooBig, "Message too big.")
 			return
 		case kind == websocket.TextMessage && !utf8.Valid((*bufp)[:n]):
@@ -351,14 +347,14 @@ func (c *Conn) handle(kind int, data []byte) {
 	}
 	switch {
 	case kind != websocket.TextMessage:
-		c.send(EncodeError(cmd.ID, refuse(CodeBadRequest, "Send JSON text messages, not binary ones.")))
+		c.send(EncodeError(cmd.ID, fault.New(fault.Invalid, "Send JSON text messages, not binary ones.")))
 		return
 	case err != nil:
 		c.send(EncodeError(cmd.ID, err))
 		return
 	case !c.p.may(cmd.Type):
-		c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeNotAllowed).Inc()
-		c.send(EncodeError(cmd.ID, refuse(CodeNotAllowed, "You may not do that in this session.")))
+		c.hub.metrics.commands.WithLabelValues(cmd.Type, fault.Forbidden).Inc()
+		c.send(EncodeError(cmd.ID, fault.New(fault.Forbidden, "You may not do that in this session.")))
 		return
 	}
 	actor := Actor{UserID: c.p.UserID, Role: c.p.Role}
@@ -373,9 +369,11 @@ func (c *Conn) handle(kind int, data []byte) {
 	case errors.Is(err, ErrSessionNotFound):
 		c.shut(websocket.ClosePolicyViolation, "This session no longer exists.")
 	case err != nil:
-		var refusal *Error
-		if !errors.As(err, &refusal) {
+		switch fault.ErrorCode(err) {
+		case fault.Internal:
 			c.hub.logger.Error("live command failed", "session", c.room.id, "type", cmd.Type, "err", err)
+		case fault.Unavailable:
+			c.hub.logger.Warn("live command: database unavailable", "session", c.room.id, "type", cmd.Type, "err", err)
 		}
 		c.send(EncodeError(cmd.ID, err))
 	default:
@@ -400,7 +398,7 @@ func (c *Conn) allow(cmd Command) bool {
 	if limiter.Allow() {
 		return true
 	}
-	c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeRateLimited).Inc()
+	c.hub.metrics.commands.WithLabelValues(cmd.Type, fault.RateLimited).Inc()
 	l.refusals.count(c, cmd.ID)
 	return false
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // Modes of a live session.
@@ -101,27 +103,6 @@ const (
 	// partner's role. No audio or words are kept.
 	EventSpokenInterruption = "spoken_interruption"
 )
-
-// Error codes carried by *Error.
-const (
-	CodeNotYourTurn = "not_your_turn"
-	CodePaused      = "paused"
-	CodeNotAllowed  = "not_allowed"
-	CodeBadRequest  = "bad_request"
-	CodeEnded       = "ended"
-	CodeConflict    = "conflict"
-)
-
-// Error is a refused command: a stable Code for programs and a Message for people.
-type Error struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// Error returns the code and the message together, for logs.
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-func refuse(code, message string) *Error { return &Error{Code: code, Message: message} }
 
 // Actor is who sent a command: a user in a role, or the session timer.
 type Actor struct {
@@ -327,22 +308,22 @@ func allowedWhilePaused(commandType string) bool {
 }
 
 // Decide checks a command against the session and returns the events it causes, numbered from
-// s.Seq+1, or an *Error saying why it is refused. It reads no clock: now is the time of the
+// s.Seq+1, or an *fault.Error saying why it is refused. It reads no clock: now is the time of the
 // command. Whatever the session timer had due by now (a turn past its deadline, a break both
 // partners are ready to leave) happens first, whether or not a timer ticked: the command is
 // decided against the session as the timer left it, and its events follow the timer's. A valid
 // ephemeral command (see Ephemeral) and a tick with nothing due return no events and no error.
 func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	if s.Ended {
-		return nil, refuse(CodeEnded, "The session has ended.")
+		return nil, fault.New(fault.Ended, "The session has ended.")
 	}
 	sender := senderOf(actor.Role)
 	if sender == 0 {
-		return nil, refuse(CodeNotAllowed, "Unknown participant role.")
+		return nil, fault.New(fault.Forbidden, "Unknown participant role.")
 	}
 	allowed, known := sendersOf(cmd.Type)
 	if !known {
-		return nil, refuse(CodeBadRequest, "Unknown command type.")
+		return nil, fault.New(fault.Invalid, "Unknown command type.")
 	}
 	if allowed&sender == 0 {
 		return nil, notAllowed(allowed, sender)
@@ -353,12 +334,12 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	now = now.UTC()
 	fromTimer, s := expire(s, now)
 	if s.Paused && !allowedWhilePaused(cmd.Type) {
-		return nil, refuse(CodePaused, "The session is paused; this can wait until it resumes.")
+		return nil, fault.New(fault.Paused, "The session is paused; this can wait until it resumes.")
 	}
 
 	d := decision{s: s, actor: actor, at: now}
 	seat := string(actor.Role)
-	var err *Error
+	var err *fault.Error
 	switch cmd.Type {
 	case CommandSay:
 		if err = d.mayTalk(seat); err == nil {
@@ -366,7 +347,7 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 		}
 	case CommandDraft:
 		if err = d.mayTalk(seat); err == nil && !s.ShowDrafts {
-			err = refuse(CodeNotAllowed, "Typing is not shown in this session: your words reach the others when you send them.")
+			err = fault.New(fault.Forbidden, "Typing is not shown in this session: your words reach the others when you send them.")
 		}
 	case CommandRequestFloor:
 		err = d.requestFloor(seat)
@@ -435,25 +416,25 @@ func expire(s State, now time.Time) ([]Event, State) {
 	}
 }
 
-func notAllowed(allowed, sender senders) *Error {
+func notAllowed(allowed, sender senders) *fault.Error {
 	switch {
 	case sender == bySystem:
-		return refuse(CodeNotAllowed, "The session timer only sends ticks.")
+		return fault.New(fault.Forbidden, "The session timer only sends ticks.")
 	case allowed == bySystem:
-		return refuse(CodeNotAllowed, "Only the session timer sends ticks.")
+		return fault.New(fault.Forbidden, "Only the session timer sends ticks.")
 	case allowed == byChair:
-		return refuse(CodeNotAllowed, "Only the therapist can do that.")
+		return fault.New(fault.Forbidden, "Only the therapist can do that.")
 	default:
-		return refuse(CodeNotAllowed, "Only a partner can do that.")
+		return fault.New(fault.Forbidden, "Only a partner can do that.")
 	}
 }
 
 // validate checks a command's fields on their own, before the session's state is considered.
-func validate(cmd Command) *Error {
+func validate(cmd Command) *fault.Error {
 	switch cmd.Type {
 	case CommandSay, CommandParaphrase, CommandModerator:
 		if strings.TrimSpace(cmd.Text) == "" {
-			return refuse(CodeBadRequest, "The message is empty.")
+			return fault.New(fault.Invalid, "The message is empty.")
 		}
 		return checkText(cmd.Text, MaxTextLength, "The message")
 	case CommandDraft:
@@ -462,38 +443,38 @@ func validate(cmd Command) *Error {
 		return checkText(cmd.Reason, MaxReasonLength, "The reason")
 	case CommandConfirm:
 		if cmd.OK == nil {
-			return refuse(CodeBadRequest, "Say whether the paraphrase is right (ok true or false).")
+			return fault.New(fault.Invalid, "Say whether the paraphrase is right (ok true or false).")
 		}
 	case CommandGrant, CommandSpokenInterruption:
 		if cmd.Seat != SeatA && cmd.Seat != SeatB {
-			return refuse(CodeBadRequest, `The seat must be "a" or "b".`)
+			return fault.New(fault.Invalid, `The seat must be "a" or "b".`)
 		}
 	case CommandExtend:
 		if cmd.Seconds < 0 || cmd.Seconds > MaxSettingSeconds {
-			return refuse(CodeBadRequest, "An extension must be between 1 and 3600 seconds.")
+			return fault.New(fault.Invalid, "An extension must be between 1 and 3600 seconds.")
 		}
 	case CommandMode:
 		if cmd.Mode != ModeTurns && cmd.Mode != ModeListener {
-			return refuse(CodeBadRequest, `The mode must be "turns" or "listener".`)
+			return fault.New(fault.Invalid, `The mode must be "turns" or "listener".`)
 		}
 	case CommandSettings:
 		if cmd.TurnSeconds == 0 && cmd.MinBreakSeconds == 0 {
-			return refuse(CodeBadRequest, "Give a turn length, a minimum break, or both.")
+			return fault.New(fault.Invalid, "Give a turn length, a minimum break, or both.")
 		}
 		if cmd.TurnSeconds != 0 && !settingInRange(cmd.TurnSeconds) ||
 			cmd.MinBreakSeconds != 0 && !settingInRange(cmd.MinBreakSeconds) {
-			return refuse(CodeBadRequest, "Turn length and minimum break must be between 10 and 3600 seconds.")
+			return fault.New(fault.Invalid, "Turn length and minimum break must be between 10 and 3600 seconds.")
 		}
 	}
 	return nil
 }
 
-func checkText(text string, limit int, what string) *Error {
+func checkText(text string, limit int, what string) *fault.Error {
 	if !utf8.ValidString(text) {
-		return refuse(CodeBadRequest, what+" is not valid UTF-8 text.")
+		return fault.New(fault.Invalid, what+" is not valid UTF-8 text.")
 	}
 	if utf8.RuneCountInString(text) > limit {
-		return refuse(CodeBadRequest, what+" is too long.")
+		return fault.New(fault.Invalid, what+" is too long.")
 	}
 	return nil
 }
@@ -539,33 +520,33 @@ func (d *decision) passToQueueHead() {
 }
 
 // mayTalk tells whether a partner's say (or draft) would become an utterance now.
-func (d *decision) mayTalk(seat string) *Error {
+func (d *decision) mayTalk(seat string) *fault.Error {
 	if d.s.Holder != seat {
-		return refuse(CodeNotYourTurn, "It is not your turn to speak.")
+		return fault.New(fault.NotYourTurn, "It is not your turn to speak.")
 	}
 	if d.s.Mode == ModeListener && d.s.Phase != PhaseSpeaking {
-		return refuse(CodeConflict, "Your partner is paraphrasing what you said; answer their paraphrase first.")
+		return fault.New(fault.Conflict, "Your partner is paraphrasing what you said; answer their paraphrase first.")
 	}
 	return nil
 }
 
-func (d *decision) requestFloor(seat string) *Error {
+func (d *decision) requestFloor(seat string) *fault.Error {
 	if d.s.Holder == seat {
-		return refuse(CodeConflict, "You already have the floor.")
+		return fault.New(fault.Conflict, "You already have the floor.")
 	}
 	if slices.Contains(d.s.Queue, seat) {
-		return refuse(CodeConflict, "You are already waiting for the floor.")
+		return fault.New(fault.Conflict, "You are already waiting for the floor.")
 	}
 	d.emit(Event{Type: EventFloorRequested, Seat: seat})
 	return nil
 }
 
-func (d *decision) yield(seat string) *Error {
+func (d *decision) yield(seat string) *fault.Error {
 	if d.s.Holder != seat {
-		return refuse(CodeNotYourTurn, "You do not have the floor.")
+		return fault.New(fault.NotYourTurn, "You do not have the floor.")
 	}
 	if d.s.Mode == ModeListener && d.s.Phase != PhaseSpeaking {
-		return refuse(CodeConflict, "You have already handed over to your partner's paraphrase.")
+		return fault.New(fault.Conflict, "You have already handed over to your partner's paraphrase.")
 	}
 	d.emit(Event{Type: EventFloorYielded, Seat: seat})
 	if d.s.Mode == ModeTurns {
@@ -575,39 +556,39 @@ func (d *decision) yield(seat string) *Error {
 }
 
 // listenerStep checks the speaker–listener preconditions shared by paraphrase, confirm and more.
-func (d *decision) listenerStep(seat string, bySpeaker bool) *Error {
+func (d *decision) listenerStep(seat string, bySpeaker bool) *fault.Error {
 	if d.s.Mode != ModeListener {
-		return refuse(CodeConflict, "Paraphrasing belongs to the speaker–listener mode.")
+		return fault.New(fault.Conflict, "Paraphrasing belongs to the speaker–listener mode.")
 	}
 	if d.s.Holder == "" {
-		return refuse(CodeConflict, "No one is speaking right now.")
+		return fault.New(fault.Conflict, "No one is speaking right now.")
 	}
 	if bySpeaker && d.s.Holder != seat {
-		return refuse(CodeNotYourTurn, "Only the speaker answers a paraphrase.")
+		return fault.New(fault.NotYourTurn, "Only the speaker answers a paraphrase.")
 	}
 	if !bySpeaker && d.s.Holder == seat {
-		return refuse(CodeNotYourTurn, "The listener paraphrases, not the speaker.")
+		return fault.New(fault.NotYourTurn, "The listener paraphrases, not the speaker.")
 	}
 	return nil
 }
 
-func (d *decision) paraphrase(seat, text string) *Error {
+func (d *decision) paraphrase(seat, text string) *fault.Error {
 	if err := d.listenerStep(seat, false); err != nil {
 		return err
 	}
 	if d.s.Phase != PhaseParaphrase {
-		return refuse(CodeConflict, "No paraphrase is due right now.")
+		return fault.New(fault.Conflict, "No paraphrase is due right now.")
 	}
 	d.emit(Event{Type: EventParaphrase, Seat: seat, Text: text})
 	return nil
 }
 
-func (d *decision) confirm(seat string, ok bool) *Error {
+func (d *decision) confirm(seat string, ok bool) *fault.Error {
 	if err := d.listenerStep(seat, true); err != nil {
 		return err
 	}
 	if d.s.Phase != PhaseConfirm {
-		return refuse(CodeConflict, "There is no paraphrase to answer yet.")
+		return fault.New(fault.Conflict, "There is no paraphrase to answer yet.")
 	}
 	if !ok {
 		d.emit(Event{Type: EventParaphraseRejected, Seat: seat})
@@ -618,28 +599,28 @@ func (d *decision) confirm(seat string, ok bool) *Error {
 	return nil
 }
 
-func (d *decision) more(seat string) *Error {
+func (d *decision) more(seat string) *fault.Error {
 	if err := d.listenerStep(seat, true); err != nil {
 		return err
 	}
 	if d.s.Phase == PhaseSpeaking {
-		return refuse(CodeConflict, "You are still speaking.")
+		return fault.New(fault.Conflict, "You are still speaking.")
 	}
 	d.emit(Event{Type: EventMore, Seat: seat, Deadline: d.turnDeadline()})
 	return nil
 }
 
-func (d *decision) grant(seat string) *Error {
+func (d *decision) grant(seat string) *fault.Error {
 	if d.s.Holder == seat {
-		return refuse(CodeConflict, "That partner already has the floor.")
+		return fault.New(fault.Conflict, "That partner already has the floor.")
 	}
 	d.grantTo(seat)
 	return nil
 }
 
-func (d *decision) revoke() *Error {
+func (d *decision) revoke() *fault.Error {
 	if d.s.Holder == "" {
-		return refuse(CodeConflict, "No one has the floor.")
+		return fault.New(fault.Conflict, "No one has the floor.")
 	}
 	d.emit(Event{Type: EventFloorRevoked, Seat: d.s.Holder})
 	if d.s.Mode == ModeTurns {
@@ -648,9 +629,9 @@ func (d *decision) revoke() *Error {
 	return nil
 }
 
-func (d *decision) extend(seconds int) *Error {
+func (d *decision) extend(seconds int) *fault.Error {
 	if !timed(d.s) {
-		return refuse(CodeConflict, "There is no running turn to extend.")
+		return fault.New(fault.Conflict, "There is no running turn to extend.")
 	}
 	if seconds == 0 {
 		seconds = DefaultExtendSeconds
@@ -661,10 +642,10 @@ func (d *decision) extend(seconds int) *Error {
 }
 
 // skip moves the floor on: to the first seat waiting, else to the other partner.
-func (d *decision) skip() *Error {
+func (d *decision) skip() *fault.Error {
 	if d.s.Holder == "" {
 		if len(d.s.Queue) == 0 {
-			return refuse(CodeConflict, "No one holds or is waiting for the floor.")
+			return fault.New(fault.Conflict, "No one holds or is waiting for the floor.")
 		}
 		d.passToQueueHead()
 		return nil
@@ -687,12 +668,12 @@ func (d *decision) pause(reason string) {
 	d.emit(Event{Type: EventPaused, Seat: seat, Reason: reason, BreakUntil: breakUntil})
 }
 
-func (d *decision) ready(seat string) *Error {
+func (d *decision) ready(seat string) *fault.Error {
 	if !d.s.Paused {
-		return refuse(CodeConflict, "There is no break to come back from.")
+		return fault.New(fault.Conflict, "There is no break to come back from.")
 	}
 	if slices.Contains(d.s.Ready, seat) {
-		return refuse(CodeConflict, "You have already said you are ready.")
+		return fault.New(fault.Conflict, "You have already said you are ready.")
 	}
 	d.emit(Event{Type: EventReady, Seat: seat})
 	if slices.Contains(d.s.Ready, otherSeat(seat)) && !d.at.Before(d.s.BreakUntil) {
@@ -701,9 +682,9 @@ func (d *decision) ready(seat string) *Error {
 	return nil
 }
 
-func (d *decision) resume() *Error {
+func (d *decision) resume() *fault.Error {
 	if !d.s.Paused {
-		return refuse(CodeConflict, "The session is not paused.")
+		return fault.New(fault.Conflict, "The session is not paused.")
 	}
 	d.emitResumed()
 	return nil
@@ -718,9 +699,9 @@ func (d *decision) emitResumed() {
 	d.emit(Event{Type: EventResumed, Deadline: deadline})
 }
 
-func (d *decision) changeMode(mode string) *Error {
+func (d *decision) changeMode(mode string) *fault.Error {
 	if d.s.Mode == mode {
-		return refuse(CodeConflict, "The session is already in that mode.")
+		return fault.New(fault.Conflict, "The session is already in that mode.")
 	}
 	var deadline time.Time
 	if d.s.Holder != "" {

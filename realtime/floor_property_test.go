@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amendcare/amend/fault"
 )
 
 var (
@@ -28,7 +30,7 @@ var (
 		EventModeChanged, EventSettingsChanged, EventEnded,
 	}
 	allActors = []Actor{chair, partnerA, partnerB, timer}
-	allCodes  = []string{CodeNotYourTurn, CodePaused, CodeNotAllowed, CodeBadRequest, CodeEnded, CodeConflict}
+	allCodes  = []string{fault.NotYourTurn, fault.Paused, fault.Forbidden, fault.Invalid, fault.Ended, fault.Conflict}
 	texts     = []string{"", " ", "I hear you.", "ça va \u2028 <ok> \"quoted\"\n", "bad \xff byte", strings.Repeat("x", MaxTextLength+1)}
 	seats     = []string{"", SeatA, SeatB, "c"}
 	modes     = []string{"", ModeTurns, ModeListener, "chaos"}
@@ -73,7 +75,7 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 	}
 
 	if err != nil {
-		var refusal *Error
+		var refusal *fault.Error
 		if !errors.As(err, &refusal) || !slices.Contains(allCodes, refusal.Code) || refusal.Message == "" {
 			c.fail("%s by %s: error %v is not a known refusal", cmd.Type, actor.Role, err)
 		}
@@ -82,7 +84,7 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 		}
 	}
 	accepted := err == nil
-	if pre.Ended && (accepted || err.(*Error).Code != CodeEnded) {
+	if pre.Ended && (accepted || err.(*fault.Error).Code != fault.Ended) {
 		c.fail("%s by %s after the end: events %v, error %v", cmd.Type, actor.Role, events, err)
 	}
 	if found.Paused && !allowedWhilePaused(cmd.Type) && (accepted || len(events) > 0) {
@@ -95,7 +97,7 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 		c.fail("say by %s accepted while %q held the floor", actor.Role, found.Holder)
 	}
 	if cmd.Type == CommandSay && !accepted && actor.Role != RoleChair && string(actor.Role) != found.Holder &&
-		err.(*Error).Code == CodeConflict {
+		err.(*fault.Error).Code == fault.Conflict {
 		c.fail("a non-holder's say was refused as a conflict, not out of turn")
 	}
 	if cmd.Type == CommandTick && actor.Role == RoleSystem && !pre.Ended && !accepted {

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // heardRoles lists who the forwarding unit passes on in s, as "chair,a" and so on.
@@ -318,22 +320,22 @@ func TestSpokenInterruptionIsASystemEventCountedPerSeat(t *testing.T) {
 		cmd   Command
 		code  string
 	}{
-		{"a partner cannot report one", partnerA, spoken(SeatB), CodeNotAllowed},
-		{"the chair cannot report one", chair, spoken(SeatB), CodeNotAllowed},
-		{"a seat that is not a partner's", timer, spoken("chair"), CodeBadRequest},
-		{"no seat", timer, spoken(""), CodeBadRequest},
+		{"a partner cannot report one", partnerA, spoken(SeatB), fault.Forbidden},
+		{"the chair cannot report one", chair, spoken(SeatB), fault.Forbidden},
+		{"a seat that is not a partner's", timer, spoken("chair"), fault.Invalid},
+		{"no seat", timer, spoken(""), fault.Invalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) { r.refused(tc.actor, tc.cmd, tc.code) })
 	}
 
 	r.do(chair, Command{ID: "m", Type: CommandPause})
-	r.refused(timer, spoken(SeatB), CodePaused)
+	r.refused(timer, spoken(SeatB), fault.Paused)
 	r.do(chair, cmd(CommandResume))
 	r.do(chair, cmd(CommandEnd))
 	if want := (Tally{A: 1, B: 2}); r.s.SpokenInterruptions != want {
 		t.Fatalf("after the end: spoken interruptions %+v, want %+v", r.s.SpokenInterruptions, want)
 	}
-	r.refused(timer, spoken(SeatB), CodeEnded)
+	r.refused(timer, spoken(SeatB), fault.Ended)
 
 	if _, err := DecodeCommand([]byte(`{"id":"x","type":"spoken_interruption","seat":"b"}`)); err == nil {
 		t.Fatal("a client's spoken_interruption frame was accepted")

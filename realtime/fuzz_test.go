@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // FuzzDecide reads its input as a session: the first byte picks the mode, then every four bytes
@@ -53,8 +55,8 @@ func FuzzDecodeCommand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cmd, err := DecodeCommand(data)
 		if err != nil {
-			var refusal *Error
-			if !errors.As(err, &refusal) || refusal.Code != CodeBadRequest || refusal.Message == "" {
+			var refusal *fault.Error
+			if !errors.As(err, &refusal) || refusal.Code != fault.Invalid || refusal.Message == "" {
 				t.Fatalf("DecodeCommand(%q) failed with %v, want a bad_request refusal", data, err)
 			}
 			if !reflect.DeepEqual(cmd, Command{ID: cmd.ID}) {
@@ -81,7 +83,7 @@ func FuzzDecodeCommand(f *testing.F) {
 			s := NewState(ModeListener, 0, 0)
 			s.Holder, s.Phase = SeatA, PhaseConfirm
 			if _, err := Decide(s, cmd, actor, start); err != nil {
-				if _, ok := errors.AsType[*Error](err); !ok {
+				if _, ok := errors.AsType[*fault.Error](err); !ok {
 					t.Fatalf("Decide(%+v) failed with %v", cmd, err)
 				}
 			}

@@ -16,6 +16,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Action classes: what the access policy is asked before a participant's command runs.
@@ -361,7 +364,7 @@ func (h *Hub) execute(ctx context.Context, sessionID int64, cmd Command, actor A
 		select {
 		case h.commits[uint64(sessionID)%commitShards] <- r:
 		case <-ctx.Done():
-			return Result{}, unavailable(ctx.Err())
+			return Result{}, pgerr.Map(ctx.Err())
 		case <-h.done:
 			return Result{}, ErrClosing
 		}
@@ -415,7 +418,7 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 	deadline := time.Now().Add(commitTimeout)
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			r.done <- Outcome{Err: unavailable(err)}
+			r.done <- Outcome{Err: pgerr.Map(err)}
 			continue
 		}
 		if d, ok := r.ctx.Deadline(); ok && d.Before(deadline) {
@@ -479,14 +482,9 @@ func (h *Hub) hearingRelayed(sessionID int64, hearing Hearing) bool {
 }
 
 func outcome(res Result, err error) string {
-	var refusal *Error
 	switch {
-	case errors.As(err, &refusal):
-		return refusal.Code
-	case errors.Is(err, ErrUnavailable):
-		return CodeUnavailable
 	case err != nil:
-		return CodeInternal
+		return frameCode(fault.ErrorCode(err))
 	case res.Resent:
 		return "resent"
 	}

@@ -3,11 +3,9 @@ package realtime
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -15,37 +13,13 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // ErrSessionNotFound means no live session has the id.
-var ErrSessionNotFound = errors.New("live session not found")
-
-// ErrUnavailable means the database could not be reached. A command that failed so may be sent
-// again with the same id: if it was stored after all, the resend gets its ack and nothing more.
-var ErrUnavailable = errors.New("the database is unavailable")
-
-// unavailable marks the errors that mean the database cannot be reached right now (it is down,
-// restarting, or did not answer in time), so that clients are told to try again instead of
-// being told the server failed.
-func unavailable(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) {
-		return err
-	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch {
-		case pqErr.Code.Class() == "08", pqErr.Code == "57P01", pqErr.Code == "57P02", pqErr.Code == "57P03", pqErr.Code == "53300":
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		return err
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return err
-}
+var ErrSessionNotFound = fault.New(fault.NotFound, "We could not find that.")
 
 // Session statuses.
 const (
@@ -168,7 +142,7 @@ type NewSession struct {
 
 // Create stores a new session in the scheduled status.
 func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	state := NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
 	state.ShowDrafts = in.ShowDrafts
 	raw, err := json.Marshal(state)
@@ -209,7 +183,7 @@ func (r sessionRow) session() (Session, error) {
 
 // Session reads one session of a practice.
 func (l *Log) Session(ctx context.Context, practiceID, sessionID int64) (_ Session, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	var row sessionRow
 	err = l.db.GetContext(ctx, &row, `SELECT `+sessionColumns+` FROM live_sessions WHERE id = $1 AND practice_id = $2`,
 		sessionID, practiceID)
@@ -238,7 +212,7 @@ func (l *Log) snapshot(ctx context.Context, sessionID int64) (State, error) {
 
 // Sessions lists a couple's sessions, newest first.
 func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) (_ []Session, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	var rows []sessionRow
 	err = l.db.SelectContext(ctx, &rows, `SELECT `+sessionColumns+` FROM live_sessions
 		WHERE couple_id = $1 AND practice_id = $2 ORDER BY id DESC`, coupleID, practiceID)
@@ -260,7 +234,7 @@ func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) (_ []Ses
 // A partner's seat never changes, so a seat found is remembered (for a bounded number of
 // session and partner pairs): a partner who reconnects is seated without a query.
 func (l *Log) Seat(ctx context.Context, sessionID, userID int64) (_ string, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	key := [2]int64{sessionID, userID}
 	l.mu.Lock()
 	seat, known := l.seats[key]
@@ -316,7 +290,7 @@ func (l *Log) Transcript(ctx context.Context, practiceID, sessionID, afterSeq in
 }
 
 func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, kinds []string) (_ []StoredEvent, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	query := `SELECT seq, kind, payload FROM session_events WHERE session_id = $1 AND seq > $2
 		AND ($4::text[] IS NULL OR kind = ANY($4)) ORDER BY seq LIMIT $3`
 	var kindList any
@@ -355,8 +329,8 @@ type Pending struct {
 	Actor     Actor
 }
 
-// Outcome is what one command of a batch came to: a result, or a refusal (*Error),
-// ErrSessionNotFound or ErrUnavailable for that command alone.
+// Outcome is what one command of a batch came to: a result, or a refusal (*fault.Error),
+// ErrSessionNotFound or an unavailable *fault.Error for that command alone.
 type Outcome struct {
 	Result Result
 	Err    error
@@ -384,7 +358,7 @@ func (c sentCommand) answers(cmd Command) bool {
 }
 
 // errReusedID refuses a command sent under an id its sender already used for another command.
-var errReusedID = refuse(CodeConflict, "This id was already used for a different command; nothing was stored. Give every new command a new id.")
+var errReusedID = fault.New(fault.Conflict, "This id was already used for a different command; nothing was stored. Give every new command a new id.")
 
 // commandDigest condenses what a command asks for, everything but its id, into 64 bits
 // (FNV-1a over the fields, each string prefixed by its length): cheap, allocation-free and the
@@ -503,8 +477,8 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 		}
 		events, err := Decide(s.state, p.Command, p.Actor, now)
 		if err != nil {
-			var refusal *Error
-			if p.Command.Type == CommandSay && errors.As(err, &refusal) && refusal.Code == CodeNotYourTurn {
+			var refusal *fault.Error
+			if p.Command.Type == CommandSay && errors.As(err, &refusal) && refusal.Code == fault.NotYourTurn {
 				if p.Actor.Role == RoleB {
 					s.blockedB++
 				} else {
@@ -633,7 +607,7 @@ func (w *writes) args(now time.Time, check bool) []any {
 // (executeLocked). known, when not nil, is kept up to date with what was stored. An error
 // returned (rather than in an Outcome) failed the whole batch and nothing of it was stored.
 func (l *Log) executeBatch(ctx context.Context, batch []Pending, now time.Time, known *snapshots) (_ []Outcome, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	out := make([]Outcome, len(batch))
 	var fast, slow []int
 	for i, p := range batch {
@@ -659,7 +633,7 @@ func (l *Log) executeBatch(ctx context.Context, batch []Pending, now time.Time, 
 				return nil, err
 			}
 			for _, i := range slow {
-				out[i] = Outcome{Err: unavailable(err)}
+				out[i] = Outcome{Err: pgerr.Map(err)}
 			}
 		}
 	}

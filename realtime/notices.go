@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Notice types: what a person's open screens are told. Ready opens every stream; resync says
@@ -207,7 +209,7 @@ func (n *notices) publish(ctx context.Context, note noticeNote) error {
 		return errors.New("notice payload over the notification limit")
 	}
 	_, err = n.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelNotices, string(payload))
-	return unavailable(err)
+	return pgerr.Map(err)
 }
 
 // relayed handles a note heard on channelNotices.

@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 func TestDecodeCommandAcceptsClientCommands(t *testing.T) {
@@ -77,8 +81,8 @@ func TestDecodeCommandRejectsMalformedFrames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd, err := DecodeCommand([]byte(tt.frame))
-			var refusal *Error
-			if !errors.As(err, &refusal) || refusal.Code != CodeBadRequest {
+			var refusal *fault.Error
+			if !errors.As(err, &refusal) || refusal.Code != fault.Invalid {
 				t.Fatalf("DecodeCommand(%s) = %+v, %v; want a bad_request refusal", tt.frame, cmd, err)
 			}
 			if refusal.Message == "" || strings.Contains(refusal.Message, "json:") {
@@ -167,14 +171,14 @@ func TestServerFramesDecodeToTheirTypes(t *testing.T) {
 	}
 
 	var refusal ErrorFrame
-	mustDecode(t, EncodeError("m2", refuse(CodeNotYourTurn, "It is not your turn to speak.")), &refusal)
-	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: CodeNotYourTurn, Message: "It is not your turn to speak."}) {
+	mustDecode(t, EncodeError("m2", fault.New(fault.NotYourTurn, "It is not your turn to speak.")), &refusal)
+	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: fault.NotYourTurn, Message: "It is not your turn to speak."}) {
 		t.Errorf("error frame decoded to %+v", refusal)
 	}
 
 	var limited ErrorFrame
 	mustDecode(t, EncodeRateLimited(`m"3`, 37), &limited)
-	if limited.Type != FrameError || limited.ID != `m"3` || limited.Code != CodeRateLimited || limited.Refused != 37 ||
+	if limited.Type != FrameError || limited.ID != `m"3` || limited.Code != fault.RateLimited || limited.Refused != 37 ||
 		!strings.Contains(limited.Message, "37 refused") {
 		t.Errorf("rate_limited frame decoded to %+v", limited)
 	}
@@ -221,11 +225,11 @@ func TestServerFramesCarryNoSeqWhenEphemeral(t *testing.T) {
 func TestEncodeErrorHidesUnexpectedErrors(t *testing.T) {
 	var frame ErrorFrame
 	mustDecode(t, EncodeError("m9", fmt.Errorf("pq: deadlock detected on relation live_sessions")), &frame)
-	if frame.Code != CodeInternal || strings.Contains(frame.Message, "pq") || frame.ID != "m9" {
+	if frame.Code != fault.Internal || strings.Contains(frame.Message, "pq") || frame.ID != "m9" {
 		t.Fatalf("an internal failure reached the client as %+v", frame)
 	}
-	mustDecode(t, EncodeError("m10", fmt.Errorf("deciding: %w", refuse(CodePaused, "Paused."))), &frame)
-	if frame.Code != CodePaused {
+	mustDecode(t, EncodeError("m10", fmt.Errorf("deciding: %w", fault.New(fault.Paused, "Paused."))), &frame)
+	if frame.Code != fault.Paused {
 		t.Fatalf("a wrapped refusal lost its code: %+v", frame)
 	}
 }
@@ -259,5 +263,41 @@ func BenchmarkDecodeCommand(b *testing.B) {
 		if _, err := DecodeCommand(frame); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestEncodeErrorSpellsEachCodeAsTheProtocolDocuments: the vocabulary's codes reach the client
+// spelled as docs/protocol.md lists them, an unreachable database as unavailable, and nothing
+// else of an unexpected error.
+func TestEncodeErrorSpellsEachCodeAsTheProtocolDocuments(t *testing.T) {
+	unreachable := pgerr.Map(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")})
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a command the participant may not send", fault.New(fault.Forbidden, "Only the chair may do that."), "not_allowed"},
+		{"input that is not acceptable", fault.New(fault.Invalid, "The text is too long."), "bad_request"},
+		{"a message that is not JSON", fault.New(fault.BadRequest, "The message is not valid JSON."), "bad_request"},
+		{"another partner holds the floor", fault.New(fault.NotYourTurn, "It is not your turn to speak."), "not_your_turn"},
+		{"a database out of reach", unreachable, "unavailable"},
+		{"an unexpected failure", errors.New("pq: relation live_sessions is broken"), "internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var frame ErrorFrame
+			mustDecode(t, EncodeError("m1", tt.err), &frame)
+			if frame.Code != tt.want || frame.Message == "" || strings.Contains(frame.Message, "pq") ||
+				strings.Contains(frame.Message, "refused") {
+				t.Fatalf("EncodeError(%v) = %+v, want code %s and a message of our own", tt.err, frame, tt.want)
+			}
+			var media struct{ Type, ID, Code, Message string }
+			if refusal, ok := errors.AsType[*fault.Error](tt.err); ok {
+				mustDecode(t, EncodeMediaError("m1", refusal), &media)
+				if media.Code != tt.want {
+					t.Fatalf("EncodeMediaError(%v) = %+v, want code %s", tt.err, media, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // AuthSession is a signed-in browser or API client, known by the hash of its token.
@@ -27,7 +29,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 		VALUES ($1, $2, $3, now() + make_interval(secs => $4), now() + make_interval(secs => $5))
 		RETURNING id, user_id, last_seen_at, idle_expires_at, expires_at`,
 		tokenHash, userID, address, idle.Seconds(), absolute.Seconds())
-	return a, mapError(err)
+	return a, pgerr.Map(err)
 }
 
 // TouchSession finds a live session by token hash and extends its idle expiry. The write happens
@@ -53,7 +55,7 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchE
 			       idle_expires_at = LEAST(expires_at, now() + make_interval(secs => $2))
 			WHERE id = $1`, row.ID, idle.Seconds())
 		if err != nil {
-			return AuthSession{}, User{}, mapError(err)
+			return AuthSession{}, User{}, pgerr.Map(err)
 		}
 	}
 	return row.AuthSession, User{ID: row.UserID, Email: row.Email, Name: row.Name, CreatedAt: row.UserCreated}, nil
@@ -67,7 +69,7 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) (int64, err
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	return id, mapError(err)
+	return id, pgerr.Map(err)
 }
 
 // SessionAlive reports whether a session id still exists and has not expired, and its user is
@@ -79,14 +81,14 @@ func (s *Store) SessionAlive(ctx context.Context, sessionID, practiceID int64) (
 		SELECT EXISTS (SELECT 1 FROM auth_sessions a JOIN memberships m ON m.user_id = a.user_id
 			WHERE a.id = $1 AND a.idle_expires_at > now() AND a.expires_at > now()
 			  AND ($2 = 0 OR m.practice_id = $2) AND m.disabled_at IS NULL)`, sessionID, practiceID)
-	return alive, mapError(err)
+	return alive, pgerr.Map(err)
 }
 
 // DeleteExpiredSessions removes sessions past either expiry.
 func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM auth_sessions WHERE idle_expires_at <= now() OR expires_at <= now()`)
 	if err != nil {
-		return 0, mapError(err)
+		return 0, pgerr.Map(err)
 	}
 	return res.RowsAffected()
 }
