@@ -353,8 +353,9 @@ func (c *Conn) handle(kind int, data []byte) {
 		c.send(EncodeError(cmd.ID, err))
 		return
 	case !c.p.may(cmd.Type):
-		c.hub.metrics.commands.WithLabelValues(cmd.Type, fault.Forbidden).Inc()
-		c.send(EncodeError(cmd.ID, fault.New(fault.Forbidden, "You may not do that in this session.")))
+		refusal := fault.New(fault.Forbidden, "You may not do that in this session.")
+		c.hub.metrics.commands.WithLabelValues(cmd.Type, outcome(Result{}, refusal)).Inc()
+		c.send(EncodeError(cmd.ID, refusal))
 		return
 	}
 	actor := Actor{UserID: c.p.UserID, Role: c.p.Role}

@@ -308,7 +308,7 @@ func allowedWhilePaused(commandType string) bool {
 }
 
 // Decide checks a command against the session and returns the events it causes, numbered from
-// s.Seq+1, or an *fault.Error saying why it is refused. It reads no clock: now is the time of the
+// s.Seq+1, or a *fault.Error saying why it is refused. It reads no clock: now is the time of the
 // command. Whatever the session timer had due by now (a turn past its deadline, a break both
 // partners are ready to leave) happens first, whether or not a timer ticked: the command is
 // decided against the session as the timer left it, and its events follow the timer's. A valid

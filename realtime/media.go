@@ -72,7 +72,7 @@ type MediaParticipant struct {
 // and video while the room decides who is heard. The room admits a connection first, so only the
 // session's participants ever reach it.
 type Media interface {
-	// Signal handles one media frame of a participant; a refusal is an *fault.Error, sent back as a
+	// Signal handles one media frame of a participant; a refusal is a *fault.Error, sent back as a
 	// media_error frame.
 	Signal(room MediaRoom, client MediaClient, frame MediaFrame) error
 	// Leave closes the media of a connection that is going away; the room stays.

@@ -64,7 +64,7 @@ type Presence struct {
 
 // DecodeCommand parses one client frame. It accepts exactly one JSON object of a known client
 // command type, with known fields of the right types, only the fields that type uses, and an id
-// of 1 to 64 characters (optional for drafts). Anything else is an *fault.Error with code bad_request,
+// of 1 to 64 characters (optional for drafts). Anything else is a *fault.Error with code bad_request,
 // returned with a Command that holds only the id, when the frame was a JSON object with a string
 // id, so that the refusal names the command it answers. Field values are checked by Decide.
 func DecodeCommand(data []byte) (Command, error) {

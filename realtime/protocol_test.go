@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -297,6 +298,32 @@ func TestEncodeErrorSpellsEachCodeAsTheProtocolDocuments(t *testing.T) {
 				if media.Code != tt.want {
 					t.Fatalf("EncodeMediaError(%v) = %+v, want code %s", tt.err, media, tt.want)
 				}
+			}
+		})
+	}
+}
+
+// TestCommandOutcomesAreCountedUnderTheProtocolsCodes: the commands metric labels a refusal by
+// the code its error frame carries, so dashboards read the protocol's names.
+func TestCommandOutcomesAreCountedUnderTheProtocolsCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		res  Result
+		err  error
+		want string
+	}{
+		{"stored", Result{}, nil, "ok"},
+		{"a resend", Result{Resent: true}, nil, "resent"},
+		{"not allowed", Result{}, fault.New(fault.Forbidden, "No."), "not_allowed"},
+		{"a bad value", Result{}, fault.New(fault.Invalid, "No."), "bad_request"},
+		{"not your turn", Result{}, fault.New(fault.NotYourTurn, "No."), "not_your_turn"},
+		{"a database out of reach", Result{}, pgerr.Map(context.DeadlineExceeded), "unavailable"},
+		{"an unexpected failure", Result{}, errors.New("boom"), "internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := outcome(tt.res, tt.err); got != tt.want {
+				t.Fatalf("outcome(%+v, %v) = %q, want %q", tt.res, tt.err, got, tt.want)
 			}
 		})
 	}
