@@ -1,6 +1,7 @@
 // Package fault is Amend's one error vocabulary: every layer refuses with an *Error carrying a
 // code and a sentence for a person, and each transport maps the code once (HTTP in server,
-// protocol frames in realtime). It imports only the standard library and the database driver.
+// protocol frames in realtime). It imports only the standard library; fault/pgerr maps database
+// errors into it.
 package fault
 
 import (

@@ -156,7 +156,7 @@ func checkMediaFields(f MediaFrame) *fault.Error {
 		return fault.New(fault.Invalid, "Unknown message type.")
 	}
 	if !fits {
-		return fault.New(fault.Invalid, "The fields do not fit a "+f.Type+" message.")
+		return fault.Errorf(fault.Invalid, "The fields do not fit a %s message.", f.Type)
 	}
 	return nil
 }

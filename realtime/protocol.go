@@ -91,7 +91,7 @@ func DecodeCommand(data []byte) (Command, error) {
 		return Command{ID: cmd.ID}, fault.New(fault.Invalid, "The message id is longer than 64 characters.")
 	}
 	if name := unusedField(cmd, uses); name != "" {
-		return Command{ID: cmd.ID}, fault.New(fault.Invalid, "The field "+name+" does not belong in a "+cmd.Type+" message.")
+		return Command{ID: cmd.ID}, fault.Errorf(fault.Invalid, "The field %s does not belong in a %s message.", name, cmd.Type)
 	}
 	return cmd, nil
 }
@@ -100,11 +100,11 @@ func decodeError(err error) *fault.Error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fault.New(fault.Invalid, "The field "+typeErr.Field+" has the wrong type.")
+		return fault.Errorf(fault.Invalid, "The field %s has the wrong type.", typeErr.Field)
 	case errors.As(err, &typeErr):
 		return fault.New(fault.Invalid, "A message must be a JSON object.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fault.New(fault.Invalid, "Unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+".")
+		return fault.Errorf(fault.Invalid, "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
 		return fault.New(fault.Invalid, "The message is not valid JSON.")
 	}
@@ -194,22 +194,19 @@ func EncodeAck(id string, seq int64) []byte {
 	return append(b, '}')
 }
 
-// EncodeError returns the frame refusing command id. A *fault.Error is shown as it is (an
-// unreachable database is one, unavailable); any other error becomes a generic internal error,
-// so no server detail reaches the client.
+// EncodeError returns the frame refusing command id: a *fault.Error's code and message (an
+// unreachable database is one, unavailable); any other error is internal, with a generic
+// message, so no server detail reaches the client.
 func EncodeError(id string, err error) []byte {
-	refusal, ok := errors.AsType[*fault.Error](err)
-	if !ok {
-		refusal = fault.New(fault.Internal, "The server could not handle this message; please try again.")
-	}
-	return append(appendErrorFields(make([]byte, 0, 64+len(id)+len(refusal.Message)), id, refusal), '}')
+	message := fault.ErrorMessage(err)
+	return append(appendErrorFields(make([]byte, 0, 64+len(id)+len(message)), id, fault.ErrorCode(err), message), '}')
 }
 
 // EncodeRateLimited returns the rate_limited error telling that the connection's rate limits
 // refused this many messages since the previous one, the last with an id being id.
 func EncodeRateLimited(id string, refused int) []byte {
 	message := "Too many messages: " + strconv.Itoa(refused) + " refused and not stored. Slow down, then send the commands you have no answer for again, with the same ids."
-	b := appendErrorFields(make([]byte, 0, 80+len(id)+len(message)), id, fault.New(fault.RateLimited, message))
+	b := appendErrorFields(make([]byte, 0, 80+len(id)+len(message)), id, fault.RateLimited, message)
 	b = append(b, `,"refused":`...)
 	b = strconv.AppendInt(b, int64(refused), 10)
 	return append(b, '}')
@@ -229,13 +226,13 @@ func frameCode(code string) string {
 }
 
 // appendErrorFields appends an error frame up to its message, leaving the object open.
-func appendErrorFields(b []byte, id string, refusal *fault.Error) []byte {
+func appendErrorFields(b []byte, id, code, message string) []byte {
 	b = append(b, `{"type":"error","id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"code":`...)
-	b = appendString(b, frameCode(refusal.Code))
+	b = appendString(b, frameCode(code))
 	b = append(b, `,"message":`...)
-	return appendString(b, refusal.Message)
+	return appendString(b, message)
 }
 
 // EncodeDraft returns the frame relaying a holder's draft.

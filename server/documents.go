@@ -70,8 +70,8 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		fail(c, fault.New(fault.TooLarge, "The file is too large: a document may be at most "+
-			megabytes(s.cfg.MaxDocumentBytes)+"."))
+		fail(c, fault.Errorf(fault.TooLarge, "The file is too large: a document may be at most %s.",
+			megabytes(s.cfg.MaxDocumentBytes)))
 		return
 	case err != nil:
 		fail(c, fault.New(fault.BadRequest, "The file could not be read."))
