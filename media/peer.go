@@ -14,6 +14,7 @@ import (
 
 	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // maxPendingCandidates bounds the candidates kept while the answer has not come yet.
@@ -26,7 +27,7 @@ const maxPendingCandidates = 64
 type peer struct {
 	unit   *Unit
 	client Client
-	role   realtime.Role
+	role   floor.Role
 	pc     *webrtc.PeerConnection
 
 	mu sync.Mutex // signalling
@@ -185,7 +186,7 @@ func (p *peer) sending(now time.Time) (audio, video, speaking bool) {
 	}
 	audio = p.audioIn.Load() && p.sendingAudio.Load()
 	video = p.videoIn.Load() && p.sendingVideo.Load()
-	speaking = audio && realtime.RecentSpeech(time.Unix(0, p.lastSpeech.Load()), now)
+	speaking = audio && floor.RecentSpeech(time.Unix(0, p.lastSpeech.Load()), now)
 	return audio, video, speaking
 }
 
@@ -294,7 +295,7 @@ func (p *peer) readVideo(track *webrtc.TrackRemote) {
 // readRTCP takes what a receiver reports about a forwarded track, so the interceptors see it
 // (NACKs are answered from their buffer); a receiver's request for a full video frame goes on
 // to the participant whose video it is.
-func (p *peer) readRTCP(sender *webrtc.RTPSender, source realtime.Role, video bool) {
+func (p *peer) readRTCP(sender *webrtc.RTPSender, source floor.Role, video bool) {
 	defer p.loops.Done()
 	for {
 		packets, _, err := sender.ReadRTCP()

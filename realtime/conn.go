@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Close codes the server uses besides the standard normal closure.
@@ -358,8 +359,8 @@ func (c *Conn) handle(kind int, data []byte) {
 		c.send(EncodeError(cmd.ID, refusal))
 		return
 	}
-	actor := Actor{UserID: c.p.UserID, Role: c.p.Role}
-	if Ephemeral(cmd.Type) {
+	actor := floor.Actor{UserID: c.p.UserID, Role: c.p.Role}
+	if floor.Ephemeral(cmd.Type) {
 		c.draft(cmd, actor)
 		return
 	}
@@ -385,7 +386,7 @@ func (c *Conn) handle(kind int, data []byte) {
 // allow takes a message from its rate limit (drafts have their own), or counts it as refused.
 // The first refusal of a window is told at once; the others are told together when the window
 // ends, in one rate_limited error naming how many were refused.
-func (c *Conn) allow(cmd Command) bool {
+func (c *Conn) allow(cmd floor.Command) bool {
 	if c.limits == nil {
 		cfg := c.hub.cfg
 		c.limits = &connLimits{commands: rate.NewLimiter(cfg.CommandRate, cfg.CommandBurst),
@@ -393,7 +394,7 @@ func (c *Conn) allow(cmd Command) bool {
 	}
 	l := c.limits
 	limiter := l.commands
-	if Ephemeral(cmd.Type) {
+	if floor.Ephemeral(cmd.Type) {
 		limiter = l.drafts
 	}
 	if limiter.Allow() {
@@ -406,9 +407,10 @@ func (c *Conn) allow(cmd Command) bool {
 
 // draft relays the holder's unsent text to the room and the other instances; the floor
 // refuses a draft from anyone else. Drafts are never stored.
-func (c *Conn) draft(cmd Command, actor Actor) {
+func (c *Conn) draft(cmd floor.Command, actor floor.Actor) {
 	state := c.room.currentState()
-	if _, err := Decide(state, cmd, actor, c.hub.cfg.Clock()); err != nil {
+	if _, err := floor.Decide(state, cmd, actor, c.hub.cfg.Clock()); err != nil {
+		err = refused(err)
 		c.hub.metrics.commands.WithLabelValues(cmd.Type, outcome(Result{}, err)).Inc()
 		c.send(EncodeError(cmd.ID, err))
 		return

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Media signalling frames ride the live connection as JSON text frames; they are never stored and
@@ -58,7 +59,7 @@ type MediaCandidate struct {
 
 // MediaParticipant is one line of a media_state frame.
 type MediaParticipant struct {
-	Role Role `json:"role"`
+	Role floor.Role `json:"role"`
 	// Audio and Video: connected and sending.
 	Audio bool `json:"audio"`
 	Video bool `json:"video"`
@@ -88,14 +89,14 @@ type Media interface {
 // a spoken interruption.
 type MediaRoom interface {
 	ID() int64
-	Hearing() Hearing
+	Hearing() floor.Hearing
 	Broadcast(frame []byte)
 	ReportSpokenInterruption(seat string)
 }
 
 // MediaClient is one participant's connection, on this instance or, relayed, on another.
 type MediaClient interface {
-	Role() Role
+	Role() floor.Role
 	Send(frame []byte)
 }
 
@@ -262,7 +263,7 @@ func (h *Hub) mediaRefusal(sessionID int64, frameType string, err error) *fault.
 // mayTalk reports whether the participant's voice belongs in the room: a partner who may speak,
 // a chair who may moderate.
 func (p Participant) mayTalk() bool {
-	if p.Role == RoleChair {
+	if p.Role == floor.RoleChair {
 		return p.MayModerate
 	}
 	return p.MaySpeak
@@ -292,7 +293,7 @@ func (c *Conn) leaveMedia() {
 }
 
 // Role is the participant's role on this connection.
-func (c *Conn) Role() Role { return c.p.Role }
+func (c *Conn) Role() floor.Role { return c.p.Role }
 
 // Send queues a frame for the client, like every frame the room sends it.
 func (c *Conn) Send(frame []byte) { c.send(frame) }
@@ -303,13 +304,13 @@ func (r *Room) ID() int64 { return r.id }
 // Hearing is who is heard as of the latest event this instance knows of, without waiting for
 // the room: the forwarding unit asks it for every audio packet. It can run ahead of the events
 // the room delivered, never behind them.
-func (r *Room) Hearing() Hearing { return Hearing(r.hearing.Load()) }
+func (r *Room) Hearing() floor.Hearing { return floor.Hearing(r.hearing.Load()) }
 
 // hear makes h the room's hearing unless the room already has a newer one.
-func (r *Room) hear(h Hearing) {
+func (r *Room) hear(h floor.Hearing) {
 	for {
 		old := r.hearing.Load()
-		if Hearing(old).Seq() > h.Seq() || r.hearing.CompareAndSwap(old, uint64(h)) {
+		if floor.Hearing(old).Seq() > h.Seq() || r.hearing.CompareAndSwap(old, uint64(h)) {
 			return
 		}
 	}
@@ -328,7 +329,7 @@ func (r *Room) ReportSpokenInterruption(seat string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), spokenInterruptionTimeout)
 		defer cancel()
-		_, err := r.hub.execute(ctx, r.id, Command{Type: CommandSpokenInterruption, Seat: seat}, Actor{Role: RoleSystem})
+		_, err := r.hub.execute(ctx, r.id, floor.Command{Type: floor.CommandSpokenInterruption, Seat: seat}, floor.Actor{Role: floor.RoleSystem})
 		var refusal *fault.Error
 		if err != nil && !errors.As(err, &refusal) && !errors.Is(err, ErrClosing) {
 			r.hub.logger.Warn("live spoken interruption not stored", "session", r.id, "err", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // channelMedia carries "to|from|session|id": a media_relay row for instance to ("*": every
@@ -66,7 +67,7 @@ type remoteKey struct {
 type remoteClient struct {
 	router *mediaRouter
 	key    remoteKey
-	role   Role
+	role   floor.Role
 	room   *Room
 	since  time.Time
 }
@@ -74,8 +75,8 @@ type remoteClient struct {
 // relayNote is a media_relay row's body.
 type relayNote struct {
 	// Conn is the participant's connection on the instance it is connected to.
-	Conn int64 `json:"conn,omitempty"`
-	Role Role  `json:"role,omitempty"`
+	Conn int64      `json:"conn,omitempty"`
+	Role floor.Role `json:"role,omitempty"`
 	// Signal is a participant's media frame for the holder.
 	Signal *MediaFrame `json:"signal,omitempty"`
 	// Frame is a frame from the holder for one connection (Conn) or the whole room.
@@ -428,7 +429,7 @@ func (m *mediaRouter) toRemote(key remoteKey, session int64, frame []byte) {
 }
 
 // Role is the participant's role in the session.
-func (rc *remoteClient) Role() Role { return rc.role }
+func (rc *remoteClient) Role() floor.Role { return rc.role }
 
 // Send relays a frame to the participant's connection on its instance.
 func (rc *remoteClient) Send(frame []byte) { rc.router.toRemote(rc.key, rc.room.id, frame) }

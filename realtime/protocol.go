@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Server frame types. Events travel as their own JSON, with their event type in "type".
@@ -26,9 +27,9 @@ const MaxCommandIDLength = 64
 
 // Snapshot is the state a client starts from; events after Seq follow it.
 type Snapshot struct {
-	Type  string `json:"type"`
-	Seq   int64  `json:"seq"`
-	State State  `json:"state"`
+	Type  string      `json:"type"`
+	Seq   int64       `json:"seq"`
+	State floor.State `json:"state"`
 }
 
 // Ack tells a client its command was stored; Seq is the last event it caused, or the session's
@@ -58,8 +59,8 @@ type Draft struct {
 
 // Presence lists the roles connected to the room; it carries no seq.
 type Presence struct {
-	Type    string `json:"type"`
-	Present []Role `json:"present"`
+	Type    string       `json:"type"`
+	Present []floor.Role `json:"present"`
 }
 
 // DecodeCommand parses one client frame. It accepts exactly one JSON object of a known client
@@ -67,31 +68,31 @@ type Presence struct {
 // of 1 to 64 characters (optional for drafts). Anything else is a *fault.Error with code bad_request,
 // returned with a Command that holds only the id, when the frame was a JSON object with a string
 // id, so that the refusal names the command it answers. Field values are checked by Decide.
-func DecodeCommand(data []byte) (Command, error) {
-	var cmd Command
+func DecodeCommand(data []byte) (floor.Command, error) {
+	var cmd floor.Command
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	// A syntax error stops the decoder before it sets anything; an unknown field or a field of
 	// the wrong type does not, so the id is read whenever it is a string.
 	if err := dec.Decode(&cmd); err != nil {
-		return Command{ID: cmd.ID}, decodeError(err)
+		return floor.Command{ID: cmd.ID}, decodeError(err)
 	}
 	if !onlyWhitespace(data[dec.InputOffset():]) {
-		return Command{ID: cmd.ID}, fault.New(fault.Invalid, "Send one JSON object per message.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "Send one JSON object per message.")
 	}
 	uses, known := fieldsOf(cmd.Type)
 	switch {
 	case !known && cmd.Type == "":
-		return Command{ID: cmd.ID}, fault.New(fault.Invalid, "The message has no type.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "The message has no type.")
 	case !known:
-		return Command{ID: cmd.ID}, fault.New(fault.Invalid, "Unknown message type.")
-	case cmd.ID == "" && !Ephemeral(cmd.Type):
-		return Command{}, fault.New(fault.Invalid, "The message has no id.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "Unknown message type.")
+	case cmd.ID == "" && !floor.Ephemeral(cmd.Type):
+		return floor.Command{}, fault.New(fault.Invalid, "The message has no id.")
 	case utf8.RuneCountInString(cmd.ID) > MaxCommandIDLength:
-		return Command{ID: cmd.ID}, fault.New(fault.Invalid, "The message id is longer than 64 characters.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "The message id is longer than 64 characters.")
 	}
 	if name := unusedField(cmd, uses); name != "" {
-		return Command{ID: cmd.ID}, fault.Errorf(fault.Invalid, "The field %s does not belong in a %s message.", name, cmd.Type)
+		return floor.Command{ID: cmd.ID}, fault.Errorf(fault.Invalid, "The field %s does not belong in a %s message.", name, cmd.Type)
 	}
 	return cmd, nil
 }
@@ -135,29 +136,29 @@ const (
 // fieldsOf says which optional fields a client command type uses; ticks are not client commands.
 func fieldsOf(commandType string) (commandFields, bool) {
 	switch commandType {
-	case CommandSay, CommandDraft, CommandParaphrase, CommandModerator:
+	case floor.CommandSay, floor.CommandDraft, floor.CommandParaphrase, floor.CommandModerator:
 		return fieldText, true
-	case CommandGrant:
+	case floor.CommandGrant:
 		return fieldSeat, true
-	case CommandExtend:
+	case floor.CommandExtend:
 		return fieldSeconds, true
-	case CommandConfirm:
+	case floor.CommandConfirm:
 		return fieldOK, true
-	case CommandMode:
+	case floor.CommandMode:
 		return fieldMode, true
-	case CommandPause:
+	case floor.CommandPause:
 		return fieldReason, true
-	case CommandSettings:
+	case floor.CommandSettings:
 		return fieldSettings, true
-	case CommandRequestFloor, CommandYield, CommandMore, CommandRevoke, CommandSkip,
-		CommandReady, CommandResume, CommandEnd:
+	case floor.CommandRequestFloor, floor.CommandYield, floor.CommandMore, floor.CommandRevoke, floor.CommandSkip,
+		floor.CommandReady, floor.CommandResume, floor.CommandEnd:
 		return 0, true
 	}
 	return 0, false
 }
 
 // unusedField names a field set in cmd that its type does not use, or returns "".
-func unusedField(cmd Command, uses commandFields) string {
+func unusedField(cmd floor.Command, uses commandFields) string {
 	switch {
 	case cmd.Text != "" && uses&fieldText == 0:
 		return "text"
@@ -180,7 +181,7 @@ func unusedField(cmd Command, uses commandFields) string {
 }
 
 // EncodeSnapshot returns the snapshot frame for a state.
-func EncodeSnapshot(s State) ([]byte, error) {
+func EncodeSnapshot(s floor.State) ([]byte, error) {
 	return json.Marshal(Snapshot{Type: FrameSnapshot, Seq: s.Seq, State: s})
 }
 
@@ -246,7 +247,7 @@ func EncodeDraft(seat, text string) []byte {
 }
 
 // EncodePresence returns the frame listing who is connected.
-func EncodePresence(present []Role) []byte {
+func EncodePresence(present []floor.Role) []byte {
 	b := make([]byte, 0, 40+12*len(present))
 	b = append(b, `{"type":"presence","present":[`...)
 	for i, role := range present {
@@ -258,14 +259,9 @@ func EncodePresence(present []Role) []byte {
 	return append(b, ']', '}')
 }
 
-// MarshalJSON encodes the event as AppendEvent does.
-func (e Event) MarshalJSON() ([]byte, error) {
-	return AppendEvent(make([]byte, 0, 192+len(e.Text)+len(e.Reason)), e), nil
-}
-
 // AppendEvent appends the event's JSON to dst. It produces what encoding/json would (without
 // HTML escaping) and allocates nothing when dst has room, since every event goes to every client.
-func AppendEvent(dst []byte, e Event) []byte {
+func AppendEvent(dst []byte, e floor.Event) []byte {
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendInt(dst, e.Seq, 10)
 	dst = append(dst, `,"type":`...)

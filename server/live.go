@@ -13,6 +13,7 @@ import (
 
 	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -60,7 +61,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 		return
 	}
 	if in.Mode == "" {
-		in.Mode = realtime.ModeTurns
+		in.Mode = floor.ModeTurns
 	}
 	session, err := s.liveLog.Create(c.Request.Context(), realtime.NewSession{
 		PracticeID: access.PracticeID, CoupleID: coupleID, CreatedBy: mustCaller(c).User.ID,
@@ -178,7 +179,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	if realtime.Ephemeral(cmd.Type) {
+	if floor.Ephemeral(cmd.Type) {
 		fail(c, fault.New(fault.Invalid, "Drafts travel over the live connection only."))
 		return
 	}
@@ -189,9 +190,9 @@ func (s *Server) liveCommand(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	role := realtime.RoleChair
+	role := floor.RoleChair
 	if seat != "" {
-		role = realtime.Role(seat)
+		role = floor.Role(seat)
 	}
 	access, ok := s.authorize(c, store.Ref{Kind: "live_session", ID: id}, "live_session", realtime.ActionClass(cmd.Type, role))
 	if !ok {
@@ -202,7 +203,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	res, err := s.runLiveCommand(c.Request.Context(), id, cmd, realtime.Actor{UserID: p.UserID, Role: p.Role})
+	res, err := s.runLiveCommand(c.Request.Context(), id, cmd, floor.Actor{UserID: p.UserID, Role: p.Role})
 	if err != nil {
 		fail(c, err)
 		return
@@ -212,7 +213,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 
 // runLiveCommand commits one command through this instance's hub, which also delivers its
 // events to local connections, or straight through the log where no hub runs.
-func (s *Server) runLiveCommand(ctx context.Context, sessionID int64, cmd realtime.Command, actor realtime.Actor) (realtime.Result, error) {
+func (s *Server) runLiveCommand(ctx context.Context, sessionID int64, cmd floor.Command, actor floor.Actor) (realtime.Result, error) {
 	if s.hub != nil {
 		return s.hub.Execute(ctx, sessionID, cmd, actor)
 	}
@@ -227,8 +228,8 @@ func (s *Server) endLiveSessions(ctx context.Context, practiceID, coupleID, clos
 	if err != nil {
 		return err
 	}
-	end := realtime.Command{Type: realtime.CommandEnd}
-	chair := realtime.Actor{UserID: closedBy, Role: realtime.RoleChair}
+	end := floor.Command{Type: floor.CommandEnd}
+	chair := floor.Actor{UserID: closedBy, Role: floor.RoleChair}
 	for _, session := range sessions {
 		if session.Status == realtime.StatusEnded {
 			continue
@@ -293,7 +294,7 @@ func (s *Server) participant(ctx context.Context, access store.Access, sessionID
 	p := realtime.Participant{UserID: caller.User.ID, PracticeID: access.PracticeID, AuthSession: caller.SessionID}
 	switch access.Relation {
 	case store.RelCareTeam:
-		p.Role = realtime.RoleChair
+		p.Role = floor.RoleChair
 	case store.RelCouple:
 		seat, err := s.liveLog.Seat(ctx, sessionID, caller.User.ID)
 		if err != nil {
@@ -302,7 +303,7 @@ func (s *Server) participant(ctx context.Context, access store.Access, sessionID
 		if seat == "" {
 			return p, fault.ErrNotFound
 		}
-		p.Role = realtime.Role(seat)
+		p.Role = floor.Role(seat)
 	default:
 		return p, fault.New(fault.Forbidden, "Only the couple and their care team take part in a live session.")
 	}

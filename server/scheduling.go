@@ -11,6 +11,7 @@ import (
 
 	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -136,7 +137,7 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 		return
 	}
 	session, err := s.liveLog.Create(ctx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
-		CreatedBy: mustCaller(c).User.ID, Mode: realtime.ModeTurns})
+		CreatedBy: mustCaller(c).User.ID, Mode: floor.ModeTurns})
 	if err != nil {
 		fail(c, err)
 		return

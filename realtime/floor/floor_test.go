@@ -1,4 +1,4 @@
-package realtime
+package floor
 
 import (
 	"encoding/json"
@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/amendcare/amend/fault"
 )
 
 var (
@@ -68,7 +66,7 @@ func (r *room) events(actor Actor, cmd Command) []Event {
 func (r *room) refused(actor Actor, cmd Command, code string) {
 	r.t.Helper()
 	events, err := Decide(r.s, cmd, actor, r.now)
-	var refusal *fault.Error
+	var refusal *Error
 	if !errors.As(err, &refusal) {
 		r.t.Fatalf("%s by %s: want refusal %q, got events %v and error %v", cmd.Type, actor.Role, code, events, err)
 	}
@@ -141,11 +139,11 @@ func TestPartnerOutOfTurnIsRejected(t *testing.T) {
 		actor  Actor
 		code   string
 	}{
-		{"other partner while a holds", SeatA, partnerB, fault.NotYourTurn},
-		{"either partner while the floor is free", "", partnerA, fault.NotYourTurn},
-		{"chair never says", SeatA, chair, fault.Forbidden},
-		{"timer never says", SeatA, timer, fault.Forbidden},
-		{"unknown role", SeatA, Actor{UserID: 99, Role: "guest"}, fault.Forbidden},
+		{"other partner while a holds", SeatA, partnerB, CodeNotYourTurn},
+		{"either partner while the floor is free", "", partnerA, CodeNotYourTurn},
+		{"chair never says", SeatA, chair, CodeNotAllowed},
+		{"timer never says", SeatA, timer, CodeNotAllowed},
+		{"unknown role", SeatA, Actor{UserID: 99, Role: "guest"}, CodeNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -177,7 +175,7 @@ func TestDraftIsEphemeralAndOnlyFromHolder(t *testing.T) {
 	if !reflect.DeepEqual(before, r.s) {
 		t.Fatal("a draft changed the state")
 	}
-	r.refused(partnerA, Command{Type: CommandDraft, Text: "But"}, fault.NotYourTurn)
+	r.refused(partnerA, Command{Type: CommandDraft, Text: "But"}, CodeNotYourTurn)
 }
 
 func TestDraftIsRefusedUnlessTheSessionShowsTyping(t *testing.T) {
@@ -188,10 +186,10 @@ func TestDraftIsRefusedUnlessTheSessionShowsTyping(t *testing.T) {
 		actor      Actor
 		code       string
 	}{
-		{"the holder's draft is refused when typing is not shown", false, ModeTurns, partnerB, fault.Forbidden},
-		{"the speaker's draft is refused when typing is not shown", false, ModeListener, partnerB, fault.Forbidden},
+		{"the holder's draft is refused when typing is not shown", false, ModeTurns, partnerB, CodeNotAllowed},
+		{"the speaker's draft is refused when typing is not shown", false, ModeListener, partnerB, CodeNotAllowed},
 		{"the holder's draft is accepted when typing is shown", true, ModeTurns, partnerB, ""},
-		{"the other partner's draft is refused as out of turn either way", false, ModeTurns, partnerA, fault.NotYourTurn},
+		{"the other partner's draft is refused as out of turn either way", false, ModeTurns, partnerA, CodeNotYourTurn},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,14 +215,14 @@ func TestRequestFloorQueuesInOrderWithoutDuplicates(t *testing.T) {
 	if !reflect.DeepEqual(r.s.Queue, []string{SeatB, SeatA}) {
 		t.Fatalf("queue = %v, want [b a]", r.s.Queue)
 	}
-	r.refused(partnerB, cmd(CommandRequestFloor), fault.Conflict)
-	r.refused(chair, cmd(CommandRequestFloor), fault.Forbidden)
+	r.refused(partnerB, cmd(CommandRequestFloor), CodeConflict)
+	r.refused(chair, cmd(CommandRequestFloor), CodeNotAllowed)
 
 	r.do(chair, grant(SeatA))
 	if !reflect.DeepEqual(r.s.Queue, []string{SeatB}) {
 		t.Fatalf("queue after granting a = %v, want [b]", r.s.Queue)
 	}
-	r.refused(partnerA, cmd(CommandRequestFloor), fault.Conflict)
+	r.refused(partnerA, cmd(CommandRequestFloor), CodeConflict)
 }
 
 func TestYieldPassesFloorToQueueHead(t *testing.T) {
@@ -236,7 +234,7 @@ func TestYieldPassesFloorToQueueHead(t *testing.T) {
 	if len(r.s.Queue) != 0 {
 		t.Fatalf("queue = %v, want empty", r.s.Queue)
 	}
-	r.refused(partnerA, cmd(CommandYield), fault.NotYourTurn)
+	r.refused(partnerA, cmd(CommandYield), CodeNotYourTurn)
 
 	wantTypes(t, r.do(partnerB, cmd(CommandYield)), EventFloorYielded)
 	r.wantHolder("")
@@ -255,8 +253,8 @@ func TestChairGrantRevokeAndSkip(t *testing.T) {
 		}
 		r.do(chair, grant(SeatB))
 		r.wantHolder(SeatB)
-		r.refused(chair, grant(SeatB), fault.Conflict)
-		r.refused(chair, grant("c"), fault.Invalid)
+		r.refused(chair, grant(SeatB), CodeConflict)
+		r.refused(chair, grant("c"), CodeBadRequest)
 	})
 	t.Run("revoke passes to the queue head", func(t *testing.T) {
 		r := newRoom(t, ModeTurns)
@@ -266,7 +264,7 @@ func TestChairGrantRevokeAndSkip(t *testing.T) {
 		r.wantHolder(SeatB)
 		wantTypes(t, r.do(chair, cmd(CommandRevoke)), EventFloorRevoked)
 		r.wantHolder("")
-		r.refused(chair, cmd(CommandRevoke), fault.Conflict)
+		r.refused(chair, cmd(CommandRevoke), CodeConflict)
 	})
 	t.Run("skip prefers the queue head", func(t *testing.T) {
 		r := newRoom(t, ModeTurns)
@@ -282,7 +280,7 @@ func TestChairGrantRevokeAndSkip(t *testing.T) {
 	})
 	t.Run("skip with no one to pass to", func(t *testing.T) {
 		r := newRoom(t, ModeTurns)
-		r.refused(chair, cmd(CommandSkip), fault.Conflict)
+		r.refused(chair, cmd(CommandSkip), CodeConflict)
 	})
 }
 
@@ -296,9 +294,9 @@ func TestPartnerCannotUseChairCommands(t *testing.T) {
 		t.Run(c.Type, func(t *testing.T) {
 			r := newRoom(t, ModeTurns)
 			r.do(chair, grant(SeatA))
-			r.refused(partnerA, c, fault.Forbidden)
-			r.refused(partnerB, c, fault.Forbidden)
-			r.refused(timer, c, fault.Forbidden)
+			r.refused(partnerA, c, CodeNotAllowed)
+			r.refused(partnerB, c, CodeNotAllowed)
+			r.refused(timer, c, CodeNotAllowed)
 		})
 	}
 }
@@ -312,7 +310,7 @@ func TestChairCannotActForPartners(t *testing.T) {
 		t.Run(c.Type, func(t *testing.T) {
 			r := newRoom(t, ModeListener)
 			r.do(chair, grant(SeatA))
-			r.refused(chair, c, fault.Forbidden)
+			r.refused(chair, c, CodeNotAllowed)
 		})
 	}
 }
@@ -343,7 +341,7 @@ func TestInvalidFieldsAreBadRequests(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := newRoom(t, ModeTurns)
 			r.do(chair, grant(SeatA))
-			r.refused(tt.actor, tt.cmd, fault.Invalid)
+			r.refused(tt.actor, tt.cmd, CodeBadRequest)
 		})
 	}
 	t.Run("text at the limit is accepted", func(t *testing.T) {
@@ -354,7 +352,7 @@ func TestInvalidFieldsAreBadRequests(t *testing.T) {
 	t.Run("confirm without ok", func(t *testing.T) {
 		r := newRoom(t, ModeListener)
 		r.do(chair, grant(SeatA))
-		r.refused(partnerA, confirm(nil), fault.Invalid)
+		r.refused(partnerA, confirm(nil), CodeBadRequest)
 	})
 }
 
@@ -399,23 +397,23 @@ func TestCommandAfterTheDeadlineFindsTheTurnExpired(t *testing.T) {
 		talk   Tally // talk time afterwards
 	}{
 		{name: "the old holder's say, nobody waiting", mode: ModeTurns, wait: 58 * time.Second, actor: partnerA,
-			cmd: say("One more thing."), code: fault.NotYourTurn, talk: Tally{A: 10_000}},
+			cmd: say("One more thing."), code: CodeNotYourTurn, talk: Tally{A: 10_000}},
 		{name: "the old holder's say, the other waiting", mode: ModeTurns, queued: true, wait: 15 * time.Second,
-			actor: partnerA, cmd: say("One more thing."), code: fault.NotYourTurn, talk: Tally{A: 10_000, B: 5_000}},
+			actor: partnerA, cmd: say("One more thing."), code: CodeNotYourTurn, talk: Tally{A: 10_000, B: 5_000}},
 		{name: "the queue head's say", mode: ModeTurns, queued: true, wait: 15 * time.Second, actor: partnerB,
 			cmd: say("My turn now."), want: []string{EventFloorExpired, EventFloorGranted, EventUtterance},
 			holder: SeatB, talk: Tally{A: 10_000, B: 5_000}},
 		{name: "the queue head's say after its own turn ran out too", mode: ModeTurns, queued: true,
-			wait: 58 * time.Second, actor: partnerB, cmd: say("My turn now."), code: fault.NotYourTurn,
+			wait: 58 * time.Second, actor: partnerB, cmd: say("My turn now."), code: CodeNotYourTurn,
 			talk: Tally{A: 10_000, B: 10_000}},
 		{name: "the chair's extension", mode: ModeTurns, wait: 58 * time.Second, actor: chair,
-			cmd: Command{ID: "m", Type: CommandExtend}, code: fault.Conflict, talk: Tally{A: 10_000}},
+			cmd: Command{ID: "m", Type: CommandExtend}, code: CodeConflict, talk: Tally{A: 10_000}},
 		{name: "the chair's message", mode: ModeTurns, wait: 58 * time.Second, actor: chair, cmd: moderator,
 			want: []string{EventFloorExpired, EventModerator}, talk: Tally{A: 10_000}},
 		{name: "a late tick", mode: ModeTurns, wait: 58 * time.Second, actor: timer, cmd: cmd(CommandTick),
 			want: []string{EventFloorExpired}, talk: Tally{A: 10_000}},
 		{name: "the speaker's say in listener mode", mode: ModeListener, wait: 58 * time.Second, actor: partnerA,
-			cmd: say("One more thing."), code: fault.Conflict, holder: SeatA, talk: Tally{A: 58_000}},
+			cmd: say("One more thing."), code: CodeConflict, holder: SeatA, talk: Tally{A: 58_000}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -452,7 +450,7 @@ func TestCommandAfterTheDeadlineFindsTheTurnExpired(t *testing.T) {
 
 func TestExtendPushesDeadline(t *testing.T) {
 	r := newRoom(t, ModeTurns)
-	r.refused(chair, cmd(CommandExtend), fault.Conflict)
+	r.refused(chair, cmd(CommandExtend), CodeConflict)
 	r.do(chair, grant(SeatA))
 	r.wait(100 * time.Second)
 	events := r.events(chair, cmd(CommandExtend))
@@ -498,26 +496,26 @@ func TestListenerYieldStartsParaphrase(t *testing.T) {
 	wantTypes(t, r.do(partnerA, cmd(CommandYield)), EventFloorYielded)
 	r.wantHolder(SeatA)
 	r.wantPhase(PhaseParaphrase)
-	r.refused(partnerA, say("And another thing"), fault.Conflict)
-	r.refused(partnerA, cmd(CommandYield), fault.Conflict)
-	r.refused(partnerB, say("I never meant that"), fault.NotYourTurn)
+	r.refused(partnerA, say("And another thing"), CodeConflict)
+	r.refused(partnerA, cmd(CommandYield), CodeConflict)
+	r.refused(partnerB, say("I never meant that"), CodeNotYourTurn)
 }
 
 func TestOnlyListenerParaphrases(t *testing.T) {
 	r := newRoom(t, ModeListener)
 	r.do(chair, grant(SeatA))
-	r.refused(partnerB, paraphrase("You felt alone."), fault.Conflict) // the speaker has not yielded
+	r.refused(partnerB, paraphrase("You felt alone."), CodeConflict) // the speaker has not yielded
 	r.do(partnerA, cmd(CommandYield))
-	r.refused(partnerA, paraphrase("I felt alone."), fault.NotYourTurn)
-	r.refused(chair, paraphrase("She felt alone."), fault.Forbidden)
-	r.refused(partnerB, confirm(yes()), fault.NotYourTurn)
-	r.refused(partnerA, confirm(yes()), fault.Conflict) // nothing to confirm yet
+	r.refused(partnerA, paraphrase("I felt alone."), CodeNotYourTurn)
+	r.refused(chair, paraphrase("She felt alone."), CodeNotAllowed)
+	r.refused(partnerB, confirm(yes()), CodeNotYourTurn)
+	r.refused(partnerA, confirm(yes()), CodeConflict) // nothing to confirm yet
 	wantTypes(t, r.do(partnerB, paraphrase("You felt alone when I didn't pick up.")), EventParaphrase)
 	r.wantPhase(PhaseConfirm)
 	if r.s.Paraphrase != "You felt alone when I didn't pick up." {
 		t.Fatalf("the pending paraphrase is %q", r.s.Paraphrase)
 	}
-	r.refused(partnerB, paraphrase("Again"), fault.Conflict)
+	r.refused(partnerB, paraphrase("Again"), CodeConflict)
 }
 
 func TestListenerConfirmPassesFloor(t *testing.T) {
@@ -553,11 +551,11 @@ func TestListenerNotQuiteAsksForAnotherParaphrase(t *testing.T) {
 func TestSpeakerCanSayThereIsMore(t *testing.T) {
 	r := newRoom(t, ModeListener)
 	r.do(chair, grant(SeatA))
-	r.refused(partnerA, cmd(CommandMore), fault.Conflict)
+	r.refused(partnerA, cmd(CommandMore), CodeConflict)
 	r.do(partnerA, cmd(CommandYield))
 	r.do(partnerB, paraphrase("You felt alone."))
 	r.wait(30 * time.Second)
-	r.refused(partnerB, cmd(CommandMore), fault.NotYourTurn)
+	r.refused(partnerB, cmd(CommandMore), CodeNotYourTurn)
 	wantTypes(t, r.do(partnerA, cmd(CommandMore)), EventMore)
 	r.wantHolder(SeatA)
 	r.wantPhase(PhaseSpeaking)
@@ -622,8 +620,8 @@ func TestModeSwitchResetsListenerPhase(t *testing.T) {
 	if want := r.now.Add(DefaultTurnSeconds * time.Second); !r.s.Deadline.Equal(want) {
 		t.Fatalf("the untimed holder got deadline %v, want a fresh turn ending %v", r.s.Deadline, want)
 	}
-	r.refused(partnerB, paraphrase("Again"), fault.Conflict)
-	r.refused(chair, Command{ID: "m", Type: CommandMode, Mode: ModeTurns}, fault.Conflict)
+	r.refused(partnerB, paraphrase("Again"), CodeConflict)
+	r.refused(chair, Command{ID: "m", Type: CommandMode, Mode: ModeTurns}, CodeConflict)
 
 	deadline := r.s.Deadline
 	r.do(chair, Command{ID: "m", Type: CommandMode, Mode: ModeListener})
@@ -656,7 +654,7 @@ func TestPauseBlocksEverythingButResumeReadyEndModerator(t *testing.T) {
 			r := newRoom(t, ModeTurns)
 			r.do(chair, grant(SeatA))
 			r.do(partnerB, Command{ID: "m", Type: CommandPause, Reason: "I need a minute."})
-			r.refused(tt.actor, tt.cmd, fault.Paused)
+			r.refused(tt.actor, tt.cmd, CodePaused)
 		})
 	}
 	t.Run("allowed", func(t *testing.T) {
@@ -681,13 +679,13 @@ func TestPauseEndsWhenBothReadyAfterMinimum(t *testing.T) {
 	r.do(partnerA, cmd(CommandPause))
 	r.wait(DefaultMinBreakSeconds * time.Second)
 	wantTypes(t, r.do(partnerB, cmd(CommandReady)), EventReady)
-	r.refused(partnerB, cmd(CommandReady), fault.Conflict)
+	r.refused(partnerB, cmd(CommandReady), CodeConflict)
 	wantTypes(t, r.do(partnerA, cmd(CommandReady)), EventReady, EventResumed)
 	if r.s.Paused || len(r.s.Ready) != 0 {
 		t.Fatalf("still paused after both were ready: %+v", r.s)
 	}
-	r.refused(partnerA, cmd(CommandReady), fault.Conflict)
-	r.refused(chair, cmd(CommandResume), fault.Conflict)
+	r.refused(partnerA, cmd(CommandReady), CodeConflict)
+	r.refused(chair, cmd(CommandResume), CodeConflict)
 }
 
 func TestReadyBeforeMinimumResumesOnTickAtMinimum(t *testing.T) {
@@ -717,10 +715,10 @@ func TestReadyBeforeMinimumResumesOnTickAtMinimum(t *testing.T) {
 
 func TestChairResumesAnyTime(t *testing.T) {
 	r := newRoom(t, ModeTurns)
-	r.refused(chair, cmd(CommandResume), fault.Conflict)
-	r.refused(partnerA, cmd(CommandReady), fault.Conflict)
+	r.refused(chair, cmd(CommandResume), CodeConflict)
+	r.refused(partnerA, cmd(CommandReady), CodeConflict)
 	r.do(partnerA, cmd(CommandPause))
-	r.refused(partnerA, cmd(CommandResume), fault.Forbidden)
+	r.refused(partnerA, cmd(CommandResume), CodeNotAllowed)
 	r.wait(time.Second)
 	wantTypes(t, r.do(chair, cmd(CommandResume)), EventResumed)
 	if r.s.Paused {
@@ -793,7 +791,7 @@ func TestModeratorMessageAlwaysAccepted(t *testing.T) {
 	r.do(partnerB, cmd(CommandPause))
 	r.do(chair, msg)
 	r.do(chair, cmd(CommandEnd))
-	r.refused(chair, msg, fault.Ended)
+	r.refused(chair, msg, CodeEnded)
 }
 
 func TestEndIsFinal(t *testing.T) {
@@ -814,7 +812,7 @@ func TestEndIsFinal(t *testing.T) {
 		{partnerA, say("wait")}, {chair, cmd(CommandEnd)}, {chair, cmd(CommandResume)},
 		{partnerB, cmd(CommandPause)}, {timer, cmd(CommandTick)}, {partnerA, cmd(CommandGrant)},
 	} {
-		r.refused(c.actor, c.cmd, fault.Ended)
+		r.refused(c.actor, c.cmd, CodeEnded)
 	}
 }
 

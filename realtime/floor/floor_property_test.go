@@ -1,4 +1,4 @@
-package realtime
+package floor
 
 import (
 	"encoding/json"
@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/amendcare/amend/fault"
 )
 
 var (
@@ -30,7 +28,7 @@ var (
 		EventModeChanged, EventSettingsChanged, EventEnded,
 	}
 	allActors = []Actor{chair, partnerA, partnerB, timer}
-	allCodes  = []string{fault.NotYourTurn, fault.Paused, fault.Forbidden, fault.Invalid, fault.Ended, fault.Conflict}
+	allCodes  = []string{CodeNotYourTurn, CodePaused, CodeNotAllowed, CodeBadRequest, CodeEnded, CodeConflict}
 	texts     = []string{"", " ", "I hear you.", "ça va \u2028 <ok> \"quoted\"\n", "bad \xff byte", strings.Repeat("x", MaxTextLength+1)}
 	seats     = []string{"", SeatA, SeatB, "c"}
 	modes     = []string{"", ModeTurns, ModeListener, "chaos"}
@@ -75,7 +73,7 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 	}
 
 	if err != nil {
-		var refusal *fault.Error
+		var refusal *Error
 		if !errors.As(err, &refusal) || !slices.Contains(allCodes, refusal.Code) || refusal.Message == "" {
 			c.fail("%s by %s: error %v is not a known refusal", cmd.Type, actor.Role, err)
 		}
@@ -84,7 +82,7 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 		}
 	}
 	accepted := err == nil
-	if pre.Ended && (accepted || err.(*fault.Error).Code != fault.Ended) {
+	if pre.Ended && (accepted || err.(*Error).Code != CodeEnded) {
 		c.fail("%s by %s after the end: events %v, error %v", cmd.Type, actor.Role, events, err)
 	}
 	if found.Paused && !allowedWhilePaused(cmd.Type) && (accepted || len(events) > 0) {
@@ -97,7 +95,7 @@ func (c *stepChecker) step(actor Actor, cmd Command, advance time.Duration) {
 		c.fail("say by %s accepted while %q held the floor", actor.Role, found.Holder)
 	}
 	if cmd.Type == CommandSay && !accepted && actor.Role != RoleChair && string(actor.Role) != found.Holder &&
-		err.(*fault.Error).Code == fault.Conflict {
+		err.(*Error).Code == CodeConflict {
 		c.fail("a non-holder's say was refused as a conflict, not out of turn")
 	}
 	if cmd.Type == CommandTick && actor.Role == RoleSystem && !pre.Ended && !accepted {
@@ -192,10 +190,13 @@ func (c *stepChecker) checkTalkWithinTurn(s State) {
 	}
 }
 
-// checkEncoding asserts that the fast event encoder says what encoding/json would.
+// checkEncoding asserts that every event survives JSON, the form it is stored and sent in.
 func (c *stepChecker) checkEncoding(e Event) {
 	c.t.Helper()
-	c.buf = AppendEvent(c.buf[:0], e)
+	var err error
+	if c.buf, err = json.Marshal(e); err != nil {
+		c.fail("event %+v does not encode: %v", e, err)
+	}
 	var back Event
 	if err := json.Unmarshal(c.buf, &back); err != nil {
 		c.fail("event encodes to invalid JSON %s: %v", c.buf, err)

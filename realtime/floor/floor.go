@@ -1,14 +1,13 @@
-// Package realtime runs live sessions: the floor rules as a pure state machine (Decide and Apply),
-// the wire protocol, and the WebSocket plumbing that carries them between the room and its clients.
-package realtime
+// Package floor holds the rules of a live session's floor as a pure state machine (Decide and
+// Apply), the forwarding rule that follows it and the spoken-interruption detector; it imports
+// only the standard library, so it reads no clock, network or database.
+package floor
 
 import (
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/amendcare/amend/fault"
 )
 
 // Modes of a live session.
@@ -103,6 +102,28 @@ const (
 	// partner's role. No audio or words are kept.
 	EventSpokenInterruption = "spoken_interruption"
 )
+
+// Error codes carried by *Error.
+const (
+	CodeNotYourTurn = "not_your_turn"
+	CodePaused      = "paused"
+	CodeNotAllowed  = "not_allowed"
+	CodeBadRequest  = "bad_request"
+	CodeEnded       = "ended"
+	CodeConflict    = "conflict"
+)
+
+// Error is a refused command: a stable Code for programs and a Message for people.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Error returns the code and the message together, for logs.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Refuse returns a refusal with a code and a message.
+func Refuse(code, message string) *Error { return &Error{Code: code, Message: message} }
 
 // Actor is who sent a command: a user in a role, or the session timer.
 type Actor struct {
@@ -286,6 +307,13 @@ func sendersOf(commandType string) (senders, bool) {
 	return 0, false
 }
 
+// Sends reports whether a participant in role may send commands of a type at all, whatever the
+// session's state.
+func Sends(role Role, commandType string) bool {
+	allowed, _ := sendersOf(commandType)
+	return allowed&senderOf(role) != 0
+}
+
 func senderOf(role Role) senders {
 	switch role {
 	case RoleChair:
@@ -308,22 +336,22 @@ func allowedWhilePaused(commandType string) bool {
 }
 
 // Decide checks a command against the session and returns the events it causes, numbered from
-// s.Seq+1, or a *fault.Error saying why it is refused. It reads no clock: now is the time of the
+// s.Seq+1, or an *Error saying why it is refused. It reads no clock: now is the time of the
 // command. Whatever the session timer had due by now (a turn past its deadline, a break both
 // partners are ready to leave) happens first, whether or not a timer ticked: the command is
 // decided against the session as the timer left it, and its events follow the timer's. A valid
 // ephemeral command (see Ephemeral) and a tick with nothing due return no events and no error.
 func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	if s.Ended {
-		return nil, fault.New(fault.Ended, "The session has ended.")
+		return nil, Refuse(CodeEnded, "The session has ended.")
 	}
 	sender := senderOf(actor.Role)
 	if sender == 0 {
-		return nil, fault.New(fault.Forbidden, "Unknown participant role.")
+		return nil, Refuse(CodeNotAllowed, "Unknown participant role.")
 	}
 	allowed, known := sendersOf(cmd.Type)
 	if !known {
-		return nil, fault.New(fault.Invalid, "Unknown command type.")
+		return nil, Refuse(CodeBadRequest, "Unknown command type.")
 	}
 	if allowed&sender == 0 {
 		return nil, notAllowed(allowed, sender)
@@ -334,12 +362,12 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	now = now.UTC()
 	fromTimer, s := expire(s, now)
 	if s.Paused && !allowedWhilePaused(cmd.Type) {
-		return nil, fault.New(fault.Paused, "The session is paused; this can wait until it resumes.")
+		return nil, Refuse(CodePaused, "The session is paused; this can wait until it resumes.")
 	}
 
 	d := decision{s: s, actor: actor, at: now}
 	seat := string(actor.Role)
-	var err *fault.Error
+	var err *Error
 	switch cmd.Type {
 	case CommandSay:
 		if err = d.mayTalk(seat); err == nil {
@@ -347,7 +375,7 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 		}
 	case CommandDraft:
 		if err = d.mayTalk(seat); err == nil && !s.ShowDrafts {
-			err = fault.New(fault.Forbidden, "Typing is not shown in this session: your words reach the others when you send them.")
+			err = Refuse(CodeNotAllowed, "Typing is not shown in this session: your words reach the others when you send them.")
 		}
 	case CommandRequestFloor:
 		err = d.requestFloor(seat)
@@ -416,25 +444,25 @@ func expire(s State, now time.Time) ([]Event, State) {
 	}
 }
 
-func notAllowed(allowed, sender senders) *fault.Error {
+func notAllowed(allowed, sender senders) *Error {
 	switch {
 	case sender == bySystem:
-		return fault.New(fault.Forbidden, "The session timer only sends ticks.")
+		return Refuse(CodeNotAllowed, "The session timer only sends ticks.")
 	case allowed == bySystem:
-		return fault.New(fault.Forbidden, "Only the session timer sends ticks.")
+		return Refuse(CodeNotAllowed, "Only the session timer sends ticks.")
 	case allowed == byChair:
-		return fault.New(fault.Forbidden, "Only the therapist can do that.")
+		return Refuse(CodeNotAllowed, "Only the therapist can do that.")
 	default:
-		return fault.New(fault.Forbidden, "Only a partner can do that.")
+		return Refuse(CodeNotAllowed, "Only a partner can do that.")
 	}
 }
 
 // validate checks a command's fields on their own, before the session's state is considered.
-func validate(cmd Command) *fault.Error {
+func validate(cmd Command) *Error {
 	switch cmd.Type {
 	case CommandSay, CommandParaphrase, CommandModerator:
 		if strings.TrimSpace(cmd.Text) == "" {
-			return fault.New(fault.Invalid, "The message is empty.")
+			return Refuse(CodeBadRequest, "The message is empty.")
 		}
 		return checkText(cmd.Text, MaxTextLength, "The message")
 	case CommandDraft:
@@ -443,38 +471,38 @@ func validate(cmd Command) *fault.Error {
 		return checkText(cmd.Reason, MaxReasonLength, "The reason")
 	case CommandConfirm:
 		if cmd.OK == nil {
-			return fault.New(fault.Invalid, "Say whether the paraphrase is right (ok true or false).")
+			return Refuse(CodeBadRequest, "Say whether the paraphrase is right (ok true or false).")
 		}
 	case CommandGrant, CommandSpokenInterruption:
 		if cmd.Seat != SeatA && cmd.Seat != SeatB {
-			return fault.New(fault.Invalid, `The seat must be "a" or "b".`)
+			return Refuse(CodeBadRequest, `The seat must be "a" or "b".`)
 		}
 	case CommandExtend:
 		if cmd.Seconds < 0 || cmd.Seconds > MaxSettingSeconds {
-			return fault.New(fault.Invalid, "An extension must be between 1 and 3600 seconds.")
+			return Refuse(CodeBadRequest, "An extension must be between 1 and 3600 seconds.")
 		}
 	case CommandMode:
 		if cmd.Mode != ModeTurns && cmd.Mode != ModeListener {
-			return fault.New(fault.Invalid, `The mode must be "turns" or "listener".`)
+			return Refuse(CodeBadRequest, `The mode must be "turns" or "listener".`)
 		}
 	case CommandSettings:
 		if cmd.TurnSeconds == 0 && cmd.MinBreakSeconds == 0 {
-			return fault.New(fault.Invalid, "Give a turn length, a minimum break, or both.")
+			return Refuse(CodeBadRequest, "Give a turn length, a minimum break, or both.")
 		}
 		if cmd.TurnSeconds != 0 && !settingInRange(cmd.TurnSeconds) ||
 			cmd.MinBreakSeconds != 0 && !settingInRange(cmd.MinBreakSeconds) {
-			return fault.New(fault.Invalid, "Turn length and minimum break must be between 10 and 3600 seconds.")
+			return Refuse(CodeBadRequest, "Turn length and minimum break must be between 10 and 3600 seconds.")
 		}
 	}
 	return nil
 }
 
-func checkText(text string, limit int, what string) *fault.Error {
+func checkText(text string, limit int, what string) *Error {
 	if !utf8.ValidString(text) {
-		return fault.New(fault.Invalid, what+" is not valid UTF-8 text.")
+		return Refuse(CodeBadRequest, what+" is not valid UTF-8 text.")
 	}
 	if utf8.RuneCountInString(text) > limit {
-		return fault.New(fault.Invalid, what+" is too long.")
+		return Refuse(CodeBadRequest, what+" is too long.")
 	}
 	return nil
 }
@@ -520,33 +548,33 @@ func (d *decision) passToQueueHead() {
 }
 
 // mayTalk tells whether a partner's say (or draft) would become an utterance now.
-func (d *decision) mayTalk(seat string) *fault.Error {
+func (d *decision) mayTalk(seat string) *Error {
 	if d.s.Holder != seat {
-		return fault.New(fault.NotYourTurn, "It is not your turn to speak.")
+		return Refuse(CodeNotYourTurn, "It is not your turn to speak.")
 	}
 	if d.s.Mode == ModeListener && d.s.Phase != PhaseSpeaking {
-		return fault.New(fault.Conflict, "Your partner is paraphrasing what you said; answer their paraphrase first.")
+		return Refuse(CodeConflict, "Your partner is paraphrasing what you said; answer their paraphrase first.")
 	}
 	return nil
 }
 
-func (d *decision) requestFloor(seat string) *fault.Error {
+func (d *decision) requestFloor(seat string) *Error {
 	if d.s.Holder == seat {
-		return fault.New(fault.Conflict, "You already have the floor.")
+		return Refuse(CodeConflict, "You already have the floor.")
 	}
 	if slices.Contains(d.s.Queue, seat) {
-		return fault.New(fault.Conflict, "You are already waiting for the floor.")
+		return Refuse(CodeConflict, "You are already waiting for the floor.")
 	}
 	d.emit(Event{Type: EventFloorRequested, Seat: seat})
 	return nil
 }
 
-func (d *decision) yield(seat string) *fault.Error {
+func (d *decision) yield(seat string) *Error {
 	if d.s.Holder != seat {
-		return fault.New(fault.NotYourTurn, "You do not have the floor.")
+		return Refuse(CodeNotYourTurn, "You do not have the floor.")
 	}
 	if d.s.Mode == ModeListener && d.s.Phase != PhaseSpeaking {
-		return fault.New(fault.Conflict, "You have already handed over to your partner's paraphrase.")
+		return Refuse(CodeConflict, "You have already handed over to your partner's paraphrase.")
 	}
 	d.emit(Event{Type: EventFloorYielded, Seat: seat})
 	if d.s.Mode == ModeTurns {
@@ -556,39 +584,39 @@ func (d *decision) yield(seat string) *fault.Error {
 }
 
 // listenerStep checks the speaker–listener preconditions shared by paraphrase, confirm and more.
-func (d *decision) listenerStep(seat string, bySpeaker bool) *fault.Error {
+func (d *decision) listenerStep(seat string, bySpeaker bool) *Error {
 	if d.s.Mode != ModeListener {
-		return fault.New(fault.Conflict, "Paraphrasing belongs to the speaker–listener mode.")
+		return Refuse(CodeConflict, "Paraphrasing belongs to the speaker–listener mode.")
 	}
 	if d.s.Holder == "" {
-		return fault.New(fault.Conflict, "No one is speaking right now.")
+		return Refuse(CodeConflict, "No one is speaking right now.")
 	}
 	if bySpeaker && d.s.Holder != seat {
-		return fault.New(fault.NotYourTurn, "Only the speaker answers a paraphrase.")
+		return Refuse(CodeNotYourTurn, "Only the speaker answers a paraphrase.")
 	}
 	if !bySpeaker && d.s.Holder == seat {
-		return fault.New(fault.NotYourTurn, "The listener paraphrases, not the speaker.")
+		return Refuse(CodeNotYourTurn, "The listener paraphrases, not the speaker.")
 	}
 	return nil
 }
 
-func (d *decision) paraphrase(seat, text string) *fault.Error {
+func (d *decision) paraphrase(seat, text string) *Error {
 	if err := d.listenerStep(seat, false); err != nil {
 		return err
 	}
 	if d.s.Phase != PhaseParaphrase {
-		return fault.New(fault.Conflict, "No paraphrase is due right now.")
+		return Refuse(CodeConflict, "No paraphrase is due right now.")
 	}
 	d.emit(Event{Type: EventParaphrase, Seat: seat, Text: text})
 	return nil
 }
 
-func (d *decision) confirm(seat string, ok bool) *fault.Error {
+func (d *decision) confirm(seat string, ok bool) *Error {
 	if err := d.listenerStep(seat, true); err != nil {
 		return err
 	}
 	if d.s.Phase != PhaseConfirm {
-		return fault.New(fault.Conflict, "There is no paraphrase to answer yet.")
+		return Refuse(CodeConflict, "There is no paraphrase to answer yet.")
 	}
 	if !ok {
 		d.emit(Event{Type: EventParaphraseRejected, Seat: seat})
@@ -599,28 +627,28 @@ func (d *decision) confirm(seat string, ok bool) *fault.Error {
 	return nil
 }
 
-func (d *decision) more(seat string) *fault.Error {
+func (d *decision) more(seat string) *Error {
 	if err := d.listenerStep(seat, true); err != nil {
 		return err
 	}
 	if d.s.Phase == PhaseSpeaking {
-		return fault.New(fault.Conflict, "You are still speaking.")
+		return Refuse(CodeConflict, "You are still speaking.")
 	}
 	d.emit(Event{Type: EventMore, Seat: seat, Deadline: d.turnDeadline()})
 	return nil
 }
 
-func (d *decision) grant(seat string) *fault.Error {
+func (d *decision) grant(seat string) *Error {
 	if d.s.Holder == seat {
-		return fault.New(fault.Conflict, "That partner already has the floor.")
+		return Refuse(CodeConflict, "That partner already has the floor.")
 	}
 	d.grantTo(seat)
 	return nil
 }
 
-func (d *decision) revoke() *fault.Error {
+func (d *decision) revoke() *Error {
 	if d.s.Holder == "" {
-		return fault.New(fault.Conflict, "No one has the floor.")
+		return Refuse(CodeConflict, "No one has the floor.")
 	}
 	d.emit(Event{Type: EventFloorRevoked, Seat: d.s.Holder})
 	if d.s.Mode == ModeTurns {
@@ -629,9 +657,9 @@ func (d *decision) revoke() *fault.Error {
 	return nil
 }
 
-func (d *decision) extend(seconds int) *fault.Error {
+func (d *decision) extend(seconds int) *Error {
 	if !timed(d.s) {
-		return fault.New(fault.Conflict, "There is no running turn to extend.")
+		return Refuse(CodeConflict, "There is no running turn to extend.")
 	}
 	if seconds == 0 {
 		seconds = DefaultExtendSeconds
@@ -642,10 +670,10 @@ func (d *decision) extend(seconds int) *fault.Error {
 }
 
 // skip moves the floor on: to the first seat waiting, else to the other partner.
-func (d *decision) skip() *fault.Error {
+func (d *decision) skip() *Error {
 	if d.s.Holder == "" {
 		if len(d.s.Queue) == 0 {
-			return fault.New(fault.Conflict, "No one holds or is waiting for the floor.")
+			return Refuse(CodeConflict, "No one holds or is waiting for the floor.")
 		}
 		d.passToQueueHead()
 		return nil
@@ -668,12 +696,12 @@ func (d *decision) pause(reason string) {
 	d.emit(Event{Type: EventPaused, Seat: seat, Reason: reason, BreakUntil: breakUntil})
 }
 
-func (d *decision) ready(seat string) *fault.Error {
+func (d *decision) ready(seat string) *Error {
 	if !d.s.Paused {
-		return fault.New(fault.Conflict, "There is no break to come back from.")
+		return Refuse(CodeConflict, "There is no break to come back from.")
 	}
 	if slices.Contains(d.s.Ready, seat) {
-		return fault.New(fault.Conflict, "You have already said you are ready.")
+		return Refuse(CodeConflict, "You have already said you are ready.")
 	}
 	d.emit(Event{Type: EventReady, Seat: seat})
 	if slices.Contains(d.s.Ready, otherSeat(seat)) && !d.at.Before(d.s.BreakUntil) {
@@ -682,9 +710,9 @@ func (d *decision) ready(seat string) *fault.Error {
 	return nil
 }
 
-func (d *decision) resume() *fault.Error {
+func (d *decision) resume() *Error {
 	if !d.s.Paused {
-		return fault.New(fault.Conflict, "The session is not paused.")
+		return Refuse(CodeConflict, "The session is not paused.")
 	}
 	d.emitResumed()
 	return nil
@@ -699,9 +727,9 @@ func (d *decision) emitResumed() {
 	d.emit(Event{Type: EventResumed, Deadline: deadline})
 }
 
-func (d *decision) changeMode(mode string) *fault.Error {
+func (d *decision) changeMode(mode string) *Error {
 	if d.s.Mode == mode {
-		return fault.New(fault.Conflict, "The session is already in that mode.")
+		return Refuse(CodeConflict, "The session is already in that mode.")
 	}
 	var deadline time.Time
 	if d.s.Holder != "" {
