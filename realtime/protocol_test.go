@@ -383,3 +383,33 @@ func TestCommandOutcomesAreCountedUnderTheProtocolsCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestFloorRefusalsJoinTheErrorVocabulary: a refusal of the floor rules reaches the client, and
+// the REST API, under the vocabulary's code, spelled back as the protocol documents.
+func TestFloorRefusalsJoinTheErrorVocabulary(t *testing.T) {
+	tests := []struct {
+		code, wantCode, wantFrame string
+	}{
+		{floor.CodeNotAllowed, fault.Forbidden, "not_allowed"},
+		{floor.CodeBadRequest, fault.Invalid, "bad_request"},
+		{floor.CodeNotYourTurn, fault.NotYourTurn, "not_your_turn"},
+		{floor.CodeEnded, fault.Ended, "ended"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			err := refused(floor.Refuse(tt.code, "Refused."))
+			if fault.ErrorCode(err) != tt.wantCode || fault.ErrorMessage(err) != "Refused." {
+				t.Fatalf("refused(%s) = %v, want code %s", tt.code, err, tt.wantCode)
+			}
+			var frame ErrorFrame
+			mustDecode(t, EncodeError("m1", err), &frame)
+			if frame.Code != tt.wantFrame {
+				t.Fatalf("frame %+v, want code %s", frame, tt.wantFrame)
+			}
+		})
+	}
+	other := errors.New("boom")
+	if refused(other) != other || refused(nil) != nil {
+		t.Fatal("refused changed an error that is no refusal")
+	}
+}
