@@ -12,6 +12,7 @@ import (
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
 )
@@ -121,9 +122,9 @@ func (p *peer) offer() error {
 }
 
 var (
-	errBadAnswer    = &floor.Error{Code: floor.CodeBadRequest, Message: "The answer does not fit the server's offer."}
-	errBadCandidate = &floor.Error{Code: floor.CodeBadRequest, Message: "The ICE candidate could not be used."}
-	errTooMany      = &floor.Error{Code: floor.CodeBadRequest, Message: "Too many ICE candidates before the answer."}
+	errBadAnswer    = &fault.Error{Code: fault.Invalid, Message: "The answer does not fit the server's offer."}
+	errBadCandidate = &fault.Error{Code: fault.Invalid, Message: "The ICE candidate could not be used."}
+	errTooMany      = &fault.Error{Code: fault.Invalid, Message: "Too many ICE candidates before the answer."}
 )
 
 // answer applies the client's answer, then the candidates that came before it.
@@ -196,7 +197,7 @@ func (p *peer) connectionChanged(state webrtc.PeerConnectionState) {
 		p.watchArrivals()
 	case webrtc.PeerConnectionStateFailed:
 		p.connected.Store(false)
-		p.client.Send(realtime.EncodeMediaError("", &floor.Error{Code: realtime.CodeMediaFailed,
+		p.client.Send(realtime.EncodeMediaError("", &fault.Error{Code: fault.MediaFailed,
 			Message: "The media connection was lost; join again to reconnect."}))
 		go p.unit.units.drop(p)
 	case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateClosed:

@@ -9,6 +9,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
 )
@@ -97,7 +98,7 @@ func (unit *Unit) join(client Client, video bool) error {
 	unit.mu.Unlock()
 	if old != nil {
 		if old.client != client {
-			old.client.Send(realtime.EncodeMediaError("", &floor.Error{Code: realtime.CodeMediaFailed,
+			old.client.Send(realtime.EncodeMediaError("", &fault.Error{Code: fault.MediaFailed,
 				Message: "Your voice moved to another window of this session."}))
 		}
 		old.close()

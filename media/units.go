@@ -18,8 +18,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
-	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Config tunes the forwarding unit; zero fields take the defaults in brackets.
@@ -219,7 +219,7 @@ type Room = realtime.MediaRoom
 // Client is one participant's connection (see realtime.MediaClient).
 type Client = realtime.MediaClient
 
-var errNotJoined = &floor.Error{Code: floor.CodeBadRequest, Message: "Join the media first (media_join)."}
+var errNotJoined = &fault.Error{Code: fault.Invalid, Message: "Join the media first (media_join)."}
 
 func (u *Units) signal(room Room, client Client, frame realtime.MediaFrame) error {
 	if frame.Type == realtime.FrameMediaJoin {

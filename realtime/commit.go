@@ -9,6 +9,8 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -35,8 +37,8 @@ type Pending struct {
 	Actor     floor.Actor
 }
 
-// Outcome is what one command of a batch came to: a result, or a refusal (*Error),
-// ErrSessionNotFound or ErrUnavailable for that command alone.
+// Outcome is what one command of a batch came to: a result, or a refusal (*fault.Error),
+// ErrSessionNotFound or an unavailable *fault.Error for that command alone.
 type Outcome struct {
 	Result Result
 	Err    error
@@ -70,7 +72,7 @@ type Result struct {
 // (executeLocked). known, when not nil, is kept up to date with what was stored. An error
 // returned (rather than in an Outcome) failed the whole batch and nothing of it was stored.
 func (l *Log) executeBatch(ctx context.Context, batch []Pending, now time.Time, known *snapshots) (_ []Outcome, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	out := make([]Outcome, len(batch))
 	var fast, slow []int
 	for i, p := range batch {
@@ -96,7 +98,7 @@ func (l *Log) executeBatch(ctx context.Context, batch []Pending, now time.Time, 
 				return nil, err
 			}
 			for _, i := range slow {
-				out[i] = Outcome{Err: unavailable(err)}
+				out[i] = Outcome{Err: pgerr.Map(err)}
 			}
 		}
 	}
@@ -242,9 +244,10 @@ func decide(batch []Pending, idx []int, drafts map[int64]*draft, earlier map[ded
 			continue
 		}
 		events, err := floor.Decide(s.state, p.Command, p.Actor, now)
+		err = refused(err)
 		if err != nil {
-			var refusal *floor.Error
-			if p.Command.Type == floor.CommandSay && errors.As(err, &refusal) && refusal.Code == floor.CodeNotYourTurn {
+			var refusal *fault.Error
+			if p.Command.Type == floor.CommandSay && errors.As(err, &refusal) && refusal.Code == fault.NotYourTurn {
 				if p.Actor.Role == floor.RoleB {
 					s.blockedB++
 				} else {
@@ -414,7 +417,7 @@ func (c sentCommand) answers(cmd floor.Command) bool {
 }
 
 // errReusedID refuses a command sent under an id its sender already used for another command.
-var errReusedID = floor.Refuse(floor.CodeConflict, "This id was already used for a different command; nothing was stored. Give every new command a new id.")
+var errReusedID = fault.New(fault.Conflict, "This id was already used for a different command; nothing was stored. Give every new command a new id.")
 
 // commandDigest condenses what a command asks for, everything but its id, into 64 bits
 // (FNV-1a over the fields, each string prefixed by its length): cheap, allocation-free and the

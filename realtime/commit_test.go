@@ -14,6 +14,7 @@ import (
 	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -116,7 +117,7 @@ func wantAck(t testing.TB, out Outcome, seq int64) {
 
 func wantRefusal(t *testing.T, out Outcome, code string) {
 	t.Helper()
-	var refusal *floor.Error
+	var refusal *fault.Error
 	if !errors.As(out.Err, &refusal) || refusal.Code != code {
 		t.Fatalf("got %+v, want the refusal %s", out, code)
 	}
@@ -141,7 +142,7 @@ func TestCommittersOfTwoInstancesKeepOneOrder(t *testing.T) {
 	wantAck(t, w.one(two, partnerA, floor.Command{ID: "a4", Type: floor.CommandYield}), 5)
 	wantAck(t, w.one(two, chair, floor.Command{ID: "g2", Type: floor.CommandGrant, Seat: "b"}), 6)
 	// Partner a speaks again through the first instance, which last saw a holding the floor.
-	wantRefusal(t, w.one(one, partnerA, sayAs("a5", "One more thing.")), floor.CodeNotYourTurn)
+	wantRefusal(t, w.one(one, partnerA, sayAs("a5", "One more thing.")), fault.NotYourTurn)
 	wantAck(t, w.one(one, partnerB, sayAs("b1", "I hear you.")), 7)
 
 	events, seq, blocked := w.logged()
@@ -223,7 +224,7 @@ func TestReusedCommandIDWithOtherContentIsAConflict(t *testing.T) {
 	}
 	for _, tc := range cases {
 		out := w.one(tc.known, partnerA, tc.cmd)
-		wantRefusal(t, out, floor.CodeConflict)
+		wantRefusal(t, out, fault.Conflict)
 		if !strings.Contains(out.Err.Error(), "already used") {
 			t.Errorf("%s: the refusal does not say why: %v", tc.name, out.Err)
 		}
@@ -236,7 +237,7 @@ func TestReusedCommandIDWithOtherContentIsAConflict(t *testing.T) {
 		Pending{Command: sayAs("a2", "We always fight about it."), Actor: partnerA},
 		Pending{Command: sayAs("a2", "We never talk about it."), Actor: partnerA})
 	wantAck(t, twice[0], 4)
-	wantRefusal(t, twice[1], floor.CodeConflict)
+	wantRefusal(t, twice[1], fault.Conflict)
 	wantAck(t, twice[2], 4)
 	// The first command under the id still gets its ack.
 	wantAck(t, w.one(two, partnerA, sayAs("a1", "I was hurt.")), 2)
@@ -272,7 +273,7 @@ func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
 		Pending{SessionID: other.ID, Command: sayAs("b1", "Hello."), Actor: partnerB})
 	wantAck(t, out[0], 2)
 	wantAck(t, out[1], 1)
-	wantRefusal(t, out[2], floor.CodeNotYourTurn)
+	wantRefusal(t, out[2], fault.NotYourTurn)
 	wantAck(t, out[3], 3)
 	wantAck(t, out[4], 2)
 	if events, seq, blocked := w.logged(); len(events) != 3 || seq != 3 || blocked != 0 {

@@ -2,9 +2,10 @@ package realtime
 
 import (
 	"context"
-	"errors"
 	"time"
 
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -42,7 +43,7 @@ func (h *Hub) execute(ctx context.Context, sessionID int64, cmd floor.Command, a
 		select {
 		case h.commits[uint64(sessionID)%commitShards] <- r:
 		case <-ctx.Done():
-			return Result{}, unavailable(ctx.Err())
+			return Result{}, pgerr.Map(ctx.Err())
 		case <-h.done:
 			return Result{}, ErrClosing
 		}
@@ -96,7 +97,7 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 	deadline := time.Now().Add(commitTimeout)
 	for _, r := range batch {
 		if err := r.ctx.Err(); err != nil {
-			r.done <- Outcome{Err: unavailable(err)}
+			r.done <- Outcome{Err: pgerr.Map(err)}
 			continue
 		}
 		if d, ok := r.ctx.Deadline(); ok && d.Before(deadline) {
@@ -151,14 +152,9 @@ func (h *Hub) hear(sessionID int64, res Result) {
 }
 
 func outcome(res Result, err error) string {
-	var refusal *floor.Error
 	switch {
-	case errors.As(err, &refusal):
-		return refusal.Code
-	case errors.Is(err, ErrUnavailable):
-		return CodeUnavailable
 	case err != nil:
-		return CodeInternal
+		return frameCode(fault.ErrorCode(err))
 	case res.Resent:
 		return "resent"
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -20,12 +21,6 @@ import (
 const (
 	// CloseTooSlow closes a connection whose send queue overflowed; it resumes by seq.
 	CloseTooSlow = websocket.CloseTryAgainLater
-)
-
-// CodeRateLimited and CodeTooLarge are error codes of the connection itself, not the floor.
-const (
-	CodeRateLimited = "rate_limited"
-	CodeTooLarge    = "too_large"
 )
 
 // Conn is one participant's WebSocket. One goroutine reads; a writer goroutine runs only while
@@ -308,7 +303,7 @@ func (c *Conn) read() {
 			return
 		case n > cfg.MaxFrameBytes:
 			c.hub.buffers.Put(bufp)
-			c.send(EncodeError("", floor.Refuse(CodeTooLarge, "The message is larger than the limit.")))
+			c.send(EncodeError("", fault.New(fault.TooLarge, "The message is larger than the limit.")))
 			c.shut(websocket.CloseMessageTooBig, "Message too big.")
 			return
 		case kind == websocket.TextMessage && !utf8.Valid((*bufp)[:n]):
@@ -353,14 +348,15 @@ func (c *Conn) handle(kind int, data []byte) {
 	}
 	switch {
 	case kind != websocket.TextMessage:
-		c.send(EncodeError(cmd.ID, floor.Refuse(floor.CodeBadRequest, "Send JSON text messages, not binary ones.")))
+		c.send(EncodeError(cmd.ID, fault.New(fault.Invalid, "Send JSON text messages, not binary ones.")))
 		return
 	case err != nil:
 		c.send(EncodeError(cmd.ID, err))
 		return
 	case !c.p.may(cmd.Type):
-		c.hub.metrics.commands.WithLabelValues(cmd.Type, floor.CodeNotAllowed).Inc()
-		c.send(EncodeError(cmd.ID, floor.Refuse(floor.CodeNotAllowed, "You may not do that in this session.")))
+		refusal := fault.New(fault.Forbidden, "You may not do that in this session.")
+		c.hub.metrics.commands.WithLabelValues(cmd.Type, outcome(Result{}, refusal)).Inc()
+		c.send(EncodeError(cmd.ID, refusal))
 		return
 	}
 	actor := floor.Actor{UserID: c.p.UserID, Role: c.p.Role}
@@ -375,9 +371,11 @@ func (c *Conn) handle(kind int, data []byte) {
 	case errors.Is(err, ErrSessionNotFound):
 		c.shut(websocket.ClosePolicyViolation, "This session no longer exists.")
 	case err != nil:
-		var refusal *floor.Error
-		if !errors.As(err, &refusal) {
+		switch fault.ErrorCode(err) {
+		case fault.Internal:
 			c.hub.logger.Error("live command failed", "session", c.room.id, "type", cmd.Type, "err", err)
+		case fault.Unavailable:
+			c.hub.logger.Warn("live command: database unavailable", "session", c.room.id, "type", cmd.Type, "err", err)
 		}
 		c.send(EncodeError(cmd.ID, err))
 	default:
@@ -402,7 +400,7 @@ func (c *Conn) allow(cmd floor.Command) bool {
 	if limiter.Allow() {
 		return true
 	}
-	c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeRateLimited).Inc()
+	c.hub.metrics.commands.WithLabelValues(cmd.Type, fault.RateLimited).Inc()
 	l.refusals.count(c, cmd.ID)
 	return false
 }
@@ -412,6 +410,7 @@ func (c *Conn) allow(cmd floor.Command) bool {
 func (c *Conn) draft(cmd floor.Command, actor floor.Actor) {
 	state := c.room.currentState()
 	if _, err := floor.Decide(state, cmd, actor, c.hub.cfg.Clock()); err != nil {
+		err = refused(err)
 		c.hub.metrics.commands.WithLabelValues(cmd.Type, outcome(Result{}, err)).Inc()
 		c.send(EncodeError(cmd.ID, err))
 		return

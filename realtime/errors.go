@@ -1,42 +1,28 @@
 package realtime
 
 import (
-	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
-	"fmt"
-	"net"
 
-	"github.com/lib/pq"
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // ErrSessionNotFound means no live session has the id.
-var ErrSessionNotFound = errors.New("live session not found")
+var ErrSessionNotFound = fault.New(fault.NotFound, "We could not find that.")
 
-// ErrUnavailable means the database could not be reached. A command that failed so may be sent
-// again with the same id: if it was stored after all, the resend gets its ack and nothing more.
-var ErrUnavailable = errors.New("the database is unavailable")
-
-// unavailable marks the errors that mean the database cannot be reached right now (it is down,
-// restarting, or did not answer in time), so that clients are told to try again instead of
-// being told the server failed.
-func unavailable(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) {
+// refused carries a refusal of the floor rules, which import nothing of Amend's, into the error
+// vocabulary: the floor's not_allowed is forbidden, its bad_request invalid, every other code the
+// same. Any other error comes back as it is.
+func refused(err error) error {
+	r, ok := errors.AsType[*floor.Error](err)
+	if !ok {
 		return err
 	}
-	var pqErr *pq.Error
-	if errors.As(err, &pqErr) {
-		switch {
-		case pqErr.Code.Class() == "08", pqErr.Code == "57P01", pqErr.Code == "57P02", pqErr.Code == "57P03", pqErr.Code == "53300":
-			return fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		return err
+	switch r.Code {
+	case floor.CodeNotAllowed:
+		return fault.New(fault.Forbidden, r.Message)
+	case floor.CodeBadRequest:
+		return fault.New(fault.Invalid, r.Message)
 	}
-	var netErr net.Error
-	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
-		errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return err
+	return fault.New(r.Code, r.Message)
 }

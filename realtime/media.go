@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -30,14 +31,6 @@ const (
 	FrameMediaOffer = "media_offer" // the server always offers, initially and on every change of tracks
 	FrameMediaState = "media_state" // who is connected, sending, heard and speaking
 	FrameMediaError = "media_error" // media could not be set up or a media frame was bad
-)
-
-// Error codes of media frames; bad_request and not_allowed are shared with commands.
-const (
-	CodeMediaUnavailable = "media_unavailable"
-	CodeMediaFailed      = "media_failed"
-	// CodeMediaRejoin: the instance carrying the session's media changed; send media_join again.
-	CodeMediaRejoin = "media_rejoin"
 )
 
 // MaxSDPLength bounds a session description a client sends; a browser's answer is a few KiB.
@@ -80,7 +73,7 @@ type MediaParticipant struct {
 // and video while the room decides who is heard. The room admits a connection first, so only the
 // session's participants ever reach it.
 type Media interface {
-	// Signal handles one media frame of a participant; a refusal is an *Error, sent back as a
+	// Signal handles one media frame of a participant; a refusal is a *fault.Error, sent back as a
 	// media_error frame.
 	Signal(room MediaRoom, client MediaClient, frame MediaFrame) error
 	// Leave closes the media of a connection that is going away; the room stays.
@@ -113,7 +106,7 @@ const maxCandidateLength = 1024
 // DecodeMediaFrame parses a client frame whose type is a media frame; ok is false for any other
 // frame, which is then a command. Like DecodeCommand it accepts one JSON object of known fields
 // that its type uses, and refuses anything else as bad_request.
-func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *floor.Error) {
+func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *fault.Error) {
 	if !bytes.Contains(data, []byte(`"media_`)) {
 		return MediaFrame{}, false, nil
 	}
@@ -126,7 +119,7 @@ func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *floor.Error)
 		return MediaFrame{}, false, nil
 	}
 	if len(peek.ID) > MaxCommandIDLength {
-		return MediaFrame{}, true, floor.Refuse(floor.CodeBadRequest, "The message id is longer than 64 characters.")
+		return MediaFrame{}, true, fault.New(fault.Invalid, "The message id is longer than 64 characters.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -134,13 +127,13 @@ func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *floor.Error)
 		return MediaFrame{ID: peek.ID}, true, decodeError(err)
 	}
 	if !onlyWhitespace(data[dec.InputOffset():]) {
-		return MediaFrame{ID: peek.ID}, true, floor.Refuse(floor.CodeBadRequest, "Send one JSON object per message.")
+		return MediaFrame{ID: peek.ID}, true, fault.New(fault.Invalid, "Send one JSON object per message.")
 	}
 	return frame, true, checkMediaFields(frame)
 }
 
 // checkMediaFields refuses a media frame that lacks what its type needs or carries what it does not use.
-func checkMediaFields(f MediaFrame) *floor.Error {
+func checkMediaFields(f MediaFrame) *fault.Error {
 	sdp, candidate, audio, video := f.SDP != "", f.Candidate != nil, f.Audio != nil, f.Video != nil
 	var fits bool
 	switch f.Type {
@@ -149,22 +142,22 @@ func checkMediaFields(f MediaFrame) *floor.Error {
 	case FrameMediaAnswer:
 		fits = sdp && !candidate && !audio && !video
 		if fits && len(f.SDP) > MaxSDPLength {
-			return floor.Refuse(floor.CodeBadRequest, "The session description is too long.")
+			return fault.New(fault.Invalid, "The session description is too long.")
 		}
 	case FrameMediaCandidate:
 		fits = !sdp && candidate && !audio && !video
 		if fits && len(f.Candidate.Candidate) > maxCandidateLength {
-			return floor.Refuse(floor.CodeBadRequest, "The candidate is too long.")
+			return fault.New(fault.Invalid, "The candidate is too long.")
 		}
 	case FrameMediaMute:
 		fits = !sdp && !candidate && (audio || video)
 	case FrameMediaLeave:
 		fits = !sdp && !candidate && !audio && !video
 	default:
-		return floor.Refuse(floor.CodeBadRequest, "Unknown message type.")
+		return fault.New(fault.Invalid, "Unknown message type.")
 	}
 	if !fits {
-		return floor.Refuse(floor.CodeBadRequest, "The fields do not fit a "+f.Type+" message.")
+		return fault.Errorf(fault.Invalid, "The fields do not fit a %s message.", f.Type)
 	}
 	return nil
 }
@@ -213,14 +206,14 @@ type mediaError struct {
 }
 
 // EncodeMediaError returns the frame refusing media frame id, or telling that media failed.
-func EncodeMediaError(id string, err *floor.Error) []byte {
-	return mustMarshal(mediaError{Type: FrameMediaError, ID: id, Code: err.Code, Message: err.Message})
+func EncodeMediaError(id string, err *fault.Error) []byte {
+	return mustMarshal(mediaError{Type: FrameMediaError, ID: id, Code: frameCode(err.Code), Message: err.Message})
 }
 
 // EncodeMediaRateLimited returns the media_error telling that refused media frames were
 // dropped, the last of them with id id.
 func EncodeMediaRateLimited(id string, refused int) []byte {
-	return mustMarshal(mediaError{Type: FrameMediaError, ID: id, Code: CodeRateLimited, Refused: refused,
+	return mustMarshal(mediaError{Type: FrameMediaError, ID: id, Code: fault.RateLimited, Refused: refused,
 		Message: "Too many media messages: " + strconv.Itoa(refused) + " refused. Slow down a little."})
 }
 
@@ -244,9 +237,9 @@ func (c *Conn) handleMedia(data []byte) bool {
 	}
 	switch {
 	case c.hub.media == nil:
-		c.send(EncodeMediaError(frame.ID, floor.Refuse(CodeMediaUnavailable, "Voice is not available on this server; the text room works as usual.")))
+		c.send(EncodeMediaError(frame.ID, fault.New(fault.MediaUnavailable, "Voice is not available on this server; the text room works as usual.")))
 	case !c.p.mayTalk():
-		c.send(EncodeMediaError(frame.ID, floor.Refuse(floor.CodeNotAllowed, "You may not speak in this session.")))
+		c.send(EncodeMediaError(frame.ID, fault.New(fault.Forbidden, "You may not speak in this session.")))
 	case !c.allowMedia(frame.ID):
 	default:
 		if err := c.hub.media.signal(c, frame); err != nil {
@@ -258,11 +251,11 @@ func (c *Conn) handleMedia(data []byte) bool {
 
 // mediaRefusal is what a participant is told when their media frame failed: the refusal itself,
 // or, for an unexpected error (logged), that media could not be set up.
-func (h *Hub) mediaRefusal(sessionID int64, frameType string, err error) *floor.Error {
-	refusal, isRefusal := errors.AsType[*floor.Error](err)
+func (h *Hub) mediaRefusal(sessionID int64, frameType string, err error) *fault.Error {
+	refusal, isRefusal := errors.AsType[*fault.Error](err)
 	if !isRefusal {
 		h.logger.Error("live media signalling failed", "session", sessionID, "type", frameType, "err", err)
-		refusal = floor.Refuse(CodeMediaFailed, "The media connection could not be set up; try again.")
+		refusal = fault.New(fault.MediaFailed, "The media connection could not be set up; try again.")
 	}
 	return refusal
 }
@@ -337,7 +330,7 @@ func (r *Room) ReportSpokenInterruption(seat string) {
 		ctx, cancel := context.WithTimeout(context.Background(), spokenInterruptionTimeout)
 		defer cancel()
 		_, err := r.hub.execute(ctx, r.id, floor.Command{Type: floor.CommandSpokenInterruption, Seat: seat}, floor.Actor{Role: floor.RoleSystem})
-		var refusal *floor.Error
+		var refusal *fault.Error
 		if err != nil && !errors.As(err, &refusal) && !errors.Is(err, ErrClosing) {
 			r.hub.logger.Warn("live spoken interruption not stored", "session", r.id, "err", err)
 		}

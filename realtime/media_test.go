@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/amendcare/amend/realtime/floor"
+	"github.com/amendcare/amend/fault"
 )
 
 func TestDecodeMediaFrameTellsMediaFromCommands(t *testing.T) {
@@ -24,17 +24,17 @@ func TestDecodeMediaFrameTellsMediaFromCommands(t *testing.T) {
 		{"a leave", `{"type":"media_leave"}`, true, "", ""},
 		{"a say that mentions media_join stays a command", `{"id":"c1","type":"say","text":"\"media_join\""}`, false, "", ""},
 		{"a command", `{"id":"c1","type":"yield"}`, false, "", ""},
-		{"an unknown media type", `{"type":"media_record","id":"m2"}`, true, floor.CodeBadRequest, "m2"},
-		{"an unknown field echoes the id", `{"type":"media_join","id":"m3","volume":1}`, true, floor.CodeBadRequest, "m3"},
-		{"a field of the wrong type", `{"type":"media_mute","id":"m4","audio":"yes"}`, true, floor.CodeBadRequest, "m4"},
-		{"two objects", `{"type":"media_leave","id":"m5"}{}`, true, floor.CodeBadRequest, "m5"},
-		{"an answer without sdp", `{"type":"media_answer","id":"m6"}`, true, floor.CodeBadRequest, "m6"},
-		{"a candidate without its candidate", `{"type":"media_candidate"}`, true, floor.CodeBadRequest, ""},
-		{"a join carrying an sdp", `{"type":"media_join","sdp":"v=0"}`, true, floor.CodeBadRequest, ""},
-		{"a mute saying nothing", `{"type":"media_mute"}`, true, floor.CodeBadRequest, ""},
-		{"a leave with audio", `{"type":"media_leave","audio":true}`, true, floor.CodeBadRequest, ""},
-		{"an id too long", `{"type":"media_leave","id":"` + strings.Repeat("x", MaxCommandIDLength+1) + `"}`, true, floor.CodeBadRequest, ""},
-		{"an answer too long", `{"type":"media_answer","sdp":"` + strings.Repeat("a", MaxSDPLength+1) + `"}`, true, floor.CodeBadRequest, ""},
+		{"an unknown media type", `{"type":"media_record","id":"m2"}`, true, fault.Invalid, "m2"},
+		{"an unknown field echoes the id", `{"type":"media_join","id":"m3","volume":1}`, true, fault.Invalid, "m3"},
+		{"a field of the wrong type", `{"type":"media_mute","id":"m4","audio":"yes"}`, true, fault.Invalid, "m4"},
+		{"two objects", `{"type":"media_leave","id":"m5"}{}`, true, fault.Invalid, "m5"},
+		{"an answer without sdp", `{"type":"media_answer","id":"m6"}`, true, fault.Invalid, "m6"},
+		{"a candidate without its candidate", `{"type":"media_candidate"}`, true, fault.Invalid, ""},
+		{"a join carrying an sdp", `{"type":"media_join","sdp":"v=0"}`, true, fault.Invalid, ""},
+		{"a mute saying nothing", `{"type":"media_mute"}`, true, fault.Invalid, ""},
+		{"a leave with audio", `{"type":"media_leave","audio":true}`, true, fault.Invalid, ""},
+		{"an id too long", `{"type":"media_leave","id":"` + strings.Repeat("x", MaxCommandIDLength+1) + `"}`, true, fault.Invalid, ""},
+		{"an answer too long", `{"type":"media_answer","sdp":"` + strings.Repeat("a", MaxSDPLength+1) + `"}`, true, fault.Invalid, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,7 +76,7 @@ func FuzzDecodeMediaFrame(f *testing.F) {
 			}
 			return
 		case err != nil:
-			if err.Code != floor.CodeBadRequest || err.Message == "" {
+			if err.Code != fault.Invalid || err.Message == "" {
 				t.Fatalf("DecodeMediaFrame(%q) refused with %v, want bad_request", data, err)
 			}
 			return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -363,7 +364,7 @@ func (m *mediaRouter) receive(r relayIn) error {
 }
 
 // errMediaMoved tells a participant that the session's media is now carried elsewhere.
-var errMediaMoved = &floor.Error{Code: CodeMediaRejoin, Message: "Voice moved to another server; join again."}
+var errMediaMoved = &fault.Error{Code: fault.MediaRejoin, Message: "Voice moved to another server; join again."}
 
 // fromParticipant runs a relayed frame of a participant connected to another instance.
 func (m *mediaRouter) fromParticipant(ctx context.Context, r relayIn, note relayNote) {

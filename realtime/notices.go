@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -209,7 +210,7 @@ func (n *notices) publish(ctx context.Context, note noticeNote) error {
 		return errors.New("notice payload over the notification limit")
 	}
 	_, err = n.db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, channelNotices, string(payload))
-	return unavailable(err)
+	return pgerr.Map(err)
 }
 
 // relayed handles a note heard on channelNotices.

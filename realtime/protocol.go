@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -20,14 +21,6 @@ const (
 	FrameDraft    = "draft"
 	FramePresence = "presence"
 )
-
-// CodeInternal is the error code for a command the server failed to handle through no fault of
-// the client; its frame never carries the underlying error's text.
-const CodeInternal = "internal"
-
-// CodeUnavailable is the error code for a command that could not be stored because the database
-// is briefly out of reach; the client sends it again, with the same id, a moment later.
-const CodeUnavailable = "unavailable"
 
 // MaxCommandIDLength bounds the client's message id, which the server stores to drop resends.
 const MaxCommandIDLength = 64
@@ -72,7 +65,7 @@ type Presence struct {
 
 // DecodeCommand parses one client frame. It accepts exactly one JSON object of a known client
 // command type, with known fields of the right types, only the fields that type uses, and an id
-// of 1 to 64 characters (optional for drafts). Anything else is an *Error with code bad_request,
+// of 1 to 64 characters (optional for drafts). Anything else is a *fault.Error with code bad_request,
 // returned with a Command that holds only the id, when the frame was a JSON object with a string
 // id, so that the refusal names the command it answers. Field values are checked by Decide.
 func DecodeCommand(data []byte) (floor.Command, error) {
@@ -85,36 +78,36 @@ func DecodeCommand(data []byte) (floor.Command, error) {
 		return floor.Command{ID: cmd.ID}, decodeError(err)
 	}
 	if !onlyWhitespace(data[dec.InputOffset():]) {
-		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "Send one JSON object per message.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "Send one JSON object per message.")
 	}
 	uses, known := fieldsOf(cmd.Type)
 	switch {
 	case !known && cmd.Type == "":
-		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "The message has no type.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "The message has no type.")
 	case !known:
-		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "Unknown message type.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "Unknown message type.")
 	case cmd.ID == "" && !floor.Ephemeral(cmd.Type):
-		return floor.Command{}, floor.Refuse(floor.CodeBadRequest, "The message has no id.")
+		return floor.Command{}, fault.New(fault.Invalid, "The message has no id.")
 	case utf8.RuneCountInString(cmd.ID) > MaxCommandIDLength:
-		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "The message id is longer than 64 characters.")
+		return floor.Command{ID: cmd.ID}, fault.New(fault.Invalid, "The message id is longer than 64 characters.")
 	}
 	if name := unusedField(cmd, uses); name != "" {
-		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "The field "+name+" does not belong in a "+cmd.Type+" message.")
+		return floor.Command{ID: cmd.ID}, fault.Errorf(fault.Invalid, "The field %s does not belong in a %s message.", name, cmd.Type)
 	}
 	return cmd, nil
 }
 
-func decodeError(err error) *floor.Error {
+func decodeError(err error) *fault.Error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return floor.Refuse(floor.CodeBadRequest, "The field "+typeErr.Field+" has the wrong type.")
+		return fault.Errorf(fault.Invalid, "The field %s has the wrong type.", typeErr.Field)
 	case errors.As(err, &typeErr):
-		return floor.Refuse(floor.CodeBadRequest, "A message must be a JSON object.")
+		return fault.New(fault.Invalid, "A message must be a JSON object.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return floor.Refuse(floor.CodeBadRequest, "Unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+".")
+		return fault.Errorf(fault.Invalid, "Unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	default:
-		return floor.Refuse(floor.CodeBadRequest, "The message is not valid JSON.")
+		return fault.New(fault.Invalid, "The message is not valid JSON.")
 	}
 }
 
@@ -202,39 +195,45 @@ func EncodeAck(id string, seq int64) []byte {
 	return append(b, '}')
 }
 
-// EncodeError returns the frame refusing command id. An *Error is shown as it is, an unreachable
-// database as unavailable; any other error becomes a generic internal error, so no server
-// detail reaches the client.
+// EncodeError returns the frame refusing command id: a *fault.Error's code and message (an
+// unreachable database is one, unavailable); any other error is internal, with a generic
+// message, so no server detail reaches the client.
 func EncodeError(id string, err error) []byte {
-	refusal, ok := errors.AsType[*floor.Error](err)
-	switch {
-	case ok:
-	case errors.Is(err, ErrUnavailable):
-		refusal = floor.Refuse(CodeUnavailable, "The service is briefly unavailable; send this again in a moment.")
-	default:
-		refusal = floor.Refuse(CodeInternal, "The server could not handle this message; please try again.")
-	}
-	return append(appendErrorFields(make([]byte, 0, 64+len(id)+len(refusal.Message)), id, refusal), '}')
+	message := fault.ErrorMessage(err)
+	return append(appendErrorFields(make([]byte, 0, 64+len(id)+len(message)), id, fault.ErrorCode(err), message), '}')
 }
 
 // EncodeRateLimited returns the rate_limited error telling that the connection's rate limits
 // refused this many messages since the previous one, the last with an id being id.
 func EncodeRateLimited(id string, refused int) []byte {
 	message := "Too many messages: " + strconv.Itoa(refused) + " refused and not stored. Slow down, then send the commands you have no answer for again, with the same ids."
-	b := appendErrorFields(make([]byte, 0, 80+len(id)+len(message)), id, floor.Refuse(CodeRateLimited, message))
+	b := appendErrorFields(make([]byte, 0, 80+len(id)+len(message)), id, fault.RateLimited, message)
 	b = append(b, `,"refused":`...)
 	b = strconv.AppendInt(b, int64(refused), 10)
 	return append(b, '}')
 }
 
+// frameCode spells a code of the error vocabulary the way the protocol's error frames do: a
+// command the participant may not send is not_allowed, and unacceptable input is bad_request
+// (on the REST API, forbidden and invalid). Every other code is spelled the same everywhere.
+func frameCode(code string) string {
+	switch code {
+	case fault.Forbidden:
+		return "not_allowed"
+	case fault.Invalid:
+		return "bad_request"
+	}
+	return code
+}
+
 // appendErrorFields appends an error frame up to its message, leaving the object open.
-func appendErrorFields(b []byte, id string, refusal *floor.Error) []byte {
+func appendErrorFields(b []byte, id, code, message string) []byte {
 	b = append(b, `{"type":"error","id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"code":`...)
-	b = appendString(b, refusal.Code)
+	b = appendString(b, frameCode(code))
 	b = append(b, `,"message":`...)
-	return appendString(b, refusal.Message)
+	return appendString(b, message)
 }
 
 // EncodeDraft returns the frame relaying a holder's draft.

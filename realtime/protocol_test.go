@@ -2,15 +2,19 @@ package realtime
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -80,8 +84,8 @@ func TestDecodeCommandRejectsMalformedFrames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd, err := DecodeCommand([]byte(tt.frame))
-			var refusal *floor.Error
-			if !errors.As(err, &refusal) || refusal.Code != floor.CodeBadRequest {
+			var refusal *fault.Error
+			if !errors.As(err, &refusal) || refusal.Code != fault.Invalid {
 				t.Fatalf("DecodeCommand(%s) = %+v, %v; want a bad_request refusal", tt.frame, cmd, err)
 			}
 			if refusal.Message == "" || strings.Contains(refusal.Message, "json:") {
@@ -164,14 +168,14 @@ func TestServerFramesDecodeToTheirTypes(t *testing.T) {
 	}
 
 	var refusal ErrorFrame
-	mustDecode(t, EncodeError("m2", floor.Refuse(floor.CodeNotYourTurn, "It is not your turn to speak.")), &refusal)
-	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: floor.CodeNotYourTurn, Message: "It is not your turn to speak."}) {
+	mustDecode(t, EncodeError("m2", fault.New(fault.NotYourTurn, "It is not your turn to speak.")), &refusal)
+	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: fault.NotYourTurn, Message: "It is not your turn to speak."}) {
 		t.Errorf("error frame decoded to %+v", refusal)
 	}
 
 	var limited ErrorFrame
 	mustDecode(t, EncodeRateLimited(`m"3`, 37), &limited)
-	if limited.Type != FrameError || limited.ID != `m"3` || limited.Code != CodeRateLimited || limited.Refused != 37 ||
+	if limited.Type != FrameError || limited.ID != `m"3` || limited.Code != fault.RateLimited || limited.Refused != 37 ||
 		!strings.Contains(limited.Message, "37 refused") {
 		t.Errorf("rate_limited frame decoded to %+v", limited)
 	}
@@ -235,11 +239,11 @@ func TestClientCannotSendSpokenInterruption(t *testing.T) {
 func TestEncodeErrorHidesUnexpectedErrors(t *testing.T) {
 	var frame ErrorFrame
 	mustDecode(t, EncodeError("m9", fmt.Errorf("pq: deadlock detected on relation live_sessions")), &frame)
-	if frame.Code != CodeInternal || strings.Contains(frame.Message, "pq") || frame.ID != "m9" {
+	if frame.Code != fault.Internal || strings.Contains(frame.Message, "pq") || frame.ID != "m9" {
 		t.Fatalf("an internal failure reached the client as %+v", frame)
 	}
-	mustDecode(t, EncodeError("m10", fmt.Errorf("deciding: %w", floor.Refuse(floor.CodePaused, "Paused."))), &frame)
-	if frame.Code != floor.CodePaused {
+	mustDecode(t, EncodeError("m10", fmt.Errorf("deciding: %w", fault.New(fault.Paused, "Paused."))), &frame)
+	if frame.Code != fault.Paused {
 		t.Fatalf("a wrapped refusal lost its code: %+v", frame)
 	}
 }
@@ -282,8 +286,8 @@ func FuzzDecodeCommand(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cmd, err := DecodeCommand(data)
 		if err != nil {
-			var refusal *floor.Error
-			if !errors.As(err, &refusal) || refusal.Code != floor.CodeBadRequest || refusal.Message == "" {
+			var refusal *fault.Error
+			if !errors.As(err, &refusal) || refusal.Code != fault.Invalid || refusal.Message == "" {
 				t.Fatalf("DecodeCommand(%q) failed with %v, want a bad_request refusal", data, err)
 			}
 			if !reflect.DeepEqual(cmd, floor.Command{ID: cmd.ID}) {
@@ -316,4 +320,96 @@ func FuzzDecodeCommand(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEncodeErrorSpellsEachCodeAsTheProtocolDocuments: the vocabulary's codes reach the client
+// spelled as docs/protocol.md lists them, an unreachable database as unavailable, and nothing
+// else of an unexpected error.
+func TestEncodeErrorSpellsEachCodeAsTheProtocolDocuments(t *testing.T) {
+	unreachable := pgerr.Map(&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")})
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"a command the participant may not send", fault.New(fault.Forbidden, "Only the chair may do that."), "not_allowed"},
+		{"input that is not acceptable", fault.New(fault.Invalid, "The text is too long."), "bad_request"},
+		{"a message that is not JSON", fault.New(fault.BadRequest, "The message is not valid JSON."), "bad_request"},
+		{"another partner holds the floor", fault.New(fault.NotYourTurn, "It is not your turn to speak."), "not_your_turn"},
+		{"a database out of reach", unreachable, "unavailable"},
+		{"an unexpected failure", errors.New("pq: relation live_sessions is broken"), "internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var frame ErrorFrame
+			mustDecode(t, EncodeError("m1", tt.err), &frame)
+			if frame.Code != tt.want || frame.Message == "" || strings.Contains(frame.Message, "pq") ||
+				strings.Contains(frame.Message, "refused") {
+				t.Fatalf("EncodeError(%v) = %+v, want code %s and a message of our own", tt.err, frame, tt.want)
+			}
+			var media struct{ Type, ID, Code, Message string }
+			if refusal, ok := errors.AsType[*fault.Error](tt.err); ok {
+				mustDecode(t, EncodeMediaError("m1", refusal), &media)
+				if media.Code != tt.want {
+					t.Fatalf("EncodeMediaError(%v) = %+v, want code %s", tt.err, media, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestCommandOutcomesAreCountedUnderTheProtocolsCodes: the commands metric labels a refusal by
+// the code its error frame carries, so dashboards read the protocol's names.
+func TestCommandOutcomesAreCountedUnderTheProtocolsCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		res  Result
+		err  error
+		want string
+	}{
+		{"stored", Result{}, nil, "ok"},
+		{"a resend", Result{Resent: true}, nil, "resent"},
+		{"not allowed", Result{}, fault.New(fault.Forbidden, "No."), "not_allowed"},
+		{"a bad value", Result{}, fault.New(fault.Invalid, "No."), "bad_request"},
+		{"not your turn", Result{}, fault.New(fault.NotYourTurn, "No."), "not_your_turn"},
+		{"a database out of reach", Result{}, pgerr.Map(context.DeadlineExceeded), "unavailable"},
+		{"an unexpected failure", Result{}, errors.New("boom"), "internal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := outcome(tt.res, tt.err); got != tt.want {
+				t.Fatalf("outcome(%+v, %v) = %q, want %q", tt.res, tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFloorRefusalsJoinTheErrorVocabulary: a refusal of the floor rules reaches the client, and
+// the REST API, under the vocabulary's code, spelled back as the protocol documents.
+func TestFloorRefusalsJoinTheErrorVocabulary(t *testing.T) {
+	tests := []struct {
+		code, wantCode, wantFrame string
+	}{
+		{floor.CodeNotAllowed, fault.Forbidden, "not_allowed"},
+		{floor.CodeBadRequest, fault.Invalid, "bad_request"},
+		{floor.CodeNotYourTurn, fault.NotYourTurn, "not_your_turn"},
+		{floor.CodeEnded, fault.Ended, "ended"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			err := refused(floor.Refuse(tt.code, "Refused."))
+			if fault.ErrorCode(err) != tt.wantCode || fault.ErrorMessage(err) != "Refused." {
+				t.Fatalf("refused(%s) = %v, want code %s", tt.code, err, tt.wantCode)
+			}
+			var frame ErrorFrame
+			mustDecode(t, EncodeError("m1", err), &frame)
+			if frame.Code != tt.wantFrame {
+				t.Fatalf("frame %+v, want code %s", frame, tt.wantFrame)
+			}
+		})
+	}
+	other := errors.New("boom")
+	if refused(other) != other || refused(nil) != nil {
+		t.Fatal("refused changed an error that is no refusal")
+	}
 }

@@ -3,12 +3,12 @@ package realtime
 import (
 	"bytes"
 	"context"
-	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -340,11 +340,8 @@ func (r *Room) tick() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res, err := r.hub.execute(ctx, r.id, floor.Command{Type: floor.CommandTick}, floor.Actor{Role: floor.RoleSystem})
-	if err != nil && !errors.Is(err, ErrSessionNotFound) {
-		var refusal *floor.Error
-		if !errors.As(err, &refusal) {
-			r.hub.logger.Warn("live session timer failed", "session", r.id, "err", err)
-		}
+	if code := fault.ErrorCode(err); code == fault.Internal || code == fault.Unavailable {
+		r.hub.logger.Warn("live session timer failed", "session", r.id, "err", err)
 	}
 	if err == nil && len(res.Events) == 0 {
 		// Another instance got there first, or the deadline moved: read what happened.

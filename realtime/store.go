@@ -13,6 +13,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/realtime/floor"
 )
 
@@ -122,7 +123,7 @@ type NewSession struct {
 
 // Create stores a new session in the scheduled status.
 func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	state := floor.NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
 	state.ShowDrafts = in.ShowDrafts
 	raw, err := json.Marshal(state)
@@ -163,7 +164,7 @@ func (r sessionRow) session() (Session, error) {
 
 // Session reads one session of a practice.
 func (l *Log) Session(ctx context.Context, practiceID, sessionID int64) (_ Session, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	var row sessionRow
 	err = l.db.GetContext(ctx, &row, `SELECT `+sessionColumns+` FROM live_sessions WHERE id = $1 AND practice_id = $2`,
 		sessionID, practiceID)
@@ -192,7 +193,7 @@ func (l *Log) snapshot(ctx context.Context, sessionID int64) (floor.State, error
 
 // Sessions lists a couple's sessions, newest first.
 func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) (_ []Session, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	var rows []sessionRow
 	err = l.db.SelectContext(ctx, &rows, `SELECT `+sessionColumns+` FROM live_sessions
 		WHERE couple_id = $1 AND practice_id = $2 ORDER BY id DESC`, coupleID, practiceID)
@@ -214,7 +215,7 @@ func (l *Log) Sessions(ctx context.Context, practiceID, coupleID int64) (_ []Ses
 // A partner's seat never changes, so a seat found is remembered (for a bounded number of
 // session and partner pairs): a partner who reconnects is seated without a query.
 func (l *Log) Seat(ctx context.Context, sessionID, userID int64) (_ string, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	key := [2]int64{sessionID, userID}
 	l.mu.Lock()
 	seat, known := l.seats[key]
@@ -270,7 +271,7 @@ func (l *Log) Transcript(ctx context.Context, practiceID, sessionID, afterSeq in
 }
 
 func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, kinds []string) (_ []StoredEvent, err error) {
-	defer func() { err = unavailable(err) }()
+	defer func() { err = pgerr.Map(err) }()
 	query := `SELECT seq, kind, payload FROM session_events WHERE session_id = $1 AND seq > $2
 		AND ($4::text[] IS NULL OR kind = ANY($4)) ORDER BY seq LIMIT $3`
 	var kindList any

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/ical"
 	"github.com/amendcare/amend/server/store"
@@ -43,9 +44,9 @@ type appointmentInput struct {
 func checkPast(start, now time.Time, recordPast bool) error {
 	switch {
 	case start.Before(now) && !recordPast:
-		return store.Invalid("starts_at", "is in the past: to enter a session that already took place, record it as a past session")
+		return fault.InvalidField("starts_at", "is in the past: to enter a session that already took place, record it as a past session")
 	case !start.Before(now) && recordPast:
-		return store.Invalid("record_past", "is only for sessions that already took place")
+		return fault.InvalidField("record_past", "is only for sessions that already took place")
 	}
 	return nil
 }
@@ -63,17 +64,17 @@ func parseInstant(field, value string, loc *time.Location) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, store.Invalid(field, "must be a date and time like 2025-03-31T14:00:00+02:00")
+	return time.Time{}, fault.InvalidField(field, "must be a date and time like 2025-03-31T14:00:00+02:00")
 }
 
 // loadZone reads an IANA time-zone name; names that depend on the server's setup are refused.
 func loadZone(name string) (*time.Location, error) {
 	if name == "" || name == "Local" {
-		return nil, store.Invalid("time_zone", "must be an IANA time-zone name such as Europe/Berlin")
+		return nil, fault.InvalidField("time_zone", "must be an IANA time-zone name such as Europe/Berlin")
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, store.Invalid("time_zone", "must be an IANA time-zone name such as Europe/Berlin")
+		return nil, fault.InvalidField("time_zone", "must be an IANA time-zone name such as Europe/Berlin")
 	}
 	return loc, nil
 }
@@ -89,7 +90,7 @@ func appointmentTimes(in appointmentInput, zone string) (start, end time.Time, e
 	}
 	switch {
 	case in.EndsAt != "" && in.DurationMinutes != 0:
-		return start, end, store.Invalid("duration_minutes", "must be left out when ends_at is given")
+		return start, end, fault.InvalidField("duration_minutes", "must be left out when ends_at is given")
 	case in.EndsAt != "":
 		if end, err = parseInstant("ends_at", in.EndsAt, loc); err != nil {
 			return start, end, err
@@ -100,10 +101,10 @@ func appointmentTimes(in appointmentInput, zone string) (start, end time.Time, e
 		end = start.Add(defaultSessionLength)
 	}
 	if !end.After(start) {
-		return start, end, store.Invalid("ends_at", "must be after starts_at")
+		return start, end, fault.InvalidField("ends_at", "must be after starts_at")
 	}
 	if end.Sub(start) > longestSession {
-		return start, end, store.Invalid("ends_at", "must be at most 8 hours after starts_at")
+		return start, end, fault.InvalidField("ends_at", "must be at most 8 hours after starts_at")
 	}
 	return start, end, nil
 }
@@ -201,7 +202,7 @@ func appointmentFilter(c *gin.Context) (store.AppointmentFilter, bool) {
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			fail(c, store.Invalid(name, "must be a date and time like 2025-03-31T14:00:00+02:00"))
+			fail(c, fault.InvalidField(name, "must be a date and time like 2025-03-31T14:00:00+02:00"))
 			return f, false
 		}
 		*dst = t
@@ -323,7 +324,7 @@ func (s *Server) moveAppointment(c *gin.Context) {
 	start, end, err := appointmentTimes(appointmentInput{StartsAt: in.StartsAt, EndsAt: in.EndsAt,
 		DurationMinutes: in.DurationMinutes}, old.TimeZone)
 	if err == nil && start.Before(time.Now()) {
-		err = store.Invalid("starts_at", "is in the past: an appointment is moved to a time still to come")
+		err = fault.InvalidField("starts_at", "is in the past: an appointment is moved to a time still to come")
 	}
 	if err != nil {
 		fail(c, err)
@@ -377,7 +378,7 @@ func (s *Server) revokeCalendarFeed(c *gin.Context) {
 func (s *Server) calendarFeed(c *gin.Context) {
 	token, ok := strings.CutSuffix(c.Param("token"), ".ics")
 	if !ok || !wellFormedToken(token) {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 		return
 	}
 	now := time.Now()

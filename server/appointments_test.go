@@ -144,7 +144,7 @@ func TestAppointmentValidation(t *testing.T) {
 	} {
 		res := p.Therapist.do(http.MethodPost, path, tc.body)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {

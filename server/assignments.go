@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/mail"
@@ -106,7 +107,7 @@ func (s *Server) createAssignments(c *gin.Context) {
 	}
 	if in.DueOn != nil {
 		if _, err := time.Parse(time.DateOnly, *in.DueOn); err != nil {
-			fail(c, store.Invalid("due_on", "must be a date written as YYYY-MM-DD"))
+			fail(c, fault.InvalidField("due_on", "must be a date written as YYYY-MM-DD"))
 			return
 		}
 	}
@@ -273,7 +274,7 @@ func (s *Server) reviewResponse(c *gin.Context) {
 	}
 	feedback := strings.TrimSpace(in.Feedback)
 	if feedback == "" {
-		fail(c, store.Invalid("feedback", "is required"))
+		fail(c, fault.InvalidField("feedback", "is required"))
 		return
 	}
 	ctx := c.Request.Context()
@@ -316,12 +317,12 @@ func (s *Server) addComment(c *gin.Context) {
 	}
 	body := strings.TrimSpace(in.Body)
 	if body == "" {
-		fail(c, store.Invalid("body", "is required"))
+		fail(c, fault.InvalidField("body", "is required"))
 		return
 	}
 	// The author answers feedback; the conversation on a response is started by the care team.
 	if access.Relation == store.RelSelf && in.ParentID == nil {
-		fail(c, store.Invalid("parent_id", "is required: reply to one of your therapist's comments"))
+		fail(c, fault.InvalidField("parent_id", "is required: reply to one of your therapist's comments"))
 		return
 	}
 	comment, err := s.store.AddComment(c.Request.Context(), access.PracticeID, assignmentID, mustCaller(c).User.ID, in.ParentID, body)

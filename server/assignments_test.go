@@ -232,7 +232,7 @@ func TestAssignmentGoesFromDraftToReviewAndBack(t *testing.T) {
 			t.Fatalf("%s: got %d %s, want %d", step.name, res.Status, res.Body, step.want)
 		}
 		if step.field != "" {
-			var body struct{ Error apiError }
+			var body struct{ Error errorBody }
 			res.JSON(t, &body)
 			if body.Error.Field != step.field {
 				t.Fatalf("%s: error names %q, want %q (%s)", step.name, body.Error.Field, step.field, res.Body)
@@ -266,7 +266,7 @@ func TestAssigningChecksItsInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		res := p.Therapist.doInvalid(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/assignments", tc.body)
-		var body struct{ Error apiError }
+		var body struct{ Error errorBody }
 		res.JSON(t, &body)
 		if res.Status != tc.want || body.Error.Field != tc.field {
 			t.Errorf("%s: got %d %s, want %d naming %s", tc.name, res.Status, res.Body, tc.want, tc.field)
@@ -471,7 +471,7 @@ func TestCommentsAreFeedbackAndTheAuthorsReplies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		res := tc.by.do(http.MethodPost, path, tc.body)
-		var body struct{ Error apiError }
+		var body struct{ Error errorBody }
 		_ = json.Unmarshal(res.Body, &body)
 		if res.Status != tc.want || body.Error.Field != tc.field {
 			t.Errorf("%s: got %d %s, want %d naming %q", tc.name, res.Status, res.Body, tc.want, tc.field)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -46,7 +47,7 @@ func (s *Server) listAudit(c *gin.Context) {
 	if err == nil && q.Get("limit") != "" {
 		f.Limit, err = strconv.Atoi(q.Get("limit"))
 		if err != nil || f.Limit < 1 || f.Limit > 200 {
-			err = store.Invalid("limit", "must be a whole number from 1 to 200")
+			err = fault.InvalidField("limit", "must be a whole number from 1 to 200")
 		}
 	}
 	if err != nil {
@@ -78,7 +79,7 @@ func optionalID(v, field string) (*int64, error) {
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		return nil, store.Invalid(field, "must be a positive whole number")
+		return nil, fault.InvalidField(field, "must be a positive whole number")
 	}
 	return &id, nil
 }
@@ -89,7 +90,7 @@ func optionalTime(v, field string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return nil, store.Invalid(field, "must be a time like 2026-01-31T09:00:00Z")
+		return nil, fault.InvalidField(field, "must be a time like 2026-01-31T09:00:00Z")
 	}
 	return &t, nil
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/alexedwards/argon2id"
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -39,10 +39,10 @@ func checkPassword(password, hash string) bool {
 // CheckPasswordRules tells why a new password is not acceptable, or returns nil.
 func CheckPasswordRules(password string, minLength int) error {
 	if n := len([]rune(password)); n < minLength {
-		return store.Invalid("password", "must be at least "+strconv.Itoa(minLength)+" characters long")
+		return fault.InvalidField("password", "must be at least "+strconv.Itoa(minLength)+" characters long")
 	}
 	if len(password) > 256 {
-		return store.Invalid("password", "must be at most 256 characters long")
+		return fault.InvalidField("password", "must be at most 256 characters long")
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (s *Server) signInMemberships(c *gin.Context, userID int64) ([]store.Member
 	return memberships, true
 }
 
-var errBadCredentials = newError(http.StatusUnauthorized, codeBadCredentials, "That email and password do not match.")
+var errBadCredentials = fault.New(fault.InvalidCredentials, "That email and password do not match.")
 
 // verifyPassword is the one place a password is checked against an account. Every check spends
 // an attempt of the caller's address and of the account first (takeAttempt), so guesses are
@@ -113,7 +113,7 @@ func (s *Server) verifyPassword(c *gin.Context, email, password string) (store.U
 		return store.User{}, false
 	}
 	user, err := s.store.UserByEmail(c.Request.Context(), email)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && fault.ErrorCode(err) != fault.NotFound {
 		fail(c, err)
 		return store.User{}, false
 	}
@@ -166,7 +166,7 @@ func (s *Server) startSession(c *gin.Context, user store.User, memberships []sto
 
 func tooManyAttempts(c *gin.Context, wait time.Duration) {
 	c.Header("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	fail(c, newError(http.StatusTooManyRequests, codeRateLimited, "Too many attempts. Please wait a little and try again."))
+	fail(c, fault.New(fault.RateLimited, "Too many attempts. Please wait a little and try again."))
 }
 
 func (s *Server) logout(c *gin.Context) {
@@ -227,7 +227,7 @@ func (s *Server) Authenticate(r *http.Request) (*Caller, error) {
 		return nil, errUnauthenticated
 	}
 	sess, user, err := s.store.TouchSession(r.Context(), hashToken(token), s.cfg.IdleTimeout, touchEvery(s.cfg.IdleTimeout))
-	if errors.Is(err, store.ErrNotFound) {
+	if fault.ErrorCode(err) == fault.NotFound {
 		return nil, errUnauthenticated
 	}
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/amendcare/amend/fault"
 )
 
 func login(w *world, email, password string, headers map[string]string) *response {
@@ -61,18 +63,18 @@ func TestLoginErrorsAreClearJSON(t *testing.T) {
 		code   string
 		field  string
 	}{
-		{"wrong password", map[string]string{"email": "admin@a.test", "password": "not the password"}, 401, codeBadCredentials, ""},
-		{"unknown email", map[string]string{"email": "nobody@a.test", "password": testPassword}, 401, codeBadCredentials, ""},
-		{"not JSON", "{email", 400, codeBadRequest, ""},
-		{"empty body", "", 400, codeBadRequest, ""},
-		{"array instead of object", "[]", 400, codeBadRequest, ""},
-		{"two objects", `{"email":"admin@a.test","password":"x"}{}`, 400, codeBadRequest, ""},
-		{"missing password", map[string]string{"email": "admin@a.test"}, 422, codeInvalid, "password"},
-		{"missing email", map[string]string{"password": testPassword}, 422, codeInvalid, "email"},
-		{"not an email", map[string]string{"email": "admin", "password": testPassword}, 422, codeInvalid, "email"},
-		{"wrong type", map[string]any{"email": 7, "password": testPassword}, 422, codeInvalid, "email"},
-		{"unknown field", map[string]any{"email": "admin@a.test", "password": testPassword, "admin": true}, 400, codeBadRequest, "admin"},
-		{"too large", `{"email":"` + strings.Repeat("a", 2<<20) + `"}`, 413, codeTooLarge, ""},
+		{"wrong password", map[string]string{"email": "admin@a.test", "password": "not the password"}, 401, fault.InvalidCredentials, ""},
+		{"unknown email", map[string]string{"email": "nobody@a.test", "password": testPassword}, 401, fault.InvalidCredentials, ""},
+		{"not JSON", "{email", 400, fault.BadRequest, ""},
+		{"empty body", "", 400, fault.BadRequest, ""},
+		{"array instead of object", "[]", 400, fault.BadRequest, ""},
+		{"two objects", `{"email":"admin@a.test","password":"x"}{}`, 400, fault.BadRequest, ""},
+		{"missing password", map[string]string{"email": "admin@a.test"}, 422, fault.Invalid, "password"},
+		{"missing email", map[string]string{"password": testPassword}, 422, fault.Invalid, "email"},
+		{"not an email", map[string]string{"email": "admin", "password": testPassword}, 422, fault.Invalid, "email"},
+		{"wrong type", map[string]any{"email": 7, "password": testPassword}, 422, fault.Invalid, "email"},
+		{"unknown field", map[string]any{"email": "admin@a.test", "password": testPassword, "admin": true}, 400, fault.BadRequest, "admin"},
+		{"too large", `{"email":"` + strings.Repeat("a", 2<<20) + `"}`, 413, fault.TooLarge, ""},
 	}
 	for _, tc := range cases {
 		var headers map[string]string // a refused sign-in is a well-formed request; the rest are not
@@ -81,7 +83,7 @@ func TestLoginErrorsAreClearJSON(t *testing.T) {
 		}
 		res := w.request(http.MethodPost, "/api/v1/auth/login", tc.body, headers)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != tc.status || body.Error.Code != tc.code || body.Error.Field != tc.field || body.Error.Message == "" {
@@ -99,7 +101,7 @@ func TestLoginIsThrottledPerAccount(t *testing.T) {
 		}
 	}
 	res := login(w, "admin@b.test", testPassword, nil)
-	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != codeRateLimited || res.Header.Get("Retry-After") == "" {
+	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != fault.RateLimited || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("6th attempt: %d %s Retry-After=%q", res.Status, res.Body, res.Header.Get("Retry-After"))
 	}
 	// Another account from the same address is still served.
@@ -131,7 +133,7 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	if res := a.do(http.MethodPost, "/api/v1/auth/logout", nil); res.Status != http.StatusNoContent {
 		t.Fatalf("logout: %d %s", res.Status, res.Body)
 	}
-	if res := a.do(http.MethodGet, "/api/v1/me", nil); res.Status != http.StatusUnauthorized || res.ErrorCode() != codeUnauthenticated {
+	if res := a.do(http.MethodGet, "/api/v1/me", nil); res.Status != http.StatusUnauthorized || res.ErrorCode() != fault.Unauthenticated {
 		t.Fatalf("me after logout: %d %s", res.Status, res.Body)
 	}
 }
@@ -177,7 +179,7 @@ func TestCookieRequestsFromForeignOriginsAreRefused(t *testing.T) {
 		if res.Status != tc.status {
 			t.Errorf("%s: got %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
 		}
-		if tc.status == 403 && res.ErrorCode() != codeBadOrigin {
+		if tc.status == 403 && res.ErrorCode() != fault.BadOrigin {
 			t.Errorf("%s: code %q", tc.name, res.ErrorCode())
 		}
 	}
@@ -188,7 +190,7 @@ func TestUnauthenticatedRequestsAnswer401(t *testing.T) {
 	w := newWorld(t)
 	for _, headers := range []map[string]string{nil, {"Authorization": "Bearer nonsense"}, {"Authorization": "Bearer " + strings.Repeat("A", 43)}} {
 		res := w.request(http.MethodGet, "/api/v1/practices/"+id(w.A.ID), nil, headers)
-		if res.Status != http.StatusUnauthorized || res.ErrorCode() != codeUnauthenticated {
+		if res.Status != http.StatusUnauthorized || res.ErrorCode() != fault.Unauthenticated {
 			t.Errorf("%v: %d %s", headers, res.Status, res.Body)
 		}
 	}
@@ -217,7 +219,7 @@ func TestOperationsEndpoints(t *testing.T) {
 			t.Errorf("missing security header %s", h)
 		}
 	}
-	if res := w.request(http.MethodGet, "/api/v1/nothing-here", nil, map[string]string{deliberatelyInvalid: "yes"}); res.Status != 404 || res.ErrorCode() != codeNotFound {
+	if res := w.request(http.MethodGet, "/api/v1/nothing-here", nil, map[string]string{deliberatelyInvalid: "yes"}); res.Status != 404 || res.ErrorCode() != fault.NotFound {
 		t.Errorf("unknown API path: %d %s", res.Status, res.Body)
 	}
 }
@@ -272,9 +274,9 @@ func TestQueryParametersOutsideTheirSetAnswer422(t *testing.T) {
 		{"member role", p.Admin, "/api/v1/practices/" + id(p.ID) + "/members?role=maybe", "role"},
 	} {
 		res := tc.as.doInvalid(http.MethodGet, tc.path, nil)
-		var body struct{ Error apiError }
+		var body struct{ Error errorBody }
 		res.JSON(t, &body)
-		if res.Status != http.StatusUnprocessableEntity || body.Error.Code != codeInvalid || body.Error.Field != tc.field {
+		if res.Status != http.StatusUnprocessableEntity || body.Error.Code != fault.Invalid || body.Error.Field != tc.field {
 			t.Errorf("%s: %d %s, want 422 on %s", tc.name, res.Status, res.Body, tc.field)
 		}
 	}

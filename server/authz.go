@@ -2,13 +2,13 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"sync"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -42,7 +42,7 @@ var unauditedReads = map[policy.Object]bool{
 func (s *Server) authorize(c *gin.Context, ref store.Ref, object policy.Object, action policy.Action) (store.Access, bool) {
 	caller := mustCaller(c)
 	access, err := s.store.Resolve(c.Request.Context(), caller.User.ID, ref)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && fault.ErrorCode(err) != fault.NotFound {
 		fail(c, err)
 		return access, false
 	}
@@ -54,7 +54,7 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object policy.Object, 
 	c.Set(ctxAudit, rec)
 	if s.decisions.allowed(access.Roles, access.Relation, object, action) {
 		if closedRecordRefuses(access, object, action) {
-			fail(c, errCoupleClosed)
+			fail(c, fault.ErrCoupleClosed)
 			return access, false
 		}
 		return access, true
@@ -62,9 +62,9 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object policy.Object, 
 	rec.denied = true
 	logger(c).Info("access denied", "relation", access.Relation, "object", object, "action", action)
 	if action != policy.Read && action != policy.List && s.decisions.allowed(access.Roles, access.Relation, object, policy.Read) {
-		fail(c, errForbidden)
+		fail(c, fault.ErrForbidden)
 	} else {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 	}
 	return access, false
 }
@@ -74,7 +74,7 @@ func (s *Server) authorize(c *gin.Context, ref store.Ref, object policy.Object, 
 // sent (the kind of object and the id asked for), and reads alike whether or not the object
 // exists elsewhere, so it tells the reader nothing of another practice.
 func (s *Server) refuseUnknown(c *gin.Context, ref store.Ref, object policy.Object, action policy.Action) {
-	fail(c, errNotFound)
+	fail(c, fault.ErrNotFound)
 	memberships, err := s.store.ActiveMemberships(c.Request.Context(), mustCaller(c).User.ID)
 	if err != nil {
 		logger(c).Error("audit of a refused request failed", "err", err)

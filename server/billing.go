@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -86,11 +87,11 @@ func manualEntry(coupleID int64, in entryInput) (store.NewEntry, error) {
 	takesMethod := in.Kind == store.EntryPayment || in.Kind == store.EntryRefund
 	switch {
 	case in.Kind != store.EntryAdjustment && in.AmountCents < 0:
-		return e, store.Invalid("amount_cents", "must be positive")
+		return e, fault.InvalidField("amount_cents", "must be positive")
 	case takesMethod && in.Method == "":
-		return e, store.Invalid("method", "must say how the money moved: cash, cheque or card")
+		return e, fault.InvalidField("method", "must say how the money moved: cash, cheque or card")
 	case !takesMethod && in.Method != "":
-		return e, store.Invalid("method", "is only for payments and refunds")
+		return e, fault.InvalidField("method", "is only for payments and refunds")
 	}
 	if takesMethod {
 		e.Method = &in.Method
@@ -286,7 +287,7 @@ func (s *Server) voidCharge(c *gin.Context) {
 	}
 	kind := c.Param("kind")
 	if kind != store.ChargeSession && kind != store.ChargeNoShow && kind != store.ChargeLateCancel {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 		return
 	}
 	entries, err := s.store.VoidCharge(c.Request.Context(), access.PracticeID, id, kind)
@@ -353,7 +354,7 @@ func (s *Server) dateRange(c *gin.Context, practiceID int64) (from, to string, o
 		if v := c.Query(name); v != "" {
 			day, err := time.Parse(time.DateOnly, v)
 			if err != nil {
-				fail(c, store.Invalid(name, "must be a date like 2025-03-31"))
+				fail(c, fault.InvalidField(name, "must be a date like 2025-03-31"))
 				return "", "", false
 			}
 			days[name] = day
@@ -361,10 +362,10 @@ func (s *Server) dateRange(c *gin.Context, practiceID int64) (from, to string, o
 	}
 	switch {
 	case days["to"].Before(days["from"]):
-		fail(c, store.Invalid("to", "must not be before from"))
+		fail(c, fault.InvalidField("to", "must not be before from"))
 		return "", "", false
 	case days["to"].Sub(days["from"]) > longestRange:
-		fail(c, store.Invalid("to", "must be at most five years after from"))
+		fail(c, fault.InvalidField("to", "must be at most five years after from"))
 		return "", "", false
 	}
 	return days["from"].Format(time.DateOnly), days["to"].Format(time.DateOnly), true

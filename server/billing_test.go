@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -250,7 +250,7 @@ func TestChargeAppointmentJoinsTheCallersTransaction(t *testing.T) {
 	if entries, _, _ := w.store.CoupleLedger(ctx, p.ID, p.CoupleID); len(entries) != 1 || entries[0].ID != committed[0].ID {
 		t.Fatalf("committed charge: ledger holds %+v", entries)
 	}
-	if _, err := w.store.ChargeAppointmentNow(ctx, w.B.ID, appt, store.ChargeSession); !errors.Is(err, store.ErrNotFound) {
+	if _, err := w.store.ChargeAppointmentNow(ctx, w.B.ID, appt, store.ChargeSession); fault.ErrorCode(err) != fault.NotFound {
 		t.Errorf("charging another practice's appointment: %v, want not found", err)
 	}
 }
@@ -586,7 +586,7 @@ func TestBillingInputIsValidated(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := tc.by.doExpecting(tc.status, tc.method, tc.path, tc.body)
-			var body struct{ Error apiError }
+			var body struct{ Error errorBody }
 			res.JSON(t, &body)
 			if res.Status != tc.status || body.Error.Field != tc.field || body.Error.Message == "" {
 				t.Errorf("%d %s, want %d on field %q", res.Status, res.Body, tc.status, tc.field)

@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -73,27 +74,27 @@ func decodeStrict(body io.Reader, dst any) error {
 	data, err := io.ReadAll(body)
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return newError(http.StatusRequestEntityTooLarge, codeTooLarge, "The request body is too large.")
+		return fault.New(fault.TooLarge, "The request body is too large.")
 	}
 	if err != nil {
-		return newError(http.StatusBadRequest, codeBadRequest, "The request body could not be read.")
+		return fault.New(fault.BadRequest, "The request body could not be read.")
 	}
 	if !utf8.Valid(data) {
-		return newError(http.StatusBadRequest, codeBadRequest, "The request body is not valid UTF-8 text.")
+		return fault.New(fault.BadRequest, "The request body is not valid UTF-8 text.")
 	}
 	// PostgreSQL text cannot hold NUL characters; refuse them here rather than fail later.
 	if bytes.Contains(data, []byte(`\u0000`)) {
-		return newError(http.StatusBadRequest, codeBadRequest, "The request body contains a NUL character.")
+		return fault.New(fault.BadRequest, "The request body contains a NUL character.")
 	}
 	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] != '{' {
-		return newError(http.StatusBadRequest, codeBadRequest, "The request body must be a JSON object.")
+		return fault.New(fault.BadRequest, "The request body must be a JSON object.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(dst)
 	if err == nil {
 		if _, extra := dec.Token(); extra != io.EOF {
-			return newError(http.StatusBadRequest, codeBadRequest, "The request body must hold a single JSON object.")
+			return fault.New(fault.BadRequest, "The request body must hold a single JSON object.")
 		}
 		return nil
 	}
@@ -101,22 +102,21 @@ func decodeStrict(body io.Reader, dst any) error {
 	var syntaxErr *json.SyntaxError
 	switch {
 	case errors.Is(err, io.EOF):
-		return newError(http.StatusBadRequest, codeBadRequest, "The request body is empty; a JSON object was expected.")
+		return fault.New(fault.BadRequest, "The request body is empty; a JSON object was expected.")
 	case errors.As(err, &typeErr):
 		field := typeErr.Field
 		if field == "" {
-			return newError(http.StatusBadRequest, codeBadRequest, "The request body must be a JSON object.")
+			return fault.New(fault.BadRequest, "The request body must be a JSON object.")
 		}
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field,
-			Message: invalidMessage(field, "must be a "+jsonKind(typeErr.Type))}
+		return fault.InvalidField(field, "must be a "+jsonKind(typeErr.Type))
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
-		return newError(http.StatusBadRequest, codeBadRequest, "The request body is not valid JSON.")
+		return fault.New(fault.BadRequest, "The request body is not valid JSON.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &apiError{Status: http.StatusBadRequest, Code: codeBadRequest, Field: field,
+		return &fault.Error{Code: fault.BadRequest, Field: field,
 			Message: fmt.Sprintf("%s is not a field this request takes.", field)}
 	default:
-		return newError(http.StatusBadRequest, codeBadRequest, "The request body could not be read as JSON.")
+		return fault.New(fault.BadRequest, "The request body could not be read as JSON.")
 	}
 }
 
@@ -141,7 +141,7 @@ func jsonKind(t reflect.Type) string {
 func validationError(err error) error {
 	var verrs validator.ValidationErrors
 	if !errors.As(err, &verrs) || len(verrs) == 0 {
-		return newError(http.StatusUnprocessableEntity, codeInvalid, "The request is not valid.")
+		return fault.New(fault.Invalid, "The request is not valid.")
 	}
 	fe := verrs[0]
 	field := fe.Field()
@@ -169,7 +169,7 @@ func validationError(err error) error {
 			reason = f.reason
 		}
 	}
-	return &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: field, Message: invalidMessage(field, reason)}
+	return fault.InvalidField(field, reason)
 }
 
 func lengthUnit(fe validator.FieldError) string {
@@ -187,7 +187,7 @@ func lengthUnit(fe validator.FieldError) string {
 func queryChoice(c *gin.Context, name string, choices ...string) (string, bool) {
 	v := c.Query(name)
 	if v != "" && !slices.Contains(choices, v) {
-		fail(c, store.Invalid(name, "must be one of: "+strings.Join(choices, ", ")))
+		fail(c, fault.InvalidField(name, "must be one of: "+strings.Join(choices, ", ")))
 		return "", false
 	}
 	return v, true
@@ -203,7 +203,7 @@ func queryBool(c *gin.Context, name string) (value, ok bool) {
 func pathID(c *gin.Context, name string) (int64, bool) {
 	id, err := strconv.ParseInt(c.Param(name), 10, 64)
 	if err != nil || id <= 0 {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 		return 0, false
 	}
 	return id, true

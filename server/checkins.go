@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
@@ -26,7 +27,7 @@ type checkinInput struct {
 
 func checkFeeling(word string) error {
 	if word != "" && !library.IsFeelingWord(word) {
-		return store.Invalid("feeling", "must be one of the feeling words")
+		return fault.InvalidField("feeling", "must be one of the feeling words")
 	}
 	return nil
 }
@@ -154,7 +155,7 @@ func dayRange(c *gin.Context) (from, to string, ok bool) {
 			continue
 		}
 		if _, err := time.Parse(store.DateLayout, v); err != nil {
-			fail(c, store.Invalid(name, "must be a date like 2025-03-31"))
+			fail(c, fault.InvalidField(name, "must be a date like 2025-03-31"))
 			return "", "", false
 		}
 	}

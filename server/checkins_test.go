@@ -155,7 +155,7 @@ func TestCheckinValidation(t *testing.T) {
 	} {
 		res := p.PartnerA.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {

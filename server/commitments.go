@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -28,7 +29,7 @@ func (s *Server) createCommitment(c *gin.Context) {
 	}
 	text := strings.TrimSpace(in.Text)
 	if text == "" {
-		fail(c, store.Invalid("text", "is required"))
+		fail(c, fault.InvalidField("text", "is required"))
 		return
 	}
 	m, err := s.store.CreateCommitment(c.Request.Context(), store.NewCommitment{PracticeID: access.PracticeID,
@@ -161,7 +162,7 @@ func (s *Server) recordCommitmentCheck(c *gin.Context) {
 		}
 		in.Day = today
 	} else if _, err := time.Parse(store.DateLayout, in.Day); err != nil {
-		fail(c, store.Invalid("day", "must be a date like 2025-03-31"))
+		fail(c, fault.InvalidField("day", "must be a date like 2025-03-31"))
 		return
 	}
 	check, created, err := s.store.RecordCheck(ctx, store.CheckInput{PracticeID: access.PracticeID, CommitmentID: id,

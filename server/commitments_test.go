@@ -181,7 +181,7 @@ func TestCommitmentKeptRates(t *testing.T) {
 	} {
 		res := p.PartnerB.doInvalid(http.MethodPost, "/api/v1/commitments/"+id(daily)+"/checks", map[string]any{"day": tc.day, "status": "kept"})
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
@@ -221,7 +221,7 @@ func TestCommitmentValidation(t *testing.T) {
 	} {
 		res := w.A.PartnerA.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {

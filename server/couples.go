@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
@@ -57,10 +58,10 @@ func (s *Server) listConcerns(c *gin.Context) {
 func checkCoupleConcerns(concerns []string) error {
 	for i, c := range concerns {
 		if !library.IsConcern(c) {
-			return store.Invalid("concerns", strconv.Quote(c)+" is not one of: "+strings.Join(library.Concerns(), ", "))
+			return fault.InvalidField("concerns", strconv.Quote(c)+" is not one of: "+strings.Join(library.Concerns(), ", "))
 		}
 		if slices.Contains(concerns[:i], c) {
-			return store.Invalid("concerns", strconv.Quote(c)+" is listed twice")
+			return fault.InvalidField("concerns", strconv.Quote(c)+" is listed twice")
 		}
 	}
 	return nil
@@ -70,7 +71,7 @@ func checkCoupleConcerns(concerns []string) error {
 func checkCoupleLabel(label string) (string, error) {
 	label = strings.TrimSpace(label)
 	if label == "" {
-		return "", store.Invalid("label", "is required")
+		return "", fault.InvalidField("label", "is required")
 	}
 	return label, nil
 }
@@ -91,7 +92,7 @@ func (s *Server) listCouples(c *gin.Context) {
 	if t := c.Query("therapist"); t != "" {
 		therapist, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || therapist <= 0 {
-			fail(c, store.Invalid("therapist", "must be a user id"))
+			fail(c, fault.InvalidField("therapist", "must be a user id"))
 			return
 		}
 		filter.TherapistID = therapist
@@ -189,7 +190,7 @@ func (s *Server) updateCouple(c *gin.Context) {
 		return
 	}
 	if in.Label == nil && in.Concerns == nil && in.Status == nil {
-		fail(c, store.Invalid("label", "send label, concerns or status"))
+		fail(c, fault.InvalidField("label", "send label, concerns or status"))
 		return
 	}
 	if in.Label != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/demo"
 	"github.com/amendcare/amend/server/library"
@@ -88,7 +89,7 @@ func TestOpeningACoupleSetsItsCareTeam(t *testing.T) {
 		res := tc.by.doExpecting(tc.want, http.MethodPost, path, tc.body)
 		var body struct {
 			coupleView
-			Error apiError
+			Error errorBody
 		}
 		_ = json.Unmarshal(res.Body, &body)
 		if res.Status != tc.want || body.Error.Field != tc.field {
@@ -311,7 +312,7 @@ func TestClosedCoupleTakesOnlyClosingWorkUntilReopened(t *testing.T) {
 					res := caller.do(method, path, body)
 					w.setCouplesStatus(w.A, store.CoupleActive)
 					if allowed && ofCouple && !changesNothing[mc.action] && !closedCoupleStillTakes[mc.name] {
-						if res.Status != http.StatusConflict || res.ErrorCode() != codeCoupleClosed {
+						if res.Status != http.StatusConflict || res.ErrorCode() != fault.CoupleClosed {
 							t.Errorf("%s %s %s on a closed couple: got %d %s, want 409 couple_closed", caller.Name, method, path, res.Status, res.Body)
 						}
 					} else if res.Status != want {
@@ -344,7 +345,7 @@ func TestClosedCoupleReopensOnlyByAStatusChange(t *testing.T) {
 		{"closing again", p.Admin, map[string]any{"status": "closed"}},
 		{"renaming while closing", p.Admin, map[string]any{"status": "closed", "label": "New name"}},
 	} {
-		if res := ch.by.do(http.MethodPatch, couple, ch.body); res.Status != http.StatusConflict || res.ErrorCode() != codeCoupleClosed {
+		if res := ch.by.do(http.MethodPatch, couple, ch.body); res.Status != http.StatusConflict || res.ErrorCode() != fault.CoupleClosed {
 			t.Errorf("%s a closed couple: got %d %s, want 409 couple_closed", ch.name, res.Status, res.Body)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
@@ -109,7 +110,7 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 	r := CoupleRecord{ExportedAt: now, ExportedBy: exportReader{UserID: reader.ID, Name: reader.Name}, Notice: exportNotice}
 	may := func(object policy.Object, action policy.Action) bool { return s.allows(access, object, action) }
 	if !may(policy.Couple, policy.Read) {
-		return r, errNotFound
+		return r, fault.ErrNotFound
 	}
 	var err error
 	if r.Couple, err = s.store.CoupleByID(ctx, access.PracticeID, coupleID); err != nil {
@@ -279,7 +280,7 @@ func (s *Server) noteRecords(ctx context.Context, access store.Access, coupleID,
 func (s *Server) liveRecords(ctx context.Context, access store.Access, coupleID int64, now time.Time) ([]liveRecord, error) {
 	sessions, err := s.liveLog.Sessions(ctx, access.PracticeID, coupleID)
 	if err != nil {
-		return nil, liveError(err)
+		return nil, err
 	}
 	out := []liveRecord{}
 	if !s.allows(access, policy.LiveSession, policy.Read) {
@@ -308,7 +309,7 @@ func (s *Server) wholeTranscript(ctx context.Context, practiceID, sessionID int6
 	for {
 		page, err := s.liveLog.Transcript(ctx, practiceID, sessionID, after, transcriptMaxLimit)
 		if err != nil {
-			return nil, liveError(err)
+			return nil, err
 		}
 		for _, stored := range page {
 			event, err := stored.Event()
@@ -410,7 +411,7 @@ func (s *Server) eraseCouple(c *gin.Context) {
 		return
 	}
 	if strings.TrimSpace(in.Confirm) != couple.Label {
-		fail(c, store.Invalid("confirm", "must repeat the couple's label exactly"))
+		fail(c, fault.InvalidField("confirm", "must repeat the couple's label exactly"))
 		return
 	}
 	erasure, err := s.store.EraseCouple(ctx, access.PracticeID, coupleID)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -256,7 +257,7 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 			page := tc.reader.do(http.MethodGet, path+".html", nil)
 			if tc.sections == nil {
 				for _, r := range []*response{res, page} {
-					if r.Status != http.StatusNotFound || r.ErrorCode() != codeNotFound {
+					if r.Status != http.StatusNotFound || r.ErrorCode() != fault.NotFound {
 						t.Errorf("an outsider's export answers %d %s, want 404", r.Status, r.Body)
 					}
 				}

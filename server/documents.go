@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -63,19 +64,19 @@ func (s *Server) uploadDocument(c *gin.Context) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		fail(c, newError(http.StatusRequestEntityTooLarge, codeTooLarge, "The file is too large: a document may be at most "+
-			megabytes(s.cfg.MaxDocumentBytes)+"."))
+		fail(c, fault.Errorf(fault.TooLarge, "The file is too large: a document may be at most %s.",
+			megabytes(s.cfg.MaxDocumentBytes)))
 		return
 	case err != nil:
-		fail(c, newError(http.StatusBadRequest, codeBadRequest, "The file could not be read."))
+		fail(c, fault.New(fault.BadRequest, "The file could not be read."))
 		return
 	case len(content) == 0:
-		fail(c, store.Invalid("file", "is empty"))
+		fail(c, fault.InvalidField("file", "is empty"))
 		return
 	}
 	contentType, _, _ := strings.Cut(http.DetectContentType(content), ";")
 	if !documentTypes[contentType] {
-		fail(c, store.Invalid("file", "must be a PDF or an image (PNG, JPEG, GIF or WebP)"))
+		fail(c, fault.InvalidField("file", "must be a PDF or an image (PNG, JPEG, GIF or WebP)"))
 		return
 	}
 	d, err := s.store.CreateDocument(c.Request.Context(), store.NewDocument{PracticeID: access.PracticeID, CoupleID: coupleID,

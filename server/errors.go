@@ -4,86 +4,62 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/amendcare/amend/server/store"
+	"github.com/amendcare/amend/fault"
 )
 
-// apiError is the one shape of every error the API answers.
-type apiError struct {
-	Status  int    `json:"-"`
+// httpStatus is the one table from the error vocabulary's codes to HTTP statuses.
+var httpStatus = map[string]int{
+	fault.BadRequest:           http.StatusBadRequest,
+	fault.Unauthenticated:      http.StatusUnauthorized,
+	fault.InvalidCredentials:   http.StatusUnauthorized,
+	fault.Forbidden:            http.StatusForbidden,
+	fault.BadOrigin:            http.StatusForbidden,
+	fault.SecondFactorRequired: http.StatusForbidden,
+	fault.NotFound:             http.StatusNotFound,
+	fault.MethodNotAllowed:     http.StatusMethodNotAllowed,
+	fault.Conflict:             http.StatusConflict,
+	fault.CoupleClosed:         http.StatusConflict,
+	fault.NotYourTurn:          http.StatusConflict,
+	fault.Paused:               http.StatusConflict,
+	fault.Ended:                http.StatusConflict,
+	fault.TooLarge:             http.StatusRequestEntityTooLarge,
+	fault.Invalid:              http.StatusUnprocessableEntity,
+	fault.UpgradeRequired:      http.StatusUpgradeRequired,
+	fault.RateLimited:          http.StatusTooManyRequests,
+	fault.Unavailable:          http.StatusServiceUnavailable,
+}
+
+var errUnauthenticated = fault.New(fault.Unauthenticated, "Please sign in.")
+
+// errorBody is the one shape of every error the API answers.
+type errorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
 }
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-// Error codes the API answers with.
-const (
-	codeBadRequest      = "bad_request"
-	codeUnauthenticated = "unauthenticated"
-	codeBadCredentials  = "invalid_credentials"
-	codeForbidden       = "forbidden"
-	codeBadOrigin       = "bad_origin"
-	codeNotFound        = "not_found"
-	codeConflict        = "conflict"
-	codeCoupleClosed    = "couple_closed"
-	codeInvalid         = "invalid"
-	codeTooLarge        = "too_large"
-	codeRateLimited     = "rate_limited"
-	// codeSecondFactorRequired: the practice requires a second factor the caller has not set up.
-	codeSecondFactorRequired = "second_factor_required"
-	codeUnavailable          = "unavailable"
-	codeInternal             = "internal"
-)
-
-func newError(status int, code, message string) *apiError {
-	return &apiError{Status: status, Code: code, Message: message}
+// fail answers the request with err's code mapped to its status. An unreachable database is
+// logged as a warning; an error with no code of the vocabulary (or one HTTP has no status for)
+// is logged with the request id and answered with a generic message.
+func fail(c *gin.Context, err error) {
+	e, ok := errors.AsType[*fault.Error](err)
+	status, known := httpStatus[fault.ErrorCode(err)]
+	switch {
+	case ok && e.Code == fault.Unavailable && e.Err != nil:
+		logger(c).Warn("database unavailable", "err", err)
+	case !ok || !known:
+		logger(c).Error("request failed", "err", err)
+		e, status = fault.New(fault.Internal, fault.InternalMessage), http.StatusInternalServerError
+	}
+	abort(c, status, e)
 }
 
-var (
-	errNotFound        = newError(http.StatusNotFound, codeNotFound, "We could not find that.")
-	errForbidden       = newError(http.StatusForbidden, codeForbidden, "You are not allowed to do that.")
-	errUnauthenticated = newError(http.StatusUnauthorized, codeUnauthenticated, "Please sign in.")
-	errCoupleClosed    = newError(http.StatusConflict, codeCoupleClosed,
-		"This couple's file is closed, so it takes no new work. Reopen it (set its status to active or paused) to make changes.")
-)
-
-// fail answers the request with err mapped to a status and code. Errors the caller cannot act on
-// are logged with the request id and answered with a generic message.
-func fail(c *gin.Context, err error) {
-	var apiErr *apiError
-	var invalid *store.InvalidError
-	var conflict *store.ConflictError
-	switch {
-	case errors.As(err, &apiErr):
-	case errors.As(err, &invalid):
-		msg := invalid.Message
-		if msg == "" {
-			msg = invalidMessage(invalid.Field, invalid.Reason)
-		}
-		apiErr = &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Message: msg, Field: invalid.Field}
-	case errors.As(err, &conflict):
-		apiErr = &apiError{Status: http.StatusConflict, Code: codeConflict, Message: sentence(conflict.Reason + "."), Field: conflict.Field}
-	case errors.Is(err, store.ErrNotFound):
-		apiErr = errNotFound
-	case errors.Is(err, store.ErrForbidden):
-		apiErr = errForbidden
-	case errors.Is(err, store.ErrCoupleClosed):
-		apiErr = errCoupleClosed
-	case errors.Is(err, store.ErrConflict):
-		apiErr = newError(http.StatusConflict, codeConflict, "That clashes with something that already exists.")
-	case errors.Is(err, store.ErrUnavailable):
-		logger(c).Warn("database unavailable", "err", err)
-		apiErr = newError(http.StatusServiceUnavailable, codeUnavailable, "The service is briefly unavailable. Please try again in a moment.")
-	default:
-		logger(c).Error("request failed", "err", err)
-		apiErr = newError(http.StatusInternalServerError, codeInternal, "Something went wrong on our side. Please try again.")
-	}
-	c.AbortWithStatusJSON(apiErr.Status, gin.H{"error": apiErr})
+// abort answers the request with status and e as the error body.
+func abort(c *gin.Context, status int, e *fault.Error) {
+	c.AbortWithStatusJSON(status, gin.H{"error": errorBody{Code: e.Code, Message: e.Message, Field: e.Field}})
 }
 
 func logger(c *gin.Context) *slog.Logger {
@@ -91,28 +67,4 @@ func logger(c *gin.Context) *slog.Logger {
 		return l.(*slog.Logger)
 	}
 	return slog.Default()
-}
-
-// invalidMessage makes a sentence of a field and what is wrong with it ("due_on", "is required" ->
-// "Due on is required.").
-func invalidMessage(field, reason string) string {
-	if field == "" {
-		return "Please check this field: " + reason + "."
-	}
-	return sentence(fieldWords(field) + " " + reason + ".")
-}
-
-// fieldWords names a field the way a person reads it: the last part of its path, words apart
-// ("sections.assessment" -> "assessment", "due_on" -> "due on"). The field itself still travels in
-// the error's field, for the screen to point at.
-func fieldWords(field string) string {
-	return strings.ReplaceAll(field[strings.LastIndex(field, ".")+1:], "_", " ")
-}
-
-// sentence starts text with a capital letter.
-func sentence(text string) string {
-	if text == "" {
-		return text
-	}
-	return strings.ToUpper(text[:1]) + text[1:]
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
@@ -25,7 +26,7 @@ type exerciseInput struct {
 func (in exerciseInput) content() (store.ExerciseContent, error) {
 	title := strings.TrimSpace(in.Title)
 	if title == "" {
-		return store.ExerciseContent{}, store.Invalid("title", "is required")
+		return store.ExerciseContent{}, fault.InvalidField("title", "is required")
 	}
 	return store.ExerciseContent{Title: title, Summary: strings.TrimSpace(in.Summary), Who: in.Who,
 		DefaultVisibility: in.DefaultVisibility, Fields: in.Fields}, nil
@@ -61,7 +62,7 @@ func (s *Server) getExercise(c *gin.Context) {
 	if v := c.Query("version"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			fail(c, store.Invalid("version", "must be a version number"))
+			fail(c, fault.InvalidField("version", "must be a version number"))
 			return
 		}
 		version = n

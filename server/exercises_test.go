@@ -173,7 +173,7 @@ func TestExerciseDefinitionsAreCheckedFieldByField(t *testing.T) {
 	}
 	for _, tc := range cases {
 		res := w.A.Therapist.doInvalid(http.MethodPost, "/api/v1/practices/"+id(w.A.ID)+"/exercises", tc.body)
-		var body struct{ Error apiError }
+		var body struct{ Error errorBody }
 		_ = json.Unmarshal(res.Body, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
 			t.Errorf("%s: got %d %s, want 422 naming %s", tc.name, res.Status, res.Body, tc.field)

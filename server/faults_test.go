@@ -12,13 +12,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/migrations"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
@@ -133,7 +136,7 @@ func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int, reg
 	w := &world{t: t, store: store.New(db), policy: authz}
 	instances := make([]*liveInstance, n)
 	for i := range instances {
-		in := &liveInstance{registry: prometheus.NewRegistry()}
+		in := &liveInstance{registry: prometheus.NewRegistry(), logs: &logRecorder{}}
 		if in.db, err = store.Open(context.Background(), dsn, 0); err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +148,7 @@ func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int, reg
 			t.Fatal(err)
 		}
 		in.api, err = New(Deps{Store: w.store, Policy: authz, Registry: in.registry, Live: in.hub,
-			Logger: slog.New(slog.DiscardHandler), Ready: w.store.Ping})
+			Logger: slog.New(in.logs), Ready: w.store.Ping})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,8 +235,8 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 		<-pace.C
 		msgID := fmt.Sprintf("during-%d", i)
 		f := say(msgID, fmt.Sprintf("During the outage, part %d.", i))
-		if f.Type != realtime.FrameError || f.Code != realtime.CodeUnavailable {
-			t.Fatalf("a command while the database is down: %s, want error %s", f.raw, realtime.CodeUnavailable)
+		if f.Type != realtime.FrameError || f.Code != fault.Unavailable {
+			t.Fatalf("a command while the database is down: %s, want error %s", f.raw, fault.Unavailable)
 		}
 		refused = append(refused, msgID)
 		for _, in := range instances {
@@ -243,7 +246,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 		}
 		res := p.Therapist.do(http.MethodPost, "/api/v1/live/"+id(session.ID)+"/commands",
 			fmt.Sprintf(`{"id":"rest-%d","type":"moderator","text":"Hold on."}`, i))
-		if res.Status != http.StatusServiceUnavailable || res.ErrorCode() != codeUnavailable {
+		if res.Status != http.StatusServiceUnavailable || res.ErrorCode() != fault.Unavailable {
 			t.Fatalf("a REST command while the database is down: %d %s", res.Status, res.Body)
 		}
 	}
@@ -267,7 +270,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 	for i, msgID := range refused {
 		text := fmt.Sprintf("During the outage, part %d.", i)
 		for f := say(msgID, text); f.Type != realtime.FrameAck; f = say(msgID, text) {
-			if f.Code != realtime.CodeUnavailable || time.Now().After(deadline) {
+			if f.Code != fault.Unavailable || time.Now().After(deadline) {
 				t.Fatalf("resending %s after recovery: %s", msgID, f.raw)
 			}
 		}
@@ -429,5 +432,82 @@ func TestHalfOpenClientIsDroppedByPingAndShownAbsent(t *testing.T) {
 	case <-a.frames:
 		t.Fatal("the client saw its connection end: the path was not half-open")
 	default:
+	}
+}
+
+// TestLiveEndpointsAnswerUnavailableWhenTheLiveDatabaseIsGone closes the pool an instance's live
+// sessions use while the rest of the API still reaches the database: every live endpoint answers
+// 503 unavailable, the way the rest of the API answers an unreachable database, never a 500.
+func TestLiveEndpointsAnswerUnavailableWhenTheLiveDatabaseIsGone(t *testing.T) {
+	t.Parallel()
+	w, instances := newLiveWorld(t, 1, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, nil)
+	live := "/api/v1/live/" + id(session.ID)
+	_ = instances[0].db.Close()
+	instances[0].logs.take()
+
+	tests := []struct {
+		name       string
+		who        *actor
+		method     string
+		path       string
+		body       any
+		wantStatus int
+		wantCode   string
+	}{
+		{"the chair's command", p.Therapist, http.MethodPost, live + "/commands",
+			map[string]any{"id": "m1", "type": "moderator", "text": "Hold on."}, http.StatusServiceUnavailable, fault.Unavailable},
+		{"a partner's command", p.PartnerA, http.MethodPost, live + "/commands",
+			map[string]any{"id": "r1", "type": "request_floor"}, http.StatusServiceUnavailable, fault.Unavailable},
+		{"the session", p.Therapist, http.MethodGet, live, nil, http.StatusServiceUnavailable, fault.Unavailable},
+		{"the transcript", p.Therapist, http.MethodGet, live + "/transcript", nil, http.StatusServiceUnavailable, fault.Unavailable},
+		{"another practice's therapist still learns nothing", w.B.Therapist, http.MethodGet, live, nil, http.StatusNotFound, fault.NotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := tt.who.do(tt.method, tt.path, tt.body)
+			if res.Status != tt.wantStatus || res.ErrorCode() != tt.wantCode {
+				t.Fatalf("%s %s: %d %s, want %d %s", tt.method, tt.path, res.Status, res.Body, tt.wantStatus, tt.wantCode)
+			}
+			wantLogged(t, instances[0], tt.wantCode == fault.Unavailable)
+		})
+	}
+	t.Run("a partner's live connection", func(t *testing.T) {
+		_, res, err := websocket.DefaultDialer.Dial(wsURL(w.srv.URL, session.ID, ""),
+			http.Header{"Authorization": {"Bearer " + p.PartnerA.Token}})
+		if err == nil || res == nil {
+			t.Fatalf("dial: %v, want a refusal", err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		got := &response{Status: res.StatusCode, Body: body}
+		if got.Status != http.StatusServiceUnavailable || got.ErrorCode() != fault.Unavailable {
+			t.Fatalf("dial: %d %s, want 503 %s", got.Status, got.Body, fault.Unavailable)
+		}
+		wantLogged(t, instances[0], true)
+	})
+}
+
+// wantLogged fails unless the instance logged nothing at error level and, when the database was
+// out of reach, that once as a warning.
+func wantLogged(t *testing.T, in *liveInstance, unavailable bool) {
+	t.Helper()
+	records := in.logs.take()
+	warnings := 0
+	for _, r := range records {
+		if strings.HasPrefix(r, "ERROR") {
+			t.Fatalf("logged as an error: %q", records)
+		}
+		if r == "WARN database unavailable" {
+			warnings++
+		}
+	}
+	want := 0
+	if unavailable {
+		want = 1
+	}
+	if warnings != want {
+		t.Fatalf("logged %q, want the unreachable database %d times as a warning", records, want)
 	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/mail"
@@ -33,7 +33,7 @@ type formTemplateInput struct {
 func (in formTemplateInput) content() (store.FormContent, error) {
 	title := strings.TrimSpace(in.Title)
 	if title == "" {
-		return store.FormContent{}, store.Invalid("title", "is required")
+		return store.FormContent{}, fault.InvalidField("title", "is required")
 	}
 	return store.FormContent{Title: title, Body: strings.TrimSpace(in.Body), Signature: in.Signature, Fields: in.Fields}, nil
 }
@@ -141,18 +141,18 @@ type sendFormInput struct {
 func (s *Server) formToSend(ctx context.Context, practiceID int64, in sendFormInput) (store.NewForms, error) {
 	switch {
 	case (in.Builtin == "") == (in.TemplateID == 0):
-		return store.NewForms{}, store.Invalid("builtin", "name either a built-in form or a template_id, not both")
+		return store.NewForms{}, fault.InvalidField("builtin", "name either a built-in form or a template_id, not both")
 	case in.Builtin != "":
 		f, ok := library.FormByKey(in.Builtin)
 		if !ok {
-			return store.NewForms{}, store.Invalid("builtin", "is not a built-in form")
+			return store.NewForms{}, fault.InvalidField("builtin", "is not a built-in form")
 		}
 		return store.NewForms{BuiltinKey: &f.Key,
 			Content: store.FormContent{Title: f.Title, Body: f.Body, Signature: f.Signature, Fields: f.Fields}}, nil
 	}
 	t, err := s.store.FormTemplateByID(ctx, practiceID, in.TemplateID)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.NewForms{}, store.Invalid("template_id", "is not a form of this practice")
+	if fault.ErrorCode(err) == fault.NotFound {
+		return store.NewForms{}, fault.InvalidField("template_id", "is not a form of this practice")
 	}
 	if err != nil {
 		return store.NewForms{}, err
@@ -174,7 +174,7 @@ func (s *Server) sendForms(c *gin.Context) {
 	}
 	if in.DueOn != nil {
 		if _, err := time.Parse(time.DateOnly, *in.DueOn); err != nil {
-			fail(c, store.Invalid("due_on", "must be a date written as YYYY-MM-DD"))
+			fail(c, fault.InvalidField("due_on", "must be a date written as YYYY-MM-DD"))
 			return
 		}
 	}
@@ -389,10 +389,10 @@ func (s *Server) signForm(c *gin.Context) {
 	name := strings.TrimSpace(in.Name)
 	switch {
 	case name == "":
-		fail(c, store.Invalid("name", "is required: type your name to sign"))
+		fail(c, fault.InvalidField("name", "is required: type your name to sign"))
 		return
 	case !in.Confirm:
-		fail(c, store.Invalid("confirm", "must be true: confirm that you sign"))
+		fail(c, fault.InvalidField("confirm", "must be true: confirm that you sign"))
 		return
 	}
 	sig := &library.Signature{Name: name, At: time.Now().UTC().Truncate(time.Microsecond), Address: c.ClientIP()}
@@ -438,7 +438,7 @@ func (s *Server) downloadSignedForm(c *gin.Context) {
 		return
 	}
 	if f.Status != store.FormSigned {
-		fail(c, newError(http.StatusNotFound, codeNotFound, "This form is not signed, so it has no signed copy."))
+		fail(c, fault.New(fault.NotFound, "This form is not signed, so it has no signed copy."))
 		return
 	}
 	pdf, err := signedPDF(f)

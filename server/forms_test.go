@@ -17,6 +17,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -371,7 +372,7 @@ func TestSignedFormRefusesEveryChange(t *testing.T) {
 		{"share", http.MethodPut, "/visibility", map[string]any{"visibility": "partner"}},
 	} {
 		t.Run("api: "+tc.name, func(t *testing.T) {
-			if res := p.PartnerA.do(tc.method, path+tc.path, tc.body); res.Status != http.StatusConflict || res.ErrorCode() != codeConflict {
+			if res := p.PartnerA.do(tc.method, path+tc.path, tc.body); res.Status != http.StatusConflict || res.ErrorCode() != fault.Conflict {
 				t.Errorf("got %d %s, want 409", res.Status, res.Body)
 			}
 		})
@@ -411,7 +412,7 @@ func TestSignedFormRefusesEveryChange(t *testing.T) {
 	if res := p.Admin.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/erase", map[string]any{"confirm": couple.Label}); res.Status != http.StatusOK {
 		t.Fatalf("erase: %d %s", res.Status, res.Body)
 	}
-	if _, err := w.store.FormByID(ctx, p.ID, formID); !errors.Is(err, store.ErrNotFound) {
+	if _, err := w.store.FormByID(ctx, p.ID, formID); fault.ErrorCode(err) != fault.NotFound {
 		t.Errorf("the signed form outlived its couple's erasure: %v", err)
 	}
 }
@@ -502,7 +503,7 @@ func TestSigningTakesATypedNameAConfirmationAndEveryAnswer(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := tc.who.doExpecting(tc.status, http.MethodPost, "/api/v1/forms/"+id(tc.formID)+tc.action, tc.body)
-			var body struct{ Error apiError }
+			var body struct{ Error errorBody }
 			_ = json.Unmarshal(res.Body, &body)
 			if res.Status != tc.status || body.Error.Field != tc.field {
 				t.Errorf("got %d %s, want %d naming %q", res.Status, res.Body, tc.status, tc.field)
@@ -577,7 +578,7 @@ func TestFormTemplatesAreVersionedAndSentAsTheyWere(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := p.Therapist.do(http.MethodPost, path, tc.body)
-			var body struct{ Error apiError }
+			var body struct{ Error errorBody }
 			_ = json.Unmarshal(res.Body, &body)
 			if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
 				t.Errorf("got %d %s, want 422 naming %q", res.Status, res.Body, tc.field)

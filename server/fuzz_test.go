@@ -111,7 +111,7 @@ func FuzzRequestDecoding(f *testing.F) {
 			t.Fatalf("%T refused %q with %d", in, body, rec.Code)
 		}
 		var answer struct {
-			Error *apiError `json:"error"`
+			Error *errorBody `json:"error"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || answer.Error == nil ||
 			answer.Error.Code == "" || answer.Error.Message == "" {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // hostileBodies are request bodies no endpoint may accept or choke on.
@@ -59,7 +61,7 @@ func TestHostileBodiesOnEveryEndpoint(t *testing.T) {
 					continue
 				}
 				var e struct {
-					Error *apiError `json:"error"`
+					Error *errorBody `json:"error"`
 				}
 				if err := json.Unmarshal(res.Body, &e); err != nil || e.Error == nil || e.Error.Code == "" || e.Error.Message == "" {
 					t.Errorf("%s %s with %s: not a JSON error: %s", route.Method, route.Path, name, truncate(res.Body))
@@ -130,7 +132,7 @@ func TestOverlongRequestHeadAnswersAJSONError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := w.request(http.MethodGet, tc.path, nil, tc.headers)
-			if res.Status != http.StatusRequestHeaderFieldsTooLarge || res.ErrorCode() != codeTooLarge {
+			if res.Status != http.StatusRequestHeaderFieldsTooLarge || res.ErrorCode() != fault.TooLarge {
 				t.Errorf("got %d %s, want 431 too_large", res.Status, truncate(res.Body))
 			}
 		})

@@ -7,12 +7,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
 
 // errInviteGone answers alike for unknown, used, revoked and expired invite tokens.
-var errInviteGone = newError(http.StatusNotFound, codeNotFound, "This invite link is not valid any more. Ask your practice for a new one.")
+var errInviteGone = fault.New(fault.NotFound, "This invite link is not valid any more. Ask your practice for a new one.")
 
 type staffInviteInput struct {
 	Email string `json:"email" validate:"required,email,max=254"`
@@ -82,7 +83,7 @@ func (s *Server) revokeInvite(c *gin.Context) {
 		return
 	}
 	if access.PracticeID != pid {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 		return
 	}
 	if err := s.store.RevokeInvite(c.Request.Context(), access.PracticeID, id); err != nil {
@@ -102,7 +103,7 @@ func (s *Server) inviteFromPath(c *gin.Context) (store.Invite, []byte, bool) {
 	}
 	hash := hashToken(token)
 	inv, err := s.store.OpenInviteByToken(c.Request.Context(), hash)
-	if errors.Is(err, store.ErrNotFound) {
+	if fault.ErrorCode(err) == fault.NotFound {
 		fail(c, errInviteGone)
 		return inv, nil, false
 	}
@@ -152,7 +153,7 @@ func (s *Server) acceptInvite(c *gin.Context) {
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" {
-		fail(c, store.Invalid("name", "is required"))
+		fail(c, fault.InvalidField("name", "is required"))
 		return
 	}
 	inv, hash, ok := s.inviteFromPath(c)
@@ -199,7 +200,7 @@ func (s *Server) acceptInvite(c *gin.Context) {
 func (s *Server) acceptInviteSignedIn(c *gin.Context, caller *Caller) {
 	c.Set(ctxCaller, caller)
 	if c.Request.ContentLength != 0 {
-		fail(c, newError(http.StatusBadRequest, codeBadRequest, "Signed in, accepting an invitation takes no body."))
+		fail(c, fault.New(fault.BadRequest, "Signed in, accepting an invitation takes no body."))
 		return
 	}
 	inv, hash, ok := s.inviteFromPath(c)
@@ -221,14 +222,14 @@ func (s *Server) acceptInviteSignedIn(c *gin.Context, caller *Caller) {
 }
 
 // errInviteForAnotherAccount answers a signed-in caller accepting an invite sent to another email.
-var errInviteForAnotherAccount = newError(http.StatusForbidden, codeForbidden,
+var errInviteForAnotherAccount = fault.New(fault.Forbidden,
 	"This invitation is for another email address. Sign out, then sign in with that address or create its account.")
 
 func failAccept(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case fault.ErrorCode(err) == fault.NotFound:
 		fail(c, errInviteGone)
-	case errors.Is(err, store.ErrForbidden):
+	case fault.ErrorCode(err) == fault.Forbidden:
 		fail(c, errInviteForAnotherAccount)
 	default:
 		fail(c, err)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -44,7 +45,7 @@ func TestInviteAcceptLoginFlow(t *testing.T) {
 		{map[string]string{"name": "   ", "password": "long enough password"}, "name"},
 	} {
 		res := accept(tc.body, map[string]string{deliberatelyInvalid: "yes"})
-		var body struct{ Error apiError }
+		var body struct{ Error errorBody }
 		res.JSON(t, &body)
 		if res.Status != 422 || body.Error.Field != tc.field {
 			t.Errorf("accept %v: %d %s, want 422 on %s", tc.body, res.Status, res.Body, tc.field)
@@ -94,7 +95,7 @@ func TestExpiredRevokedAndUnknownInvitesAnswer404(t *testing.T) {
 	for name, token := range map[string]string{"expired": expired.Token, "revoked": revoked.Token, "replaced": replaced.Token,
 		"unknown": unknown, "malformed": "not-a-token"} {
 		res := w.request(http.MethodPost, "/api/v1/invites/"+token+"/accept", map[string]string{"name": "X", "password": "long enough password"}, nil)
-		if res.Status != 404 || res.ErrorCode() != codeNotFound {
+		if res.Status != 404 || res.ErrorCode() != fault.NotFound {
 			t.Errorf("%s invite: %d %s", name, res.Status, res.Body)
 		}
 	}
@@ -114,7 +115,7 @@ func TestInviteNeverSignsInToAnExistingAccount(t *testing.T) {
 		{"the account's own password", testPassword},
 	} {
 		res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": tc.password}, nil)
-		if res.Status != http.StatusConflict || res.ErrorCode() != codeConflict || res.Header.Get("Set-Cookie") != "" ||
+		if res.Status != http.StatusConflict || res.ErrorCode() != fault.Conflict || res.Header.Get("Set-Cookie") != "" ||
 			strings.Contains(string(res.Body), `"token"`) {
 			t.Errorf("accept without signing in, with %s: %d %s", tc.name, res.Status, res.Body)
 		}
@@ -137,7 +138,7 @@ func TestAnExistingAccountAcceptsAnInviteOnlyAsItself(t *testing.T) {
 		{"another account of the inviting practice", w.A.Therapist, http.StatusForbidden},
 		{"another account of the invitee's practice", w.B.Admin, http.StatusForbidden},
 	} {
-		if res := tc.as.do(http.MethodPost, path, nil); res.Status != tc.status || res.ErrorCode() != codeForbidden {
+		if res := tc.as.do(http.MethodPost, path, nil); res.Status != tc.status || res.ErrorCode() != fault.Forbidden {
 			t.Errorf("%s accepts: %d %s, want %d", tc.name, res.Status, res.Body, tc.status)
 		}
 	}
@@ -194,7 +195,7 @@ func TestInviteAcceptanceIsThrottledLikeSignIn(t *testing.T) {
 	for i := range 20 {
 		res := w.request(http.MethodPost, path, map[string]string{"name": "X", "password": "guess number " + id(int64(i))}, nil)
 		if res.Status == http.StatusTooManyRequests {
-			if res.ErrorCode() != codeRateLimited || res.Header.Get("Retry-After") == "" {
+			if res.ErrorCode() != fault.RateLimited || res.Header.Get("Retry-After") == "" {
 				t.Fatalf("throttled answer: %d %s", res.Status, res.Body)
 			}
 			return
@@ -217,7 +218,7 @@ func TestInviteInputIsValidated(t *testing.T) {
 		{map[string]string{"role": "therapist"}, "email"},
 	} {
 		res := w.A.Admin.doInvalid(http.MethodPost, path, tc.body)
-		var body struct{ Error apiError }
+		var body struct{ Error errorBody }
 		res.JSON(t, &body)
 		if res.Status != 422 || body.Error.Field != tc.field {
 			t.Errorf("%v: %d %s", tc.body, res.Status, res.Body)

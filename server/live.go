@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
@@ -56,7 +55,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 		ShowDrafts: in.ShowDrafts,
 	})
 	if err != nil {
-		fail(c, liveError(err))
+		fail(c, err)
 		return
 	}
 	auditObject(c, session.ID)
@@ -71,7 +70,7 @@ func (s *Server) listLiveSessions(c *gin.Context) {
 	}
 	sessions, err := s.liveLog.Sessions(c.Request.Context(), access.PracticeID, coupleID)
 	if err != nil {
-		fail(c, liveError(err))
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"sessions": sessions})
@@ -89,7 +88,7 @@ func (s *Server) liveSession(c *gin.Context, action policy.Action) (realtime.Ses
 	}
 	session, err := s.liveLog.Session(c.Request.Context(), access.PracticeID, id)
 	if err != nil {
-		fail(c, liveError(err))
+		fail(c, err)
 		return realtime.Session{}, access, false
 	}
 	return session, access, true
@@ -129,7 +128,7 @@ func (s *Server) liveTranscript(c *gin.Context) {
 	// One more than asked tells whether another page follows.
 	events, err := s.liveLog.Transcript(c.Request.Context(), access.PracticeID, session.ID, after, int(limit)+1)
 	if err != nil {
-		fail(c, liveError(err))
+		fail(c, err)
 		return
 	}
 	more := len(events) > int(limit)
@@ -154,20 +153,20 @@ func (s *Server) liveCommand(c *gin.Context) {
 	}
 	data, err := io.ReadAll(io.LimitReader(c.Request.Body, maxCommandBytes+1))
 	if err != nil {
-		fail(c, newError(http.StatusBadRequest, codeBadRequest, "The request body could not be read."))
+		fail(c, fault.New(fault.BadRequest, "The request body could not be read."))
 		return
 	}
 	if len(data) > maxCommandBytes {
-		fail(c, newError(http.StatusRequestEntityTooLarge, codeTooLarge, "The command is larger than the limit."))
+		fail(c, fault.New(fault.TooLarge, "The command is larger than the limit."))
 		return
 	}
 	cmd, err := realtime.DecodeCommand(data)
 	if err != nil {
-		fail(c, liveError(err))
+		fail(c, err)
 		return
 	}
 	if floor.Ephemeral(cmd.Type) {
-		fail(c, newError(http.StatusUnprocessableEntity, codeInvalid, "Drafts travel over the live connection only."))
+		fail(c, fault.New(fault.Invalid, "Drafts travel over the live connection only."))
 		return
 	}
 	caller := mustCaller(c)
@@ -192,7 +191,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 	}
 	res, err := s.runLiveCommand(c.Request.Context(), id, cmd, floor.Actor{UserID: p.UserID, Role: p.Role})
 	if err != nil {
-		fail(c, liveError(err))
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"id": cmd.ID, "seq": res.Seq})
@@ -213,7 +212,7 @@ func (s *Server) runLiveCommand(ctx context.Context, sessionID int64, cmd floor.
 func (s *Server) endLiveSessions(ctx context.Context, practiceID, coupleID, closedBy int64) error {
 	sessions, err := s.liveLog.Sessions(ctx, practiceID, coupleID)
 	if err != nil {
-		return liveError(err)
+		return err
 	}
 	end := floor.Command{Type: floor.CommandEnd}
 	chair := floor.Actor{UserID: closedBy, Role: floor.RoleChair}
@@ -222,12 +221,11 @@ func (s *Server) endLiveSessions(ctx context.Context, practiceID, coupleID, clos
 			continue
 		}
 		_, err := s.runLiveCommand(ctx, session.ID, end, chair)
-		var refusal *floor.Error
-		if errors.As(err, &refusal) && refusal.Code == floor.CodeEnded {
+		if fault.ErrorCode(err) == fault.Ended {
 			continue // ended meanwhile
 		}
 		if err != nil {
-			return liveError(err)
+			return err
 		}
 	}
 	return nil
@@ -244,7 +242,7 @@ func (s *Server) liveSocket(c *gin.Context) {
 		return
 	}
 	if !s.socketOriginAllowed(c.Request) {
-		fail(c, newError(http.StatusForbidden, codeBadOrigin, "This connection came from a site that is not allowed to use Amend."))
+		fail(c, fault.New(fault.BadOrigin, "This connection came from a site that is not allowed to use Amend."))
 		return
 	}
 	access, ok := s.authorize(c, store.Ref{Kind: store.KindLiveSession, ID: id}, policy.LiveSession, policy.Join)
@@ -252,11 +250,11 @@ func (s *Server) liveSocket(c *gin.Context) {
 		return
 	}
 	if !websocket.IsWebSocketUpgrade(c.Request) {
-		fail(c, newError(http.StatusUpgradeRequired, "upgrade_required", "This address speaks WebSocket only."))
+		fail(c, fault.New(fault.UpgradeRequired, "This address speaks WebSocket only."))
 		return
 	}
 	if s.hub == nil {
-		fail(c, newError(http.StatusServiceUnavailable, codeUnavailable, "Live sessions are not available on this server."))
+		fail(c, fault.New(fault.Unavailable, "Live sessions are not available on this server."))
 		return
 	}
 	p, err := s.participant(c.Request.Context(), access, id, mustCaller(c))
@@ -265,7 +263,7 @@ func (s *Server) liveSocket(c *gin.Context) {
 		return
 	}
 	if err := s.hub.Serve(c.Writer, c.Request, id, p, after, s.socketOriginAllowed); err != nil {
-		fail(c, newError(http.StatusServiceUnavailable, codeUnavailable, "The server is restarting; please reconnect."))
+		fail(c, fault.New(fault.Unavailable, "The server is restarting; please reconnect."))
 	}
 }
 
@@ -289,36 +287,15 @@ func (s *Server) participant(ctx context.Context, access store.Access, sessionID
 			return p, err
 		}
 		if seat == "" {
-			return p, errNotFound
+			return p, fault.ErrNotFound
 		}
 		p.Role = floor.Role(seat)
 	default:
-		return p, newError(http.StatusForbidden, codeForbidden, "Only the couple and their care team take part in a live session.")
+		return p, fault.New(fault.Forbidden, "Only the couple and their care team take part in a live session.")
 	}
 	p.MaySpeak = s.allows(access, policy.LiveSession, policy.Speak)
 	p.MayModerate = s.allows(access, policy.LiveSession, policy.Moderate)
 	return p, nil
-}
-
-// liveError maps the live log's errors and the floor's refusals to API errors.
-func liveError(err error) error {
-	if errors.Is(err, realtime.ErrSessionNotFound) {
-		return errNotFound
-	}
-	if errors.Is(err, realtime.ErrUnavailable) {
-		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
-	}
-	var refusal *floor.Error
-	if !errors.As(err, &refusal) {
-		return err
-	}
-	switch refusal.Code {
-	case floor.CodeBadRequest:
-		return newError(http.StatusUnprocessableEntity, codeInvalid, refusal.Message)
-	case floor.CodeNotAllowed:
-		return newError(http.StatusForbidden, codeForbidden, refusal.Message)
-	}
-	return newError(http.StatusConflict, refusal.Code, refusal.Message)
 }
 
 // queryInt reads an optional integer query parameter within [lo, hi], answering 422 otherwise.
@@ -329,7 +306,7 @@ func queryInt(c *gin.Context, name string, fallback, lo, hi int64) (int64, bool)
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || n < lo || n > hi {
-		fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: name,
+		fail(c, &fault.Error{Code: fault.Invalid, Field: name,
 			Message: name + " must be a whole number from " + strconv.FormatInt(lo, 10) + "."})
 		return 0, false
 	}

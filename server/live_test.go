@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store/dbtest"
@@ -28,7 +30,33 @@ type liveInstance struct {
 	api      *Server
 	srv      *httptest.Server
 	registry *prometheus.Registry
+	logs     *logRecorder // what the API logged
 	stopOnce sync.Once
+}
+
+// logRecorder is a slog handler that keeps the level and message of every record.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []string
+}
+
+func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler            { return r }
+func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, rec.Level.String()+" "+rec.Message)
+	return nil
+}
+
+// take returns the records kept so far and forgets them.
+func (r *logRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	records := r.records
+	r.records = nil
+	return records
 }
 
 // stop shuts the instance down as serve does: live connections close with 1012 first.
@@ -344,8 +372,8 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 
 	chair.do(cmd("grant", "seat", "a"))
 	a.do(cmd("say", "text", "I felt alone that whole winter."))
-	b.refused(cmd("say", "text", "That is not how it went."), floor.CodeNotYourTurn)
-	b.refused(cmd("say", "text", "You never listen."), floor.CodeNotYourTurn)
+	b.refused(cmd("say", "text", "That is not how it went."), fault.NotYourTurn)
+	b.refused(cmd("say", "text", "You never listen."), fault.NotYourTurn)
 	moderated := chair.do(cmd("moderator", "text", "Let us hear the whole of it first."))
 
 	// Everyone sees the grant, a's words and the chair's message, and nothing of b's attempts
@@ -399,7 +427,7 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 		t.Fatalf("summary: %s", res.Body)
 	}
 	// The ended session refuses further talk.
-	a.refused(cmd("request_floor"), floor.CodeEnded)
+	a.refused(cmd("request_floor"), fault.Ended)
 }
 
 func TestLiveDraftsReachTheOthersOnlyWhenTheSessionShowsTyping(t *testing.T) {
@@ -431,11 +459,11 @@ func TestLiveDraftsReachTheOthersOnlyWhenTheSessionShowsTyping(t *testing.T) {
 			chair.do(cmd("grant", "seat", "a"))
 
 			// The other partner's draft is refused whatever the setting: the floor is a's.
-			b.refused(cmd("draft", "id", "b-draft", "text", "But"), floor.CodeNotYourTurn)
+			b.refused(cmd("draft", "id", "b-draft", "text", "But"), fault.NotYourTurn)
 			if tt.shown {
 				a.send(cmd("draft", "text", "When you came home la"))
 			} else {
-				a.refused(cmd("draft", "id", "a-draft", "text", "When you came home la"), floor.CodeNotAllowed)
+				a.refused(cmd("draft", "id", "a-draft", "text", "When you came home la"), "not_allowed")
 			}
 			a.do(cmd("say", "text", "When you came home late, I worried."))
 
@@ -472,13 +500,13 @@ func TestLiveListenerSessionPassesTheFloorOnlyOnAConfirmedParaphrase(t *testing.
 		t.Fatalf("draft: %s", d.raw)
 	}
 	b.send(cmd("draft", "id", "b-draft", "text", "But"))
-	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameError }); f.Code != floor.CodeNotYourTurn {
+	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameError }); f.Code != fault.NotYourTurn {
 		t.Fatalf("listener draft: %s", f.raw)
 	}
 
 	a.do(cmd("say", "text", "When you came home late without a word, I felt I did not matter."))
 	a.do(cmd("yield"))
-	b.refused(cmd("say", "text", "I was working."), floor.CodeNotYourTurn)
+	b.refused(cmd("say", "text", "I was working."), fault.NotYourTurn)
 	b.do(cmd("paraphrase", "text", "You felt unimportant when I came home late."))
 	a.do(cmd("confirm", "ok", false))
 	b.do(cmd("paraphrase", "text", "You felt you did not matter to me when I came home late and said nothing."))
@@ -528,14 +556,14 @@ func TestLiveHostileFramesAreRefusedAndTheRoomCarriesOn(t *testing.T) {
 		if err := b.ws.WriteMessage(websocket.TextMessage, []byte(bad)); err != nil {
 			t.Fatal(err)
 		}
-		if f := errorFrame(b); f.Code != floor.CodeBadRequest {
+		if f := errorFrame(b); f.Code != "bad_request" {
 			t.Fatalf("%s: %s", bad, f.raw)
 		}
 	}
 	if err := b.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"id":"1","type":"yield"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if f := errorFrame(b); f.Code != floor.CodeBadRequest {
+	if f := errorFrame(b); f.Code != "bad_request" {
 		t.Fatalf("binary frame: %s", f.raw)
 	}
 	// b is still connected and heard.
@@ -546,7 +574,7 @@ func TestLiveHostileFramesAreRefusedAndTheRoomCarriesOn(t *testing.T) {
 	if err := b.ws.WriteMessage(websocket.TextMessage, []byte(huge)); err != nil {
 		t.Fatal(err)
 	}
-	if f := errorFrame(b); f.Code != realtime.CodeTooLarge {
+	if f := errorFrame(b); f.Code != fault.TooLarge {
 		t.Fatalf("oversize: %s", f.raw)
 	}
 	if code := b.closed(); code != websocket.CloseMessageTooBig {
@@ -646,11 +674,11 @@ func TestLiveRESTCommandsFollowTheFloor(t *testing.T) {
 		want int
 		code string
 	}{
-		{"out of turn", p.PartnerB, `{"id":"b1","type":"say","text":"hm"}`, http.StatusConflict, floor.CodeNotYourTurn},
-		{"a partner moderating", p.PartnerB, `{"id":"b2","type":"skip"}`, http.StatusForbidden, codeForbidden},
-		{"a draft", p.PartnerA, `{"type":"draft","text":"hm"}`, http.StatusUnprocessableEntity, codeInvalid},
-		{"unknown type", p.PartnerA, `{"id":"a1","type":"shout"}`, http.StatusUnprocessableEntity, codeInvalid},
-		{"another couple's partner", p.OtherPartner, `{"id":"o1","type":"say","text":"hm"}`, http.StatusNotFound, codeNotFound},
+		{"out of turn", p.PartnerB, `{"id":"b1","type":"say","text":"hm"}`, http.StatusConflict, fault.NotYourTurn},
+		{"a partner moderating", p.PartnerB, `{"id":"b2","type":"skip"}`, http.StatusForbidden, fault.Forbidden},
+		{"a draft", p.PartnerA, `{"type":"draft","text":"hm"}`, http.StatusUnprocessableEntity, fault.Invalid},
+		{"unknown type", p.PartnerA, `{"id":"a1","type":"shout"}`, http.StatusUnprocessableEntity, fault.Invalid},
+		{"another couple's partner", p.OtherPartner, `{"id":"o1","type":"say","text":"hm"}`, http.StatusNotFound, fault.NotFound},
 		{"the holder", p.PartnerA, `{"id":"a2","type":"say","text":"I am listening now."}`, http.StatusOK, ""},
 	}
 	for _, tc := range cases {
@@ -726,10 +754,10 @@ func TestClosingACoupleEndsItsLiveSessionsOnEveryInstanceAndRefusesCommands(t *t
 	}
 	chair.expect(func(f frame) bool { return f.Type == floor.EventEnded })
 	a.expect(func(f frame) bool { return f.Type == floor.EventEnded })
-	a.refused(cmd(floor.CommandRequestFloor), floor.CodeEnded)
+	a.refused(cmd(floor.CommandRequestFloor), fault.Ended)
 	// Who joins the closed couple's session reads it and may send nothing.
 	b := dial(t, other, p.PartnerB, session.ID, "")
-	b.refused(cmd(floor.CommandRequestFloor), floor.CodeNotAllowed)
+	b.refused(cmd(floor.CommandRequestFloor), "not_allowed")
 
 	commands := "/api/v1/live/" + id(session.ID) + "/commands"
 	for _, tc := range []struct {
@@ -747,7 +775,7 @@ func TestClosingACoupleEndsItsLiveSessionsOnEveryInstanceAndRefusesCommands(t *t
 		{"the care team reads the transcript", p.Therapist, http.MethodGet, "/api/v1/live/" + id(session.ID) + "/transcript", nil, http.StatusOK},
 	} {
 		res := tc.by.do(tc.method, tc.path, tc.body)
-		if res.Status != tc.want || tc.want == http.StatusConflict && res.ErrorCode() != codeCoupleClosed {
+		if res.Status != tc.want || tc.want == http.StatusConflict && res.ErrorCode() != fault.CoupleClosed {
 			t.Errorf("%s: got %d %s, want %d", tc.name, res.Status, res.Body, tc.want)
 		}
 	}
@@ -772,7 +800,7 @@ func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
 		return func(t *testing.T, sessionID int64) {
 			res := p.PartnerA.onInstance(in, http.MethodPost, "/api/v1/live/"+id(sessionID)+"/commands",
 				`{"id":"late-1","type":"say","text":"And another thing."}`)
-			if res.Status != http.StatusConflict || res.ErrorCode() != floor.CodeNotYourTurn {
+			if res.Status != http.StatusConflict || res.ErrorCode() != fault.NotYourTurn {
 				t.Fatalf("a say 58 s after a 10 s turn: %d %s", res.Status, res.Body)
 			}
 		}
@@ -791,7 +819,7 @@ func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
 		{"over the holder's live connection", func(t *testing.T, sessionID int64) func(*testing.T, int64) {
 			a := dial(t, instances[1].srv.URL, p.PartnerA, sessionID, "")
 			return func(*testing.T, int64) {
-				a.refused(cmd("say", "text", "And another thing."), floor.CodeNotYourTurn)
+				a.refused(cmd("say", "text", "And another thing."), fault.NotYourTurn)
 			}
 		}},
 	}
@@ -870,10 +898,10 @@ func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
 	}{
 		{"another say under the id, live", func() frame {
 			return a.answer(cmd("say", "id", "a-1", "text", "I am fine now."), 10*time.Second)
-		}, floor.CodeConflict},
+		}, fault.Conflict},
 		{"another command type under the id, live", func() frame {
 			return a.answer(cmd("yield", "id", "a-1"), 10*time.Second)
-		}, floor.CodeConflict},
+		}, fault.Conflict},
 		{"another say under the id, REST", func() frame {
 			res := p.PartnerA.do(http.MethodPost, commands, `{"id":"a-1","type":"say","text":"I am fine now."}`)
 			if res.Status != http.StatusOK {
@@ -883,7 +911,7 @@ func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
 			res.JSON(t, &f)
 			f.Type = realtime.FrameAck
 			return f
-		}, floor.CodeConflict},
+		}, fault.Conflict},
 		{"the same say again, live", func() frame {
 			return a.answer(cmd("say", "id", "a-1", "text", "I was hurt when you left."), 10*time.Second)
 		}, ""},

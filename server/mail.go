@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
@@ -154,7 +155,7 @@ func (s *Server) listMailbox(c *gin.Context) {
 		return
 	}
 	if s.mail == nil || !s.mail.Mailbox() || !slices.Contains(s.cfg.MailboxPractices, p.Name) {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 		return
 	}
 	list, err := s.store.Mailbox(ctx, pid, 200)
@@ -187,12 +188,12 @@ func (s *Server) unsubscribe(c *gin.Context) {
 		return
 	}
 	if s.mail == nil {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 		return
 	}
 	email, topic, ok := s.mail.Unsubscribe(in.Token)
 	if !ok {
-		fail(c, newError(http.StatusNotFound, codeNotFound, "This unsubscribe link is not valid."))
+		fail(c, fault.New(fault.NotFound, "This unsubscribe link is not valid."))
 		return
 	}
 	if err := s.store.Unsubscribe(c.Request.Context(), email, topic); err != nil {

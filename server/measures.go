@@ -2,12 +2,12 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
@@ -29,14 +29,10 @@ type measureInput struct {
 func scoreMeasure(key string, answers map[string]int) (library.Measure, int, error) {
 	m, ok := library.MeasureByKey(key)
 	if !ok {
-		return m, 0, store.Invalid("measure_key", "is not a known questionnaire")
+		return m, 0, fault.InvalidField("measure_key", "is not a known questionnaire")
 	}
 	score, err := m.Score(answers)
-	var fieldErr *library.FieldError
-	if errors.As(err, &fieldErr) {
-		return m, 0, store.InvalidFrom("answers."+fieldErr.Field, fieldErr)
-	}
-	return m, score, err
+	return m, score, fault.Under("answers", err)
 }
 
 // checkMeasureVisibility refuses a visibility a questionnaire does not take: the answers to a
@@ -44,7 +40,7 @@ func scoreMeasure(key string, answers map[string]int) (library.Measure, int, err
 // partner, and never kept from the care team.
 func checkMeasureVisibility(q library.Measure, visibility string) error {
 	if q.CareTeamOnly && visibility != store.VisibilityTherapist {
-		return store.Invalid("visibility", "must be therapist: the "+q.Name+" is read by you and your care team only")
+		return fault.InvalidField("visibility", "must be therapist: the "+q.Name+" is read by you and your care team only")
 	}
 	return nil
 }
@@ -201,7 +197,7 @@ type scheduleInput struct {
 func scheduledQuestionnaire(c *gin.Context) (string, bool) {
 	key := c.Param("key")
 	if _, ok := library.MeasureByKey(key); !ok {
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 		return "", false
 	}
 	return key, true

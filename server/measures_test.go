@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -79,7 +80,7 @@ func TestCSI4IsScoredWithItsCutoff(t *testing.T) {
 	} {
 		res := w.A.PartnerB.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
@@ -151,7 +152,7 @@ func TestPHQ9IsReadByItsAuthorAndTheCareTeamOnly(t *testing.T) {
 	couple := "/api/v1/couples/" + id(p.CoupleID)
 	for _, visibility := range []string{"partner", "private"} {
 		res := p.PartnerA.do(http.MethodPost, couple+"/measures", map[string]any{"measure_key": "phq9", "answers": phq9Answers(1, 1), "visibility": visibility})
-		if res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != codeInvalid {
+		if res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != fault.Invalid {
 			t.Errorf("a PHQ-9 made %s: %d %s, want 422", visibility, res.Status, res.Body)
 		}
 	}

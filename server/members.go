@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -109,7 +110,7 @@ func (s *Server) updateMember(c *gin.Context) {
 		return
 	}
 	if in.Roles == nil && in.Disabled == nil {
-		fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: codeInvalid, Field: "roles",
+		fail(c, &fault.Error{Code: fault.Invalid, Field: "roles",
 			Message: "Send roles, disabled, or both."})
 		return
 	}
@@ -121,7 +122,7 @@ func (s *Server) updateMember(c *gin.Context) {
 			return
 		}
 		if slices.Contains(current.Roles, store.RoleClient) {
-			fail(c, store.Conflict("a client's role is set by their couple, not here"))
+			fail(c, fault.ConflictBecause("a client's role is set by their couple, not here"))
 			return
 		}
 		if err := s.store.SetStaffRoles(ctx, pid, uid, slices.Compact(slices.Sorted(slices.Values(*in.Roles)))); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -105,7 +106,10 @@ func (s *Server) observe(c *gin.Context) {
 		attrs = append(attrs, "user_id", caller.User.ID)
 	}
 	level := slog.LevelInfo
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		level = slog.LevelWarn // the database or the server is briefly out of reach; nothing failed
+	case status >= 500:
 		level = slog.LevelError
 	}
 	log.Log(c.Request.Context(), level, "request", attrs...)
@@ -119,7 +123,7 @@ func recoverPanics(c *gin.Context) {
 				panic(r)
 			}
 			logger(c).Error("panic", "panic", r)
-			fail(c, newError(http.StatusInternalServerError, codeInternal, "Something went wrong on our side. Please try again."))
+			abort(c, http.StatusInternalServerError, fault.New(fault.Internal, fault.InternalMessage))
 		}
 	}()
 	c.Next()
@@ -162,7 +166,8 @@ func limitRequestHead(c *gin.Context) {
 		}
 	}
 	if size > maxRequestHeadBytes {
-		fail(c, newError(http.StatusRequestHeaderFieldsTooLarge, codeTooLarge, "The address or headers of the request are too long."))
+		// The one status outside the table: too large, in the request's head rather than its body.
+		abort(c, http.StatusRequestHeaderFieldsTooLarge, fault.New(fault.TooLarge, "The address or headers of the request are too long."))
 		return
 	}
 	c.Next()
@@ -219,7 +224,7 @@ func (s *Server) checkOrigin(c *gin.Context) {
 		return
 	}
 	if !s.OriginAllowed(r) {
-		fail(c, newError(http.StatusForbidden, codeBadOrigin, "This request came from a site that is not allowed to use Amend."))
+		fail(c, fault.New(fault.BadOrigin, "This request came from a site that is not allowed to use Amend."))
 		return
 	}
 	c.Next()
@@ -243,7 +248,7 @@ func mustCaller(c *gin.Context) *Caller {
 // before anything happens, so a malformed client can never trigger them by accident.
 func noBody(c *gin.Context) {
 	if c.Request.ContentLength != 0 {
-		fail(c, newError(http.StatusBadRequest, codeBadRequest, "This request takes no body."))
+		fail(c, fault.New(fault.BadRequest, "This request takes no body."))
 		return
 	}
 	c.Next()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -86,20 +87,20 @@ func sectionsInOrder(templateKey string, sections map[string]string) []LabelledS
 func checkSections(templateKey string, sections map[string]string, complete bool) error {
 	t, ok := noteTemplate(templateKey)
 	if !ok {
-		return store.Invalid("template", "must be one of: soap, dap")
+		return fault.InvalidField("template", "must be one of: soap, dap")
 	}
 	for key, text := range sections {
 		if !slices.ContainsFunc(t.Sections, func(sec NoteSection) bool { return sec.Key == key }) {
-			return store.Invalid("sections."+key, "is not a section of the "+t.Name+" template")
+			return fault.InvalidField("sections."+key, "is not a section of the "+t.Name+" template")
 		}
 		if len([]rune(text)) > maxSectionLength {
-			return store.Invalid("sections."+key, "must be at most "+strconv.Itoa(maxSectionLength)+" characters")
+			return fault.InvalidField("sections."+key, "must be at most "+strconv.Itoa(maxSectionLength)+" characters")
 		}
 	}
 	if complete {
 		for _, sec := range t.Sections {
 			if strings.TrimSpace(sections[sec.Key]) == "" {
-				return &store.InvalidError{Field: "sections." + sec.Key, Reason: "must be written before the note is signed",
+				return &fault.Error{Code: fault.Invalid, Field: "sections." + sec.Key,
 					Message: "Write the " + strings.ToLower(sec.Label) + " before signing."}
 			}
 		}
@@ -156,7 +157,7 @@ func (s *Server) listNotes(c *gin.Context) {
 	if v := c.Query("live_session_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			fail(c, store.Invalid("live_session_id", "must be a positive whole number"))
+			fail(c, fault.InvalidField("live_session_id", "must be a positive whole number"))
 			return
 		}
 		session = &id
@@ -248,7 +249,7 @@ func (s *Server) addNoteAddendum(c *gin.Context) {
 	}
 	text := strings.TrimSpace(in.Text)
 	if text == "" {
-		fail(c, store.Invalid("text", "is required"))
+		fail(c, fault.InvalidField("text", "is required"))
 		return
 	}
 	a, err := s.store.AddAddendum(c.Request.Context(), access.PracticeID, id, mustCaller(c).User.ID, text)

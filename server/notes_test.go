@@ -203,7 +203,7 @@ func TestSignedNoteIsLockedAndTakesAddenda(t *testing.T) {
 	}
 	res = p.Therapist.do(http.MethodPost, path+"/sign", nil)
 	var body struct {
-		Error apiError `json:"error"`
+		Error errorBody `json:"error"`
 	}
 	res.JSON(t, &body)
 	if res.Status != http.StatusUnprocessableEntity || body.Error.Field != "sections.objective" {
@@ -275,7 +275,7 @@ func TestNoteValidation(t *testing.T) {
 	} {
 		res := w.A.Therapist.doInvalid(http.MethodPost, path, tc.body)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {
@@ -362,7 +362,7 @@ func TestRefusalsAreSentencesThatNameTheFieldInWords(t *testing.T) {
 		// Each request is refused on purpose; the contract check still checks every answer.
 		res := tc.caller.doInvalid(http.MethodPost, tc.path, tc.body)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != tc.status || body.Error.Message != tc.message || body.Error.Field != tc.field {

@@ -3,12 +3,12 @@ package server
 import (
 	"context"
 	"errors"
-	"net/http"
 	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
@@ -20,16 +20,16 @@ const noticeTimeout = 5 * time.Second
 // meEvents is the signed-in person's notice stream (Server-Sent Events), one per open tab.
 func (s *Server) meEvents(c *gin.Context) {
 	if s.hub == nil {
-		fail(c, newError(http.StatusServiceUnavailable, codeUnavailable, "Live notices are not available on this server."))
+		fail(c, fault.New(fault.Unavailable, "Live notices are not available on this server."))
 		return
 	}
 	caller := mustCaller(c)
 	err := s.hub.ServeNotices(c.Writer, c.Request, caller.User.ID, caller.SessionID)
 	switch {
 	case errors.Is(err, realtime.ErrTooManyStreams):
-		fail(c, newError(http.StatusTooManyRequests, codeRateLimited, "Too many open tabs are listening for notices. Close one and reload."))
+		fail(c, fault.New(fault.RateLimited, "Too many open tabs are listening for notices. Close one and reload."))
 	case err != nil:
-		fail(c, newError(http.StatusServiceUnavailable, codeUnavailable, "The server is restarting; please reconnect."))
+		fail(c, fault.New(fault.Unavailable, "The server is restarting; please reconnect."))
 	}
 }
 

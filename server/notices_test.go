@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
 )
 
@@ -286,7 +287,7 @@ func TestNoticeStreamsNeedASignInAndAreLimitedPerAccount(t *testing.T) {
 	cfg.NoticeStreamsPerUser = 2
 	w, _ := newLiveWorld(t, 1, cfg)
 	p := w.A
-	if res := w.request(http.MethodGet, "/api/v1/me/events", nil, nil); res.Status != http.StatusUnauthorized || res.ErrorCode() != codeUnauthenticated {
+	if res := w.request(http.MethodGet, "/api/v1/me/events", nil, nil); res.Status != http.StatusUnauthorized || res.ErrorCode() != fault.Unauthenticated {
 		t.Fatalf("without a sign-in: %d %s", res.Status, res.Body)
 	}
 	listen(t, w.srv.URL, p.PartnerA)
@@ -295,7 +296,7 @@ func TestNoticeStreamsNeedASignInAndAreLimitedPerAccount(t *testing.T) {
 		t.Fatalf("a second tab: %d", second.StatusCode)
 	}
 	res := w.request(http.MethodGet, "/api/v1/me/events", nil, map[string]string{"Authorization": "Bearer " + p.PartnerA.Token})
-	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != codeRateLimited {
+	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != fault.RateLimited {
 		t.Fatalf("a third tab: %d %s", res.Status, res.Body)
 	}
 	// Another account is not held to partner a's streams; a closed tab frees its place.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
 )
@@ -23,7 +23,7 @@ const (
 	resetAnswerTime = 300 * time.Millisecond
 )
 
-var errResetLinkInvalid = newError(http.StatusNotFound, codeNotFound,
+var errResetLinkInvalid = fault.New(fault.NotFound,
 	"This reset link does not work: it was used already, has expired, or was replaced by a newer one. Ask for a new link.")
 
 // resetThrottle limits password reset requests per account (the address asked for) and per
@@ -55,7 +55,7 @@ func (s *Server) requestPasswordReset(c *gin.Context) {
 		s.afterChange(func(ctx context.Context, tx *sqlx.Tx, resetID int64) error {
 			return s.mail.EnqueueSecurity(ctx, tx.Tx, mail.KindPasswordReset, fmt.Sprint(resetID), email, "/reset/"+token)
 		})...)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil && fault.ErrorCode(err) != fault.NotFound {
 		fail(c, err)
 		return
 	}
@@ -98,7 +98,7 @@ func (s *Server) resetPassword(c *gin.Context) {
 		return
 	}
 	changed, err := s.store.ResetPassword(c.Request.Context(), hashToken(token), hash, s.cfg.Now(), s.mailPasswordChanged()...)
-	if errors.Is(err, store.ErrNotFound) {
+	if fault.ErrorCode(err) == fault.NotFound {
 		fail(c, errResetLinkInvalid)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
@@ -272,15 +273,15 @@ func TestChangePasswordNeedsTheCurrentOneAndSignsOutOtherSessions(t *testing.T) 
 	}{
 		{"signed out", func() *response {
 			return w.request(http.MethodPut, "/api/v1/me/password", map[string]string{"current_password": testPassword, "password": newTestPassword}, nil)
-		}, http.StatusUnauthorized, codeUnauthenticated},
+		}, http.StatusUnauthorized, fault.Unauthenticated},
 		{"with a wrong current password", func() *response { return changePassword(p.PartnerA, "not the password", newTestPassword) },
-			http.StatusUnauthorized, codeBadCredentials},
+			http.StatusUnauthorized, fault.InvalidCredentials},
 		{"with another person's password", func() *response { return changePassword(p.PartnerB, testPassword+"!", newTestPassword) },
-			http.StatusUnauthorized, codeBadCredentials},
+			http.StatusUnauthorized, fault.InvalidCredentials},
 		{"without the current password", func() *response { return changePassword(p.PartnerA, "", newTestPassword) },
-			http.StatusUnprocessableEntity, codeInvalid},
+			http.StatusUnprocessableEntity, fault.Invalid},
 		{"to a too short password", func() *response { return changePassword(p.PartnerA, testPassword, "short") },
-			http.StatusUnprocessableEntity, codeInvalid},
+			http.StatusUnprocessableEntity, fault.Invalid},
 	} {
 		t.Run("refused "+tc.name, func(t *testing.T) {
 			res := tc.change()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/store"
 )
@@ -15,14 +16,14 @@ import (
 // goal at least one measurable objective.
 func planReady(content store.PlanContent) error {
 	if len(content.Problems) == 0 {
-		return store.Invalid("content.problems", "must name at least one problem before the plan is signed")
+		return fault.InvalidField("content.problems", "must name at least one problem before the plan is signed")
 	}
 	if len(content.Goals) == 0 {
-		return store.Invalid("content.goals", "must name at least one goal before the plan is signed")
+		return fault.InvalidField("content.goals", "must name at least one goal before the plan is signed")
 	}
 	for _, g := range content.Goals {
 		if len(g.Objectives) == 0 {
-			return store.Invalid("content.goals.objectives", "must give each goal at least one measurable objective before the plan is signed")
+			return fault.InvalidField("content.goals.objectives", "must give each goal at least one measurable objective before the plan is signed")
 		}
 	}
 	return nil

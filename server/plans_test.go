@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -146,7 +147,7 @@ func TestTreatmentPlanIsDraftedSignedAcknowledgedAndRevisedAsANewVersion(t *test
 	if res := p.Therapist.do(http.MethodPut, path, incomplete); res.Status != http.StatusOK {
 		t.Fatalf("revise the draft: %d %s", res.Status, res.Body)
 	}
-	if res := p.Therapist.do(http.MethodPost, path+"/sign", nil); res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != codeInvalid {
+	if res := p.Therapist.do(http.MethodPost, path+"/sign", nil); res.Status != http.StatusUnprocessableEntity || res.ErrorCode() != fault.Invalid {
 		t.Errorf("sign a plan without goals: %d %s, want 422", res.Status, res.Body)
 	}
 	if res := p.Therapist.do(http.MethodPut, path, samplePlan("Broken trust after an affair.")); res.Status != http.StatusOK {
@@ -258,7 +259,7 @@ func TestTreatmentPlanValidation(t *testing.T) {
 	} {
 		res := w.A.Therapist.doInvalid(http.MethodPost, plans, tc.body)
 		var body struct {
-			Error apiError `json:"error"`
+			Error errorBody `json:"error"`
 		}
 		res.JSON(t, &body)
 		if res.Status != http.StatusUnprocessableEntity || body.Error.Field != tc.field {

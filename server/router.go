@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/mail"
@@ -87,10 +88,10 @@ func New(d Deps) (*Server, error) {
 			d.App.ServeHTTP(c.Writer, c.Request)
 			return
 		}
-		fail(c, errNotFound)
+		fail(c, fault.ErrNotFound)
 	})
 	e.NoMethod(func(c *gin.Context) {
-		fail(c, newError(http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method."))
+		fail(c, fault.New(fault.MethodNotAllowed, "This address does not take that method."))
 	})
 
 	// Live sessions are read through the hub's log where this instance runs them; an instance

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
@@ -42,7 +43,7 @@ func (s *Server) createSeries(c *gin.Context) {
 		return
 	}
 	if in.RecordPast {
-		fail(c, store.Invalid("record_past", "is for single sessions, not for a series"))
+		fail(c, fault.InvalidField("record_past", "is for single sessions, not for a series"))
 		return
 	}
 	first, err := s.newAppointment(c, access.PracticeID, coupleID, in.appointmentInput)
@@ -106,19 +107,19 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 		fail(c, err)
 		return
 	case a.Kind != store.KindVideo:
-		fail(c, store.Conflict("only a video appointment opens the live room"))
+		fail(c, fault.ConflictBecause("only a video appointment opens the live room"))
 		return
 	case a.LiveSessionID != nil:
 		c.JSON(http.StatusOK, gin.H{"live_session_id": *a.LiveSessionID})
 		return
 	case a.Status != store.AppointmentScheduled:
-		fail(c, store.Conflict("this appointment is cancelled"))
+		fail(c, fault.ConflictBecause("this appointment is cancelled"))
 		return
 	}
 	session, err := s.liveLog.Create(ctx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
 		CreatedBy: mustCaller(c).User.ID, Mode: floor.ModeTurns})
 	if err != nil {
-		fail(c, liveError(err))
+		fail(c, err)
 		return
 	}
 	if err := s.store.LinkLiveSession(ctx, access.PracticeID, id, session.ID); err != nil {
@@ -144,7 +145,7 @@ func (s *Server) practiceCalendar(c *gin.Context) {
 	if t := c.Query("therapist"); t != "" {
 		var err error
 		if therapist, err = strconv.ParseInt(t, 10, 64); err != nil || therapist <= 0 {
-			fail(c, store.Invalid("therapist", "must be a user id"))
+			fail(c, fault.InvalidField("therapist", "must be a user id"))
 			return
 		}
 	}
@@ -231,10 +232,10 @@ func checkWorkingHours(in workingHoursInput) (store.WeeklyHours, error) {
 		starts, err1 := time.Parse("15:04", h.Starts)
 		ends, err2 := time.Parse("15:04", h.Ends)
 		if err1 != nil || err2 != nil {
-			return week, store.Invalid("hours", "must give times like 09:00 and 17:30")
+			return week, fault.InvalidField("hours", "must give times like 09:00 and 17:30")
 		}
 		if !ends.After(starts) {
-			return week, store.Invalid("hours", "must end after they start")
+			return week, fault.InvalidField("hours", "must end after they start")
 		}
 		week.Hours = append(week.Hours, store.WorkingHours{Weekday: *h.Weekday, Starts: h.Starts, Ends: h.Ends})
 	}
@@ -247,7 +248,7 @@ func checkWorkingHours(in workingHoursInput) (store.WeeklyHours, error) {
 	for i := 1; i < len(week.Hours); i++ {
 		prev, h := week.Hours[i-1], week.Hours[i]
 		if prev.Weekday == h.Weekday && compareClock(h.Starts, prev.Ends) < 0 {
-			return week, store.Invalid("hours", "must not overlap on the same day")
+			return week, fault.InvalidField("hours", "must not overlap on the same day")
 		}
 	}
 	return week, nil
@@ -302,7 +303,7 @@ func readSlotQuery(c *gin.Context) (slotQuery, bool) {
 	if t := c.Query("therapist_id"); t != "" {
 		therapist, err := strconv.ParseInt(t, 10, 64)
 		if err != nil || therapist <= 0 {
-			fail(c, store.Invalid("therapist_id", "must be a user id"))
+			fail(c, fault.InvalidField("therapist_id", "must be a user id"))
 			return q, false
 		}
 		q.TherapistID = therapist
@@ -310,7 +311,7 @@ func readSlotQuery(c *gin.Context) (slotQuery, bool) {
 	if d := c.Query("duration_minutes"); d != "" {
 		minutes, err := strconv.Atoi(d)
 		if err != nil || minutes < 5 || minutes > 480 {
-			fail(c, store.Invalid("duration_minutes", "must be a number of minutes from 5 to 480"))
+			fail(c, fault.InvalidField("duration_minutes", "must be a number of minutes from 5 to 480"))
 			return q, false
 		}
 		q.Length = time.Duration(minutes) * time.Minute
@@ -322,7 +323,7 @@ func readSlotQuery(c *gin.Context) (slotQuery, bool) {
 		q.To = q.From.Add(openSlotsDefault)
 	}
 	if !q.To.After(q.From) || q.To.Sub(q.From) > openSlotsLongest {
-		fail(c, store.Invalid("to", "must be after from, and at most 62 days after it"))
+		fail(c, fault.InvalidField("to", "must be after from, and at most 62 days after it"))
 		return q, false
 	}
 	return q, true
@@ -363,7 +364,7 @@ func (s *Server) listOpenSlots(c *gin.Context) {
 	case q.TherapistID == 0:
 		q.TherapistID = team[0]
 	case !slices.Contains(team, q.TherapistID):
-		fail(c, store.Invalid("therapist_id", "must be a therapist on the couple's care team"))
+		fail(c, fault.InvalidField("therapist_id", "must be a therapist on the couple's care team"))
 		return
 	}
 	slots, err := s.openSlots(c.Request.Context(), access.PracticeID, coupleID, q)
@@ -393,7 +394,7 @@ func (s *Server) createAppointmentRequest(c *gin.Context) {
 	}
 	start, err := time.Parse(time.RFC3339, in.StartsAt)
 	if err != nil {
-		fail(c, store.Invalid("starts_at", "must be a date and time like 2025-03-31T14:00:00+02:00"))
+		fail(c, fault.InvalidField("starts_at", "must be a date and time like 2025-03-31T14:00:00+02:00"))
 		return
 	}
 	if in.DurationMinutes == 0 {
@@ -411,7 +412,7 @@ func (s *Server) createAppointmentRequest(c *gin.Context) {
 		return
 	}
 	if len(slots) != 1 || !slots[0].StartsAt.Equal(start) {
-		fail(c, store.Invalid("starts_at", "must be one of the therapist's open slots"))
+		fail(c, fault.InvalidField("starts_at", "must be one of the therapist's open slots"))
 		return
 	}
 	week, err := s.store.WorkingHoursOf(ctx, access.PracticeID, in.TherapistID)

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -274,7 +274,7 @@ func TestRescheduleOneOrThisAndFollowing(t *testing.T) {
 			}
 			res := tc.caller.do(http.MethodPost, "/api/v1/appointments/"+id(a.ID)+"/move", tc.body)
 			var body struct {
-				Error apiError `json:"error"`
+				Error errorBody `json:"error"`
 			}
 			res.JSON(t, &body)
 			if res.Status != tc.want || body.Error.Field != tc.field {
@@ -338,7 +338,7 @@ func TestDoubleBookingNamesTheAppointmentInTheWay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			res := book(tc.caller, tc.couple, tc.body)
 			var body struct {
-				Error apiError `json:"error"`
+				Error errorBody `json:"error"`
 			}
 			res.JSON(t, &body)
 			if res.Status != http.StatusConflict || body.Error.Field != tc.field || body.Error.Message != tc.message {
@@ -377,7 +377,7 @@ func TestABookingInThePastNeedsToSayItRecordsAPastSession(t *testing.T) {
 			}
 			res := p.Therapist.do(http.MethodPost, target, tc.body)
 			var body struct {
-				Error apiError `json:"error"`
+				Error errorBody `json:"error"`
 			}
 			res.JSON(t, &body)
 			if res.Status != tc.want || body.Error.Field != tc.field {
@@ -489,7 +489,7 @@ func TestRecordAttendanceTxCommitsWithItsCaller(t *testing.T) {
 	if err != nil || got.Attendance != nil {
 		t.Fatalf("attendance after the caller rolled back: %v %v", got.Attendance, err)
 	}
-	if err := store.RecordAttendanceTx(ctx, mustTx(t, w), w.B.ID, a.ID, store.AttendanceAttended, time.Now()); !errors.Is(err, store.ErrNotFound) {
+	if err := store.RecordAttendanceTx(ctx, mustTx(t, w), w.B.ID, a.ID, store.AttendanceAttended, time.Now()); fault.ErrorCode(err) != fault.NotFound {
 		t.Errorf("recording in another practice: %v, want not found", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/frontend"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
@@ -304,7 +305,7 @@ func TestEveryObjectOfAnotherPracticeAnswers404(t *testing.T) {
 		for _, path := range paths {
 			for _, who := range w.A.cast() {
 				res := who.do(route.Method, path, bodies[key])
-				if res.Status != http.StatusNotFound || res.ErrorCode() != codeNotFound {
+				if res.Status != http.StatusNotFound || res.ErrorCode() != fault.NotFound {
 					t.Errorf("%s %s as %s: %d %s, want 404", route.Method, path, who.Name, res.Status, truncate(res.Body))
 				}
 				tried++
@@ -552,7 +553,7 @@ func TestDisablingAMembershipEndsOnlyThatPracticesLiveConnections(t *testing.T) 
 			t.Fatalf("disable in practice %d: %d %s", tc.practice.ID, res.Status, res.Body)
 		}
 		if tc.stays {
-			a.refused(map[string]any{"type": floor.CommandGrant, "seat": "a"}, floor.CodeNotAllowed)
+			a.refused(map[string]any{"type": floor.CommandGrant, "seat": "a"}, "not_allowed")
 		} else if code := a.closed(); code != websocket.ClosePolicyViolation {
 			t.Fatalf("disabled in practice A, the connection closed with %d", code)
 		}
@@ -631,7 +632,7 @@ func TestLiveCommandsAreRateLimitedPerConnection(t *testing.T) {
 		switch {
 		case f.Type == realtime.FrameAck:
 			acked++
-		case f.Code == realtime.CodeRateLimited && f.Refused > 0:
+		case f.Code == fault.RateLimited && f.Refused > 0:
 			refused += f.Refused
 			reports++
 		default:
@@ -652,14 +653,14 @@ func TestLiveCommandsAreRateLimitedPerConnection(t *testing.T) {
 			acked++
 			break
 		}
-		if f.Code != realtime.CodeRateLimited || time.Now().After(deadline) {
+		if f.Code != fault.RateLimited || time.Now().After(deadline) {
 			t.Fatalf("after the flood: %s", f.raw)
 		}
 	}
 	for range 60 {
 		a.send(cmd("draft", "text", "typing"))
 	}
-	a.expect(func(f frame) bool { return f.Type == realtime.FrameError && f.Code == realtime.CodeRateLimited })
+	a.expect(func(f frame) bool { return f.Type == realtime.FrameError && f.Code == fault.RateLimited })
 
 	// The chair's own allowance is untouched.
 	last := chair.do(cmd("moderator", "text", "Let us slow down."))

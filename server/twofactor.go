@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"image/png"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/server/mail"
 	"github.com/amendcare/amend/server/store"
@@ -36,10 +36,10 @@ const (
 var totpOptions = totp.ValidateOpts{Period: uint(totpPeriod.Seconds()), Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 var (
-	errBadCode = newError(http.StatusUnauthorized, codeBadCredentials, "That code is not right, or was used already.")
+	errBadCode = fault.New(fault.InvalidCredentials, "That code is not right, or was used already.")
 	// errSignInExpired answers a second step whose challenge is unknown, used or expired.
-	errSignInExpired = newError(http.StatusUnauthorized, codeUnauthenticated, "This sign-in has expired. Please enter your password again.")
-	errMustEnrol     = newError(http.StatusForbidden, codeSecondFactorRequired,
+	errSignInExpired = fault.New(fault.Unauthenticated, "This sign-in has expired. Please enter your password again.")
+	errMustEnrol     = fault.New(fault.SecondFactorRequired,
 		"Your practice requires a second factor. Set one up in your account settings first.")
 )
 
@@ -87,11 +87,11 @@ func (s *Server) loginSecondStep(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	challenge := hashToken(in.Challenge)
-	user, err := store.User{}, error(store.ErrNotFound)
+	user, err := store.User{}, error(fault.ErrNotFound)
 	if wellFormedToken(in.Challenge) {
 		user, err = s.store.SignInChallengeUser(ctx, challenge)
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if fault.ErrorCode(err) == fault.NotFound {
 		if spendAttempt(c, s.addressThrottle, c.ClientIP()) {
 			fail(c, errSignInExpired)
 		}
@@ -152,7 +152,7 @@ func (s *Server) spendSecondFactor(ctx context.Context, userID int64, code, reco
 		return s.store.UseRecoveryCode(ctx, userID, hashRecoveryCode(recoveryCode))
 	}
 	f, err := s.store.SecondFactorOf(ctx, userID)
-	if errors.Is(err, store.ErrNotFound) || err == nil && f.ConfirmedAt == nil {
+	if fault.ErrorCode(err) == fault.NotFound || err == nil && f.ConfirmedAt == nil {
 		return false, nil
 	}
 	if err != nil {
@@ -241,7 +241,7 @@ func (s *Server) confirmSecondFactor(c *gin.Context) {
 	}
 	f, err := s.store.SecondFactorOf(ctx, caller.User.ID)
 	if err == nil && f.ConfirmedAt != nil {
-		err = &store.ConflictError{Reason: "The second factor is on already"}
+		err = fault.ConflictBecause("the second factor is on already")
 	}
 	if err != nil {
 		fail(c, err)
@@ -249,7 +249,7 @@ func (s *Server) confirmSecondFactor(c *gin.Context) {
 	}
 	step, ok := matchTOTP(f.Secret, in.Code, time.Now())
 	if !ok {
-		fail(c, store.Invalid("code", "is not the code your app shows now"))
+		fail(c, fault.InvalidField("code", "is not the code your app shows now"))
 		return
 	}
 	codes, hashes := newRecoveryCodes()

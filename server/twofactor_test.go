@@ -9,6 +9,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -172,7 +173,7 @@ func TestWrongSecondFactorCodesAreThrottled(t *testing.T) {
 	}
 	// A right password does not give the code attempts back, and a right code waits too.
 	res := codeStep(w, passwordStep(t, admin.actor), map[string]string{"code": nextStepCode(t, admin)})
-	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != codeRateLimited || res.Header.Get("Retry-After") == "" {
+	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != fault.RateLimited || res.Header.Get("Retry-After") == "" {
 		t.Fatalf("6th code: %d %s Retry-After=%q", res.Status, res.Body, res.Header.Get("Retry-After"))
 	}
 	if res := admin.do(http.MethodPost, "/api/v1/me/second-factor/disable", map[string]string{"code": "123456"}); res.Status != http.StatusTooManyRequests {
@@ -302,7 +303,7 @@ func TestPracticeRequirementSignsStaffInOnlyToEnrol(t *testing.T) {
 			want = http.StatusForbidden
 		}
 		if res := tc.who.do(http.MethodGet, couplesOf(tc.practice), nil); res.Status != want ||
-			tc.mustEnrol && res.ErrorCode() != codeSecondFactorRequired {
+			tc.mustEnrol && res.ErrorCode() != fault.SecondFactorRequired {
 			t.Errorf("%s: list couples: %d %s, want %d", tc.name, res.Status, res.Body, want)
 		}
 		var me struct {

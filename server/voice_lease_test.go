@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
 )
@@ -24,8 +25,8 @@ func killHard(in *liveInstance) {
 func waitRejoin(t *testing.T, v *voiceClient) {
 	t.Helper()
 	f := v.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError })
-	if f.Code != realtime.CodeMediaRejoin {
-		t.Fatalf("%s: got %s, want a media_error %s", v.name, f.raw, realtime.CodeMediaRejoin)
+	if f.Code != fault.MediaRejoin {
+		t.Fatalf("%s: got %s, want a media_error %s", v.name, f.raw, fault.MediaRejoin)
 	}
 	v.quiet()
 }

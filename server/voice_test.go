@@ -24,6 +24,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/media"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
@@ -214,7 +215,7 @@ func (v *voiceClient) signal(f frame) {
 	}
 	switch f.Type {
 	case realtime.FrameMediaError:
-		if f.Code == realtime.CodeMediaRejoin {
+		if f.Code == fault.MediaRejoin {
 			// The session's media moved before this join was answered: join again, as browsers do.
 			v.send(map[string]any{"type": realtime.FrameMediaJoin, "id": "rejoin-" + string(v.role), "video": v.camera != nil})
 			return
@@ -644,14 +645,14 @@ func TestVoiceSignallingIsRefusedWhereItDoesNotBelong(t *testing.T) {
 		frame map[string]any
 		code  string
 	}{
-		{"an answer before joining", map[string]any{"type": "media_answer", "id": "m1", "sdp": "v=0"}, floor.CodeBadRequest},
+		{"an answer before joining", map[string]any{"type": "media_answer", "id": "m1", "sdp": "v=0"}, "bad_request"},
 		{"a candidate before joining", map[string]any{"type": "media_candidate", "id": "m2",
-			"candidate": map[string]any{"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}, floor.CodeBadRequest},
-		{"an answer without its sdp", map[string]any{"type": "media_answer", "id": "m3"}, floor.CodeBadRequest},
-		{"a field of another frame", map[string]any{"type": "media_join", "id": "m4", "sdp": "v=0"}, floor.CodeBadRequest},
-		{"an unknown field", map[string]any{"type": "media_mute", "id": "m5", "audio": true, "volume": 3}, floor.CodeBadRequest},
-		{"an unknown media frame", map[string]any{"type": "media_record", "id": "m6"}, floor.CodeBadRequest},
-		{"a mute with nothing to say", map[string]any{"type": "media_mute", "id": "m7"}, floor.CodeBadRequest},
+			"candidate": map[string]any{"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}, "bad_request"},
+		{"an answer without its sdp", map[string]any{"type": "media_answer", "id": "m3"}, "bad_request"},
+		{"a field of another frame", map[string]any{"type": "media_join", "id": "m4", "sdp": "v=0"}, "bad_request"},
+		{"an unknown field", map[string]any{"type": "media_mute", "id": "m5", "audio": true, "volume": 3}, "bad_request"},
+		{"an unknown media frame", map[string]any{"type": "media_record", "id": "m6"}, "bad_request"},
+		{"a mute with nothing to say", map[string]any{"type": "media_mute", "id": "m7"}, "bad_request"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a.send(tc.frame)
@@ -672,7 +673,7 @@ func TestVoiceOnATextOnlyServerIsUnavailableAndTheRoomCarriesOn(t *testing.T) {
 	a := dial(t, w.srv.URL, w.A.PartnerA, session.ID, "")
 	a.send(map[string]any{"type": realtime.FrameMediaJoin, "id": "m1"})
 	f := a.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError })
-	if f.ID != "m1" || f.Code != realtime.CodeMediaUnavailable {
+	if f.ID != "m1" || f.Code != fault.MediaUnavailable {
 		t.Fatalf("got %s, want media_unavailable for m1", f.raw)
 	}
 	a.do(cmd("request_floor"))
@@ -832,9 +833,9 @@ func TestVoiceMediaFramesAreRateLimitedLikeCommands(t *testing.T) {
 	for answered+refused < flood {
 		f := a.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError })
 		switch {
-		case f.Code == floor.CodeBadRequest:
+		case f.Code == "bad_request":
 			answered++
-		case f.Code == realtime.CodeRateLimited && f.Refused > 0:
+		case f.Code == fault.RateLimited && f.Refused > 0:
 			refused += f.Refused
 			reports++
 		default:
@@ -849,7 +850,7 @@ func TestVoiceMediaFramesAreRateLimitedLikeCommands(t *testing.T) {
 	}
 
 	b.send(map[string]any{"type": realtime.FrameMediaMute, "id": "b-mute", "audio": true})
-	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError }); f.ID != "b-mute" || f.Code != floor.CodeBadRequest {
+	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError }); f.ID != "b-mute" || f.Code != "bad_request" {
 		t.Fatalf("b's media frame: got %s, want it answered, not rate limited", f.raw)
 	}
 	a.do(cmd("request_floor"))

@@ -4,10 +4,10 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -66,7 +66,7 @@ func Logins() []Login {
 // Loaded reports whether the demo practice is in the database, by its administrator's account.
 func Loaded(ctx context.Context, st *store.Store) (bool, error) {
 	_, err := st.UserByEmail(ctx, admin.email)
-	if errors.Is(err, store.ErrNotFound) {
+	if fault.ErrorCode(err) == fault.NotFound {
 		return false, nil
 	}
 	return err == nil, err

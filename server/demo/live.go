@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
@@ -67,8 +68,8 @@ func loadLive(ctx context.Context, st *store.Store, practiceID int64, now time.T
 		line.cmd.ID = fmt.Sprintf("demo-%d", i)
 		at := start.Add(time.Duration(line.minute * float64(time.Minute)))
 		_, err := log.Execute(ctx, session.ID, line.cmd, floor.Actor{UserID: users[line.role], Role: line.role}, at)
-		var refused *floor.Error
-		if errors.As(err, &refused) && refused.Code == floor.CodeNotYourTurn {
+		var refused *fault.Error
+		if errors.As(err, &refused) && refused.Code == fault.NotYourTurn {
 			continue // the interruption the floor blocked, as it would be live
 		}
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // FormField is one question of a form: an exercise field, optionally marked as a safety-screening
@@ -92,7 +94,7 @@ func ValidateFormFields(fields []FormField) error {
 	}
 	for i, f := range fields {
 		invalid := func(attr, reason string) error {
-			return &FieldError{Field: fmt.Sprintf("fields[%d].%s", i, attr), Reason: reason}
+			return fault.InvalidField(fmt.Sprintf("fields[%d].%s", i, attr), reason)
 		}
 		if f.FlagOptions != nil && (!f.Screening || f.Kind != KindChecklist) {
 			return invalid("flag_options", "only screening checklists take flag_options")

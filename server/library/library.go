@@ -58,16 +58,6 @@ type Exercise struct {
 	Fields            []Field `json:"fields"`
 }
 
-// FieldError names the first field of an input that is not acceptable and why. Message, when
-// set, is the whole refusal as a sentence for a person, naming the field by its label.
-type FieldError struct {
-	Field   string
-	Reason  string
-	Message string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
-
 //go:embed steps.json
 var stepsJSON []byte
 

@@ -6,11 +6,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/amendcare/amend/fault"
 )
 
 func intPtr(v int) *int { return &v }
 
-// wantFieldError fails unless err is a *FieldError naming field.
+// wantFieldError fails unless err is an invalid *fault.Error naming field, with a sentence for a
+// person.
 func wantFieldError(t *testing.T, err error, field string) {
 	t.Helper()
 	if field == "" {
@@ -19,15 +22,15 @@ func wantFieldError(t *testing.T, err error, field string) {
 		}
 		return
 	}
-	var fe *FieldError
-	if !errors.As(err, &fe) {
-		t.Fatalf("want a *FieldError naming %q, got %v", field, err)
+	fe, ok := errors.AsType[*fault.Error](err)
+	if !ok || fe.Code != fault.Invalid {
+		t.Fatalf("want an invalid *fault.Error naming %q, got %v", field, err)
 	}
 	if fe.Field != field {
 		t.Fatalf("want the error to name %q, got %q (%v)", field, fe.Field, err)
 	}
-	if fe.Reason == "" || err.Error() != fe.Field+": "+fe.Reason {
-		t.Fatalf("error text %q does not read as \"field: reason\"", err.Error())
+	if !strings.HasSuffix(fe.Message, ".") || strings.HasPrefix(fe.Message, strings.ToLower(fe.Message[:1])) {
+		t.Fatalf("message %q is not a sentence", fe.Message)
 	}
 }
 

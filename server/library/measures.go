@@ -3,6 +3,8 @@ package library
 import (
 	"fmt"
 	"slices"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // Item is one question of a validated questionnaire, answered with a whole number from Min to Max.
@@ -169,10 +171,10 @@ func (m Measure) Score(answers map[string]int) (int, error) {
 	for _, item := range m.Items {
 		value, ok := answers[item.Key]
 		if !ok {
-			return 0, &FieldError{Field: item.Key, Reason: "is required"}
+			return 0, fault.InvalidField(item.Key, "is required")
 		}
 		if value < item.Min || value > item.Max {
-			return 0, &FieldError{Field: item.Key, Reason: fmt.Sprintf("must be a whole number from %d to %d", item.Min, item.Max)}
+			return 0, fault.InvalidField(item.Key, fmt.Sprintf("must be a whole number from %d to %d", item.Min, item.Max))
 		}
 		total += value
 	}
@@ -184,7 +186,7 @@ func (m Measure) Score(answers map[string]int) (int, error) {
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return 0, &FieldError{Field: unknown[0], Reason: "is not an item of this questionnaire"}
+		return 0, fault.InvalidField(unknown[0], "is not an item of this questionnaire")
 	}
 	return total, nil
 }

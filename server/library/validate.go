@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/amendcare/amend/fault"
 )
 
 // Limits on exercise definitions and on answers.
@@ -34,15 +36,15 @@ var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 // fields, unique snake_case keys, known kinds, labels present and bounds that make sense.
 func ValidateFields(fields []Field) error {
 	if len(fields) == 0 {
-		return &FieldError{Field: "fields", Reason: "an exercise needs at least one field"}
+		return fault.InvalidField("fields", "an exercise needs at least one field")
 	}
 	if len(fields) > maxFieldsPerExercise {
-		return &FieldError{Field: "fields", Reason: fmt.Sprintf("an exercise may have at most %d fields", maxFieldsPerExercise)}
+		return fault.InvalidField("fields", fmt.Sprintf("an exercise may have at most %d fields", maxFieldsPerExercise))
 	}
 	seen := make(map[string]bool, len(fields))
 	for i, f := range fields {
 		name := func(attr string) string { return fmt.Sprintf("fields[%d].%s", i, attr) }
-		invalid := func(attr, reason string) error { return &FieldError{Field: name(attr), Reason: reason} }
+		invalid := func(attr, reason string) error { return fault.InvalidField(name(attr), reason) }
 
 		if len(f.Key) > maxKeyLength || !snakeCase.MatchString(f.Key) {
 			return invalid("key", "must be snake_case: lower-case letters, digits and single underscores, starting with a letter, at most 64 characters")
@@ -176,7 +178,7 @@ func ValidateAnswers(fields []Field, answers json.RawMessage, final bool) error 
 	trimmed := bytes.TrimSpace(answers)
 	var values map[string]json.RawMessage
 	if len(trimmed) == 0 || trimmed[0] != '{' || json.Unmarshal(trimmed, &values) != nil {
-		return &FieldError{Field: "answers", Reason: "must be a JSON object keyed by field"}
+		return fault.InvalidField("answers", "must be a JSON object keyed by field")
 	}
 	known := make(map[string]bool, len(fields))
 	for _, f := range fields {
@@ -190,11 +192,11 @@ func ValidateAnswers(fields []Field, answers json.RawMessage, final bool) error 
 			var err error
 			empty, err = checkAnswer(f, raw, final)
 			if err != nil {
-				return &FieldError{Field: f.Key, Reason: err.Error(), Message: answerMessage(f.Label, err.Error())}
+				return &fault.Error{Code: fault.Invalid, Field: f.Key, Message: answerMessage(f.Label, err.Error())}
 			}
 		}
 		if final && f.Required && empty {
-			return &FieldError{Field: f.Key, Reason: "is required", Message: "Answer “" + f.Label + "” before handing this in."}
+			return &fault.Error{Code: fault.Invalid, Field: f.Key, Message: "Answer “" + f.Label + "” before handing this in."}
 		}
 	}
 	var unknown []string
@@ -205,7 +207,7 @@ func ValidateAnswers(fields []Field, answers json.RawMessage, final bool) error 
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return &FieldError{Field: unknown[0], Reason: "is not a field of this exercise"}
+		return fault.InvalidField(unknown[0], "is not a field of this exercise")
 	}
 	return nil
 }

@@ -159,7 +159,7 @@ func authoredRelation(author, visibility, coupleID string) string {
 }
 
 // Resolve finds how the user stands to the object, in one query. An object that does not exist
-// yields ErrNotFound; one in a practice where the user holds no active role yields RelNone.
+// yields fault.ErrNotFound; one in a practice where the user holds no active role yields RelNone.
 func (s *Store) Resolve(ctx context.Context, userID int64, ref Ref) (Access, error) {
 	query, ok := relationQueries[ref.Kind]
 	if !ok {

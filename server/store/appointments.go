@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Appointment statuses.
@@ -115,7 +117,7 @@ func insertAppointment(ctx context.Context, tx *sqlx.Tx, in NewAppointment) (int
 		in.Kind = KindInPerson
 	}
 	if in.RoomID != 0 && in.Kind != KindInPerson {
-		return 0, Invalid("room_id", "is only for in-person appointments")
+		return 0, fault.InvalidField("room_id", "is only for in-person appointments")
 	}
 	if in.RoomID != 0 {
 		var known bool
@@ -124,7 +126,7 @@ func insertAppointment(ctx context.Context, tx *sqlx.Tx, in NewAppointment) (int
 			return 0, err
 		}
 		if !known {
-			return 0, Invalid("room_id", "must be a room of the practice")
+			return 0, fault.InvalidField("room_id", "must be a room of the practice")
 		}
 	}
 	var id int64
@@ -135,8 +137,8 @@ func insertAppointment(ctx context.Context, tx *sqlx.Tx, in NewAppointment) (int
 		WHERE c.id = $2 AND c.practice_id = $1
 		RETURNING id`, in.PracticeID, in.CoupleID, in.TherapistID, in.StartsAt, in.EndsAt, in.TimeZone, in.Kind,
 		nonZeroID(in.RoomID), nonZeroID(in.SeriesID), nonZeroID(in.CreatedBy))
-	if errors.Is(mapError(err), ErrNotFound) {
-		return 0, Invalid("therapist_id", "must be a therapist on the couple's care team")
+	if fault.ErrorCode(pgerr.Map(err)) == fault.NotFound {
+		return 0, fault.InvalidField("therapist_id", "must be a therapist on the couple's care team")
 	}
 	return id, err
 }
@@ -145,7 +147,7 @@ func insertAppointment(ctx context.Context, tx *sqlx.Tx, in NewAppointment) (int
 func (s *Store) AppointmentByID(ctx context.Context, practiceID, id int64) (Appointment, error) {
 	var a Appointment
 	err := s.db.GetContext(ctx, &a, appointmentSelect+` WHERE a.id = $1 AND c.practice_id = $2`, id, practiceID)
-	return a, mapError(err)
+	return a, pgerr.Map(err)
 }
 
 // CoupleAppointments lists a couple's appointments in time order.
@@ -153,7 +155,7 @@ func (s *Store) CoupleAppointments(ctx context.Context, practiceID, coupleID int
 	out := []Appointment{}
 	err := s.db.SelectContext(ctx, &out, appointmentSelect+` WHERE a.couple_id = $1 AND c.practice_id = $2`+appointmentWindow,
 		coupleID, practiceID, optionalTime(f.From), optionalTime(f.To), f.IncludeCancelled)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // TherapistAppointments lists a therapist's appointments in the practice in time order.
@@ -161,7 +163,7 @@ func (s *Store) TherapistAppointments(ctx context.Context, practiceID, therapist
 	out := []Appointment{}
 	err := s.db.SelectContext(ctx, &out, appointmentSelect+` WHERE a.therapist_id = $1 AND c.practice_id = $2`+appointmentWindow,
 		therapistID, practiceID, optionalTime(f.From), optionalTime(f.To), f.IncludeCancelled)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // PracticeAppointments lists the appointments of the practice in time order, for its calendar:
@@ -170,7 +172,7 @@ func (s *Store) PracticeAppointments(ctx context.Context, practiceID, therapistI
 	out := []Appointment{}
 	err := s.db.SelectContext(ctx, &out, appointmentSelect+` WHERE a.therapist_id = coalesce($1, a.therapist_id) AND c.practice_id = $2`+appointmentWindow,
 		nonZeroID(therapistID), practiceID, optionalTime(f.From), optionalTime(f.To), f.IncludeCancelled)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 func optionalTime(t time.Time) *time.Time {
@@ -214,13 +216,13 @@ func moveTx(ctx context.Context, tx *sqlx.Tx, practiceID, id int64, startsAt, en
 		UPDATE appointments a SET starts_at = $3, ends_at = $4, updated_at = now(), version = version + 1
 		FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`,
 		id, practiceID, startsAt, endsAt))
-	if errors.Is(err, ErrNotFound) {
+	if fault.ErrorCode(err) == fault.NotFound {
 		return errNotScheduled
 	}
 	return err
 }
 
-var errNotScheduled = Conflict("this appointment is cancelled already")
+var errNotScheduled = fault.ConflictBecause("this appointment is cancelled already")
 
 // RotateCalendarFeed replaces the therapist's calendar feed token with one whose hash is given;
 // the old link stops working.
@@ -236,7 +238,7 @@ func (s *Store) RotateCalendarFeed(ctx context.Context, practiceID, therapistID 
 	})
 }
 
-// RevokeCalendarFeed turns the therapist's calendar feed off; ErrNotFound when none is on.
+// RevokeCalendarFeed turns the therapist's calendar feed off; fault.ErrNotFound when none is on.
 func (s *Store) RevokeCalendarFeed(ctx context.Context, practiceID, therapistID int64) error {
 	return expectOne(s.db.ExecContext(ctx, `UPDATE calendar_feeds SET revoked_at = now()
 		WHERE practice_id = $1 AND therapist_id = $2 AND revoked_at IS NULL`, practiceID, therapistID))
@@ -244,7 +246,7 @@ func (s *Store) RevokeCalendarFeed(ctx context.Context, practiceID, therapistID 
 
 // CalendarFeedAppointments finds the active feed with the token hash and returns its therapist's
 // appointments from since onwards, cancelled ones included so calendars drop them.
-// An unknown or revoked token, or a therapist no longer active in the practice, is ErrNotFound.
+// An unknown or revoked token, or a therapist no longer active in the practice, is fault.ErrNotFound.
 func (s *Store) CalendarFeedAppointments(ctx context.Context, tokenHash []byte, since time.Time) ([]Appointment, error) {
 	var feed struct {
 		PracticeID  int64 `db:"practice_id"`
@@ -254,7 +256,7 @@ func (s *Store) CalendarFeedAppointments(ctx context.Context, tokenHash []byte, 
 		WHERE f.token_hash = $1 AND f.revoked_at IS NULL
 		  AND EXISTS (SELECT 1 FROM memberships m WHERE m.practice_id = f.practice_id AND m.user_id = f.therapist_id
 		              AND m.role = 'therapist' AND m.disabled_at IS NULL)`, tokenHash); err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	return s.TherapistAppointments(ctx, feed.PracticeID, feed.TherapistID, AppointmentFilter{From: since, IncludeCancelled: true})
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/server/library"
 )
 
@@ -163,8 +164,8 @@ func (s *Store) CreateAssignments(ctx context.Context, in NewAssignment, after .
 			SELECT e.current_version, v.default_visibility
 			FROM exercises e JOIN exercise_versions v ON v.exercise_id = e.id AND v.version = e.current_version
 			WHERE e.id = $1 AND (e.practice_id IS NULL OR e.practice_id = $2)`, in.ExerciseID, in.PracticeID)
-		if errors.Is(mapError(err), ErrNotFound) {
-			return Invalid("exercise_id", "is not an exercise of this practice's library")
+		if fault.ErrorCode(pgerr.Map(err)) == fault.NotFound {
+			return fault.InvalidField("exercise_id", "is not an exercise of this practice's library")
 		}
 		if err != nil {
 			return err
@@ -173,8 +174,8 @@ func (s *Store) CreateAssignments(ctx context.Context, in NewAssignment, after .
 			var assignee int64
 			err := tx.GetContext(ctx, &assignee, `SELECT user_id FROM couple_partners WHERE couple_id = $1 AND seat = $2`,
 				in.CoupleID, seat)
-			if errors.Is(mapError(err), ErrNotFound) {
-				return Invalid("for", "no partner has joined seat "+seat+" yet")
+			if fault.ErrorCode(pgerr.Map(err)) == fault.NotFound {
+				return fault.InvalidField("for", "no partner has joined seat "+seat+" yet")
 			}
 			if err != nil {
 				return err
@@ -216,7 +217,7 @@ func (s *Store) CoupleAssignments(ctx context.Context, practiceID, coupleID, use
 	}
 	out := []Assignment{}
 	err = s.db.SelectContext(ctx, &out, s.db.Rebind(q), args...)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // AssignmentByID returns one of a practice's assignments.
@@ -224,7 +225,7 @@ func (s *Store) AssignmentByID(ctx context.Context, practiceID, id int64) (Assig
 	var a Assignment
 	err := s.db.GetContext(ctx, &a, assignmentSelect+`, '' AS relation, '' AS response_relation`+assignmentFrom+`
 		WHERE a.practice_id = $1 AND a.id = $2`, practiceID, id)
-	return a, mapError(err)
+	return a, pgerr.Map(err)
 }
 
 // ResponseByAssignment returns the response to one of a practice's assignments.
@@ -234,7 +235,7 @@ func (s *Store) ResponseByAssignment(ctx context.Context, practiceID, assignment
 		SELECT r.assignment_id, r.author_id, r.answers, r.visibility, r.submitted_at, r.created_at, r.updated_at
 		FROM responses r JOIN assignments a ON a.id = r.assignment_id
 		WHERE a.practice_id = $1 AND r.assignment_id = $2`, practiceID, assignmentID)
-	return r, mapError(err)
+	return r, pgerr.Map(err)
 }
 
 // SaveDraft stores the assignee's answers so far; required fields may still be empty.
@@ -266,7 +267,7 @@ func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int6
 		}
 		switch a.Status {
 		case StatusSubmitted, StatusReviewed:
-			return Conflict("this response is submitted; your therapist can reopen it if it needs changes")
+			return fault.ConflictBecause("this response is submitted; your therapist can reopen it if it needs changes")
 		}
 		if answers == nil {
 			var saved ResponseAnswers
@@ -276,7 +277,7 @@ func (s *Store) writeResponse(ctx context.Context, practiceID, assignmentID int6
 			answers = json.RawMessage(saved)
 		}
 		if err := library.ValidateAnswers(a.Fields, answers, final); err != nil {
-			return answersError(err)
+			return fault.Under("answers", err)
 		}
 		status := StatusInProgress
 		if final {
@@ -316,7 +317,7 @@ func (s *Store) ReviewResponse(ctx context.Context, practiceID, assignmentID, re
 			return err
 		}
 		if a.Status != StatusSubmitted && a.Status != StatusReviewed {
-			return Conflict("only a submitted response can be reviewed")
+			return fault.ConflictBecause("only a submitted response can be reviewed")
 		}
 		if _, err = tx.ExecContext(ctx, `UPDATE assignments SET status = 'reviewed', feedback = $2, reviewed_by = $3,
 			reviewed_at = now(), updated_at = now() WHERE id = $1`, assignmentID, feedback, reviewerID); err != nil {
@@ -335,7 +336,7 @@ func (s *Store) ReopenAssignment(ctx context.Context, practiceID, assignmentID i
 			return err
 		}
 		if a.Status != StatusSubmitted && a.Status != StatusDonePrivate && a.Status != StatusReviewed {
-			return Conflict("only a submitted or reviewed assignment can be reopened")
+			return fault.ConflictBecause("only a submitted or reviewed assignment can be reopened")
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE assignments SET status = 'reopened', updated_at = now() WHERE id = $1`, assignmentID)
 		return err
@@ -373,7 +374,7 @@ func (s *Store) Comments(ctx context.Context, practiceID, assignmentID int64) ([
 		FROM comments k JOIN assignments a ON a.id = k.assignment_id LEFT JOIN users u ON u.id = k.author_id
 		WHERE a.practice_id = $1 AND k.assignment_id = $2
 		ORDER BY k.id`, practiceID, assignmentID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // AddComment adds a comment to a response. A reply names its parent, which must be a comment on
@@ -391,7 +392,7 @@ func (s *Store) AddComment(ctx context.Context, practiceID, assignmentID, author
 				return err
 			}
 			if !onResponse {
-				return Invalid("parent_id", "is not a comment on this response")
+				return fault.InvalidField("parent_id", "is not a comment on this response")
 			}
 		}
 		return tx.GetContext(ctx, &k, `

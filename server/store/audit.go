@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // AuditEntry records who did what to which object, and how it ended. It never holds clinical text.
@@ -43,7 +45,7 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		e.PracticeID, e.ActorID, e.Action, e.ObjectType, e.ObjectID, e.Outcome, e.Address, e.RequestID,
 		e.ChangeField, e.ChangeFrom, e.ChangeTo)
-	return mapError(err)
+	return pgerr.Map(err)
 }
 
 // AuditMany appends entries to the audit log in one statement, so one commit makes them all
@@ -121,7 +123,7 @@ func (s *Store) AuditLog(ctx context.Context, practiceID int64, f AuditFilter) (
 		ORDER BY a.id DESC LIMIT $10`,
 		practiceID, f.ActorID, f.ObjectType, f.ObjectID, f.Action, f.Outcome, f.Since, f.Until, f.Before, f.Limit,
 		f.OmitLogViews, pq.Array(LogViewActions))
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 const auditSelect = `
@@ -136,5 +138,5 @@ func (s *Store) SignIns(ctx context.Context, userID int64, limit int) ([]AuditEn
 	err := s.db.SelectContext(ctx, &out, auditSelect+`
 		WHERE a.practice_id IS NULL AND a.object_type = 'user' AND a.object_id = $1
 		ORDER BY a.id DESC LIMIT $2`, userID, limit)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }

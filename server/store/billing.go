@@ -2,12 +2,14 @@ package store
 
 import (
 	"context"
-	"errors"
 	"regexp"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // BillingProfile is what a practice's superbills print about it, and its policy on missed
@@ -53,17 +55,17 @@ func (s *Store) BillingSettingsOf(ctx context.Context, practiceID int64) (Billin
 	var out BillingSettings
 	if err := s.db.GetContext(ctx, &out.Profile, `SELECT name, address, npi, tax_id, session_service_id, no_show_fee_cents,
 		late_cancel_fee_cents, cancellation_window_hours FROM billing_profiles WHERE practice_id = $1`, practiceID); err != nil {
-		return out, mapError(err)
+		return out, pgerr.Map(err)
 	}
 	out.Services = []Service{}
 	if err := s.db.SelectContext(ctx, &out.Services, `SELECT id, cpt_code, description, duration_minutes, fee_cents, active
 		FROM services WHERE practice_id = $1 ORDER BY cpt_code`, practiceID); err != nil {
-		return out, mapError(err)
+		return out, pgerr.Map(err)
 	}
 	out.Licenses = []License{}
 	err := s.db.SelectContext(ctx, &out.Licenses, `SELECT l.therapist_id, u.name AS therapist_name, l.license_number
 		FROM therapist_licenses l JOIN users u ON u.id = l.therapist_id WHERE l.practice_id = $1 ORDER BY u.name, u.id`, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // UpdateBillingProfile replaces the practice's billing profile; the session service, when given,
@@ -73,8 +75,8 @@ func (s *Store) UpdateBillingProfile(ctx context.Context, practiceID int64, p Bi
 		if p.SessionServiceID != nil {
 			var active bool
 			err := tx.GetContext(ctx, &active, `SELECT active FROM services WHERE id = $1 AND practice_id = $2`, *p.SessionServiceID, practiceID)
-			if errors.Is(mapError(err), ErrNotFound) || err == nil && !active {
-				return Invalid("session_service_id", "must be an active service of the fee schedule")
+			if fault.ErrorCode(pgerr.Map(err)) == fault.NotFound || err == nil && !active {
+				return fault.InvalidField("session_service_id", "must be an active service of the fee schedule")
 			}
 			if err != nil {
 				return err
@@ -96,7 +98,7 @@ type ServiceInput struct {
 	Active          bool
 }
 
-var errDuplicateCPT = Conflict("the fee schedule lists that CPT code already")
+var errDuplicateCPT = fault.ConflictBecause("the fee schedule lists that CPT code already")
 
 // CreateService adds a service to the practice's fee schedule.
 func (s *Store) CreateService(ctx context.Context, practiceID int64, in ServiceInput) (Service, error) {
@@ -104,10 +106,10 @@ func (s *Store) CreateService(ctx context.Context, practiceID int64, in ServiceI
 	err := s.db.GetContext(ctx, &out, `INSERT INTO services (practice_id, cpt_code, description, duration_minutes, fee_cents, active)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, cpt_code, description, duration_minutes, fee_cents, active`,
 		practiceID, in.CPTCode, in.Description, in.DurationMinutes, in.FeeCents, in.Active)
-	if errors.Is(mapError(err), ErrConflict) {
+	if fault.ErrorCode(pgerr.Map(err)) == fault.Conflict {
 		return out, errDuplicateCPT
 	}
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // UpdateService changes a service of the fee schedule. Charges already made keep their amounts;
@@ -122,14 +124,14 @@ func (s *Store) UpdateService(ctx context.Context, practiceID, serviceID int64, 
 				return err
 			}
 			if charged {
-				return Invalid("active", "cannot be false for the service attended sessions are charged as")
+				return fault.InvalidField("active", "cannot be false for the service attended sessions are charged as")
 			}
 		}
 		err := tx.GetContext(ctx, &out, `UPDATE services SET cpt_code = $3, description = $4, duration_minutes = $5,
 			fee_cents = $6, active = $7, updated_at = now() WHERE id = $1 AND practice_id = $2
 			RETURNING id, cpt_code, description, duration_minutes, fee_cents, active`,
 			serviceID, practiceID, in.CPTCode, in.Description, in.DurationMinutes, in.FeeCents, in.Active)
-		if errors.Is(mapError(err), ErrConflict) {
+		if fault.ErrorCode(pgerr.Map(err)) == fault.Conflict {
 			return errDuplicateCPT
 		}
 		return err
@@ -143,8 +145,8 @@ func (s *Store) SetLicense(ctx context.Context, practiceID, therapistID int64, n
 		SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM memberships WHERE practice_id = $1 AND user_id = $2 AND role = 'therapist')
 		ON CONFLICT (practice_id, therapist_id) DO UPDATE SET license_number = EXCLUDED.license_number, updated_at = now()`,
 		practiceID, therapistID, number)
-	if err := expectOne(res, err); errors.Is(err, ErrNotFound) {
-		return Invalid("license_number", "can only be set for a therapist")
+	if err := expectOne(res, err); fault.ErrorCode(err) == fault.NotFound {
+		return fault.InvalidField("license_number", "can only be set for a therapist")
 	} else if err != nil {
 		return err
 	}
@@ -168,7 +170,7 @@ func billingShares(ctx context.Context, q sqlx.QueryerContext, practiceID, coupl
 	err := sqlx.SelectContext(ctx, q, &out, `SELECT b.partner_id, u.name AS partner_name, b.percent
 		FROM billing_shares b JOIN couples c ON c.id = b.couple_id JOIN users u ON u.id = b.partner_id
 		WHERE b.couple_id = $1 AND c.practice_id = $2 ORDER BY b.percent DESC, b.partner_id`, coupleID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // SetBillingShares names who pays the couple's charges from now on: one partner at 100, or both
@@ -180,7 +182,7 @@ func (s *Store) SetBillingShares(ctx context.Context, practiceID, coupleID int64
 		total += sh.Percent
 	}
 	if len(shares) > 0 && total != 100 {
-		return Invalid("shares", "must add up to 100 percent")
+		return fault.InvalidField("shares", "must add up to 100 percent")
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := lockCouple(ctx, tx, practiceID, coupleID); err != nil {
@@ -193,10 +195,10 @@ func (s *Store) SetBillingShares(ctx context.Context, practiceID, coupleID int64
 			res, err := tx.ExecContext(ctx, `INSERT INTO billing_shares (couple_id, partner_id, percent)
 				SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM couple_partners WHERE couple_id = $1 AND user_id = $2)`,
 				coupleID, sh.PartnerID, sh.Percent)
-			if err := expectOne(res, err); errors.Is(err, ErrNotFound) {
-				return Invalid("partner_id", "must be a partner of this couple")
-			} else if errors.Is(err, ErrConflict) {
-				return Invalid("partner_id", "must name each partner once")
+			if err := expectOne(res, err); fault.ErrorCode(err) == fault.NotFound {
+				return fault.InvalidField("partner_id", "must be a partner of this couple")
+			} else if fault.ErrorCode(err) == fault.Conflict {
+				return fault.InvalidField("partner_id", "must name each partner once")
 			} else if err != nil {
 				return err
 			}
@@ -223,14 +225,14 @@ func (s *Store) Diagnoses(ctx context.Context, practiceID, coupleID int64) ([]Di
 	out := []Diagnosis{}
 	err := s.db.SelectContext(ctx, &out, `SELECT d.partner_id, d.code FROM diagnoses d JOIN couples c ON c.id = d.couple_id
 		WHERE d.couple_id = $1 AND c.practice_id = $2 ORDER BY d.partner_id NULLS FIRST, d.code`, coupleID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // SetDiagnoses replaces the couple's diagnosis codes.
 func (s *Store) SetDiagnoses(ctx context.Context, practiceID, coupleID, setBy int64, list []Diagnosis) error {
 	for _, d := range list {
 		if !ValidICD10(d.Code) {
-			return Invalid("code", "must be an ICD-10-CM code such as Z63.0")
+			return fault.InvalidField("code", "must be an ICD-10-CM code such as Z63.0")
 		}
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -245,10 +247,10 @@ func (s *Store) SetDiagnoses(ctx context.Context, practiceID, coupleID, setBy in
 				SELECT $1, $2, $3, $4 WHERE $2::bigint IS NULL
 				   OR EXISTS (SELECT 1 FROM couple_partners WHERE couple_id = $1 AND user_id = $2)`,
 				coupleID, d.PartnerID, d.Code, setBy)
-			if err := expectOne(res, err); errors.Is(err, ErrNotFound) {
-				return Invalid("partner_id", "must be a partner of this couple")
-			} else if errors.Is(err, ErrConflict) {
-				return Invalid("code", "must be given once for each partner")
+			if err := expectOne(res, err); fault.ErrorCode(err) == fault.NotFound {
+				return fault.InvalidField("partner_id", "must be a partner of this couple")
+			} else if fault.ErrorCode(err) == fault.Conflict {
+				return fault.InvalidField("code", "must be given once for each partner")
 			} else if err != nil {
 				return err
 			}
@@ -323,18 +325,18 @@ func ChargeAppointment(ctx context.Context, tx *sqlx.Tx, practiceID, appointment
 		FROM appointments a JOIN couples c ON c.id = a.couple_id WHERE a.id = $1 AND c.practice_id = $2 FOR UPDATE OF a`,
 		appointmentID, practiceID)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	ids := []int64{}
 	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM ledger_entries WHERE appointment_id = $1 AND charge_kind = $2 AND kind = 'charge'
 		ORDER BY id`, appointmentID, kind); err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	if len(ids) > 0 {
 		return ledgerEntries(ctx, tx, practiceID, ids)
 	}
 	if kind == ChargeSession && appt.Status == AppointmentCancelled {
-		return nil, Conflict("a cancelled appointment is not charged as a session")
+		return nil, fault.ConflictBecause("a cancelled appointment is not charged as a session")
 	}
 	var fee struct {
 		Cents       int64  `db:"cents"`
@@ -349,11 +351,11 @@ func ChargeAppointment(ctx context.Context, tx *sqlx.Tx, practiceID, appointment
 		FROM billing_profiles p LEFT JOIN services s ON s.id = p.session_service_id AND s.active
 		WHERE p.practice_id = $1`, practiceID, kind)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	switch {
 	case fee.Cents < 0:
-		return nil, Conflict("the practice has no active service to charge sessions as; choose one in the billing profile")
+		return nil, fault.ConflictBecause("the practice has no active service to charge sessions as; choose one in the billing profile")
 	case fee.Cents == 0:
 		return []LedgerEntry{}, nil
 	}
@@ -381,7 +383,7 @@ func ChargeAppointment(ctx context.Context, tx *sqlx.Tx, practiceID, appointment
 			RETURNING id`,
 			practiceID, appt.CoupleID, payers[i], amount, appt.PostedOn, appointmentID, kind, appt.TherapistID,
 			fee.CPTCode, fee.Description); err != nil {
-			return nil, mapError(err)
+			return nil, pgerr.Map(err)
 		}
 		ids = append(ids, id)
 	}
@@ -408,7 +410,7 @@ func ledgerEntries(ctx context.Context, q sqlx.QueryerContext, practiceID int64,
 	out := []LedgerEntry{}
 	err := sqlx.SelectContext(ctx, q, &out, ledgerSelect+` WHERE e.id = ANY($1) AND e.practice_id = $2 ORDER BY e.id`,
 		pq.Int64Array(ids), practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // ChargeAppointmentNow charges an appointment in a transaction of its own (see ChargeAppointment).
@@ -436,18 +438,18 @@ func (s *Store) VoidCharge(ctx context.Context, practiceID, appointmentID int64,
 			  AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)
 			ORDER BY e.id
 			RETURNING id`, appointmentID, kind, practiceID); err != nil {
-			return mapError(err)
+			return pgerr.Map(err)
 		}
 		if len(ids) == 0 {
 			var charged bool
 			if err := tx.GetContext(ctx, &charged, `SELECT EXISTS (SELECT 1 FROM ledger_entries WHERE appointment_id = $1
 				AND charge_kind = $2 AND kind = 'charge' AND practice_id = $3)`, appointmentID, kind, practiceID); err != nil {
-				return mapError(err)
+				return pgerr.Map(err)
 			}
 			if charged {
-				return Conflict("this charge is void already")
+				return fault.ConflictBecause("this charge is void already")
 			}
-			return ErrNotFound
+			return fault.ErrNotFound
 		}
 		var err error
 		out, err = ledgerEntries(ctx, tx, practiceID, ids)
@@ -478,7 +480,7 @@ var balanceEffect = map[string]int64{EntryPayment: -1, EntryWriteOff: -1, EntryR
 func (s *Store) RecordEntry(ctx context.Context, practiceID int64, in NewEntry) (LedgerEntry, error) {
 	sign, ok := balanceEffect[in.Kind]
 	if !ok {
-		return LedgerEntry{}, Invalid("kind", "must be payment, refund, write_off or adjustment")
+		return LedgerEntry{}, fault.InvalidField("kind", "must be payment, refund, write_off or adjustment")
 	}
 	var out []LedgerEntry
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -492,8 +494,8 @@ func (s *Store) RecordEntry(ctx context.Context, practiceID int64, in NewEntry) 
 			RETURNING id`,
 			practiceID, in.CoupleID, in.PayerID, in.Kind, sign*in.AmountCents, optionalDate(in.PostedOn), in.Method,
 			in.Reference, in.Description)
-		if errors.Is(mapError(err), ErrNotFound) {
-			return Invalid("payer_id", "must be a partner of this couple")
+		if fault.ErrorCode(pgerr.Map(err)) == fault.NotFound {
+			return fault.InvalidField("payer_id", "must be a partner of this couple")
 		}
 		if err != nil {
 			return err
@@ -527,13 +529,13 @@ func (s *Store) CoupleLedger(ctx context.Context, practiceID, coupleID int64) ([
 	entries := []LedgerEntry{}
 	if err := s.db.SelectContext(ctx, &entries, ledgerSelect+` WHERE e.couple_id = $1 AND e.practice_id = $2
 		ORDER BY e.posted_on, e.id`, coupleID, practiceID); err != nil {
-		return nil, nil, mapError(err)
+		return nil, nil, pgerr.Map(err)
 	}
 	balances := []Balance{}
 	err := s.db.SelectContext(ctx, &balances, `SELECT e.payer_id, coalesce(u.name, '') AS payer_name, sum(e.amount_cents) AS balance_cents
 		FROM ledger_entries e LEFT JOIN users u ON u.id = e.payer_id WHERE e.couple_id = $1 AND e.practice_id = $2
 		GROUP BY e.payer_id, u.name ORDER BY e.payer_id NULLS FIRST`, coupleID, practiceID)
-	return entries, balances, mapError(err)
+	return entries, balances, pgerr.Map(err)
 }
 
 // StatementScope says whose entries a statement shows: a couple's (every payer of it) or one
@@ -584,12 +586,12 @@ func (s *Store) StatementOf(ctx context.Context, practiceID int64, scope Stateme
 	const inScope = ` e.practice_id = $1 AND (($2::bigint <> 0 AND e.couple_id = $2) OR ($3::bigint <> 0 AND e.payer_id = $3))`
 	if err := s.db.GetContext(ctx, &st.OpeningCents, `SELECT coalesce(sum(e.amount_cents), 0) FROM ledger_entries e WHERE`+inScope+
 		` AND e.posted_on < $4::date`, practiceID, scope.CoupleID, scope.PayerID, from); err != nil {
-		return st, mapError(err)
+		return st, pgerr.Map(err)
 	}
 	if err := s.db.SelectContext(ctx, &st.Entries, ledgerSelect+` WHERE`+inScope+
 		` AND e.posted_on BETWEEN $4::date AND $5::date ORDER BY e.posted_on, e.id`,
 		practiceID, scope.CoupleID, scope.PayerID, from, to); err != nil {
-		return st, mapError(err)
+		return st, pgerr.Map(err)
 	}
 	for _, e := range st.Entries {
 		st.Add(e.Kind, e.AmountCents)
@@ -603,7 +605,7 @@ func (s *Store) LedgerExport(ctx context.Context, practiceID int64, from, to str
 	out := []LedgerEntry{}
 	err := s.db.SelectContext(ctx, &out, ledgerSelect+` WHERE e.practice_id = $1 AND e.posted_on BETWEEN $2::date AND $3::date
 		ORDER BY e.posted_on, e.id`, practiceID, from, to)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // MonthTotals is one month of the practice's report; ClosingCents is what all its clients owed
@@ -639,7 +641,7 @@ func (s *Store) ReportOf(ctx context.Context, practiceID int64, from, to string)
 	var opening int64
 	if err := s.db.GetContext(ctx, &opening, `SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries
 		WHERE practice_id = $1 AND posted_on < $2::date`, practiceID, from); err != nil {
-		return r, mapError(err)
+		return r, pgerr.Map(err)
 	}
 	var rows []struct {
 		Month  string `db:"month"`
@@ -649,7 +651,7 @@ func (s *Store) ReportOf(ctx context.Context, practiceID int64, from, to string)
 	if err := s.db.SelectContext(ctx, &rows, `SELECT to_char(posted_on, 'YYYY-MM') AS month, kind, sum(amount_cents) AS amount
 		FROM ledger_entries WHERE practice_id = $1 AND posted_on BETWEEN $2::date AND $3::date
 		GROUP BY 1, 2 ORDER BY 1, 2`, practiceID, from, to); err != nil {
-		return r, mapError(err)
+		return r, pgerr.Map(err)
 	}
 	balance := opening
 	for _, row := range rows {
@@ -667,7 +669,7 @@ func (s *Store) ReportOf(ctx context.Context, practiceID int64, from, to string)
 		FROM ledger_entries e JOIN users u ON u.id = e.therapist_id
 		WHERE e.practice_id = $1 AND e.posted_on BETWEEN $2::date AND $3::date AND e.kind IN ('charge', 'reversal')
 		GROUP BY 1, 2, 3 ORDER BY 1, 3, 2`, practiceID, from, to)
-	return r, mapError(err)
+	return r, pgerr.Map(err)
 }
 
 // SuperbillFacts is what a superbill prints besides the statement: the practice, the client,
@@ -689,11 +691,11 @@ func (s *Store) SuperbillFactsOf(ctx context.Context, practiceID, clientID int64
 	}
 	f.Profile, f.Licenses = settings.Profile, settings.Licenses
 	if err := s.db.GetContext(ctx, &f.Practice, `SELECT name FROM practices WHERE id = $1`, practiceID); err != nil {
-		return f, mapError(err)
+		return f, pgerr.Map(err)
 	}
 	if err := s.db.GetContext(ctx, &f.ClientName, `SELECT u.name FROM users u JOIN memberships m ON m.user_id = u.id
 		WHERE u.id = $1 AND m.practice_id = $2 AND m.role = 'client'`, clientID, practiceID); err != nil {
-		return f, mapError(err)
+		return f, pgerr.Map(err)
 	}
 	f.Diagnoses = []string{}
 	err = s.db.SelectContext(ctx, &f.Diagnoses, `SELECT d.code FROM diagnoses d
@@ -701,5 +703,5 @@ func (s *Store) SuperbillFactsOf(ctx context.Context, practiceID, clientID int64
 		WHERE cp.user_id = $1 AND c.practice_id = $2 AND (d.partner_id IS NULL OR d.partner_id = $1)
 		GROUP BY d.code ORDER BY bool_and(d.partner_id IS NOT NULL), d.code`,
 		clientID, practiceID)
-	return f, mapError(err)
+	return f, pgerr.Map(err)
 }

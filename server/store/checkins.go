@@ -6,6 +6,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Visibilities of partner-authored items.
@@ -59,7 +62,7 @@ const practiceToday = `(now() AT TIME ZONE p.time_zone)::date`
 func (s *Store) PracticeToday(ctx context.Context, practiceID int64) (string, error) {
 	var today string
 	err := s.db.GetContext(ctx, &today, `SELECT to_char(`+practiceToday+`, 'YYYY-MM-DD') FROM practices p WHERE p.id = $1`, practiceID)
-	return today, mapError(err)
+	return today, pgerr.Map(err)
 }
 
 // SaveCheckin records the author's check-in for the day, replacing what they wrote earlier that
@@ -92,7 +95,7 @@ func (s *Store) CheckinByID(ctx context.Context, practiceID, id int64) (Checkin,
 	err := s.db.GetContext(ctx, &k, `SELECT `+checkinColumns+`, '' AS relation
 		FROM checkins k JOIN couples c ON c.id = k.couple_id
 		WHERE k.id = $1 AND c.practice_id = $2`, id, practiceID)
-	return k, mapError(err)
+	return k, pgerr.Map(err)
 }
 
 // CheckinPatch changes a check-in: the content only on its own day, the visibility at any time.
@@ -123,7 +126,7 @@ func (s *Store) UpdateCheckin(ctx context.Context, practiceID, id int64, patch C
 			return err
 		}
 		if patch.changesContent() && !before.Today {
-			return Conflict("a check-in can be changed only on its own day; its visibility can change at any time")
+			return fault.ConflictBecause("a check-in can be changed only on its own day; its visibility can change at any time")
 		}
 		previousVisibility = before.Visibility
 		_, err := tx.ExecContext(ctx, `
@@ -158,7 +161,7 @@ func (s *Store) selectNamed(ctx context.Context, dest any, query string, args ma
 	if err != nil {
 		return err
 	}
-	return mapError(s.db.SelectContext(ctx, dest, s.db.Rebind(q), list...))
+	return pgerr.Map(s.db.SelectContext(ctx, dest, s.db.Rebind(q), list...))
 }
 
 // ImportCheckins adds many check-ins of a practice's couples in one statement, as when loading a
@@ -188,7 +191,7 @@ func (s *Store) ImportCheckins(ctx context.Context, practiceID int64, in []Check
 		ON CONFLICT (couple_id, author_id, day) DO NOTHING`,
 		practiceID, couples, authors, days, trust, safety, feelings, notes, visibilities)
 	if err != nil {
-		return 0, mapError(err)
+		return 0, pgerr.Map(err)
 	}
 	return res.RowsAffected()
 }
@@ -198,5 +201,5 @@ func (s *Store) ImportCheckins(ctx context.Context, practiceID int64, in []Check
 // the first requests after the import pay for it.
 func (s *Store) AnalyzeCheckins(ctx context.Context) error {
 	_, err := s.db.ExecContext(ctx, `VACUUM (ANALYZE) checkins`)
-	return mapError(err)
+	return pgerr.Map(err)
 }

@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Commitment cadences: how often the other partner records whether it was kept.
@@ -85,7 +87,7 @@ func (s *Store) CreateCommitment(ctx context.Context, in NewCommitment) (Commitm
 		WHERE c.id = $2 AND c.practice_id = $1
 		RETURNING id`, in.PracticeID, in.CoupleID, in.AuthorID, in.Text, in.Cadence, in.StartsOn)
 	if err != nil {
-		return Commitment{}, mapError(err)
+		return Commitment{}, pgerr.Map(err)
 	}
 	return s.CommitmentByID(ctx, in.PracticeID, id)
 }
@@ -94,7 +96,7 @@ func (s *Store) CreateCommitment(ctx context.Context, in NewCommitment) (Commitm
 func (s *Store) CommitmentByID(ctx context.Context, practiceID, id int64) (Commitment, error) {
 	var m Commitment
 	if err := s.db.GetContext(ctx, &m, commitmentSelect+` WHERE m.id = $1 AND c.practice_id = $2`, id, practiceID); err != nil {
-		return m, mapError(err)
+		return m, pgerr.Map(err)
 	}
 	m.KeptRate = KeptRate(m.Kept, m.Missed)
 	return m, nil
@@ -105,7 +107,7 @@ func (s *Store) Commitments(ctx context.Context, practiceID, coupleID int64) ([]
 	out := []Commitment{}
 	if err := s.db.SelectContext(ctx, &out, commitmentSelect+` WHERE m.couple_id = $1 AND c.practice_id = $2
 		ORDER BY m.created_at, m.id`, coupleID, practiceID); err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	for i := range out {
 		out[i].KeptRate = KeptRate(out[i].Kept, out[i].Missed)
@@ -119,11 +121,11 @@ func (s *Store) EndCommitment(ctx context.Context, practiceID, id int64) (Commit
 		UPDATE commitments m SET ended_on = greatest(m.starts_on, `+practiceToday+`), updated_at = now()
 		FROM couples c JOIN practices p ON p.id = c.practice_id
 		WHERE m.id = $1 AND c.id = m.couple_id AND c.practice_id = $2 AND m.ended_on IS NULL`, id, practiceID)
-	if err := expectOne(res, err); errors.Is(err, ErrNotFound) {
+	if err := expectOne(res, err); fault.ErrorCode(err) == fault.NotFound {
 		if _, err := s.CommitmentByID(ctx, practiceID, id); err != nil {
 			return Commitment{}, err
 		}
-		return Commitment{}, Conflict("this commitment has ended already")
+		return Commitment{}, fault.ConflictBecause("this commitment has ended already")
 	} else if err != nil {
 		return Commitment{}, err
 	}
@@ -163,11 +165,11 @@ func (s *Store) RecordCheck(ctx context.Context, in CheckInput) (CommitmentCheck
 			return err
 		}
 		if m.AuthorID == in.RecordedBy {
-			return Conflict("the other partner records whether a commitment was kept")
+			return fault.ConflictBecause("the other partner records whether a commitment was kept")
 		}
 		// Dates in the layout compare correctly as strings.
 		if m.PeriodStart < m.Earliest || m.PeriodStart > m.Latest {
-			return Invalid("day", "must fall between the commitment's start and its end or today")
+			return fault.InvalidField("day", "must fall between the commitment's start and its end or today")
 		}
 		var row struct {
 			ID      int64 `db:"id"`
@@ -197,5 +199,5 @@ func (s *Store) CommitmentChecks(ctx context.Context, practiceID, commitmentID i
 	err := s.db.SelectContext(ctx, &out, checkSelect+`
 		JOIN commitments m ON m.id = x.commitment_id JOIN couples c ON c.id = m.couple_id
 		WHERE x.commitment_id = $1 AND c.practice_id = $2 ORDER BY x.period_start`, commitmentID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }

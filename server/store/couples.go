@@ -10,6 +10,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Couple is a client couple under a practice's care.
@@ -53,7 +56,7 @@ func (s *Store) CreateCouple(ctx context.Context, in NewCouple) (int64, error) {
 
 func setCareTeam(ctx context.Context, tx *sqlx.Tx, practiceID, coupleID int64, therapists []int64) error {
 	if len(therapists) == 0 {
-		return Invalid("therapists", "must name at least one therapist")
+		return fault.InvalidField("therapists", "must name at least one therapist")
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM care_team WHERE couple_id = $1 AND NOT (therapist_id = ANY($2))`,
 		coupleID, pq.Int64Array(therapists)); err != nil {
@@ -71,7 +74,7 @@ func setCareTeam(ctx context.Context, tx *sqlx.Tx, practiceID, coupleID int64, t
 		return err
 	}
 	if n != len(uniqueIDs(therapists)) {
-		return Invalid("therapists", "must all be active therapists of this practice")
+		return fault.InvalidField("therapists", "must all be active therapists of this practice")
 	}
 	return nil
 }
@@ -231,7 +234,7 @@ func (s *Store) CoupleByID(ctx context.Context, practiceID, coupleID int64) (Cou
 		SELECT `+coupleColumns+`, '' AS relation
 		FROM couples c WHERE c.id = $1 AND c.practice_id = $2`, coupleID, practiceID)
 	if err != nil {
-		return CoupleDetail{}, mapError(err)
+		return CoupleDetail{}, pgerr.Map(err)
 	}
 	return r.detail()
 }
@@ -288,7 +291,7 @@ func (s *Store) UpdateCouple(ctx context.Context, practiceID, coupleID int64, ch
 			return err
 		}
 		if status == CoupleClosed && (ch.Status == nil || *ch.Status == CoupleClosed) {
-			return ErrCoupleClosed
+			return fault.ErrCoupleClosed
 		}
 		var concerns any
 		if ch.Concerns != nil {
@@ -327,9 +330,9 @@ func (s *Store) CheckSeatOpen(ctx context.Context, practiceID, coupleID int64, s
 		FROM couples c WHERE c.id = $1 AND c.practice_id = $2`, coupleID, practiceID, seat)
 	switch {
 	case err != nil:
-		return mapError(err)
+		return pgerr.Map(err)
 	case taken:
-		return Conflict("a partner already holds seat " + seat + " of this couple")
+		return fault.ConflictBecause("a partner already holds seat " + seat + " of this couple")
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // RecordPerson is a partner as an export names them. Email is left empty for a reader who may
@@ -22,7 +24,7 @@ func (s *Store) RecordPeople(ctx context.Context, practiceID, coupleID int64) ([
 	err := s.db.SelectContext(ctx, &out, `SELECT cp.user_id, cp.seat, u.name, u.email
 		FROM couple_partners cp JOIN couples c ON c.id = cp.couple_id JOIN users u ON u.id = cp.user_id
 		WHERE cp.couple_id = $1 AND c.practice_id = $2 ORDER BY cp.seat`, coupleID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // Erasure tells what erasing a couple removed.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"time"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Document is a file added to a couple's record: a PDF or an image. Content is read only when the
@@ -44,7 +46,7 @@ func (s *Store) CreateDocument(ctx context.Context, in NewDocument) (Document, e
 		SELECT c.id, $3, $4, $5, $6, $7, $8, $9 FROM couples c WHERE c.id = $2 AND c.practice_id = $1
 		RETURNING `+documentColumns+`, '' AS relation`,
 		in.PracticeID, in.CoupleID, in.AuthorID, in.Name, in.ContentType, len(in.Content), sum[:], in.Content, in.Visibility)
-	return d, mapError(err)
+	return d, pgerr.Map(err)
 }
 
 // Documents lists a couple's documents, newest first, each with the reader's relation to it.
@@ -63,7 +65,7 @@ func (s *Store) DocumentByID(ctx context.Context, practiceID, id int64) (Documen
 	var d Document
 	err := s.db.GetContext(ctx, &d, `SELECT `+documentColumns+`, '' AS relation
 		FROM documents d JOIN couples c ON c.id = d.couple_id WHERE d.id = $1 AND c.practice_id = $2`, id, practiceID)
-	return d, mapError(err)
+	return d, pgerr.Map(err)
 }
 
 // DocumentContent returns the bytes of one document of the practice.
@@ -71,5 +73,5 @@ func (s *Store) DocumentContent(ctx context.Context, practiceID, id int64) ([]by
 	var content []byte
 	err := s.db.GetContext(ctx, &content, `SELECT d.content
 		FROM documents d JOIN couples c ON c.id = d.couple_id WHERE d.id = $1 AND c.practice_id = $2`, id, practiceID)
-	return content, mapError(err)
+	return content, pgerr.Map(err)
 }

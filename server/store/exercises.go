@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/server/library"
 )
 
@@ -59,18 +60,6 @@ type ExerciseContent struct {
 	Fields            []library.Field
 }
 
-// checkExerciseFields turns the library's verdict on field definitions into the store's vocabulary.
-func checkExerciseFields(fields []library.Field) error {
-	if err := library.ValidateFields(fields); err != nil {
-		var fe *library.FieldError
-		if errors.As(err, &fe) {
-			return InvalidFrom(fe.Field, fe)
-		}
-		return Invalid("fields", err.Error())
-	}
-	return nil
-}
-
 const exerciseSelect = `
 	SELECT e.id, e.practice_id, e.practice_id IS NULL AS built_in, e.builtin_key, e.step, v.version,
 	       e.current_version, v.title, v.summary, v.who, v.default_visibility, v.fields, e.created_at,
@@ -84,7 +73,7 @@ func (s *Store) Exercises(ctx context.Context, practiceID int64) ([]Exercise, er
 	err := s.db.SelectContext(ctx, &out, exerciseSelect+`
 		WHERE v.version = e.current_version AND (e.practice_id IS NULL OR e.practice_id = $1)
 		ORDER BY e.practice_id NULLS FIRST, e.step, lower(v.title), e.id`, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // ExerciseByID returns an exercise the practice can use, at the given version (0: the newest).
@@ -93,12 +82,12 @@ func (s *Store) ExerciseByID(ctx context.Context, practiceID, id int64, version 
 	err := s.db.GetContext(ctx, &e, exerciseSelect+`
 		WHERE e.id = $1 AND (e.practice_id IS NULL OR e.practice_id = $2)
 		  AND v.version = CASE WHEN $3 = 0 THEN e.current_version ELSE $3 END`, id, practiceID, version)
-	return e, mapError(err)
+	return e, pgerr.Map(err)
 }
 
 // CreateExercise adds a practice's own exercise at version 1.
 func (s *Store) CreateExercise(ctx context.Context, practiceID, authorID int64, in ExerciseContent) (int64, error) {
-	if err := checkExerciseFields(in.Fields); err != nil {
+	if err := library.ValidateFields(in.Fields); err != nil {
 		return 0, err
 	}
 	var id int64
@@ -115,7 +104,7 @@ func (s *Store) CreateExercise(ctx context.Context, practiceID, authorID int64, 
 // ReviseExercise stores new content for a practice's exercise as its next version; earlier
 // versions stay as they were for the assignments that use them. Built-in steps cannot be revised.
 func (s *Store) ReviseExercise(ctx context.Context, practiceID, id, authorID int64, in ExerciseContent) error {
-	if err := checkExerciseFields(in.Fields); err != nil {
+	if err := library.ValidateFields(in.Fields); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -128,7 +117,7 @@ func (s *Store) ReviseExercise(ctx context.Context, practiceID, id, authorID int
 			return err
 		}
 		if owner.PracticeID == nil {
-			return Conflict("built-in steps cannot be changed; write a practice exercise of your own instead")
+			return fault.ConflictBecause("built-in steps cannot be changed; write a practice exercise of your own instead")
 		}
 		next := owner.Current + 1
 		if err := addExerciseVersion(ctx, tx, id, next, authorID, in); err != nil {

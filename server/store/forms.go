@@ -6,12 +6,13 @@ import (
 	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/server/library"
 )
 
@@ -63,17 +64,6 @@ type FormContent struct {
 	Fields    []library.FormField
 }
 
-// checkFormFields turns the library's verdict on a form's questions into the store's vocabulary.
-func checkFormFields(fields []library.FormField) error {
-	var fe *library.FieldError
-	if err := library.ValidateFormFields(fields); errors.As(err, &fe) {
-		return Invalid(fe.Field, fe.Reason)
-	} else if err != nil {
-		return Invalid("fields", err.Error())
-	}
-	return nil
-}
-
 const formTemplateSelect = `
 	SELECT t.id, t.practice_id, v.version, t.current_version, v.title, v.body, v.signature, v.fields, t.created_at
 	FROM form_templates t JOIN form_template_versions v ON v.template_id = t.id`
@@ -83,7 +73,7 @@ func (s *Store) FormTemplates(ctx context.Context, practiceID int64) ([]FormTemp
 	out := []FormTemplate{}
 	err := s.db.SelectContext(ctx, &out, formTemplateSelect+`
 		WHERE t.practice_id = $1 AND v.version = t.current_version ORDER BY lower(v.title), t.id`, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // FormTemplateByID returns a practice's form template at its newest version.
@@ -91,12 +81,12 @@ func (s *Store) FormTemplateByID(ctx context.Context, practiceID, id int64) (For
 	var t FormTemplate
 	err := s.db.GetContext(ctx, &t, formTemplateSelect+`
 		WHERE t.id = $1 AND t.practice_id = $2 AND v.version = t.current_version`, id, practiceID)
-	return t, mapError(err)
+	return t, pgerr.Map(err)
 }
 
 // CreateFormTemplate adds a practice's own form template at version 1.
 func (s *Store) CreateFormTemplate(ctx context.Context, practiceID, authorID int64, in FormContent) (int64, error) {
-	if err := checkFormFields(in.Fields); err != nil {
+	if err := library.ValidateFormFields(in.Fields); err != nil {
 		return 0, err
 	}
 	var id int64
@@ -113,7 +103,7 @@ func (s *Store) CreateFormTemplate(ctx context.Context, practiceID, authorID int
 // ReviseFormTemplate stores new content for a practice's form template as its next version; forms
 // already sent keep the content they were sent with.
 func (s *Store) ReviseFormTemplate(ctx context.Context, practiceID, id, authorID int64, in FormContent) error {
-	if err := checkFormFields(in.Fields); err != nil {
+	if err := library.ValidateFormFields(in.Fields); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -241,8 +231,8 @@ func (s *Store) CreateForms(ctx context.Context, in NewForms, after ...AfterChan
 			var assignee int64
 			err := tx.GetContext(ctx, &assignee, `SELECT user_id FROM couple_partners WHERE couple_id = $1 AND seat = $2`,
 				in.CoupleID, seat)
-			if errors.Is(mapError(err), ErrNotFound) {
-				return Invalid("for", "no partner has joined seat "+seat+" yet")
+			if fault.ErrorCode(pgerr.Map(err)) == fault.NotFound {
+				return fault.InvalidField("for", "no partner has joined seat "+seat+" yet")
 			}
 			if err != nil {
 				return err
@@ -281,7 +271,7 @@ func (s *Store) FormByID(ctx context.Context, practiceID, id int64) (Form, error
 	var f Form
 	err := s.db.GetContext(ctx, &f, formSelect+`, '' AS relation`+formFrom+` WHERE f.practice_id = $1 AND f.id = $2`,
 		practiceID, id)
-	return f, mapError(err)
+	return f, pgerr.Map(err)
 }
 
 // FormAnswers is what a partner hands in: answers (nil keeps the saved draft) and, for a form
@@ -308,18 +298,18 @@ func (s *Store) AnswerForm(ctx context.Context, practiceID, id int64, in FormAns
 		case f.Status == FormSigned:
 			return errSigned
 		case f.Status == FormSubmitted:
-			return Conflict("this form is handed in already")
+			return fault.ConflictBecause("this form is handed in already")
 		case in.Final && f.Signature && in.Signature == nil:
-			return Conflict("this form is signed, not handed in: sign it")
+			return fault.ConflictBecause("this form is signed, not handed in: sign it")
 		case in.Signature != nil && !f.Signature:
-			return Conflict("this form takes no signature: hand it in")
+			return fault.ConflictBecause("this form takes no signature: hand it in")
 		}
 		answers := in.Answers
 		if answers == nil {
 			answers = json.RawMessage(f.Answers)
 		}
 		if err := library.ValidateAnswers(library.BaseFields(f.Fields), answers, in.Final); err != nil {
-			return answersError(err)
+			return fault.Under("answers", err)
 		}
 		status, submitted := FormInProgress, in.Final
 		var document *string
@@ -349,20 +339,7 @@ func (s *Store) AnswerForm(ctx context.Context, practiceID, id int64, in FormAns
 }
 
 // errSigned refuses any change to a signed form.
-var errSigned = Conflict("this form is signed, and a signed form never changes")
-
-// answersError names the answer that failed validation, under answers, with the library's reason
-// and message.
-func answersError(err error) error {
-	var fe *library.FieldError
-	if !errors.As(err, &fe) {
-		return err
-	}
-	if fe.Field == "answers" {
-		return InvalidFrom("answers", fe)
-	}
-	return InvalidFrom("answers."+fe.Field, fe)
-}
+var errSigned = fault.ConflictBecause("this form is signed, and a signed form never changes")
 
 // SetFormVisibility changes who besides the care team reads a form; it returns the visibility the
 // form had before. A signed form keeps the visibility it was signed with.
@@ -402,7 +379,7 @@ func (s *Store) SafetyFlags(ctx context.Context, practiceID, coupleID int64) ([]
 		SELECT f.id AS form_id, f.title, f.assignee_id AS partner_id, cp.seat, f.submitted_at `+formFrom+`
 		WHERE f.practice_id = $1 AND f.couple_id = $2 AND f.safety_flagged AND f.status IN ('submitted', 'signed')
 		ORDER BY f.submitted_at DESC, f.id DESC`, practiceID, coupleID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // FormMail is what a form's mail needs: who it is for, and in which practice.
@@ -421,7 +398,7 @@ func FormMailTx(ctx context.Context, tx *sqlx.Tx, formID int64) (FormMail, error
 		FROM forms f JOIN practices p ON p.id = f.practice_id JOIN users u ON u.id = f.assignee_id
 		WHERE f.id = $1`, formID).
 		Scan(&m.FormID, &m.PracticeID, &m.PracticeName, &m.Assignee.UserID, &m.Assignee.Email)
-	return m, mapError(err)
+	return m, pgerr.Map(err)
 }
 
 // FormOpen reports whether a form still waits for its partner's answers; a reminder of one handed
@@ -429,5 +406,5 @@ func FormMailTx(ctx context.Context, tx *sqlx.Tx, formID int64) (FormMail, error
 func (s *Store) FormOpen(ctx context.Context, formID int64) (bool, error) {
 	var open bool
 	err := s.db.GetContext(ctx, &open, `SELECT EXISTS (SELECT 1 FROM forms WHERE id = $1 AND status IN ('sent', 'in_progress'))`, formID)
-	return open, mapError(err)
+	return open, pgerr.Map(err)
 }

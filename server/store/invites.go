@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Invite asks someone to join a practice in a role; its token is known only by its hash.
@@ -67,7 +70,7 @@ func (s *Store) OpenInviteByToken(ctx context.Context, tokenHash []byte) (Invite
 	var inv Invite
 	err := s.db.GetContext(ctx, &inv, `SELECT `+inviteColumns+` FROM invites
 		WHERE token_hash = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()`, tokenHash)
-	return inv, mapError(err)
+	return inv, pgerr.Map(err)
 }
 
 // Invites lists a practice's invites, newest first; open ones only when openOnly.
@@ -76,7 +79,7 @@ func (s *Store) Invites(ctx context.Context, practiceID int64, openOnly bool) ([
 	err := s.db.SelectContext(ctx, &out, `SELECT `+inviteColumns+` FROM invites
 		WHERE practice_id = $1 AND (NOT $2 OR (accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()))
 		ORDER BY created_at DESC LIMIT 500`, practiceID, openOnly)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // RevokeInvite withdraws an open invite.
@@ -101,7 +104,7 @@ func (s *Store) AcceptInviteAsNewUser(ctx context.Context, tokenHash []byte, nam
 			INSERT INTO users (email, name, password_hash) VALUES ($1, $2, $3)
 			ON CONFLICT (email) DO NOTHING RETURNING id`, inv.Email, name, passwordHash)
 		if errors.Is(err, sql.ErrNoRows) {
-			return Conflict("an account with this email exists already: sign in to it, then accept the invitation")
+			return fault.ConflictBecause("an account with this email exists already: sign in to it, then accept the invitation")
 		}
 		if err != nil {
 			return err
@@ -112,7 +115,7 @@ func (s *Store) AcceptInviteAsNewUser(ctx context.Context, tokenHash []byte, nam
 }
 
 // AcceptInviteAsUser uses an invite once for the signed-in user it was sent to; an invite for
-// another email answers ErrForbidden.
+// another email answers fault.ErrForbidden.
 func (s *Store) AcceptInviteAsUser(ctx context.Context, tokenHash []byte, userID int64) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		inv, err := lockOpenInvite(ctx, tx, tokenHash)
@@ -125,7 +128,7 @@ func (s *Store) AcceptInviteAsUser(ctx context.Context, tokenHash []byte, userID
 			return err
 		}
 		if !invitee {
-			return ErrForbidden
+			return fault.ErrForbidden
 		}
 		return joinByInvite(ctx, tx, inv, userID)
 	})
@@ -153,7 +156,7 @@ func joinByInvite(ctx context.Context, tx *sqlx.Tx, inv Invite, userID int64) er
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return Conflict("this seat in the couple is already taken")
+			return fault.ConflictBecause("this seat in the couple is already taken")
 		}
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE invites SET accepted_at = now() WHERE id = $1`, inv.ID)

@@ -6,6 +6,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // AfterChange runs inside the transaction of a change, given the id of what changed, so that work
@@ -47,7 +50,7 @@ func (s *Store) MailPreferencesFor(ctx context.Context, email string) (MailPrefe
 	p := MailPreferences{Invitations: true, Reminders: true, Exercises: true, Digest: true}
 	err := s.db.GetContext(ctx, &p, `SELECT invitations, reminders, exercises, digest FROM mail_preferences
 		WHERE email = $1`, email)
-	if err := mapError(err); err != nil && err != ErrNotFound {
+	if err := pgerr.Map(err); err != nil && fault.ErrorCode(err) != fault.NotFound {
 		return p, err
 	}
 	return p, nil
@@ -59,18 +62,18 @@ func (s *Store) SetMailPreferences(ctx context.Context, email string, p MailPref
 		INSERT INTO mail_preferences (email, invitations, reminders, exercises, digest) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (email) DO UPDATE SET invitations = $2, reminders = $3, exercises = $4, digest = $5,
 		    updated_at = now()`, email, p.Invitations, p.Reminders, p.Exercises, p.Digest)
-	return mapError(err)
+	return pgerr.Map(err)
 }
 
 // Unsubscribe turns one topic off for an address.
 func (s *Store) Unsubscribe(ctx context.Context, email, topic string) error {
 	column, ok := topicColumns[topic]
 	if !ok {
-		return Invalid("topic", "is not a mail topic")
+		return fault.InvalidField("topic", "is not a mail topic")
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO mail_preferences (email, `+column+`) VALUES ($1, false)
 		ON CONFLICT (email) DO UPDATE SET `+column+` = false, updated_at = now()`, email)
-	return mapError(err)
+	return pgerr.Map(err)
 }
 
 // MailWanted reports whether an address still wants mail of a topic.
@@ -109,7 +112,7 @@ type SentMail struct {
 func (s *Store) MailSent(ctx context.Context, messageID string) (bool, error) {
 	var sent bool
 	err := s.db.GetContext(ctx, &sent, `SELECT EXISTS (SELECT 1 FROM sent_mail WHERE message_id = $1)`, messageID)
-	return sent, mapError(err)
+	return sent, pgerr.Map(err)
 }
 
 // RecordSentMail notes a message as handed on; recording it twice keeps the first.
@@ -118,7 +121,7 @@ func (s *Store) RecordSentMail(ctx context.Context, m SentMail) error {
 		INSERT INTO sent_mail (message_id, practice_id, kind, recipient, subject, text_body, html_body)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (message_id) DO NOTHING`,
 		m.MessageID, m.PracticeID, m.Kind, m.Recipient, m.Subject, m.TextBody, m.HTMLBody)
-	return mapError(err)
+	return pgerr.Map(err)
 }
 
 // Mailbox lists the newest messages kept in the development mailbox for a practice: its own, and
@@ -132,14 +135,14 @@ func (s *Store) Mailbox(ctx context.Context, practiceID int64, limit int) ([]Sen
 			SELECT 1 FROM users u JOIN memberships m ON m.user_id = u.id
 			WHERE u.email = s.recipient AND m.practice_id = $1))
 		ORDER BY created_at DESC, message_id LIMIT $2`, practiceID, limit)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // MailSigningKey returns the key that signs unsubscribe links.
 func (s *Store) MailSigningKey(ctx context.Context) ([]byte, error) {
 	var key []byte
 	err := s.db.GetContext(ctx, &key, `SELECT key FROM mail_signing_key`)
-	return key, mapError(err)
+	return key, pgerr.Map(err)
 }
 
 // Recipient is a person mail goes to.
@@ -153,7 +156,7 @@ func (s *Store) InviteOpen(ctx context.Context, inviteID int64) (bool, error) {
 	var open bool
 	err := s.db.GetContext(ctx, &open, `SELECT EXISTS (SELECT 1 FROM invites
 		WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now())`, inviteID)
-	return open, mapError(err)
+	return open, pgerr.Map(err)
 }
 
 // AppointmentMail is what an appointment's reminders are made from.
@@ -180,7 +183,7 @@ func AppointmentMailTx(ctx context.Context, tx *sqlx.Tx, appointmentID int64) (A
 		FROM appointments a JOIN couples c ON c.id = a.couple_id JOIN practices p ON p.id = c.practice_id
 		WHERE a.id = $1`, appointmentID)
 	if err != nil {
-		return m, mapError(err)
+		return m, pgerr.Map(err)
 	}
 	err = tx.SelectContext(ctx, &m.Recipients, `
 		SELECT u.id AS user_id, u.email FROM appointments a JOIN couple_partners cp ON cp.couple_id = a.couple_id
@@ -188,7 +191,7 @@ func AppointmentMailTx(ctx context.Context, tx *sqlx.Tx, appointmentID int64) (A
 		UNION
 		SELECT u.id, u.email FROM appointments a JOIN users u ON u.id = a.therapist_id WHERE a.id = $1
 		ORDER BY 1`, appointmentID)
-	return m, mapError(err)
+	return m, pgerr.Map(err)
 }
 
 // AppointmentCurrent reports whether an appointment is still scheduled at the given version.
@@ -196,7 +199,7 @@ func (s *Store) AppointmentCurrent(ctx context.Context, appointmentID int64, ver
 	var current bool
 	err := s.db.GetContext(ctx, &current, `SELECT EXISTS (SELECT 1 FROM appointments
 		WHERE id = $1 AND version = $2 AND status = 'scheduled')`, appointmentID, version)
-	return current, mapError(err)
+	return current, pgerr.Map(err)
 }
 
 // AssignmentMail is what an assignment's notices are made from.
@@ -217,7 +220,7 @@ func AssignmentMailTx(ctx context.Context, tx *sqlx.Tx, assignmentID int64) (Ass
 		FROM assignments a JOIN practices p ON p.id = a.practice_id JOIN users u ON u.id = a.assignee_id
 		WHERE a.id = $1`, assignmentID).
 		Scan(&m.AssignmentID, &m.PracticeID, &m.PracticeName, &m.Changed, &m.Assignee.UserID, &m.Assignee.Email)
-	return m, mapError(err)
+	return m, pgerr.Map(err)
 }
 
 // Reviewer is a therapist with submitted work waiting for review in a practice.
@@ -242,21 +245,21 @@ func (s *Store) ReviewersWithWork(ctx context.Context) ([]Reviewer, error) {
 		JOIN users u ON u.id = ct.therapist_id
 		WHERE `+assignmentStatus+` = 'submitted'
 		ORDER BY p.id, u.id`)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // PracticeNameTx reads a practice's name within tx.
 func PracticeNameTx(ctx context.Context, tx *sqlx.Tx, practiceID int64) (string, error) {
 	var name string
 	err := tx.GetContext(ctx, &name, `SELECT name FROM practices WHERE id = $1`, practiceID)
-	return name, mapError(err)
+	return name, pgerr.Map(err)
 }
 
 // ReminderLeads returns how many minutes before an appointment a practice's reminders go out.
 func (s *Store) ReminderLeads(ctx context.Context, practiceID int64) ([]int64, error) {
 	var leads pq.Int64Array
 	err := s.db.GetContext(ctx, &leads, `SELECT reminder_lead_minutes FROM practices WHERE id = $1`, practiceID)
-	return leads, mapError(err)
+	return leads, pgerr.Map(err)
 }
 
 // SetReminderLeads sets a practice's reminder lead times, in minutes; they apply to appointments

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Answers are a questionnaire's answers by item key.
@@ -73,7 +75,7 @@ func (s *Store) CreateMeasure(ctx context.Context, in NewMeasure) (Measure, erro
 		FROM couples c WHERE c.id = $2 AND c.practice_id = $1
 		RETURNING id`, in.PracticeID, in.CoupleID, in.AuthorID, in.Key, in.Answers, in.Score, in.Visibility, takenAt)
 	if err != nil {
-		return Measure{}, mapError(err)
+		return Measure{}, pgerr.Map(err)
 	}
 	return s.MeasureByID(ctx, in.PracticeID, id)
 }
@@ -83,7 +85,7 @@ func (s *Store) MeasureByID(ctx context.Context, practiceID, id int64) (Measure,
 	var m Measure
 	err := s.db.GetContext(ctx, &m, `SELECT `+measureColumns+`, '' AS relation
 		FROM measures m JOIN couples c ON c.id = m.couple_id WHERE m.id = $1 AND c.practice_id = $2`, id, practiceID)
-	return m, mapError(err)
+	return m, pgerr.Map(err)
 }
 
 // Measures lists a couple's measures, oldest first, each with the reader's relation to it.
@@ -104,7 +106,7 @@ func (s *Store) SetMeasureVisibility(ctx context.Context, practiceID, id int64, 
 		WHERE m.id = $1 AND c.id = m.couple_id AND c.practice_id = $2 AND prev.id = m.id
 		RETURNING prev.visibility`, id, practiceID, visibility)
 	if err != nil {
-		return Measure{}, "", mapError(err)
+		return Measure{}, "", pgerr.Map(err)
 	}
 	updated, err = s.MeasureByID(ctx, practiceID, id)
 	return updated, previous, err

@@ -7,6 +7,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Member is a person in a practice with all the roles they hold there.
@@ -50,7 +53,7 @@ func (s *Store) Members(ctx context.Context, practiceID int64, role string, read
 		AND ($2 = '' OR m.role = $2)
 		GROUP BY u.id ORDER BY lower(u.name), u.email`, practiceID, role, readerID)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	out := make([]Member, len(rows))
 	for i, r := range rows {
@@ -66,7 +69,7 @@ func (s *Store) IsClient(ctx context.Context, practiceID, userID int64) (bool, e
 	err := s.db.GetContext(ctx, &client, `
 		SELECT EXISTS (SELECT 1 FROM memberships WHERE practice_id = $1 AND user_id = $2 AND role = 'client')`,
 		practiceID, userID)
-	return client, mapError(err)
+	return client, pgerr.Map(err)
 }
 
 // MemberByID returns one member of a practice.
@@ -74,7 +77,7 @@ func (s *Store) MemberByID(ctx context.Context, practiceID, userID int64) (Membe
 	var r memberRow
 	err := s.db.GetContext(ctx, &r, memberSelect+` AND u.id = $2 GROUP BY u.id`, practiceID, userID)
 	if err != nil {
-		return Member{}, mapError(err)
+		return Member{}, pgerr.Map(err)
 	}
 	r.Member.Roles = []string(r.RoleList)
 	return r.Member, nil
@@ -92,7 +95,7 @@ func (s *Store) SetStaffRoles(ctx context.Context, practiceID, userID int64, rol
 			return err
 		}
 		if !exists {
-			return ErrNotFound
+			return fault.ErrNotFound
 		}
 		if _, err := tx.ExecContext(ctx, `
 			DELETE FROM memberships WHERE practice_id = $1 AND user_id = $2 AND role <> 'client' AND NOT (role = ANY($3))`,
@@ -147,7 +150,7 @@ func ensureAnAdmin(ctx context.Context, tx *sqlx.Tx, practiceID int64) error {
 		return err
 	}
 	if admins == 0 {
-		return Conflict("a practice needs at least one active administrator")
+		return fault.ConflictBecause("a practice needs at least one active administrator")
 	}
 	return nil
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Sections are a clinical note's texts by section key (subjective, objective, ... ).
@@ -70,7 +73,7 @@ type NewNote struct {
 
 const noteColumns = `n.id, n.couple_id, n.live_session_id, n.appointment_id, n.author_id, n.template, n.sections, n.signed_at, n.created_at, n.updated_at`
 
-var errNoteSigned = Conflict("this note is signed and locked; add an addendum instead")
+var errNoteSigned = fault.ConflictBecause("this note is signed and locked; add an addendum instead")
 
 // CreateNote stores a draft note on a couple of the practice. A live session or an appointment,
 // when named, must be one of the couple's.
@@ -83,10 +86,10 @@ func (s *Store) CreateNote(ctx context.Context, in NewNote) (Note, error) {
 		  AND ($3::bigint IS NULL OR EXISTS (SELECT 1 FROM live_sessions ls WHERE ls.id = $3 AND ls.couple_id = c.id))
 		  AND ($7::bigint IS NULL OR EXISTS (SELECT 1 FROM appointments a WHERE a.id = $7 AND a.couple_id = c.id))
 		RETURNING id`, in.PracticeID, in.CoupleID, in.LiveSessionID, in.AuthorID, in.Template, in.Sections, in.AppointmentID)
-	if err := mapError(err); errors.Is(err, ErrNotFound) && in.LiveSessionID != nil {
-		return Note{}, Invalid("live_session_id", "must be a live session of this couple")
-	} else if errors.Is(err, ErrNotFound) && in.AppointmentID != nil {
-		return Note{}, Invalid("appointment_id", "must be an appointment of this couple")
+	if err := pgerr.Map(err); fault.ErrorCode(err) == fault.NotFound && in.LiveSessionID != nil {
+		return Note{}, fault.InvalidField("live_session_id", "must be a live session of this couple")
+	} else if fault.ErrorCode(err) == fault.NotFound && in.AppointmentID != nil {
+		return Note{}, fault.InvalidField("appointment_id", "must be an appointment of this couple")
 	} else if err != nil {
 		return Note{}, err
 	}
@@ -98,12 +101,12 @@ func (s *Store) NoteByID(ctx context.Context, practiceID, id int64) (Note, error
 	var n Note
 	if err := s.db.GetContext(ctx, &n, `SELECT `+noteColumns+`, '' AS relation
 		FROM notes n JOIN couples c ON c.id = n.couple_id WHERE n.id = $1 AND c.practice_id = $2`, id, practiceID); err != nil {
-		return n, mapError(err)
+		return n, pgerr.Map(err)
 	}
 	n.Addenda = []NoteAddendum{}
 	err := s.db.SelectContext(ctx, &n.Addenda, `SELECT id, note_id, author_id, text, created_at
 		FROM note_addenda WHERE note_id = $1 ORDER BY id`, id)
-	return n, mapError(err)
+	return n, pgerr.Map(err)
 }
 
 // Notes lists a couple's notes, newest first, optionally only those of one live session, each
@@ -178,7 +181,7 @@ func (s *Store) AddAddendum(ctx context.Context, practiceID, noteID, authorID in
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		err := lockDraftNote(ctx, tx, practiceID, noteID, nil)
 		if err == nil {
-			return Conflict("this note is a draft; change it directly, addenda are for signed notes")
+			return fault.ConflictBecause("this note is a draft; change it directly, addenda are for signed notes")
 		}
 		if !errors.Is(err, errNoteSigned) {
 			return err

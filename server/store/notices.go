@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"github.com/amendcare/amend/fault/pgerr"
+)
 
 // CouplePeople lists the couple's partners and its care team: everyone a couple-level notice may
 // concern. The caller still asks the policy which of them may know of it.
@@ -12,7 +16,7 @@ func (s *Store) CouplePeople(ctx context.Context, practiceID, coupleID int64) ([
 		UNION
 		SELECT ct.therapist_id FROM care_team ct JOIN couples c ON c.id = ct.couple_id
 		WHERE ct.couple_id = $1 AND c.practice_id = $2`, coupleID, practiceID)
-	return people, mapError(err)
+	return people, pgerr.Map(err)
 }
 
 // LiveSessionCouple returns the practice and couple a live session belongs to.
@@ -22,5 +26,5 @@ func (s *Store) LiveSessionCouple(ctx context.Context, sessionID int64) (practic
 		CoupleID   int64 `db:"couple_id"`
 	}
 	err = s.db.GetContext(ctx, &row, `SELECT practice_id, couple_id FROM live_sessions WHERE id = $1`, sessionID)
-	return row.PracticeID, row.CoupleID, mapError(err)
+	return row.PracticeID, row.CoupleID, pgerr.Map(err)
 }

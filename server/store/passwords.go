@@ -10,7 +10,7 @@ import (
 // CreatePasswordReset records a reset token for the account with this email, good until now+ttl,
 // and runs after (which queues the mail carrying the token) in the same transaction; the account's
 // earlier tokens stop working, so only the newest link does. An email with no account answers
-// ErrNotFound and records nothing.
+// fault.ErrNotFound and records nothing.
 func (s *Store) CreatePasswordReset(ctx context.Context, email string, tokenHash []byte, now time.Time, ttl time.Duration, after ...AfterChange) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
@@ -37,7 +37,7 @@ type PasswordChanged struct {
 
 // ResetPassword uses an open reset token once: it sets the account's password and ends every
 // session of the account. A token that is unknown, used or past its expiry at now answers
-// ErrNotFound. after runs in the same transaction, given the user's id.
+// fault.ErrNotFound. after runs in the same transaction, given the user's id.
 func (s *Store) ResetPassword(ctx context.Context, tokenHash []byte, passwordHash string, now time.Time, after ...AfterChange) (PasswordChanged, error) {
 	var out PasswordChanged
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {

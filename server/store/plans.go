@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // PlanContent is what a treatment plan says: the problems the couple brought, the goals with
@@ -104,9 +107,9 @@ func planRelation() string {
 }
 
 var (
-	errPlanSigned     = Conflict("this version of the plan is signed and never changes; start a new version to revise it")
-	errPlanDraftOpen  = Conflict("this couple's plan has a draft already; change or sign that draft")
-	errPlanNotCurrent = Conflict("only the current signed version of the plan is acknowledged")
+	errPlanSigned     = fault.ConflictBecause("this version of the plan is signed and never changes; start a new version to revise it")
+	errPlanDraftOpen  = fault.ConflictBecause("this couple's plan has a draft already; change or sign that draft")
+	errPlanNotCurrent = fault.ConflictBecause("only the current signed version of the plan is acknowledged")
 )
 
 // CreatePlanDraft starts the next version of a couple's plan as a draft. A couple has at most one
@@ -138,12 +141,12 @@ func (s *Store) PlanByID(ctx context.Context, practiceID, id int64) (Plan, error
 	var p Plan
 	if err := s.db.GetContext(ctx, &p, `SELECT `+planColumns+`, '' AS relation
 		FROM treatment_plans t JOIN couples c ON c.id = t.couple_id WHERE t.id = $1 AND c.practice_id = $2`, id, practiceID); err != nil {
-		return p, mapError(err)
+		return p, pgerr.Map(err)
 	}
 	p.Acknowledgements = []PlanAcknowledgement{}
 	err := s.db.SelectContext(ctx, &p.Acknowledgements, `SELECT plan_id, user_id, acknowledged_at
 		FROM treatment_plan_acknowledgements WHERE plan_id = $1 ORDER BY acknowledged_at, user_id`, id)
-	return p, mapError(err)
+	return p, pgerr.Map(err)
 }
 
 // Plans lists every version of a couple's plan, newest first, each with its acknowledgements and
@@ -161,7 +164,7 @@ func (s *Store) Plans(ctx context.Context, practiceID, coupleID, readerID int64)
 	if err := s.db.SelectContext(ctx, &acks, `SELECT a.plan_id, a.user_id, a.acknowledged_at
 		FROM treatment_plan_acknowledgements a JOIN treatment_plans t ON t.id = a.plan_id
 		WHERE t.couple_id = $1 ORDER BY a.acknowledged_at, a.user_id`, coupleID); err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	for i := range out {
 		out[i].Acknowledgements = []PlanAcknowledgement{}
@@ -231,7 +234,7 @@ func (s *Store) AcknowledgePlan(ctx context.Context, practiceID, id, userID int6
 	err := s.db.GetContext(ctx, &current, `SELECT `+currentPlan+` FROM treatment_plans t JOIN couples c ON c.id = t.couple_id
 		WHERE t.id = $1 AND c.practice_id = $2`, id, practiceID)
 	if err != nil {
-		return Plan{}, mapError(err)
+		return Plan{}, pgerr.Map(err)
 	}
 	if !current {
 		return Plan{}, errPlanNotCurrent
@@ -240,7 +243,7 @@ func (s *Store) AcknowledgePlan(ctx context.Context, practiceID, id, userID int6
 		SELECT $1, cp.user_id FROM couple_partners cp JOIN treatment_plans t ON t.couple_id = cp.couple_id
 		WHERE t.id = $1 AND cp.user_id = $2
 		ON CONFLICT (plan_id, user_id) DO NOTHING`, id, userID); err != nil {
-		return Plan{}, mapError(err)
+		return Plan{}, pgerr.Map(err)
 	}
 	return s.PlanByID(ctx, practiceID, id)
 }

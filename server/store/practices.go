@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Practice is a tenant: one counseling practice.
@@ -54,26 +57,26 @@ func (s *Store) Bootstrap(ctx context.Context, practiceName, email, passwordHash
 func (s *Store) PracticeByID(ctx context.Context, id int64) (Practice, error) {
 	var p Practice
 	err := s.db.GetContext(ctx, &p, `SELECT id, name, time_zone, created_at FROM practices WHERE id = $1`, id)
-	return p, mapError(err)
+	return p, pgerr.Map(err)
 }
 
 // CountPractices tells whether the database holds any data yet.
 func (s *Store) CountPractices(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM practices`)
-	return n, mapError(err)
+	return n, pgerr.Map(err)
 }
 
 func expectOne(res sql.Result, err error) error {
 	if err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	if n == 0 {
-		return ErrNotFound
+		return fault.ErrNotFound
 	}
 	return nil
 }

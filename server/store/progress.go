@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // CheckinPoint is one check-in in a progress series, with the reader's relation to it.
@@ -41,7 +43,7 @@ func (s *Store) ProgressPartners(ctx context.Context, practiceID, coupleID int64
 	err := s.db.SelectContext(ctx, &out, `SELECT cp.user_id, u.name, cp.seat
 		FROM couple_partners cp JOIN couples c ON c.id = cp.couple_id JOIN users u ON u.id = cp.user_id
 		WHERE cp.couple_id = $1 AND c.practice_id = $2 ORDER BY cp.seat`, coupleID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // ProgressCheckins returns every check-in's trust and safety, oldest first, with the reader's relation.

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // MeasureSchedule asks each partner of a couple to answer a questionnaire every EveryWeeks
@@ -43,7 +46,7 @@ func (s *Store) SetMeasureSchedule(ctx context.Context, practiceID, coupleID int
 			    starts_on = EXCLUDED.starts_on, updated_at = now()
 			RETURNING ms.*)
 		SELECT `+scheduleColumns+` FROM saved ms`, practiceID, coupleID, key, everyWeeks, startsOn, by)
-	return m, mapError(err)
+	return m, pgerr.Map(err)
 }
 
 // DeleteMeasureSchedule stops asking for a questionnaire; answers already given stay.
@@ -51,10 +54,10 @@ func (s *Store) DeleteMeasureSchedule(ctx context.Context, practiceID, coupleID 
 	res, err := s.db.ExecContext(ctx, `DELETE FROM measure_schedules ms USING couples c
 		WHERE ms.couple_id = c.id AND c.id = $2 AND c.practice_id = $1 AND ms.measure_key = $3`, practiceID, coupleID, key)
 	if err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return ErrNotFound
+		return fault.ErrNotFound
 	}
 	return nil
 }
@@ -65,7 +68,7 @@ func (s *Store) MeasureSchedules(ctx context.Context, practiceID, coupleID int64
 	err := s.db.SelectContext(ctx, &out, `SELECT `+scheduleColumns+`
 		FROM measure_schedules ms JOIN couples c ON c.id = ms.couple_id
 		WHERE ms.couple_id = $1 AND c.practice_id = $2 ORDER BY ms.measure_key`, coupleID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // dueMeasures is the SQL of every scheduled questionnaire a seated partner has not answered in
@@ -89,7 +92,7 @@ func (s *Store) DueMeasures(ctx context.Context, practiceID, coupleID, userID in
 	err := s.db.SelectContext(ctx, &out, `SELECT due.couple_id, due.measure_key, due.due_on, due.next_due_on
 		FROM (`+dueMeasures+`) due WHERE due.couple_id = $1 AND due.practice_id = $2 AND due.user_id = $3
 		ORDER BY due.measure_key`, coupleID, practiceID, userID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // MeasureReminder is a partner of an active couple with scheduled questionnaires to answer:
@@ -112,5 +115,5 @@ func (s *Store) PartnersWithMeasuresDue(ctx context.Context) ([]MeasureReminder,
 		WHERE due.couple_status = 'active'
 		GROUP BY due.practice_id, p.name, u.id, u.email
 		ORDER BY due.practice_id, u.id`)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }

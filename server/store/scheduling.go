@@ -9,6 +9,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Booking is the time an appointment takes of a therapist, a couple and perhaps a room.
@@ -65,19 +68,19 @@ func (s *Store) bookingError(ctx context.Context, err error, zone string, wanted
 			continue
 		}
 		if err != nil {
-			return mapError(err)
+			return pgerr.Map(err)
 		}
 		when := timeSpan(hit.StartsAt, hit.EndsAt, zone)
 		switch pqErr.Constraint {
 		case therapistTaken:
-			return FieldConflict("starts_at", fmt.Sprintf("%s already has an appointment %s", hit.TherapistName, when))
+			return fault.ConflictField("starts_at", fmt.Sprintf("%s already has an appointment %s", hit.TherapistName, when))
 		case coupleTaken:
-			return FieldConflict("starts_at", fmt.Sprintf("this couple already has an appointment with %s %s", hit.TherapistName, when))
+			return fault.ConflictField("starts_at", fmt.Sprintf("this couple already has an appointment with %s %s", hit.TherapistName, when))
 		default:
-			return FieldConflict("room_id", fmt.Sprintf("%s is booked %s", hit.RoomName.String, when))
+			return fault.ConflictField("room_id", fmt.Sprintf("%s is booked %s", hit.RoomName.String, when))
 		}
 	}
-	return FieldConflict("starts_at", "that time was taken a moment ago; please choose another")
+	return fault.ConflictField("starts_at", "that time was taken a moment ago; please choose another")
 }
 
 // timeSpan reads an appointment's times as a person would, in zone: "from 14:00 to 14:50 on
@@ -113,31 +116,31 @@ func RecordAttendanceTx(ctx context.Context, tx *sqlx.Tx, practiceID, id int64, 
 		SELECT a.starts_at, a.status, a.attendance, p.cancellation_window_hours AS window_hours
 		FROM appointments a JOIN couples c ON c.id = a.couple_id JOIN practices p ON p.id = c.practice_id
 		WHERE a.id = $1 AND c.practice_id = $2 FOR UPDATE OF a`, id, practiceID); err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	switch {
 	case a.Status != AppointmentScheduled:
 		return errNotScheduled
 	case a.Attendance != nil:
-		return Conflict("attendance is recorded already")
+		return fault.ConflictBecause("attendance is recorded already")
 	}
 	started := !now.Before(a.StartsAt)
 	window := time.Duration(a.WindowHours) * time.Hour
 	switch attendance {
 	case AttendanceAttended, AttendanceNoShow:
 		if !started {
-			return Invalid("attendance", "can be attended or no-show only once the appointment has started")
+			return fault.InvalidField("attendance", "can be attended or no-show only once the appointment has started")
 		}
 	case AttendanceLateCancel:
 		if started || now.Before(a.StartsAt.Add(-window)) {
-			return Invalid("attendance", fmt.Sprintf("can be a late cancellation only in the %d hours before the start", a.WindowHours))
+			return fault.InvalidField("attendance", fmt.Sprintf("can be a late cancellation only in the %d hours before the start", a.WindowHours))
 		}
 	case AttendanceCancelled:
 		if started {
-			return Invalid("attendance", "can be cancelled only before the appointment starts")
+			return fault.InvalidField("attendance", "can be cancelled only before the appointment starts")
 		}
 	default:
-		return Invalid("attendance", "must be attended, no_show, late_cancel or cancelled")
+		return fault.InvalidField("attendance", "must be attended, no_show, late_cancel or cancelled")
 	}
 	cancels := attendance == AttendanceLateCancel || attendance == AttendanceCancelled
 	_, err := tx.ExecContext(ctx, `
@@ -208,7 +211,7 @@ func Occurrences(first time.Time, loc *time.Location, intervalWeeks, count int) 
 func (s *Store) CreateSeries(ctx context.Context, first NewAppointment, intervalWeeks, count int, after ...AfterChange) (Series, error) {
 	loc, err := time.LoadLocation(first.TimeZone)
 	if err != nil {
-		return Series{}, Invalid("time_zone", "must be an IANA time-zone name such as Europe/Berlin")
+		return Series{}, fault.InvalidField("time_zone", "must be an IANA time-zone name such as Europe/Berlin")
 	}
 	length := first.EndsAt.Sub(first.StartsAt)
 	var wanted []Booking
@@ -250,7 +253,7 @@ func (s *Store) MoveFollowing(ctx context.Context, practiceID, id int64, startsA
 		return nil, err
 	}
 	if old.SeriesID == nil {
-		return nil, Invalid("scope", "can be following only for an appointment of a series")
+		return nil, fault.InvalidField("scope", "can be following only for an appointment of a series")
 	}
 	loc, err := time.LoadLocation(old.TimeZone)
 	if err != nil {
@@ -262,7 +265,7 @@ func (s *Store) MoveFollowing(ctx context.Context, practiceID, id int64, startsA
 	var following []Appointment
 	if err := s.db.SelectContext(ctx, &following, appointmentSelect+` WHERE a.series_id = $1 AND c.practice_id = $2
 		AND a.status = 'scheduled' AND a.starts_at >= $3 ORDER BY a.starts_at`, *old.SeriesID, practiceID, old.StartsAt); err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	wanted := make([]Booking, len(following))
 	ids := make([]int64, len(following))
@@ -300,7 +303,7 @@ func (s *Store) SeriesAppointments(ctx context.Context, practiceID, seriesID int
 	out := []Appointment{}
 	err := s.db.SelectContext(ctx, &out, appointmentSelect+` WHERE a.series_id = $1 AND c.practice_id = $2 ORDER BY a.starts_at, a.id`,
 		seriesID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // CareTeam lists the therapists on a couple's care team.
@@ -308,7 +311,7 @@ func (s *Store) CareTeam(ctx context.Context, practiceID, coupleID int64) ([]int
 	out := []int64{}
 	err := s.db.SelectContext(ctx, &out, `SELECT ct.therapist_id FROM care_team ct JOIN couples c ON c.id = ct.couple_id
 		WHERE ct.couple_id = $1 AND c.practice_id = $2 ORDER BY ct.therapist_id`, coupleID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // LinkLiveSession ties a video appointment to the live session it opened, unless it has one.
@@ -328,10 +331,10 @@ type Room struct {
 // CreateRoom adds a room to the practice; names are unique in a practice, ignoring case.
 func (s *Store) CreateRoom(ctx context.Context, practiceID int64, name string) (Room, error) {
 	var r Room
-	err := mapError(s.db.GetContext(ctx, &r, `INSERT INTO rooms (practice_id, name) VALUES ($1, $2)
+	err := pgerr.Map(s.db.GetContext(ctx, &r, `INSERT INTO rooms (practice_id, name) VALUES ($1, $2)
 		RETURNING id, name, created_at`, practiceID, name))
-	if errors.Is(err, ErrConflict) {
-		return r, FieldConflict("name", "the practice has a room of that name already")
+	if fault.ErrorCode(err) == fault.Conflict {
+		return r, fault.ConflictField("name", "the practice has a room of that name already")
 	}
 	return r, err
 }
@@ -340,7 +343,7 @@ func (s *Store) CreateRoom(ctx context.Context, practiceID int64, name string) (
 func (s *Store) Rooms(ctx context.Context, practiceID int64) ([]Room, error) {
 	out := []Room{}
 	err := s.db.SelectContext(ctx, &out, `SELECT id, name, created_at FROM rooms WHERE practice_id = $1 ORDER BY lower(name), id`, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // WorkingHours is one weekly window of a therapist's working time, as wall-clock "15:04" times
@@ -366,7 +369,7 @@ func (s *Store) SetWorkingHours(ctx context.Context, practiceID, therapistID int
 			return err
 		}
 		if !therapist {
-			return Invalid("", "working hours are kept for therapists only")
+			return fault.InvalidField("", "working hours are kept for therapists only")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM working_hours WHERE practice_id = $1 AND therapist_id = $2`,
 			practiceID, therapistID); err != nil {
@@ -388,11 +391,11 @@ func (s *Store) WorkingHoursOf(ctx context.Context, practiceID, therapistID int6
 	if err := s.db.GetContext(ctx, &week.TimeZone, `SELECT coalesce((SELECT time_zone FROM working_hours
 		WHERE practice_id = $1 AND therapist_id = $2 LIMIT 1), (SELECT time_zone FROM practices WHERE id = $1))`,
 		practiceID, therapistID); err != nil {
-		return week, mapError(err)
+		return week, pgerr.Map(err)
 	}
 	err := s.db.SelectContext(ctx, &week.Hours, `SELECT weekday, to_char(starts, 'HH24:MI') AS starts, to_char(ends, 'HH24:MI') AS ends
 		FROM working_hours WHERE practice_id = $1 AND therapist_id = $2 ORDER BY weekday, starts`, practiceID, therapistID)
-	return week, mapError(err)
+	return week, pgerr.Map(err)
 }
 
 // Slot is a stretch of time.
@@ -454,7 +457,7 @@ func (s *Store) BusyTimes(ctx context.Context, practiceID, therapistID, coupleID
 		FROM appointments a JOIN couples c ON c.id = a.couple_id
 		WHERE c.practice_id = $1 AND (a.therapist_id = $2 OR a.couple_id = $3) AND a.status = 'scheduled'
 		  AND a.ends_at > $4 AND a.starts_at < $5`, practiceID, therapistID, coupleID, from, to)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // Request statuses.
@@ -488,14 +491,14 @@ const requestSelect = `SELECT r.id, r.couple_id, r.therapist_id, t.name AS thera
 // CreateAppointmentRequest records a partner's request; the therapist must be on the care team.
 func (s *Store) CreateAppointmentRequest(ctx context.Context, practiceID int64, in AppointmentRequest) (AppointmentRequest, error) {
 	var id int64
-	err := mapError(s.db.GetContext(ctx, &id, `
+	err := pgerr.Map(s.db.GetContext(ctx, &id, `
 		INSERT INTO appointment_requests (couple_id, therapist_id, requested_by, starts_at, ends_at, time_zone, kind)
 		SELECT c.id, ct.therapist_id, $4, $5, $6, $7, $8
 		FROM couples c JOIN care_team ct ON ct.couple_id = c.id AND ct.therapist_id = $3
 		WHERE c.id = $2 AND c.practice_id = $1 RETURNING id`,
 		practiceID, in.CoupleID, in.TherapistID, in.RequestedBy, in.StartsAt, in.EndsAt, in.TimeZone, in.Kind))
-	if errors.Is(err, ErrNotFound) {
-		return AppointmentRequest{}, Invalid("therapist_id", "must be a therapist on the couple's care team")
+	if fault.ErrorCode(err) == fault.NotFound {
+		return AppointmentRequest{}, fault.InvalidField("therapist_id", "must be a therapist on the couple's care team")
 	}
 	if err != nil {
 		return AppointmentRequest{}, err
@@ -507,7 +510,7 @@ func (s *Store) CreateAppointmentRequest(ctx context.Context, practiceID int64, 
 func (s *Store) AppointmentRequestByID(ctx context.Context, practiceID, id int64) (AppointmentRequest, error) {
 	var r AppointmentRequest
 	err := s.db.GetContext(ctx, &r, requestSelect+` WHERE r.id = $1 AND c.practice_id = $2`, id, practiceID)
-	return r, mapError(err)
+	return r, pgerr.Map(err)
 }
 
 // AppointmentRequests lists a couple's requests, newest first.
@@ -515,7 +518,7 @@ func (s *Store) AppointmentRequests(ctx context.Context, practiceID, coupleID in
 	out := []AppointmentRequest{}
 	err := s.db.SelectContext(ctx, &out, requestSelect+` WHERE r.couple_id = $1 AND c.practice_id = $2 ORDER BY r.created_at DESC, r.id DESC`,
 		coupleID, practiceID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // DecideAppointmentRequest accepts a pending request, booking its time, or declines it. A request
@@ -530,7 +533,7 @@ func (s *Store) DecideAppointmentRequest(ctx context.Context, practiceID, id, de
 			return err
 		}
 		if r.Status != RequestPending {
-			return Conflict("this request is " + r.Status + " already")
+			return fault.ConflictBecause("this request is " + r.Status + " already")
 		}
 		status, appointmentID := RequestDeclined, int64(0)
 		if accept {
@@ -583,13 +586,13 @@ func (s *Store) CalendarDirectoryOf(ctx context.Context, practiceID int64) (Cale
 	d := CalendarDirectory{Therapists: []CalendarPerson{}, Couples: []CalendarCouple{}}
 	if err := s.db.SelectContext(ctx, &d.Therapists, `SELECT u.id, u.name FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.practice_id = $1 AND m.role = 'therapist' AND m.disabled_at IS NULL ORDER BY u.name, u.id`, practiceID); err != nil {
-		return d, mapError(err)
+		return d, pgerr.Map(err)
 	}
 	if err := s.db.SelectContext(ctx, &d.Couples, `SELECT c.id, c.label,
 			coalesce(array_agg(ct.therapist_id ORDER BY ct.therapist_id) FILTER (WHERE ct.therapist_id IS NOT NULL), '{}') AS therapists
 		FROM couples c LEFT JOIN care_team ct ON ct.couple_id = c.id
 		WHERE c.practice_id = $1 AND c.status <> 'closed' GROUP BY c.id ORDER BY c.label, c.id`, practiceID); err != nil {
-		return d, mapError(err)
+		return d, pgerr.Map(err)
 	}
 	var err error
 	d.Rooms, err = s.Rooms(ctx, practiceID)
@@ -600,7 +603,7 @@ func (s *Store) CalendarDirectoryOf(ctx context.Context, practiceID int64) (Cale
 func (s *Store) CancellationWindowHours(ctx context.Context, practiceID int64) (int, error) {
 	var hours int
 	err := s.db.GetContext(ctx, &hours, `SELECT cancellation_window_hours FROM practices WHERE id = $1`, practiceID)
-	return hours, mapError(err)
+	return hours, pgerr.Map(err)
 }
 
 // SetCancellationWindowHours changes the practice's cancellation window.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // AuthSession is a signed-in browser or API client, known by the hash of its token.
@@ -29,7 +31,7 @@ func (s *Store) CreateSession(ctx context.Context, tokenHash []byte, userID int6
 		VALUES ($1, $2, $3, now() + make_interval(secs => $4), now() + make_interval(secs => $5))
 		RETURNING id, user_id, last_seen_at, idle_expires_at, expires_at`,
 		tokenHash, userID, address, idle.Seconds(), absolute.Seconds())
-	return a, mapError(err)
+	return a, pgerr.Map(err)
 }
 
 // TouchSession finds a live session by token hash and extends its idle expiry. The write happens
@@ -55,7 +57,7 @@ func (s *Store) TouchSession(ctx context.Context, tokenHash []byte, idle, touchE
 			       idle_expires_at = LEAST(expires_at, now() + make_interval(secs => $2))
 			WHERE id = $1`, row.ID, idle.Seconds())
 		if err != nil {
-			return AuthSession{}, User{}, mapError(err)
+			return AuthSession{}, User{}, pgerr.Map(err)
 		}
 	}
 	return row.AuthSession, User{ID: row.UserID, Email: row.Email, Name: row.Name, CreatedAt: row.UserCreated}, nil
@@ -69,7 +71,7 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) (int64, err
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
-	return id, mapError(err)
+	return id, pgerr.Map(err)
 }
 
 // SignIn is a sign-in (auth session) as an open connection uses it: in the live sessions of one
@@ -95,25 +97,25 @@ func (s *Store) EndedSignIns(ctx context.Context, signIns []SignIn) ([]SignIn, e
 			  AND (k.practice_id = 0 OR m.practice_id = k.practice_id) AND m.disabled_at IS NULL)`,
 		pq.Array(sessions), pq.Array(practices))
 	if err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	defer rows.Close()
 	var ended []SignIn
 	for rows.Next() {
 		var in SignIn
 		if err := rows.Scan(&in.AuthSession, &in.PracticeID); err != nil {
-			return nil, mapError(err)
+			return nil, pgerr.Map(err)
 		}
 		ended = append(ended, in)
 	}
-	return ended, mapError(rows.Err())
+	return ended, pgerr.Map(rows.Err())
 }
 
 // DeleteExpiredSessions removes sessions past either expiry.
 func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM auth_sessions WHERE idle_expires_at <= now() OR expires_at <= now()`)
 	if err != nil {
-		return 0, mapError(err)
+		return 0, pgerr.Map(err)
 	}
 	return res.RowsAffected()
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // Store wraps the database handle.
@@ -68,7 +70,7 @@ func (s *Store) prepared(ctx context.Context, query string) (*sqlx.Stmt, error) 
 	}
 	stmt, err := s.db.PreparexContext(ctx, query)
 	if err != nil {
-		return nil, mapError(err)
+		return nil, pgerr.Map(err)
 	}
 	if earlier, loaded := s.statements.LoadOrStore(query, stmt); loaded {
 		stmt.Close()
@@ -83,7 +85,7 @@ func (s *Store) getPrepared(ctx context.Context, dest any, query string, args ..
 	if err != nil {
 		return err
 	}
-	return mapError(stmt.GetContext(ctx, dest, args...))
+	return pgerr.Map(stmt.GetContext(ctx, dest, args...))
 }
 
 // selectPrepared runs a prepared query returning rows into dest.
@@ -92,7 +94,7 @@ func (s *Store) selectPrepared(ctx context.Context, dest any, query string, args
 	if err != nil {
 		return err
 	}
-	return mapError(stmt.SelectContext(ctx, dest, args...))
+	return pgerr.Map(stmt.SelectContext(ctx, dest, args...))
 }
 
 // execPrepared runs a prepared statement that returns no rows.
@@ -102,23 +104,23 @@ func (s *Store) execPrepared(ctx context.Context, query string, args ...any) err
 		return err
 	}
 	_, err = stmt.ExecContext(ctx, args...)
-	return mapError(err)
+	return pgerr.Map(err)
 }
 
 // Ping reports whether the database answers.
-func (s *Store) Ping(ctx context.Context) error { return mapError(s.db.PingContext(ctx)) }
+func (s *Store) Ping(ctx context.Context) error { return pgerr.Map(s.db.PingContext(ctx)) }
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
-	return mapError(tx.Commit())
+	return pgerr.Map(tx.Commit())
 }
 
 // WithLock runs fn while holding a PostgreSQL advisory lock named name, so that instances
@@ -126,11 +128,11 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 func (s *Store) WithLock(ctx context.Context, name string, fn func() error) error {
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext($1))`, name); err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1))`, name)
 	return fn()

@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault"
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // SecondFactor is a person's TOTP factor. Secret is for the server's own checks: the API never
@@ -46,7 +49,7 @@ func secondFactorRequired(userID string) string {
 func (s *Store) MustEnrolSecondFactor(ctx context.Context, userID int64) (bool, error) {
 	var must bool
 	err := s.db.GetContext(ctx, &must, `SELECT `+mustEnrol("$1"), userID)
-	return must, mapError(err)
+	return must, pgerr.Map(err)
 }
 
 // SecondFactorStatusOf tells a person whether their factor is on and how many recovery codes remain.
@@ -57,14 +60,14 @@ func (s *Store) SecondFactorStatusOf(ctx context.Context, userID int64) (SecondF
 		       (SELECT count(*) FROM recovery_codes r WHERE r.user_id = $1 AND r.used_at IS NULL) AS recovery_codes_left,
 		       `+secondFactorRequired("$1")+` AS required
 		FROM (SELECT $1::bigint AS user_id) u LEFT JOIN second_factors f ON f.user_id = u.user_id`, userID)
-	return st, mapError(err)
+	return st, pgerr.Map(err)
 }
 
-// SecondFactorOf returns a user's factor, confirmed or pending, or ErrNotFound.
+// SecondFactorOf returns a user's factor, confirmed or pending, or fault.ErrNotFound.
 func (s *Store) SecondFactorOf(ctx context.Context, userID int64) (SecondFactor, error) {
 	var f SecondFactor
 	err := s.db.GetContext(ctx, &f, `SELECT user_id, secret, confirmed_at, last_step FROM second_factors WHERE user_id = $1`, userID)
-	return f, mapError(err)
+	return f, pgerr.Map(err)
 }
 
 // BeginSecondFactor keeps a new pending secret for a user, replacing an earlier pending one. A
@@ -75,10 +78,10 @@ func (s *Store) BeginSecondFactor(ctx context.Context, userID int64, secret stri
 		ON CONFLICT (user_id) DO UPDATE SET secret = EXCLUDED.secret, last_step = 0, created_at = now()
 		WHERE second_factors.confirmed_at IS NULL`, userID, secret)
 	if err != nil {
-		return mapError(err)
+		return pgerr.Map(err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return &ConflictError{Reason: "A second factor is on already; turn it off before setting up another"}
+		return fault.ConflictBecause("A second factor is on already; turn it off before setting up another")
 	}
 	return nil
 }
@@ -94,18 +97,18 @@ func (s *Store) ConfirmSecondFactor(ctx context.Context, userID, step int64, cod
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
-			return mapError(err)
+			return pgerr.Map(err)
 		}
 		for _, h := range codeHashes {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)`, userID, h); err != nil {
-				return mapError(err)
+				return pgerr.Map(err)
 			}
 		}
 		return runAfter(ctx, tx, userID, after)
 	})
 }
 
-// DisableSecondFactor removes a user's factor and recovery codes; ErrNotFound when none is on.
+// DisableSecondFactor removes a user's factor and recovery codes; fault.ErrNotFound when none is on.
 func (s *Store) DisableSecondFactor(ctx context.Context, userID int64, after ...AfterChange) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM second_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL`, userID)
@@ -113,7 +116,7 @@ func (s *Store) DisableSecondFactor(ctx context.Context, userID int64, after ...
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, userID); err != nil {
-			return mapError(err)
+			return pgerr.Map(err)
 		}
 		return runAfter(ctx, tx, userID, after)
 	})
@@ -139,7 +142,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, userID int64, codeHash []by
 func (s *Store) HasSecondFactor(ctx context.Context, userID int64) (bool, error) {
 	var on bool
 	err := s.db.GetContext(ctx, &on, `SELECT EXISTS (SELECT 1 FROM second_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL)`, userID)
-	return on, mapError(err)
+	return on, pgerr.Map(err)
 }
 
 // CreateSignInChallenge keeps the hash of the token that carries a sign-in from the password to
@@ -149,17 +152,17 @@ func (s *Store) CreateSignInChallenge(ctx context.Context, tokenHash []byte, use
 	err := s.db.GetContext(ctx, &expires, `
 		INSERT INTO sign_in_challenges (token_hash, user_id, expires_at)
 		VALUES ($1, $2, now() + make_interval(secs => $3)) RETURNING expires_at`, tokenHash, userID, ttl.Seconds())
-	return expires, mapError(err)
+	return expires, pgerr.Map(err)
 }
 
-// SignInChallengeUser finds the user of a live challenge, or ErrNotFound.
+// SignInChallengeUser finds the user of a live challenge, or fault.ErrNotFound.
 func (s *Store) SignInChallengeUser(ctx context.Context, tokenHash []byte) (User, error) {
 	var u User
 	err := s.db.GetContext(ctx, &u, `
 		SELECT u.id, u.email, u.name, u.password_hash, u.created_at
 		FROM sign_in_challenges c JOIN users u ON u.id = c.user_id
 		WHERE c.token_hash = $1 AND c.expires_at > now()`, tokenHash)
-	return u, mapError(err)
+	return u, pgerr.Map(err)
 }
 
 // EndSignInChallenge deletes a live challenge, and clears out long-expired ones; false when it was
@@ -170,14 +173,14 @@ func (s *Store) EndSignInChallenge(ctx context.Context, tokenHash []byte) (bool,
 		WITH ended AS (DELETE FROM sign_in_challenges WHERE token_hash = $1 AND expires_at > now() RETURNING 1),
 		     stale AS (DELETE FROM sign_in_challenges WHERE expires_at <= now() - interval '1 hour')
 		SELECT count(*) FROM ended`, tokenHash)
-	return ended == 1, mapError(err)
+	return ended == 1, pgerr.Map(err)
 }
 
 // SecondFactorRequiredBy reports whether a practice requires a second factor of its staff.
 func (s *Store) SecondFactorRequiredBy(ctx context.Context, practiceID int64) (bool, error) {
 	var required bool
 	err := s.db.GetContext(ctx, &required, `SELECT require_second_factor FROM practices WHERE id = $1`, practiceID)
-	return required, mapError(err)
+	return required, pgerr.Map(err)
 }
 
 // RequireSecondFactor sets whether a practice requires a second factor of its administrators and
@@ -189,7 +192,7 @@ func (s *Store) RequireSecondFactor(ctx context.Context, practiceID int64, requi
 
 func affectedOne(res sql.Result, err error) (bool, error) {
 	if err != nil {
-		return false, mapError(err)
+		return false, pgerr.Map(err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err

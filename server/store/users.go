@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/fault/pgerr"
 )
 
 // User is a person with an account.
@@ -41,14 +43,14 @@ const (
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
 	err := s.db.GetContext(ctx, &u, `SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1`, email)
-	return u, mapError(err)
+	return u, pgerr.Map(err)
 }
 
 // UserByID finds a user by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (User, error) {
 	var u User
 	err := s.db.GetContext(ctx, &u, `SELECT id, email, name, password_hash, created_at FROM users WHERE id = $1`, id)
-	return u, mapError(err)
+	return u, pgerr.Map(err)
 }
 
 // ActiveMemberships lists the roles a user holds and may use, across practices.
@@ -62,7 +64,7 @@ func (s *Store) ActiveMemberships(ctx context.Context, userID int64) ([]Membersh
 		FROM memberships m JOIN practices p ON p.id = m.practice_id
 		WHERE m.user_id = $1 AND m.disabled_at IS NULL
 		ORDER BY m.practice_id, m.role`, userID)
-	return out, mapError(err)
+	return out, pgerr.Map(err)
 }
 
 // upsertUser creates a user or returns the existing one with that email.
