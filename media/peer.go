@@ -1,6 +1,8 @@
 package media
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // maxPendingCandidates bounds the candidates kept while the answer has not come yet.
@@ -23,7 +26,7 @@ const maxPendingCandidates = 64
 type peer struct {
 	unit   *Unit
 	client Client
-	role   realtime.Role
+	role   floor.Role
 	pc     *webrtc.PeerConnection
 
 	mu sync.Mutex // signalling
@@ -41,6 +44,8 @@ type peer struct {
 	sendingVideo atomic.Bool
 	lastSpeech   atomic.Int64  // unix nanoseconds of the last loud audio packet
 	videoSource  atomic.Uint32 // SSRC of the incoming video, for keyframe requests
+	// arrival is where the media port notes this participant's latest audio packet, once connected.
+	arrival atomic.Pointer[arrivalSlot]
 
 	loops sync.WaitGroup // the goroutines reading the connection's tracks and RTCP
 }
@@ -116,9 +121,9 @@ func (p *peer) offer() error {
 }
 
 var (
-	errBadAnswer    = &realtime.Error{Code: realtime.CodeBadRequest, Message: "The answer does not fit the server's offer."}
-	errBadCandidate = &realtime.Error{Code: realtime.CodeBadRequest, Message: "The ICE candidate could not be used."}
-	errTooMany      = &realtime.Error{Code: realtime.CodeBadRequest, Message: "Too many ICE candidates before the answer."}
+	errBadAnswer    = &floor.Error{Code: floor.CodeBadRequest, Message: "The answer does not fit the server's offer."}
+	errBadCandidate = &floor.Error{Code: floor.CodeBadRequest, Message: "The ICE candidate could not be used."}
+	errTooMany      = &floor.Error{Code: floor.CodeBadRequest, Message: "Too many ICE candidates before the answer."}
 )
 
 // answer applies the client's answer, then the candidates that came before it.
@@ -180,7 +185,7 @@ func (p *peer) sending(now time.Time) (audio, video, speaking bool) {
 	}
 	audio = p.audioIn.Load() && p.sendingAudio.Load()
 	video = p.videoIn.Load() && p.sendingVideo.Load()
-	speaking = audio && realtime.RecentSpeech(time.Unix(0, p.lastSpeech.Load()), now)
+	speaking = audio && floor.RecentSpeech(time.Unix(0, p.lastSpeech.Load()), now)
 	return audio, video, speaking
 }
 
@@ -188,9 +193,10 @@ func (p *peer) connectionChanged(state webrtc.PeerConnectionState) {
 	switch state {
 	case webrtc.PeerConnectionStateConnected:
 		p.connected.Store(true)
+		p.watchArrivals()
 	case webrtc.PeerConnectionStateFailed:
 		p.connected.Store(false)
-		p.client.Send(realtime.EncodeMediaError("", &realtime.Error{Code: realtime.CodeMediaFailed,
+		p.client.Send(realtime.EncodeMediaError("", &floor.Error{Code: realtime.CodeMediaFailed,
 			Message: "The media connection was lost; join again to reconnect."}))
 		go p.unit.units.drop(p)
 	case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateClosed:
@@ -253,8 +259,12 @@ func (p *peer) readAudio(track *webrtc.TrackRemote, levelID uint8) {
 		if err != nil {
 			return
 		}
-		if err := p.unit.receiveAudio(p.role, &in, buf[:n], time.Now()); err != nil {
+		forwarded, err := p.unit.receiveAudio(p.role, &in, buf[:n], time.Now())
+		switch {
+		case err != nil:
 			p.unit.units.cfg.Logger.Debug("media audio not forwarded", "session", p.unit.id, "err", err)
+		case forwarded:
+			p.timeForwarding(binary.BigEndian.Uint16(buf[2:4]))
 		}
 		if in.speech.LastSpeech() != in.lastSpeech {
 			in.lastSpeech = in.speech.LastSpeech()
@@ -284,7 +294,7 @@ func (p *peer) readVideo(track *webrtc.TrackRemote) {
 // readRTCP takes what a receiver reports about a forwarded track, so the interceptors see it
 // (NACKs are answered from their buffer); a receiver's request for a full video frame goes on
 // to the participant whose video it is.
-func (p *peer) readRTCP(sender *webrtc.RTPSender, source realtime.Role, video bool) {
+func (p *peer) readRTCP(sender *webrtc.RTPSender, source floor.Role, video bool) {
 	defer p.loops.Done()
 	for {
 		packets, _, err := sender.ReadRTCP()
@@ -304,10 +314,46 @@ func (p *peer) requestKeyframe() {
 	}
 }
 
+// watchArrivals has the media port note this participant's audio packets as they come in, from
+// the address the connection settled on, so each forwarded packet's time in the server is measured.
+func (p *peer) watchArrivals() {
+	arrivals := p.unit.units.arrivals
+	for _, tr := range p.pc.GetTransceivers() {
+		if tr.Receiver() == nil {
+			continue
+		}
+		pair, err := tr.Receiver().Transport().ICETransport().GetSelectedCandidatePair()
+		if err != nil || pair == nil {
+			return
+		}
+		ip, err := netip.ParseAddr(pair.Remote.Address)
+		if err != nil {
+			return
+		}
+		if old := p.arrival.Swap(arrivals.watch(netip.AddrPortFrom(ip, pair.Remote.Port))); old != nil {
+			arrivals.forget(old)
+		}
+		return
+	}
+}
+
+// timeForwarding records how long the audio packet with sequence number seq, just forwarded,
+// spent in the server since it came off the media port.
+func (p *peer) timeForwarding(seq uint16) {
+	if slot := p.arrival.Load(); slot != nil {
+		if d, ok := p.unit.units.arrivals.inServer(slot, seq); ok {
+			p.unit.units.forwardTime.Observe(d.Seconds())
+		}
+	}
+}
+
 // close ends the peer connection and waits for its goroutines.
 func (p *peer) close() {
 	p.closeOnce.Do(func() {
 		_ = p.pc.Close()
 		p.loops.Wait()
+		if slot := p.arrival.Swap(nil); slot != nil {
+			p.unit.units.arrivals.forget(slot)
+		}
 	})
 }

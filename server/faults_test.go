@@ -22,6 +22,7 @@ import (
 	"github.com/amendcare/amend/migrations"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/localpg"
 	"github.com/amendcare/amend/server/store"
 )
@@ -112,12 +113,13 @@ func (pc *privateCluster) start(t *testing.T) {
 // hub and listener, share it.
 func newLiveWorldOn(t *testing.T, dsn string, n int, cfg realtime.HubConfig) (*world, []*liveInstance) {
 	t.Helper()
-	return newLiveWorldEach(t, dsn, n, func(int) realtime.HubConfig { return cfg })
+	return newLiveWorldEach(t, dsn, n, func(int, prometheus.Registerer) realtime.HubConfig { return cfg })
 }
 
 // newLiveWorldEach is newLiveWorldOn with each instance's hub configured on its own (instance i
 // gets configure(i)) and holding its own database pool, so a test can cut one instance off.
-func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int) realtime.HubConfig) (*world, []*liveInstance) {
+// configure gives instance i its hub's settings; reg is the registry its /metrics serves.
+func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int, reg prometheus.Registerer) realtime.HubConfig) (*world, []*liveInstance) {
 	t.Helper()
 	db, err := store.Open(context.Background(), dsn, 0)
 	if err != nil {
@@ -136,8 +138,8 @@ func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int) rea
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { in.db.Close() })
-		c := configure(i)
-		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.SessionAlive
+		c := configure(i, in.registry)
+		c.DSN, c.Instance, c.Registry, c.EndedSignIns = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.EndedSignIns
 		in.hub = realtime.NewHub(in.db, c)
 		if err := in.hub.Start(); err != nil {
 			t.Fatal(err)
@@ -295,7 +297,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 		if r.Seq != int64(i+1) {
 			t.Fatalf("the log jumps from %d to %d", i, r.Seq)
 		}
-		if r.MsgID != nil && r.Kind == realtime.EventUtterance {
+		if r.MsgID != nil && r.Kind == floor.EventUtterance {
 			stored[*r.MsgID]++
 		}
 	}
@@ -307,7 +309,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 	if len(stored) != len(acked) {
 		t.Errorf("stored %d says, acknowledged %d", len(stored), len(acked))
 	}
-	heard := b.eventTexts(realtime.EventUtterance)
+	heard := b.eventTexts(floor.EventUtterance)
 	want := make([]string, 0, len(acked))
 	for _, text := range acked {
 		want = append(want, text)

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -21,9 +22,11 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amendcare/amend/media"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
 
@@ -45,8 +48,8 @@ func newVoiceInstances(t *testing.T, n int) (*world, []*liveInstance, []*media.U
 	t.Helper()
 	units := make([]*media.Units, n)
 	clock := newTestClock()
-	w, instances := newLiveWorldEach(t, dbtest.DSN(t), n, func(i int) realtime.HubConfig {
-		units[i] = newVoiceUnits(t)
+	w, instances := newLiveWorldEach(t, dbtest.DSN(t), n, func(i int, reg prometheus.Registerer) realtime.HubConfig {
+		units[i] = newVoiceUnits(t, reg)
 		cfg := liveConfig(clock)
 		cfg.Media, cfg.MediaLease = units[i], voiceLease
 		// A floor change waits for the media instance however loaded the machine running the
@@ -57,11 +60,11 @@ func newVoiceInstances(t *testing.T, n int) (*world, []*liveInstance, []*media.U
 	return w, instances, units
 }
 
-// newVoiceUnits is an instance's forwarding units, on loopback only.
-func newVoiceUnits(t *testing.T) *media.Units {
+// newVoiceUnits is an instance's forwarding units, on loopback only, their metrics in reg.
+func newVoiceUnits(t *testing.T, reg prometheus.Registerer) *media.Units {
 	t.Helper()
 	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: loopbackOnly, StateEvery: 50 * time.Millisecond,
-		TURNURLs: []string{voiceTURNURL}, TURNSecret: voiceTURNSecret})
+		TURNURLs: []string{voiceTURNURL}, TURNSecret: voiceTURNSecret, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +108,7 @@ type received struct {
 // camera, a VP8 packet as often.
 type voiceClient struct {
 	*client
-	role   realtime.Role
+	role   floor.Role
 	pc     *webrtc.PeerConnection
 	track  *webrtc.TrackLocalStaticRTP
 	camera *webrtc.TrackLocalStaticRTP // nil without video
@@ -134,7 +137,7 @@ const (
 
 // joinVoice has a connected client join the room's media, with a camera when video is set, and
 // waits until its peer connection is up.
-func joinVoice(t *testing.T, api *webrtc.API, c *client, role realtime.Role, video bool) *voiceClient {
+func joinVoice(t *testing.T, api *webrtc.API, c *client, role floor.Role, video bool) *voiceClient {
 	t.Helper()
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -321,7 +324,7 @@ func (v *voiceClient) receive(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 }
 
 // from returns the numbers of the audio packets received from role, from packet first on.
-func (v *voiceClient) from(role realtime.Role, first uint32) []uint32 {
+func (v *voiceClient) from(role floor.Role, first uint32) []uint32 {
 	return v.numbers("audio-"+string(role), first)
 }
 
@@ -365,14 +368,14 @@ type voiceRoom struct {
 // partnersAt, and joins the three to its media in that order (the chair's join takes the media
 // to chairAt's instance), the roles in cameras with a camera.
 func joinVoiceRoom(t *testing.T, api *webrtc.API, p *practice, sessionID int64, chairAt, partnersAt *liveInstance,
-	cameras ...realtime.Role) *voiceRoom {
+	cameras ...floor.Role) *voiceRoom {
 	t.Helper()
 	room := &voiceRoom{t: t}
 	for _, who := range []struct {
-		role realtime.Role
+		role floor.Role
 		at   *liveInstance
 		user *actor
-	}{{realtime.RoleChair, chairAt, p.Therapist}, {realtime.RoleA, partnersAt, p.PartnerA}, {realtime.RoleB, partnersAt, p.PartnerB}} {
+	}{{floor.RoleChair, chairAt, p.Therapist}, {floor.RoleA, partnersAt, p.PartnerA}, {floor.RoleB, partnersAt, p.PartnerB}} {
 		c := dial(t, who.at.srv.URL, who.user, sessionID, "")
 		room.all = append(room.all, joinVoice(t, api, c, who.role, slices.Contains(cameras, who.role)))
 	}
@@ -445,7 +448,7 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 	units := allUnits[0]
 	p := w.A
 	session := startSession(t, p, map[string]any{"mode": "turns"})
-	room := joinVoiceRoom(t, voiceClientAPI(t), p, session.ID, instances[0], instances[0], realtime.RoleB)
+	room := joinVoiceRoom(t, voiceClientAPI(t), p, session.ID, instances[0], instances[0], floor.RoleB)
 	chair, a, b := room.all[0], room.all[1], room.all[2]
 
 	t.Run("every participant's media flows through the instance's one UDP port", func(t *testing.T) {
@@ -520,15 +523,15 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 		room.t = t
 		room.after(b, cmd("confirm", "ok", false)) // a paraphrases again, and is the one heard
 		b.level.Store(voiceLoud)
-		f := chair.expect(func(f frame) bool { return f.Type == realtime.EventSpokenInterruption })
+		f := chair.expect(func(f frame) bool { return f.Type == floor.EventSpokenInterruption })
 		var e struct {
-			Seat  string         `json:"seat"`
-			Actor realtime.Actor `json:"actor"`
+			Seat  string      `json:"seat"`
+			Actor floor.Actor `json:"actor"`
 		}
 		if err := json.Unmarshal([]byte(f.raw), &e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Seat != realtime.SeatB || e.Actor.Role != realtime.RoleB {
+		if e.Seat != floor.SeatB || e.Actor.Role != floor.RoleB {
 			t.Fatalf("spoken interruption %s, want one of b by b", f.raw)
 		}
 		// b goes on speaking: still the same episode.
@@ -543,10 +546,10 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 		}
 		res := p.Therapist.do(http.MethodGet, "/api/v1/live/"+id(session.ID)+"/summary", nil)
 		res.JSON(t, &summary)
-		if want := (realtime.Tally{B: 1}); summary.Summary.SpokenInterruptions != want {
+		if want := (floor.Tally{B: 1}); summary.Summary.SpokenInterruptions != want {
 			t.Fatalf("summary spoken interruptions %+v, want %+v (%s)", summary.Summary.SpokenInterruptions, want, res.Body)
 		}
-		if n := strings.Count(chair.types(), realtime.EventSpokenInterruption); n != 1 {
+		if n := strings.Count(chair.types(), floor.EventSpokenInterruption); n != 1 {
 			t.Fatalf("the chair saw %d spoken interruptions: %s", n, chair.types())
 		}
 	})
@@ -641,14 +644,14 @@ func TestVoiceSignallingIsRefusedWhereItDoesNotBelong(t *testing.T) {
 		frame map[string]any
 		code  string
 	}{
-		{"an answer before joining", map[string]any{"type": "media_answer", "id": "m1", "sdp": "v=0"}, realtime.CodeBadRequest},
+		{"an answer before joining", map[string]any{"type": "media_answer", "id": "m1", "sdp": "v=0"}, floor.CodeBadRequest},
 		{"a candidate before joining", map[string]any{"type": "media_candidate", "id": "m2",
-			"candidate": map[string]any{"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}, realtime.CodeBadRequest},
-		{"an answer without its sdp", map[string]any{"type": "media_answer", "id": "m3"}, realtime.CodeBadRequest},
-		{"a field of another frame", map[string]any{"type": "media_join", "id": "m4", "sdp": "v=0"}, realtime.CodeBadRequest},
-		{"an unknown field", map[string]any{"type": "media_mute", "id": "m5", "audio": true, "volume": 3}, realtime.CodeBadRequest},
-		{"an unknown media frame", map[string]any{"type": "media_record", "id": "m6"}, realtime.CodeBadRequest},
-		{"a mute with nothing to say", map[string]any{"type": "media_mute", "id": "m7"}, realtime.CodeBadRequest},
+			"candidate": map[string]any{"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}, floor.CodeBadRequest},
+		{"an answer without its sdp", map[string]any{"type": "media_answer", "id": "m3"}, floor.CodeBadRequest},
+		{"a field of another frame", map[string]any{"type": "media_join", "id": "m4", "sdp": "v=0"}, floor.CodeBadRequest},
+		{"an unknown field", map[string]any{"type": "media_mute", "id": "m5", "audio": true, "volume": 3}, floor.CodeBadRequest},
+		{"an unknown media frame", map[string]any{"type": "media_record", "id": "m6"}, floor.CodeBadRequest},
+		{"a mute with nothing to say", map[string]any{"type": "media_mute", "id": "m7"}, floor.CodeBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a.send(tc.frame)
@@ -699,7 +702,7 @@ func TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent(t *testing.T) {
 			for round := range 6 {
 				waiting.do(cmd("request_floor"))
 				holder.send(cmd("yield"))
-				granted := func(f frame) bool { return f.Type == realtime.EventFloorGranted }
+				granted := func(f frame) bool { return f.Type == floor.EventFloorGranted }
 				waiting.expect(granted)
 				heard, err := waiting.packet()
 				if err != nil {
@@ -741,6 +744,73 @@ func TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent(t *testing.T) {
 	}
 }
 
+// TestVoiceTimesEachForwardedPacketInTheServer: the server measures, for every audio packet it
+// forwards, the time from its media port to the last forwarded write, and reports it on /metrics;
+// dropped packets are not counted.
+func TestVoiceTimesEachForwardedPacketInTheServer(t *testing.T) {
+	t.Parallel()
+	w, instances, _ := newVoiceInstances(t, 1)
+	session := startSession(t, w.A, map[string]any{"mode": "turns"})
+	room := joinVoiceRoom(t, voiceClientAPI(t), w.A, session.ID, instances[0], instances[0])
+	chair, a, b := room.all[0], room.all[1], room.all[2]
+	chair.do(cmd("grant", "seat", "a"))
+	// Only a, who holds the floor, and b, who does not, send from here on.
+	chair.quiet()
+	before := forwardTimes(t, instances[0])
+	aFrom, bFrom := a.sent.Load(), b.sent.Load()
+	const window = 25
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b.from(a.role, aFrom)) < window || b.sent.Load() < bFrom+window {
+		if time.Now().After(deadline) {
+			t.Fatalf("b received %d of a's packets in 10 s", len(b.from(a.role, aFrom)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	after := forwardTimes(t, instances[0])
+	// a's packets sent meanwhile are counted, with those still in flight when the count began;
+	// b's, dropped, are not (they would double the count).
+	timed, sentByA := after.count-before.count, a.sent.Load()-aFrom
+	if timed < window/2 || timed > uint64(sentByA)+3 {
+		t.Fatalf("%d packets timed while a sent %d and b %d, want about a's (at least %d)", timed, sentByA,
+			b.sent.Load()-bFrom, window/2)
+	}
+	if mean := (after.sum - before.sum) / float64(timed); mean <= 0 || mean > 1 {
+		t.Fatalf("a forwarded packet spent %v s in the server on average, want a time under a second", mean)
+	}
+}
+
+// forwardTimeTotals are the count and sum of the server's forwarding-time histogram.
+type forwardTimeTotals struct {
+	count uint64
+	sum   float64
+}
+
+// forwardTimes reads the forwarding-time histogram's totals from an instance's /metrics.
+func forwardTimes(t *testing.T, in *liveInstance) forwardTimeTotals {
+	t.Helper()
+	res, err := http.Get(in.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out forwardTimeTotals
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "amend_media_forward_seconds_count "); ok {
+			out.count, err = strconv.ParseUint(v, 10, 64)
+		} else if v, ok := strings.CutPrefix(line, "amend_media_forward_seconds_sum "); ok {
+			out.sum, err = strconv.ParseFloat(v, 64)
+		}
+		if err != nil {
+			t.Fatalf("/metrics: %q: %v", line, err)
+		}
+	}
+	return out
+}
+
 // TestVoiceMediaFramesAreRateLimitedLikeCommands floods one connection with media frames while
 // the client reads everything: the excess is told in at most one rate_limited media_error a
 // second, naming how many frames were refused, as for commands; the connection stays open and
@@ -762,7 +832,7 @@ func TestVoiceMediaFramesAreRateLimitedLikeCommands(t *testing.T) {
 	for answered+refused < flood {
 		f := a.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError })
 		switch {
-		case f.Code == realtime.CodeBadRequest:
+		case f.Code == floor.CodeBadRequest:
 			answered++
 		case f.Code == realtime.CodeRateLimited && f.Refused > 0:
 			refused += f.Refused
@@ -779,7 +849,7 @@ func TestVoiceMediaFramesAreRateLimitedLikeCommands(t *testing.T) {
 	}
 
 	b.send(map[string]any{"type": realtime.FrameMediaMute, "id": "b-mute", "audio": true})
-	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError }); f.ID != "b-mute" || f.Code != realtime.CodeBadRequest {
+	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError }); f.ID != "b-mute" || f.Code != floor.CodeBadRequest {
 		t.Fatalf("b's media frame: got %s, want it answered, not rate limited", f.raw)
 	}
 	a.do(cmd("request_floor"))

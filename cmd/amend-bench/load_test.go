@@ -38,10 +38,11 @@ func TestSeqCheckFindsGapsAndDuplicates(t *testing.T) {
 // session's events once, in order, with every acked utterance delivered to all three.
 func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	ctx := context.Background()
-	srv, dsn := startServer(t, nil)
+	srv, dsn := startServer(t, nil, prometheus.NewRegistry())
 	res, err := load(ctx, "live", loadFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
 		sessions: 3, couples: 2, caseload: 4, historyDays: 30, databaseURL: dsn,
-		duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 20, mode: "turns"})
+		duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 20, mode: "turns",
+		serverPIDs: pidList{os.Getpid()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,15 +63,20 @@ func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	if res.Failures != 0 {
 		t.Errorf("%d failures: %v", res.Failures, res.Errors)
 	}
+	// The server runs in this process: its CPU is measured and priced per utterance or request.
+	if c := res.CPU; !c.ServerMeasured || c.ServerMS <= 0 || c.ServerMSPerOp <= 0 ||
+		c.Operations != res.Utterances+int64(res.REST.Count) || c.MachineBusyPercent <= 0 {
+		t.Errorf("CPU not measured per operation: %+v", c)
+	}
 	// Both partners of the four caseload couples checked in on most of the 30 past days.
 	if res.Caseload != 4 || res.HistoryCheckins < 4*2*25 {
 		t.Errorf("caseload of %d couples with %d past check-ins, want 4 couples with a month of check-ins", res.Caseload, res.HistoryCheckins)
 	}
 }
 
-// startServer runs Amend on the demo practice against a fresh database, with media when given,
-// and returns its HTTP server and the database's address.
-func startServer(t *testing.T, voice realtime.Media) (*httptest.Server, string) {
+// startServer runs Amend on the demo practice against a fresh database, with media when given
+// and its metrics in reg, and returns its HTTP server and the database's address.
+func startServer(t *testing.T, voice realtime.Media, reg *prometheus.Registry) (*httptest.Server, string) {
 	t.Helper()
 	dsn := dbtest.DSN(t)
 	ctx := context.Background()
@@ -91,9 +97,8 @@ func startServer(t *testing.T, voice realtime.Media) (*httptest.Server, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
 	quiet := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: quiet, Media: voice})
+	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, EndedSignIns: st.EndedSignIns, Registry: reg, Logger: quiet, Media: voice})
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +120,14 @@ func startServer(t *testing.T, voice realtime.Media) (*httptest.Server, string) 
 // forwarding unit: two rooms of three send audio while their chairs pass the floor, and every
 // packet received must be the chair's or the floor holder's.
 func TestTinyVoiceLoadForwardsOnlyTheFloor(t *testing.T) {
-	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: func(ip net.IP) bool { return ip.IsLoopback() }})
+	reg := prometheus.NewRegistry()
+	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: func(ip net.IP) bool { return ip.IsLoopback() },
+		Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = units.Close() })
-	srv, _ := startServer(t, units)
+	srv, _ := startServer(t, units, reg)
 	res, err := voiceLoad(context.Background(), voiceFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
 		rooms: 2, duration: 2 * time.Second, floorEvery: 400 * time.Millisecond})
 	if err != nil {
@@ -133,6 +140,10 @@ func TestTinyVoiceLoadForwardsOnlyTheFloor(t *testing.T) {
 	// receivers x 50 packets a second.
 	if res.PacketsSent < 2*3*50 || res.PacketsHeard < res.PacketsSent/2 || res.Forwarding.Count == 0 {
 		t.Fatalf("too little audio: %d packets sent, %d received, %d timed", res.PacketsSent, res.PacketsHeard, res.Forwarding.Count)
+	}
+	// The server timed the packets it forwarded: about one for each packet heard by two.
+	if timed := int64(res.ServerForwarding.Count); timed < res.PacketsHeard/4 || timed > res.PacketsHeard {
+		t.Fatalf("the server timed %d forwarded packets, while %d were received", res.ServerForwarding.Count, res.PacketsHeard)
 	}
 	if res.FloorChanges < 2 {
 		t.Fatalf("the floor moved %d times, want it to move in both rooms", res.FloorChanges)
@@ -160,8 +171,33 @@ func TestUnexpectedErrorsAreFailures(t *testing.T) {
 func TestNoRESTRateOffersNoRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	out := restMix(ctx, ctx, "http://127.0.0.1:1", &fixture{}, 0, func(code string) { t.Errorf("error %s", code) })
+	out := restMix(ctx, ctx, "http://127.0.0.1:1", &fixture{}, 0, restKinds, func(code string) { t.Errorf("error %s", code) })
 	if out.offered != 0 || ctx.Err() != nil {
 		t.Fatalf("offered %d requests (the run's clock: %v)", out.offered, ctx.Err())
+	}
+}
+
+func TestRESTKindsFlagTakesOnlyKnownKinds(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"caseload", "caseload", false},
+		{"draft_save,checkin", "draft_save,checkin", false},
+		{"caseload,", "", true},
+		{"everything", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var k kindList
+			err := k.Set(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want error %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && k.String() != tt.want {
+				t.Fatalf("got %q, want %q", k.String(), tt.want)
+			}
+		})
 	}
 }

@@ -32,8 +32,11 @@ type VoiceResult struct {
 	PacketsHeard int64   `json:"audio_packets_received"`
 	// Forwarding is packet in to packet out through the server, timed by the send time each packet
 	// carries in its payload; it includes both loopback hops and the clients' own WebRTC stacks.
-	Forwarding   Latency `json:"forwarding"`
-	FloorChanges int64   `json:"floor_changes"`
+	Forwarding Latency `json:"forwarding"`
+	// ServerForwarding is the part of it spent in the server, from its media port to the last
+	// forwarded write, as the server's own histogram (amend_media_forward_seconds) saw it.
+	ServerForwarding Latency `json:"server_forwarding"`
+	FloorChanges     int64   `json:"floor_changes"`
 	// OutOfTurn counts partners' packets that passed the server after the floor had left them.
 	OutOfTurn         int64   `json:"out_of_turn_received"`
 	ServerCPUPercent  float64 `json:"server_cpu_percent_of_one_core,omitempty"`
@@ -48,6 +51,7 @@ type VoiceResult struct {
 	// BenchCPUPercent is this generator's own CPU: its three clients a room share the machine
 	// with the server.
 	BenchCPUPercent float64 `json:"bench_cpu_percent_of_one_core"`
+	CPU             CPUCost `json:"cpu"`
 }
 
 type voiceFlags struct {
@@ -57,7 +61,8 @@ type voiceFlags struct {
 	rooms      int
 	duration   time.Duration
 	floorEvery time.Duration
-	serverPID  int
+	serverPIDs pidList
+	dataDir    string
 	jsonOut    string
 }
 
@@ -79,7 +84,8 @@ func runVoice(ctx context.Context, args []string) error {
 	fs.IntVar(&f.rooms, "rooms", 10, "live sessions, each with three participants sending audio")
 	fs.DurationVar(&f.duration, "duration", 20*time.Second, "how long to measure once every room is connected")
 	fs.DurationVar(&f.floorEvery, "floor-every", 5*time.Second, "how often each room's chair passes the floor to the other partner")
-	fs.IntVar(&f.serverPID, "server-pid", 0, "the server's process id, to report its CPU per room")
+	fs.Var(&f.serverPIDs, "server-pid", "the server's process id, to report its CPU per room")
+	fs.StringVar(&f.dataDir, "data-dir", "", "the server's --data-dir, to report its embedded PostgreSQL's CPU")
 	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -335,6 +341,9 @@ func (p *voicePeer) speak(ctx context.Context, sent *atomic.Int64) {
 	}
 }
 
+// forwardHistogram is the server's measure of each forwarded audio packet's time inside it.
+const forwardHistogram = "amend_media_forward_seconds"
+
 func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	res := VoiceResult{Rooms: f.rooms, Errors: map[string]int64{}}
 	rtc, err := voiceClientAPI()
@@ -430,8 +439,14 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	}
 	forwarding.reset()
 	sentBefore, heardBefore, changesBefore := sent.Load(), heard.Load(), floorChanges.Load()
-	before, _ := serverUsage(f.serverPID)
-	benchBefore, _ := readUsage(os.Getpid())
+	inServerBefore, err := scrapeHistogram(ctx, root.client, root.base, forwardHistogram)
+	if err != nil {
+		stopSpeaking()
+		speakers.Wait()
+		return res, err
+	}
+	meter := newCPUMeter(f.serverPIDs, f.dataDir)
+	cpuStart := meter.sample()
 	start := time.Now()
 	playCtx, stop := context.WithTimeout(ctx, f.duration)
 	defer stop()
@@ -445,23 +460,26 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	}
 	chairs.Wait()
 	elapsed := time.Since(start)
-	after, _ := serverUsage(f.serverPID)
-	benchAfter, _ := readUsage(os.Getpid())
+	cpuEnd := meter.sample()
+	inServerAfter, err := scrapeHistogram(ctx, root.client, root.base, forwardHistogram)
 	stopSpeaking()
 	speakers.Wait()
+	if err != nil {
+		return res, err
+	}
+	res.ServerForwarding = inServerAfter.since(inServerBefore).latency()
 
 	res.Seconds = elapsed.Seconds()
 	res.PacketsSent, res.PacketsHeard = sent.Load()-sentBefore, heard.Load()-heardBefore
 	res.PacketsPerRoomPerSec = float64(res.PacketsSent) / float64(f.rooms) / elapsed.Seconds()
 	res.Forwarding = forwarding.summary()
 	res.FloorChanges, res.OutOfTurn = floorChanges.Load()-changesBefore, outOfTurn.Load()
-	res.BenchCPUPercent = 100 * (benchAfter.CPU - benchBefore.CPU).Seconds() / elapsed.Seconds()
-	if f.serverPID != 0 {
-		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
+	res.CPU = meter.cost(cpuStart, cpuEnd, res.PacketsSent, "audio packet in")
+	res.BenchCPUPercent = res.CPU.oneCorePercent(res.CPU.BenchMS)
+	if res.CPU.ServerMeasured {
+		res.ServerCPUPercent = res.CPU.oneCorePercent(res.CPU.ServerMS)
 		res.CPUPerRoomPercent = res.ServerCPUPercent / float64(f.rooms)
-		if res.PacketsSent > 0 {
-			res.CPUPerPacketMicros = float64((after.CPU - before.CPU).Microseconds()) / float64(res.PacketsSent)
-		}
+		res.CPUPerPacketMicros = 1000 * res.CPU.ServerMSPerOp
 	}
 	for _, p := range peers {
 		select {
@@ -504,13 +522,16 @@ func printVoiceResult(r VoiceResult) {
 	w := os.Stdout
 	fmt.Fprintf(w, "voice: %d rooms of three, %.1fs (connected in %.1fs)\n", r.Rooms, r.Seconds, r.ConnectSeconds)
 	fmt.Fprintf(w, "  audio packets    %d sent (%.0f per room per second), %d received\n", r.PacketsSent, r.PacketsPerRoomPerSec, r.PacketsHeard)
-	fmt.Fprintf(w, "  forwarding       %s (packet in to packet out, loopback hops included)\n", r.Forwarding)
+	fmt.Fprintf(w, "  forwarding       %s (client to client: both clients' WebRTC stacks and loopback hops included)\n", r.Forwarding)
+	fmt.Fprintf(w, "  in the server    n=%d p50=%.2fms p95=%.2fms p99=%.2fms max<=%gms (media port to last forwarded write)\n",
+		r.ServerForwarding.Count, r.ServerForwarding.P50, r.ServerForwarding.P95, r.ServerForwarding.P99, r.ServerForwarding.Max)
 	fmt.Fprintf(w, "  floor changes    %d; packets heard out of turn %d\n", r.FloorChanges, r.OutOfTurn)
 	if r.ServerCPUPercent > 0 {
 		fmt.Fprintf(w, "  server CPU       %.1f%% of one core, %.2f%% per room, %.0f µs per audio packet in\n",
 			r.ServerCPUPercent, r.CPUPerRoomPercent, r.CPUPerPacketMicros)
 	}
 	fmt.Fprintf(w, "  amend-bench CPU  %.1f%% of one core (the clients' side)\n", r.BenchCPUPercent)
+	fmt.Fprintf(w, "  CPU              %s\n", r.CPU)
 	for code, n := range r.Errors {
 		fmt.Fprintf(w, "  error %-28s %d\n", code, n)
 	}
