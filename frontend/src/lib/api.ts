@@ -948,9 +948,11 @@ export function createApi(options: ApiOptions = {}) {
     },
 
     /** A therapist's own schedule between from and to (RFC 3339). */
-    therapistAppointments(practiceID: number, userID: number, range: { from?: string; to?: string }): Promise<Appointment[]> {
-      return request('GET', '/practices/{pid}/members/{uid}/appointments', { path: { pid: practiceID, uid: userID }, query: range },
-      ).then((r) => r.appointments);
+    therapistAppointments(practiceID: number, userID: number, range: DateRange): Promise<Appointment[]> {
+      return request('GET', '/practices/{pid}/members/{uid}/appointments', {
+        path: { pid: practiceID, uid: userID },
+        query: range,
+      }).then((r) => r.appointments);
     },
 
     createAppointment(coupleID: number, input: AppointmentInput): Promise<Appointment> {
@@ -990,7 +992,7 @@ export function createApi(options: ApiOptions = {}) {
       return request('POST', '/appointments/{id}/live', { path: { id: appointmentID } });
     },
 
-    practiceCalendar(practiceID: number, range: { from: string; to: string }): Promise<PracticeCalendar> {
+    practiceCalendar(practiceID: number, range: QueryOf<'GET', '/practices/{pid}/calendar'>): Promise<PracticeCalendar> {
       return request('GET', '/practices/{pid}/calendar', { path: { pid: practiceID }, query: range });
     },
 
@@ -1003,7 +1005,10 @@ export function createApi(options: ApiOptions = {}) {
     },
 
     setSchedulingSettings(practiceID: number, hours: number): Promise<SchedulingSettings> {
-      return request('PUT', '/practices/{pid}/scheduling-settings', { path: { pid: practiceID }, body: { cancellation_window_hours: hours } });
+      return request('PUT', '/practices/{pid}/scheduling-settings', {
+        path: { pid: practiceID },
+        body: { cancellation_window_hours: hours },
+      });
     },
 
     workingHours(practiceID: number, userID: number): Promise<WeeklyHours> {
