@@ -214,7 +214,7 @@ func (f *failures) Fatalf(format string, args ...any) { f.Errorf(format, args...
 // route or a request off the description (unless marked deliberately invalid) fail the test.
 func TestContractCheckCatchesWhatDiffersFromTheDescription(t *testing.T) {
 	t.Parallel()
-	const me = `{"user":{"id":1,"email":"a@a.test","name":"A","created_at":"2026-03-04T17:00:00Z"},"memberships":[]}`
+	const me = `{"user":{"id":1,"email":"a@a.test","name":"A","created_at":"2026-03-04T17:00:00Z"},"memberships":[],"must_enrol_second_factor":false}`
 	for _, tc := range []struct {
 		name    string
 		method  string

@@ -2696,7 +2696,7 @@ export interface components {
             user_id: number;
             email: string;
             name: string;
-            roles: string[];
+            roles: ("admin" | "therapist" | "front_desk" | "client")[];
             disabled: boolean;
             /** Format: date-time */
             created_at: string;
@@ -2772,15 +2772,15 @@ export interface components {
             concerns: components["schemas"]["Concern"][];
             partners: {
                 /** Format: int64 */
-                user_id?: number;
-                name?: string;
+                user_id: number;
+                name: string;
                 /** @enum {string} */
-                seat?: "a" | "b";
+                seat: "a" | "b";
             }[];
             care_team: {
                 /** Format: int64 */
-                user_id?: number;
-                name?: string;
+                user_id: number;
+                name: string;
             }[];
             /** Format: date-time */
             created_at: string;
@@ -2789,11 +2789,11 @@ export interface components {
         };
         Couple: components["schemas"]["CoupleSummary"] & {
             /** @description Counts of the assignments the caller may read. */
-            assignments?: {
+            assignments: {
                 /** @description assigned, in_progress or reopened */
-                open?: number;
+                open: number;
                 /** @description handed in and waiting for review (an answer kept private, done_private, is not counted) */
-                submitted?: number;
+                submitted: number;
             };
         };
         Field: {
@@ -2849,7 +2849,7 @@ export interface components {
         };
         /** @description Answers keyed by field key - text for text fields, a whole number for scales, a list of chosen options for checklists, a list of text items for lists. */
         Answers: {
-            [key: string]: unknown;
+            [key: string]: string | number | string[];
         };
         Assignment: {
             /** Format: int64 */
@@ -3009,28 +3009,29 @@ export interface components {
             updated_at: string;
         };
         CommitmentDetail: components["schemas"]["Commitment"] & {
-            checks?: components["schemas"]["CommitmentCheck"][];
+            checks: components["schemas"]["CommitmentCheck"][];
         };
         Questionnaire: {
-            key?: string;
-            name?: string;
-            citation?: string;
-            instructions?: string;
-            items?: {
-                key?: string;
-                text?: string;
-                min?: number;
-                max?: number;
-                anchors?: string[];
+            /** @enum {string} */
+            key: "csi4" | "phq9" | "gad7";
+            name: string;
+            citation: string;
+            instructions: string;
+            items: {
+                key: string;
+                text: string;
+                min: number;
+                max: number;
+                anchors: string[];
             }[];
-            max_score?: number;
+            max_score: number;
             /** @description A single published cut-off below which a total is of concern (CSI-4 13.5); 0 for a questionnaire read by bands. */
-            cutoff?: number;
-            cutoff_meaning?: string;
+            cutoff: number;
+            cutoff_meaning: string;
             /** @description Published severity bands, lowest first, covering 0 to max_score (PHQ-9: 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 severe; GAD-7: 0-4, 5-9, 10-14, 15-21); empty for the CSI-4. */
-            bands?: components["schemas"]["Band"][];
+            bands: components["schemas"]["Band"][];
             /** @description Answers are read by their author and the care team only (visibility therapist, fixed). */
-            care_team_only?: boolean;
+            care_team_only: boolean;
             /** @description The item whose answer above zero sets safety_flag (PHQ-9 item 9, self_harm). */
             safety_item?: string;
         };
@@ -3110,10 +3111,10 @@ export interface components {
             gap: number;
         };
         PlanInput: {
-            content: components["schemas"]["PlanContent"];
+            content: components["schemas"]["PlanContentInput"];
         };
         /** @description Dates are YYYY-MM-DD. Texts are at most 2000 characters; lists at most 20 items. */
-        PlanContent: {
+        PlanContentInput: {
             problems?: string[];
             goals?: {
                 text: string;
@@ -3133,6 +3134,26 @@ export interface components {
             review_on?: string | null;
             /** Format: date */
             reviewed_with_couple_on?: string | null;
+        };
+        /** @description A plan's content as the server answers it, every field present (lists empty, dates null when unset); what is sent is PlanContentInput. */
+        PlanContent: {
+            problems: string[];
+            goals: {
+                text: string;
+                /** Format: date */
+                target_on: string | null;
+                objectives: {
+                    text: string;
+                    measure: string;
+                    /** Format: date */
+                    target_on: string | null;
+                }[];
+                interventions: string[];
+            }[];
+            /** Format: date */
+            review_on: string | null;
+            /** Format: date */
+            reviewed_with_couple_on: string | null;
         };
         TreatmentPlan: {
             /** Format: int64 */
@@ -3169,10 +3190,10 @@ export interface components {
             rate: number | null;
             weeks: {
                 /** Format: date */
-                week_start?: string;
-                done?: number;
-                total?: number;
-                rate?: number | null;
+                week_start: string;
+                done: number;
+                total: number;
+                rate: number | null;
             }[];
         };
         Progress: {
@@ -3181,36 +3202,36 @@ export interface components {
             /** Format: date */
             today: string;
             questionnaires: {
-                key?: string;
-                name?: string;
-                max_score?: number;
-                cutoff?: number;
-                bands?: components["schemas"]["Band"][];
+                key: string;
+                name: string;
+                max_score: number;
+                cutoff: number;
+                bands: components["schemas"]["Band"][];
                 /** @description The lines to draw on the chart - the cut-off, or where each band above the lowest begins. */
-                thresholds?: components["schemas"]["Threshold"][];
+                thresholds: components["schemas"]["Threshold"][];
             }[];
             partners: {
                 /** Format: int64 */
-                user_id?: number;
-                name?: string;
+                user_id: number;
+                name: string;
                 /** @enum {string} */
-                seat?: "a" | "b";
-                checkins?: {
+                seat: "a" | "b";
+                checkins: {
                     /** Format: date */
-                    day?: string;
-                    trust?: number;
-                    safety?: number;
+                    day: string;
+                    trust: number;
+                    safety: number;
                 }[];
-                measures?: {
-                    measure_key?: string;
+                measures: {
+                    measure_key: string;
                     /** Format: date-time */
-                    taken_at?: string;
-                    score?: number;
-                    below_cutoff?: boolean;
+                    taken_at: string;
+                    score: number;
+                    below_cutoff: boolean;
                     band?: string;
                 }[];
-                commitments?: components["schemas"]["RateSeries"];
-                exercises?: components["schemas"]["RateSeries"];
+                commitments: components["schemas"]["RateSeries"];
+                exercises: components["schemas"]["RateSeries"];
             }[];
         };
         /** @description Section key -> text. SOAP: subjective, objective, assessment, plan. DAP: data, assessment, plan. A JSON object has no order: the template (GET /note-templates) gives the order in which sections are shown, and the printable export follows it. */
@@ -3325,7 +3346,7 @@ export interface components {
              *       1440
              *     ]
              */
-            reminder_lead_minutes?: number[];
+            reminder_lead_minutes: number[];
         };
         SentMail: {
             message_id: string;
@@ -3371,26 +3392,26 @@ export interface components {
         };
         BuiltinForm: {
             /** @enum {string} */
-            key?: "couples_consent" | "telehealth_consent" | "release_of_information" | "partner_intake";
-            version?: number;
-            title?: string;
-            body?: string;
-            signature?: boolean;
-            fields?: components["schemas"]["FormField"][];
+            key: "couples_consent" | "telehealth_consent" | "release_of_information" | "partner_intake";
+            version: number;
+            title: string;
+            body: string;
+            signature: boolean;
+            fields: components["schemas"]["FormField"][];
         };
         FormTemplate: {
             /** Format: int64 */
-            id?: number;
+            id: number;
             /** Format: int64 */
-            practice_id?: number;
-            version?: number;
-            current_version?: number;
-            title?: string;
-            body?: string;
-            signature?: boolean;
-            fields?: components["schemas"]["FormField"][];
+            practice_id: number;
+            version: number;
+            current_version: number;
+            title: string;
+            body: string;
+            signature: boolean;
+            fields: components["schemas"]["FormField"][];
             /** Format: date-time */
-            created_at?: string;
+            created_at: string;
         };
         /** @description A form sent to one partner, with the content it was sent with. */
         Form: {
@@ -3528,16 +3549,16 @@ export interface components {
              * @default turns
              * @enum {string}
              */
-            mode: "turns" | "listener";
+            mode?: "turns" | "listener";
             /** @default 120 */
-            turn_seconds: number;
+            turn_seconds?: number;
             /** @default 60 */
-            min_break_seconds: number;
+            min_break_seconds?: number;
             /**
              * @description Relay the floor holder's typing to the others as it is written (draft frames). Chosen when the session starts; when false the server refuses drafts and words reach the others only when sent.
              * @default false
              */
-            show_drafts: boolean;
+            show_drafts?: boolean;
         };
         /** @enum {string} */
         LiveSessionStatus: "scheduled" | "live" | "ended";
@@ -3603,7 +3624,7 @@ export interface components {
             held_since?: string;
             paused: boolean;
             /** @enum {string} */
-            paused_by?: "chair" | "a" | "b";
+            paused_by?: "chair" | "a" | "b" | "system";
             pause_reason?: string;
             /** Format: date-time */
             break_until?: string;
@@ -3633,9 +3654,9 @@ export interface components {
                  * Format: int64
                  * @description 0 for the session timer and for a spoken interruption (whose role is the seat that spoke).
                  */
-                user_id?: number;
+                user_id: number;
                 /** @enum {string} */
-                role?: "chair" | "a" | "b" | "system";
+                role: "chair" | "a" | "b" | "system";
             };
             /** Format: date-time */
             at: string;
@@ -3643,7 +3664,8 @@ export interface components {
             seat?: "a" | "b";
             text?: string;
             seconds?: number;
-            mode?: string;
+            /** @enum {string} */
+            mode?: "turns" | "listener";
             reason?: string;
             /** Format: date-time */
             deadline?: string;
@@ -3667,7 +3689,21 @@ export interface components {
             turn_seconds?: number;
             min_break_seconds?: number;
         };
+        /** @description The billing profile as answered; PUT sends BillingProfileInput. */
         BillingProfile: {
+            name: string;
+            address: string;
+            npi: string;
+            tax_id: string;
+            /** Format: int64 */
+            session_service_id: number | null;
+            /** Format: int64 */
+            no_show_fee_cents: number;
+            /** Format: int64 */
+            late_cancel_fee_cents: number;
+            cancellation_window_hours: number;
+        };
+        BillingProfileInput: {
             /** @description The name a superbill prints; the practice's name when empty. */
             name?: string;
             /** @description One line per line of the address. */
@@ -3699,134 +3735,134 @@ export interface components {
         };
         Service: {
             /** Format: int64 */
-            id?: number;
-            cpt_code?: string;
-            description?: string;
-            duration_minutes?: number;
+            id: number;
+            cpt_code: string;
+            description: string;
+            duration_minutes: number;
             /** Format: int64 */
-            fee_cents?: number;
-            active?: boolean;
+            fee_cents: number;
+            active: boolean;
         };
         BillingSettings: {
-            profile?: components["schemas"]["BillingProfile"];
-            services?: components["schemas"]["Service"][];
-            licenses?: {
+            profile: components["schemas"]["BillingProfile"];
+            services: components["schemas"]["Service"][];
+            licenses: {
                 /** Format: int64 */
-                therapist_id?: number;
-                therapist_name?: string;
-                license_number?: string;
+                therapist_id: number;
+                therapist_name: string;
+                license_number: string;
             }[];
         };
         Share: {
             /** Format: int64 */
-            partner_id?: number;
-            partner_name?: string;
-            percent?: number;
+            partner_id: number;
+            partner_name: string;
+            percent: number;
         };
         Balance: {
             /**
              * Format: int64
              * @description Null for the couple as a whole.
              */
-            payer_id?: number | null;
-            payer_name?: string;
+            payer_id: number | null;
+            payer_name: string;
             /**
              * Format: int64
              * @description What the payer owes; negative for a credit.
              */
-            balance_cents?: number;
+            balance_cents: number;
         };
         /** @description One line of the append-only ledger. amount_cents is the entry's effect on what its payer owes. */
         LedgerEntry: {
             /** Format: int64 */
-            id?: number;
+            id: number;
             /** Format: int64 */
-            couple_id?: number;
-            couple_label?: string;
+            couple_id: number;
+            couple_label: string;
             /** Format: int64 */
-            payer_id?: number | null;
-            payer_name?: string;
+            payer_id: number | null;
+            payer_name: string;
             /** @enum {string} */
-            kind?: "charge" | "payment" | "refund" | "write_off" | "adjustment" | "reversal";
+            kind: "charge" | "payment" | "refund" | "write_off" | "adjustment" | "reversal";
             /** Format: int64 */
-            amount_cents?: number;
+            amount_cents: number;
             /** Format: date */
-            posted_on?: string;
+            posted_on: string;
             /** Format: int64 */
-            appointment_id?: number | null;
+            appointment_id: number | null;
             /** @enum {string|null} */
-            charge_kind?: "session" | "no_show" | "late_cancel" | null;
+            charge_kind: "session" | "no_show" | "late_cancel" | null;
             /** Format: int64 */
-            therapist_id?: number | null;
-            cpt_code?: string;
-            description?: string;
+            therapist_id: number | null;
+            cpt_code: string;
+            description: string;
             /** @enum {string|null} */
-            method?: "cash" | "cheque" | "card" | null;
-            reference?: string;
+            method: "cash" | "cheque" | "card" | null;
+            reference: string;
             /** Format: int64 */
-            reverses_id?: number | null;
+            reverses_id: number | null;
             /** @description A later reversal undid this entry. */
-            voided?: boolean;
+            voided: boolean;
             /** Format: date-time */
-            created_at?: string;
+            created_at: string;
         };
         LedgerEntries: {
-            entries?: components["schemas"]["LedgerEntry"][];
+            entries: components["schemas"]["LedgerEntry"][];
         };
         /** @description closing_balance_cents = opening_balance_cents + charges_cents - payments_cents - adjustments_cents. */
         Statement: {
             /** Format: date */
-            from?: string;
+            from: string;
             /** Format: date */
-            to?: string;
+            to: string;
             /** Format: int64 */
-            opening_balance_cents?: number;
-            entries?: components["schemas"]["LedgerEntry"][];
+            opening_balance_cents: number;
+            entries: components["schemas"]["LedgerEntry"][];
             /**
              * Format: int64
              * @description Charges less their reversals.
              */
-            charges_cents?: number;
+            charges_cents: number;
             /**
              * Format: int64
              * @description Payments less refunds.
              */
-            payments_cents?: number;
+            payments_cents: number;
             /**
              * Format: int64
              * @description Write-offs and adjustments, as credits.
              */
-            adjustments_cents?: number;
+            adjustments_cents: number;
             /** Format: int64 */
-            closing_balance_cents?: number;
+            closing_balance_cents: number;
         };
         BillingReport: {
             /** Format: date */
-            from?: string;
+            from: string;
             /** Format: date */
-            to?: string;
-            months?: {
+            to: string;
+            months: {
                 /** @example 2031-01 */
-                month?: string;
+                month: string;
                 /** Format: int64 */
-                charges_cents?: number;
+                charges_cents: number;
                 /** Format: int64 */
-                payments_cents?: number;
+                payments_cents: number;
                 /** Format: int64 */
-                adjustments_cents?: number;
+                adjustments_cents: number;
                 /** Format: int64 */
-                closing_balance_cents?: number;
+                closing_balance_cents: number;
             }[];
-            therapists?: {
-                month?: string;
+            therapists: {
+                month: string;
                 /** Format: int64 */
-                therapist_id?: number;
-                therapist_name?: string;
+                therapist_id: number;
+                therapist_name: string;
                 /** Format: int64 */
-                charges_cents?: number;
+                charges_cents: number;
             }[];
             /** Format: int64 */
-            outstanding_cents?: number;
+            outstanding_cents: number;
         };
         Diagnoses: {
             diagnoses: {
@@ -3866,7 +3902,7 @@ export interface components {
         };
         LiveSessionLink: {
             /** Format: int64 */
-            live_session_id?: number;
+            live_session_id: number;
         };
         SchedulingSettings: {
             /**
@@ -3905,16 +3941,16 @@ export interface components {
         };
         Series: {
             /** Format: int64 */
-            id?: number;
+            id: number;
             /** Format: int64 */
-            couple_id?: number;
+            couple_id: number;
             /** Format: int64 */
-            therapist_id?: number;
+            therapist_id: number;
             /** @enum {integer} */
-            interval_weeks?: 1 | 2;
-            time_zone?: string;
+            interval_weeks: 1 | 2;
+            time_zone: string;
             /** Format: date-time */
-            created_at?: string;
+            created_at: string;
         };
         /**
          * @description in_person may take a room; video opens the live room (POST /appointments/{id}/live); phone needs neither.
@@ -4205,10 +4241,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        user?: components["schemas"]["User"];
-                        memberships?: components["schemas"]["Membership"][];
+                        user: components["schemas"]["User"];
+                        memberships: components["schemas"]["Membership"][];
                         /** @description True when a practice requires a second factor of this administrator or therapist and they have none; the session then answers only /me, /me/second-factor (get, post, confirm) and logout, and everything else with 403 second_factor_required. */
-                        must_enrol_second_factor?: boolean;
+                        must_enrol_second_factor: boolean;
                     };
                 };
             };
@@ -4285,7 +4321,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        recovery_codes?: string[];
+                        recovery_codes: string[];
                     };
                 };
             };
@@ -4350,7 +4386,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        entries?: components["schemas"]["AuditEntry"][];
+                        entries: components["schemas"]["AuditEntry"][];
                     };
                 };
             };
@@ -4598,7 +4634,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {string} */
-                        topic?: "invitations" | "reminders" | "exercises" | "digest";
+                        topic: "invitations" | "reminders" | "exercises" | "digest";
                     };
                 };
             };
@@ -4749,7 +4785,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        messages?: components["schemas"]["SentMail"][];
+                        messages: components["schemas"]["SentMail"][];
                     };
                 };
             };
@@ -4778,12 +4814,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        email?: string;
+                        email: string;
                         /** @enum {string} */
-                        role?: "admin" | "therapist" | "front_desk" | "client";
-                        practice_name?: string;
+                        role: "admin" | "therapist" | "front_desk" | "client";
+                        practice_name: string;
                         /** Format: date-time */
-                        expires_at?: string;
+                        expires_at: string;
                     };
                 };
             };
@@ -4889,7 +4925,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        members?: components["schemas"]["Member"][];
+                        members: components["schemas"]["Member"][];
                     };
                 };
             };
@@ -4989,7 +5025,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        invites?: components["schemas"]["Invite"][];
+                        invites: components["schemas"]["Invite"][];
                     };
                 };
             };
@@ -5098,7 +5134,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        entries?: components["schemas"]["AuditEntry"][];
+                        entries: components["schemas"]["AuditEntry"][];
                         next_before?: number;
                     };
                 };
@@ -5129,11 +5165,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        rules?: {
-                            role?: string;
-                            relation?: string;
-                            object?: string;
-                            action?: string;
+                        rules: {
+                            role: string;
+                            relation: string;
+                            object: string;
+                            action: string;
                         }[];
                     };
                 };
@@ -5169,7 +5205,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        couples?: components["schemas"]["CoupleSummary"][];
+                        couples: components["schemas"]["CoupleSummary"][];
                     };
                 };
             };
@@ -5395,7 +5431,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        exercises?: components["schemas"]["Exercise"][];
+                        exercises: components["schemas"]["Exercise"][];
                     };
                 };
             };
@@ -5526,7 +5562,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        assignments?: components["schemas"]["AssignmentWithResponse"][];
+                        assignments: components["schemas"]["AssignmentWithResponse"][];
                     };
                 };
             };
@@ -5567,7 +5603,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        assignments?: components["schemas"]["Assignment"][];
+                        assignments: components["schemas"]["Assignment"][];
                     };
                 };
             };
@@ -5600,7 +5636,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AssignmentWithResponse"] & {
-                        exercise?: components["schemas"]["Exercise"];
+                        exercise: components["schemas"]["Exercise"];
                     };
                 };
             };
@@ -5833,7 +5869,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        comments?: components["schemas"]["Comment"][];
+                        comments: components["schemas"]["Comment"][];
                     };
                 };
             };
@@ -5925,7 +5961,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        feeling_words?: string[];
+                        feeling_words: string[];
                     };
                 };
             };
@@ -5959,9 +5995,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: date */
-                        today?: string;
-                        checkins?: components["schemas"]["Checkin"][];
-                        streaks?: components["schemas"]["Streak"][];
+                        today: string;
+                        checkins: components["schemas"]["Checkin"][];
+                        streaks: components["schemas"]["Streak"][];
                     };
                 };
             };
@@ -6104,11 +6140,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        commitments?: components["schemas"]["Commitment"][];
-                        overall?: components["schemas"]["KeptTally"];
-                        by_partner?: (components["schemas"]["KeptTally"] & {
+                        commitments: components["schemas"]["Commitment"][];
+                        overall: components["schemas"]["KeptTally"];
+                        by_partner: (components["schemas"]["KeptTally"] & {
                             /** Format: int64 */
-                            user_id?: number;
+                            user_id: number;
                         })[];
                     };
                 };
@@ -6284,7 +6320,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        questionnaires?: components["schemas"]["Questionnaire"][];
+                        questionnaires: components["schemas"]["Questionnaire"][];
                     };
                 };
             };
@@ -6312,7 +6348,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        measures?: components["schemas"]["Measure"][];
+                        measures: components["schemas"]["Measure"][];
                     };
                 };
             };
@@ -6511,7 +6547,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        measure_schedules?: components["schemas"]["MeasureSchedule"][];
+                        measure_schedules: components["schemas"]["MeasureSchedule"][];
                     };
                 };
             };
@@ -6610,7 +6646,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        due?: components["schemas"]["DueMeasure"][];
+                        due: components["schemas"]["DueMeasure"][];
                     };
                 };
             };
@@ -6639,7 +6675,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        treatment_plans?: components["schemas"]["TreatmentPlan"][];
+                        treatment_plans: components["schemas"]["TreatmentPlan"][];
                     };
                 };
             };
@@ -6830,14 +6866,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        templates?: {
+                        templates: {
                             /** @enum {string} */
-                            key?: "soap" | "dap";
-                            name?: string;
-                            sections?: {
-                                key?: string;
-                                label?: string;
-                                help?: string;
+                            key: "soap" | "dap";
+                            name: string;
+                            sections: {
+                                key: string;
+                                label: string;
+                                help: string;
                             }[];
                         }[];
                     };
@@ -6869,7 +6905,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        notes?: components["schemas"]["Note"][];
+                        notes: components["schemas"]["Note"][];
                     };
                 };
             };
@@ -7101,7 +7137,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appointments?: components["schemas"]["Appointment"][];
+                        appointments: components["schemas"]["Appointment"][];
                     };
                 };
             };
@@ -7300,7 +7336,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appointments?: components["schemas"]["Appointment"][];
+                        appointments: components["schemas"]["Appointment"][];
                     };
                 };
             };
@@ -7332,9 +7368,9 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @description 256 random bits, URL-safe base64. */
-                        token?: string;
+                        token: string;
                         /** @example /api/v1/calendar/TOKEN.ics */
-                        url?: string;
+                        url: string;
                     };
                 };
             };
@@ -7416,8 +7452,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        builtin?: components["schemas"]["BuiltinForm"][];
-                        templates?: components["schemas"]["FormTemplate"][];
+                        builtin: components["schemas"]["BuiltinForm"][];
+                        templates: components["schemas"]["FormTemplate"][];
                     };
                 };
             };
@@ -7551,7 +7587,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        forms?: components["schemas"]["Form"][];
+                        forms: components["schemas"]["Form"][];
                     };
                 };
             };
@@ -7593,7 +7629,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        forms?: components["schemas"]["Form"][];
+                        forms: components["schemas"]["Form"][];
                     };
                 };
             };
@@ -7634,7 +7670,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        safety_flags?: components["schemas"]["SafetyFlag"][];
+                        safety_flags: components["schemas"]["SafetyFlag"][];
                     };
                 };
             };
@@ -7905,7 +7941,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        documents?: components["schemas"]["Document"][];
+                        documents: components["schemas"]["Document"][];
                     };
                 };
             };
@@ -8112,8 +8148,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: int64 */
-                        couple_id?: number;
-                        accounts_removed?: number;
+                        couple_id: number;
+                        accounts_removed: number;
                     };
                 };
             };
@@ -8145,7 +8181,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        sessions?: components["schemas"]["LiveSession"][];
+                        sessions: components["schemas"]["LiveSession"][];
                     };
                 };
             };
@@ -8237,11 +8273,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** Format: int64 */
-                        session_id?: number;
-                        status?: components["schemas"]["LiveSessionStatus"];
+                        session_id: number;
+                        status: components["schemas"]["LiveSessionStatus"];
                         /** Format: int64 */
-                        seq?: number;
-                        summary?: components["schemas"]["LiveSummary"];
+                        seq: number;
+                        summary: components["schemas"]["LiveSummary"];
                     };
                 };
             };
@@ -8275,13 +8311,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        events?: components["schemas"]["LiveEvent"][];
+                        events: components["schemas"]["LiveEvent"][];
                         /**
                          * Format: int64
                          * @description The seq to pass as after for the next page.
                          */
-                        next_after?: number;
-                        has_more?: boolean;
+                        next_after: number;
+                        has_more: boolean;
                     };
                 };
             };
@@ -8315,9 +8351,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        id?: string;
+                        id: string;
                         /** Format: int64 */
-                        seq?: number;
+                        seq: number;
                     };
                 };
             };
@@ -8424,7 +8460,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["BillingProfile"];
+                "application/json": components["schemas"]["BillingProfileInput"];
             };
         };
         responses: {
@@ -8739,9 +8775,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        shares?: components["schemas"]["Share"][];
-                        balances?: components["schemas"]["Balance"][];
-                        entries?: components["schemas"]["LedgerEntry"][];
+                        shares: components["schemas"]["Share"][];
+                        balances: components["schemas"]["Balance"][];
+                        entries: components["schemas"]["LedgerEntry"][];
                     };
                 };
             };
@@ -8781,7 +8817,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        shares?: components["schemas"]["Share"][];
+                        shares: components["schemas"]["Share"][];
                     };
                 };
             };
@@ -9044,7 +9080,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        slots?: components["schemas"]["Slot"][];
+                        slots: components["schemas"]["Slot"][];
                     };
                 };
             };
@@ -9080,19 +9116,19 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        appointments?: components["schemas"]["Appointment"][];
-                        therapists?: {
+                        appointments: components["schemas"]["Appointment"][];
+                        therapists: {
                             /** Format: int64 */
-                            id?: number;
-                            name?: string;
+                            id: number;
+                            name: string;
                         }[];
-                        couples?: {
+                        couples: {
                             /** Format: int64 */
-                            id?: number;
-                            label?: string;
-                            therapists?: number[];
+                            id: number;
+                            label: string;
+                            therapists: number[];
                         }[];
-                        rooms?: components["schemas"]["Room"][];
+                        rooms: components["schemas"]["Room"][];
                     };
                 };
             };
@@ -9324,8 +9360,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        series?: components["schemas"]["Series"];
-                        appointments?: components["schemas"]["Appointment"][];
+                        series: components["schemas"]["Series"];
+                        appointments: components["schemas"]["Appointment"][];
                     };
                 };
             };
@@ -9358,7 +9394,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        requests?: components["schemas"]["AppointmentRequest"][];
+                        requests: components["schemas"]["AppointmentRequest"][];
                     };
                 };
             };
@@ -9471,7 +9507,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        rooms?: components["schemas"]["Room"][];
+                        rooms: components["schemas"]["Room"][];
                     };
                 };
             };

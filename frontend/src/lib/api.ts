@@ -2,48 +2,46 @@
 // which sends the session cookie, speaks JSON and turns the server's
 // {"error":{"code","message"}} answers into an ApiError carrying the plain-words message.
 
-import type { components } from './api.gen';
+import type { components, paths } from './api.gen';
 
 /**
- * The schemas of docs/api.yaml, as generated into api.gen.ts (`npm run gen:api`). A type below
- * that is still written by hand is one the description does not yet give as precisely.
+ * The schemas of docs/api.yaml, as generated into api.gen.ts (`npm run gen:api`). Every type the
+ * app reads from or sends to the API is one of them, or the answer, body or query of an operation
+ * (ResponseOf, BodyOf, QueryOf); the few written here by hand are the app's own shapes.
  */
 type Schemas = components['schemas'];
 
-export type Role = 'admin' | 'therapist' | 'front_desk' | 'client';
+/** The JSON a successful call of this method and path answers. */
+export type ResponseOf<M extends Method, P extends PathOf<M>> = Answer<Operation<M, P>>;
 
-export interface User {
-  id: number;
-  email: string;
-  name: string;
-}
+/** The JSON body a call of this method and path sends. */
+export type BodyOf<M extends Method, P extends PathOf<M>> =
+  Operation<M, P> extends { requestBody?: { content: { 'application/json': infer Body } } } ? Body : never;
 
-export interface Membership {
-  practice_id: number;
-  practice_name: string;
-  role: Role;
-  couple_id?: number;
-}
+/** The query parameters a call of this method and path takes. */
+export type QueryOf<M extends Method, P extends PathOf<M>> = NonNullable<
+  Operation<M, P> extends { parameters: { query?: infer Query } } ? Query : never
+>;
+
+export type User = Schemas['User'];
+export type Membership = Schemas['Membership'];
+export type Role = Membership['role'];
 
 /** Who is signed in and where: the answer of GET /me. */
-export interface Me {
-  user: User;
-  memberships: Membership[];
-  /** True when a practice requires a second factor this person lacks: they may only set one up. */
-  must_enrol_second_factor?: boolean;
-}
+export type Me = ResponseOf<'GET', '/me'>;
 
 /** The answer of a sign-in (login or accepted invite). The cookie carries the session. */
-export interface SignedIn extends Me {
-  token: string;
-  expires_at: string;
-}
+export type SignedIn = Schemas['Session'];
 
 /** A right password of an account with a second factor: no session yet, only the code step. */
 export type SecondStep = Schemas['SecondStep'];
 
-/** The proof that finishes a sign-in: the app's code, or one unused recovery code. */
-export type SecondFactorProof = { code: string } | { recovery_code: string };
+/**
+ * The proof that finishes a sign-in: the app's code, or one unused recovery code. Stricter than the
+ * description, whose body has both as optional fields: the app sends exactly one.
+ */
+type SecondFactorBody = BodyOf<'POST', '/auth/login/second-factor'>;
+export type SecondFactorProof = Required<Pick<SecondFactorBody, 'code'>> | Required<Pick<SecondFactorBody, 'recovery_code'>>;
 
 /** One's own second factor; the secret is never shown again after enrolment. */
 export type SecondFactorStatus = Schemas['SecondFactorStatus'];
@@ -54,140 +52,67 @@ export type SecondFactorEnrolment = Schemas['SecondFactorEnrolment'];
 export type SecuritySettings = Schemas['SecuritySettings'];
 
 /**
+ * The answer of accepting an invitation as the signed-in account: who and where, with no new
+ * session (accepting with a new account answers SignedIn instead).
+ */
+export type JoinedByInvite = Exclude<ResponseOf<'POST', '/invites/{token}/accept'>, SignedIn>;
+
+/**
  * What an invitation is for, shown before it is accepted. It never says whether the email has an
  * account already: whoever holds the link may not be its owner.
  */
-export interface InviteInfo {
-  email: string;
-  role: Role;
-  practice_name: string;
-  expires_at: string;
-}
+export type InviteInfo = ResponseOf<'GET', '/invites/{token}'>;
 
-export type StaffRole = 'admin' | 'therapist' | 'front_desk';
+export type StaffRole = BodyOf<'POST', '/practices/{pid}/invites'>['role'];
 export type Visibility = Schemas['Visibility'];
-export type Seat = 'a' | 'b';
+export type Seat = Schemas['Assignment']['assignee_seat'];
 
 export type Practice = Schemas['Practice'];
 
 /** A person in the practice with their roles there. */
-export interface Member {
-  user_id: number;
-  email: string;
-  name: string;
-  roles: Role[];
-  disabled: boolean;
-  created_at: string;
-}
+export type Member = Schemas['Member'];
 
 export type Invite = Schemas['Invite'];
 
 /** A new invitation with its one-time link, which the server shows only this once. */
 export type InviteCreated = Schemas['InviteCreated'];
 
-export type AuditOutcome = 'allowed' | 'denied' | 'failed';
-
 export type AuditEntry = Schemas['AuditEntry'];
-
-export interface AuditFilter {
-  actor_id?: number;
-  object_type?: string;
-  action?: string;
-  outcome?: AuditOutcome;
-  /** Leave out allowed views of the audit log and the access table. */
-  omit_log_views?: boolean;
-  /** RFC 3339 times. */
-  since?: string;
-  until?: string;
-  before?: number;
-  limit?: number;
-}
-
-export interface AuditPage {
-  entries: AuditEntry[];
-  next_before?: number;
-}
+export type AuditOutcome = AuditEntry['outcome'];
+export type AuditFilter = QueryOf<'GET', '/practices/{pid}/audit'>;
+export type AuditPage = ResponseOf<'GET', '/practices/{pid}/audit'>;
 
 /** One line of the access table: a role, standing in a relation to an object, may do an action. */
-export interface PolicyRule {
-  role: string;
-  relation: string;
-  object: string;
-  action: string;
-}
+export type PolicyRule = ResponseOf<'GET', '/practices/{pid}/policy'>['rules'][number];
 
-export type CoupleStatus = 'active' | 'paused' | 'closed';
-
-export interface Partner {
-  user_id: number;
-  name: string;
-  seat: Seat;
-}
-
-export interface Couple {
-  id: number;
-  practice_id: number;
-  label: string;
-  status: CoupleStatus;
-  concerns: string[];
-  partners: Partner[];
-  care_team: { user_id: number; name: string }[];
-  /** Open and waiting-for-review assignments the caller may see (single couple answers only). */
-  assignments?: { open: number; submitted: number };
-  created_at: string;
-  updated_at: string;
-}
+/** A couple as lists show it. */
+export type CoupleSummary = Schemas['CoupleSummary'];
+/** A couple as it is answered alone: with the open and waiting-for-review assignments the caller may see. */
+export type Couple = Schemas['Couple'];
+export type CoupleStatus = CoupleSummary['status'];
+export type Concern = Schemas['Concern'];
+export type Partner = CoupleSummary['partners'][number];
 
 /** A concern a couple's file may name, with how it reads: the server's one list (GET /concerns). */
 export type ConcernOption = Schemas['ConcernOption'];
 
 /** The body of POST /practices/{pid}/couples. */
-export interface CoupleInput {
-  label: string;
-  concerns?: string[];
-  status?: CoupleStatus;
-  therapists?: number[];
-}
-
-export type FieldKind = 'long_text' | 'short_text' | 'scale' | 'checklist' | 'list';
+export type CoupleInput = BodyOf<'POST', '/practices/{pid}/couples'>;
 
 /** One prompt of an exercise and the shape of its answer. */
-export interface ExerciseField {
-  key: string;
-  kind: FieldKind;
-  label: string;
-  help?: string;
-  required: boolean;
-  min?: number;
-  max?: number;
-  options?: string[];
-  max_length?: number;
-}
+export type ExerciseField = Schemas['Field'];
+export type FieldKind = ExerciseField['kind'];
 
 /** A form question: an exercise field, optionally a safety-screening question (care team only). */
-export interface FormField extends ExerciseField {
-  screening?: boolean;
-  flag_options?: string[];
-}
+export type FormField = Schemas['FormField'];
 
-/** What a care team can send: a built-in form (by key) or a practice template (by id). */
-export interface FormTemplate {
-  id?: number;
-  key?: string;
-  version: number;
-  title: string;
-  body: string;
-  signature: boolean;
-  fields: FormField[];
-}
+/** A built-in form, sent by its key. */
+export type BuiltinForm = Schemas['BuiltinForm'];
+/** A practice's own form template, sent by its id. */
+export type FormTemplate = Schemas['FormTemplate'];
 
-export type FormStatus = Schemas['Form']['status'];
-
-/**
- * A form sent to one partner, as the caller may read it (safety_flagged for the care team only).
- * Its questions and answers keep the exercise types, which the description gives less precisely.
- */
-export type Form = Omit<Schemas['Form'], 'fields' | 'answers'> & { fields: FormField[]; answers: Answers };
+export type Form = Schemas['Form'];
+export type FormStatus = Form['status'];
 
 /** A handed-in form whose safety-screening answers call for the therapist's attention. */
 export type SafetyFlag = Schemas['SafetyFlag'];
@@ -195,64 +120,23 @@ export type SafetyFlag = Schemas['SafetyFlag'];
 /** A PDF or an image in a couple's record. */
 export type CoupleDocument = Schemas['Document'];
 
-export type ExerciseWho = 'offender' | 'hurt' | 'both_together' | 'each_separately';
-
 /** What an author writes: the body of POST and PUT /practices/{pid}/exercises. */
-export interface ExerciseContent {
-  title: string;
-  summary: string;
-  who: ExerciseWho;
-  default_visibility: Visibility;
-  fields: ExerciseField[];
-}
+export type ExerciseContent = Schemas['ExerciseInput'];
+export type ExerciseWho = ExerciseContent['who'];
 
-export interface Exercise extends ExerciseContent {
-  id: number;
-  practice_id: number | null;
-  built_in: boolean;
-  step?: number;
-  version: number;
-  current_version: number;
-}
-
-/** done_private: handed in while kept private, so done for the partner alone with nothing to review. */
-export type AssignmentStatus = 'assigned' | 'in_progress' | 'submitted' | 'done_private' | 'reviewed' | 'reopened';
+export type Exercise = Schemas['Exercise'];
 
 /** A response's answers keyed by field key: text, a number, or a list of strings. */
-export type Answers = Record<string, string | number | string[]>;
+export type Answers = Schemas['Answers'];
 
-export interface ExerciseResponse {
-  assignment_id: number;
-  author_id: number;
-  answers: Answers;
-  visibility: Visibility;
-  submitted_at: string | null;
-  updated_at: string;
-}
+export type ExerciseResponse = Schemas['Response'];
 
-export interface Assignment {
-  id: number;
-  couple_id: number;
-  exercise_id: number;
-  exercise_version: number;
-  exercise_title: string;
-  assignee_id: number;
-  assignee_seat: Seat;
-  due_on: string | null;
-  note: string;
-  status: AssignmentStatus;
-  feedback: string;
-  reviewed_at: string | null;
-  visibility: Visibility;
-  submitted_at: string | null;
-  created_at: string;
-  /** Present when the caller may read the response. */
-  response?: ExerciseResponse | null;
-}
+/** An assignment, with its response when the caller may read it. */
+export type Assignment = Schemas['AssignmentWithResponse'];
+/** done_private: handed in while kept private, so done for the partner alone with nothing to review. */
+export type AssignmentStatus = Assignment['status'];
 
-export interface AssignmentDetail extends Assignment {
-  exercise: Exercise;
-}
+export type AssignmentDetail = ResponseOf<'GET', '/assignments/{id}'>;
 
 export type Comment = Schemas['Comment'];
 
@@ -260,11 +144,7 @@ export type Checkin = Schemas['Checkin'];
 
 export type CheckinInput = Schemas['CheckinInput'];
 
-export interface CheckinList {
-  today: string;
-  checkins: Checkin[];
-  streaks: { user_id: number; current: number; longest: number }[];
-}
+export type CheckinList = ResponseOf<'GET', '/couples/{id}/checkins'>;
 
 export type Commitment = Schemas['Commitment'];
 
@@ -272,11 +152,10 @@ export type CommitmentCheck = Schemas['CommitmentCheck'];
 
 export type KeptTally = Schemas['KeptTally'];
 
-export interface CommitmentList {
-  commitments: Commitment[];
-  overall: KeptTally;
-  by_partner: (KeptTally & { user_id: number })[];
-}
+/** A commitment with the other partner's confirmations. */
+export type CommitmentDetail = Schemas['CommitmentDetail'];
+
+export type CommitmentList = ResponseOf<'GET', '/couples/{id}/commitments'>;
 
 export type Measure = Schemas['Measure'];
 
@@ -286,32 +165,11 @@ export type Band = Schemas['Band'];
 /** A labelled clinical line on a chart: a cut-off, or where a severity band begins. */
 export type Threshold = Schemas['Threshold'];
 
-/** One question of a questionnaire, answered with a whole number from min to max. */
-export interface QuestionnaireItem {
-  key: string;
-  /** The published wording, shown exactly as given. */
-  text: string;
-  min: number;
-  max: number;
-  /** The published label of each value from min to max, in order. */
-  anchors: string[];
-}
+export type Questionnaire = Schemas['Questionnaire'];
+export type QuestionnaireKey = Questionnaire['key'];
 
-export interface Questionnaire {
-  key: string;
-  name: string;
-  citation: string;
-  instructions: string;
-  items: QuestionnaireItem[];
-  max_score: number;
-  /** A single cut-off below which a total is of concern; 0 for questionnaires read by bands. */
-  cutoff: number;
-  cutoff_meaning: string;
-  bands: Band[];
-  /** Read by the author and the care team only: never shared with the partner, never kept private. */
-  care_team_only: boolean;
-  safety_item?: string;
-}
+/** One question of a questionnaire, answered with a whole number from min to max. */
+export type QuestionnaireItem = Questionnaire['items'][number];
 
 /** A questionnaire each partner is asked to answer every few weeks. */
 export type MeasureSchedule = Schemas['MeasureSchedule'];
@@ -325,50 +183,25 @@ export type GapPoint = Schemas['GapPoint'];
 /** How far apart the partners stand over time; the care team's only. */
 export type Divergence = Schemas['Divergence'];
 
-export interface PlanObjective {
-  text: string;
-  /** How progress toward the objective is measured. */
-  measure: string;
-  target_on: string | null;
-}
-
-export interface PlanGoal {
-  text: string;
-  target_on: string | null;
-  objectives: PlanObjective[];
-  interventions: string[];
-}
-
-/**
- * A plan's content, written by hand: docs/api.yaml leaves its fields optional because a plan sent
- * may omit them, while the server always answers with every one.
- */
-export interface PlanContent {
-  problems: string[];
-  goals: PlanGoal[];
-  review_on: string | null;
-  reviewed_with_couple_on: string | null;
-}
+/** A plan's content as the server answers it, every field present; it is sent back as it is. */
+export type PlanContent = Schemas['PlanContent'];
+export type PlanGoal = PlanContent['goals'][number];
+export type PlanObjective = PlanGoal['objectives'][number];
 
 /** One version of a couple's treatment plan; a signed version never changes. */
-export type TreatmentPlan = Schemas['TreatmentPlan'] & { content: PlanContent };
+export type TreatmentPlan = Schemas['TreatmentPlan'];
 
 /** What a partner sends when answering a questionnaire: item key -> chosen value. */
-export interface MeasureInput {
-  measure_key: string;
-  answers: Record<string, number>;
-  visibility: Visibility;
-}
+export type MeasureInput = BodyOf<'POST', '/couples/{id}/measures'>;
 
 export type NoteAddendum = Schemas['NoteAddendum'];
 
+/** A note's text by section key. */
+export type NoteSections = Schemas['NoteSections'];
+
 export type Note = Schemas['Note'];
 
-export interface NoteTemplate {
-  key: string;
-  name: string;
-  sections: { key: string; label: string; help: string }[];
-}
+export type NoteTemplate = ResponseOf<'GET', '/note-templates'>['templates'][number];
 
 export type AppointmentKind = Schemas['AppointmentKind'];
 export type Attendance = NonNullable<Schemas['Appointment']['attendance']>;
@@ -378,273 +211,89 @@ export type Appointment = Schemas['Appointment'];
 export type Room = Schemas['Room'];
 
 /** Every therapist's appointments of a week, with who and what can be booked. */
-export interface PracticeCalendar {
-  appointments: Appointment[];
-  therapists: { id: number; name: string }[];
-  couples: { id: number; label: string; therapists: number[] }[];
-  rooms: Room[];
-}
+export type PracticeCalendar = ResponseOf<'GET', '/practices/{pid}/calendar'>;
 
 export type WeeklyHours = Schemas['WeeklyHours'];
 
 export type Slot = Schemas['Slot'];
+
+export type SchedulingSettings = Schemas['SchedulingSettings'];
 
 export type AppointmentRequest = Schemas['AppointmentRequest'];
 
 /** Which optional mail a person wants; security mail is always sent. */
 export type MailPreferences = Schemas['MailPreferences'];
 
-export interface BillingProfile {
-  name: string;
-  address: string;
-  npi: string;
-  tax_id: string;
-  session_service_id: number | null;
-  no_show_fee_cents: number;
-  late_cancel_fee_cents: number;
-  cancellation_window_hours: number;
-}
+export type BillingProfile = Schemas['BillingProfile'];
 
-export interface Service {
-  id: number;
-  cpt_code: string;
-  description: string;
-  duration_minutes: number;
-  fee_cents: number;
-  active: boolean;
-}
+export type Service = Schemas['Service'];
 
-export interface ServiceInput {
-  cpt_code: string;
-  description: string;
-  duration_minutes: number;
-  fee_cents: number;
-  active?: boolean;
-}
+export type ServiceInput = Schemas['ServiceInput'];
 
-export interface BillingSettings {
-  profile: BillingProfile;
-  services: Service[];
-  licenses: { therapist_id: number; therapist_name: string; license_number: string }[];
-}
-
-export type EntryKind = 'charge' | 'payment' | 'refund' | 'write_off' | 'adjustment' | 'reversal';
-export type ChargeKind = 'session' | 'no_show' | 'late_cancel';
-export type PaymentMethod = 'cash' | 'cheque' | 'card';
+export type BillingSettings = Schemas['BillingSettings'];
 
 /** One line of the append-only ledger; amount_cents is its effect on what the payer owes. */
-export interface LedgerEntry {
-  id: number;
-  couple_id: number;
-  couple_label: string;
-  payer_id: number | null;
-  payer_name: string;
-  kind: EntryKind;
-  amount_cents: number;
-  posted_on: string;
-  appointment_id: number | null;
-  charge_kind: ChargeKind | null;
-  therapist_id: number | null;
-  cpt_code: string;
-  description: string;
-  method: PaymentMethod | null;
-  reference: string;
-  reverses_id: number | null;
-  voided: boolean;
-  created_at: string;
-}
+export type LedgerEntry = Schemas['LedgerEntry'];
+export type EntryKind = LedgerEntry['kind'];
+export type ChargeKind = NonNullable<LedgerEntry['charge_kind']>;
+export type PaymentMethod = NonNullable<LedgerEntry['method']>;
 
-export interface Share {
-  partner_id: number;
-  partner_name?: string;
-  percent: number;
-}
+export type Share = Schemas['Share'];
 
-export interface Balance {
-  payer_id: number | null;
-  payer_name: string;
-  balance_cents: number;
-}
+/** One payer's share as sent: who and what percent. */
+export type ShareInput = BodyOf<'PUT', '/couples/{id}/billing/shares'>['shares'][number];
 
-export interface CoupleBilling {
-  shares: Share[];
-  balances: Balance[];
-  entries: LedgerEntry[];
-}
+export type Balance = Schemas['Balance'];
+
+export type CoupleBilling = ResponseOf<'GET', '/couples/{id}/billing'>;
 
 /** A payment, refund, write-off or adjustment recorded by hand. */
-export interface EntryInput {
-  kind: 'payment' | 'refund' | 'write_off' | 'adjustment';
-  payer_id?: number;
-  amount_cents: number;
-  method?: PaymentMethod;
-  reference?: string;
-  posted_on?: string;
-}
+export type EntryInput = BodyOf<'POST', '/couples/{id}/billing/entries'>;
 
-export interface Statement {
-  from: string;
-  to: string;
-  opening_balance_cents: number;
-  entries: LedgerEntry[];
-  charges_cents: number;
-  payments_cents: number;
-  adjustments_cents: number;
-  closing_balance_cents: number;
-}
+export type Statement = Schemas['Statement'];
 
-export interface DateRange {
-  from?: string;
-  to?: string;
-}
+export type DateRange = QueryOf<'GET', '/practices/{pid}/members/{uid}/statement'>;
 
-
-export interface MailSettings {
-  /** Minutes before an appointment that its reminders go out. */
-  reminder_lead_minutes: number[];
-}
+export type MailSettings = Schemas['MailSettings'];
 
 /** A message kept in the development mailbox (no mail server configured). */
 export type SentMail = Schemas['SentMail'];
 
-export interface AppointmentInput {
-  starts_at: string;
-  duration_minutes?: number;
-  time_zone?: string;
-  therapist_id?: number;
-  kind?: AppointmentKind;
-  room_id?: number;
-  /** The booking records a session that already took place. */
-  record_past?: boolean;
-}
+/** A new time for an appointment, for it alone or (scope following) with the rest of its series. */
+export type MoveInput = BodyOf<'POST', '/appointments/{id}/move'>;
 
-export interface SeriesInput extends AppointmentInput {
-  interval_weeks: 1 | 2;
-  count: number;
-}
+export type AppointmentInput = BodyOf<'POST', '/couples/{id}/appointments'>;
 
-export interface WeekRate {
-  week_start: string;
-  done: number;
-  total: number;
-  rate: number | null;
-}
+export type SeriesInput = BodyOf<'POST', '/couples/{id}/appointment-series'>;
 
-export interface RateSeries {
-  done: number;
-  total: number;
-  rate: number | null;
-  weeks: WeekRate[];
-}
-
-export interface PartnerProgress {
-  user_id: number;
-  name: string;
-  seat: Seat;
-  checkins: { day: string; trust: number; safety: number }[];
-  measures: { measure_key: string; taken_at: string; score: number; below_cutoff: boolean; band?: string }[];
-  /** Kept share of this partner's commitments, as the other partner confirmed them. */
-  commitments: RateSeries;
-  /** Share of this partner's assignments completed. */
-  exercises: RateSeries;
-}
+export type RateSeries = Schemas['RateSeries'];
+export type WeekRate = RateSeries['weeks'][number];
 
 /** A couple's series over time, per partner, limited to what the reader may see. */
-export interface Progress {
-  couple_id: number;
-  today: string;
-  questionnaires: { key: string; name: string; max_score: number; cutoff: number; bands: Band[]; thresholds: Threshold[] }[];
-  partners: PartnerProgress[];
-}
+export type Progress = Schemas['Progress'];
+export type PartnerProgress = Progress['partners'][number];
 
-/** A live session as listed for a couple; its screen lives at /live/{id}. */
-export interface LiveSessionSummary {
-  id: number;
-  couple_id: number;
-  status: string;
-  created_at: string;
-  ended_at?: string | null;
-}
-
-export type LiveMode = 'turns' | 'listener';
-export type LiveRole = 'chair' | Seat | 'system';
-
-/** What the chair chooses when opening a live session; the server's defaults fill the rest. */
-export interface LiveSessionInput {
-  mode?: LiveMode;
-  turn_seconds?: number;
-  min_break_seconds?: number;
-  /** Show a partner's typing to the others as it is written; off unless chosen. */
-  show_drafts?: boolean;
-}
+/** A live session with its current state: the answer of GET /live/{id}, and an item of a couple's list. */
+export type LiveSession = Schemas['LiveSession'];
 
 /** The floor of a live session as of seq (docs/protocol.md); absent fields are unset. */
-export interface LiveState {
-  seq: number;
-  mode: LiveMode;
-  turn_seconds: number;
-  min_break_seconds: number;
-  /** Whether the holder's typing is relayed to the others as it is written. */
-  show_drafts?: boolean;
-  holder?: Seat;
-  phase?: 'speaking' | 'paraphrase' | 'confirm';
-  paraphrase?: string;
-  queue?: Seat[];
-  deadline?: string;
-  held_since?: string;
-  paused: boolean;
-  paused_by?: LiveRole;
-  pause_reason?: string;
-  break_until?: string;
-  remaining_ms?: number;
-  ready?: Seat[];
-  ended: boolean;
-  talk_ms: Record<Seat, number>;
-  utterances: Record<Seat, number>;
-  /** Present once a partner was heard speaking over the other (voice sessions). */
-  spoken_interruptions?: Record<Seat, number>;
-}
+export type LiveState = Schemas['LiveState'];
+export type LiveMode = LiveState['mode'];
 
 /** One numbered event of a live session, as the WebSocket and the transcript carry it. */
-export interface LiveEvent {
-  seq: number;
-  type: string;
-  actor: { user_id: number; role: LiveRole };
-  at: string;
-  seat?: Seat;
-  text?: string;
-  seconds?: number;
-  mode?: LiveMode;
-  reason?: string;
-  deadline?: string;
-  break_until?: string;
-  turn_seconds?: number;
-  min_break_seconds?: number;
-}
+export type LiveEvent = Schemas['LiveEvent'];
+export type LiveRole = LiveEvent['actor']['role'];
 
-/** A live session with its current state: the answer of GET /live/{id}. */
-export type LiveSession = Schemas['LiveSession'];
+/** What the chair chooses when opening a live session; the server's defaults fill the rest. */
+export type LiveSessionInput = Schemas['LiveSessionInput'];
 
 /**
  * Talk time (seconds), utterances, refused out-of-turn says and (from servers with voice) spoken
  * interruptions per seat, for the care team.
  */
-export interface LiveSummary {
-  session_id: number;
-  status: string;
-  seq: number;
-  summary: {
-    talk_seconds: Record<Seat, number>;
-    utterances: Record<Seat, number>;
-    blocked_interruptions: Record<Seat, number>;
-    spoken_interruptions?: Record<Seat, number>;
-  };
-}
+export type LiveSummary = ResponseOf<'GET', '/live/{id}/summary'>;
 
-export interface CalendarFeed {
-  token: string;
-  url: string;
-}
+export type CalendarFeed = ResponseOf<'POST', '/practices/{pid}/members/{uid}/calendar-feed'>;
 
 /** Error codes the server documents, plus the two the client makes itself. */
 export type ErrorCode =
@@ -768,18 +417,76 @@ export interface ApiOptions {
   onUnauthenticated?: (error: ApiError) => void;
 }
 
-interface RequestOptions {
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** The paths of docs/api.yaml that take this method. */
+type PathOf<M extends Method> = {
+  [P in keyof paths]: paths[P] extends Record<Lowercase<M>, object> ? P : never;
+}[keyof paths];
+
+/** The operation docs/api.yaml describes at this method and path. */
+type Operation<M extends Method, P extends keyof paths> = paths[P][Lowercase<M>];
+
+/** The JSON of a response, or void for one without a body (204). */
+type JsonOf<R> = R extends { content: { 'application/json': infer Body } } ? Body : R extends { content?: never } ? void : never;
+
+/** What a successful call answers: the JSON of its 200, 201 or 202 response, or void for 204. */
+type Answer<O> = O extends { responses: infer R } ? JsonOf<R[keyof R & (200 | 201 | 202 | 204)]> : never;
+
+type PathParams<O> = [O] extends [{ parameters: { path: infer Params } }] ? { path: Params } : { path?: never };
+
+type QueryParams<O> = [O] extends [{ parameters: { query?: infer Query } }]
+  ? [Query] extends [never]
+    ? { query?: never }
+    : { query?: Query }
+  : { query?: never };
+
+type RequestBody<O> = [O] extends [{ requestBody: { content: { 'application/json': infer Body } } }]
+  ? { body: Body }
+  : [O] extends [{ requestBody?: { content: { 'application/json': infer Body } } }]
+    ? { body?: Body }
+    : [O] extends [{ requestBody: { content: { 'application/octet-stream': unknown } } }]
+      ? /** Bytes sent as they are (a file), instead of a JSON body. */ { file: Blob }
+      : { body?: never };
+
+/** The options of a call: its path and query parameters and body, as docs/api.yaml gives them. */
+type RequestOptions<O> = PathParams<O> &
+  QueryParams<O> &
+  RequestBody<O> & {
+    /** False for the calls that sign in: their 401 means wrong details, not an ended session. */
+    needsSession?: boolean;
+  };
+
+/** The options argument, which may be left out when nothing in it is required. */
+type RequestArgs<O> = object extends RequestOptions<O> ? [opts?: RequestOptions<O>] : [opts: RequestOptions<O>];
+
+/** The untyped view of RequestOptions that the request function works with. */
+interface SentOptions {
+  path?: Record<string, string | number>;
+  query?: object;
   body?: unknown;
-  /** Bytes sent as they are (a file), instead of a JSON body. */
   file?: Blob;
-  /** False for the calls that sign in: their 401 means wrong details, not an ended session. */
   needsSession?: boolean;
+}
+
+/** Fills a path's {name} parameters, each encoded as one path segment. */
+function fillPath(path: string, params: Record<string, string | number> = {}): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(params[name])));
 }
 
 export function createApi(options: ApiOptions = {}) {
   const doFetch: typeof fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
-  async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+  /**
+   * Calls the operation docs/api.yaml describes at method and path: a path, parameter or body the
+   * description does not have fails to compile, and the answer has the type of its success response.
+   */
+  async function request<M extends Method, P extends PathOf<M>>(
+    method: M,
+    path: P,
+    ...args: NoInfer<RequestArgs<Operation<M, P>>>
+  ): Promise<Answer<Operation<M, P>>> {
+    const opts = ((args as unknown[])[0] ?? {}) as SentOptions;
     const headers: Record<string, string> = { Accept: 'application/json' };
     const init: RequestInit = { method, headers, credentials: 'same-origin' };
     if (opts.body !== undefined) {
@@ -789,10 +496,11 @@ export function createApi(options: ApiOptions = {}) {
       headers['Content-Type'] = 'application/octet-stream';
       init.body = opts.file;
     }
+    const url = API_BASE + fillPath(path, opts.path) + queryString(opts.query ?? {});
 
     let response: Response;
     try {
-      response = await doFetch(API_BASE + path, init);
+      response = await doFetch(url, init);
     } catch {
       throw new ApiError(0, 'network', fallbackMessages.network);
     }
@@ -805,8 +513,8 @@ export function createApi(options: ApiOptions = {}) {
       }
       throw error;
     }
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+    if (response.status === 204) return undefined as Answer<Operation<M, P>>;
+    return (await response.json()) as Answer<Operation<M, P>>;
   }
 
   return {
@@ -832,7 +540,7 @@ export function createApi(options: ApiOptions = {}) {
     },
 
     /** Turns the pending factor on; answers the recovery codes, shown this once. */
-    confirmSecondFactor(code: string): Promise<{ recovery_codes: string[] }> {
+    confirmSecondFactor(code: string): Promise<ResponseOf<'POST', '/me/second-factor/confirm'>> {
       return request('POST', '/me/second-factor/confirm', { body: { code } });
     },
 
@@ -841,11 +549,11 @@ export function createApi(options: ApiOptions = {}) {
     },
 
     securitySettings(practiceID: number): Promise<SecuritySettings> {
-      return request('GET', `/practices/${practiceID}/security-settings`);
+      return request('GET', '/practices/{pid}/security-settings', { path: { pid: practiceID } });
     },
 
     setSecuritySettings(practiceID: number, settings: SecuritySettings): Promise<SecuritySettings> {
-      return request('PUT', `/practices/${practiceID}/security-settings`, { body: settings });
+      return request('PUT', '/practices/{pid}/security-settings', { path: { pid: practiceID }, body: settings });
     },
 
     /** Ends the session on the server and clears its cookie. */
@@ -860,7 +568,7 @@ export function createApi(options: ApiOptions = {}) {
 
     /** What an invitation is for; fails with code "not_found" for unknown, used or expired links. */
     invite(token: string): Promise<InviteInfo> {
-      return request('GET', `/invites/${encodeURIComponent(token)}`, { needsSession: false });
+      return request('GET', '/invites/{token}', { path: { token }, needsSession: false });
     },
 
     /**
@@ -868,91 +576,92 @@ export function createApi(options: ApiOptions = {}) {
      * "conflict" when the email has an account already: that account signs in, then joins.
      */
     acceptInvite(token: string, name: string, password: string): Promise<SignedIn> {
-      return request('POST', `/invites/${encodeURIComponent(token)}/accept`, {
+      return request('POST', '/invites/{token}/accept', {
+        path: { token },
         body: { name, password },
         needsSession: false,
-      });
+      }) as Promise<SignedIn>;
     },
 
     /**
      * Accepts an invitation as the signed-in account, which must be the one it was sent to (else
      * code "forbidden"); the session stays as it is.
      */
-    joinByInvite(token: string): Promise<Me> {
-      return request('POST', `/invites/${encodeURIComponent(token)}/accept`);
+    joinByInvite(token: string): Promise<JoinedByInvite> {
+      return request('POST', '/invites/{token}/accept', { path: { token } }) as Promise<JoinedByInvite>;
     },
 
     practice(practiceID: number): Promise<Practice> {
-      return request('GET', `/practices/${practiceID}`);
+      return request('GET', '/practices/{pid}', { path: { pid: practiceID } });
     },
 
     /** The practice's members, or only those holding `role`. */
     members(practiceID: number, role?: Role): Promise<Member[]> {
-      return request<{ members: Member[] }>('GET', `/practices/${practiceID}/members${queryString({ role })}`).then(
+      return request('GET', '/practices/{pid}/members', { path: { pid: practiceID }, query: { role } }).then(
         (r) => r.members,
       );
     },
 
     /** Changes a member's staff roles, or disables (or re-enables) their account. */
     updateMember(practiceID: number, userID: number, change: { roles?: StaffRole[]; disabled?: boolean }): Promise<Member> {
-      return request('PATCH', `/practices/${practiceID}/members/${userID}`, { body: change });
+      return request('PATCH', '/practices/{pid}/members/{uid}', { path: { pid: practiceID, uid: userID }, body: change });
     },
 
     invites(practiceID: number, open = true): Promise<Invite[]> {
-      return request<{ invites: Invite[] }>('GET', `/practices/${practiceID}/invites${queryString({ open })}`).then(
+      return request('GET', '/practices/{pid}/invites', { path: { pid: practiceID }, query: { open } }).then(
         (r) => r.invites,
       );
     },
 
     createInvite(practiceID: number, email: string, role: StaffRole): Promise<InviteCreated> {
-      return request('POST', `/practices/${practiceID}/invites`, { body: { email, role } });
+      return request('POST', '/practices/{pid}/invites', { path: { pid: practiceID }, body: { email, role } });
     },
 
     revokeInvite(practiceID: number, inviteID: number): Promise<void> {
-      return request('DELETE', `/practices/${practiceID}/invites/${inviteID}`);
+      return request('DELETE', '/practices/{pid}/invites/{id}', { path: { pid: practiceID, id: inviteID } });
     },
 
     audit(practiceID: number, filter: AuditFilter = {}): Promise<AuditPage> {
-      return request('GET', `/practices/${practiceID}/audit${queryString(filter)}`);
+      return request('GET', '/practices/{pid}/audit', { path: { pid: practiceID }, query: filter });
     },
 
     policy(practiceID: number): Promise<PolicyRule[]> {
-      return request<{ rules: PolicyRule[] }>('GET', `/practices/${practiceID}/policy`).then((r) => r.rules);
+      return request('GET', '/practices/{pid}/policy', { path: { pid: practiceID } }).then((r) => r.rules);
     },
 
-    couples(practiceID: number, filter: { status?: CoupleStatus; therapist?: number } = {}): Promise<Couple[]> {
-      return request<{ couples: Couple[] }>('GET', `/practices/${practiceID}/couples${queryString(filter)}`).then(
+    couples(practiceID: number, filter: QueryOf<'GET', '/practices/{pid}/couples'> = {}): Promise<CoupleSummary[]> {
+      return request('GET', '/practices/{pid}/couples', { path: { pid: practiceID }, query: filter }).then(
         (r) => r.couples,
       );
     },
 
     couple(coupleID: number): Promise<Couple> {
-      return request('GET', `/couples/${coupleID}`);
+      return request('GET', '/couples/{id}', { path: { id: coupleID } });
     },
 
     /** Opens a couple's file. A therapist who leaves out `therapists` is its care team. */
     createCouple(practiceID: number, input: CoupleInput): Promise<Couple> {
-      return request('POST', `/practices/${practiceID}/couples`, { body: input });
+      return request('POST', '/practices/{pid}/couples', { path: { pid: practiceID }, body: input });
     },
 
     /** The concerns a couple's file may name, in the order they are offered. */
     concerns(): Promise<ConcernOption[]> {
-      return request<{ concerns: ConcernOption[] }>('GET', '/concerns').then((r) => r.concerns);
+      return request('GET', '/concerns').then((r) => r.concerns);
     },
 
     /** Changes a couple's label, concerns or status; closing makes the file read-only. */
     updateCouple(coupleID: number, change: Partial<Pick<CoupleInput, 'label' | 'concerns' | 'status'>>): Promise<Couple> {
-      return request('PATCH', `/couples/${coupleID}`, { body: change });
+      return request('PATCH', '/couples/{id}', { path: { id: coupleID }, body: change });
     },
 
     /** Replaces the care team with these therapists of the practice. */
     setCareTeam(coupleID: number, therapists: number[]): Promise<Couple> {
-      return request('PUT', `/couples/${coupleID}/care-team`, { body: { therapists } });
+      return request('PUT', '/couples/{id}/care-team', { path: { id: coupleID }, body: { therapists } });
     },
 
     /** What the signed-in reader may open of the couple's record, as JSON, for a download. */
     exportCouple(coupleID: number): Promise<unknown> {
-      return request('GET', `/couples/${coupleID}/export`);
+      return request('GET', '/couples/{id}/export', { path: { id: coupleID } });
     },
 
     /** The address of the printable page of that same export (opened in the browser). */
@@ -962,423 +671,436 @@ export function createApi(options: ApiOptions = {}) {
 
     /** Erases a couple's record; the label must be typed again as confirmation. */
     eraseCouple(coupleID: number, confirmLabel: string): Promise<unknown> {
-      return request('POST', `/couples/${coupleID}/erase`, { body: { confirm: confirmLabel } });
+      return request('POST', '/couples/{id}/erase', { path: { id: coupleID }, body: { confirm: confirmLabel } });
     },
 
     exercises(practiceID: number): Promise<Exercise[]> {
-      return request<{ exercises: Exercise[] }>('GET', `/practices/${practiceID}/exercises`).then((r) => r.exercises);
+      return request('GET', '/practices/{pid}/exercises', { path: { pid: practiceID } }).then((r) => r.exercises);
     },
 
     exercise(practiceID: number, exerciseID: number): Promise<Exercise> {
-      return request('GET', `/practices/${practiceID}/exercises/${exerciseID}`);
+      return request('GET', '/practices/{pid}/exercises/{id}', { path: { pid: practiceID, id: exerciseID } });
     },
 
     createExercise(practiceID: number, content: ExerciseContent): Promise<Exercise> {
-      return request('POST', `/practices/${practiceID}/exercises`, { body: content });
+      return request('POST', '/practices/{pid}/exercises', { path: { pid: practiceID }, body: content });
     },
 
     /** Saves content as the exercise's next version; assignments already given keep theirs. */
     reviseExercise(practiceID: number, exerciseID: number, content: ExerciseContent): Promise<Exercise> {
-      return request('PUT', `/practices/${practiceID}/exercises/${exerciseID}`, { body: content });
+      return request('PUT', '/practices/{pid}/exercises/{id}', { path: { pid: practiceID, id: exerciseID }, body: content });
     },
 
     assignments(coupleID: number): Promise<Assignment[]> {
-      return request<{ assignments: Assignment[] }>('GET', `/couples/${coupleID}/assignments`).then(
+      return request('GET', '/couples/{id}/assignments', { path: { id: coupleID } }).then(
         (r) => r.assignments,
       );
     },
 
     assign(
       coupleID: number,
-      input: { exercise_id: number; for: Seat | 'both'; due_on?: string; note?: string },
+      input: BodyOf<'POST', '/couples/{id}/assignments'>,
     ): Promise<Assignment[]> {
-      return request<{ assignments: Assignment[] }>('POST', `/couples/${coupleID}/assignments`, { body: input }).then(
+      return request('POST', '/couples/{id}/assignments', { path: { id: coupleID }, body: input }).then(
         (r) => r.assignments,
       );
     },
 
     assignment(assignmentID: number): Promise<AssignmentDetail> {
-      return request('GET', `/assignments/${assignmentID}`);
+      return request('GET', '/assignments/{id}', { path: { id: assignmentID } });
     },
 
     saveDraft(assignmentID: number, answers: Answers): Promise<ExerciseResponse> {
-      return request('PUT', `/assignments/${assignmentID}/draft`, { body: { answers } });
+      return request('PUT', '/assignments/{id}/draft', { path: { id: assignmentID }, body: { answers } });
     },
 
     submitResponse(assignmentID: number, answers: Answers): Promise<ExerciseResponse> {
-      return request('POST', `/assignments/${assignmentID}/submit`, { body: { answers } });
+      return request('POST', '/assignments/{id}/submit', { path: { id: assignmentID }, body: { answers } });
     },
 
     shareResponse(assignmentID: number, visibility: Visibility): Promise<ExerciseResponse> {
-      return request('PUT', `/assignments/${assignmentID}/visibility`, { body: { visibility } });
+      return request('PUT', '/assignments/{id}/visibility', { path: { id: assignmentID }, body: { visibility } });
     },
 
     reviewResponse(assignmentID: number, feedback: string): Promise<Assignment> {
-      return request('POST', `/assignments/${assignmentID}/review`, { body: { feedback } });
+      return request('POST', '/assignments/{id}/review', { path: { id: assignmentID }, body: { feedback } });
     },
 
     reopenAssignment(assignmentID: number): Promise<Assignment> {
-      return request('POST', `/assignments/${assignmentID}/reopen`);
+      return request('POST', '/assignments/{id}/reopen', { path: { id: assignmentID } });
     },
 
     comments(assignmentID: number): Promise<Comment[]> {
-      return request<{ comments: Comment[] }>('GET', `/assignments/${assignmentID}/comments`).then((r) => r.comments);
+      return request('GET', '/assignments/{id}/comments', { path: { id: assignmentID } }).then((r) => r.comments);
     },
 
     addComment(assignmentID: number, body: string, parentID?: number): Promise<Comment> {
-      return request('POST', `/assignments/${assignmentID}/comments`, { body: { body, parent_id: parentID } });
+      return request('POST', '/assignments/{id}/comments', { path: { id: assignmentID }, body: { body, parent_id: parentID } });
     },
 
-    formTemplates(practiceID: number): Promise<{ builtin: FormTemplate[]; templates: FormTemplate[] }> {
-      return request('GET', `/practices/${practiceID}/form-templates`);
+    formTemplates(practiceID: number): Promise<ResponseOf<'GET', '/practices/{pid}/form-templates'>> {
+      return request('GET', '/practices/{pid}/form-templates', { path: { pid: practiceID } });
     },
 
     /** Sends a built-in form (by key) or a practice template (by id) to one or both partners. */
-    sendForm(coupleID: number, input: { builtin?: string; template_id?: number; for: Seat | 'both' }): Promise<Form[]> {
-      return request<{ forms: Form[] }>('POST', `/couples/${coupleID}/forms`, { body: input }).then((r) => r.forms);
+    sendForm(coupleID: number, input: BodyOf<'POST', '/couples/{id}/forms'>): Promise<Form[]> {
+      return request('POST', '/couples/{id}/forms', { path: { id: coupleID }, body: input }).then((r) => r.forms);
     },
 
     forms(coupleID: number): Promise<Form[]> {
-      return request<{ forms: Form[] }>('GET', `/couples/${coupleID}/forms`).then((r) => r.forms);
+      return request('GET', '/couples/{id}/forms', { path: { id: coupleID } }).then((r) => r.forms);
     },
 
     form(formID: number): Promise<Form> {
-      return request('GET', `/forms/${formID}`);
+      return request('GET', '/forms/{id}', { path: { id: formID } });
     },
 
     saveFormDraft(formID: number, answers: Answers): Promise<Form> {
-      return request('PUT', `/forms/${formID}/draft`, { body: { answers } });
+      return request('PUT', '/forms/{id}/draft', { path: { id: formID }, body: { answers } });
     },
 
     submitForm(formID: number, answers: Answers): Promise<Form> {
-      return request('POST', `/forms/${formID}/submit`, { body: { answers } });
+      return request('POST', '/forms/{id}/submit', { path: { id: formID }, body: { answers } });
     },
 
     /** Signs a consent with the typed name; the form never changes afterwards. */
     signForm(formID: number, answers: Answers, name: string): Promise<Form> {
-      return request('POST', `/forms/${formID}/sign`, { body: { answers, name, confirm: true } });
+      return request('POST', '/forms/{id}/sign', { path: { id: formID }, body: { answers, name, confirm: true } });
     },
 
     shareForm(formID: number, visibility: 'therapist' | 'partner'): Promise<Form> {
-      return request('PUT', `/forms/${formID}/visibility`, { body: { visibility } });
+      return request('PUT', '/forms/{id}/visibility', { path: { id: formID }, body: { visibility } });
     },
 
     /** The care team's safety notices for the couple page. */
     safetyFlags(coupleID: number): Promise<SafetyFlag[]> {
-      return request<{ safety_flags: SafetyFlag[] }>('GET', `/couples/${coupleID}/safety-flags`).then((r) => r.safety_flags);
+      return request('GET', '/couples/{id}/safety-flags', { path: { id: coupleID } }).then((r) => r.safety_flags);
     },
 
     documents(coupleID: number): Promise<CoupleDocument[]> {
-      return request<{ documents: CoupleDocument[] }>('GET', `/couples/${coupleID}/documents`).then((r) => r.documents);
+      return request('GET', '/couples/{id}/documents', { path: { id: coupleID } }).then((r) => r.documents);
     },
 
     /** Adds a file to the couple's record; the server reads its type from its bytes. */
     uploadDocument(coupleID: number, file: File, visibility: Visibility): Promise<CoupleDocument> {
-      return request('POST', `/couples/${coupleID}/documents${queryString({ name: file.name, visibility })}`, { file });
+      return request('POST', '/couples/{id}/documents', { path: { id: coupleID }, query: { name: file.name, visibility }, file });
     },
 
     feelingWords(): Promise<string[]> {
-      return request<{ feeling_words: string[] }>('GET', '/feeling-words').then((r) => r.feeling_words);
+      return request('GET', '/feeling-words').then((r) => r.feeling_words);
     },
 
-    checkins(coupleID: number, range: { from?: string; to?: string } = {}): Promise<CheckinList> {
-      return request('GET', `/couples/${coupleID}/checkins${queryString(range)}`);
+    checkins(coupleID: number, range: QueryOf<'GET', '/couples/{id}/checkins'> = {}): Promise<CheckinList> {
+      return request('GET', '/couples/{id}/checkins', { path: { id: coupleID }, query: range });
     },
 
     /** Records today's check-in; a second one on the same day replaces the first. */
     saveCheckin(coupleID: number, input: CheckinInput): Promise<Checkin> {
-      return request('POST', `/couples/${coupleID}/checkins`, { body: input });
+      return request('POST', '/couples/{id}/checkins', { path: { id: coupleID }, body: input });
     },
 
     updateCheckin(checkinID: number, change: Partial<CheckinInput>): Promise<Checkin> {
-      return request('PATCH', `/checkins/${checkinID}`, { body: change });
+      return request('PATCH', '/checkins/{id}', { path: { id: checkinID }, body: change });
     },
 
     commitments(coupleID: number): Promise<CommitmentList> {
-      return request('GET', `/couples/${coupleID}/commitments`);
+      return request('GET', '/couples/{id}/commitments', { path: { id: coupleID } });
     },
 
     createCommitment(coupleID: number, text: string, cadence: 'daily' | 'weekly'): Promise<Commitment> {
-      return request('POST', `/couples/${coupleID}/commitments`, { body: { text, cadence } });
+      return request('POST', '/couples/{id}/commitments', { path: { id: coupleID }, body: { text, cadence } });
     },
 
     /** The other partner confirms whether the current period of a commitment was kept. */
     confirmCommitment(commitmentID: number, status: 'kept' | 'missed', note: string): Promise<CommitmentCheck> {
-      return request('POST', `/commitments/${commitmentID}/checks`, { body: { status, note } });
+      return request('POST', '/commitments/{id}/checks', { path: { id: commitmentID }, body: { status, note } });
     },
 
-    commitment(commitmentID: number): Promise<Commitment & { checks: CommitmentCheck[] }> {
-      return request('GET', `/commitments/${commitmentID}`);
+    commitment(commitmentID: number): Promise<CommitmentDetail> {
+      return request('GET', '/commitments/{id}', { path: { id: commitmentID } });
     },
 
     questionnaires(): Promise<Questionnaire[]> {
-      return request<{ questionnaires: Questionnaire[] }>('GET', '/questionnaires').then((r) => r.questionnaires);
+      return request('GET', '/questionnaires').then((r) => r.questionnaires);
     },
 
     /** Answers a questionnaire; the server scores it. */
     createMeasure(coupleID: number, input: MeasureInput): Promise<Measure> {
-      return request('POST', `/couples/${coupleID}/measures`, { body: input });
+      return request('POST', '/couples/{id}/measures', { path: { id: coupleID }, body: input });
     },
 
     measures(coupleID: number): Promise<Measure[]> {
-      return request<{ measures: Measure[] }>('GET', `/couples/${coupleID}/measures`).then((r) => r.measures);
+      return request('GET', '/couples/{id}/measures', { path: { id: coupleID } }).then((r) => r.measures);
     },
 
     progress(coupleID: number): Promise<Progress> {
-      return request('GET', `/couples/${coupleID}/progress`);
+      return request('GET', '/couples/{id}/progress', { path: { id: coupleID } });
     },
 
     /** The gap between the partners over time; the care team's only (others are answered 404). */
     divergence(coupleID: number): Promise<Divergence> {
-      return request('GET', `/couples/${coupleID}/divergence`);
+      return request('GET', '/couples/{id}/divergence', { path: { id: coupleID } });
     },
 
     measureSchedules(coupleID: number): Promise<MeasureSchedule[]> {
-      return request<{ measure_schedules: MeasureSchedule[] }>('GET', `/couples/${coupleID}/measure-schedules`).then(
+      return request('GET', '/couples/{id}/measure-schedules', { path: { id: coupleID } }).then(
         (r) => r.measure_schedules,
       );
     },
 
     /** Asks each partner to answer a questionnaire every N weeks, from starts_on (today when left out). */
-    setMeasureSchedule(coupleID: number, key: string, everyWeeks: number, startsOn?: string): Promise<MeasureSchedule> {
-      return request('PUT', `/couples/${coupleID}/measure-schedules/${encodeURIComponent(key)}`, {
+    setMeasureSchedule(coupleID: number, key: QuestionnaireKey, everyWeeks: number, startsOn?: string): Promise<MeasureSchedule> {
+      return request('PUT', '/couples/{id}/measure-schedules/{key}', {
+        path: { id: coupleID, key },
         body: startsOn ? { every_weeks: everyWeeks, starts_on: startsOn } : { every_weeks: everyWeeks },
       });
     },
 
-    deleteMeasureSchedule(coupleID: number, key: string): Promise<void> {
-      return request('DELETE', `/couples/${coupleID}/measure-schedules/${encodeURIComponent(key)}`);
+    deleteMeasureSchedule(coupleID: number, key: QuestionnaireKey): Promise<void> {
+      return request('DELETE', '/couples/{id}/measure-schedules/{key}', { path: { id: coupleID, key } });
     },
 
     /** The scheduled questionnaires the signed-in partner has yet to answer. */
     measuresDue(coupleID: number): Promise<DueMeasure[]> {
-      return request<{ due: DueMeasure[] }>('GET', `/couples/${coupleID}/measures-due`).then((r) => r.due);
+      return request('GET', '/couples/{id}/measures-due', { path: { id: coupleID } }).then((r) => r.due);
     },
 
     /** The versions of the couple's plan the caller may read, newest first. */
     treatmentPlans(coupleID: number): Promise<TreatmentPlan[]> {
-      return request<{ treatment_plans: TreatmentPlan[] }>('GET', `/couples/${coupleID}/treatment-plans`).then(
+      return request('GET', '/couples/{id}/treatment-plans', { path: { id: coupleID } }).then(
         (r) => r.treatment_plans,
       );
     },
 
     /** Starts the next version of the couple's plan as a draft. */
     createTreatmentPlan(coupleID: number, content: PlanContent): Promise<TreatmentPlan> {
-      return request('POST', `/couples/${coupleID}/treatment-plans`, { body: { content } });
+      return request('POST', '/couples/{id}/treatment-plans', { path: { id: coupleID }, body: { content } });
     },
 
     updateTreatmentPlan(planID: number, content: PlanContent): Promise<TreatmentPlan> {
-      return request('PUT', `/treatment-plans/${planID}`, { body: { content } });
+      return request('PUT', '/treatment-plans/{id}', { path: { id: planID }, body: { content } });
     },
 
     /** Signs and locks a draft: it becomes the version the couple reads. */
     signTreatmentPlan(planID: number): Promise<TreatmentPlan> {
-      return request('POST', `/treatment-plans/${planID}/sign`);
+      return request('POST', '/treatment-plans/{id}/sign', { path: { id: planID } });
     },
 
     acknowledgeTreatmentPlan(planID: number): Promise<TreatmentPlan> {
-      return request('POST', `/treatment-plans/${planID}/acknowledge`);
+      return request('POST', '/treatment-plans/{id}/acknowledge', { path: { id: planID } });
     },
 
     /** Invites a partner to a seat of the couple; the one-time link is in the answer. */
     invitePartner(coupleID: number, seat: Seat, email: string): Promise<InviteCreated> {
-      return request('POST', `/couples/${coupleID}/invites`, { body: { seat, email } });
+      return request('POST', '/couples/{id}/invites', { path: { id: coupleID }, body: { seat, email } });
     },
 
-    liveSessions(coupleID: number): Promise<LiveSessionSummary[]> {
-      return request<{ sessions: LiveSessionSummary[] }>('GET', `/couples/${coupleID}/live-sessions`).then(
+    liveSessions(coupleID: number): Promise<LiveSession[]> {
+      return request('GET', '/couples/{id}/live-sessions', { path: { id: coupleID } }).then(
         (r) => r.sessions,
       );
     },
 
     /** Opens a live session for the couple; settings left out take the server's defaults. */
-    startLiveSession(coupleID: number, input: LiveSessionInput = {}): Promise<LiveSessionSummary> {
-      return request('POST', `/couples/${coupleID}/live-sessions`, { body: input });
+    startLiveSession(coupleID: number, input: LiveSessionInput = {}): Promise<LiveSession> {
+      return request('POST', '/couples/{id}/live-sessions', { path: { id: coupleID }, body: input });
     },
 
     liveSession(sessionID: number): Promise<LiveSession> {
-      return request('GET', `/live/${sessionID}`);
+      return request('GET', '/live/{id}', { path: { id: sessionID } });
     },
 
     /** Talk time and blocked interruptions per partner (the care team only). */
     liveSummary(sessionID: number): Promise<LiveSummary> {
-      return request('GET', `/live/${sessionID}/summary`);
+      return request('GET', '/live/{id}/summary', { path: { id: sessionID } });
     },
 
     noteTemplates(): Promise<NoteTemplate[]> {
-      return request<{ templates: NoteTemplate[] }>('GET', '/note-templates').then((r) => r.templates);
+      return request('GET', '/note-templates').then((r) => r.templates);
     },
 
     notes(coupleID: number): Promise<Note[]> {
-      return request<{ notes: Note[] }>('GET', `/couples/${coupleID}/notes`).then((r) => r.notes);
+      return request('GET', '/couples/{id}/notes', { path: { id: coupleID } }).then((r) => r.notes);
     },
 
     /** A draft note; appointmentID names the session it records. */
-    createNote(coupleID: number, template: string, sections: Record<string, string>, appointmentID?: number): Promise<Note> {
-      return request('POST', `/couples/${coupleID}/notes`, { body: { template, sections, appointment_id: appointmentID } });
+    createNote(coupleID: number, template: NoteTemplate['key'], sections: NoteSections, appointmentID?: number): Promise<Note> {
+      return request('POST', '/couples/{id}/notes', {
+        path: { id: coupleID },
+        body: { template, sections, appointment_id: appointmentID },
+      });
     },
 
-    updateNote(noteID: number, sections: Record<string, string>): Promise<Note> {
-      return request('PATCH', `/notes/${noteID}`, { body: { sections } });
+    updateNote(noteID: number, sections: NoteSections): Promise<Note> {
+      return request('PATCH', '/notes/{id}', { path: { id: noteID }, body: { sections } });
     },
 
     /** One note with its addenda. */
     note(noteID: number): Promise<Note> {
-      return request('GET', `/notes/${noteID}`);
+      return request('GET', '/notes/{id}', { path: { id: noteID } });
     },
 
     /** Adds to a signed note, which itself stays as it was signed. */
     addAddendum(noteID: number, text: string): Promise<NoteAddendum> {
-      return request('POST', `/notes/${noteID}/addenda`, { body: { text } });
+      return request('POST', '/notes/{id}/addenda', { path: { id: noteID }, body: { text } });
     },
 
     signNote(noteID: number): Promise<Note> {
-      return request('POST', `/notes/${noteID}/sign`);
+      return request('POST', '/notes/{id}/sign', { path: { id: noteID } });
     },
 
     coupleAppointments(coupleID: number): Promise<Appointment[]> {
-      return request<{ appointments: Appointment[] }>('GET', `/couples/${coupleID}/appointments`).then(
+      return request('GET', '/couples/{id}/appointments', { path: { id: coupleID } }).then(
         (r) => r.appointments,
       );
     },
 
     /** A therapist's own schedule between from and to (RFC 3339). */
-    therapistAppointments(practiceID: number, userID: number, range: { from?: string; to?: string }): Promise<Appointment[]> {
-      return request<{ appointments: Appointment[] }>(
-        'GET',
-        `/practices/${practiceID}/members/${userID}/appointments${queryString(range)}`,
-      ).then((r) => r.appointments);
+    therapistAppointments(practiceID: number, userID: number, range: DateRange): Promise<Appointment[]> {
+      return request('GET', '/practices/{pid}/members/{uid}/appointments', {
+        path: { pid: practiceID, uid: userID },
+        query: range,
+      }).then((r) => r.appointments);
     },
 
     createAppointment(coupleID: number, input: AppointmentInput): Promise<Appointment> {
-      return request('POST', `/couples/${coupleID}/appointments`, { body: input });
+      return request('POST', '/couples/{id}/appointments', { path: { id: coupleID }, body: input });
     },
 
     cancelAppointment(appointmentID: number): Promise<Appointment> {
-      return request('POST', `/appointments/${appointmentID}/cancel`);
+      return request('POST', '/appointments/{id}/cancel', { path: { id: appointmentID } });
     },
 
     /** A new time for an appointment; its reminders move with it. */
-    moveAppointment(appointmentID: number, input: { starts_at: string; duration_minutes?: number }): Promise<Appointment> {
-      return request('POST', `/appointments/${appointmentID}/move`, { body: input });
+    moveAppointment(appointmentID: number, input: Omit<MoveInput, 'scope'>): Promise<Appointment> {
+      return request('POST', '/appointments/{id}/move', { path: { id: appointmentID }, body: input }) as Promise<Appointment>;
     },
 
     /** Moves an occurrence of a series and every later one with it; answers the whole series. */
     moveFollowing(appointmentID: number, startsAt: string): Promise<Appointment[]> {
-      return request<{ appointments: Appointment[] }>('POST', `/appointments/${appointmentID}/move`, {
+      const moved = request('POST', '/appointments/{id}/move', {
+        path: { id: appointmentID },
         body: { starts_at: startsAt, scope: 'following' },
-      }).then((r) => r.appointments);
+      }) as Promise<Exclude<ResponseOf<'POST', '/appointments/{id}/move'>, Appointment>>;
+      return moved.then((r) => r.appointments);
     },
 
     /** Books a weekly or every-other-week series; answers its occurrences. */
     createSeries(coupleID: number, input: SeriesInput): Promise<Appointment[]> {
-      return request<{ appointments: Appointment[] }>('POST', `/couples/${coupleID}/appointment-series`, {
-        body: input,
+      return request('POST', '/couples/{id}/appointment-series', { path: { id: coupleID }, body: input,
       }).then((r) => r.appointments);
     },
 
     recordAttendance(appointmentID: number, attendance: Attendance): Promise<Appointment> {
-      return request('POST', `/appointments/${appointmentID}/attendance`, { body: { attendance } });
+      return request('POST', '/appointments/{id}/attendance', { path: { id: appointmentID }, body: { attendance } });
     },
 
     /** Opens a video appointment's live room, creating its live session the first time. */
-    openVideoRoom(appointmentID: number): Promise<{ live_session_id: number }> {
-      return request('POST', `/appointments/${appointmentID}/live`);
+    openVideoRoom(appointmentID: number): Promise<ResponseOf<'POST', '/appointments/{id}/live'>> {
+      return request('POST', '/appointments/{id}/live', { path: { id: appointmentID } });
     },
 
-    practiceCalendar(practiceID: number, range: { from: string; to: string }): Promise<PracticeCalendar> {
-      return request('GET', `/practices/${practiceID}/calendar${queryString(range)}`);
+    practiceCalendar(practiceID: number, range: QueryOf<'GET', '/practices/{pid}/calendar'>): Promise<PracticeCalendar> {
+      return request('GET', '/practices/{pid}/calendar', { path: { pid: practiceID }, query: range });
     },
 
     createRoom(practiceID: number, name: string): Promise<Room> {
-      return request('POST', `/practices/${practiceID}/rooms`, { body: { name } });
+      return request('POST', '/practices/{pid}/rooms', { path: { pid: practiceID }, body: { name } });
     },
 
-    schedulingSettings(practiceID: number): Promise<{ cancellation_window_hours: number }> {
-      return request('GET', `/practices/${practiceID}/scheduling-settings`);
+    schedulingSettings(practiceID: number): Promise<SchedulingSettings> {
+      return request('GET', '/practices/{pid}/scheduling-settings', { path: { pid: practiceID } });
     },
 
-    setSchedulingSettings(practiceID: number, hours: number): Promise<{ cancellation_window_hours: number }> {
-      return request('PUT', `/practices/${practiceID}/scheduling-settings`, { body: { cancellation_window_hours: hours } });
+    setSchedulingSettings(practiceID: number, hours: number): Promise<SchedulingSettings> {
+      return request('PUT', '/practices/{pid}/scheduling-settings', {
+        path: { pid: practiceID },
+        body: { cancellation_window_hours: hours },
+      });
     },
 
     workingHours(practiceID: number, userID: number): Promise<WeeklyHours> {
-      return request('GET', `/practices/${practiceID}/members/${userID}/working-hours`);
+      return request('GET', '/practices/{pid}/members/{uid}/working-hours', { path: { pid: practiceID, uid: userID } });
     },
 
     setWorkingHours(practiceID: number, userID: number, week: WeeklyHours): Promise<WeeklyHours> {
-      return request('PUT', `/practices/${practiceID}/members/${userID}/working-hours`, { body: week });
+      return request('PUT', '/practices/{pid}/members/{uid}/working-hours', { path: { pid: practiceID, uid: userID }, body: week });
     },
 
-    openSlots(coupleID: number, therapistID: number, range: { from?: string; to?: string } = {}): Promise<Slot[]> {
-      return request<{ slots: Slot[] }>(
-        'GET',
-        `/couples/${coupleID}/open-slots${queryString({ therapist_id: therapistID, ...range })}`,
+    openSlots(coupleID: number, therapistID: number, range: DateRange = {}): Promise<Slot[]> {
+      return request('GET', '/couples/{id}/open-slots', { path: { id: coupleID }, query: { therapist_id: therapistID, ...range } },
       ).then((r) => r.slots);
     },
 
     appointmentRequests(coupleID: number): Promise<AppointmentRequest[]> {
-      return request<{ requests: AppointmentRequest[] }>('GET', `/couples/${coupleID}/appointment-requests`).then(
+      return request('GET', '/couples/{id}/appointment-requests', { path: { id: coupleID } }).then(
         (r) => r.requests,
       );
     },
 
-    requestAppointment(coupleID: number, input: { therapist_id: number; starts_at: string; kind?: AppointmentKind }): Promise<AppointmentRequest> {
-      return request('POST', `/couples/${coupleID}/appointment-requests`, { body: input });
+    requestAppointment(
+      coupleID: number,
+      input: BodyOf<'POST', '/couples/{id}/appointment-requests'>,
+    ): Promise<AppointmentRequest> {
+      return request('POST', '/couples/{id}/appointment-requests', { path: { id: coupleID }, body: input });
     },
 
     decideAppointmentRequest(requestID: number, decision: 'accept' | 'decline'): Promise<AppointmentRequest> {
-      return request('POST', `/appointment-requests/${requestID}/${decision}`);
+      const path = { id: requestID };
+      return decision === 'accept'
+        ? request('POST', '/appointment-requests/{id}/accept', { path })
+        : request('POST', '/appointment-requests/{id}/decline', { path });
     },
 
     billingSettings(practiceID: number): Promise<BillingSettings> {
-      return request('GET', `/practices/${practiceID}/billing`);
+      return request('GET', '/practices/{pid}/billing', { path: { pid: practiceID } });
     },
 
     setBillingProfile(practiceID: number, profile: BillingProfile): Promise<BillingSettings> {
-      return request('PUT', `/practices/${practiceID}/billing`, { body: profile });
+      return request('PUT', '/practices/{pid}/billing', { path: { pid: practiceID }, body: profile });
     },
 
     createService(practiceID: number, input: ServiceInput): Promise<Service> {
-      return request('POST', `/practices/${practiceID}/billing/services`, { body: input });
+      return request('POST', '/practices/{pid}/billing/services', { path: { pid: practiceID }, body: input });
     },
 
     updateService(practiceID: number, serviceID: number, input: ServiceInput): Promise<Service> {
-      return request('PUT', `/practices/${practiceID}/billing/services/${serviceID}`, { body: input });
+      return request('PUT', '/practices/{pid}/billing/services/{sid}', { path: { pid: practiceID, sid: serviceID }, body: input });
     },
 
     coupleBilling(coupleID: number): Promise<CoupleBilling> {
-      return request('GET', `/couples/${coupleID}/billing`);
+      return request('GET', '/couples/{id}/billing', { path: { id: coupleID } });
     },
 
     /** Who pays from now on: one partner at 100, both summing to 100, or none for the couple as a whole. */
-    setBillingShares(coupleID: number, shares: Share[]): Promise<Share[]> {
-      return request<{ shares: Share[] }>('PUT', `/couples/${coupleID}/billing/shares`, {
+    setBillingShares(coupleID: number, shares: ShareInput[]): Promise<Share[]> {
+      return request('PUT', '/couples/{id}/billing/shares', {
+        path: { id: coupleID },
         body: { shares: shares.map(({ partner_id, percent }) => ({ partner_id, percent })) },
       }).then((r) => r.shares);
     },
 
     recordEntry(coupleID: number, input: EntryInput): Promise<LedgerEntry> {
-      return request('POST', `/couples/${coupleID}/billing/entries`, { body: input });
+      return request('POST', '/couples/{id}/billing/entries', { path: { id: coupleID }, body: input });
     },
 
     /** Charges an appointment; charging it again answers the first charge. */
     chargeAppointment(appointmentID: number, kind: ChargeKind): Promise<LedgerEntry[]> {
-      return request<{ entries: LedgerEntry[] }>('POST', `/appointments/${appointmentID}/charges`, { body: { kind } }).then(
+      return request('POST', '/appointments/{id}/charges', { path: { id: appointmentID }, body: { kind } }).then(
         (r) => r.entries,
       );
     },
 
     /** Voids an appointment's charge with reversing entries. */
     voidCharge(appointmentID: number, kind: ChargeKind): Promise<LedgerEntry[]> {
-      return request<{ entries: LedgerEntry[] }>('POST', `/appointments/${appointmentID}/charges/${kind}/void`).then(
+      return request('POST', '/appointments/{id}/charges/{kind}/void', { path: { id: appointmentID, kind } }).then(
         (r) => r.entries,
       );
     },
 
     /** One partner's statement: their own, or, for staff, any client's of the practice. */
     clientStatement(practiceID: number, userID: number, range: DateRange): Promise<Statement> {
-      return request('GET', `/practices/${practiceID}/members/${userID}/statement${queryString(range)}`);
+      return request('GET', '/practices/{pid}/members/{uid}/statement', { path: { pid: practiceID, uid: userID }, query: range });
     },
 
     mailPreferences(): Promise<MailPreferences> {
@@ -1390,32 +1112,31 @@ export function createApi(options: ApiOptions = {}) {
     },
 
     mailSettings(practiceID: number): Promise<MailSettings> {
-      return request('GET', `/practices/${practiceID}/mail-settings`);
+      return request('GET', '/practices/{pid}/mail-settings', { path: { pid: practiceID } });
     },
 
     setMailSettings(practiceID: number, settings: MailSettings): Promise<MailSettings> {
-      return request('PUT', `/practices/${practiceID}/mail-settings`, { body: settings });
+      return request('PUT', '/practices/{pid}/mail-settings', { path: { pid: practiceID }, body: settings });
     },
 
     /** The development mailbox; "not_found" unless this is the demo practice and no mail server is set. */
     mailbox(practiceID: number): Promise<SentMail[]> {
-      return request<{ messages: SentMail[] }>('GET', `/practices/${practiceID}/mailbox`).then((r) => r.messages);
+      return request('GET', '/practices/{pid}/mailbox', { path: { pid: practiceID } }).then((r) => r.messages);
     },
 
     /** Turns off the kind of mail an unsubscribe link names; needs no sign-in. */
-    unsubscribe(token: string): Promise<{ topic: string }> {
+    unsubscribe(token: string): Promise<ResponseOf<'POST', '/mail/unsubscribe'>> {
       return request('POST', '/mail/unsubscribe', { body: { token }, needsSession: false });
     },
 
     /** Mails a link to choose a new password to the account with this address, if one has it. */
-    requestPasswordReset(email: string): Promise<{ message: string }> {
+    requestPasswordReset(email: string): Promise<ResponseOf<'POST', '/auth/password-resets'>> {
       return request('POST', '/auth/password-resets', { body: { email }, needsSession: false });
     },
 
     /** Sets a new password through a reset link; "not_found" when it is used, expired or replaced. */
     resetPassword(token: string, password: string): Promise<void> {
-      return request('POST', `/auth/password-resets/${encodeURIComponent(token)}`, {
-        body: { password },
+      return request('POST', '/auth/password-resets/{token}', { path: { token }, body: { password },
         needsSession: false,
       });
     },
@@ -1427,11 +1148,11 @@ export function createApi(options: ApiOptions = {}) {
 
     /** A new secret calendar link (shown once); the previous one stops working. */
     rotateCalendarFeed(practiceID: number, userID: number): Promise<CalendarFeed> {
-      return request('POST', `/practices/${practiceID}/members/${userID}/calendar-feed`);
+      return request('POST', '/practices/{pid}/members/{uid}/calendar-feed', { path: { pid: practiceID, uid: userID } });
     },
 
     revokeCalendarFeed(practiceID: number, userID: number): Promise<void> {
-      return request('DELETE', `/practices/${practiceID}/members/${userID}/calendar-feed`);
+      return request('DELETE', '/practices/{pid}/members/{uid}/calendar-feed', { path: { pid: practiceID, uid: userID } });
     },
   };
 }

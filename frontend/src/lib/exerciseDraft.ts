@@ -27,7 +27,7 @@ export function fieldDraft(field: ExerciseField): FieldDraft {
     kind: field.kind,
     label: field.label,
     help: field.help ?? '',
-    required: field.required,
+    required: field.required ?? false,
     min: field.min === undefined ? '' : String(field.min),
     max: field.max === undefined ? '' : String(field.max),
     options: (field.options ?? []).join('\n'),

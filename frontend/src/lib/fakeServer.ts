@@ -1,6 +1,7 @@
 // A stand-in for the HTTP API in component tests: answers are looked up by "METHOD /path"
 // (path after /api/v1, query included), and every request is recorded with its JSON body.
 import { vi } from 'vitest';
+import type { Membership, User } from './api';
 
 export interface Sent {
   method: string;
@@ -37,4 +38,14 @@ export function fakeServer(routes: Record<string, Reply>) {
 /** The server's answer to a refused input, naming the field at fault. */
 export function invalid(message: string, field?: string): [number, unknown] {
   return [422, { error: { code: 'invalid', message, field } }];
+}
+
+/** A user as the API answers one, with the fields a test does not look at filled in. */
+export function testUser(user: Pick<User, 'id' | 'email' | 'name'>): User {
+  return { created_at: '', ...user };
+}
+
+/** A membership as the API answers one, with the fields a test does not look at filled in. */
+export function testMembership(membership: Omit<Membership, 'id' | 'user_id' | 'created_at'>): Membership {
+  return { id: 0, user_id: 0, created_at: '', ...membership };
 }

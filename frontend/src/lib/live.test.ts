@@ -29,7 +29,7 @@ function fresh(seq = 0, change: Partial<LiveState> = {}): LiveState {
   };
 }
 
-function event(seq: number, type: string, extra: Partial<LiveEvent> = {}): LiveEvent {
+function event(seq: number, type: LiveEvent['type'], extra: Partial<LiveEvent> = {}): LiveEvent {
   return { seq, type, actor: { user_id: 1, role: 'chair' }, at: start, ...extra };
 }
 

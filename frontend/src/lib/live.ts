@@ -772,7 +772,8 @@ export function describeEvent(e: LiveEvent, names: RoomNames): { who: string; te
     case 'spoken_interruption':
       return { who: seat, text: 'spoke out of turn; their voice was not passed on.', spoken: false };
   }
-  return { who: actor, text: e.type.replaceAll('_', ' '), spoken: false };
+  // A kind of event this app does not know yet (a newer server): its name in words.
+  return { who: actor, text: (e.type as string).replaceAll('_', ' '), spoken: false };
 }
 
 /** "2 minutes", "90 seconds", "1 minute 30 seconds" as a setting reads. */

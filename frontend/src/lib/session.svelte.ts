@@ -6,6 +6,7 @@ import {
   ApiError,
   createApi,
   type Api,
+  type JoinedByInvite,
   type Me,
   type Membership,
   type SecondFactorProof,
@@ -120,9 +121,11 @@ export class Session {
     if (this.me && index >= 0 && index < this.me.memberships.length) this.activeIndex = index;
   }
 
-  #signedIn(me: Me | SignedIn): void {
+  #signedIn(me: Me | SignedIn | JoinedByInvite): void {
     // Keep only who and where: the token also travels in the cookie and is never kept in script.
-    this.me = { user: me.user, memberships: me.memberships, must_enrol_second_factor: me.must_enrol_second_factor };
+    // Joining by invite answers no second-factor requirement: none is then known to be due.
+    const mustEnrol = 'must_enrol_second_factor' in me && me.must_enrol_second_factor;
+    this.me = { user: me.user, memberships: me.memberships, must_enrol_second_factor: mustEnrol };
     this.activeIndex = 0;
     this.status = 'signed_in';
     this.endedByIdle = false;

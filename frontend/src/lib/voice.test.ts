@@ -24,7 +24,7 @@ function participant(role: 'chair' | Seat, change: Partial<MediaParticipant> = {
   return { role, audio: true, video: false, heard: false, speaking: false, ...change };
 }
 
-function event(seq: number, type: string, seat?: Seat): LiveEvent {
+function event(seq: number, type: LiveEvent['type'], seat?: Seat): LiveEvent {
   return { seq, type, seat, actor: { user_id: 1, role: seat ?? 'chair' }, at };
 }
 

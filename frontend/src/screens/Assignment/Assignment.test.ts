@@ -3,12 +3,13 @@ import { render, screen } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import { router } from '../../lib/router.svelte';
 import Assignment from './Assignment.svelte';
-import { fakeServer, invalid } from '../../lib/fakeServer';
+import { fakeServer, invalid, testMembership, testUser } from '../../lib/fakeServer';
 import { session } from '../../lib/session.svelte';
 import type { AssignmentDetail, CoupleStatus } from '../../lib/api';
 
 const detail: AssignmentDetail = {
   id: 9,
+  practice_id: 1,
   couple_id: 3,
   exercise_id: 1,
   exercise_version: 1,
@@ -22,8 +23,11 @@ const detail: AssignmentDetail = {
   reviewed_at: null,
   visibility: 'therapist',
   submitted_at: null,
+  assigned_by: 2,
+  reviewed_by: null,
   created_at: '',
-  response: { assignment_id: 9, author_id: 7, answers: { words: 'I am sorry.' }, visibility: 'therapist', submitted_at: null, updated_at: '' },
+  updated_at: '',
+  response: { assignment_id: 9, author_id: 7, answers: { words: 'I am sorry.' }, visibility: 'therapist', submitted_at: null, created_at: '', updated_at: '' },
   exercise: {
     id: 1,
     practice_id: null,
@@ -35,13 +39,16 @@ const detail: AssignmentDetail = {
     who: 'offender',
     default_visibility: 'therapist',
     fields: [{ key: 'words', kind: 'long_text', label: 'Your apology', required: true }],
+    created_at: '',
+    version_created_at: '',
   },
 };
 
 function signInAsPartner() {
   session.me = {
-    user: { id: 7, email: 'sam@example.org', name: 'Sam Rivera' },
-    memberships: [{ practice_id: 1, practice_name: 'Harbor', role: 'client', couple_id: 3 }],
+    user: testUser({ id: 7, email: 'sam@example.org', name: 'Sam Rivera' }),
+    memberships: [testMembership({ practice_id: 1, practice_name: 'Harbor', role: 'client', couple_id: 3 })],
+    must_enrol_second_factor: false,
   };
   session.activeIndex = 0;
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
-import type { Couple, LedgerEntry } from '../../lib/api';
+import type { CoupleSummary, LedgerEntry } from '../../lib/api';
 import { fakeServer, invalid } from '../../lib/fakeServer';
 import { localDay } from '../../lib/format';
 import { monthOf } from '../../lib/billing';
@@ -13,7 +13,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const couple: Couple = {
+const couple: CoupleSummary = {
   id: 3,
   practice_id: 1,
   label: 'Rivera & Kim',

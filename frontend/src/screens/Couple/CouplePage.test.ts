@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import CouplePage from './CouplePage.svelte';
-import { fakeServer } from '../../lib/fakeServer';
+import { fakeServer, testMembership, testUser } from '../../lib/fakeServer';
 import { session } from '../../lib/session.svelte';
 import type { Appointment, Couple, CoupleStatus } from '../../lib/api';
 
@@ -15,6 +15,7 @@ function couple(status: CoupleStatus): Couple {
     concerns: [],
     partners: [{ user_id: 7, name: 'Sam Rivera', seat: 'a' }],
     care_team: [{ user_id: 2, name: 'Maya Okafor' }],
+    assignments: { open: 0, submitted: 0 },
     created_at: '',
     updated_at: '',
   };
@@ -64,8 +65,8 @@ afterEach(() => {
 /** Signs the therapist Maya Okafor (user 2) in, as the page reads the session. */
 function signedInTherapist() {
   session.me = {
-    user: { id: 2, email: 'maya@example.test', name: 'Maya Okafor' },
-    memberships: [{ practice_id: 1, practice_name: 'Practice', role: 'therapist' }],
+    user: testUser({ id: 2, email: 'maya@example.test', name: 'Maya Okafor' }),
+    memberships: [testMembership({ practice_id: 1, practice_name: 'Practice', role: 'therapist' })],
     must_enrol_second_factor: false,
   };
 }

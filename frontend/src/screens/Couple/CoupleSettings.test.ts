@@ -13,6 +13,7 @@ const couple: Couple = {
   concerns: [],
   partners: [],
   care_team: [{ user_id: 2, name: 'Maya Okafor' }],
+  assignments: { open: 0, submitted: 0 },
   created_at: '',
   updated_at: '',
 };

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { render, screen, within } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import NewCoupleForm from './NewCoupleForm.svelte';
-import { fakeServer, invalid } from '../../lib/fakeServer';
+import { fakeServer, invalid, testMembership, testUser } from '../../lib/fakeServer';
 import { session } from '../../lib/session.svelte';
 import { router } from '../../lib/router.svelte';
 
@@ -13,8 +13,9 @@ const therapists = [
 
 function signInAs(role: 'therapist' | 'admin', id: number) {
   session.me = {
-    user: { id, email: 'x@example.org', name: 'X' },
-    memberships: [{ practice_id: 1, practice_name: 'Harbor', role }],
+    user: testUser({ id, email: 'x@example.org', name: 'X' }),
+    memberships: [testMembership({ practice_id: 1, practice_name: 'Harbor', role })],
+    must_enrol_second_factor: false,
   };
   session.activeIndex = 0;
 }

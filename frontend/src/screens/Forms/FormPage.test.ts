@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { render, screen } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import FormPage from './FormPage.svelte';
-import { fakeServer } from '../../lib/fakeServer';
+import { fakeServer, testMembership, testUser } from '../../lib/fakeServer';
 import { session } from '../../lib/session.svelte';
 import type { Form, Role } from '../../lib/api';
 
@@ -48,8 +48,9 @@ const intake: Form = {
 
 function signIn(userID: number, role: Role) {
   session.me = {
-    user: { id: userID, email: 'someone@example.org', name: 'Someone' },
-    memberships: [{ practice_id: 1, practice_name: 'Harbor', role, couple_id: role === 'client' ? 3 : undefined }],
+    user: testUser({ id: userID, email: 'someone@example.org', name: 'Someone' }),
+    memberships: [testMembership({ practice_id: 1, practice_name: 'Harbor', role, couple_id: role === 'client' ? 3 : undefined })],
+    must_enrol_second_factor: false,
   };
   session.activeIndex = 0;
 }

@@ -9,7 +9,7 @@ import ChairConsole from './ChairConsole.svelte';
 const names = { a: 'Sam', b: 'Alex', chair: 'Maya' };
 const at = new Date().toISOString();
 
-function event(seq: number, type: string, extra: Partial<LiveEvent> = {}): LiveEvent {
+function event(seq: number, type: LiveEvent['type'], extra: Partial<LiveEvent> = {}): LiveEvent {
   return { seq, type, actor: { user_id: 1, role: 'chair' }, at, ...extra };
 }
 

@@ -11,7 +11,7 @@ const names = { a: 'Sam', b: 'Alex', chair: 'Maya' };
 const at = new Date().toISOString();
 const deadline = new Date(Date.now() + 120_000).toISOString();
 
-function event(seq: number, type: string, extra: Partial<LiveEvent> = {}): LiveEvent {
+function event(seq: number, type: LiveEvent['type'], extra: Partial<LiveEvent> = {}): LiveEvent {
   return { seq, type, actor: { user_id: 5, role: 'a' }, at, ...extra };
 }
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { testMembership, testUser } from '../../lib/fakeServer';
 import { render, screen, within } from '@testing-library/svelte';
 import { userEvent } from '@testing-library/user-event';
 import Security from './Security.svelte';
@@ -30,8 +31,8 @@ function stubServer(answers: Record<string, () => Response>) {
 
 beforeEach(() => {
   session.me = {
-    user: { id: 3, email: 'maya@example.org', name: 'Maya' },
-    memberships: [{ practice_id: 1, practice_name: 'Harbor', role: 'therapist' }],
+    user: testUser({ id: 3, email: 'maya@example.org', name: 'Maya' }),
+    memberships: [testMembership({ practice_id: 1, practice_name: 'Harbor', role: 'therapist' })],
     must_enrol_second_factor: true,
   };
   session.status = 'signed_in';
