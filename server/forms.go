@@ -1,11 +1,13 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -480,17 +482,65 @@ func attach(c *gin.Context, filename, contentType string, content []byte) {
 	c.Data(http.StatusOK, contentType, content)
 }
 
-// listSafetyFlags answers the couple's forms with a flagged safety-screening answer: the notice
-// the therapist sees on the couple page. Partners never see it.
+// listSafetyFlags answers the couple's answers that call for the therapist's attention, forms'
+// screening answers and questionnaires alike: the one safety notice of the couple page. Partners
+// never see it.
 func (s *Server) listSafetyFlags(c *gin.Context) {
 	coupleID, access, ok := s.authorizeID(c, "id", "couple", "safety_flag", "list")
 	if !ok {
 		return
 	}
-	flags, err := s.store.SafetyFlags(c.Request.Context(), access.PracticeID, coupleID)
+	flags, err := s.safetyFlags(c.Request.Context(), access, coupleID, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"safety_flags": flags})
+}
+
+// safetyFlags lists, newest first, the couple's handed-in forms with a flagged screening answer and
+// the questionnaires the reader may open whose answers ask the care team to check on safety.
+func (s *Server) safetyFlags(ctx context.Context, access store.Access, coupleID, readerID int64) ([]store.SafetyFlag, error) {
+	flags, err := s.store.FormSafetyFlags(ctx, access.PracticeID, coupleID)
+	if err != nil {
+		return nil, err
+	}
+	measures, err := s.readableMeasures(ctx, access, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	couple, err := s.store.CoupleByID(ctx, access.PracticeID, coupleID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range measures {
+		if !m.SafetyFlag {
+			continue
+		}
+		q, _ := library.MeasureByKey(m.Key)
+		flags = append(flags, store.SafetyFlag{Kind: store.SafetyFlagQuestionnaire, MeasureID: &m.ID, Title: q.Name,
+			PartnerID: m.AuthorID, Seat: seatOf(couple.Partners, m.AuthorID), SubmittedAt: &m.TakenAt})
+	}
+	slices.SortStableFunc(flags, func(a, b store.SafetyFlag) int {
+		return cmp.Compare(handedIn(b).UnixMicro(), handedIn(a).UnixMicro())
+	})
+	return flags, nil
+}
+
+// handedIn is when a flagged answer was handed in; the zero time when that is not known.
+func handedIn(f store.SafetyFlag) time.Time {
+	if f.SubmittedAt == nil {
+		return time.Time{}
+	}
+	return *f.SubmittedAt
+}
+
+// seatOf is the seat a partner holds in the couple.
+func seatOf(partners []store.Partner, userID int64) string {
+	for _, p := range partners {
+		if p.UserID == userID {
+			return p.Seat
+		}
+	}
+	return ""
 }

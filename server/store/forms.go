@@ -386,20 +386,30 @@ func (s *Store) SetFormVisibility(ctx context.Context, practiceID, id int64, vis
 	return previous, err
 }
 
-// SafetyFlag is a handed-in form whose safety-screening answers call for the therapist's attention.
+// Kinds of safety flag: a form's safety-screening answer, or a questionnaire's answer (PHQ-9 item 9).
+const (
+	SafetyFlagScreening     = "screening"
+	SafetyFlagQuestionnaire = "questionnaire"
+)
+
+// SafetyFlag is a partner's handed-in answer that calls for the therapist's attention: a form's
+// safety-screening answer (FormID set) or a questionnaire's (MeasureID set).
 type SafetyFlag struct {
-	FormID      int64      `db:"form_id" json:"form_id"`
+	Kind        string     `db:"kind" json:"kind"`
+	FormID      *int64     `db:"form_id" json:"form_id"`
+	MeasureID   *int64     `db:"measure_id" json:"measure_id"`
 	Title       string     `db:"title" json:"title"`
 	PartnerID   int64      `db:"partner_id" json:"partner_id"`
 	Seat        string     `db:"seat" json:"seat"`
 	SubmittedAt *time.Time `db:"submitted_at" json:"submitted_at"`
 }
 
-// SafetyFlags lists a couple's handed-in forms with a flagged safety-screening answer, newest first.
-func (s *Store) SafetyFlags(ctx context.Context, practiceID, coupleID int64) ([]SafetyFlag, error) {
+// FormSafetyFlags lists a couple's handed-in forms with a flagged safety-screening answer, newest first.
+func (s *Store) FormSafetyFlags(ctx context.Context, practiceID, coupleID int64) ([]SafetyFlag, error) {
 	out := []SafetyFlag{}
 	err := s.db.SelectContext(ctx, &out, `
-		SELECT f.id AS form_id, f.title, f.assignee_id AS partner_id, cp.seat, f.submitted_at `+formFrom+`
+		SELECT 'screening' AS kind, f.id AS form_id, NULL::bigint AS measure_id, f.title, f.assignee_id AS partner_id,
+			cp.seat, f.submitted_at `+formFrom+`
 		WHERE f.practice_id = $1 AND f.couple_id = $2 AND f.safety_flagged AND f.status IN ('submitted', 'signed')
 		ORDER BY f.submitted_at DESC, f.id DESC`, practiceID, coupleID)
 	return out, mapError(err)

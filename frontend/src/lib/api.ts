@@ -1069,6 +1069,16 @@ export function createApi(options: ApiOptions = {}) {
       return request('POST', `/couples/${coupleID}/documents${queryString({ name: file.name, visibility })}`, { file });
     },
 
+    /** Changes who reads a document; its uploader only. */
+    setDocumentVisibility(documentID: number, visibility: Visibility): Promise<CoupleDocument> {
+      return request('PUT', `/documents/${documentID}/visibility`, { body: { visibility } });
+    },
+
+    /** Deletes a document and its file; its uploader or the care team. */
+    deleteDocument(documentID: number): Promise<void> {
+      return request('DELETE', `/documents/${documentID}`);
+    },
+
     feelingWords(): Promise<string[]> {
       return request<{ feeling_words: string[] }>('GET', '/feeling-words').then((r) => r.feeling_words);
     },
