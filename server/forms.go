@@ -75,80 +75,30 @@ func (s *Server) listFormTemplates(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"builtin": library.Forms(), "templates": templates})
 }
 
-func (s *Server) createFormTemplate(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", "practice", "form_template", "create")
-	if !ok {
-		return
-	}
-	var in formTemplateInput
-	if !s.bindJSON(c, &in) {
-		return
-	}
-	content, err := in.content()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	id, err := s.store.CreateFormTemplate(ctx, pid, mustCaller(c).User.ID, content)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	auditObject(c, id)
-	s.answerFormTemplate(c, pid, id, http.StatusCreated)
+// formTemplates is the practice's own form templates as the handlers that write them see them.
+func (s *Server) formTemplates() versionedContent[store.FormContent] {
+	return versionedContent[store.FormContent]{object: "form_template", create: s.store.CreateFormTemplate,
+		revise: s.store.ReviseFormTemplate, latest: func(ctx context.Context, pid, id int64) (any, error) {
+			return s.store.FormTemplateByID(ctx, pid, id)
+		}}
 }
 
-// authorizeFormTemplate authorizes action on the practice's form template named in the path.
-func (s *Server) authorizeFormTemplate(c *gin.Context, action string) (pid, id int64, ok bool) {
-	if pid, ok = pathID(c, "pid"); !ok {
-		return 0, 0, false
-	}
-	if id, ok = pathID(c, "id"); !ok {
-		return 0, 0, false
-	}
-	_, ok = s.authorize(c, store.Ref{Kind: "form_template", ID: id, PracticeID: pid}, "form_template", action)
-	return pid, id, ok
+func (s *Server) createFormTemplate(c *gin.Context) {
+	createVersioned[formTemplateInput](s, c, s.formTemplates())
 }
 
 func (s *Server) getFormTemplate(c *gin.Context) {
-	pid, id, ok := s.authorizeFormTemplate(c, "read")
+	pid, id, ok := s.authorizeVersioned(c, "form_template", "read")
 	if !ok {
 		return
 	}
-	s.answerFormTemplate(c, pid, id, http.StatusOK)
+	answerLatest(c, s.formTemplates(), http.StatusOK, pid, id)
 }
 
 // reviseFormTemplate stores new content as the template's next version; forms already sent keep
 // the content they were sent with.
 func (s *Server) reviseFormTemplate(c *gin.Context) {
-	pid, id, ok := s.authorizeFormTemplate(c, "update")
-	if !ok {
-		return
-	}
-	var in formTemplateInput
-	if !s.bindJSON(c, &in) {
-		return
-	}
-	content, err := in.content()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := s.store.ReviseFormTemplate(c.Request.Context(), pid, id, mustCaller(c).User.ID, content); err != nil {
-		fail(c, err)
-		return
-	}
-	s.answerFormTemplate(c, pid, id, http.StatusOK)
-}
-
-func (s *Server) answerFormTemplate(c *gin.Context, pid, id int64, status int) {
-	t, err := s.store.FormTemplateByID(c.Request.Context(), pid, id)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(status, t)
+	reviseVersioned[formTemplateInput](s, c, s.formTemplates())
 }
 
 // sendFormInput sends a built-in form (by key) or one of the practice's templates (by id) to seat

@@ -94,40 +94,22 @@ func (s *Store) FormTemplateByID(ctx context.Context, practiceID, id int64) (For
 	return t, mapError(err)
 }
 
+// formTemplateTable keeps a practice's form templates; the built-in forms live in the library.
+var formTemplateTable = versionedTable[FormContent]{
+	table:      "form_templates",
+	check:      func(in FormContent) error { return checkFormFields(in.Fields) },
+	addVersion: addFormTemplateVersion,
+}
+
 // CreateFormTemplate adds a practice's own form template at version 1.
 func (s *Store) CreateFormTemplate(ctx context.Context, practiceID, authorID int64, in FormContent) (int64, error) {
-	if err := checkFormFields(in.Fields); err != nil {
-		return 0, err
-	}
-	var id int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &id, `INSERT INTO form_templates (practice_id, created_by) VALUES ($1, $2) RETURNING id`,
-			practiceID, nonZeroID(authorID)); err != nil {
-			return err
-		}
-		return addFormTemplateVersion(ctx, tx, id, 1, authorID, in)
-	})
-	return id, err
+	return createVersioned(ctx, s, formTemplateTable, practiceID, authorID, in)
 }
 
 // ReviseFormTemplate stores new content for a practice's form template as its next version; forms
 // already sent keep the content they were sent with.
 func (s *Store) ReviseFormTemplate(ctx context.Context, practiceID, id, authorID int64, in FormContent) error {
-	if err := checkFormFields(in.Fields); err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var current int
-		if err := tx.GetContext(ctx, &current, `SELECT current_version FROM form_templates
-			WHERE id = $1 AND practice_id = $2 FOR UPDATE`, id, practiceID); err != nil {
-			return err
-		}
-		if err := addFormTemplateVersion(ctx, tx, id, current+1, authorID, in); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE form_templates SET current_version = $2, updated_at = now() WHERE id = $1`, id, current+1)
-		return err
-	})
+	return reviseVersioned(ctx, s, formTemplateTable, practiceID, id, authorID, in)
 }
 
 func addFormTemplateVersion(ctx context.Context, tx *sqlx.Tx, id int64, version int, authorID int64, in FormContent) error {
