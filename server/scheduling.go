@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -135,7 +136,7 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 		return
 	}
 	session, err := s.liveLog.Create(ctx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
-		CreatedBy: mustCaller(c).User.ID, Mode: realtime.ModeTurns})
+		CreatedBy: mustCaller(c).User.ID, Mode: floor.ModeTurns})
 	if err != nil {
 		fail(c, liveError(err))
 		return

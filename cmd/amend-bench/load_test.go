@@ -92,7 +92,7 @@ func startServer(t *testing.T, voice realtime.Media, reg *prometheus.Registry) (
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: quiet, Media: voice})
+	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, EndedSignIns: st.EndedSignIns, Registry: reg, Logger: quiet, Media: voice})
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)
 	}
