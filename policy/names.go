@@ -66,6 +66,7 @@ const (
 	Confirm     Action = "confirm"
 	Create      Action = "create"
 	Decide      Action = "decide"
+	Delete      Action = "delete"
 	Download    Action = "download"
 	Erase       Action = "erase"
 	Export      Action = "export"

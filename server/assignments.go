@@ -152,7 +152,7 @@ func (s *Server) getAssignment(c *gin.Context) {
 		return
 	}
 	// The response's own relation decides whether it is shown: a private one stays with its author.
-	responseAccess, err := s.store.Resolve(ctx, mustCaller(c).User.ID, store.Ref{Kind: "response", ID: assignmentID})
+	responseAccess, err := s.store.Resolve(ctx, mustCaller(c).User.ID, store.Ref{Kind: store.KindResponse, ID: assignmentID})
 	if err != nil {
 		fail(c, err)
 		return

@@ -184,6 +184,7 @@ func TestVisibilityChangesAreAuditedWithTheirFromAndTo(t *testing.T) {
 	checkin := w.checkin(p, p.PartnerA, w.pastDay(), "therapist", 5)
 	measure := w.measure(p, p.PartnerA, "therapist", 3, time.Time{})
 	assignment := w.assignStep(p, "apology", "a", "therapist")
+	document := w.document(p, p.PartnerA, "therapist", pngBytes)
 	for _, tc := range []struct {
 		object string
 		id     int64
@@ -193,6 +194,7 @@ func TestVisibilityChangesAreAuditedWithTheirFromAndTo(t *testing.T) {
 		{"checkin", checkin, http.MethodPatch, "/api/v1/checkins/" + id(checkin)},
 		{"measure", measure, http.MethodPatch, "/api/v1/measures/" + id(measure)},
 		{"response", assignment, http.MethodPut, "/api/v1/assignments/" + id(assignment) + "/visibility"},
+		{"document", document, http.MethodPut, "/api/v1/documents/" + id(document) + "/visibility"},
 	} {
 		t.Run(tc.object, func(t *testing.T) {
 			// The other partner may not change it; the author may, twice.

@@ -196,7 +196,7 @@ func (s *Server) recordPartners(ctx context.Context, readerID, practiceID, coupl
 		return nil, err
 	}
 	for i, p := range partners {
-		member, err := s.store.Resolve(ctx, readerID, store.Ref{Kind: "member", ID: p.UserID, PracticeID: practiceID})
+		member, err := s.store.Resolve(ctx, readerID, store.Ref{Kind: store.KindMember, ID: p.UserID, PracticeID: practiceID})
 		if err != nil {
 			return nil, err
 		}

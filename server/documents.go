@@ -148,3 +148,41 @@ func (s *Server) downloadDocument(c *gin.Context) {
 	}
 	attach(c, d.Name, d.ContentType, content)
 }
+
+// documentVisibilityInput chooses who besides its uploader reads a document.
+type documentVisibilityInput struct {
+	Visibility string `json:"visibility" validate:"required,oneof=private therapist partner"`
+}
+
+// shareDocument lets the uploader change who reads their document.
+func (s *Server) shareDocument(c *gin.Context) {
+	id, access, ok := s.authorizeID(c, "id", store.KindDocument, policy.Document, policy.Share)
+	if !ok {
+		return
+	}
+	var in documentVisibilityInput
+	if !s.bindJSON(c, &in) {
+		return
+	}
+	d, previous, err := s.store.SetDocumentVisibility(c.Request.Context(), access.PracticeID, id, in.Visibility)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	auditChange(c, "visibility", previous, d.Visibility)
+	c.JSON(http.StatusOK, d)
+}
+
+// deleteDocument removes a document and its bytes from the couple's record, at the uploader's or
+// the care team's request; the audit log keeps that it was deleted, and by whom.
+func (s *Server) deleteDocument(c *gin.Context) {
+	id, access, ok := s.authorizeID(c, "id", store.KindDocument, policy.Document, policy.Delete)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteDocument(c.Request.Context(), access.PracticeID, id); err != nil {
+		fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -148,3 +148,151 @@ func TestDocumentTypeIsReadFromItsBytes(t *testing.T) {
 		t.Errorf("an administrator adds a document: got %d %s, want 404", res.Status, res.Body)
 	}
 }
+
+// TestDocumentDeletionAndVisibilityForEveryAuthorReaderAndVisibility walks every author, visibility
+// and caller over a document: its uploader may change who reads it and delete it, the care team may
+// delete what they can open, and everyone else is refused as for any object they may or may not
+// see. After each change the document, its content and the couple's list and count read as the new
+// visibility says; after a deletion nobody opens it, its bytes are gone and the audit log keeps it.
+func TestDocumentDeletionAndVisibilityForEveryAuthorReaderAndVisibility(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	callers := []*actor{p.PartnerA, p.PartnerB, p.Therapist, p.OtherTherapist, p.Admin, p.OtherPartner, w.B.Therapist, w.B.PartnerA}
+	members := []*actor{p.PartnerA, p.PartnerB, p.Therapist}
+	// opens says whether reader may open a document author added with visibility.
+	opens := func(author, reader *actor, visibility string) bool {
+		switch {
+		case reader == author:
+			return true
+		case visibility == store.VisibilityPrivate:
+			return false
+		case reader == p.Therapist:
+			return true
+		}
+		return visibility == store.VisibilityPartner && (reader == p.PartnerA || reader == p.PartnerB)
+	}
+	// refusal is the answer to a caller who may not change the document: 403 if they may read it,
+	// 404 if they may not know it exists.
+	refusal := func(author, caller *actor, visibility string) int {
+		if opens(author, caller, visibility) {
+			return http.StatusForbidden
+		}
+		return http.StatusNotFound
+	}
+	// listed counts the documents of the couple that reader's list holds, or -1 when they may not list.
+	listed := func(t *testing.T, reader *actor, documentID int64) (count int, holds bool) {
+		t.Helper()
+		res := reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/documents", nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("%s lists: %d %s", reader.Name, res.Status, res.Body)
+		}
+		var body struct{ Documents []store.Document }
+		res.JSON(t, &body)
+		return len(body.Documents), slices.ContainsFunc(body.Documents, func(d store.Document) bool { return d.ID == documentID })
+	}
+	// readsAs checks that every member of the couple opens, downloads and lists the document exactly
+	// when visibility lets them, and that their count moves with it.
+	readsAs := func(t *testing.T, author *actor, documentID int64, visibility string, before map[*actor]int) {
+		t.Helper()
+		for _, reader := range members {
+			want := opens(author, reader, visibility)
+			for _, suffix := range []string{"", "/content"} {
+				res := reader.do(http.MethodGet, "/api/v1/documents/"+id(documentID)+suffix, nil)
+				if (res.Status == http.StatusOK) != want || (!want && res.Status != http.StatusNotFound) {
+					t.Errorf("%s opens document%s (%s): got %d, want it %v", reader.Name, suffix, visibility, res.Status, want)
+				}
+			}
+			count, holds := listed(t, reader, documentID)
+			wantCount := before[reader]
+			if want {
+				wantCount++
+			}
+			if holds != want || count != wantCount {
+				t.Errorf("%s's list (%s): holds it %v, %d documents; want %v, %d", reader.Name, visibility, holds, count, want, wantCount)
+			}
+		}
+	}
+	counts := func(t *testing.T) map[*actor]int {
+		t.Helper()
+		out := map[*actor]int{}
+		for _, reader := range members {
+			out[reader], _ = listed(t, reader, 0)
+		}
+		return out
+	}
+	for _, author := range members {
+		for _, visibility := range []string{store.VisibilityPrivate, store.VisibilityTherapist, store.VisibilityPartner} {
+			t.Run(fmt.Sprintf("%s adds %s", author.Name, visibility), func(t *testing.T) {
+				before := counts(t)
+				documentID := w.document(p, author, visibility, pngBytes)
+				path := "/api/v1/documents/" + id(documentID)
+				for _, caller := range callers {
+					if caller == author {
+						continue
+					}
+					res := caller.do(http.MethodPut, path+"/visibility", map[string]string{"visibility": store.VisibilityPartner})
+					if want := refusal(author, caller, visibility); res.Status != want {
+						t.Errorf("%s changes its visibility: got %d, want %d", caller.Name, res.Status, want)
+					}
+					mayDelete := caller == p.Therapist && opens(author, caller, visibility)
+					if mayDelete {
+						continue
+					}
+					if res := caller.do(http.MethodDelete, path, nil); res.Status != refusal(author, caller, visibility) {
+						t.Errorf("%s deletes it: got %d, want %d", caller.Name, res.Status, refusal(author, caller, visibility))
+					}
+				}
+				readsAs(t, author, documentID, visibility, before)
+				for _, to := range []string{store.VisibilityPartner, store.VisibilityPrivate, store.VisibilityTherapist} {
+					res := author.do(http.MethodPut, path+"/visibility", map[string]string{"visibility": to})
+					var d store.Document
+					res.JSON(t, &d)
+					if res.Status != http.StatusOK || d.Visibility != to {
+						t.Fatalf("%s shares it %s: %d %s", author.Name, to, res.Status, res.Body)
+					}
+					readsAs(t, author, documentID, to, before)
+				}
+			})
+		}
+	}
+	for _, deleter := range members {
+		t.Run(deleter.Name+" deletes", func(t *testing.T) {
+			author := deleter
+			if deleter == p.Therapist {
+				author = p.PartnerB // the care team deletes a partner's document they can read
+			}
+			before := counts(t)
+			documentID := w.document(p, author, store.VisibilityTherapist, pngBytes)
+			path := "/api/v1/documents/" + id(documentID)
+			if res := deleter.do(http.MethodDelete, path, nil); res.Status != http.StatusNoContent {
+				t.Fatalf("delete: %d %s", res.Status, res.Body)
+			}
+			for _, reader := range members {
+				for _, suffix := range []string{"", "/content", "/visibility"} {
+					method := http.MethodGet
+					var body any
+					if suffix == "/visibility" {
+						method, body = http.MethodPut, map[string]string{"visibility": store.VisibilityPartner}
+					}
+					if res := reader.do(method, path+suffix, body); res.Status != http.StatusNotFound {
+						t.Errorf("%s %s document%s after its deletion: got %d, want 404", reader.Name, method, suffix, res.Status)
+					}
+				}
+				if count, holds := listed(t, reader, documentID); holds || count != before[reader] {
+					t.Errorf("%s's list after the deletion: holds it %v, %d documents, want %d", reader.Name, holds, count, before[reader])
+				}
+			}
+			var stored int
+			if err := w.store.DB().Get(&stored, `SELECT count(*) FROM documents WHERE id = $1`, documentID); err != nil || stored != 0 {
+				t.Errorf("the document's row is still stored: %d %v", stored, err)
+			}
+			entries := auditEntries(t, p, "object_type=document&outcome=allowed&object_id="+id(documentID))
+			if !slices.ContainsFunc(entries, func(e store.AuditEntry) bool {
+				return e.Action == "document.delete" && e.ActorID != nil && *e.ActorID == deleter.ID
+			}) {
+				t.Errorf("no audited deletion by %s among %+v", deleter.Name, entries)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,15 +48,8 @@ func (s *Server) listExercises(c *gin.Context) {
 
 // getExercise shows an exercise at its newest version, or at ?version=N.
 func (s *Server) getExercise(c *gin.Context) {
-	pid, okP := pathID(c, "pid")
-	if !okP {
-		return
-	}
-	exerciseID, ok := pathID(c, "id")
+	pid, exerciseID, ok := s.authorizeVersioned(c, store.KindExercise, policy.Exercise, policy.Read)
 	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: store.KindExercise, ID: exerciseID, PracticeID: pid}, policy.Exercise, policy.Read); !ok {
 		return
 	}
 	version := 0
@@ -75,67 +69,16 @@ func (s *Server) getExercise(c *gin.Context) {
 	c.JSON(http.StatusOK, exercise)
 }
 
-func (s *Server) createExercise(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.Exercise, policy.Create)
-	if !ok {
-		return
-	}
-	var in exerciseInput
-	if !s.bindJSON(c, &in) {
-		return
-	}
-	content, err := in.content()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	exerciseID, err := s.store.CreateExercise(ctx, pid, mustCaller(c).User.ID, content)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	auditObject(c, exerciseID)
-	s.answerExercise(c, http.StatusCreated, pid, exerciseID)
+// exercises is the practice's own exercises as the handlers that write them see them.
+func (s *Server) exercises() versionedContent[store.ExerciseContent] {
+	return versionedContent[store.ExerciseContent]{object: policy.Exercise, kind: store.KindExercise, create: s.store.CreateExercise,
+		revise: s.store.ReviseExercise, latest: func(ctx context.Context, pid, id int64) (any, error) {
+			return s.store.ExerciseByID(ctx, pid, id, 0)
+		}}
 }
+
+func (s *Server) createExercise(c *gin.Context) { createVersioned[exerciseInput](s, c, s.exercises()) }
 
 // reviseExercise stores new content as the exercise's next version. Assignments already given
 // keep the version they were given.
-func (s *Server) reviseExercise(c *gin.Context) {
-	pid, okP := pathID(c, "pid")
-	if !okP {
-		return
-	}
-	exerciseID, ok := pathID(c, "id")
-	if !ok {
-		return
-	}
-	if _, ok := s.authorize(c, store.Ref{Kind: store.KindExercise, ID: exerciseID, PracticeID: pid}, policy.Exercise, policy.Update); !ok {
-		return
-	}
-	var in exerciseInput
-	if !s.bindJSON(c, &in) {
-		return
-	}
-	content, err := in.content()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	if err := s.store.ReviseExercise(ctx, pid, exerciseID, mustCaller(c).User.ID, content); err != nil {
-		fail(c, err)
-		return
-	}
-	s.answerExercise(c, http.StatusOK, pid, exerciseID)
-}
-
-// answerExercise answers with the exercise's latest version as it now stands.
-func (s *Server) answerExercise(c *gin.Context, status int, practiceID, exerciseID int64) {
-	exercise, err := s.store.ExerciseByID(c.Request.Context(), practiceID, exerciseID, 0)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(status, exercise)
-}
+func (s *Server) reviseExercise(c *gin.Context) { reviseVersioned[exerciseInput](s, c, s.exercises()) }

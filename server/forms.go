@@ -1,10 +1,12 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,80 +54,30 @@ func (s *Server) listFormTemplates(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"builtin": library.Forms(), "templates": templates})
 }
 
-func (s *Server) createFormTemplate(c *gin.Context) {
-	pid, _, ok := s.authorizeID(c, "pid", store.KindPractice, policy.FormTemplate, policy.Create)
-	if !ok {
-		return
-	}
-	var in formTemplateInput
-	if !s.bindJSON(c, &in) {
-		return
-	}
-	content, err := in.content()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	id, err := s.store.CreateFormTemplate(ctx, pid, mustCaller(c).User.ID, content)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	auditObject(c, id)
-	s.answerFormTemplate(c, pid, id, http.StatusCreated)
+// formTemplates is the practice's own form templates as the handlers that write them see them.
+func (s *Server) formTemplates() versionedContent[store.FormContent] {
+	return versionedContent[store.FormContent]{object: policy.FormTemplate, kind: store.KindFormTemplate, create: s.store.CreateFormTemplate,
+		revise: s.store.ReviseFormTemplate, latest: func(ctx context.Context, pid, id int64) (any, error) {
+			return s.store.FormTemplateByID(ctx, pid, id)
+		}}
 }
 
-// authorizeFormTemplate authorizes action on the practice's form template named in the path.
-func (s *Server) authorizeFormTemplate(c *gin.Context, action policy.Action) (pid, id int64, ok bool) {
-	if pid, ok = pathID(c, "pid"); !ok {
-		return 0, 0, false
-	}
-	if id, ok = pathID(c, "id"); !ok {
-		return 0, 0, false
-	}
-	_, ok = s.authorize(c, store.Ref{Kind: store.KindFormTemplate, ID: id, PracticeID: pid}, policy.FormTemplate, action)
-	return pid, id, ok
+func (s *Server) createFormTemplate(c *gin.Context) {
+	createVersioned[formTemplateInput](s, c, s.formTemplates())
 }
 
 func (s *Server) getFormTemplate(c *gin.Context) {
-	pid, id, ok := s.authorizeFormTemplate(c, policy.Read)
+	pid, id, ok := s.authorizeVersioned(c, store.KindFormTemplate, policy.FormTemplate, policy.Read)
 	if !ok {
 		return
 	}
-	s.answerFormTemplate(c, pid, id, http.StatusOK)
+	answerLatest(c, s.formTemplates(), http.StatusOK, pid, id)
 }
 
 // reviseFormTemplate stores new content as the template's next version; forms already sent keep
 // the content they were sent with.
 func (s *Server) reviseFormTemplate(c *gin.Context) {
-	pid, id, ok := s.authorizeFormTemplate(c, policy.Update)
-	if !ok {
-		return
-	}
-	var in formTemplateInput
-	if !s.bindJSON(c, &in) {
-		return
-	}
-	content, err := in.content()
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	if err := s.store.ReviseFormTemplate(c.Request.Context(), pid, id, mustCaller(c).User.ID, content); err != nil {
-		fail(c, err)
-		return
-	}
-	s.answerFormTemplate(c, pid, id, http.StatusOK)
-}
-
-func (s *Server) answerFormTemplate(c *gin.Context, pid, id int64, status int) {
-	t, err := s.store.FormTemplateByID(c.Request.Context(), pid, id)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	c.JSON(status, t)
+	reviseVersioned[formTemplateInput](s, c, s.formTemplates())
 }
 
 // sendFormInput sends a built-in form (by key) or one of the practice's templates (by id) to seat
@@ -459,17 +411,65 @@ func attach(c *gin.Context, filename, contentType string, content []byte) {
 	c.Data(http.StatusOK, contentType, content)
 }
 
-// listSafetyFlags answers the couple's forms with a flagged safety-screening answer: the notice
-// the therapist sees on the couple page. Partners never see it.
+// listSafetyFlags answers the couple's answers that call for the therapist's attention, forms'
+// screening answers and questionnaires alike: the one safety notice of the couple page. Partners
+// never see it.
 func (s *Server) listSafetyFlags(c *gin.Context) {
 	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.SafetyFlag, policy.List)
 	if !ok {
 		return
 	}
-	flags, err := s.store.SafetyFlags(c.Request.Context(), access.PracticeID, coupleID)
+	flags, err := s.safetyFlags(c.Request.Context(), access, coupleID, mustCaller(c).User.ID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"safety_flags": flags})
+}
+
+// safetyFlags lists, newest first, the couple's handed-in forms with a flagged screening answer and
+// the questionnaires the reader may open whose answers ask the care team to check on safety.
+func (s *Server) safetyFlags(ctx context.Context, access store.Access, coupleID, readerID int64) ([]store.SafetyFlag, error) {
+	flags, err := s.store.FormSafetyFlags(ctx, access.PracticeID, coupleID)
+	if err != nil {
+		return nil, err
+	}
+	measures, err := s.readableMeasures(ctx, access, coupleID, readerID)
+	if err != nil {
+		return nil, err
+	}
+	couple, err := s.store.CoupleByID(ctx, access.PracticeID, coupleID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range measures {
+		if !m.SafetyFlag {
+			continue
+		}
+		q, _ := library.MeasureByKey(m.Key)
+		flags = append(flags, store.SafetyFlag{Kind: store.SafetyFlagQuestionnaire, MeasureID: &m.ID, Title: q.Name,
+			PartnerID: m.AuthorID, Seat: seatOf(couple.Partners, m.AuthorID), SubmittedAt: &m.TakenAt})
+	}
+	slices.SortStableFunc(flags, func(a, b store.SafetyFlag) int {
+		return cmp.Compare(handedIn(b).UnixMicro(), handedIn(a).UnixMicro())
+	})
+	return flags, nil
+}
+
+// handedIn is when a flagged answer was handed in; the zero time when that is not known.
+func handedIn(f store.SafetyFlag) time.Time {
+	if f.SubmittedAt == nil {
+		return time.Time{}
+	}
+	return *f.SubmittedAt
+}
+
+// seatOf is the seat a partner holds in the couple.
+func seatOf(partners []store.Partner, userID int64) string {
+	for _, p := range partners {
+		if p.UserID == userID {
+			return p.Seat
+		}
+	}
+	return ""
 }

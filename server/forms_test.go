@@ -123,11 +123,14 @@ func formsMatrix() []matrixCase {
 			return method, "/api/v1/practices/" + id(p.ID) + "/form-templates/" + id(templateID), body
 		}
 	}
-	onDocument := func(author func(*practice) *actor) func(*world, *practice) (string, string, any) {
+	onDocument := func(method, suffix string, body any, author func(*practice) *actor) func(*world, *practice) (string, string, any) {
 		return func(w *world, p *practice) (string, string, any) {
-			return http.MethodGet, "/api/v1/documents/" + id(w.document(p, author(p), "partner", pngBytes)) + "/content", nil
+			return method, "/api/v1/documents/" + id(w.document(p, author(p), "partner", pngBytes)) + suffix, body
 		}
 	}
+	partnerA := func(p *practice) *actor { return p.PartnerA }
+	therapist := func(p *practice) *actor { return p.Therapist }
+	share := map[string]string{"visibility": "therapist"}
 	therapistDocumentRelation := func(p *practice, a *actor) string {
 		switch a {
 		case p.Therapist:
@@ -178,9 +181,17 @@ func formsMatrix() []matrixCase {
 		{name: "list documents", object: "document", action: "list", success: 200,
 			request: couplePath(http.MethodGet, "/documents", nil), relation: coupleRelation},
 		{name: "read a shared document", object: "document", action: "read", success: 200,
-			request: onDocument(func(p *practice) *actor { return p.PartnerA }), relation: sharedItemRelation},
+			request: onDocument(http.MethodGet, "/content", nil, partnerA), relation: sharedItemRelation},
 		{name: "read a document the therapist shared", object: "document", action: "read", success: 200,
-			request: onDocument(func(p *practice) *actor { return p.Therapist }), relation: therapistDocumentRelation},
+			request: onDocument(http.MethodGet, "/content", nil, therapist), relation: therapistDocumentRelation},
+		{name: "change who reads a shared document", object: "document", action: "share", success: 200,
+			request: onDocument(http.MethodPut, "/visibility", share, partnerA), relation: sharedItemRelation},
+		{name: "change who reads a document the therapist shared", object: "document", action: "share", success: 200,
+			request: onDocument(http.MethodPut, "/visibility", share, therapist), relation: therapistDocumentRelation},
+		{name: "delete a shared document", object: "document", action: "delete", success: 204,
+			request: onDocument(http.MethodDelete, "", nil, partnerA), relation: sharedItemRelation},
+		{name: "delete a document the therapist shared", object: "document", action: "delete", success: 204,
+			request: onDocument(http.MethodDelete, "", nil, therapist), relation: therapistDocumentRelation},
 	}
 }
 
@@ -341,6 +352,64 @@ func TestSafetyNoticeFollowsTheScreeningAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSafetyNoticeListsScreeningAndQuestionnaireFlagsTogether: the couple page's one safety notice
+// lists, newest first, each handed-in form whose screening answers call for attention and each
+// PHQ-9 answered above zero on item 9, naming the partner by seat; a PHQ-9 without the flag is not
+// in it, and nobody but the care team reads the list.
+func TestSafetyNoticeListsScreeningAndQuestionnaireFlagsTogether(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	formID := w.sendForm(p, "partner_intake", "a", store.VisibilityPartner)
+	w.fillForm(p, formID, "notice", true)
+	measures := "/api/v1/couples/" + id(p.CoupleID) + "/measures"
+	var flagged store.Measure
+	for _, answer := range []struct {
+		author   *actor
+		selfHarm int
+	}{{p.PartnerA, 0}, {p.PartnerB, 2}} {
+		res := answer.author.do(http.MethodPost, measures, map[string]any{"measure_key": "phq9", "answers": phq9Answers(1, answer.selfHarm)})
+		if res.Status != http.StatusCreated {
+			t.Fatalf("answer: %d %s", res.Status, res.Body)
+		}
+		res.JSON(t, &flagged)
+	}
+	for _, reader := range []*actor{p.Therapist, p.PartnerA, p.PartnerB, p.OtherTherapist, p.Admin, w.B.Therapist} {
+		t.Run(reader.Name, func(t *testing.T) {
+			res := reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/safety-flags", nil)
+			if reader != p.Therapist {
+				if res.Status != http.StatusNotFound {
+					t.Errorf("got %d %s, want 404", res.Status, res.Body)
+				}
+				return
+			}
+			var body struct {
+				SafetyFlags []store.SafetyFlag `json:"safety_flags"`
+			}
+			res.JSON(t, &body)
+			var got []string
+			for _, f := range body.SafetyFlags {
+				got = append(got, fmt.Sprintf("%s %s %d %d seat %s", f.Kind, f.Title, deref(f.FormID), deref(f.MeasureID), f.Seat))
+			}
+			want := []string{
+				fmt.Sprintf("questionnaire Patient Health Questionnaire (PHQ-9) 0 %d seat b", flagged.ID),
+				fmt.Sprintf("screening %s %d 0 seat a", mustForm("partner_intake").Title, formID),
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("safety notice lists %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// deref reads an optional id, 0 for none.
+func deref(id *int64) int64 {
+	if id == nil {
+		return 0
+	}
+	return *id
 }
 
 // TestSignedFormRefusesEveryChange: once signed, every change through the API answers 409, and

@@ -216,6 +216,8 @@ func (s *Server) routes(e *gin.Engine, registry *prometheus.Registry) {
 	authed.GET("/couples/:id/documents", s.listDocuments)
 	authed.GET("/documents/:id", s.getDocument)
 	authed.GET("/documents/:id/content", s.downloadDocument)
+	authed.PUT("/documents/:id/visibility", s.shareDocument)
+	authed.DELETE("/documents/:id", s.deleteDocument)
 
 	// Check-ins.
 	authed.GET("/feeling-words", s.listFeelingWords)

@@ -195,6 +195,7 @@ func sweepBodies(other *practice) map[string]any {
 		"POST /api/v1/forms/:id/sign":                     map[string]any{"name": "Intruder", "confirm": true},
 		"PUT /api/v1/forms/:id/visibility":                map[string]any{"visibility": "partner"},
 		"POST /api/v1/couples/:id/documents":              upload(pngBytes),
+		"PUT /api/v1/documents/:id/visibility":            map[string]any{"visibility": "partner"},
 		"POST /api/v1/appointments/:id/attendance":        map[string]any{"attendance": "attended"},
 		"POST /api/v1/couples/:id/appointment-series": map[string]any{"starts_at": "2031-08-01T12:00:00Z",
 			"interval_weeks": 1, "count": 2},

@@ -118,6 +118,9 @@ func Load(ctx context.Context, st *store.Store, hash string) ([]Login, error) {
 	if err := loadTracking(ctx, st, practiceID); err != nil {
 		return nil, fmt.Errorf("demo tracking: %w", err)
 	}
+	if err := loadRecords(ctx, st, practiceID); err != nil {
+		return nil, fmt.Errorf("demo records: %w", err)
+	}
 	if err := loadLive(ctx, st, practiceID, time.Now()); err != nil {
 		return nil, fmt.Errorf("demo live session: %w", err)
 	}

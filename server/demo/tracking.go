@@ -69,19 +69,7 @@ const trackingDays = 42
 // loadTracking gives the demo couples six weeks of check-ins, commitments kept and missed, a
 // CSI-4 every two weeks, next week's appointments and a signed clinical note.
 func loadTracking(ctx context.Context, st *store.Store, practiceID int64) error {
-	practice, err := st.PracticeByID(ctx, practiceID)
-	if err != nil {
-		return err
-	}
-	loc, err := time.LoadLocation(practice.TimeZone)
-	if err != nil {
-		return err
-	}
-	todayText, err := st.PracticeToday(ctx, practiceID)
-	if err != nil {
-		return err
-	}
-	today, err := time.ParseInLocation(store.DateLayout, todayText, loc)
+	today, err := practiceToday(ctx, st, practiceID)
 	if err != nil {
 		return err
 	}
@@ -115,6 +103,23 @@ func loadTracking(ctx context.Context, st *store.Store, practiceID int64) error 
 		}
 	}
 	return addNotes(ctx, st, couples, today)
+}
+
+// practiceToday is the start of today in the practice's time zone.
+func practiceToday(ctx context.Context, st *store.Store, practiceID int64) (time.Time, error) {
+	practice, err := st.PracticeByID(ctx, practiceID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	loc, err := time.LoadLocation(practice.TimeZone)
+	if err != nil {
+		return time.Time{}, err
+	}
+	todayText, err := st.PracticeToday(ctx, practiceID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.ParseInLocation(store.DateLayout, todayText, loc)
 }
 
 // wobble is a small, repeatable day-to-day variation in -2..2.

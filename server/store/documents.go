@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"time"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/fault/pgerr"
 )
 
@@ -74,4 +75,32 @@ func (s *Store) DocumentContent(ctx context.Context, practiceID, id int64) ([]by
 	err := s.db.GetContext(ctx, &content, `SELECT d.content
 		FROM documents d JOIN couples c ON c.id = d.couple_id WHERE d.id = $1 AND c.practice_id = $2`, id, practiceID)
 	return content, pgerr.Map(err)
+}
+
+// SetDocumentVisibility changes who may read a document of the practice and returns it with the
+// visibility it had before.
+func (s *Store) SetDocumentVisibility(ctx context.Context, practiceID, id int64, visibility string) (updated Document, previous string, err error) {
+	err = s.db.GetContext(ctx, &previous, `
+		UPDATE documents d SET visibility = $3 FROM couples c, documents prev
+		WHERE d.id = $1 AND c.id = d.couple_id AND c.practice_id = $2 AND prev.id = d.id
+		RETURNING prev.visibility`, id, practiceID, visibility)
+	if err != nil {
+		return Document{}, "", pgerr.Map(err)
+	}
+	updated, err = s.DocumentByID(ctx, practiceID, id)
+	return updated, previous, err
+}
+
+// DeleteDocument removes a document of the practice, its bytes with it.
+func (s *Store) DeleteDocument(ctx context.Context, practiceID, id int64) error {
+	res, err := s.db.ExecContext(ctx, `
+		DELETE FROM documents d USING couples c WHERE d.id = $1 AND c.id = d.couple_id AND c.practice_id = $2`, id, practiceID)
+	if err != nil {
+		return pgerr.Map(err)
+	}
+	n, err := res.RowsAffected()
+	if err == nil && n == 0 {
+		err = fault.ErrNotFound
+	}
+	return err
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/fault/pgerr"
 	"github.com/amendcare/amend/server/library"
 )
@@ -85,47 +84,23 @@ func (s *Store) ExerciseByID(ctx context.Context, practiceID, id int64, version 
 	return e, pgerr.Map(err)
 }
 
+// exerciseTable keeps a practice's exercises; the built-in steps are head rows with no practice.
+var exerciseTable = versionedTable[ExerciseContent]{
+	table:          "exercises",
+	builtInRefusal: "built-in steps cannot be changed; write a practice exercise of your own instead",
+	check:          func(in ExerciseContent) error { return library.ValidateFields(in.Fields) },
+	addVersion:     addExerciseVersion,
+}
+
 // CreateExercise adds a practice's own exercise at version 1.
 func (s *Store) CreateExercise(ctx context.Context, practiceID, authorID int64, in ExerciseContent) (int64, error) {
-	if err := library.ValidateFields(in.Fields); err != nil {
-		return 0, err
-	}
-	var id int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &id, `INSERT INTO exercises (practice_id, created_by) VALUES ($1, $2) RETURNING id`,
-			practiceID, nonZeroID(authorID)); err != nil {
-			return err
-		}
-		return addExerciseVersion(ctx, tx, id, 1, authorID, in)
-	})
-	return id, err
+	return createVersioned(ctx, s, exerciseTable, practiceID, authorID, in)
 }
 
 // ReviseExercise stores new content for a practice's exercise as its next version; earlier
 // versions stay as they were for the assignments that use them. Built-in steps cannot be revised.
 func (s *Store) ReviseExercise(ctx context.Context, practiceID, id, authorID int64, in ExerciseContent) error {
-	if err := library.ValidateFields(in.Fields); err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var owner struct {
-			PracticeID *int64 `db:"practice_id"`
-			Current    int    `db:"current_version"`
-		}
-		if err := tx.GetContext(ctx, &owner, `SELECT practice_id, current_version FROM exercises
-			WHERE id = $1 AND (practice_id IS NULL OR practice_id = $2) FOR UPDATE`, id, practiceID); err != nil {
-			return err
-		}
-		if owner.PracticeID == nil {
-			return fault.ConflictBecause("built-in steps cannot be changed; write a practice exercise of your own instead")
-		}
-		next := owner.Current + 1
-		if err := addExerciseVersion(ctx, tx, id, next, authorID, in); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE exercises SET current_version = $2, updated_at = now() WHERE id = $1`, id, next)
-		return err
-	})
+	return reviseVersioned(ctx, s, exerciseTable, practiceID, id, authorID, in)
 }
 
 func addExerciseVersion(ctx context.Context, tx *sqlx.Tx, id int64, version int, authorID int64, in ExerciseContent) error {

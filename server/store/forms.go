@@ -84,40 +84,22 @@ func (s *Store) FormTemplateByID(ctx context.Context, practiceID, id int64) (For
 	return t, pgerr.Map(err)
 }
 
+// formTemplateTable keeps a practice's form templates; the built-in forms live in the library.
+var formTemplateTable = versionedTable[FormContent]{
+	table:      "form_templates",
+	check:      func(in FormContent) error { return library.ValidateFormFields(in.Fields) },
+	addVersion: addFormTemplateVersion,
+}
+
 // CreateFormTemplate adds a practice's own form template at version 1.
 func (s *Store) CreateFormTemplate(ctx context.Context, practiceID, authorID int64, in FormContent) (int64, error) {
-	if err := library.ValidateFormFields(in.Fields); err != nil {
-		return 0, err
-	}
-	var id int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &id, `INSERT INTO form_templates (practice_id, created_by) VALUES ($1, $2) RETURNING id`,
-			practiceID, nonZeroID(authorID)); err != nil {
-			return err
-		}
-		return addFormTemplateVersion(ctx, tx, id, 1, authorID, in)
-	})
-	return id, err
+	return createVersioned(ctx, s, formTemplateTable, practiceID, authorID, in)
 }
 
 // ReviseFormTemplate stores new content for a practice's form template as its next version; forms
 // already sent keep the content they were sent with.
 func (s *Store) ReviseFormTemplate(ctx context.Context, practiceID, id, authorID int64, in FormContent) error {
-	if err := library.ValidateFormFields(in.Fields); err != nil {
-		return err
-	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var current int
-		if err := tx.GetContext(ctx, &current, `SELECT current_version FROM form_templates
-			WHERE id = $1 AND practice_id = $2 FOR UPDATE`, id, practiceID); err != nil {
-			return err
-		}
-		if err := addFormTemplateVersion(ctx, tx, id, current+1, authorID, in); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE form_templates SET current_version = $2, updated_at = now() WHERE id = $1`, id, current+1)
-		return err
-	})
+	return reviseVersioned(ctx, s, formTemplateTable, practiceID, id, authorID, in)
 }
 
 func addFormTemplateVersion(ctx context.Context, tx *sqlx.Tx, id int64, version int, authorID int64, in FormContent) error {
@@ -363,20 +345,30 @@ func (s *Store) SetFormVisibility(ctx context.Context, practiceID, id int64, vis
 	return previous, err
 }
 
-// SafetyFlag is a handed-in form whose safety-screening answers call for the therapist's attention.
+// Kinds of safety flag: a form's safety-screening answer, or a questionnaire's answer (PHQ-9 item 9).
+const (
+	SafetyFlagScreening     = "screening"
+	SafetyFlagQuestionnaire = "questionnaire"
+)
+
+// SafetyFlag is a partner's handed-in answer that calls for the therapist's attention: a form's
+// safety-screening answer (FormID set) or a questionnaire's (MeasureID set).
 type SafetyFlag struct {
-	FormID      int64      `db:"form_id" json:"form_id"`
+	Kind        string     `db:"kind" json:"kind"`
+	FormID      *int64     `db:"form_id" json:"form_id"`
+	MeasureID   *int64     `db:"measure_id" json:"measure_id"`
 	Title       string     `db:"title" json:"title"`
 	PartnerID   int64      `db:"partner_id" json:"partner_id"`
 	Seat        string     `db:"seat" json:"seat"`
 	SubmittedAt *time.Time `db:"submitted_at" json:"submitted_at"`
 }
 
-// SafetyFlags lists a couple's handed-in forms with a flagged safety-screening answer, newest first.
-func (s *Store) SafetyFlags(ctx context.Context, practiceID, coupleID int64) ([]SafetyFlag, error) {
+// FormSafetyFlags lists a couple's handed-in forms with a flagged safety-screening answer, newest first.
+func (s *Store) FormSafetyFlags(ctx context.Context, practiceID, coupleID int64) ([]SafetyFlag, error) {
 	out := []SafetyFlag{}
 	err := s.db.SelectContext(ctx, &out, `
-		SELECT f.id AS form_id, f.title, f.assignee_id AS partner_id, cp.seat, f.submitted_at `+formFrom+`
+		SELECT 'screening' AS kind, f.id AS form_id, NULL::bigint AS measure_id, f.title, f.assignee_id AS partner_id,
+			cp.seat, f.submitted_at `+formFrom+`
 		WHERE f.practice_id = $1 AND f.couple_id = $2 AND f.safety_flagged AND f.status IN ('submitted', 'signed')
 		ORDER BY f.submitted_at DESC, f.id DESC`, practiceID, coupleID)
 	return out, pgerr.Map(err)

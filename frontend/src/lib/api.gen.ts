@@ -1635,7 +1635,7 @@ export interface paths {
         };
         /**
          * The safety notice for the couple page (safety_flag list; therapist care_team only)
-         * @description The couple's handed-in or signed forms whose safety-screening answers chose a flagging option, newest first. Partners, administrators and other therapists get 404; no mail ever says it.
+         * @description The couple's one safety notice, newest first - handed-in or signed forms whose safety-screening answers chose a flagging option, and questionnaires whose answers ask the care team to check on safety (a PHQ-9 with item 9 above zero). Partners, administrators and other therapists get 404; no mail ever says it.
          */
         get: operations["listSafetyFlags"];
         put?: never;
@@ -1832,6 +1832,32 @@ export interface paths {
         /** One document's details (document read) */
         get: operations["getDocument"];
         put?: never;
+        post?: never;
+        /**
+         * Delete a document (document delete; its uploader, or the care team when they may read it)
+         * @description The document and its bytes leave the database; the audit log keeps that it was deleted, by whom and when. The other partner, even when it is shared with them, gets 403; whoever may not read it gets 404.
+         */
+        delete: operations["deleteDocument"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/documents/{id}/visibility": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change who reads a document (document share; its uploader only)
+         * @description The change is audited with its visibility before and after. Lists and counts follow at once.
+         */
+        put: operations["setDocumentVisibility"];
         post?: never;
         delete?: never;
         options?: never;
@@ -3465,15 +3491,24 @@ export interface components {
             /** @description Present for the care team only. */
             safety_flagged?: boolean;
         };
+        /** @description A partner's handed-in answer that calls for the care team's attention. kind screening is a form's safety-screening answer (form_id set, measure_id null); kind questionnaire is a questionnaire whose answers ask the care team to check on safety, today a PHQ-9 with item 9 above zero (measure_id set, form_id null). */
         SafetyFlag: {
+            /** @enum {string} */
+            kind: "screening" | "questionnaire";
             /** Format: int64 */
-            form_id: number;
+            form_id: number | null;
+            /** Format: int64 */
+            measure_id: number | null;
+            /** @description The form's title, or the questionnaire's name. */
             title: string;
             /** Format: int64 */
             partner_id: number;
             /** @enum {string} */
             seat: "a" | "b";
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the form was handed in, or the questionnaire answered.
+             */
             submitted_at: string | null;
         };
         Document: {
@@ -7663,7 +7698,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Flagged forms. */
+            /** @description Flagged answers. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -8036,6 +8071,69 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Refused"];
             404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    setDocumentVisibility: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    visibility: components["schemas"]["Visibility"];
+                };
+            };
+        };
+        responses: {
+            /** @description The document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Document"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["CoupleClosed"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };

@@ -786,6 +786,16 @@ export function createApi(options: ApiOptions = {}) {
       return request('POST', '/couples/{id}/documents', { path: { id: coupleID }, query: { name: file.name, visibility }, file });
     },
 
+    /** Changes who reads a document; its uploader only. */
+    setDocumentVisibility(documentID: number, visibility: Visibility): Promise<CoupleDocument> {
+      return request('PUT', '/documents/{id}/visibility', { path: { id: documentID }, body: { visibility } });
+    },
+
+    /** Deletes a document and its file; its uploader or the care team. */
+    deleteDocument(documentID: number): Promise<void> {
+      return request('DELETE', '/documents/{id}', { path: { id: documentID } });
+    },
+
     feelingWords(): Promise<string[]> {
       return request('GET', '/feeling-words').then((r) => r.feeling_words);
     },

@@ -56,6 +56,8 @@ const actionSentences: Record<string, string> = {
   'document.create': 'Added a document',
   'document.list': 'Listed a couple’s documents',
   'document.read': 'Opened a document',
+  'document.share': 'Changed who sees a document',
+  'document.delete': 'Deleted a document',
   'appointment.attend': 'Recorded attendance',
   'appointment.start': 'Opened a video appointment’s live room',
   'working_hours.read': 'Viewed working hours',

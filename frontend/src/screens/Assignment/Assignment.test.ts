@@ -133,6 +133,32 @@ describe('an exercise', () => {
     expect(router.path).toBe('/');
   });
 
+  it('draws every kind of question with the answers saved so far, and saves what changes', async () => {
+    signInAsPartner();
+    const fields: AssignmentDetail['exercise']['fields'] = [
+      { key: 'words', kind: 'long_text', label: 'Your apology', required: true },
+      { key: 'steps', kind: 'list', label: 'Your steps', required: false },
+      { key: 'felt', kind: 'checklist', label: 'What you felt', required: false, options: ['Shame', 'Relief'] },
+    ];
+    const saved = { words: 'I am sorry.', steps: ['Call', 'Listen'], felt: ['Relief'] };
+    const withKinds = {
+      ...detail,
+      exercise: { ...detail.exercise, fields },
+      response: { ...detail.response!, answers: saved },
+    };
+    const fake = server('active', withKinds, { 'PUT /assignments/9/draft': [200, withKinds.response] });
+    const user = userEvent.setup();
+    render(Assignment, { assignmentID: 9 });
+
+    expect(await screen.findByLabelText('Your steps (optional)')).toHaveValue('Call\nListen');
+    expect(screen.getByLabelText('Your apology')).toHaveValue('I am sorry.');
+    expect(screen.getByLabelText('Relief')).toBeChecked();
+    expect(screen.getByLabelText('Shame')).not.toBeChecked();
+    await user.click(screen.getByLabelText('Shame'));
+    await vi.waitFor(() => expect(fake.bodies('PUT', '/assignments/9/draft').length).toBeGreaterThan(0), { timeout: 5000 });
+    expect(fake.bodies('PUT', '/assignments/9/draft').at(-1)).toEqual({ answers: { ...saved, felt: ['Relief', 'Shame'] } });
+  });
+
   it('shows a refused answer beside its question, in the server’s words', async () => {
     signInAsPartner();
     server('active', detail, {

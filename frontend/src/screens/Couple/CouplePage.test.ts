@@ -95,22 +95,22 @@ describe('a couple page', () => {
     expect(await screen.findByText('Lying, not yet listed', { selector: 'dd' })).toBeInTheDocument();
   });
 
-  it('asks the care team to check on safety when a PHQ-9 answer calls for it', async () => {
+  it('asks the care team to check on safety, in the one safety notice, when a PHQ-9 answer calls for it', async () => {
     server('active', {
-      'GET /couples/3/measures': [
-        200,
-        {
-          measures: [
-            { id: 9, couple_id: 3, author_id: 7, measure_key: 'phq9', score: 6, below_cutoff: false, band: 'Mild',
-              safety_flag: true, visibility: 'therapist', taken_at: '2026-12-01T09:00:00Z' },
-          ],
-        },
-      ],
+      'GET /couples/3/safety-flags': [200, { safety_flags: [
+        { kind: 'questionnaire', form_id: null, measure_id: 9, title: 'Patient Health Questionnaire (PHQ-9)', partner_id: 7,
+          seat: 'a', submitted_at: '2026-12-01T09:00:00Z' },
+        { kind: 'screening', form_id: 9, measure_id: null, title: 'Safety at home', partner_id: 7, seat: 'a',
+          submitted_at: '2026-11-30T10:00:00Z' },
+      ] }],
     });
     render(CouplePage, { coupleID: 3, practiceID: 1 });
 
-    const alert = await screen.findByText(/Check on safety/);
-    expect(alert.closest('[role="alert"]')).toHaveTextContent(/Sam Rivera answered item 9 of the PHQ-9/);
+    const notice = within(await screen.findByRole('region', { name: 'Safety notice' }));
+    expect(notice.getByRole('alert')).toHaveTextContent(/Check on safety/);
+    expect(await notice.findByText(/Sam Rivera \(partner A\) answered the Patient Health Questionnaire \(PHQ-9\)/)).toBeInTheDocument();
+    expect(notice.getByRole('link', { name: 'Safety at home, partner A' })).toBeInTheDocument();
+    expect(screen.getAllByText(/Check on safety/)).toHaveLength(1);
   });
 
   it('leaves out every form a closed couple refuses and says what the file still allows', async () => {
@@ -230,7 +230,8 @@ describe('a couple page', () => {
   it('puts a safety notice before everything else the care team reads', async () => {
     server('active', {
       'GET /couples/3/safety-flags': [200, { safety_flags: [
-        { form_id: 9, title: 'Safety at home', partner_id: 7, seat: 'a', submitted_at: '2026-12-01T10:00:00Z' },
+        { kind: 'screening', form_id: 9, measure_id: null, title: 'Safety at home', partner_id: 7, seat: 'a',
+          submitted_at: '2026-12-01T10:00:00Z' },
       ] }],
     });
     render(CouplePage, { coupleID: 3, practiceID: 1 });
