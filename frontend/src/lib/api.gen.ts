@@ -337,10 +337,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Whether the practice requires a second factor of its administrators and therapists (security_settings read) */
+        /** Whether the practice requires a second factor of its staff (administrators, therapists, front desk) (security_settings read) */
         get: operations["getSecuritySettings"];
         /**
-         * Require a second factor of administrators and therapists, or stop requiring it (security_settings update)
+         * Require a second factor of staff (administrators, therapists, front desk), or stop requiring it (security_settings update)
          * @description Applies at once, to sessions already open too. Partners are never asked for one.
          */
         put: operations["setSecuritySettings"];
@@ -2651,7 +2651,7 @@ export interface components {
             /** Format: date-time */
             confirmed_at?: string;
             recovery_codes_left: number;
-            /** @description A practice where the caller is an administrator or therapist requires a second factor. */
+            /** @description A practice where the caller is staff (administrator, therapist or front desk) requires a second factor. */
             required: boolean;
         };
         SecondFactorEnrolment: {
@@ -4183,7 +4183,7 @@ export interface operations {
                     "application/json": {
                         user?: components["schemas"]["User"];
                         memberships?: components["schemas"]["Membership"][];
-                        /** @description True when a practice requires a second factor of this administrator or therapist and they have none; the session then answers only /me, /me/second-factor (get, post, confirm) and logout, and everything else with 403 second_factor_required. */
+                        /** @description True when a practice requires a second factor of this staff member (administrator, therapist or front desk) and they have none; the session then answers only /me, /me/second-factor (get, post, confirm) and logout, and everything else with 403 second_factor_required. */
                         must_enrol_second_factor?: boolean;
                     };
                 };
