@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/amendcare/amend/realtime"
 	"github.com/amendcare/amend/server/store"
@@ -119,33 +120,24 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	a, err := s.store.AppointmentByID(ctx, access.PracticeID, id)
-	switch {
-	case err != nil:
+	a, created, err := s.store.OpenLiveSession(ctx, access.PracticeID, id, func(tx *sqlx.Tx, a store.Appointment) (int64, error) {
+		session, err := s.liveLog.CreateIn(ctx, tx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
+			CreatedBy: mustCaller(c).User.ID, Mode: realtime.ModeTurns})
+		if err != nil {
+			return 0, liveError(err)
+		}
+		return session.ID, nil
+	})
+	if err != nil {
 		fail(c, err)
 		return
-	case a.Kind != store.KindVideo:
-		fail(c, store.Conflict("only a video appointment opens the live room"))
-		return
-	case a.LiveSessionID != nil:
+	}
+	if !created {
 		c.JSON(http.StatusOK, gin.H{"live_session_id": *a.LiveSessionID})
 		return
-	case a.Status != store.AppointmentScheduled:
-		fail(c, store.Conflict("this appointment is cancelled"))
-		return
 	}
-	session, err := s.liveLog.Create(ctx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
-		CreatedBy: mustCaller(c).User.ID, Mode: realtime.ModeTurns})
-	if err != nil {
-		fail(c, liveError(err))
-		return
-	}
-	if err := s.store.LinkLiveSession(ctx, access.PracticeID, id, session.ID); err != nil {
-		fail(c, err)
-		return
-	}
-	s.tellLiveSession(ctx, access.PracticeID, a.CoupleID, session.ID, realtime.NoticeLiveSessionStarted)
-	c.JSON(http.StatusCreated, gin.H{"live_session_id": session.ID})
+	s.tellLiveSession(ctx, access.PracticeID, a.CoupleID, *a.LiveSessionID, realtime.NoticeLiveSessionStarted)
+	c.JSON(http.StatusCreated, gin.H{"live_session_id": *a.LiveSessionID})
 }
 
 // practiceCalendar is every therapist's appointments of the practice in a window (a week on the

@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -666,6 +668,66 @@ func TestAVideoAppointmentOpensOneLiveRoom(t *testing.T) {
 	phone := w.booking(p, time.Now().Add(3*time.Hour).Truncate(time.Minute), store.KindPhone)
 	if res := p.Therapist.do(http.MethodPost, "/api/v1/appointments/"+id(phone.ID)+"/live", nil); res.Status != http.StatusConflict {
 		t.Errorf("a phone appointment opens a room: %d %s", res.Status, res.Body)
+	}
+}
+
+func TestOpeningAVideoRoomAtOnceStartsOneLiveSession(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	// Several appointments, each opened by several callers at once, give the race many chances.
+	const appointments, callers = 5, 8
+	type opened struct {
+		appointment int64
+		status      int
+		session     int64
+	}
+	results := make(chan opened, appointments*callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range appointments {
+		video := w.booking(p, time.Now().Add(time.Duration(i+1)*2*time.Hour).Truncate(time.Minute), store.KindVideo)
+		path := "/api/v1/appointments/" + id(video.ID) + "/live"
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				var body struct {
+					LiveSessionID int64 `json:"live_session_id"`
+				}
+				res := p.Therapist.do(http.MethodPost, path, nil)
+				_ = json.Unmarshal(res.Body, &body)
+				results <- opened{video.ID, res.Status, body.LiveSessionID}
+			}()
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	created := map[int64]int{}
+	sessions := map[int64]map[int64]bool{}
+	for r := range results {
+		switch r.status {
+		case http.StatusCreated:
+			created[r.appointment]++
+		case http.StatusOK:
+		default:
+			t.Errorf("appointment %d: a caller got %d", r.appointment, r.status)
+		}
+		if sessions[r.appointment] == nil {
+			sessions[r.appointment] = map[int64]bool{}
+		}
+		sessions[r.appointment][r.session] = true
+	}
+	for appointment, seen := range sessions {
+		if created[appointment] != 1 || len(seen) != 1 || seen[0] {
+			t.Errorf("appointment %d: %d callers got sessions %v, %d of them with 201", appointment, callers, seen, created[appointment])
+		}
+	}
+	var started int
+	if err := w.store.DB().Get(&started, `SELECT count(*) FROM live_sessions WHERE couple_id = $1`, p.CoupleID); err != nil || started != appointments {
+		t.Errorf("the couple has %d live sessions (%v), want %d", started, err, appointments)
 	}
 }
 

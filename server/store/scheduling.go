@@ -311,11 +311,34 @@ func (s *Store) CareTeam(ctx context.Context, practiceID, coupleID int64) ([]int
 	return out, mapError(err)
 }
 
-// LinkLiveSession ties a video appointment to the live session it opened, unless it has one.
-func (s *Store) LinkLiveSession(ctx context.Context, practiceID, appointmentID, liveSessionID int64) error {
-	return expectOne(s.db.ExecContext(ctx, `UPDATE appointments a SET live_session_id = $3, updated_at = now()
-		FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.live_session_id IS NULL`,
-		appointmentID, practiceID, liveSessionID))
+// OpenLiveSession finds a video appointment's live session, or starts one with start and links it
+// (created is then true). The appointment's row stays locked until the link commits, and start
+// runs in that same transaction, so callers at once get the one session and no stray one is left.
+func (s *Store) OpenLiveSession(ctx context.Context, practiceID, appointmentID int64,
+	start func(tx *sqlx.Tx, a Appointment) (int64, error)) (a Appointment, created bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &a, appointmentSelect+` WHERE a.id = $1 AND c.practice_id = $2 FOR UPDATE OF a`,
+			appointmentID, practiceID); err != nil {
+			return err
+		}
+		switch {
+		case a.Kind != KindVideo:
+			return Conflict("only a video appointment opens the live room")
+		case a.LiveSessionID != nil:
+			return nil
+		case a.Status != AppointmentScheduled:
+			return Conflict("this appointment is cancelled")
+		}
+		liveSessionID, err := start(tx, a)
+		if err != nil {
+			return err
+		}
+		a.LiveSessionID, created = &liveSessionID, true
+		_, err = tx.ExecContext(ctx, `UPDATE appointments SET live_session_id = $2, updated_at = now() WHERE id = $1`,
+			appointmentID, liveSessionID)
+		return err
+	})
+	return a, created, err
 }
 
 // Room is a practice's room for in-person appointments.
