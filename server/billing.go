@@ -36,14 +36,13 @@ func (s *Server) registerBilling(r *gin.RouterGroup) {
 }
 
 type billingProfileInput struct {
-	Name                    string `json:"name" validate:"max=200"`
-	Address                 string `json:"address" validate:"max=500"`
-	NPI                     string `json:"npi" validate:"omitempty,npi"`
-	TaxID                   string `json:"tax_id" validate:"omitempty,taxid"`
-	SessionServiceID        *int64 `json:"session_service_id" validate:"omitempty,gte=1"`
-	NoShowFeeCents          int64  `json:"no_show_fee_cents" validate:"gte=0,lte=100000000"`
-	LateCancelFeeCents      int64  `json:"late_cancel_fee_cents" validate:"gte=0,lte=100000000"`
-	CancellationWindowHours int    `json:"cancellation_window_hours" validate:"gte=0,lte=168"`
+	Name               string `json:"name" validate:"max=200"`
+	Address            string `json:"address" validate:"max=500"`
+	NPI                string `json:"npi" validate:"omitempty,npi"`
+	TaxID              string `json:"tax_id" validate:"omitempty,taxid"`
+	SessionServiceID   *int64 `json:"session_service_id" validate:"omitempty,gte=1"`
+	NoShowFeeCents     int64  `json:"no_show_fee_cents" validate:"gte=0,lte=100000000"`
+	LateCancelFeeCents int64  `json:"late_cancel_fee_cents" validate:"gte=0,lte=100000000"`
 }
 
 type serviceInput struct {
@@ -143,7 +142,7 @@ func (s *Server) updateBillingProfile(c *gin.Context) {
 	ctx := c.Request.Context()
 	err := s.store.UpdateBillingProfile(ctx, pid, store.BillingProfile{Name: in.Name, Address: in.Address, NPI: in.NPI,
 		TaxID: in.TaxID, SessionServiceID: in.SessionServiceID, NoShowFeeCents: in.NoShowFeeCents,
-		LateCancelFeeCents: in.LateCancelFeeCents, CancellationWindowHours: in.CancellationWindowHours})
+		LateCancelFeeCents: in.LateCancelFeeCents})
 	if err != nil {
 		fail(c, err)
 		return

@@ -3659,10 +3659,11 @@ export interface components {
             session_service_id?: number | null;
             /** Format: int64 */
             no_show_fee_cents?: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Charged for a late cancellation, which the practice's scheduling settings (cancellation_window_hours) define.
+             */
             late_cancel_fee_cents?: number;
-            /** @description A cancellation this close to the start is a late cancellation. */
-            cancellation_window_hours?: number;
         };
         ServiceInput: {
             cpt_code: string;

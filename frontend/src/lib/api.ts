@@ -399,7 +399,6 @@ export interface BillingProfile {
   session_service_id: number | null;
   no_show_fee_cents: number;
   late_cancel_fee_cents: number;
-  cancellation_window_hours: number;
 }
 
 export interface Service {
