@@ -23,8 +23,8 @@ const (
 )
 
 // registerScheduling adds the routes of the practice's week beyond single appointments: series,
-// attendance, video appointments' live rooms, the practice calendar, rooms, working hours, open
-// slots, partners' requests and the cancellation window.
+// attendance, video appointments' live rooms, the practice calendar, rooms, working hours, time
+// off, open slots, partners' requests and the cancellation window.
 func (s *Server) registerScheduling(authed *gin.RouterGroup) {
 	authed.POST("/couples/:id/appointment-series", s.createSeries)
 	authed.POST("/appointments/:id/attendance", s.recordAttendance)
@@ -34,6 +34,9 @@ func (s *Server) registerScheduling(authed *gin.RouterGroup) {
 	authed.POST("/practices/:pid/rooms", s.createRoom)
 	authed.GET("/practices/:pid/members/:uid/working-hours", s.getWorkingHours)
 	authed.PUT("/practices/:pid/members/:uid/working-hours", s.setWorkingHours)
+	authed.GET("/practices/:pid/members/:uid/time-off", s.listTimeOff)
+	authed.POST("/practices/:pid/members/:uid/time-off", s.addTimeOff)
+	authed.DELETE("/practices/:pid/members/:uid/time-off/:tid", s.deleteTimeOff)
 	authed.GET("/couples/:id/open-slots", s.listOpenSlots)
 	authed.POST("/couples/:id/appointment-requests", s.createAppointmentRequest)
 	authed.GET("/couples/:id/appointment-requests", s.listAppointmentRequests)
@@ -170,8 +173,13 @@ func (s *Server) practiceCalendar(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	away, err := s.store.TimeOffOf(ctx, pid, therapist, f.From, f.To)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"appointments": s.shownAppointments(access, list), "therapists": directory.Therapists,
-		"couples": directory.Couples, "rooms": directory.Rooms})
+		"couples": directory.Couples, "rooms": directory.Rooms, "time_off": away})
 }
 
 func (s *Server) listRooms(c *gin.Context) {

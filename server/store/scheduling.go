@@ -470,13 +470,17 @@ func overlapsAny(slot Slot, busy []Slot) bool {
 	return false
 }
 
-// BusyTimes lists the scheduled appointments of the therapist or the couple overlapping from–to.
+// BusyTimes lists the scheduled appointments of the therapist or the couple, and the therapist's
+// time off, overlapping from–to.
 func (s *Store) BusyTimes(ctx context.Context, practiceID, therapistID, coupleID int64, from, to time.Time) ([]Slot, error) {
 	out := []Slot{}
 	err := s.db.SelectContext(ctx, &out, `SELECT a.starts_at, a.ends_at
 		FROM appointments a JOIN couples c ON c.id = a.couple_id
 		WHERE c.practice_id = $1 AND (a.therapist_id = $2 OR a.couple_id = $3) AND a.status = 'scheduled'
-		  AND a.ends_at > $4 AND a.starts_at < $5`, practiceID, therapistID, coupleID, from, to)
+		  AND a.ends_at > $4 AND a.starts_at < $5
+		UNION ALL
+		SELECT t.starts_at, t.ends_at FROM (`+timeOffSelect+` WHERE o.practice_id = $1 AND o.therapist_id = $2) t
+		WHERE t.ends_at > $4 AND t.starts_at < $5`, practiceID, therapistID, coupleID, from, to)
 	return out, mapError(err)
 }
 

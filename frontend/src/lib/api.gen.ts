@@ -2419,6 +2419,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/practices/{pid}/members/{uid}/time-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * A therapist's time off, in time order (time_off read)
+         * @description For the therapist, administrators and the front desk; partners never see it nor its reason.
+         */
+        get: operations["listTimeOff"];
+        put?: never;
+        /**
+         * Record a therapist's time off (time_off create)
+         * @description Whole days in the practice's time zone. Open slots leave them out; a booking into them answers 409 unless it says override_time_off.
+         */
+        post: operations["addTimeOff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/members/{uid}/time-off/{tid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+                tid: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a therapist's time off (time_off delete) */
+        delete: operations["deleteTimeOff"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/practices/{pid}/members/{uid}/working-hours": {
         parameters: {
             query?: never;
@@ -3822,6 +3870,45 @@ export interface components {
             name: string;
             /** Format: date-time */
             created_at?: string;
+        };
+        TimeOff: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            therapist_id: number;
+            therapist_name: string;
+            /** Format: date */
+            first_day: string;
+            /**
+             * Format: date
+             * @description The last day away, inclusive.
+             */
+            last_day: string;
+            /** @description For the practice's staff only. */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description The first day's start in the practice's time zone.
+             */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @description The end of the last day in the practice's time zone.
+             */
+            ends_at: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        TimeOffInput: {
+            /** Format: date */
+            first_day: string;
+            /**
+             * Format: date
+             * @description Not before first_day, and within a year of it.
+             */
+            last_day: string;
+            /** @description Seen by the practice's staff only, never by partners. */
+            reason?: string;
         };
         WeeklyHours: {
             /** @description IANA name; the windows are wall-clock times there. */
@@ -7097,6 +7184,8 @@ export interface operations {
                     room_id?: number;
                     /** @description The booking records a session that already took place; required for a start in the past and refused (422) for one still to come. */
                     record_past?: boolean;
+                    /** @description Book the therapist even in their time off; without it such a booking answers 409 naming the days of the time off (never its reason). */
+                    override_time_off?: boolean;
                 };
             };
         };
@@ -9044,6 +9133,8 @@ export interface operations {
                             therapists?: number[];
                         }[];
                         rooms?: components["schemas"]["Room"][];
+                        /** @description The therapists' time off overlapping the window, with its reason (staff only). */
+                        time_off?: components["schemas"]["TimeOff"][];
                     };
                 };
             };
@@ -9112,6 +9203,102 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTimeOff: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The time off overlapping the window (all of it when none is given). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        time_off: components["schemas"]["TimeOff"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addTimeOff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeOffInput"];
+            };
+        };
+        responses: {
+            /** @description The time off. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeOff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteTimeOff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+                tid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };
@@ -9261,6 +9448,8 @@ export interface operations {
                     room_id?: number;
                     /** @description Refused (422) for a series. */
                     record_past?: boolean;
+                    /** @description Book the occurrences even in the therapist's time off; without it one falling there answers 409. */
+                    override_time_off?: boolean;
                     /** @enum {integer} */
                     interval_weeks: 1 | 2;
                     count: number;
