@@ -380,7 +380,11 @@ export interface PracticeCalendar {
   therapists: { id: number; name: string }[];
   couples: { id: number; label: string; therapists: number[] }[];
   rooms: Room[];
+  time_off: TimeOff[];
 }
+
+export type TimeOff = Schemas['TimeOff'];
+export type TimeOffInput = Schemas['TimeOffInput'];
 
 export type WeeklyHours = Schemas['WeeklyHours'];
 
@@ -512,6 +516,8 @@ export interface AppointmentInput {
   room_id?: number;
   /** The booking records a session that already took place. */
   record_past?: boolean;
+  /** Book the therapist even in their time off. */
+  override_time_off?: boolean;
 }
 
 export interface SeriesInput extends AppointmentInput {
@@ -1291,6 +1297,18 @@ export function createApi(options: ApiOptions = {}) {
 
     setSchedulingSettings(practiceID: number, hours: number): Promise<{ cancellation_window_hours: number }> {
       return request('PUT', `/practices/${practiceID}/scheduling-settings`, { body: { cancellation_window_hours: hours } });
+    },
+
+    timeOff(practiceID: number, userID: number, range: { from: string; to: string }): Promise<{ time_off: TimeOff[] }> {
+      return request('GET', `/practices/${practiceID}/members/${userID}/time-off${queryString(range)}`);
+    },
+
+    addTimeOff(practiceID: number, userID: number, body: TimeOffInput): Promise<TimeOff> {
+      return request('POST', `/practices/${practiceID}/members/${userID}/time-off`, { body });
+    },
+
+    deleteTimeOff(practiceID: number, userID: number, id: number): Promise<void> {
+      return request('DELETE', `/practices/${practiceID}/members/${userID}/time-off/${id}`);
     },
 
     workingHours(practiceID: number, userID: number): Promise<WeeklyHours> {
