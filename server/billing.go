@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -218,18 +219,25 @@ func (s *Server) getCoupleBilling(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	shares, err := s.store.BillingShares(ctx, access.PracticeID, coupleID)
+	accounts, err := s.coupleAccounts(c.Request.Context(), access.PracticeID, coupleID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	entries, balances, err := s.store.CoupleLedger(ctx, access.PracticeID, coupleID)
+	c.JSON(http.StatusOK, accounts)
+}
+
+// coupleAccounts reads a couple's shares, ledger and balances.
+func (s *Server) coupleAccounts(ctx context.Context, practiceID, coupleID int64) (*coupleBilling, error) {
+	shares, err := s.store.BillingShares(ctx, practiceID, coupleID)
 	if err != nil {
-		fail(c, err)
-		return
+		return nil, err
 	}
-	c.JSON(http.StatusOK, coupleBilling{Shares: shares, Balances: balances, Entries: entries})
+	entries, balances, err := s.store.CoupleLedger(ctx, practiceID, coupleID)
+	if err != nil {
+		return nil, err
+	}
+	return &coupleBilling{Shares: shares, Balances: balances, Entries: entries}, nil
 }
 
 func (s *Server) setBillingShares(c *gin.Context) {

@@ -3508,7 +3508,7 @@ export interface components {
             };
             notice: string;
             /** @description The parts of the record the export holds, each also a property of this object. A part the caller may not list in the app is neither named here nor present. */
-            sections: ("couple" | "partners" | "treatment_plans" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents")[];
+            sections: ("couple" | "partners" | "treatment_plans" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents" | "billing" | "accounts")[];
             /** @description The check-ins, measures and exercise responses in the export marked private - only ever the caller's own. */
             private_items: number;
             /** @description The couple with partners and care team, as GET /couples/{id} answers it. */
@@ -3546,6 +3546,20 @@ export interface components {
                 summary?: components["schemas"]["LiveSummary"];
                 transcript?: components["schemas"]["LiveEvent"][];
             })[];
+            billing?: components["schemas"]["CoupleAccounts"];
+            /** @description Each partner's statement over all time that the caller may read (a partner only their own), with the diagnosis codes their superbill prints when the caller may read it. */
+            accounts?: {
+                /** Format: int64 */
+                partner_id: number;
+                statement: components["schemas"]["Statement"];
+                diagnoses?: string[];
+            }[];
+        };
+        /** @description A couple's accounts as the staff who bill see them. */
+        CoupleAccounts: {
+            shares?: components["schemas"]["Share"][];
+            balances?: components["schemas"]["Balance"][];
+            entries?: components["schemas"]["LedgerEntry"][];
         };
         LiveSessionInput: {
             /**
@@ -8778,11 +8792,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        shares?: components["schemas"]["Share"][];
-                        balances?: components["schemas"]["Balance"][];
-                        entries?: components["schemas"]["LedgerEntry"][];
-                    };
+                    "application/json": components["schemas"]["CoupleAccounts"];
                 };
             };
             401: components["responses"]["Unauthenticated"];
