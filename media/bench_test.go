@@ -160,7 +160,7 @@ func BenchmarkAudioPacket(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := unit.receiveAudio(bc.role, &in, buf[:n], now.Add(time.Duration(i)*20*time.Millisecond)); err != nil {
+				if _, err := unit.receiveAudio(bc.role, &in, buf[:n], now.Add(time.Duration(i)*20*time.Millisecond)); err != nil {
 					b.Fatal(err)
 				}
 			}

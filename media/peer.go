@@ -1,6 +1,8 @@
 package media
 
 import (
+	"encoding/binary"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +43,8 @@ type peer struct {
 	sendingVideo atomic.Bool
 	lastSpeech   atomic.Int64  // unix nanoseconds of the last loud audio packet
 	videoSource  atomic.Uint32 // SSRC of the incoming video, for keyframe requests
+	// arrival is where the media port notes this participant's latest audio packet, once connected.
+	arrival atomic.Pointer[arrivalSlot]
 
 	loops sync.WaitGroup // the goroutines reading the connection's tracks and RTCP
 }
@@ -188,6 +192,7 @@ func (p *peer) connectionChanged(state webrtc.PeerConnectionState) {
 	switch state {
 	case webrtc.PeerConnectionStateConnected:
 		p.connected.Store(true)
+		p.watchArrivals()
 	case webrtc.PeerConnectionStateFailed:
 		p.connected.Store(false)
 		p.client.Send(realtime.EncodeMediaError("", &realtime.Error{Code: realtime.CodeMediaFailed,
@@ -253,8 +258,12 @@ func (p *peer) readAudio(track *webrtc.TrackRemote, levelID uint8) {
 		if err != nil {
 			return
 		}
-		if err := p.unit.receiveAudio(p.role, &in, buf[:n], time.Now()); err != nil {
+		forwarded, err := p.unit.receiveAudio(p.role, &in, buf[:n], time.Now())
+		switch {
+		case err != nil:
 			p.unit.units.cfg.Logger.Debug("media audio not forwarded", "session", p.unit.id, "err", err)
+		case forwarded:
+			p.timeForwarding(binary.BigEndian.Uint16(buf[2:4]))
 		}
 		if in.speech.LastSpeech() != in.lastSpeech {
 			in.lastSpeech = in.speech.LastSpeech()
@@ -304,10 +313,46 @@ func (p *peer) requestKeyframe() {
 	}
 }
 
+// watchArrivals has the media port note this participant's audio packets as they come in, from
+// the address the connection settled on, so each forwarded packet's time in the server is measured.
+func (p *peer) watchArrivals() {
+	arrivals := p.unit.units.arrivals
+	for _, tr := range p.pc.GetTransceivers() {
+		if tr.Receiver() == nil {
+			continue
+		}
+		pair, err := tr.Receiver().Transport().ICETransport().GetSelectedCandidatePair()
+		if err != nil || pair == nil {
+			return
+		}
+		ip, err := netip.ParseAddr(pair.Remote.Address)
+		if err != nil {
+			return
+		}
+		if old := p.arrival.Swap(arrivals.watch(netip.AddrPortFrom(ip, pair.Remote.Port))); old != nil {
+			arrivals.forget(old)
+		}
+		return
+	}
+}
+
+// timeForwarding records how long the audio packet with sequence number seq, just forwarded,
+// spent in the server since it came off the media port.
+func (p *peer) timeForwarding(seq uint16) {
+	if slot := p.arrival.Load(); slot != nil {
+		if d, ok := p.unit.units.arrivals.inServer(slot, seq); ok {
+			p.unit.units.forwardTime.Observe(d.Seconds())
+		}
+	}
+}
+
 // close ends the peer connection and waits for its goroutines.
 func (p *peer) close() {
 	p.closeOnce.Do(func() {
 		_ = p.pc.Close()
 		p.loops.Wait()
+		if slot := p.arrival.Swap(nil); slot != nil {
+			p.unit.units.arrivals.forget(slot)
+		}
 	})
 }

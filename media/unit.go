@@ -167,10 +167,11 @@ type audioIn struct {
 	lastSpeech time.Time  // the speech detector's last loud packet as last published
 }
 
-// receiveAudio takes one decrypted audio packet from role as it came off the connection.
-func (unit *Unit) receiveAudio(role realtime.Role, in *audioIn, data []byte, now time.Time) error {
+// receiveAudio takes one decrypted audio packet from role as it came off the connection and
+// reports whether it was forwarded.
+func (unit *Unit) receiveAudio(role realtime.Role, in *audioIn, data []byte, now time.Time) (bool, error) {
 	if err := in.pkt.Unmarshal(data); err != nil {
-		return err
+		return false, err
 	}
 	return unit.handleAudio(role, &in.speech, &in.pkt, packetLevel(&in.pkt, in.levelID), now)
 }
@@ -178,7 +179,7 @@ func (unit *Unit) receiveAudio(role realtime.Role, in *audioIn, data []byte, now
 // handleAudio is the per-packet path of audio from role: follow the speech for spoken
 // interruptions, then forward the packet if the floor lets role be heard, else drop it.
 // Packets without audio (padding only) are never forwarded.
-func (unit *Unit) handleAudio(role realtime.Role, speech *realtime.SpeechDetector, pkt *rtp.Packet, level uint8, now time.Time) error {
+func (unit *Unit) handleAudio(role realtime.Role, speech *realtime.SpeechDetector, pkt *rtp.Packet, level uint8, now time.Time) (bool, error) {
 	hearing := unit.room.Hearing()
 	empty := len(pkt.Payload) == 0
 	if role == realtime.RoleA || role == realtime.RoleB {
@@ -190,9 +191,9 @@ func (unit *Unit) handleAudio(role realtime.Role, speech *realtime.SpeechDetecto
 		speech.Observe(now, level, empty, false)
 	}
 	if empty || !hearing.Heard(role) {
-		return nil
+		return false, nil
 	}
-	return unit.out[role].audio.forward(pkt, now)
+	return true, unit.out[role].audio.forward(pkt, now)
 }
 
 // reportState sends the room a media_state whenever it changed, at most once per StateEvery.

@@ -14,7 +14,9 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amendcare/amend/realtime"
 )
@@ -38,6 +40,8 @@ type Config struct {
 	// StateEvery is how often a session's media_state is recomputed and, when it changed, sent [200ms].
 	StateEvery time.Duration
 	Logger     *slog.Logger
+	// Registry, when set, takes the forwarding unit's metrics.
+	Registry prometheus.Registerer
 }
 
 // Units are this instance's forwarding units, one per live session with media. A unit holds the
@@ -46,6 +50,9 @@ type Units struct {
 	cfg Config
 	api *webrtc.API
 	mux *ice.MultiUDPMuxDefault
+	// arrivals and forwardTime measure each forwarded audio packet's time in the server.
+	arrivals    *arrivals
+	forwardTime prometheus.Histogram
 
 	mu    sync.Mutex
 	units map[int64]*Unit
@@ -95,9 +102,21 @@ func New(cfg Config) (*Units, error) {
 	if err := webrtc.ConfigureRTCPReports(registry); err != nil {
 		return nil, err
 	}
-	mux, err := listenUDP(cfg)
+	arrivals := newArrivals()
+	mux, err := listenUDP(cfg, arrivals)
 	if err != nil {
 		return nil, err
+	}
+	forwardTime := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "amend_media_forward_seconds",
+		Help:    "Time an audio packet spends in the server, from the media port to its last forwarded write.",
+		Buckets: []float64{.00005, .0001, .00025, .0005, .001, .002, .003, .005, .0075, .01, .02, .05, .1, .25, .5, 1},
+	})
+	if cfg.Registry != nil {
+		if err := cfg.Registry.Register(forwardTime); err != nil {
+			_ = mux.Close()
+			return nil, err
+		}
 	}
 	var settings webrtc.SettingEngine
 	settings.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -117,16 +136,21 @@ func New(cfg Config) (*Units, error) {
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(engine), webrtc.WithInterceptorRegistry(registry),
 		webrtc.WithSettingEngine(settings))
-	return &Units{cfg: cfg, api: api, mux: mux, units: map[int64]*Unit{}}, nil
+	return &Units{cfg: cfg, api: api, mux: mux, arrivals: arrivals, forwardTime: forwardTime, units: map[int64]*Unit{}}, nil
 }
 
 // listenUDP opens the instance's one media port on every local IPv4 address the configuration
 // keeps, so a single firewall rule admits all of its media.
-func listenUDP(cfg Config) (*ice.MultiUDPMuxDefault, error) {
+func listenUDP(cfg Config, arrivals *arrivals) (*ice.MultiUDPMuxDefault, error) {
 	if ip := net.ParseIP(cfg.PublicIP); cfg.PublicIP != "" && (ip == nil || ip.To4() == nil) {
 		return nil, fmt.Errorf("the public IP %q is not an IPv4 address", cfg.PublicIP)
 	}
-	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4)}
+	std, err := stdnet.NewNet()
+	if err != nil {
+		return nil, err
+	}
+	opts := []ice.UDPMuxFromPortOption{ice.UDPMuxFromPortWithNetworks(ice.NetworkTypeUDP4),
+		ice.UDPMuxFromPortWithNet(&timedNet{Net: std, arrivals: arrivals})}
 	if cfg.IncludeLoopback {
 		opts = append(opts, ice.UDPMuxFromPortWithLoopback())
 	}

@@ -112,12 +112,13 @@ func (pc *privateCluster) start(t *testing.T) {
 // hub and listener, share it.
 func newLiveWorldOn(t *testing.T, dsn string, n int, cfg realtime.HubConfig) (*world, []*liveInstance) {
 	t.Helper()
-	return newLiveWorldEach(t, dsn, n, func(int) realtime.HubConfig { return cfg })
+	return newLiveWorldEach(t, dsn, n, func(int, prometheus.Registerer) realtime.HubConfig { return cfg })
 }
 
 // newLiveWorldEach is newLiveWorldOn with each instance's hub configured on its own (instance i
 // gets configure(i)) and holding its own database pool, so a test can cut one instance off.
-func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int) realtime.HubConfig) (*world, []*liveInstance) {
+// configure gives instance i its hub's settings; reg is the registry its /metrics serves.
+func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int, reg prometheus.Registerer) realtime.HubConfig) (*world, []*liveInstance) {
 	t.Helper()
 	db, err := store.Open(context.Background(), dsn, 0)
 	if err != nil {
@@ -136,7 +137,7 @@ func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int) rea
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { in.db.Close() })
-		c := configure(i)
+		c := configure(i, in.registry)
 		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.SessionAlive
 		in.hub = realtime.NewHub(in.db, c)
 		if err := in.hub.Start(); err != nil {

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -21,6 +22,7 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amendcare/amend/media"
 	"github.com/amendcare/amend/realtime"
@@ -45,8 +47,8 @@ func newVoiceInstances(t *testing.T, n int) (*world, []*liveInstance, []*media.U
 	t.Helper()
 	units := make([]*media.Units, n)
 	clock := newTestClock()
-	w, instances := newLiveWorldEach(t, dbtest.DSN(t), n, func(i int) realtime.HubConfig {
-		units[i] = newVoiceUnits(t)
+	w, instances := newLiveWorldEach(t, dbtest.DSN(t), n, func(i int, reg prometheus.Registerer) realtime.HubConfig {
+		units[i] = newVoiceUnits(t, reg)
 		cfg := liveConfig(clock)
 		cfg.Media, cfg.MediaLease = units[i], voiceLease
 		// A floor change waits for the media instance however loaded the machine running the
@@ -57,11 +59,11 @@ func newVoiceInstances(t *testing.T, n int) (*world, []*liveInstance, []*media.U
 	return w, instances, units
 }
 
-// newVoiceUnits is an instance's forwarding units, on loopback only.
-func newVoiceUnits(t *testing.T) *media.Units {
+// newVoiceUnits is an instance's forwarding units, on loopback only, their metrics in reg.
+func newVoiceUnits(t *testing.T, reg prometheus.Registerer) *media.Units {
 	t.Helper()
 	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: loopbackOnly, StateEvery: 50 * time.Millisecond,
-		TURNURLs: []string{voiceTURNURL}, TURNSecret: voiceTURNSecret})
+		TURNURLs: []string{voiceTURNURL}, TURNSecret: voiceTURNSecret, Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -739,6 +741,73 @@ func TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestVoiceTimesEachForwardedPacketInTheServer: the server measures, for every audio packet it
+// forwards, the time from its media port to the last forwarded write, and reports it on /metrics;
+// dropped packets are not counted.
+func TestVoiceTimesEachForwardedPacketInTheServer(t *testing.T) {
+	t.Parallel()
+	w, instances, _ := newVoiceInstances(t, 1)
+	session := startSession(t, w.A, map[string]any{"mode": "turns"})
+	room := joinVoiceRoom(t, voiceClientAPI(t), w.A, session.ID, instances[0], instances[0])
+	chair, a, b := room.all[0], room.all[1], room.all[2]
+	chair.do(cmd("grant", "seat", "a"))
+	// Only a, who holds the floor, and b, who does not, send from here on.
+	chair.quiet()
+	before := forwardTimes(t, instances[0])
+	aFrom, bFrom := a.sent.Load(), b.sent.Load()
+	const window = 25
+	deadline := time.Now().Add(10 * time.Second)
+	for len(b.from(a.role, aFrom)) < window || b.sent.Load() < bFrom+window {
+		if time.Now().After(deadline) {
+			t.Fatalf("b received %d of a's packets in 10 s", len(b.from(a.role, aFrom)))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	after := forwardTimes(t, instances[0])
+	// a's packets sent meanwhile are counted, with those still in flight when the count began;
+	// b's, dropped, are not (they would double the count).
+	timed, sentByA := after.count-before.count, a.sent.Load()-aFrom
+	if timed < window/2 || timed > uint64(sentByA)+3 {
+		t.Fatalf("%d packets timed while a sent %d and b %d, want about a's (at least %d)", timed, sentByA,
+			b.sent.Load()-bFrom, window/2)
+	}
+	if mean := (after.sum - before.sum) / float64(timed); mean <= 0 || mean > 1 {
+		t.Fatalf("a forwarded packet spent %v s in the server on average, want a time under a second", mean)
+	}
+}
+
+// forwardTimeTotals are the count and sum of the server's forwarding-time histogram.
+type forwardTimeTotals struct {
+	count uint64
+	sum   float64
+}
+
+// forwardTimes reads the forwarding-time histogram's totals from an instance's /metrics.
+func forwardTimes(t *testing.T, in *liveInstance) forwardTimeTotals {
+	t.Helper()
+	res, err := http.Get(in.srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out forwardTimeTotals
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "amend_media_forward_seconds_count "); ok {
+			out.count, err = strconv.ParseUint(v, 10, 64)
+		} else if v, ok := strings.CutPrefix(line, "amend_media_forward_seconds_sum "); ok {
+			out.sum, err = strconv.ParseFloat(v, 64)
+		}
+		if err != nil {
+			t.Fatalf("/metrics: %q: %v", line, err)
+		}
+	}
+	return out
 }
 
 // TestVoiceMediaFramesAreRateLimitedLikeCommands floods one connection with media frames while

@@ -38,7 +38,7 @@ func TestSeqCheckFindsGapsAndDuplicates(t *testing.T) {
 // session's events once, in order, with every acked utterance delivered to all three.
 func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	ctx := context.Background()
-	srv, dsn := startServer(t, nil)
+	srv, dsn := startServer(t, nil, prometheus.NewRegistry())
 	res, err := load(ctx, "live", loadFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
 		sessions: 3, couples: 2, caseload: 4, historyDays: 30, databaseURL: dsn,
 		duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 20, mode: "turns"})
@@ -68,9 +68,9 @@ func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	}
 }
 
-// startServer runs Amend on the demo practice against a fresh database, with media when given,
-// and returns its HTTP server and the database's address.
-func startServer(t *testing.T, voice realtime.Media) (*httptest.Server, string) {
+// startServer runs Amend on the demo practice against a fresh database, with media when given
+// and its metrics in reg, and returns its HTTP server and the database's address.
+func startServer(t *testing.T, voice realtime.Media, reg *prometheus.Registry) (*httptest.Server, string) {
 	t.Helper()
 	dsn := dbtest.DSN(t)
 	ctx := context.Background()
@@ -91,7 +91,6 @@ func startServer(t *testing.T, voice realtime.Media) (*httptest.Server, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
 	quiet := slog.New(slog.DiscardHandler)
 	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: quiet, Media: voice})
 	if err := hub.Start(); err != nil {
@@ -115,12 +114,14 @@ func startServer(t *testing.T, voice realtime.Media) (*httptest.Server, string) 
 // forwarding unit: two rooms of three send audio while their chairs pass the floor, and every
 // packet received must be the chair's or the floor holder's.
 func TestTinyVoiceLoadForwardsOnlyTheFloor(t *testing.T) {
-	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: func(ip net.IP) bool { return ip.IsLoopback() }})
+	reg := prometheus.NewRegistry()
+	units, err := media.New(media.Config{IncludeLoopback: true, IPFilter: func(ip net.IP) bool { return ip.IsLoopback() },
+		Registry: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = units.Close() })
-	srv, _ := startServer(t, units)
+	srv, _ := startServer(t, units, reg)
 	res, err := voiceLoad(context.Background(), voiceFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
 		rooms: 2, duration: 2 * time.Second, floorEvery: 400 * time.Millisecond})
 	if err != nil {
@@ -133,6 +134,10 @@ func TestTinyVoiceLoadForwardsOnlyTheFloor(t *testing.T) {
 	// receivers x 50 packets a second.
 	if res.PacketsSent < 2*3*50 || res.PacketsHeard < res.PacketsSent/2 || res.Forwarding.Count == 0 {
 		t.Fatalf("too little audio: %d packets sent, %d received, %d timed", res.PacketsSent, res.PacketsHeard, res.Forwarding.Count)
+	}
+	// The server timed the packets it forwarded: about one for each packet heard by two.
+	if timed := int64(res.ServerForwarding.Count); timed < res.PacketsHeard/4 || timed > res.PacketsHeard {
+		t.Fatalf("the server timed %d forwarded packets, while %d were received", res.ServerForwarding.Count, res.PacketsHeard)
 	}
 	if res.FloorChanges < 2 {
 		t.Fatalf("the floor moved %d times, want it to move in both rooms", res.FloorChanges)

@@ -32,8 +32,11 @@ type VoiceResult struct {
 	PacketsHeard int64   `json:"audio_packets_received"`
 	// Forwarding is packet in to packet out through the server, timed by the send time each packet
 	// carries in its payload; it includes both loopback hops and the clients' own WebRTC stacks.
-	Forwarding   Latency `json:"forwarding"`
-	FloorChanges int64   `json:"floor_changes"`
+	Forwarding Latency `json:"forwarding"`
+	// ServerForwarding is the part of it spent in the server, from its media port to the last
+	// forwarded write, as the server's own histogram (amend_media_forward_seconds) saw it.
+	ServerForwarding Latency `json:"server_forwarding"`
+	FloorChanges     int64   `json:"floor_changes"`
 	// OutOfTurn counts partners' packets that passed the server after the floor had left them.
 	OutOfTurn         int64   `json:"out_of_turn_received"`
 	ServerCPUPercent  float64 `json:"server_cpu_percent_of_one_core,omitempty"`
@@ -335,6 +338,9 @@ func (p *voicePeer) speak(ctx context.Context, sent *atomic.Int64) {
 	}
 }
 
+// forwardHistogram is the server's measure of each forwarded audio packet's time inside it.
+const forwardHistogram = "amend_media_forward_seconds"
+
 func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	res := VoiceResult{Rooms: f.rooms, Errors: map[string]int64{}}
 	rtc, err := voiceClientAPI()
@@ -430,6 +436,12 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	}
 	forwarding.reset()
 	sentBefore, heardBefore, changesBefore := sent.Load(), heard.Load(), floorChanges.Load()
+	inServerBefore, err := scrapeHistogram(ctx, root.client, root.base, forwardHistogram)
+	if err != nil {
+		stopSpeaking()
+		speakers.Wait()
+		return res, err
+	}
 	before, _ := serverUsage(f.serverPID)
 	benchBefore, _ := readUsage(os.Getpid())
 	start := time.Now()
@@ -447,8 +459,13 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	elapsed := time.Since(start)
 	after, _ := serverUsage(f.serverPID)
 	benchAfter, _ := readUsage(os.Getpid())
+	inServerAfter, err := scrapeHistogram(ctx, root.client, root.base, forwardHistogram)
 	stopSpeaking()
 	speakers.Wait()
+	if err != nil {
+		return res, err
+	}
+	res.ServerForwarding = inServerAfter.since(inServerBefore).latency()
 
 	res.Seconds = elapsed.Seconds()
 	res.PacketsSent, res.PacketsHeard = sent.Load()-sentBefore, heard.Load()-heardBefore
@@ -504,7 +521,9 @@ func printVoiceResult(r VoiceResult) {
 	w := os.Stdout
 	fmt.Fprintf(w, "voice: %d rooms of three, %.1fs (connected in %.1fs)\n", r.Rooms, r.Seconds, r.ConnectSeconds)
 	fmt.Fprintf(w, "  audio packets    %d sent (%.0f per room per second), %d received\n", r.PacketsSent, r.PacketsPerRoomPerSec, r.PacketsHeard)
-	fmt.Fprintf(w, "  forwarding       %s (packet in to packet out, loopback hops included)\n", r.Forwarding)
+	fmt.Fprintf(w, "  forwarding       %s (client to client: both clients' WebRTC stacks and loopback hops included)\n", r.Forwarding)
+	fmt.Fprintf(w, "  in the server    n=%d p50=%.2fms p95=%.2fms p99=%.2fms max<=%gms (media port to last forwarded write)\n",
+		r.ServerForwarding.Count, r.ServerForwarding.P50, r.ServerForwarding.P95, r.ServerForwarding.P99, r.ServerForwarding.Max)
 	fmt.Fprintf(w, "  floor changes    %d; packets heard out of turn %d\n", r.FloorChanges, r.OutOfTurn)
 	if r.ServerCPUPercent > 0 {
 		fmt.Fprintf(w, "  server CPU       %.1f%% of one core, %.2f%% per room, %.0f µs per audio packet in\n",

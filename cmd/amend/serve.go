@@ -114,7 +114,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	units, err := mediaUnits(*voice, *addr, mf, logger)
+	units, err := mediaUnits(*voice, *addr, mf, logger, reg)
 	if err != nil {
 		return fmt.Errorf("voice: %w", err)
 	}
@@ -238,7 +238,7 @@ func (mf *mediaFlags) register(fs *flag.FlagSet) {
 
 // mediaUnits builds the forwarding unit, or none when voice is off. A server listening on a
 // loopback address runs on a developer's machine, where the browser reaches it over loopback too.
-func mediaUnits(on bool, addr string, mf mediaFlags, logger *slog.Logger) (*media.Units, error) {
+func mediaUnits(on bool, addr string, mf mediaFlags, logger *slog.Logger, reg prometheus.Registerer) (*media.Units, error) {
 	if !on {
 		return nil, nil
 	}
@@ -251,7 +251,7 @@ func mediaUnits(on bool, addr string, mf mediaFlags, logger *slog.Logger) (*medi
 		IncludeLoopback: host == "localhost" || ip != nil && ip.IsLoopback(),
 		UDPPort:         mf.udpPort, PublicIP: mf.publicIP,
 		TURNURLs: splitList(mf.turnURLs), TURNSecret: mf.turnSecret,
-		Logger: logger,
+		Logger: logger, Registry: reg,
 	})
 }
 
