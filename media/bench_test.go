@@ -9,14 +9,14 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
-	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // fixedRoom is a room whose hearing the test sets.
-type fixedRoom struct{ hearing realtime.Hearing }
+type fixedRoom struct{ hearing floor.Hearing }
 
 func (r *fixedRoom) ID() int64                       { return 1 }
-func (r *fixedRoom) Hearing() realtime.Hearing       { return r.hearing }
+func (r *fixedRoom) Hearing() floor.Hearing          { return r.hearing }
 func (r *fixedRoom) Broadcast([]byte)                {}
 func (r *fixedRoom) ReportSpokenInterruption(string) {}
 
@@ -127,11 +127,11 @@ func exchange(tb testing.TB, offerer, answerer *webrtc.PeerConnection) {
 // the two other participants over loopback.
 func BenchmarkAudioPacket(b *testing.B) {
 	units := loopbackUnits(b, Config{})
-	room := &fixedRoom{hearing: realtime.HearingOf(realtime.State{Mode: realtime.ModeTurns, Holder: realtime.SeatA})}
+	room := &fixedRoom{hearing: floor.HearingOf(floor.State{Mode: floor.ModeTurns, Holder: floor.SeatA})}
 	unit := newUnit(units, room)
 	b.Cleanup(unit.stop)
 	for range 2 {
-		bindReceiver(b, units, unit.out[realtime.RoleA].audio.track)
+		bindReceiver(b, units, unit.out[floor.RoleA].audio.track)
 	}
 	const levelID = 1
 	level, err := rtp.AudioLevelExtension{Level: 30, Voice: true}.Marshal()
@@ -140,10 +140,10 @@ func BenchmarkAudioPacket(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name string
-		role realtime.Role
+		role floor.Role
 	}{
-		{"heard, forwarded to two", realtime.RoleA},
-		{"not heard, dropped", realtime.RoleB},
+		{"heard, forwarded to two", floor.RoleA},
+		{"not heard, dropped", floor.RoleB},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			in := audioIn{levelID: levelID}

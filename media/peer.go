@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // maxPendingCandidates bounds the candidates kept while the answer has not come yet.
@@ -25,7 +26,7 @@ const maxPendingCandidates = 64
 type peer struct {
 	unit   *Unit
 	client Client
-	role   realtime.Role
+	role   floor.Role
 	pc     *webrtc.PeerConnection
 
 	mu sync.Mutex // signalling
@@ -120,9 +121,9 @@ func (p *peer) offer() error {
 }
 
 var (
-	errBadAnswer    = &realtime.Error{Code: realtime.CodeBadRequest, Message: "The answer does not fit the server's offer."}
-	errBadCandidate = &realtime.Error{Code: realtime.CodeBadRequest, Message: "The ICE candidate could not be used."}
-	errTooMany      = &realtime.Error{Code: realtime.CodeBadRequest, Message: "Too many ICE candidates before the answer."}
+	errBadAnswer    = &floor.Error{Code: floor.CodeBadRequest, Message: "The answer does not fit the server's offer."}
+	errBadCandidate = &floor.Error{Code: floor.CodeBadRequest, Message: "The ICE candidate could not be used."}
+	errTooMany      = &floor.Error{Code: floor.CodeBadRequest, Message: "Too many ICE candidates before the answer."}
 )
 
 // answer applies the client's answer, then the candidates that came before it.
@@ -184,7 +185,7 @@ func (p *peer) sending(now time.Time) (audio, video, speaking bool) {
 	}
 	audio = p.audioIn.Load() && p.sendingAudio.Load()
 	video = p.videoIn.Load() && p.sendingVideo.Load()
-	speaking = audio && realtime.RecentSpeech(time.Unix(0, p.lastSpeech.Load()), now)
+	speaking = audio && floor.RecentSpeech(time.Unix(0, p.lastSpeech.Load()), now)
 	return audio, video, speaking
 }
 
@@ -195,7 +196,7 @@ func (p *peer) connectionChanged(state webrtc.PeerConnectionState) {
 		p.watchArrivals()
 	case webrtc.PeerConnectionStateFailed:
 		p.connected.Store(false)
-		p.client.Send(realtime.EncodeMediaError("", &realtime.Error{Code: realtime.CodeMediaFailed,
+		p.client.Send(realtime.EncodeMediaError("", &floor.Error{Code: realtime.CodeMediaFailed,
 			Message: "The media connection was lost; join again to reconnect."}))
 		go p.unit.units.drop(p)
 	case webrtc.PeerConnectionStateDisconnected, webrtc.PeerConnectionStateClosed:
@@ -293,7 +294,7 @@ func (p *peer) readVideo(track *webrtc.TrackRemote) {
 // readRTCP takes what a receiver reports about a forwarded track, so the interceptors see it
 // (NACKs are answered from their buffer); a receiver's request for a full video frame goes on
 // to the participant whose video it is.
-func (p *peer) readRTCP(sender *webrtc.RTPSender, source realtime.Role, video bool) {
+func (p *peer) readRTCP(sender *webrtc.RTPSender, source floor.Role, video bool) {
 	defer p.loops.Done()
 	for {
 		packets, _, err := sender.ReadRTCP()

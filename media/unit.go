@@ -10,10 +10,11 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // roles are the participants of a session, in the order media_state lists them.
-var roles = [...]realtime.Role{realtime.RoleChair, realtime.RoleA, realtime.RoleB}
+var roles = [...]floor.Role{floor.RoleChair, floor.RoleA, floor.RoleB}
 
 // Unit is one session's forwarding unit: the participants' peer connections and, per participant,
 // the outgoing audio and video tracks everyone else receives them on. It is the unit of media
@@ -24,13 +25,13 @@ type Unit struct {
 	room  Room
 	// out holds each role's forwarded tracks; made with the unit and never changed, so the
 	// packet path reads it without a lock.
-	out map[realtime.Role]*outTracks
+	out map[floor.Role]*outTracks
 
 	// holds counts signalling calls using the unit; guarded by units.mu.
 	holds int
 
 	mu    sync.Mutex
-	peers map[realtime.Role]*peer
+	peers map[floor.Role]*peer
 	// sent is the last media_state sent to the room; nil sends the next one whatever it says.
 	sent []byte
 
@@ -58,7 +59,7 @@ func (f *forwardTrack) forward(p *rtp.Packet, now time.Time) error {
 	return f.track.WriteRTP(p)
 }
 
-func newForwardTrack(codec webrtc.RTPCodecParameters, kind string, role realtime.Role) *forwardTrack {
+func newForwardTrack(codec webrtc.RTPCodecParameters, kind string, role floor.Role) *forwardTrack {
 	// The stream id is the sender's role, so a client knows whose audio and video it receives.
 	track, err := webrtc.NewTrackLocalStaticRTP(codec.RTPCodecCapability, kind+"-"+string(role), string(role))
 	if err != nil {
@@ -69,8 +70,8 @@ func newForwardTrack(codec webrtc.RTPCodecParameters, kind string, role realtime
 
 func newUnit(units *Units, room Room) *Unit {
 	unit := &Unit{
-		units: units, id: room.ID(), room: room, out: map[realtime.Role]*outTracks{},
-		peers: map[realtime.Role]*peer{}, done: make(chan struct{}), finished: make(chan struct{}),
+		units: units, id: room.ID(), room: room, out: map[floor.Role]*outTracks{},
+		peers: map[floor.Role]*peer{}, done: make(chan struct{}), finished: make(chan struct{}),
 	}
 	for _, role := range roles {
 		unit.out[role] = &outTracks{
@@ -96,7 +97,7 @@ func (unit *Unit) join(client Client, video bool) error {
 	unit.mu.Unlock()
 	if old != nil {
 		if old.client != client {
-			old.client.Send(realtime.EncodeMediaError("", &realtime.Error{Code: realtime.CodeMediaFailed,
+			old.client.Send(realtime.EncodeMediaError("", &floor.Error{Code: realtime.CodeMediaFailed,
 				Message: "Your voice moved to another window of this session."}))
 		}
 		old.close()
@@ -132,7 +133,7 @@ func (unit *Unit) detach(client Client, only *peer) *peer {
 	return p
 }
 
-func (unit *Unit) peer(role realtime.Role) *peer {
+func (unit *Unit) peer(role floor.Role) *peer {
 	unit.mu.Lock()
 	defer unit.mu.Unlock()
 	return unit.peers[role]
@@ -153,7 +154,7 @@ func (unit *Unit) stop() {
 
 // requestKeyframe asks the participant in role for a full video frame, for a receiver that needs
 // one to start or recover.
-func (unit *Unit) requestKeyframe(role realtime.Role) {
+func (unit *Unit) requestKeyframe(role floor.Role) {
 	if p := unit.peer(role); p != nil {
 		p.requestKeyframe()
 	}
@@ -162,14 +163,14 @@ func (unit *Unit) requestKeyframe(role realtime.Role) {
 // audioIn is what the packet path keeps of one incoming audio stream between its packets.
 type audioIn struct {
 	levelID    uint8 // the negotiated id of the RFC 6464 audio level, or 0
-	speech     realtime.SpeechDetector
+	speech     floor.SpeechDetector
 	pkt        rtp.Packet // reused for every packet
 	lastSpeech time.Time  // the speech detector's last loud packet as last published
 }
 
 // receiveAudio takes one decrypted audio packet from role as it came off the connection and
 // reports whether it was forwarded.
-func (unit *Unit) receiveAudio(role realtime.Role, in *audioIn, data []byte, now time.Time) (bool, error) {
+func (unit *Unit) receiveAudio(role floor.Role, in *audioIn, data []byte, now time.Time) (bool, error) {
 	if err := in.pkt.Unmarshal(data); err != nil {
 		return false, err
 	}
@@ -179,10 +180,10 @@ func (unit *Unit) receiveAudio(role realtime.Role, in *audioIn, data []byte, now
 // handleAudio is the per-packet path of audio from role: follow the speech for spoken
 // interruptions, then forward the packet if the floor lets role be heard, else drop it.
 // Packets without audio (padding only) are never forwarded.
-func (unit *Unit) handleAudio(role realtime.Role, speech *realtime.SpeechDetector, pkt *rtp.Packet, level uint8, now time.Time) (bool, error) {
+func (unit *Unit) handleAudio(role floor.Role, speech *floor.SpeechDetector, pkt *rtp.Packet, level uint8, now time.Time) (bool, error) {
 	hearing := unit.room.Hearing()
 	empty := len(pkt.Payload) == 0
-	if role == realtime.RoleA || role == realtime.RoleB {
+	if role == floor.RoleA || role == floor.RoleB {
 		seat := string(role)
 		if speech.Observe(now, level, empty, hearing.Interrupts(seat)) {
 			unit.room.ReportSpokenInterruption(seat)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Config tunes the forwarding unit; zero fields take the defaults in brackets.
@@ -218,7 +219,7 @@ type Room = realtime.MediaRoom
 // Client is one participant's connection (see realtime.MediaClient).
 type Client = realtime.MediaClient
 
-var errNotJoined = &realtime.Error{Code: realtime.CodeBadRequest, Message: "Join the media first (media_join)."}
+var errNotJoined = &floor.Error{Code: floor.CodeBadRequest, Message: "Join the media first (media_join)."}
 
 func (u *Units) signal(room Room, client Client, frame realtime.MediaFrame) error {
 	if frame.Type == realtime.FrameMediaJoin {

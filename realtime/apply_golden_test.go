@@ -7,6 +7,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // The web app folds events into a state by a copy of Apply (frontend/src/lib/live.ts). This
@@ -20,24 +22,24 @@ var updateGolden = flag.Bool("update", false, "rewrite "+applyGoldenFile+" from 
 // goldenSequence is a session driven from its first state: every event and the state after it.
 type goldenSequence struct {
 	Name  string       `json:"name"`
-	Start State        `json:"start"`
+	Start floor.State  `json:"start"`
 	Steps []goldenStep `json:"steps"`
 }
 
 type goldenStep struct {
-	Event Event `json:"event"`
-	State State `json:"state"`
+	Event floor.Event `json:"event"`
+	State floor.State `json:"state"`
 }
 
 // recorder drives a session through Decide and Apply like room, keeping what happened.
 type recorder struct {
 	t   *testing.T
 	seq goldenSequence
-	s   State
+	s   floor.State
 	now time.Time
 }
 
-func record(t *testing.T, name string, start State) *recorder {
+func record(t *testing.T, name string, start floor.State) *recorder {
 	return &recorder{t: t, seq: goldenSequence{Name: name, Start: start}, s: start, now: start0}
 }
 
@@ -46,16 +48,16 @@ var start0 = time.Date(2026, 3, 4, 17, 0, 0, 0, time.UTC)
 
 func (r *recorder) wait(d time.Duration) *recorder { r.now = r.now.Add(d); return r }
 
-func (r *recorder) do(actor Actor, cmd Command) *recorder {
+func (r *recorder) do(actor floor.Actor, cmd floor.Command) *recorder {
 	r.t.Helper()
 	cmd.ID = "golden"
-	events, err := Decide(r.s, cmd, actor, r.now)
+	events, err := floor.Decide(r.s, cmd, actor, r.now)
 	if err != nil {
 		r.t.Fatalf("%s: %s by %s refused: %v", r.seq.Name, cmd.Type, actor.Role, err)
 	}
 	for _, e := range events {
 		e.Seq = r.s.Seq + 1
-		r.s = Apply(r.s, e)
+		r.s = floor.Apply(r.s, e)
 		r.seq.Steps = append(r.seq.Steps, goldenStep{Event: e, State: r.s})
 	}
 	return r
@@ -63,40 +65,40 @@ func (r *recorder) do(actor Actor, cmd Command) *recorder {
 
 // goldenSequences are sessions that pass through every event type Apply folds.
 func goldenSequences(t *testing.T) []goldenSequence {
-	say := func(text string) Command { return Command{Type: CommandSay, Text: text} }
-	turns := record(t, "moderated turns with a pause, a timer and an end", NewState(ModeTurns, 60, 30)).
-		do(chair, Command{Type: CommandGrant, Seat: SeatA}).
+	say := func(text string) floor.Command { return floor.Command{Type: floor.CommandSay, Text: text} }
+	turns := record(t, "moderated turns with a pause, a timer and an end", floor.NewState(floor.ModeTurns, 60, 30)).
+		do(chair, floor.Command{Type: floor.CommandGrant, Seat: floor.SeatA}).
 		wait(5*time.Second).do(partnerA, say("I want to start with last week.")).
-		do(partnerB, Command{Type: CommandRequestFloor}).
-		wait(10*time.Second).do(timer, Command{Type: CommandSpokenInterruption, Seat: SeatB}).
-		do(chair, Command{Type: CommandExtend, Seconds: 30}).
-		wait(20*time.Second).do(partnerB, Command{Type: CommandPause, Reason: "I need a minute."}).
-		do(partnerA, Command{Type: CommandReady}).
-		wait(40*time.Second).do(chair, Command{Type: CommandResume}).
-		do(partnerA, Command{Type: CommandYield}).
-		wait(61*time.Second).do(timer, Command{Type: CommandTick}).
-		do(chair, Command{Type: CommandSettings, TurnSeconds: 90, MinBreakSeconds: 60}).
-		do(chair, Command{Type: CommandGrant, Seat: SeatA}).
-		do(partnerB, Command{Type: CommandRequestFloor}).
-		wait(2*time.Second).do(chair, Command{Type: CommandSkip}).
-		wait(3*time.Second).do(chair, Command{Type: CommandRevoke}).
-		do(chair, Command{Type: CommandModerator, Text: "Let us take stock."}).
-		do(chair, Command{Type: CommandEnd})
-	listener := record(t, "speaker and listener with a rejected paraphrase", NewState(ModeListener, 120, 60)).
-		do(chair, Command{Type: CommandGrant, Seat: SeatB}).
+		do(partnerB, floor.Command{Type: floor.CommandRequestFloor}).
+		wait(10*time.Second).do(timer, floor.Command{Type: floor.CommandSpokenInterruption, Seat: floor.SeatB}).
+		do(chair, floor.Command{Type: floor.CommandExtend, Seconds: 30}).
+		wait(20*time.Second).do(partnerB, floor.Command{Type: floor.CommandPause, Reason: "I need a minute."}).
+		do(partnerA, floor.Command{Type: floor.CommandReady}).
+		wait(40*time.Second).do(chair, floor.Command{Type: floor.CommandResume}).
+		do(partnerA, floor.Command{Type: floor.CommandYield}).
+		wait(61*time.Second).do(timer, floor.Command{Type: floor.CommandTick}).
+		do(chair, floor.Command{Type: floor.CommandSettings, TurnSeconds: 90, MinBreakSeconds: 60}).
+		do(chair, floor.Command{Type: floor.CommandGrant, Seat: floor.SeatA}).
+		do(partnerB, floor.Command{Type: floor.CommandRequestFloor}).
+		wait(2*time.Second).do(chair, floor.Command{Type: floor.CommandSkip}).
+		wait(3*time.Second).do(chair, floor.Command{Type: floor.CommandRevoke}).
+		do(chair, floor.Command{Type: floor.CommandModerator, Text: "Let us take stock."}).
+		do(chair, floor.Command{Type: floor.CommandEnd})
+	listener := record(t, "speaker and listener with a rejected paraphrase", floor.NewState(floor.ModeListener, 120, 60)).
+		do(chair, floor.Command{Type: floor.CommandGrant, Seat: floor.SeatB}).
 		wait(4*time.Second).do(partnerB, say("I felt alone that evening.")).
-		do(partnerB, Command{Type: CommandYield}).
-		wait(2*time.Second).do(partnerA, Command{Type: CommandParaphrase, Text: "You were angry."}).
-		do(partnerB, Command{Type: CommandConfirm, OK: no()}).
-		do(partnerA, Command{Type: CommandParaphrase, Text: "You felt left out."}).
-		do(partnerB, Command{Type: CommandMore}).
-		wait(121*time.Second).do(timer, Command{Type: CommandTick}).
-		do(partnerA, Command{Type: CommandParaphrase, Text: "You felt alone."}).
-		do(partnerB, Command{Type: CommandConfirm, OK: yes()}).
-		do(chair, Command{Type: CommandMode, Mode: ModeTurns}).
-		do(chair, Command{Type: CommandPause}).
-		wait(61*time.Second).do(chair, Command{Type: CommandResume}).
-		do(chair, Command{Type: CommandEnd})
+		do(partnerB, floor.Command{Type: floor.CommandYield}).
+		wait(2*time.Second).do(partnerA, floor.Command{Type: floor.CommandParaphrase, Text: "You were angry."}).
+		do(partnerB, floor.Command{Type: floor.CommandConfirm, OK: no()}).
+		do(partnerA, floor.Command{Type: floor.CommandParaphrase, Text: "You felt left out."}).
+		do(partnerB, floor.Command{Type: floor.CommandMore}).
+		wait(121*time.Second).do(timer, floor.Command{Type: floor.CommandTick}).
+		do(partnerA, floor.Command{Type: floor.CommandParaphrase, Text: "You felt alone."}).
+		do(partnerB, floor.Command{Type: floor.CommandConfirm, OK: yes()}).
+		do(chair, floor.Command{Type: floor.CommandMode, Mode: floor.ModeTurns}).
+		do(chair, floor.Command{Type: floor.CommandPause}).
+		wait(61*time.Second).do(chair, floor.Command{Type: floor.CommandResume}).
+		do(chair, floor.Command{Type: floor.CommandEnd})
 	return []goldenSequence{turns.seq, listener.seq}
 }
 
@@ -120,5 +122,18 @@ func TestApplyGoldenFileIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Fatalf("%s is out of date with Apply: run go test ./realtime -run TestApplyGolden -update, then the web app's tests", applyGoldenFile)
+	}
+}
+
+// TestAppendEventSaysWhatEncodingJSONSays checks the fast event encoder against encoding/json on
+// every event of the golden sequences, which between them have every event type.
+func TestAppendEventSaysWhatEncodingJSONSays(t *testing.T) {
+	for _, seq := range goldenSequences(t) {
+		for _, step := range seq.Steps {
+			want := encodingJSON(t, step.Event)
+			if got := AppendEvent(nil, step.Event); !bytes.Equal(got, want) {
+				t.Errorf("%s: %s encodes as\n%s\nwant\n%s", seq.Name, step.Event.Type, got, want)
+			}
+		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Notification channels shared by every instance.
@@ -49,7 +51,7 @@ type busHandler interface {
 	mediaRelayed(payload string)
 	// hearingRelayed says who is heard in a session after a command on another instance; it
 	// reports whether this instance carries the session's media and so confirms it.
-	hearingRelayed(sessionID int64, hearing Hearing) (carried bool)
+	hearingRelayed(sessionID int64, hearing floor.Hearing) (carried bool)
 	// noticeRelayed carries a person's notice (or the end of their streams) from any instance.
 	noticeRelayed(payload string)
 }
@@ -153,7 +155,7 @@ const hearingSend = 100 * time.Millisecond
 // command is answered or fanned out, at once rather than with the accumulated news: the instance
 // carrying the session's media applies it to the next packet without reading the log. With a
 // wait, it waits that long at most until that instance says it did.
-func (b *Bus) hearing(sessionID int64, h Hearing, wait time.Duration) {
+func (b *Bus) hearing(sessionID int64, h floor.Hearing, wait time.Duration) {
 	confirm := wait > 0
 	ctx, cancel := context.WithTimeout(context.Background(), max(wait, hearingSend))
 	defer cancel()
@@ -348,9 +350,9 @@ func (b *Bus) dispatch(channel, payload string) {
 				b.handler.presenceChanged(id)
 			}
 		case channelHearing:
-			if id, h, ok := sessionItem(item); ok && b.handler.hearingRelayed(id, Hearing(h)) {
+			if id, h, ok := sessionItem(item); ok && b.handler.hearingRelayed(id, floor.Hearing(h)) {
 				// Confirmed off the receive loop, which never waits for the database.
-				go b.heard(from, id, Hearing(h).Seq())
+				go b.heard(from, id, floor.Hearing(h).Seq())
 			}
 		}
 	}

@@ -11,7 +11,10 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
@@ -20,6 +23,7 @@ func TestMain(m *testing.M) { os.Exit(dbtest.Main(m)) }
 // remember what they stored, as two instances' committers do.
 type commitWorld struct {
 	t       testing.TB
+	dsn     string
 	db      *sqlx.DB
 	log     *Log
 	session int64
@@ -30,8 +34,13 @@ type commitWorld struct {
 
 func newCommitWorld(t testing.TB) *commitWorld {
 	t.Helper()
-	db := dbtest.New(t)
 	ctx := context.Background()
+	dsn := dbtest.DSN(t)
+	db, err := store.Open(ctx, dsn, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
 	var practice, couple, therapist int64
 	if err := db.GetContext(ctx, &practice, `INSERT INTO practices (name) VALUES ('Harbour Counselling') RETURNING id`); err != nil {
 		t.Fatal(err)
@@ -42,8 +51,8 @@ func newCommitWorld(t testing.TB) *commitWorld {
 	if err := db.GetContext(ctx, &couple, `INSERT INTO couples (practice_id, label) VALUES ($1, 'Rivera & Chen') RETURNING id`, practice); err != nil {
 		t.Fatal(err)
 	}
-	w := &commitWorld{t: t, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), step: time.Second}
-	s, err := w.log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
+	w := &commitWorld{t: t, dsn: dsn, db: db, log: NewLog(db), now: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), step: time.Second}
+	s, err := w.log.Create(ctx, NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: floor.ModeTurns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +76,7 @@ func (w *commitWorld) run(known *snapshots, cmds ...Pending) []Outcome {
 	return out
 }
 
-func (w *commitWorld) one(known *snapshots, actor Actor, cmd Command) Outcome {
+func (w *commitWorld) one(known *snapshots, actor floor.Actor, cmd floor.Command) Outcome {
 	w.t.Helper()
 	return w.run(known, Pending{Command: cmd, Actor: actor})[0]
 }
@@ -91,7 +100,9 @@ func (w *commitWorld) logged() (events []string, seq int64, blockedA int) {
 	return events, seq, blockedA
 }
 
-func sayAs(id, text string) Command { return Command{ID: id, Type: CommandSay, Text: text} }
+func sayAs(id, text string) floor.Command {
+	return floor.Command{ID: id, Type: floor.CommandSay, Text: text}
+}
 
 func wantAck(t testing.TB, out Outcome, seq int64) {
 	t.Helper()
@@ -105,7 +116,7 @@ func wantAck(t testing.TB, out Outcome, seq int64) {
 
 func wantRefusal(t *testing.T, out Outcome, code string) {
 	t.Helper()
-	var refusal *Error
+	var refusal *floor.Error
 	if !errors.As(out.Err, &refusal) || refusal.Code != code {
 		t.Fatalf("got %+v, want the refusal %s", out, code)
 	}
@@ -119,7 +130,7 @@ func TestCommittersOfTwoInstancesKeepOneOrder(t *testing.T) {
 	w := newCommitWorld(t)
 	one, two := newSnapshots(), newSnapshots()
 
-	wantAck(t, w.one(one, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(one, chair, floor.Command{ID: "g1", Type: floor.CommandGrant, Seat: "a"}), 1)
 	wantAck(t, w.one(one, partnerA, sayAs("a1", "I felt shut out when the plans changed.")), 2)
 	// The second instance has never seen the session: it reads it.
 	wantAck(t, w.one(two, partnerA, sayAs("a2", "I want us to talk before deciding.")), 3)
@@ -127,14 +138,14 @@ func TestCommittersOfTwoInstancesKeepOneOrder(t *testing.T) {
 	wantAck(t, w.one(one, partnerA, sayAs("a3", "That is what I need from you.")), 4)
 
 	// The second instance (stale at 3) passes the floor to b; the first (now at 4) is stale.
-	wantAck(t, w.one(two, partnerA, Command{ID: "a4", Type: CommandYield}), 5)
-	wantAck(t, w.one(two, chair, Command{ID: "g2", Type: CommandGrant, Seat: "b"}), 6)
+	wantAck(t, w.one(two, partnerA, floor.Command{ID: "a4", Type: floor.CommandYield}), 5)
+	wantAck(t, w.one(two, chair, floor.Command{ID: "g2", Type: floor.CommandGrant, Seat: "b"}), 6)
 	// Partner a speaks again through the first instance, which last saw a holding the floor.
-	wantRefusal(t, w.one(one, partnerA, sayAs("a5", "One more thing.")), CodeNotYourTurn)
+	wantRefusal(t, w.one(one, partnerA, sayAs("a5", "One more thing.")), floor.CodeNotYourTurn)
 	wantAck(t, w.one(one, partnerB, sayAs("b1", "I hear you.")), 7)
 
 	events, seq, blocked := w.logged()
-	want := []string{EventFloorGranted, EventUtterance, EventUtterance, EventUtterance, EventFloorYielded, EventFloorGranted, EventUtterance}
+	want := []string{floor.EventFloorGranted, floor.EventUtterance, floor.EventUtterance, floor.EventUtterance, floor.EventFloorYielded, floor.EventFloorGranted, floor.EventUtterance}
 	if len(events) != len(want) || seq != 7 {
 		t.Fatalf("log %v at seq %d, want %v at 7", events, seq, want)
 	}
@@ -155,7 +166,7 @@ func TestResentCommandsAreStoredOnce(t *testing.T) {
 	t.Parallel()
 	w := newCommitWorld(t)
 	one, two := newSnapshots(), newSnapshots()
-	wantAck(t, w.one(one, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(one, chair, floor.Command{ID: "g1", Type: floor.CommandGrant, Seat: "a"}), 1)
 	wantAck(t, w.one(one, partnerA, sayAs("a1", "I was hurt.")), 2)
 
 	// Same committer, the floor unchanged: the say would be accepted again.
@@ -168,12 +179,12 @@ func TestResentCommandsAreStoredOnce(t *testing.T) {
 	wantAck(t, w.one(two, partnerA, sayAs("a1", "I was hurt.")), 2)
 
 	// After the floor moved on, the resend would now be refused; it is still the first say.
-	wantAck(t, w.one(one, partnerA, Command{ID: "a2", Type: CommandYield}), 3)
+	wantAck(t, w.one(one, partnerA, floor.Command{ID: "a2", Type: floor.CommandYield}), 3)
 	again = w.one(one, partnerA, sayAs("a1", "I was hurt."))
 	wantAck(t, again, 2)
 
 	// Twice in one batch: stored once, both answered with its seq.
-	wantAck(t, w.one(one, chair, Command{ID: "g2", Type: CommandGrant, Seat: "b"}), 4)
+	wantAck(t, w.one(one, chair, floor.Command{ID: "g2", Type: floor.CommandGrant, Seat: "b"}), 4)
 	twice := w.run(one,
 		Pending{Command: sayAs("b1", "I am listening."), Actor: partnerB},
 		Pending{Command: sayAs("b1", "I am listening."), Actor: partnerB})
@@ -197,35 +208,35 @@ func TestReusedCommandIDWithOtherContentIsAConflict(t *testing.T) {
 	t.Parallel()
 	w := newCommitWorld(t)
 	one, two := newSnapshots(), newSnapshots()
-	wantAck(t, w.one(one, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(one, chair, floor.Command{ID: "g1", Type: floor.CommandGrant, Seat: "a"}), 1)
 	wantAck(t, w.one(one, partnerA, sayAs("a1", "I was hurt.")), 2)
 
 	cases := []struct {
 		name  string
 		known *snapshots
-		cmd   Command
+		cmd   floor.Command
 	}{
 		{"other text, the committer that stored it", one, sayAs("a1", "I was angry.")},
 		{"other text, another instance's committer", two, sayAs("a1", "I was angry.")},
-		{"another type, no committer's memory", nil, Command{ID: "a1", Type: CommandYield}},
+		{"another type, no committer's memory", nil, floor.Command{ID: "a1", Type: floor.CommandYield}},
 		{"a say that only differs in case", one, sayAs("a1", "i was hurt.")},
 	}
 	for _, tc := range cases {
 		out := w.one(tc.known, partnerA, tc.cmd)
-		wantRefusal(t, out, CodeConflict)
+		wantRefusal(t, out, floor.CodeConflict)
 		if !strings.Contains(out.Err.Error(), "already used") {
 			t.Errorf("%s: the refusal does not say why: %v", tc.name, out.Err)
 		}
 	}
 	// The other partner may use the same id for a command of their own.
-	wantAck(t, w.one(one, partnerB, Command{ID: "a1", Type: CommandRequestFloor}), 3)
+	wantAck(t, w.one(one, partnerB, floor.Command{ID: "a1", Type: floor.CommandRequestFloor}), 3)
 	// Within one batch: the first use is stored, the second refused, a true resend acked.
 	twice := w.run(one,
 		Pending{Command: sayAs("a2", "We never talk about it."), Actor: partnerA},
 		Pending{Command: sayAs("a2", "We always fight about it."), Actor: partnerA},
 		Pending{Command: sayAs("a2", "We never talk about it."), Actor: partnerA})
 	wantAck(t, twice[0], 4)
-	wantRefusal(t, twice[1], CodeConflict)
+	wantRefusal(t, twice[1], floor.CodeConflict)
 	wantAck(t, twice[2], 4)
 	// The first command under the id still gets its ack.
 	wantAck(t, w.one(two, partnerA, sayAs("a1", "I was hurt.")), 2)
@@ -246,22 +257,22 @@ func TestOneBatchMixesKnownAndUnknownSessions(t *testing.T) {
 		w.session).Scan(&practice, &couple, &therapist); err != nil {
 		t.Fatal(err)
 	}
-	other, err := w.log.Create(context.Background(), NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: ModeTurns})
+	other, err := w.log.Create(context.Background(), NewSession{PracticeID: practice, CoupleID: couple, CreatedBy: therapist, Mode: floor.ModeTurns})
 	if err != nil {
 		t.Fatal(err)
 	}
 	known := newSnapshots()
-	wantAck(t, w.one(known, chair, Command{ID: "g1", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(known, chair, floor.Command{ID: "g1", Type: floor.CommandGrant, Seat: "a"}), 1)
 
 	out := w.run(known,
 		Pending{Command: sayAs("a1", "First."), Actor: partnerA},
-		Pending{SessionID: other.ID, Command: Command{ID: "g1", Type: CommandGrant, Seat: "b"}, Actor: chair},
+		Pending{SessionID: other.ID, Command: floor.Command{ID: "g1", Type: floor.CommandGrant, Seat: "b"}, Actor: chair},
 		Pending{Command: sayAs("b1", "Out of turn."), Actor: partnerB},
 		Pending{Command: sayAs("a2", "Second."), Actor: partnerA},
 		Pending{SessionID: other.ID, Command: sayAs("b1", "Hello."), Actor: partnerB})
 	wantAck(t, out[0], 2)
 	wantAck(t, out[1], 1)
-	wantRefusal(t, out[2], CodeNotYourTurn)
+	wantRefusal(t, out[2], floor.CodeNotYourTurn)
 	wantAck(t, out[3], 3)
 	wantAck(t, out[4], 2)
 	if events, seq, blocked := w.logged(); len(events) != 3 || seq != 3 || blocked != 0 {
@@ -282,11 +293,39 @@ func BenchmarkCommitKnownSession(b *testing.B) {
 	w := newCommitWorld(b)
 	w.step = 0 // however many says, they all fall within the turn
 	known := newSnapshots()
-	wantAck(b, w.one(known, chair, Command{ID: "g", Type: CommandGrant, Seat: "a"}), 1)
+	wantAck(b, w.one(known, chair, floor.Command{ID: "g", Type: floor.CommandGrant, Seat: "a"}), 1)
 	b.ResetTimer()
 	for i := range b.N {
 		if out := w.one(known, partnerA, sayAs("a"+strconv.Itoa(i), "I felt alone when the plans changed without a word.")); out.Err != nil {
 			b.Fatal(out.Err)
+		}
+	}
+}
+
+// An event is stored as the frame its clients were sent, byte for byte, whatever its text holds
+// and whichever path stored it.
+func TestStoredEventIsTheFrameSent(t *testing.T) {
+	t.Parallel()
+	w := newCommitWorld(t)
+	known := newSnapshots()
+	wantAck(t, w.one(known, chair, floor.Command{ID: "g", Type: floor.CommandGrant, Seat: "a"}), 1)
+	texts := []string{`<b>"Tom & Jerry"</b> \ 👋🏽`, "line\u2028para\ttab"}
+	sent := map[int64][]byte{}
+	for i, path := range []*snapshots{known, nil} { // the known session's statement, then the general path
+		out := w.one(path, partnerA, sayAs("s"+strconv.Itoa(i), texts[i]))
+		wantAck(t, out, int64(i+2))
+		sent[out.Result.Seq] = out.Result.Events[0].Frame
+	}
+	stored, err := w.log.EventsAfter(context.Background(), w.session, 1, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(sent) {
+		t.Fatalf("%d events stored after the grant, want %d", len(stored), len(sent))
+	}
+	for _, e := range stored {
+		if string(e.Frame) != string(sent[e.Seq]) {
+			t.Errorf("seq %d stored as\n%s\nsent as\n%s", e.Seq, e.Frame, sent[e.Seq])
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Close codes the server uses besides the standard normal closure.
@@ -306,7 +308,7 @@ func (c *Conn) read() {
 			return
 		case n > cfg.MaxFrameBytes:
 			c.hub.buffers.Put(bufp)
-			c.send(EncodeError("", refuse(CodeTooLarge, "The message is larger than the limit.")))
+			c.send(EncodeError("", floor.Refuse(CodeTooLarge, "The message is larger than the limit.")))
 			c.shut(websocket.CloseMessageTooBig, "Message too big.")
 			return
 		case kind == websocket.TextMessage && !utf8.Valid((*bufp)[:n]):
@@ -351,18 +353,18 @@ func (c *Conn) handle(kind int, data []byte) {
 	}
 	switch {
 	case kind != websocket.TextMessage:
-		c.send(EncodeError(cmd.ID, refuse(CodeBadRequest, "Send JSON text messages, not binary ones.")))
+		c.send(EncodeError(cmd.ID, floor.Refuse(floor.CodeBadRequest, "Send JSON text messages, not binary ones.")))
 		return
 	case err != nil:
 		c.send(EncodeError(cmd.ID, err))
 		return
 	case !c.p.may(cmd.Type):
-		c.hub.metrics.commands.WithLabelValues(cmd.Type, CodeNotAllowed).Inc()
-		c.send(EncodeError(cmd.ID, refuse(CodeNotAllowed, "You may not do that in this session.")))
+		c.hub.metrics.commands.WithLabelValues(cmd.Type, floor.CodeNotAllowed).Inc()
+		c.send(EncodeError(cmd.ID, floor.Refuse(floor.CodeNotAllowed, "You may not do that in this session.")))
 		return
 	}
-	actor := Actor{UserID: c.p.UserID, Role: c.p.Role}
-	if Ephemeral(cmd.Type) {
+	actor := floor.Actor{UserID: c.p.UserID, Role: c.p.Role}
+	if floor.Ephemeral(cmd.Type) {
 		c.draft(cmd, actor)
 		return
 	}
@@ -373,7 +375,7 @@ func (c *Conn) handle(kind int, data []byte) {
 	case errors.Is(err, ErrSessionNotFound):
 		c.shut(websocket.ClosePolicyViolation, "This session no longer exists.")
 	case err != nil:
-		var refusal *Error
+		var refusal *floor.Error
 		if !errors.As(err, &refusal) {
 			c.hub.logger.Error("live command failed", "session", c.room.id, "type", cmd.Type, "err", err)
 		}
@@ -386,7 +388,7 @@ func (c *Conn) handle(kind int, data []byte) {
 // allow takes a message from its rate limit (drafts have their own), or counts it as refused.
 // The first refusal of a window is told at once; the others are told together when the window
 // ends, in one rate_limited error naming how many were refused.
-func (c *Conn) allow(cmd Command) bool {
+func (c *Conn) allow(cmd floor.Command) bool {
 	if c.limits == nil {
 		cfg := c.hub.cfg
 		c.limits = &connLimits{commands: rate.NewLimiter(cfg.CommandRate, cfg.CommandBurst),
@@ -394,7 +396,7 @@ func (c *Conn) allow(cmd Command) bool {
 	}
 	l := c.limits
 	limiter := l.commands
-	if Ephemeral(cmd.Type) {
+	if floor.Ephemeral(cmd.Type) {
 		limiter = l.drafts
 	}
 	if limiter.Allow() {
@@ -407,9 +409,9 @@ func (c *Conn) allow(cmd Command) bool {
 
 // draft relays the holder's unsent text to the room and the other instances; the floor
 // refuses a draft from anyone else. Drafts are never stored.
-func (c *Conn) draft(cmd Command, actor Actor) {
+func (c *Conn) draft(cmd floor.Command, actor floor.Actor) {
 	state := c.room.currentState()
-	if _, err := Decide(state, cmd, actor, c.hub.cfg.Clock()); err != nil {
+	if _, err := floor.Decide(state, cmd, actor, c.hub.cfg.Clock()); err != nil {
 		c.hub.metrics.commands.WithLabelValues(cmd.Type, outcome(Result{}, err)).Inc()
 		c.send(EncodeError(cmd.ID, err))
 		return

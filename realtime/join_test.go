@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // A partner who was away for more events than the room keeps gets the older ones from the log
@@ -22,7 +24,7 @@ func TestJoinReplaysOlderEventsFromTheLogAndLatestFromTheRoom(t *testing.T) {
 	total := recentMaxEvents + 100
 	var notes []Pending
 	for i := range total {
-		notes = append(notes, Pending{Actor: chair, Command: Command{ID: "m" + strconv.Itoa(i), Type: CommandModerator, Text: "note " + strconv.Itoa(i)}})
+		notes = append(notes, Pending{Actor: chair, Command: floor.Command{ID: "m" + strconv.Itoa(i), Type: floor.CommandModerator, Text: "note " + strconv.Itoa(i)}})
 	}
 	w.run(nil, notes...)
 	room.want(int64(total))
@@ -33,14 +35,14 @@ func TestJoinReplaysOlderEventsFromTheLogAndLatestFromTheRoom(t *testing.T) {
 		t.Fatalf("the room keeps %d events, want %d", len(room.recent), recentMaxEvents)
 	}
 
-	back := newConn(h, nil, Participant{Role: RoleB})
+	back := newConn(h, nil, Participant{Role: floor.RoleB})
 	back.room = room
 	back.queue.writing = true // the test plays the writer
 	if err := back.join(10); err != nil {
 		t.Fatal(err)
 	}
-	more := []StoredEvent{{Seq: int64(total + 1), Type: EventModerator,
-		Frame: AppendEvent(nil, Event{Seq: int64(total + 1), Type: EventModerator, Actor: chair, At: start, Text: "live"})}}
+	more := []StoredEvent{{Seq: int64(total + 1), Type: floor.EventModerator,
+		Frame: AppendEvent(nil, floor.Event{Seq: int64(total + 1), Type: floor.EventModerator, Actor: chair, At: start, Text: "live"})}}
 	room.deliver(more, nil)
 
 	frames, _, _, _ := back.queue.take()
@@ -77,7 +79,7 @@ func TestPresenceCountsConnectionsAndDropsTheRowWithTheLast(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	present := func() []Role {
+	present := func() []floor.Role {
 		t.Helper()
 		roles, err := w.log.presentIn(ctx, []int64{w.session}, time.Minute)
 		if err != nil {
@@ -85,13 +87,13 @@ func TestPresenceCountsConnectionsAndDropsTheRowWithTheLast(t *testing.T) {
 		}
 		return roles[w.session]
 	}
-	a, b, theChair := presenceKey{w.session, RoleA}, presenceKey{w.session, RoleB}, presenceKey{w.session, RoleChair}
-	change(map[presenceKey]int{a: 2, theChair: 1, {w.session + 1000, RoleA}: 1})
-	if got := present(); !slices.Equal(got, []Role{RoleA, RoleChair}) {
+	a, b, theChair := presenceKey{w.session, floor.RoleA}, presenceKey{w.session, floor.RoleB}, presenceKey{w.session, floor.RoleChair}
+	change(map[presenceKey]int{a: 2, theChair: 1, {w.session + 1000, floor.RoleA}: 1})
+	if got := present(); !slices.Equal(got, []floor.Role{floor.RoleA, floor.RoleChair}) {
 		t.Fatalf("present %v, want [a chair]", got)
 	}
 	change(map[presenceKey]int{a: -1, theChair: -1, b: 1})
-	if got := present(); !slices.Equal(got, []Role{RoleA, RoleB}) {
+	if got := present(); !slices.Equal(got, []floor.Role{floor.RoleA, floor.RoleB}) {
 		t.Fatalf("with one of a's two connections left: present %v, want [a b]", got)
 	}
 	change(map[presenceKey]int{a: -1, b: -1})
@@ -110,15 +112,15 @@ func TestPresenceCountsConnectionsAndDropsTheRowWithTheLast(t *testing.T) {
 // A join and a leave of the same seat within one round cancel out: nothing is written.
 func TestPresenceBookFoldsAJoinAndALeaveOfOneRound(t *testing.T) {
 	b := newPresenceBook()
-	b.change(7, RoleA, 1)
-	b.change(7, RoleB, 1)
-	b.change(7, RoleA, -1)
+	b.change(7, floor.RoleA, 1)
+	b.change(7, floor.RoleB, 1)
+	b.change(7, floor.RoleA, -1)
 	changes, _ := b.take()
-	if len(changes) != 1 || changes[presenceKey{7, RoleB}] != 1 {
+	if len(changes) != 1 || changes[presenceKey{7, floor.RoleB}] != 1 {
 		t.Fatalf("changes %v, want only b joining", changes)
 	}
 	b.putBack(changes, map[int64]struct{}{7: {}})
-	b.change(7, RoleB, -1)
+	b.change(7, floor.RoleB, -1)
 	changes, stale := b.take()
 	if len(changes) != 0 || len(stale) != 1 {
 		t.Fatalf("after a failed round and b leaving: changes %v, stale %v", changes, stale)

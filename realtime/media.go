@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Media signalling frames ride the live connection as JSON text frames; they are never stored and
@@ -64,7 +66,7 @@ type MediaCandidate struct {
 
 // MediaParticipant is one line of a media_state frame.
 type MediaParticipant struct {
-	Role Role `json:"role"`
+	Role floor.Role `json:"role"`
 	// Audio and Video: connected and sending.
 	Audio bool `json:"audio"`
 	Video bool `json:"video"`
@@ -94,14 +96,14 @@ type Media interface {
 // a spoken interruption.
 type MediaRoom interface {
 	ID() int64
-	Hearing() Hearing
+	Hearing() floor.Hearing
 	Broadcast(frame []byte)
 	ReportSpokenInterruption(seat string)
 }
 
 // MediaClient is one participant's connection, on this instance or, relayed, on another.
 type MediaClient interface {
-	Role() Role
+	Role() floor.Role
 	Send(frame []byte)
 }
 
@@ -111,7 +113,7 @@ const maxCandidateLength = 1024
 // DecodeMediaFrame parses a client frame whose type is a media frame; ok is false for any other
 // frame, which is then a command. Like DecodeCommand it accepts one JSON object of known fields
 // that its type uses, and refuses anything else as bad_request.
-func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *Error) {
+func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *floor.Error) {
 	if !bytes.Contains(data, []byte(`"media_`)) {
 		return MediaFrame{}, false, nil
 	}
@@ -124,7 +126,7 @@ func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *Error) {
 		return MediaFrame{}, false, nil
 	}
 	if len(peek.ID) > MaxCommandIDLength {
-		return MediaFrame{}, true, refuse(CodeBadRequest, "The message id is longer than 64 characters.")
+		return MediaFrame{}, true, floor.Refuse(floor.CodeBadRequest, "The message id is longer than 64 characters.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -132,13 +134,13 @@ func DecodeMediaFrame(data []byte) (frame MediaFrame, ok bool, err *Error) {
 		return MediaFrame{ID: peek.ID}, true, decodeError(err)
 	}
 	if !onlyWhitespace(data[dec.InputOffset():]) {
-		return MediaFrame{ID: peek.ID}, true, refuse(CodeBadRequest, "Send one JSON object per message.")
+		return MediaFrame{ID: peek.ID}, true, floor.Refuse(floor.CodeBadRequest, "Send one JSON object per message.")
 	}
 	return frame, true, checkMediaFields(frame)
 }
 
 // checkMediaFields refuses a media frame that lacks what its type needs or carries what it does not use.
-func checkMediaFields(f MediaFrame) *Error {
+func checkMediaFields(f MediaFrame) *floor.Error {
 	sdp, candidate, audio, video := f.SDP != "", f.Candidate != nil, f.Audio != nil, f.Video != nil
 	var fits bool
 	switch f.Type {
@@ -147,22 +149,22 @@ func checkMediaFields(f MediaFrame) *Error {
 	case FrameMediaAnswer:
 		fits = sdp && !candidate && !audio && !video
 		if fits && len(f.SDP) > MaxSDPLength {
-			return refuse(CodeBadRequest, "The session description is too long.")
+			return floor.Refuse(floor.CodeBadRequest, "The session description is too long.")
 		}
 	case FrameMediaCandidate:
 		fits = !sdp && candidate && !audio && !video
 		if fits && len(f.Candidate.Candidate) > maxCandidateLength {
-			return refuse(CodeBadRequest, "The candidate is too long.")
+			return floor.Refuse(floor.CodeBadRequest, "The candidate is too long.")
 		}
 	case FrameMediaMute:
 		fits = !sdp && !candidate && (audio || video)
 	case FrameMediaLeave:
 		fits = !sdp && !candidate && !audio && !video
 	default:
-		return refuse(CodeBadRequest, "Unknown message type.")
+		return floor.Refuse(floor.CodeBadRequest, "Unknown message type.")
 	}
 	if !fits {
-		return refuse(CodeBadRequest, "The fields do not fit a "+f.Type+" message.")
+		return floor.Refuse(floor.CodeBadRequest, "The fields do not fit a "+f.Type+" message.")
 	}
 	return nil
 }
@@ -211,7 +213,7 @@ type mediaError struct {
 }
 
 // EncodeMediaError returns the frame refusing media frame id, or telling that media failed.
-func EncodeMediaError(id string, err *Error) []byte {
+func EncodeMediaError(id string, err *floor.Error) []byte {
 	return mustMarshal(mediaError{Type: FrameMediaError, ID: id, Code: err.Code, Message: err.Message})
 }
 
@@ -242,9 +244,9 @@ func (c *Conn) handleMedia(data []byte) bool {
 	}
 	switch {
 	case c.hub.media == nil:
-		c.send(EncodeMediaError(frame.ID, refuse(CodeMediaUnavailable, "Voice is not available on this server; the text room works as usual.")))
+		c.send(EncodeMediaError(frame.ID, floor.Refuse(CodeMediaUnavailable, "Voice is not available on this server; the text room works as usual.")))
 	case !c.p.mayTalk():
-		c.send(EncodeMediaError(frame.ID, refuse(CodeNotAllowed, "You may not speak in this session.")))
+		c.send(EncodeMediaError(frame.ID, floor.Refuse(floor.CodeNotAllowed, "You may not speak in this session.")))
 	case !c.allowMedia(frame.ID):
 	default:
 		if err := c.hub.media.signal(c, frame); err != nil {
@@ -256,11 +258,11 @@ func (c *Conn) handleMedia(data []byte) bool {
 
 // mediaRefusal is what a participant is told when their media frame failed: the refusal itself,
 // or, for an unexpected error (logged), that media could not be set up.
-func (h *Hub) mediaRefusal(sessionID int64, frameType string, err error) *Error {
-	refusal, isRefusal := errors.AsType[*Error](err)
+func (h *Hub) mediaRefusal(sessionID int64, frameType string, err error) *floor.Error {
+	refusal, isRefusal := errors.AsType[*floor.Error](err)
 	if !isRefusal {
 		h.logger.Error("live media signalling failed", "session", sessionID, "type", frameType, "err", err)
-		refusal = refuse(CodeMediaFailed, "The media connection could not be set up; try again.")
+		refusal = floor.Refuse(CodeMediaFailed, "The media connection could not be set up; try again.")
 	}
 	return refusal
 }
@@ -268,7 +270,7 @@ func (h *Hub) mediaRefusal(sessionID int64, frameType string, err error) *Error 
 // mayTalk reports whether the participant's voice belongs in the room: a partner who may speak,
 // a chair who may moderate.
 func (p Participant) mayTalk() bool {
-	if p.Role == RoleChair {
+	if p.Role == floor.RoleChair {
 		return p.MayModerate
 	}
 	return p.MaySpeak
@@ -298,7 +300,7 @@ func (c *Conn) leaveMedia() {
 }
 
 // Role is the participant's role on this connection.
-func (c *Conn) Role() Role { return c.p.Role }
+func (c *Conn) Role() floor.Role { return c.p.Role }
 
 // Send queues a frame for the client, like every frame the room sends it.
 func (c *Conn) Send(frame []byte) { c.send(frame) }
@@ -309,13 +311,13 @@ func (r *Room) ID() int64 { return r.id }
 // Hearing is who is heard as of the latest event this instance knows of, without waiting for
 // the room: the forwarding unit asks it for every audio packet. It can run ahead of the events
 // the room delivered, never behind them.
-func (r *Room) Hearing() Hearing { return Hearing(r.hearing.Load()) }
+func (r *Room) Hearing() floor.Hearing { return floor.Hearing(r.hearing.Load()) }
 
 // hear makes h the room's hearing unless the room already has a newer one.
-func (r *Room) hear(h Hearing) {
+func (r *Room) hear(h floor.Hearing) {
 	for {
 		old := r.hearing.Load()
-		if Hearing(old).Seq() > h.Seq() || r.hearing.CompareAndSwap(old, uint64(h)) {
+		if floor.Hearing(old).Seq() > h.Seq() || r.hearing.CompareAndSwap(old, uint64(h)) {
 			return
 		}
 	}
@@ -334,8 +336,8 @@ func (r *Room) ReportSpokenInterruption(seat string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), spokenInterruptionTimeout)
 		defer cancel()
-		_, err := r.hub.execute(ctx, r.id, Command{Type: CommandSpokenInterruption, Seat: seat}, Actor{Role: RoleSystem})
-		var refusal *Error
+		_, err := r.hub.execute(ctx, r.id, floor.Command{Type: floor.CommandSpokenInterruption, Seat: seat}, floor.Actor{Role: floor.RoleSystem})
+		var refusal *floor.Error
 		if err != nil && !errors.As(err, &refusal) && !errors.Is(err, ErrClosing) {
 			r.hub.logger.Warn("live spoken interruption not stored", "session", r.id, "err", err)
 		}

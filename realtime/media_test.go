@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 func TestDecodeMediaFrameTellsMediaFromCommands(t *testing.T) {
@@ -22,17 +24,17 @@ func TestDecodeMediaFrameTellsMediaFromCommands(t *testing.T) {
 		{"a leave", `{"type":"media_leave"}`, true, "", ""},
 		{"a say that mentions media_join stays a command", `{"id":"c1","type":"say","text":"\"media_join\""}`, false, "", ""},
 		{"a command", `{"id":"c1","type":"yield"}`, false, "", ""},
-		{"an unknown media type", `{"type":"media_record","id":"m2"}`, true, CodeBadRequest, "m2"},
-		{"an unknown field echoes the id", `{"type":"media_join","id":"m3","volume":1}`, true, CodeBadRequest, "m3"},
-		{"a field of the wrong type", `{"type":"media_mute","id":"m4","audio":"yes"}`, true, CodeBadRequest, "m4"},
-		{"two objects", `{"type":"media_leave","id":"m5"}{}`, true, CodeBadRequest, "m5"},
-		{"an answer without sdp", `{"type":"media_answer","id":"m6"}`, true, CodeBadRequest, "m6"},
-		{"a candidate without its candidate", `{"type":"media_candidate"}`, true, CodeBadRequest, ""},
-		{"a join carrying an sdp", `{"type":"media_join","sdp":"v=0"}`, true, CodeBadRequest, ""},
-		{"a mute saying nothing", `{"type":"media_mute"}`, true, CodeBadRequest, ""},
-		{"a leave with audio", `{"type":"media_leave","audio":true}`, true, CodeBadRequest, ""},
-		{"an id too long", `{"type":"media_leave","id":"` + strings.Repeat("x", MaxCommandIDLength+1) + `"}`, true, CodeBadRequest, ""},
-		{"an answer too long", `{"type":"media_answer","sdp":"` + strings.Repeat("a", MaxSDPLength+1) + `"}`, true, CodeBadRequest, ""},
+		{"an unknown media type", `{"type":"media_record","id":"m2"}`, true, floor.CodeBadRequest, "m2"},
+		{"an unknown field echoes the id", `{"type":"media_join","id":"m3","volume":1}`, true, floor.CodeBadRequest, "m3"},
+		{"a field of the wrong type", `{"type":"media_mute","id":"m4","audio":"yes"}`, true, floor.CodeBadRequest, "m4"},
+		{"two objects", `{"type":"media_leave","id":"m5"}{}`, true, floor.CodeBadRequest, "m5"},
+		{"an answer without sdp", `{"type":"media_answer","id":"m6"}`, true, floor.CodeBadRequest, "m6"},
+		{"a candidate without its candidate", `{"type":"media_candidate"}`, true, floor.CodeBadRequest, ""},
+		{"a join carrying an sdp", `{"type":"media_join","sdp":"v=0"}`, true, floor.CodeBadRequest, ""},
+		{"a mute saying nothing", `{"type":"media_mute"}`, true, floor.CodeBadRequest, ""},
+		{"a leave with audio", `{"type":"media_leave","audio":true}`, true, floor.CodeBadRequest, ""},
+		{"an id too long", `{"type":"media_leave","id":"` + strings.Repeat("x", MaxCommandIDLength+1) + `"}`, true, floor.CodeBadRequest, ""},
+		{"an answer too long", `{"type":"media_answer","sdp":"` + strings.Repeat("a", MaxSDPLength+1) + `"}`, true, floor.CodeBadRequest, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -74,7 +76,7 @@ func FuzzDecodeMediaFrame(f *testing.F) {
 			}
 			return
 		case err != nil:
-			if err.Code != CodeBadRequest || err.Message == "" {
+			if err.Code != floor.CodeBadRequest || err.Message == "" {
 				t.Fatalf("DecodeMediaFrame(%q) refused with %v, want bad_request", data, err)
 			}
 			return

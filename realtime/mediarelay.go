@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // channelMedia carries "to|from|session|id": a media_relay row for instance to ("*": every
@@ -64,7 +66,7 @@ type remoteKey struct {
 type remoteClient struct {
 	router *mediaRouter
 	key    remoteKey
-	role   Role
+	role   floor.Role
 	room   *Room
 	since  time.Time
 }
@@ -72,8 +74,8 @@ type remoteClient struct {
 // relayNote is a media_relay row's body.
 type relayNote struct {
 	// Conn is the participant's connection on the instance it is connected to.
-	Conn int64 `json:"conn,omitempty"`
-	Role Role  `json:"role,omitempty"`
+	Conn int64      `json:"conn,omitempty"`
+	Role floor.Role `json:"role,omitempty"`
 	// Signal is a participant's media frame for the holder.
 	Signal *MediaFrame `json:"signal,omitempty"`
 	// Frame is a frame from the holder for one connection (Conn) or the whole room.
@@ -361,7 +363,7 @@ func (m *mediaRouter) receive(r relayIn) error {
 }
 
 // errMediaMoved tells a participant that the session's media is now carried elsewhere.
-var errMediaMoved = &Error{Code: CodeMediaRejoin, Message: "Voice moved to another server; join again."}
+var errMediaMoved = &floor.Error{Code: CodeMediaRejoin, Message: "Voice moved to another server; join again."}
 
 // fromParticipant runs a relayed frame of a participant connected to another instance.
 func (m *mediaRouter) fromParticipant(ctx context.Context, r relayIn, note relayNote) {
@@ -426,7 +428,7 @@ func (m *mediaRouter) toRemote(key remoteKey, session int64, frame []byte) {
 }
 
 // Role is the participant's role in the session.
-func (rc *remoteClient) Role() Role { return rc.role }
+func (rc *remoteClient) Role() floor.Role { return rc.role }
 
 // Send relays a frame to the participant's connection on its instance.
 func (rc *remoteClient) Send(frame []byte) { rc.router.toRemote(rc.key, rc.room.id, frame) }

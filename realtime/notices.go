@@ -10,6 +10,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Notice types: what a person's open screens are told. Ready opens every stream; resync says
@@ -229,31 +231,31 @@ func (n *notices) relayed(payload string) {
 	}
 }
 
-// anyPractice asks SessionAlive about a sign-in whatever practice it is used in: a notice stream
+// anyPractice asks EndedSignIns about a sign-in whatever practice it is used in: a notice stream
 // belongs to the person, not to one of their practices.
 const anyPractice = 0
 
-// checkSignIns ends the streams whose sign-in has ended (expiry, a reset), checking each
-// sign-in once however many tabs it has open.
+// checkSignIns ends the streams whose sign-in has ended (expiry, a reset), asking about every
+// sign-in at once, and about each once however many tabs it has open.
 func (n *notices) checkSignIns() {
-	if n.cfg.SessionAlive == nil {
+	if n.cfg.EndedSignIns == nil {
 		return
 	}
 	n.mu.Lock()
-	sessions := map[int64]bool{}
+	held := map[SignIn]bool{}
 	for _, mine := range n.byUser {
 		for s := range mine {
-			sessions[s.authSession] = true
+			held[SignIn{AuthSession: s.authSession, PracticeID: anyPractice}] = true
 		}
 	}
 	n.mu.Unlock()
-	for id := range sessions {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		alive, err := n.cfg.SessionAlive(ctx, id, anyPractice)
-		cancel()
-		sessions[id] = err != nil || alive
+	ended, err := endedSignIns(n.cfg.EndedSignIns, held)
+	if err != nil {
+		n.cfg.Logger.Warn("notice sign-in check failed", "err", err)
 	}
-	n.endWhere(func(s *noticeStream) bool { return !sessions[s.authSession] })
+	if len(ended) > 0 {
+		n.endWhere(func(s *noticeStream) bool { return ended[SignIn{AuthSession: s.authSession, PracticeID: anyPractice}] })
+	}
 }
 
 // run checks sign-ins until done closes.
@@ -325,7 +327,7 @@ func (h *Hub) noticeEnded(sessionID int64, res Result) {
 		return
 	}
 	for _, e := range res.Decoded {
-		if e.Type == EventEnded {
+		if e.Type == floor.EventEnded {
 			go h.sessionEnded(sessionID)
 			return
 		}

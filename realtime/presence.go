@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // presenceBook gathers this instance's presence work so that it costs a few statements per
@@ -19,7 +21,7 @@ type presenceBook struct {
 
 type presenceKey struct {
 	session int64
-	role    Role
+	role    floor.Role
 }
 
 func newPresenceBook() *presenceBook {
@@ -27,7 +29,7 @@ func newPresenceBook() *presenceBook {
 }
 
 // change records that a connection of role joined (delta 1) or left (delta -1) the session.
-func (b *presenceBook) change(session int64, role Role, delta int) {
+func (b *presenceBook) change(session int64, role floor.Role, delta int) {
 	b.mu.Lock()
 	k := presenceKey{session, role}
 	b.changes[k] += delta

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // Server frame types. Events travel as their own JSON, with their event type in "type".
@@ -32,9 +34,9 @@ const MaxCommandIDLength = 64
 
 // Snapshot is the state a client starts from; events after Seq follow it.
 type Snapshot struct {
-	Type  string `json:"type"`
-	Seq   int64  `json:"seq"`
-	State State  `json:"state"`
+	Type  string      `json:"type"`
+	Seq   int64       `json:"seq"`
+	State floor.State `json:"state"`
 }
 
 // Ack tells a client its command was stored; Seq is the last event it caused, or the session's
@@ -64,8 +66,8 @@ type Draft struct {
 
 // Presence lists the roles connected to the room; it carries no seq.
 type Presence struct {
-	Type    string `json:"type"`
-	Present []Role `json:"present"`
+	Type    string       `json:"type"`
+	Present []floor.Role `json:"present"`
 }
 
 // DecodeCommand parses one client frame. It accepts exactly one JSON object of a known client
@@ -73,46 +75,46 @@ type Presence struct {
 // of 1 to 64 characters (optional for drafts). Anything else is an *Error with code bad_request,
 // returned with a Command that holds only the id, when the frame was a JSON object with a string
 // id, so that the refusal names the command it answers. Field values are checked by Decide.
-func DecodeCommand(data []byte) (Command, error) {
-	var cmd Command
+func DecodeCommand(data []byte) (floor.Command, error) {
+	var cmd floor.Command
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	// A syntax error stops the decoder before it sets anything; an unknown field or a field of
 	// the wrong type does not, so the id is read whenever it is a string.
 	if err := dec.Decode(&cmd); err != nil {
-		return Command{ID: cmd.ID}, decodeError(err)
+		return floor.Command{ID: cmd.ID}, decodeError(err)
 	}
 	if !onlyWhitespace(data[dec.InputOffset():]) {
-		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "Send one JSON object per message.")
+		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "Send one JSON object per message.")
 	}
 	uses, known := fieldsOf(cmd.Type)
 	switch {
 	case !known && cmd.Type == "":
-		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "The message has no type.")
+		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "The message has no type.")
 	case !known:
-		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "Unknown message type.")
-	case cmd.ID == "" && !Ephemeral(cmd.Type):
-		return Command{}, refuse(CodeBadRequest, "The message has no id.")
+		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "Unknown message type.")
+	case cmd.ID == "" && !floor.Ephemeral(cmd.Type):
+		return floor.Command{}, floor.Refuse(floor.CodeBadRequest, "The message has no id.")
 	case utf8.RuneCountInString(cmd.ID) > MaxCommandIDLength:
-		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "The message id is longer than 64 characters.")
+		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "The message id is longer than 64 characters.")
 	}
 	if name := unusedField(cmd, uses); name != "" {
-		return Command{ID: cmd.ID}, refuse(CodeBadRequest, "The field "+name+" does not belong in a "+cmd.Type+" message.")
+		return floor.Command{ID: cmd.ID}, floor.Refuse(floor.CodeBadRequest, "The field "+name+" does not belong in a "+cmd.Type+" message.")
 	}
 	return cmd, nil
 }
 
-func decodeError(err error) *Error {
+func decodeError(err error) *floor.Error {
 	var typeErr *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return refuse(CodeBadRequest, "The field "+typeErr.Field+" has the wrong type.")
+		return floor.Refuse(floor.CodeBadRequest, "The field "+typeErr.Field+" has the wrong type.")
 	case errors.As(err, &typeErr):
-		return refuse(CodeBadRequest, "A message must be a JSON object.")
+		return floor.Refuse(floor.CodeBadRequest, "A message must be a JSON object.")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return refuse(CodeBadRequest, "Unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+".")
+		return floor.Refuse(floor.CodeBadRequest, "Unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+".")
 	default:
-		return refuse(CodeBadRequest, "The message is not valid JSON.")
+		return floor.Refuse(floor.CodeBadRequest, "The message is not valid JSON.")
 	}
 }
 
@@ -141,29 +143,29 @@ const (
 // fieldsOf says which optional fields a client command type uses; ticks are not client commands.
 func fieldsOf(commandType string) (commandFields, bool) {
 	switch commandType {
-	case CommandSay, CommandDraft, CommandParaphrase, CommandModerator:
+	case floor.CommandSay, floor.CommandDraft, floor.CommandParaphrase, floor.CommandModerator:
 		return fieldText, true
-	case CommandGrant:
+	case floor.CommandGrant:
 		return fieldSeat, true
-	case CommandExtend:
+	case floor.CommandExtend:
 		return fieldSeconds, true
-	case CommandConfirm:
+	case floor.CommandConfirm:
 		return fieldOK, true
-	case CommandMode:
+	case floor.CommandMode:
 		return fieldMode, true
-	case CommandPause:
+	case floor.CommandPause:
 		return fieldReason, true
-	case CommandSettings:
+	case floor.CommandSettings:
 		return fieldSettings, true
-	case CommandRequestFloor, CommandYield, CommandMore, CommandRevoke, CommandSkip,
-		CommandReady, CommandResume, CommandEnd:
+	case floor.CommandRequestFloor, floor.CommandYield, floor.CommandMore, floor.CommandRevoke, floor.CommandSkip,
+		floor.CommandReady, floor.CommandResume, floor.CommandEnd:
 		return 0, true
 	}
 	return 0, false
 }
 
 // unusedField names a field set in cmd that its type does not use, or returns "".
-func unusedField(cmd Command, uses commandFields) string {
+func unusedField(cmd floor.Command, uses commandFields) string {
 	switch {
 	case cmd.Text != "" && uses&fieldText == 0:
 		return "text"
@@ -186,7 +188,7 @@ func unusedField(cmd Command, uses commandFields) string {
 }
 
 // EncodeSnapshot returns the snapshot frame for a state.
-func EncodeSnapshot(s State) ([]byte, error) {
+func EncodeSnapshot(s floor.State) ([]byte, error) {
 	return json.Marshal(Snapshot{Type: FrameSnapshot, Seq: s.Seq, State: s})
 }
 
@@ -204,13 +206,13 @@ func EncodeAck(id string, seq int64) []byte {
 // database as unavailable; any other error becomes a generic internal error, so no server
 // detail reaches the client.
 func EncodeError(id string, err error) []byte {
-	refusal, ok := errors.AsType[*Error](err)
+	refusal, ok := errors.AsType[*floor.Error](err)
 	switch {
 	case ok:
 	case errors.Is(err, ErrUnavailable):
-		refusal = refuse(CodeUnavailable, "The service is briefly unavailable; send this again in a moment.")
+		refusal = floor.Refuse(CodeUnavailable, "The service is briefly unavailable; send this again in a moment.")
 	default:
-		refusal = refuse(CodeInternal, "The server could not handle this message; please try again.")
+		refusal = floor.Refuse(CodeInternal, "The server could not handle this message; please try again.")
 	}
 	return append(appendErrorFields(make([]byte, 0, 64+len(id)+len(refusal.Message)), id, refusal), '}')
 }
@@ -219,14 +221,14 @@ func EncodeError(id string, err error) []byte {
 // refused this many messages since the previous one, the last with an id being id.
 func EncodeRateLimited(id string, refused int) []byte {
 	message := "Too many messages: " + strconv.Itoa(refused) + " refused and not stored. Slow down, then send the commands you have no answer for again, with the same ids."
-	b := appendErrorFields(make([]byte, 0, 80+len(id)+len(message)), id, refuse(CodeRateLimited, message))
+	b := appendErrorFields(make([]byte, 0, 80+len(id)+len(message)), id, floor.Refuse(CodeRateLimited, message))
 	b = append(b, `,"refused":`...)
 	b = strconv.AppendInt(b, int64(refused), 10)
 	return append(b, '}')
 }
 
 // appendErrorFields appends an error frame up to its message, leaving the object open.
-func appendErrorFields(b []byte, id string, refusal *Error) []byte {
+func appendErrorFields(b []byte, id string, refusal *floor.Error) []byte {
 	b = append(b, `{"type":"error","id":`...)
 	b = appendString(b, id)
 	b = append(b, `,"code":`...)
@@ -246,7 +248,7 @@ func EncodeDraft(seat, text string) []byte {
 }
 
 // EncodePresence returns the frame listing who is connected.
-func EncodePresence(present []Role) []byte {
+func EncodePresence(present []floor.Role) []byte {
 	b := make([]byte, 0, 40+12*len(present))
 	b = append(b, `{"type":"presence","present":[`...)
 	for i, role := range present {
@@ -258,14 +260,9 @@ func EncodePresence(present []Role) []byte {
 	return append(b, ']', '}')
 }
 
-// MarshalJSON encodes the event as AppendEvent does.
-func (e Event) MarshalJSON() ([]byte, error) {
-	return AppendEvent(make([]byte, 0, 192+len(e.Text)+len(e.Reason)), e), nil
-}
-
 // AppendEvent appends the event's JSON to dst. It produces what encoding/json would (without
 // HTML escaping) and allocates nothing when dst has room, since every event goes to every client.
-func AppendEvent(dst []byte, e Event) []byte {
+func AppendEvent(dst []byte, e floor.Event) []byte {
 	dst = append(dst, `{"seq":`...)
 	dst = strconv.AppendInt(dst, e.Seq, 10)
 	dst = append(dst, `,"type":`...)

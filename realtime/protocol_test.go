@@ -9,25 +9,28 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 func TestDecodeCommandAcceptsClientCommands(t *testing.T) {
 	tests := []struct {
 		frame string
-		want  Command
+		want  floor.Command
 	}{
-		{`{"id":"m1","type":"say","text":"I'm listening."}`, Command{ID: "m1", Type: CommandSay, Text: "I'm listening."}},
-		{`{"type":"draft","text":"I'm list"}`, Command{Type: CommandDraft, Text: "I'm list"}},
-		{` {"id":"m2","type":"request_floor"} ` + "\n", Command{ID: "m2", Type: CommandRequestFloor}},
-		{`{"id":"m3","type":"confirm","ok":false}`, Command{ID: "m3", Type: CommandConfirm, OK: no()}},
-		{`{"id":"m4","type":"grant","seat":"b"}`, Command{ID: "m4", Type: CommandGrant, Seat: SeatB}},
-		{`{"id":"m5","type":"extend","seconds":30}`, Command{ID: "m5", Type: CommandExtend, Seconds: 30}},
-		{`{"id":"m6","type":"pause","reason":"I need air"}`, Command{ID: "m6", Type: CommandPause, Reason: "I need air"}},
-		{`{"id":"m7","type":"mode","mode":"listener"}`, Command{ID: "m7", Type: CommandMode, Mode: ModeListener}},
+		{`{"id":"m1","type":"say","text":"I'm listening."}`, floor.Command{ID: "m1", Type: floor.CommandSay, Text: "I'm listening."}},
+		{`{"type":"draft","text":"I'm list"}`, floor.Command{Type: floor.CommandDraft, Text: "I'm list"}},
+		{` {"id":"m2","type":"request_floor"} ` + "\n", floor.Command{ID: "m2", Type: floor.CommandRequestFloor}},
+		{`{"id":"m3","type":"confirm","ok":false}`, floor.Command{ID: "m3", Type: floor.CommandConfirm, OK: no()}},
+		{`{"id":"m4","type":"grant","seat":"b"}`, floor.Command{ID: "m4", Type: floor.CommandGrant, Seat: floor.SeatB}},
+		{`{"id":"m5","type":"extend","seconds":30}`, floor.Command{ID: "m5", Type: floor.CommandExtend, Seconds: 30}},
+		{`{"id":"m6","type":"pause","reason":"I need air"}`, floor.Command{ID: "m6", Type: floor.CommandPause, Reason: "I need air"}},
+		{`{"id":"m7","type":"mode","mode":"listener"}`, floor.Command{ID: "m7", Type: floor.CommandMode, Mode: floor.ModeListener}},
 		{`{"id":"m8","type":"settings","turn_seconds":90,"min_break_seconds":30}`,
-			Command{ID: "m8", Type: CommandSettings, TurnSeconds: 90, MinBreakSeconds: 30}},
+			floor.Command{ID: "m8", Type: floor.CommandSettings, TurnSeconds: 90, MinBreakSeconds: 30}},
 		{`{"id":"` + strings.Repeat("é", MaxCommandIDLength) + `","type":"end"}`,
-			Command{ID: strings.Repeat("é", MaxCommandIDLength), Type: CommandEnd}},
+			floor.Command{ID: strings.Repeat("é", MaxCommandIDLength), Type: floor.CommandEnd}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want.Type, func(t *testing.T) {
@@ -77,14 +80,14 @@ func TestDecodeCommandRejectsMalformedFrames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd, err := DecodeCommand([]byte(tt.frame))
-			var refusal *Error
-			if !errors.As(err, &refusal) || refusal.Code != CodeBadRequest {
+			var refusal *floor.Error
+			if !errors.As(err, &refusal) || refusal.Code != floor.CodeBadRequest {
 				t.Fatalf("DecodeCommand(%s) = %+v, %v; want a bad_request refusal", tt.frame, cmd, err)
 			}
 			if refusal.Message == "" || strings.Contains(refusal.Message, "json:") {
 				t.Fatalf("message %q should explain the problem in plain words", refusal.Message)
 			}
-			if !reflect.DeepEqual(cmd, Command{ID: tt.id}) {
+			if !reflect.DeepEqual(cmd, floor.Command{ID: tt.id}) {
 				t.Fatalf("a refused frame returned %+v, want only the id %q", cmd, tt.id)
 			}
 		})
@@ -105,9 +108,6 @@ func TestDecodeCommandNamesTheProblem(t *testing.T) {
 	}
 }
 
-// plainEvent is Event without its hand-written encoder, so encoding/json encodes it by reflection.
-type plainEvent Event
-
 func encodingJSON(t testing.TB, v any) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -127,29 +127,26 @@ func TestEventEncodingMatchesEncodingJSON(t *testing.T) {
 	}
 	at := time.Date(2026, 3, 4, 17, 0, 0, 123456789, time.UTC)
 	for i, text := range tricky {
-		events := []Event{
-			{Seq: int64(i), Type: EventUtterance, Actor: partnerA, At: at, Seat: SeatA, Text: text},
-			{Seq: 1 << 40, Type: EventPaused, Actor: Actor{UserID: -3, Role: Role(text)}, At: at.Truncate(time.Second),
+		events := []floor.Event{
+			{Seq: int64(i), Type: floor.EventUtterance, Actor: partnerA, At: at, Seat: floor.SeatA, Text: text},
+			{Seq: 1 << 40, Type: floor.EventPaused, Actor: floor.Actor{UserID: -3, Role: floor.Role(text)}, At: at.Truncate(time.Second),
 				Reason: text, BreakUntil: at.Add(time.Minute)},
-			{Seq: 9, Type: EventTurnExtended, Actor: chair, At: at.In(time.FixedZone("", -5*3600)),
+			{Seq: 9, Type: floor.EventTurnExtended, Actor: chair, At: at.In(time.FixedZone("", -5*3600)),
 				Seconds: 60, Deadline: at.Add(time.Hour)},
-			{Seq: 10, Type: EventSettingsChanged, Actor: chair, At: at, Mode: text, TurnSeconds: 45, MinBreakSeconds: 20},
+			{Seq: 10, Type: floor.EventSettingsChanged, Actor: chair, At: at, Mode: text, TurnSeconds: 45, MinBreakSeconds: 20},
 			{},
 		}
 		for _, e := range events {
-			want := encodingJSON(t, plainEvent(e))
+			want := encodingJSON(t, e)
 			if got := AppendEvent(nil, e); !bytes.Equal(got, want) {
 				t.Errorf("AppendEvent(%+v)\n got %s\nwant %s", e, got, want)
-			}
-			if got := encodingJSON(t, e); !bytes.Equal(got, want) {
-				t.Errorf("encoding/json through MarshalJSON(%+v)\n got %s\nwant %s", e, got, want)
 			}
 		}
 	}
 }
 
 func TestEventEncodingReusesBuffer(t *testing.T) {
-	e := Event{Seq: 12, Type: EventUtterance, Actor: partnerB, At: start, Seat: SeatB, Text: "I was scared to call back."}
+	e := floor.Event{Seq: 12, Type: floor.EventUtterance, Actor: partnerB, At: start, Seat: floor.SeatB, Text: "I was scared to call back."}
 	buf := make([]byte, 0, 512)
 	allocs := testing.AllocsPerRun(100, func() {
 		buf = AppendEvent(buf[:0], e)
@@ -167,8 +164,8 @@ func TestServerFramesDecodeToTheirTypes(t *testing.T) {
 	}
 
 	var refusal ErrorFrame
-	mustDecode(t, EncodeError("m2", refuse(CodeNotYourTurn, "It is not your turn to speak.")), &refusal)
-	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: CodeNotYourTurn, Message: "It is not your turn to speak."}) {
+	mustDecode(t, EncodeError("m2", floor.Refuse(floor.CodeNotYourTurn, "It is not your turn to speak.")), &refusal)
+	if refusal != (ErrorFrame{Type: FrameError, ID: "m2", Code: floor.CodeNotYourTurn, Message: "It is not your turn to speak."}) {
 		t.Errorf("error frame decoded to %+v", refusal)
 	}
 
@@ -180,41 +177,58 @@ func TestServerFramesDecodeToTheirTypes(t *testing.T) {
 	}
 
 	var draft Draft
-	mustDecode(t, EncodeDraft(SeatA, "When you <left>\n"), &draft)
-	if draft != (Draft{Type: FrameDraft, Seat: SeatA, Text: "When you <left>\n"}) {
+	mustDecode(t, EncodeDraft(floor.SeatA, "When you <left>\n"), &draft)
+	if draft != (Draft{Type: FrameDraft, Seat: floor.SeatA, Text: "When you <left>\n"}) {
 		t.Errorf("draft frame decoded to %+v", draft)
 	}
 
 	var presence Presence
-	mustDecode(t, EncodePresence([]Role{RoleChair, RoleB}), &presence)
-	if !reflect.DeepEqual(presence, Presence{Type: FramePresence, Present: []Role{RoleChair, RoleB}}) {
+	mustDecode(t, EncodePresence([]floor.Role{floor.RoleChair, floor.RoleB}), &presence)
+	if !reflect.DeepEqual(presence, Presence{Type: FramePresence, Present: []floor.Role{floor.RoleChair, floor.RoleB}}) {
 		t.Errorf("presence frame decoded to %+v", presence)
 	}
 	if got := string(EncodePresence(nil)); got != `{"type":"presence","present":[]}` {
 		t.Errorf("an empty room encodes as %s", got)
 	}
 
-	r := newRoom(t, ModeListener)
-	r.do(chair, grant(SeatA))
-	r.do(partnerB, cmd(CommandRequestFloor))
-	data, err := EncodeSnapshot(r.s)
+	s := floor.NewState(floor.ModeListener, 0, 0)
+	for _, step := range []struct {
+		actor floor.Actor
+		cmd   floor.Command
+	}{{chair, floor.Command{ID: "m1", Type: floor.CommandGrant, Seat: floor.SeatA}}, {partnerB, floor.Command{ID: "m2", Type: floor.CommandRequestFloor}}} {
+		events, err := floor.Decide(s, step.cmd, step.actor, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			s = floor.Apply(s, e)
+		}
+	}
+	data, err := EncodeSnapshot(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var snapshot Snapshot
 	mustDecode(t, data, &snapshot)
-	if snapshot.Type != FrameSnapshot || snapshot.Seq != 2 || !reflect.DeepEqual(snapshot.State, r.s) {
-		t.Errorf("snapshot frame decoded to %+v, want seq 2 and state %+v", snapshot, r.s)
+	if snapshot.Type != FrameSnapshot || snapshot.Seq != 2 || !reflect.DeepEqual(snapshot.State, s) {
+		t.Errorf("snapshot frame decoded to %+v, want seq 2 and state %+v", snapshot, s)
 	}
 }
 
 func TestServerFramesCarryNoSeqWhenEphemeral(t *testing.T) {
-	for _, frame := range [][]byte{EncodeDraft(SeatA, "hi"), EncodePresence([]Role{RoleA})} {
+	for _, frame := range [][]byte{EncodeDraft(floor.SeatA, "hi"), EncodePresence([]floor.Role{floor.RoleA})} {
 		var fields map[string]any
 		mustDecode(t, frame, &fields)
 		if _, ok := fields["seq"]; ok {
 			t.Errorf("ephemeral frame %s carries a seq", frame)
 		}
+	}
+}
+
+// A client cannot pass off as the forwarding unit: a spoken_interruption frame is not a command.
+func TestClientCannotSendSpokenInterruption(t *testing.T) {
+	if _, err := DecodeCommand([]byte(`{"id":"x","type":"spoken_interruption","seat":"b"}`)); err == nil {
+		t.Fatal("a client's spoken_interruption frame was accepted")
 	}
 }
 
@@ -224,8 +238,8 @@ func TestEncodeErrorHidesUnexpectedErrors(t *testing.T) {
 	if frame.Code != CodeInternal || strings.Contains(frame.Message, "pq") || frame.ID != "m9" {
 		t.Fatalf("an internal failure reached the client as %+v", frame)
 	}
-	mustDecode(t, EncodeError("m10", fmt.Errorf("deciding: %w", refuse(CodePaused, "Paused."))), &frame)
-	if frame.Code != CodePaused {
+	mustDecode(t, EncodeError("m10", fmt.Errorf("deciding: %w", floor.Refuse(floor.CodePaused, "Paused."))), &frame)
+	if frame.Code != floor.CodePaused {
 		t.Fatalf("a wrapped refusal lost its code: %+v", frame)
 	}
 }
@@ -240,8 +254,8 @@ func mustDecode(t *testing.T, data []byte, into any) {
 }
 
 func BenchmarkEncodeEvent(b *testing.B) {
-	e := Event{
-		Seq: 1234, Type: EventUtterance, Actor: partnerA, At: start.Add(1234567 * time.Microsecond), Seat: SeatA,
+	e := floor.Event{
+		Seq: 1234, Type: floor.EventUtterance, Actor: partnerA, At: start.Add(1234567 * time.Microsecond), Seat: floor.SeatA,
 		Text: "When you stopped answering my calls on Friday, I felt alone and I started imagining the worst.",
 	}
 	buf := make([]byte, 0, 512)
@@ -260,4 +274,46 @@ func BenchmarkDecodeCommand(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzDecodeCommand checks that any frame either decodes to a well-formed command that survives
+// re-encoding, or is refused as a bad request, and that Decide copes with whatever decodes.
+func FuzzDecodeCommand(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cmd, err := DecodeCommand(data)
+		if err != nil {
+			var refusal *floor.Error
+			if !errors.As(err, &refusal) || refusal.Code != floor.CodeBadRequest || refusal.Message == "" {
+				t.Fatalf("DecodeCommand(%q) failed with %v, want a bad_request refusal", data, err)
+			}
+			if !reflect.DeepEqual(cmd, floor.Command{ID: cmd.ID}) {
+				t.Fatalf("a refused frame returned %+v, more than its id", cmd)
+			}
+			return
+		}
+		uses, known := fieldsOf(cmd.Type)
+		if !known || unusedField(cmd, uses) != "" {
+			t.Fatalf("DecodeCommand(%q) accepted %+v", data, cmd)
+		}
+		if (cmd.ID == "" && !floor.Ephemeral(cmd.Type)) || utf8.RuneCountInString(cmd.ID) > MaxCommandIDLength {
+			t.Fatalf("DecodeCommand(%q) accepted the id %q", data, cmd.ID)
+		}
+		encoded, err := json.Marshal(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := DecodeCommand(encoded)
+		if err != nil || !reflect.DeepEqual(again, cmd) {
+			t.Fatalf("%+v re-encoded as %s decodes to %+v, %v", cmd, encoded, again, err)
+		}
+		for _, actor := range []floor.Actor{chair, partnerA, partnerB} {
+			s := floor.NewState(floor.ModeListener, 0, 0)
+			s.Holder, s.Phase = floor.SeatA, floor.PhaseConfirm
+			if _, err := floor.Decide(s, cmd, actor, start); err != nil {
+				if _, ok := errors.AsType[*floor.Error](err); !ok {
+					t.Fatalf("Decide(%+v) failed with %v", cmd, err)
+				}
+			}
+		}
+	})
 }

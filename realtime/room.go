@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // replayBatch is how many events a join or a catch-up reads from the log at once.
@@ -40,7 +42,7 @@ type Room struct {
 	loaded    bool
 	conns     map[*Conn]struct{}
 	delivered int64
-	state     State
+	state     floor.State
 	wanted    int64 // highest seq known to exist
 	// recent holds the events up to delivered, oldest first, within recentMaxEvents and recentMaxBytes.
 	recent      []StoredEvent
@@ -73,7 +75,7 @@ func (r *Room) load(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.state, r.delivered, r.loaded = state, state.Seq, true
-	r.hear(HearingOf(state))
+	r.hear(floor.HearingOf(state))
 	r.scheduleLocked()
 	r.mu.Unlock()
 	return nil
@@ -99,7 +101,7 @@ func (r *Room) unregister(c *Conn) {
 }
 
 // currentState is the floor as of the last delivered event.
-func (r *Room) currentState() State {
+func (r *Room) currentState() floor.State {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.state
@@ -115,7 +117,7 @@ func (r *Room) deliverLocal(res Result) {
 
 // deliver fans out events in seq order, skipping those already delivered. It returns false
 // when it met a gap. decoded, when not nil, holds the events as values.
-func (r *Room) deliver(events []StoredEvent, decoded []Event) bool {
+func (r *Room) deliver(events []StoredEvent, decoded []floor.Event) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.loaded {
@@ -128,18 +130,18 @@ func (r *Room) deliver(events []StoredEvent, decoded []Event) bool {
 		if stored.Seq != r.delivered+1 {
 			return false
 		}
-		var e Event
+		var e floor.Event
 		if decoded != nil {
 			e = decoded[i]
 		} else {
 			var err error
 			if e, err = stored.Event(); err != nil {
 				r.hub.logger.Error("live event unreadable", "session", r.id, "seq", stored.Seq, "err", err)
-				e = Event{Seq: stored.Seq, Type: stored.Type}
+				e = floor.Event{Seq: stored.Seq, Type: stored.Type}
 			}
 		}
-		r.state = Apply(r.state, e)
-		r.hear(HearingOf(r.state)) // before any client can hear of the event
+		r.state = floor.Apply(r.state, e)
+		r.hear(floor.HearingOf(r.state)) // before any client can hear of the event
 		r.delivered = stored.Seq
 		r.rememberLocked(stored)
 		for c := range r.conns {
@@ -226,7 +228,7 @@ func (r *Room) wantPresence() {
 
 // scheduleLocked notes the next turn deadline and wakes the worker when it changed.
 func (r *Room) scheduleLocked() {
-	next, _ := NextDeadline(r.state)
+	next, _ := floor.NextDeadline(r.state)
 	if !next.Equal(r.deadline) {
 		r.deadline = next
 		signal(r.wake)
@@ -253,7 +255,7 @@ func (r *Room) catchUp(ctx context.Context) error {
 }
 
 // setPresence records who is connected and tells the room when it changed.
-func (r *Room) setPresence(present []Role) {
+func (r *Room) setPresence(present []floor.Role) {
 	frame := EncodePresence(present)
 	r.mu.Lock()
 	changed := r.loaded && !bytes.Equal(frame, r.presence)
@@ -337,9 +339,9 @@ func (r *Room) tick() {
 	r.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := r.hub.execute(ctx, r.id, Command{Type: CommandTick}, Actor{Role: RoleSystem})
+	res, err := r.hub.execute(ctx, r.id, floor.Command{Type: floor.CommandTick}, floor.Actor{Role: floor.RoleSystem})
 	if err != nil && !errors.Is(err, ErrSessionNotFound) {
-		var refusal *Error
+		var refusal *floor.Error
 		if !errors.As(err, &refusal) {
 			r.hub.logger.Warn("live session timer failed", "session", r.id, "err", err)
 		}

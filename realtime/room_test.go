@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // testHub is a hub with no database behind it, for the room's fan-out logic.
@@ -16,17 +18,17 @@ func testHub(queue int) *Hub {
 // member is a connection without a socket: what the room queues for it is what it would get.
 // The test plays its writer, so none is started.
 func member(h *Hub, r *Room) *Conn {
-	c := newConn(h, nil, Participant{Role: RoleA})
+	c := newConn(h, nil, Participant{Role: floor.RoleA})
 	c.room = r
 	c.queue.writing = true
 	return c
 }
 
-func storedEvents(from, to int64) ([]StoredEvent, []Event) {
+func storedEvents(from, to int64) ([]StoredEvent, []floor.Event) {
 	var stored []StoredEvent
-	var decoded []Event
+	var decoded []floor.Event
 	for seq := from; seq <= to; seq++ {
-		e := Event{Seq: seq, Type: EventModerator, Actor: Actor{UserID: 1, Role: RoleChair}, At: start, Text: "note " + strconv.FormatInt(seq, 10)}
+		e := floor.Event{Seq: seq, Type: floor.EventModerator, Actor: floor.Actor{UserID: 1, Role: floor.RoleChair}, At: start, Text: "note " + strconv.FormatInt(seq, 10)}
 		stored = append(stored, StoredEvent{Seq: seq, Type: e.Type, Frame: AppendEvent(nil, e)})
 		decoded = append(decoded, e)
 	}
@@ -49,7 +51,7 @@ func queuedSeqs(t *testing.T, c *Conn) []int64 {
 
 func loadedRoom(h *Hub, seq int64) *Room {
 	r := openRoom(h, 7)
-	r.state = NewState(ModeTurns, 0, 0)
+	r.state = floor.NewState(floor.ModeTurns, 0, 0)
 	r.state.Seq, r.delivered, r.loaded = seq, seq, true
 	return r
 }
@@ -123,7 +125,7 @@ func TestSlowConnectionIsClosedAndTheRoomGoesOn(t *testing.T) {
 func TestRoomSchedulesTheTurnDeadline(t *testing.T) {
 	h := testHub(4)
 	r := loadedRoom(h, 0)
-	grant := Event{Seq: 1, Type: EventFloorGranted, Seat: SeatA, Actor: Actor{Role: RoleChair}, At: start,
+	grant := floor.Event{Seq: 1, Type: floor.EventFloorGranted, Seat: floor.SeatA, Actor: floor.Actor{Role: floor.RoleChair}, At: start,
 		Deadline: start.Add(2 * time.Minute)}
 	r.deliver([]StoredEvent{{Seq: 1, Type: grant.Type, Frame: AppendEvent(nil, grant)}}, nil)
 	if !r.deadline.Equal(grant.Deadline) {
@@ -204,15 +206,15 @@ func TestSendQueueStartsOneWriterOnlyWhileThereIsWork(t *testing.T) {
 func TestActionClassFollowsWhoMaySendTheCommand(t *testing.T) {
 	cases := []struct {
 		command string
-		role    Role
+		role    floor.Role
 		want    string
 	}{
-		{CommandSay, RoleA, ActionSpeak},
-		{CommandRequestFloor, RoleChair, ActionSpeak},
-		{CommandGrant, RoleB, ActionModerate},
-		{CommandEnd, RoleChair, ActionModerate},
-		{CommandPause, RoleA, ActionSpeak},
-		{CommandPause, RoleChair, ActionModerate},
+		{floor.CommandSay, floor.RoleA, ActionSpeak},
+		{floor.CommandRequestFloor, floor.RoleChair, ActionSpeak},
+		{floor.CommandGrant, floor.RoleB, ActionModerate},
+		{floor.CommandEnd, floor.RoleChair, ActionModerate},
+		{floor.CommandPause, floor.RoleA, ActionSpeak},
+		{floor.CommandPause, floor.RoleChair, ActionModerate},
 	}
 	for _, tc := range cases {
 		if got := ActionClass(tc.command, tc.role); got != tc.want {
@@ -230,5 +232,40 @@ func TestListenerConnectionIsNamed(t *testing.T) {
 		if got := withApplicationName(dsn, "amend-listen-x"); got != want {
 			t.Errorf("%s: %s, want %s", dsn, got, want)
 		}
+	}
+}
+
+// A room's hearing follows the newest seq it is told of, whichever way it hears of it first: a
+// command's result, the events it reads, or another instance's notification.
+func TestRoomHearingNeverGoesBackToAnOlderSeq(t *testing.T) {
+	heardAt := func(seq int64, holder string) floor.Hearing {
+		return floor.HearingOf(floor.State{Seq: seq, Mode: floor.ModeTurns, Holder: holder})
+	}
+	tests := []struct {
+		name  string
+		told  []floor.Hearing
+		want  floor.Hearing
+		heard string
+	}{
+		{"the first one told", []floor.Hearing{heardAt(3, floor.SeatA)}, heardAt(3, floor.SeatA), "a"},
+		{"a newer one replaces it", []floor.Hearing{heardAt(3, floor.SeatA), heardAt(5, floor.SeatB)}, heardAt(5, floor.SeatB), "b"},
+		{"an older one told late is ignored", []floor.Hearing{heardAt(5, floor.SeatB), heardAt(4, floor.SeatA)}, heardAt(5, floor.SeatB), "b"},
+		{"the same seq told twice stays", []floor.Hearing{heardAt(5, floor.SeatB), heardAt(5, floor.SeatB)}, heardAt(5, floor.SeatB), "b"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := openRoom(nil, 1)
+			for _, h := range tc.told {
+				r.hear(h)
+			}
+			got := r.Hearing()
+			if got != tc.want {
+				t.Fatalf("hearing of seq %d, want seq %d", got.Seq(), tc.want.Seq())
+			}
+			other := map[string]string{floor.SeatA: floor.SeatB, floor.SeatB: floor.SeatA}[tc.heard]
+			if !got.Heard(floor.Role(tc.heard)) || got.Heard(floor.Role(other)) || !got.Heard(floor.RoleChair) {
+				t.Fatalf("heard a=%v b=%v chair=%v, want %s and the chair", got.Heard(floor.RoleA), got.Heard(floor.RoleB), got.Heard(floor.RoleChair), tc.heard)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -45,20 +46,20 @@ func BenchmarkLiveCommandCommit(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		// The longest turn, so that the speaker keeps the floor however long the benchmark runs.
 		session, err := log.Create(ctx, realtime.NewSession{PracticeID: w.A.ID, CoupleID: w.A.CoupleID, CreatedBy: w.A.Therapist.ID,
-			Mode: realtime.ModeTurns, TurnSeconds: realtime.MaxSettingSeconds})
+			Mode: floor.ModeTurns, TurnSeconds: floor.MaxSettingSeconds})
 		if err != nil {
 			b.Error(err)
 			return
 		}
-		chair := realtime.Actor{UserID: w.A.Therapist.ID, Role: realtime.RoleChair}
-		speaker := realtime.Actor{UserID: w.A.PartnerA.ID, Role: realtime.RoleA}
-		if _, err := log.Execute(ctx, session.ID, realtime.Command{ID: "grant", Type: realtime.CommandGrant, Seat: "a"}, chair, time.Now()); err != nil {
+		chair := floor.Actor{UserID: w.A.Therapist.ID, Role: floor.RoleChair}
+		speaker := floor.Actor{UserID: w.A.PartnerA.ID, Role: floor.RoleA}
+		if _, err := log.Execute(ctx, session.ID, floor.Command{ID: "grant", Type: floor.CommandGrant, Seat: "a"}, chair, time.Now()); err != nil {
 			b.Error(err)
 			return
 		}
 		for pb.Next() {
 			id := strconv.FormatInt(next.Add(1), 10)
-			cmd := realtime.Command{ID: id, Type: realtime.CommandSay, Text: "I felt alone when the plans changed without a word."}
+			cmd := floor.Command{ID: id, Type: floor.CommandSay, Text: "I felt alone when the plans changed without a word."}
 			if _, err := log.Execute(ctx, session.ID, cmd, speaker, time.Now()); err != nil {
 				b.Error(err)
 				return

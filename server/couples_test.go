@@ -193,6 +193,70 @@ func TestCoupleShowsPartnersCareTeamAndCounts(t *testing.T) {
 	}
 }
 
+// TestCoupleNamesItsPeopleWithTheCareTeamByName reads a couple whose care team's names sort
+// against the order of their ids, on its page and in the caseload: partners come by seat and the
+// care team by name, each with their name; another practice learns nothing.
+func TestCoupleNamesItsPeopleWithTheCareTeamByName(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	// "A other therapist" sorts before "A therapist", whose id is the smaller.
+	if err := w.store.SetCoupleCareTeam(t.Context(), p.ID, p.CoupleID, []int64{p.Therapist.ID, p.OtherTherapist.ID}); err != nil {
+		t.Fatal(err)
+	}
+	wantPartners := []store.Partner{{UserID: p.PartnerA.ID, Name: p.PartnerA.Name, Seat: "a"}, {UserID: p.PartnerB.ID, Name: p.PartnerB.Name, Seat: "b"}}
+	wantCareTeam := []store.CareTeamMember{{UserID: p.OtherTherapist.ID, Name: p.OtherTherapist.Name}, {UserID: p.Therapist.ID, Name: p.Therapist.Name}}
+	page := func(a *actor) (int, store.CoupleDetail) {
+		var c coupleView
+		res := a.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID), nil)
+		if res.Status == http.StatusOK {
+			res.JSON(t, &c)
+		}
+		return res.Status, c.CoupleDetail
+	}
+	caseload := func(a *actor) (int, store.CoupleDetail) {
+		var list struct{ Couples []store.CoupleDetail }
+		res := a.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/couples", nil)
+		if res.Status != http.StatusOK {
+			return res.Status, store.CoupleDetail{}
+		}
+		res.JSON(t, &list)
+		for _, c := range list.Couples {
+			if c.ID == p.CoupleID {
+				return res.Status, c
+			}
+		}
+		return http.StatusNotFound, store.CoupleDetail{}
+	}
+	cases := []struct {
+		name       string
+		read       func(*actor) (int, store.CoupleDetail)
+		by         *actor
+		wantStatus int
+	}{
+		{"the couple page, by the care team", page, p.Therapist, http.StatusOK},
+		{"the couple page, by a partner", page, p.PartnerA, http.StatusOK},
+		{"the caseload, by the care team's other member", caseload, p.OtherTherapist, http.StatusOK},
+		{"the caseload, by an administrator", caseload, p.Admin, http.StatusOK},
+		{"the couple page, by another practice", page, w.B.Admin, http.StatusNotFound},
+		{"the caseload, by another practice", caseload, w.B.Therapist, http.StatusNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, c := tc.read(tc.by)
+			if status != tc.wantStatus {
+				t.Fatalf("status %d, want %d", status, tc.wantStatus)
+			}
+			if status != http.StatusOK {
+				return
+			}
+			if !slices.Equal(c.Partners, wantPartners) || !slices.Equal(c.CareTeam, wantCareTeam) {
+				t.Errorf("partners %+v, care team %+v; want %+v and %+v", c.Partners, c.CareTeam, wantPartners, wantCareTeam)
+			}
+		})
+	}
+}
+
 // closedCoupleStillTakes names the matrix cases whose change a closed couple's record still
 // takes: the care team's closing clinical work, cancelling what is booked, recording who came,
 // settling its accounts, and erasure.

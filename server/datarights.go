@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -109,7 +110,7 @@ type documentRecord struct {
 type liveRecord struct {
 	realtime.Session
 	Summary    *realtime.Summary `json:"summary,omitempty"`
-	Transcript []realtime.Event  `json:"transcript,omitzero"`
+	Transcript []floor.Event     `json:"transcript,omitzero"`
 }
 
 // coupleRecord gathers what the reader, standing to the couple as access says, may open of its
@@ -361,8 +362,8 @@ func (s *Server) liveRecords(ctx context.Context, access store.Access, coupleID 
 }
 
 // wholeTranscript reads a session's transcript from its first event, a page at a time.
-func (s *Server) wholeTranscript(ctx context.Context, practiceID, sessionID int64) ([]realtime.Event, error) {
-	out := []realtime.Event{}
+func (s *Server) wholeTranscript(ctx context.Context, practiceID, sessionID int64) ([]floor.Event, error) {
+	out := []floor.Event{}
 	var after int64
 	for {
 		page, err := s.liveLog.Transcript(ctx, practiceID, sessionID, after, transcriptMaxLimit)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/demo"
 	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
@@ -29,7 +30,7 @@ func TestDemoHasAFinishedListenerSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !session.State.Ended || session.State.Mode != realtime.ModeListener || session.Blocked.A != 1 {
+	if !session.State.Ended || session.State.Mode != floor.ModeListener || session.Blocked.A != 1 {
 		t.Fatalf("demo session: ended %v, mode %s, blocked %+v", session.State.Ended, session.State.Mode, session.Blocked)
 	}
 	events, err := log.Transcript(ctx, practiceID, sessionID, 0, 100)
@@ -40,7 +41,7 @@ func TestDemoHasAFinishedListenerSession(t *testing.T) {
 	for _, e := range events {
 		kinds[e.Type]++
 	}
-	if kinds[realtime.EventParaphraseConfirmed] != 2 || kinds[realtime.EventParaphraseRejected] != 1 || kinds[realtime.EventUtterance] != 3 {
+	if kinds[floor.EventParaphraseConfirmed] != 2 || kinds[floor.EventParaphraseRejected] != 1 || kinds[floor.EventUtterance] != 3 {
 		t.Fatalf("demo transcript kinds: %v", kinds)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/amendcare/amend/migrations"
 	"github.com/amendcare/amend/policy"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/localpg"
 	"github.com/amendcare/amend/server/store"
 )
@@ -138,7 +139,7 @@ func newLiveWorldEach(t *testing.T, dsn string, n int, configure func(i int, reg
 		}
 		t.Cleanup(func() { in.db.Close() })
 		c := configure(i, in.registry)
-		c.DSN, c.Instance, c.Registry, c.SessionAlive = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.SessionAlive
+		c.DSN, c.Instance, c.Registry, c.EndedSignIns = dsn, fmt.Sprintf("instance-%c", 'a'+i), in.registry, w.store.EndedSignIns
 		in.hub = realtime.NewHub(in.db, c)
 		if err := in.hub.Start(); err != nil {
 			t.Fatal(err)
@@ -296,7 +297,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 		if r.Seq != int64(i+1) {
 			t.Fatalf("the log jumps from %d to %d", i, r.Seq)
 		}
-		if r.MsgID != nil && r.Kind == realtime.EventUtterance {
+		if r.MsgID != nil && r.Kind == floor.EventUtterance {
 			stored[*r.MsgID]++
 		}
 	}
@@ -308,7 +309,7 @@ func TestDatabaseOutageMidSessionLosesNothing(t *testing.T) {
 	if len(stored) != len(acked) {
 		t.Errorf("stored %d says, acknowledged %d", len(stored), len(acked))
 	}
-	heard := b.eventTexts(realtime.EventUtterance)
+	heard := b.eventTexts(floor.EventUtterance)
 	want := make([]string, 0, len(acked))
 	for _, text := range acked {
 		want = append(want, text)

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) createLiveSession(c *gin.Context) {
 		return
 	}
 	if in.Mode == "" {
-		in.Mode = realtime.ModeTurns
+		in.Mode = floor.ModeTurns
 	}
 	session, err := s.liveLog.Create(c.Request.Context(), realtime.NewSession{
 		PracticeID: access.PracticeID, CoupleID: coupleID, CreatedBy: mustCaller(c).User.ID,
@@ -179,7 +180,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 		fail(c, liveError(err))
 		return
 	}
-	if realtime.Ephemeral(cmd.Type) {
+	if floor.Ephemeral(cmd.Type) {
 		fail(c, newError(http.StatusUnprocessableEntity, codeInvalid, "Drafts travel over the live connection only."))
 		return
 	}
@@ -190,9 +191,9 @@ func (s *Server) liveCommand(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	role := realtime.RoleChair
+	role := floor.RoleChair
 	if seat != "" {
-		role = realtime.Role(seat)
+		role = floor.Role(seat)
 	}
 	access, ok := s.authorize(c, store.Ref{Kind: "live_session", ID: id}, "live_session", realtime.ActionClass(cmd.Type, role))
 	if !ok {
@@ -203,7 +204,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	res, err := s.runLiveCommand(c.Request.Context(), id, cmd, realtime.Actor{UserID: p.UserID, Role: p.Role})
+	res, err := s.runLiveCommand(c.Request.Context(), id, cmd, floor.Actor{UserID: p.UserID, Role: p.Role})
 	if err != nil {
 		fail(c, liveError(err))
 		return
@@ -213,7 +214,7 @@ func (s *Server) liveCommand(c *gin.Context) {
 
 // runLiveCommand commits one command through this instance's hub, which also delivers its
 // events to local connections, or straight through the log where no hub runs.
-func (s *Server) runLiveCommand(ctx context.Context, sessionID int64, cmd realtime.Command, actor realtime.Actor) (realtime.Result, error) {
+func (s *Server) runLiveCommand(ctx context.Context, sessionID int64, cmd floor.Command, actor floor.Actor) (realtime.Result, error) {
 	if s.hub != nil {
 		return s.hub.Execute(ctx, sessionID, cmd, actor)
 	}
@@ -228,15 +229,15 @@ func (s *Server) endLiveSessions(ctx context.Context, practiceID, coupleID, clos
 	if err != nil {
 		return liveError(err)
 	}
-	end := realtime.Command{Type: realtime.CommandEnd}
-	chair := realtime.Actor{UserID: closedBy, Role: realtime.RoleChair}
+	end := floor.Command{Type: floor.CommandEnd}
+	chair := floor.Actor{UserID: closedBy, Role: floor.RoleChair}
 	for _, session := range sessions {
 		if session.Status == realtime.StatusEnded {
 			continue
 		}
 		_, err := s.runLiveCommand(ctx, session.ID, end, chair)
-		var refusal *realtime.Error
-		if errors.As(err, &refusal) && refusal.Code == realtime.CodeEnded {
+		var refusal *floor.Error
+		if errors.As(err, &refusal) && refusal.Code == floor.CodeEnded {
 			continue // ended meanwhile
 		}
 		if err != nil {
@@ -295,7 +296,7 @@ func (s *Server) participant(ctx context.Context, access store.Access, sessionID
 	p := realtime.Participant{UserID: caller.User.ID, PracticeID: access.PracticeID, AuthSession: caller.SessionID}
 	switch access.Relation {
 	case store.RelCareTeam:
-		p.Role = realtime.RoleChair
+		p.Role = floor.RoleChair
 	case store.RelCouple:
 		seat, err := s.liveLog.Seat(ctx, sessionID, caller.User.ID)
 		if err != nil {
@@ -304,7 +305,7 @@ func (s *Server) participant(ctx context.Context, access store.Access, sessionID
 		if seat == "" {
 			return p, errNotFound
 		}
-		p.Role = realtime.Role(seat)
+		p.Role = floor.Role(seat)
 	default:
 		return p, newError(http.StatusForbidden, codeForbidden, "Only the couple and their care team take part in a live session.")
 	}
@@ -321,14 +322,14 @@ func liveError(err error) error {
 	if errors.Is(err, realtime.ErrUnavailable) {
 		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
-	var refusal *realtime.Error
+	var refusal *floor.Error
 	if !errors.As(err, &refusal) {
 		return err
 	}
 	switch refusal.Code {
-	case realtime.CodeBadRequest:
+	case floor.CodeBadRequest:
 		return newError(http.StatusUnprocessableEntity, codeInvalid, refusal.Message)
-	case realtime.CodeNotAllowed:
+	case floor.CodeNotAllowed:
 		return newError(http.StatusForbidden, codeForbidden, refusal.Message)
 	}
 	return newError(http.StatusConflict, refusal.Code, refusal.Message)

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // sameEvents fails unless every client saw the same events, in the same order, from seq from.
@@ -74,7 +75,7 @@ func TestLiveTwoInstancesShareOneOrderFireTimersOnceAndResumeWithoutLoss(t *test
 	a.until(queued)
 	clock.advance(31 * time.Second)
 	expired := func(c *client) int64 {
-		return c.expect(func(f frame) bool { return f.Type == realtime.EventFloorExpired }).Seq
+		return c.expect(func(f frame) bool { return f.Type == floor.EventFloorExpired }).Seq
 	}
 	expiredAt := expired(a)
 	if got := expired(b); got != expiredAt {
@@ -85,10 +86,10 @@ func TestLiveTwoInstancesShareOneOrderFireTimersOnceAndResumeWithoutLoss(t *test
 		c.until(granted)
 	}
 	sameEvents(t, 1, a, b, chair)
-	if got := strings.Count(b.types(), realtime.EventFloorExpired); got != 1 {
+	if got := strings.Count(b.types(), floor.EventFloorExpired); got != 1 {
 		t.Fatalf("the turn expired %d times: %s", got, b.types())
 	}
-	if tail := b.types()[strings.LastIndex(b.types(), realtime.EventFloorExpired):]; tail != "floor_expired,floor_granted,moderator" {
+	if tail := b.types()[strings.LastIndex(b.types(), floor.EventFloorExpired):]; tail != "floor_expired,floor_granted,moderator" {
 		t.Fatalf("after the expiry: %s", tail)
 	}
 
@@ -107,7 +108,7 @@ func TestLiveTwoInstancesShareOneOrderFireTimersOnceAndResumeWithoutLoss(t *test
 	}
 	chair.until(missed)
 	sameEvents(t, seen+1, a2, chair)
-	if got := a2.eventTexts(realtime.EventUtterance); len(got) != 1 || got[0] != "I did not know you felt that way." {
+	if got := a2.eventTexts(floor.EventUtterance); len(got) != 1 || got[0] != "I did not know you felt that way." {
 		t.Fatalf("a caught up on %q", got)
 	}
 }
@@ -134,7 +135,7 @@ func TestLiveLostListenerResyncsFromTheLog(t *testing.T) {
 	dropListener(t, w, instances[1])
 	said := a.do(cmd("say", "text", "Said while the other instance was not listening."))
 	b.until(said)
-	if got := b.eventTexts(realtime.EventUtterance); len(got) != 1 {
+	if got := b.eventTexts(floor.EventUtterance); len(got) != 1 {
 		t.Fatalf("b heard %q", got)
 	}
 

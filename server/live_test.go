@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
 
@@ -212,7 +213,7 @@ func (c *client) until(seq int64) {
 
 func (c *client) send(cmd map[string]any) string {
 	c.t.Helper()
-	if _, ok := cmd["id"]; !ok && cmd["type"] != realtime.CommandDraft {
+	if _, ok := cmd["id"]; !ok && cmd["type"] != floor.CommandDraft {
 		c.serial++
 		cmd["id"] = c.name + "-" + id(int64(c.serial))
 	}
@@ -343,8 +344,8 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 
 	chair.do(cmd("grant", "seat", "a"))
 	a.do(cmd("say", "text", "I felt alone that whole winter."))
-	b.refused(cmd("say", "text", "That is not how it went."), realtime.CodeNotYourTurn)
-	b.refused(cmd("say", "text", "You never listen."), realtime.CodeNotYourTurn)
+	b.refused(cmd("say", "text", "That is not how it went."), floor.CodeNotYourTurn)
+	b.refused(cmd("say", "text", "You never listen."), floor.CodeNotYourTurn)
 	moderated := chair.do(cmd("moderator", "text", "Let us hear the whole of it first."))
 
 	// Everyone sees the grant, a's words and the chair's message, and nothing of b's attempts
@@ -354,7 +355,7 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 		if got := c.types(); got != "floor_granted,utterance,moderator" {
 			t.Fatalf("%s saw %s", c.name, got)
 		}
-		if got := c.eventTexts(realtime.EventUtterance); got[0] != "I felt alone that whole winter." {
+		if got := c.eventTexts(floor.EventUtterance); got[0] != "I felt alone that whole winter." {
 			t.Fatalf("%s heard %q", c.name, got)
 		}
 	}
@@ -373,7 +374,7 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 	for _, c := range []*client{chair, a, b} {
 		c.until(end)
 	}
-	if got := a.eventTexts(realtime.EventUtterance); len(got) != 3 {
+	if got := a.eventTexts(floor.EventUtterance); len(got) != 3 {
 		t.Fatalf("partner a saw utterances %q, want 3 (the resend must not repeat)", got)
 	}
 
@@ -383,7 +384,7 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 			t.Fatalf("the refused text reached the transcript: %s", e.raw)
 		}
 	}
-	if len(events) == 0 || events[len(events)-1].Type != realtime.EventEnded {
+	if len(events) == 0 || events[len(events)-1].Type != floor.EventEnded {
 		t.Fatalf("transcript does not end with the end: %v", events)
 	}
 
@@ -393,12 +394,12 @@ func TestLiveTurnsSessionRejectsOutOfTurnTalkAndDeliversItToNobody(t *testing.T)
 		Summary realtime.Summary `json:"summary"`
 	}
 	res.JSON(t, &summary)
-	want := realtime.Summary{Utterances: realtime.Tally{A: 2, B: 1}, Blocked: realtime.Tally{B: 2}}
+	want := realtime.Summary{Utterances: floor.Tally{A: 2, B: 1}, Blocked: floor.Tally{B: 2}}
 	if summary.Status != realtime.StatusEnded || summary.Summary.Utterances != want.Utterances || summary.Summary.Blocked != want.Blocked {
 		t.Fatalf("summary: %s", res.Body)
 	}
 	// The ended session refuses further talk.
-	a.refused(cmd("request_floor"), realtime.CodeEnded)
+	a.refused(cmd("request_floor"), floor.CodeEnded)
 }
 
 func TestLiveDraftsReachTheOthersOnlyWhenTheSessionShowsTyping(t *testing.T) {
@@ -423,28 +424,28 @@ func TestLiveDraftsReachTheOthersOnlyWhenTheSessionShowsTyping(t *testing.T) {
 			chair := dial(t, w.srv.URL, p.Therapist, session.ID, "")
 			a := dial(t, w.srv.URL, p.PartnerA, session.ID, "")
 			b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
-			var snapshot realtime.State
+			var snapshot floor.State
 			if err := json.Unmarshal(b.snapshot.State, &snapshot); err != nil || snapshot.ShowDrafts != tt.shown {
 				t.Fatalf("snapshot: %s", b.snapshot.raw)
 			}
 			chair.do(cmd("grant", "seat", "a"))
 
 			// The other partner's draft is refused whatever the setting: the floor is a's.
-			b.refused(cmd("draft", "id", "b-draft", "text", "But"), realtime.CodeNotYourTurn)
+			b.refused(cmd("draft", "id", "b-draft", "text", "But"), floor.CodeNotYourTurn)
 			if tt.shown {
 				a.send(cmd("draft", "text", "When you came home la"))
 			} else {
-				a.refused(cmd("draft", "id", "a-draft", "text", "When you came home la"), realtime.CodeNotAllowed)
+				a.refused(cmd("draft", "id", "a-draft", "text", "When you came home la"), floor.CodeNotAllowed)
 			}
 			a.do(cmd("say", "text", "When you came home late, I worried."))
 
 			// The draft, if relayed, reaches the others before the words said after it.
 			for _, c := range []*client{chair, b} {
-				f := c.expect(func(f frame) bool { return f.Type == realtime.FrameDraft || f.Type == realtime.EventUtterance })
+				f := c.expect(func(f frame) bool { return f.Type == realtime.FrameDraft || f.Type == floor.EventUtterance })
 				switch {
 				case tt.shown && (f.Type != realtime.FrameDraft || f.Seat != "a" || f.Text != "When you came home la"):
 					t.Fatalf("%s: got %s, want a's draft", c.name, f.raw)
-				case !tt.shown && f.Type != realtime.EventUtterance:
+				case !tt.shown && f.Type != floor.EventUtterance:
 					t.Fatalf("%s: got %s, want no draft before the utterance", c.name, f.raw)
 				}
 			}
@@ -463,7 +464,7 @@ func TestLiveListenerSessionPassesTheFloorOnlyOnAConfirmedParaphrase(t *testing.
 	b := dial(t, w.srv.URL, p.PartnerB, session.ID, "")
 
 	chair.do(cmd("grant", "seat", "a"))
-	b.expectEvent(realtime.EventFloorGranted)
+	b.expectEvent(floor.EventFloorGranted)
 
 	// The listener sees the speaker's draft; the listener's own draft is refused.
 	a.send(cmd("draft", "text", "When you came home la"))
@@ -471,13 +472,13 @@ func TestLiveListenerSessionPassesTheFloorOnlyOnAConfirmedParaphrase(t *testing.
 		t.Fatalf("draft: %s", d.raw)
 	}
 	b.send(cmd("draft", "id", "b-draft", "text", "But"))
-	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameError }); f.Code != realtime.CodeNotYourTurn {
+	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameError }); f.Code != floor.CodeNotYourTurn {
 		t.Fatalf("listener draft: %s", f.raw)
 	}
 
 	a.do(cmd("say", "text", "When you came home late without a word, I felt I did not matter."))
 	a.do(cmd("yield"))
-	b.refused(cmd("say", "text", "I was working."), realtime.CodeNotYourTurn)
+	b.refused(cmd("say", "text", "I was working."), floor.CodeNotYourTurn)
 	b.do(cmd("paraphrase", "text", "You felt unimportant when I came home late."))
 	a.do(cmd("confirm", "ok", false))
 	b.do(cmd("paraphrase", "text", "You felt you did not matter to me when I came home late and said nothing."))
@@ -488,10 +489,10 @@ func TestLiveListenerSessionPassesTheFloorOnlyOnAConfirmedParaphrase(t *testing.
 	last := a.do(cmd("confirm", "ok", true))
 
 	wantTypes := []string{
-		realtime.EventFloorGranted, realtime.EventUtterance, realtime.EventFloorYielded,
-		realtime.EventParaphrase, realtime.EventParaphraseRejected, realtime.EventParaphrase,
-		realtime.EventMore, realtime.EventUtterance, realtime.EventFloorYielded, realtime.EventParaphrase,
-		realtime.EventParaphraseConfirmed, realtime.EventFloorGranted,
+		floor.EventFloorGranted, floor.EventUtterance, floor.EventFloorYielded,
+		floor.EventParaphrase, floor.EventParaphraseRejected, floor.EventParaphrase,
+		floor.EventMore, floor.EventUtterance, floor.EventFloorYielded, floor.EventParaphrase,
+		floor.EventParaphraseConfirmed, floor.EventFloorGranted,
 	}
 	for _, c := range []*client{chair, a, b} {
 		c.until(last)
@@ -505,7 +506,7 @@ func TestLiveListenerSessionPassesTheFloorOnlyOnAConfirmedParaphrase(t *testing.
 	res := p.PartnerB.do(http.MethodGet, "/api/v1/live/"+id(session.ID), nil)
 	var got realtime.Session
 	res.JSON(t, &got)
-	if got.State.Holder != "b" || got.State.Phase != realtime.PhaseSpeaking || got.Seq != last {
+	if got.State.Holder != "b" || got.State.Phase != floor.PhaseSpeaking || got.Seq != last {
 		t.Fatalf("state after the confirmed paraphrase: %s", res.Body)
 	}
 }
@@ -527,14 +528,14 @@ func TestLiveHostileFramesAreRefusedAndTheRoomCarriesOn(t *testing.T) {
 		if err := b.ws.WriteMessage(websocket.TextMessage, []byte(bad)); err != nil {
 			t.Fatal(err)
 		}
-		if f := errorFrame(b); f.Code != realtime.CodeBadRequest {
+		if f := errorFrame(b); f.Code != floor.CodeBadRequest {
 			t.Fatalf("%s: %s", bad, f.raw)
 		}
 	}
 	if err := b.ws.WriteMessage(websocket.BinaryMessage, []byte(`{"id":"1","type":"yield"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if f := errorFrame(b); f.Code != realtime.CodeBadRequest {
+	if f := errorFrame(b); f.Code != floor.CodeBadRequest {
 		t.Fatalf("binary frame: %s", f.raw)
 	}
 	// b is still connected and heard.
@@ -553,14 +554,14 @@ func TestLiveHostileFramesAreRefusedAndTheRoomCarriesOn(t *testing.T) {
 	}
 	seq := a.do(cmd("say", "text", "Still here."))
 	chair.until(seq)
-	if got := chair.eventTexts(realtime.EventUtterance); len(got) != 1 || got[0] != "Still here." {
+	if got := chair.eventTexts(floor.EventUtterance); len(got) != 1 || got[0] != "Still here." {
 		t.Fatalf("the chair heard %q", got)
 	}
 	// b comes back where it left off.
 	seen := b.events[len(b.events)-1].Seq
 	b2 := dial(t, w.srv.URL, p.PartnerB, session.ID, "after="+id(seen))
 	b2.until(seq)
-	if b2.events[0].Seq != seen+1 || b2.eventTexts(realtime.EventUtterance)[0] != "Still here." {
+	if b2.events[0].Seq != seen+1 || b2.eventTexts(floor.EventUtterance)[0] != "Still here." {
 		t.Fatalf("b resumed after %d with %s", seen, b2.types())
 	}
 }
@@ -645,7 +646,7 @@ func TestLiveRESTCommandsFollowTheFloor(t *testing.T) {
 		want int
 		code string
 	}{
-		{"out of turn", p.PartnerB, `{"id":"b1","type":"say","text":"hm"}`, http.StatusConflict, realtime.CodeNotYourTurn},
+		{"out of turn", p.PartnerB, `{"id":"b1","type":"say","text":"hm"}`, http.StatusConflict, floor.CodeNotYourTurn},
 		{"a partner moderating", p.PartnerB, `{"id":"b2","type":"skip"}`, http.StatusForbidden, codeForbidden},
 		{"a draft", p.PartnerA, `{"type":"draft","text":"hm"}`, http.StatusUnprocessableEntity, codeInvalid},
 		{"unknown type", p.PartnerA, `{"id":"a1","type":"shout"}`, http.StatusUnprocessableEntity, codeInvalid},
@@ -667,7 +668,7 @@ func TestLiveRESTCommandsFollowTheFloor(t *testing.T) {
 func liveMatrix() []matrixCase {
 	session := func(w *world, p *practice) int64 {
 		s, err := w.api.liveLog.Create(context.Background(), realtime.NewSession{PracticeID: p.ID, CoupleID: p.CoupleID,
-			CreatedBy: p.Therapist.ID, Mode: realtime.ModeTurns})
+			CreatedBy: p.Therapist.ID, Mode: floor.ModeTurns})
 		if err != nil {
 			w.t.Fatal(err)
 		}
@@ -717,18 +718,18 @@ func TestClosingACoupleEndsItsLiveSessionsOnEveryInstanceAndRefusesCommands(t *t
 	other := instances[1].srv.URL
 	chair := dial(t, other, p.Therapist, session.ID, "")
 	a := dial(t, other, p.PartnerA, session.ID, "")
-	chair.do(cmd(realtime.CommandModerator, "text", "Welcome, both of you."))
+	chair.do(cmd(floor.CommandModerator, "text", "Welcome, both of you."))
 
 	couple := "/api/v1/couples/" + id(p.CoupleID)
 	if res := p.Admin.do(http.MethodPatch, couple, map[string]any{"status": "closed"}); res.Status != http.StatusOK {
 		t.Fatalf("close the couple: %d %s", res.Status, res.Body)
 	}
-	chair.expect(func(f frame) bool { return f.Type == realtime.EventEnded })
-	a.expect(func(f frame) bool { return f.Type == realtime.EventEnded })
-	a.refused(cmd(realtime.CommandRequestFloor), realtime.CodeEnded)
+	chair.expect(func(f frame) bool { return f.Type == floor.EventEnded })
+	a.expect(func(f frame) bool { return f.Type == floor.EventEnded })
+	a.refused(cmd(floor.CommandRequestFloor), floor.CodeEnded)
 	// Who joins the closed couple's session reads it and may send nothing.
 	b := dial(t, other, p.PartnerB, session.ID, "")
-	b.refused(cmd(realtime.CommandRequestFloor), realtime.CodeNotAllowed)
+	b.refused(cmd(floor.CommandRequestFloor), floor.CodeNotAllowed)
 
 	commands := "/api/v1/live/" + id(session.ID) + "/commands"
 	for _, tc := range []struct {
@@ -755,7 +756,7 @@ func TestClosingACoupleEndsItsLiveSessionsOnEveryInstanceAndRefusesCommands(t *t
 		t.Fatalf("reopen the couple: %d %s", res.Status, res.Body)
 	}
 	fresh := startSession(t, p, nil)
-	dial(t, other, p.Therapist, fresh.ID, "").do(cmd(realtime.CommandModerator, "text", "Welcome back."))
+	dial(t, other, p.Therapist, fresh.ID, "").do(cmd(floor.CommandModerator, "text", "Welcome back."))
 }
 
 // TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand checks that a turn's deadline holds
@@ -771,7 +772,7 @@ func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
 		return func(t *testing.T, sessionID int64) {
 			res := p.PartnerA.onInstance(in, http.MethodPost, "/api/v1/live/"+id(sessionID)+"/commands",
 				`{"id":"late-1","type":"say","text":"And another thing."}`)
-			if res.Status != http.StatusConflict || res.ErrorCode() != realtime.CodeNotYourTurn {
+			if res.Status != http.StatusConflict || res.ErrorCode() != floor.CodeNotYourTurn {
 				t.Fatalf("a say 58 s after a 10 s turn: %d %s", res.Status, res.Body)
 			}
 		}
@@ -790,7 +791,7 @@ func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
 		{"over the holder's live connection", func(t *testing.T, sessionID int64) func(*testing.T, int64) {
 			a := dial(t, instances[1].srv.URL, p.PartnerA, sessionID, "")
 			return func(*testing.T, int64) {
-				a.refused(cmd("say", "text", "And another thing."), realtime.CodeNotYourTurn)
+				a.refused(cmd("say", "text", "And another thing."), floor.CodeNotYourTurn)
 			}
 		}},
 	}
@@ -806,20 +807,20 @@ func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
 			lateSay(t, session.ID)
 
 			var granted, expired struct {
-				Type     string         `json:"type"`
-				Actor    realtime.Actor `json:"actor"`
-				At       time.Time      `json:"at"`
-				Deadline time.Time      `json:"deadline"`
+				Type     string      `json:"type"`
+				Actor    floor.Actor `json:"actor"`
+				At       time.Time   `json:"at"`
+				Deadline time.Time   `json:"deadline"`
 			}
 			for _, e := range transcript(t, p.Therapist, session.ID) {
 				switch e.Type {
-				case realtime.EventFloorGranted:
+				case floor.EventFloorGranted:
 					mustUnmarshal(t, e.raw, &granted)
-				case realtime.EventFloorExpired:
+				case floor.EventFloorExpired:
 					mustUnmarshal(t, e.raw, &expired)
 				}
 			}
-			if expired.Type == "" || expired.Actor.Role != realtime.RoleSystem || !expired.At.Equal(granted.Deadline) {
+			if expired.Type == "" || expired.Actor.Role != floor.RoleSystem || !expired.At.Equal(granted.Deadline) {
 				t.Fatalf("expiry %+v, want the session timer's at the deadline %v", expired, granted.Deadline)
 			}
 			res := p.Therapist.do(http.MethodGet, path+"/summary", nil)
@@ -827,7 +828,7 @@ func TestLiveTurnRunsOutAtItsDeadlineWhoeverSendsTheNextCommand(t *testing.T) {
 				Summary realtime.Summary `json:"summary"`
 			}
 			res.JSON(t, &summary)
-			if summary.Summary.TalkSeconds != (realtime.Tally{A: 10}) || summary.Summary.Utterances != (realtime.Tally{}) {
+			if summary.Summary.TalkSeconds != (floor.Tally{A: 10}) || summary.Summary.Utterances != (floor.Tally{}) {
 				t.Fatalf("summary after the late say: %s", res.Body)
 			}
 		})
@@ -869,10 +870,10 @@ func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
 	}{
 		{"another say under the id, live", func() frame {
 			return a.answer(cmd("say", "id", "a-1", "text", "I am fine now."), 10*time.Second)
-		}, realtime.CodeConflict},
+		}, floor.CodeConflict},
 		{"another command type under the id, live", func() frame {
 			return a.answer(cmd("yield", "id", "a-1"), 10*time.Second)
-		}, realtime.CodeConflict},
+		}, floor.CodeConflict},
 		{"another say under the id, REST", func() frame {
 			res := p.PartnerA.do(http.MethodPost, commands, `{"id":"a-1","type":"say","text":"I am fine now."}`)
 			if res.Status != http.StatusOK {
@@ -882,7 +883,7 @@ func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
 			res.JSON(t, &f)
 			f.Type = realtime.FrameAck
 			return f
-		}, realtime.CodeConflict},
+		}, floor.CodeConflict},
 		{"the same say again, live", func() frame {
 			return a.answer(cmd("say", "id", "a-1", "text", "I was hurt when you left."), 10*time.Second)
 		}, ""},
@@ -898,11 +899,11 @@ func TestLiveReusedCommandIDIsRefusedUnlessItIsAResend(t *testing.T) {
 	}
 	last := chair.do(cmd("moderator", "text", "Go on."))
 	chair.until(last)
-	if got := chair.eventTexts(realtime.EventUtterance); len(got) != 1 || got[0] != "I was hurt when you left." {
+	if got := chair.eventTexts(floor.EventUtterance); len(got) != 1 || got[0] != "I was hurt when you left." {
 		t.Fatalf("the chair heard %q, want only the first say", got)
 	}
 	for _, e := range transcript(t, p.Therapist, session.ID) {
-		if strings.Contains(e.raw, "fine now") || e.Type == realtime.EventFloorYielded {
+		if strings.Contains(e.raw, "fine now") || e.Type == floor.EventFloorYielded {
 			t.Fatalf("a refused command was stored: %s", e.raw)
 		}
 	}
@@ -963,7 +964,7 @@ func TestLiveTextMessageThatIsNotUTF8ClosesWith1007(t *testing.T) {
 	}
 	last := chair.do(cmd("moderator", "text", "Are you there?"))
 	for _, e := range transcript(t, p.Therapist, session.ID) {
-		if e.Type == realtime.EventUtterance {
+		if e.Type == floor.EventUtterance {
 			t.Fatalf("the invalid message was stored: %s", e.raw)
 		}
 	}

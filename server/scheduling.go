@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -125,7 +126,7 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 	ctx := c.Request.Context()
 	a, created, err := s.store.OpenLiveSession(ctx, access.PracticeID, id, func(tx *sqlx.Tx, a store.Appointment) (int64, error) {
 		session, err := s.liveLog.CreateIn(ctx, tx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
-			CreatedBy: mustCaller(c).User.ID, Mode: realtime.ModeTurns})
+			CreatedBy: mustCaller(c).User.ID, Mode: floor.ModeTurns})
 		if err != nil {
 			return 0, liveError(err)
 		}

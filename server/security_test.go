@@ -18,6 +18,7 @@ import (
 
 	"github.com/amendcare/amend/frontend"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store"
 )
 
@@ -551,7 +552,7 @@ func TestDisablingAMembershipEndsOnlyThatPracticesLiveConnections(t *testing.T) 
 			t.Fatalf("disable in practice %d: %d %s", tc.practice.ID, res.Status, res.Body)
 		}
 		if tc.stays {
-			a.refused(map[string]any{"type": realtime.CommandGrant, "seat": "a"}, realtime.CodeNotAllowed)
+			a.refused(map[string]any{"type": floor.CommandGrant, "seat": "a"}, floor.CodeNotAllowed)
 		} else if code := a.closed(); code != websocket.ClosePolicyViolation {
 			t.Fatalf("disabled in practice A, the connection closed with %d", code)
 		}
@@ -587,9 +588,17 @@ func TestALiveConnectionLastsWhileItsMembershipDoes(t *testing.T) {
 		if err := tc.change(); err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		for practiceID, want := range map[int64]bool{w.A.ID: tc.aliveA, w.B.ID: tc.aliveB} {
-			if alive, err := w.store.SessionAlive(ctx, sessionID, practiceID); err != nil || alive != want {
-				t.Errorf("%s: alive in practice %d = %v (%v), want %v", tc.name, practiceID, alive, err, want)
+		inA, inB := store.SignIn{AuthSession: sessionID, PracticeID: w.A.ID}, store.SignIn{AuthSession: sessionID, PracticeID: w.B.ID}
+		ended, err := w.store.EndedSignIns(ctx, []store.SignIn{inA, inB})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		for _, check := range []struct {
+			in   store.SignIn
+			want bool
+		}{{inA, tc.aliveA}, {inB, tc.aliveB}} {
+			if alive := !slices.Contains(ended, check.in); alive != check.want {
+				t.Errorf("%s: alive in practice %d = %v, want %v", tc.name, check.in.PracticeID, alive, check.want)
 			}
 		}
 	}
@@ -655,7 +664,7 @@ func TestLiveCommandsAreRateLimitedPerConnection(t *testing.T) {
 	// The chair's own allowance is untouched.
 	last := chair.do(cmd("moderator", "text", "Let us slow down."))
 	chair.until(last)
-	if got := len(chair.eventTexts(realtime.EventUtterance)); got != acked {
+	if got := len(chair.eventTexts(floor.EventUtterance)); got != acked {
 		t.Fatalf("the chair heard %d says, %d were acknowledged", got, acked)
 	}
 	var stored int

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 )
 
 // killHard stops an instance the way a crash does as far as its media lease goes: its database
@@ -89,14 +90,14 @@ func TestVoiceAcrossInstancesFollowsTheFloorAndMovesWhenTheMediaInstanceDies(t *
 		// The partners' instance sees the lease lapse and tells them to join again.
 		waitRejoin(t, a)
 		waitRejoin(t, b)
-		a = joinVoice(t, api, a.client, realtime.RoleA, false)
-		b = joinVoice(t, api, b.client, realtime.RoleB, false)
+		a = joinVoice(t, api, a.client, floor.RoleA, false)
+		b = joinVoice(t, api, b.client, floor.RoleB, false)
 		chair.quiet()
 		// The chair reconnects to instance two and numbers its commands on from where it was, as
 		// a client that resumes does (a reused id would be answered as the command it named).
 		again := dial(t, two.srv.URL, p.Therapist, session.ID, "")
 		again.serial = chair.serial
-		chair = joinVoice(t, api, again, realtime.RoleChair, false)
+		chair = joinVoice(t, api, again, floor.RoleChair, false)
 		room.all = []*voiceClient{chair, a, b}
 		if !units[1].Carries(session.ID) {
 			t.Fatal("instance two does not carry the session's media")
@@ -136,9 +137,9 @@ func TestVoiceLeaseLostToAnotherInstanceSendsEveryoneToJoinAgain(t *testing.T) {
 	}
 	// Joining again first reaches the other holder; when its lease lapses, the participants are
 	// told to join once more, and the media comes back here with the floor as it was.
-	chair = joinVoice(t, api, chair.client, realtime.RoleChair, false)
-	a = joinVoice(t, api, a.client, realtime.RoleA, false)
-	b = joinVoice(t, api, b.client, realtime.RoleB, false)
+	chair = joinVoice(t, api, chair.client, floor.RoleChair, false)
+	a = joinVoice(t, api, a.client, floor.RoleA, false)
+	b = joinVoice(t, api, b.client, floor.RoleB, false)
 	room.all = []*voiceClient{chair, a, b}
 	room.wantHeard(room.marks(), chair, a)
 	b.do(cmd("request_floor"))

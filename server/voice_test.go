@@ -26,6 +26,7 @@ import (
 
 	"github.com/amendcare/amend/media"
 	"github.com/amendcare/amend/realtime"
+	"github.com/amendcare/amend/realtime/floor"
 	"github.com/amendcare/amend/server/store/dbtest"
 )
 
@@ -107,7 +108,7 @@ type received struct {
 // camera, a VP8 packet as often.
 type voiceClient struct {
 	*client
-	role   realtime.Role
+	role   floor.Role
 	pc     *webrtc.PeerConnection
 	track  *webrtc.TrackLocalStaticRTP
 	camera *webrtc.TrackLocalStaticRTP // nil without video
@@ -136,7 +137,7 @@ const (
 
 // joinVoice has a connected client join the room's media, with a camera when video is set, and
 // waits until its peer connection is up.
-func joinVoice(t *testing.T, api *webrtc.API, c *client, role realtime.Role, video bool) *voiceClient {
+func joinVoice(t *testing.T, api *webrtc.API, c *client, role floor.Role, video bool) *voiceClient {
 	t.Helper()
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -323,7 +324,7 @@ func (v *voiceClient) receive(track *webrtc.TrackRemote, _ *webrtc.RTPReceiver) 
 }
 
 // from returns the numbers of the audio packets received from role, from packet first on.
-func (v *voiceClient) from(role realtime.Role, first uint32) []uint32 {
+func (v *voiceClient) from(role floor.Role, first uint32) []uint32 {
 	return v.numbers("audio-"+string(role), first)
 }
 
@@ -367,14 +368,14 @@ type voiceRoom struct {
 // partnersAt, and joins the three to its media in that order (the chair's join takes the media
 // to chairAt's instance), the roles in cameras with a camera.
 func joinVoiceRoom(t *testing.T, api *webrtc.API, p *practice, sessionID int64, chairAt, partnersAt *liveInstance,
-	cameras ...realtime.Role) *voiceRoom {
+	cameras ...floor.Role) *voiceRoom {
 	t.Helper()
 	room := &voiceRoom{t: t}
 	for _, who := range []struct {
-		role realtime.Role
+		role floor.Role
 		at   *liveInstance
 		user *actor
-	}{{realtime.RoleChair, chairAt, p.Therapist}, {realtime.RoleA, partnersAt, p.PartnerA}, {realtime.RoleB, partnersAt, p.PartnerB}} {
+	}{{floor.RoleChair, chairAt, p.Therapist}, {floor.RoleA, partnersAt, p.PartnerA}, {floor.RoleB, partnersAt, p.PartnerB}} {
 		c := dial(t, who.at.srv.URL, who.user, sessionID, "")
 		room.all = append(room.all, joinVoice(t, api, c, who.role, slices.Contains(cameras, who.role)))
 	}
@@ -447,7 +448,7 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 	units := allUnits[0]
 	p := w.A
 	session := startSession(t, p, map[string]any{"mode": "turns"})
-	room := joinVoiceRoom(t, voiceClientAPI(t), p, session.ID, instances[0], instances[0], realtime.RoleB)
+	room := joinVoiceRoom(t, voiceClientAPI(t), p, session.ID, instances[0], instances[0], floor.RoleB)
 	chair, a, b := room.all[0], room.all[1], room.all[2]
 
 	t.Run("every participant's media flows through the instance's one UDP port", func(t *testing.T) {
@@ -522,15 +523,15 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 		room.t = t
 		room.after(b, cmd("confirm", "ok", false)) // a paraphrases again, and is the one heard
 		b.level.Store(voiceLoud)
-		f := chair.expect(func(f frame) bool { return f.Type == realtime.EventSpokenInterruption })
+		f := chair.expect(func(f frame) bool { return f.Type == floor.EventSpokenInterruption })
 		var e struct {
-			Seat  string         `json:"seat"`
-			Actor realtime.Actor `json:"actor"`
+			Seat  string      `json:"seat"`
+			Actor floor.Actor `json:"actor"`
 		}
 		if err := json.Unmarshal([]byte(f.raw), &e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Seat != realtime.SeatB || e.Actor.Role != realtime.RoleB {
+		if e.Seat != floor.SeatB || e.Actor.Role != floor.RoleB {
 			t.Fatalf("spoken interruption %s, want one of b by b", f.raw)
 		}
 		// b goes on speaking: still the same episode.
@@ -545,10 +546,10 @@ func TestVoiceForwardsOnlyWhatTheFloorLetsBeHeard(t *testing.T) {
 		}
 		res := p.Therapist.do(http.MethodGet, "/api/v1/live/"+id(session.ID)+"/summary", nil)
 		res.JSON(t, &summary)
-		if want := (realtime.Tally{B: 1}); summary.Summary.SpokenInterruptions != want {
+		if want := (floor.Tally{B: 1}); summary.Summary.SpokenInterruptions != want {
 			t.Fatalf("summary spoken interruptions %+v, want %+v (%s)", summary.Summary.SpokenInterruptions, want, res.Body)
 		}
-		if n := strings.Count(chair.types(), realtime.EventSpokenInterruption); n != 1 {
+		if n := strings.Count(chair.types(), floor.EventSpokenInterruption); n != 1 {
 			t.Fatalf("the chair saw %d spoken interruptions: %s", n, chair.types())
 		}
 	})
@@ -643,14 +644,14 @@ func TestVoiceSignallingIsRefusedWhereItDoesNotBelong(t *testing.T) {
 		frame map[string]any
 		code  string
 	}{
-		{"an answer before joining", map[string]any{"type": "media_answer", "id": "m1", "sdp": "v=0"}, realtime.CodeBadRequest},
+		{"an answer before joining", map[string]any{"type": "media_answer", "id": "m1", "sdp": "v=0"}, floor.CodeBadRequest},
 		{"a candidate before joining", map[string]any{"type": "media_candidate", "id": "m2",
-			"candidate": map[string]any{"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}, realtime.CodeBadRequest},
-		{"an answer without its sdp", map[string]any{"type": "media_answer", "id": "m3"}, realtime.CodeBadRequest},
-		{"a field of another frame", map[string]any{"type": "media_join", "id": "m4", "sdp": "v=0"}, realtime.CodeBadRequest},
-		{"an unknown field", map[string]any{"type": "media_mute", "id": "m5", "audio": true, "volume": 3}, realtime.CodeBadRequest},
-		{"an unknown media frame", map[string]any{"type": "media_record", "id": "m6"}, realtime.CodeBadRequest},
-		{"a mute with nothing to say", map[string]any{"type": "media_mute", "id": "m7"}, realtime.CodeBadRequest},
+			"candidate": map[string]any{"candidate": "candidate:1 1 udp 1 127.0.0.1 9 typ host"}}, floor.CodeBadRequest},
+		{"an answer without its sdp", map[string]any{"type": "media_answer", "id": "m3"}, floor.CodeBadRequest},
+		{"a field of another frame", map[string]any{"type": "media_join", "id": "m4", "sdp": "v=0"}, floor.CodeBadRequest},
+		{"an unknown field", map[string]any{"type": "media_mute", "id": "m5", "audio": true, "volume": 3}, floor.CodeBadRequest},
+		{"an unknown media frame", map[string]any{"type": "media_record", "id": "m6"}, floor.CodeBadRequest},
+		{"a mute with nothing to say", map[string]any{"type": "media_mute", "id": "m7"}, floor.CodeBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a.send(tc.frame)
@@ -701,7 +702,7 @@ func TestVoiceFloorChangeHoldsForThePacketsSentOnItsEvent(t *testing.T) {
 			for round := range 6 {
 				waiting.do(cmd("request_floor"))
 				holder.send(cmd("yield"))
-				granted := func(f frame) bool { return f.Type == realtime.EventFloorGranted }
+				granted := func(f frame) bool { return f.Type == floor.EventFloorGranted }
 				waiting.expect(granted)
 				heard, err := waiting.packet()
 				if err != nil {
@@ -831,7 +832,7 @@ func TestVoiceMediaFramesAreRateLimitedLikeCommands(t *testing.T) {
 	for answered+refused < flood {
 		f := a.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError })
 		switch {
-		case f.Code == realtime.CodeBadRequest:
+		case f.Code == floor.CodeBadRequest:
 			answered++
 		case f.Code == realtime.CodeRateLimited && f.Refused > 0:
 			refused += f.Refused
@@ -848,7 +849,7 @@ func TestVoiceMediaFramesAreRateLimitedLikeCommands(t *testing.T) {
 	}
 
 	b.send(map[string]any{"type": realtime.FrameMediaMute, "id": "b-mute", "audio": true})
-	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError }); f.ID != "b-mute" || f.Code != realtime.CodeBadRequest {
+	if f := b.expect(func(f frame) bool { return f.Type == realtime.FrameMediaError }); f.ID != "b-mute" || f.Code != floor.CodeBadRequest {
 		t.Fatalf("b's media frame: got %s, want it answered, not rate limited", f.raw)
 	}
 	a.do(cmd("request_floor"))

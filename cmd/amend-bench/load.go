@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,7 @@ type LoadResult struct {
 	IdleCPUPercent     float64            `json:"idle_cpu_percent_of_one_core,omitempty"`
 	ConnectSeconds     float64            `json:"connect_seconds,omitempty"`
 	ReconnectStormSecs float64            `json:"reconnect_storm_seconds,omitempty"`
+	CPU                CPUCost            `json:"cpu"`
 }
 
 type loadFlags struct {
@@ -68,8 +70,9 @@ type loadFlags struct {
 	rate          float64
 	reconnectRate float64
 	restRate      float64
+	restKinds     kindList
 	mode          string
-	serverPID     int
+	serverPIDs    pidList
 	jsonOut       string
 	storm         bool
 	missed        int
@@ -96,8 +99,9 @@ func runLoad(ctx context.Context, command string, args []string) error {
 	fs.Float64Var(&f.rate, "rate", 200, "utterances per second across all sessions")
 	fs.Float64Var(&f.reconnectRate, "reconnect-rate", 2, "partner reconnections per second across all sessions")
 	fs.Float64Var(&f.restRate, "rest-rate", 50, "REST requests per second (caseload, couple page, draft save, check-in)")
+	fs.Var(&f.restKinds, "rest-kinds", "the REST mix's kinds of request, comma-separated (to measure one kind's cost alone): "+strings.Join(restKinds, ","))
 	fs.StringVar(&f.mode, "mode", "turns", "session mode: turns or listener")
-	fs.IntVar(&f.serverPID, "server-pid", 0, "the server's process id, to report its memory and CPU")
+	fs.Var(&f.serverPIDs, "server-pid", "the server's process id, to report its memory and CPU (with --url2, both servers', comma-separated)")
 	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
 	fs.BoolVar(&f.storm, "storm", false, "idle: end with every client reconnecting at once (a reconnect storm)")
 	fs.IntVar(&f.missed, "missed", 300, "resume: events each returning partner missed while away")
@@ -148,6 +152,9 @@ type room struct {
 
 func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) {
 	res := LoadResult{Mode: command, Sessions: f.sessions, Errors: map[string]int64{}}
+	if len(f.restKinds) == 0 {
+		f.restKinds = restKinds
+	}
 	transport := &http.Transport{MaxIdleConnsPerHost: 64}
 	root := &api{base: strings.TrimRight(f.url, "/"), client: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
 	liveCouples := max(1, min(f.couples, f.sessions))
@@ -175,7 +182,8 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		}
 		errMu.Unlock()
 	}
-	before, _ := serverUsage(f.serverPID)
+	before, _ := serverUsage(f.serverPIDs.first())
+	meter := newCPUMeter(f.serverPIDs, f.dataDir)
 	dialer := &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	rooms := make([]*room, len(fix.sessions))
 	var all []*wsClient
@@ -227,18 +235,19 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 
 	if command == "idle" {
 		settle()
-		idleStart, _ := serverUsage(f.serverPID)
-		t0 := time.Now()
+		idleStart, _ := serverUsage(f.serverPIDs.first())
+		cpuStart := meter.sample()
 		select {
 		case <-time.After(f.duration):
 		case <-ctx.Done():
 			return res, ctx.Err()
 		}
-		idleEnd, _ := serverUsage(f.serverPID)
-		if f.serverPID != 0 {
+		idleEnd, _ := serverUsage(f.serverPIDs.first())
+		res.CPU = meter.cost(cpuStart, meter.sample(), 0, "")
+		if f.serverPIDs.first() != 0 {
 			res.ServerRSSBytes = idleEnd.RSSBytes
 			res.RSSPerConnBytes = float64(idleStart.RSSBytes-before.RSSBytes) / float64(len(all))
-			res.IdleCPUPercent = 100 * (idleEnd.CPU - idleStart.CPU).Seconds() / time.Since(t0).Seconds()
+			res.IdleCPUPercent = res.CPU.oneCorePercent(res.CPU.ServerMS)
 		}
 		if f.storm {
 			var resume recorder
@@ -258,9 +267,12 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 
 	if command == "resume" {
 		var resume recorder
+		cpuStart := meter.sample()
 		if err := resumeAfterAbsence(ctx, rooms, f.missed, &resume); err != nil {
 			return res, err
 		}
+		res.Utterances = int64(len(rooms) * f.missed)
+		res.CPU = meter.cost(cpuStart, meter.sample(), res.Utterances, "event said and resumed")
 		res.Resume = resume.summary()
 		collectChecks(&res, all)
 		return res, nil
@@ -271,6 +283,7 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 	playCtx, stop := context.WithTimeout(ctx, f.duration)
 	defer stop()
 	start := time.Now()
+	cpuStart := meter.sample()
 	var wg sync.WaitGroup
 	perRoom := f.rate / float64(len(rooms))
 	for _, r := range rooms {
@@ -287,10 +300,14 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		defer wg.Done()
 		reconnects(playCtx, rooms, f.reconnectRate, &resume, &res.Reconnects, countErr)
 	}()
-	go func() { defer wg.Done(); rest = restMix(playCtx, ctx, root.base, fix, f.restRate, countErr) }()
+	go func() {
+		defer wg.Done()
+		rest = restMix(playCtx, ctx, root.base, fix, f.restRate, f.restKinds, countErr)
+	}()
 	wg.Wait()
 	elapsed := time.Since(start)
-	after, _ := serverUsage(f.serverPID)
+	after, _ := serverUsage(f.serverPIDs.first())
+	cpuEnd := meter.sample()
 
 	// Let the last events arrive, then check every client saw everything that was acked.
 	if err := waitDelivered(ctx, rooms); err != nil {
@@ -329,9 +346,10 @@ func load(ctx context.Context, command string, f loadFlags) (LoadResult, error) 
 		}
 	}
 	res.CrossInstance = far.summary()
-	if f.serverPID != 0 {
+	res.CPU = meter.cost(cpuStart, cpuEnd, res.Utterances+int64(res.REST.Count), "utterance or request")
+	if f.serverPIDs.first() != 0 {
 		res.ServerRSSBytes = after.RSSBytes
-		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
+		res.ServerCPUPercent = res.CPU.oneCorePercent(res.CPU.ServerMS)
 	}
 	return res, nil
 }
@@ -588,6 +606,22 @@ func reconnects(ctx context.Context, rooms []*room, rate float64, resume *record
 // and a couple's page, a partner's exercise draft is autosaved and a partner checks in.
 var restKinds = []string{"caseload", "couple_page", "draft_save", "checkin"}
 
+// kindList is a flag naming some of restKinds, comma-separated.
+type kindList []string
+
+func (k *kindList) String() string { return strings.Join(*k, ",") }
+
+func (k *kindList) Set(v string) error {
+	*k = nil
+	for _, kind := range strings.Split(v, ",") {
+		if !slices.Contains(restKinds, kind) {
+			return fmt.Errorf("%q is not one of %s", kind, strings.Join(restKinds, ","))
+		}
+		*k = append(*k, kind)
+	}
+	return nil
+}
+
 // restResult is what the REST mix measured: latencies overall and by kind, and how many
 // requests it offered.
 type restResult struct {
@@ -605,9 +639,9 @@ const maxRESTInFlight = 5000
 // starts when it is due whether or not earlier ones have been answered, and each is timed from
 // when it was due, so time spent waiting anywhere (for a connection, in a queue) counts. The
 // requests themselves run under ctx, so those offered last are answered and timed too.
-func restMix(schedule, ctx context.Context, base string, fix *fixture, rate float64, countErr func(string)) *restResult {
+func restMix(schedule, ctx context.Context, base string, fix *fixture, rate float64, kinds []string, countErr func(string)) *restResult {
 	out := &restResult{byKind: map[string]*recorder{}}
-	for _, kind := range restKinds {
+	for _, kind := range kinds {
 		out.byKind[kind] = &recorder{}
 	}
 	if rate <= 0 {
@@ -632,7 +666,7 @@ func restMix(schedule, ctx context.Context, base string, fix *fixture, rate floa
 			return out
 		case <-timer.C:
 		}
-		kind := restKinds[n%len(restKinds)]
+		kind := kinds[n%len(kinds)]
 		couple := fix.couples[rand.IntN(len(fix.couples))]
 		partner := root.as(couple.partnerA)
 		var call func() error
@@ -786,7 +820,9 @@ func printResult(r LoadResult) {
 			fmt.Fprintf(w, "  REST             %s (%d offered, %.0f/s; caseload of %d couples, %d past check-ins)\n",
 				r.REST, r.RESTOffered, r.RESTOfferedPerSec, r.Caseload, r.HistoryCheckins)
 			for _, kind := range restKinds {
-				fmt.Fprintf(w, "    %-14s %s\n", kind, r.RESTByKind[kind])
+				if l, ok := r.RESTByKind[kind]; ok {
+					fmt.Fprintf(w, "    %-14s %s\n", kind, l)
+				}
 			}
 		}
 		fmt.Fprintf(w, "  resume           %s (%d reconnects)\n", r.Resume, r.Reconnects)
@@ -800,6 +836,7 @@ func printResult(r LoadResult) {
 		}
 	}
 	fmt.Fprintf(w, "  sequence check   %d gaps, %d duplicates, %d acked events missing\n", r.Gaps, r.Duplicates, r.MissingAcked)
+	fmt.Fprintf(w, "  CPU              %s\n", r.CPU)
 	if r.ServerRSSBytes > 0 {
 		fmt.Fprintf(w, "  server           RSS %.1f MB, CPU %.0f%% of one core\n", float64(r.ServerRSSBytes)/(1<<20), r.ServerCPUPercent)
 	}

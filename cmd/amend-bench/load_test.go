@@ -41,7 +41,8 @@ func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	srv, dsn := startServer(t, nil, prometheus.NewRegistry())
 	res, err := load(ctx, "live", loadFlags{url: srv.URL, admin: "admin@demo.amend.test", password: demo.Password,
 		sessions: 3, couples: 2, caseload: 4, historyDays: 30, databaseURL: dsn,
-		duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 20, mode: "turns"})
+		duration: 3 * time.Second, rate: 30, reconnectRate: 3, restRate: 20, mode: "turns",
+		serverPIDs: pidList{os.Getpid()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,6 +62,11 @@ func TestTinyLoadSeesOneGapFreeSequence(t *testing.T) {
 	}
 	if res.Failures != 0 {
 		t.Errorf("%d failures: %v", res.Failures, res.Errors)
+	}
+	// The server runs in this process: its CPU is measured and priced per utterance or request.
+	if c := res.CPU; !c.ServerMeasured || c.ServerMS <= 0 || c.ServerMSPerOp <= 0 ||
+		c.Operations != res.Utterances+int64(res.REST.Count) || c.MachineBusyPercent <= 0 {
+		t.Errorf("CPU not measured per operation: %+v", c)
 	}
 	// Both partners of the four caseload couples checked in on most of the 30 past days.
 	if res.Caseload != 4 || res.HistoryCheckins < 4*2*25 {
@@ -92,7 +98,7 @@ func startServer(t *testing.T, voice realtime.Media, reg *prometheus.Registry) (
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: quiet, Media: voice})
+	hub := realtime.NewHub(db, realtime.HubConfig{DSN: dsn, EndedSignIns: st.EndedSignIns, Registry: reg, Logger: quiet, Media: voice})
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,8 +171,33 @@ func TestUnexpectedErrorsAreFailures(t *testing.T) {
 func TestNoRESTRateOffersNoRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	out := restMix(ctx, ctx, "http://127.0.0.1:1", &fixture{}, 0, func(code string) { t.Errorf("error %s", code) })
+	out := restMix(ctx, ctx, "http://127.0.0.1:1", &fixture{}, 0, restKinds, func(code string) { t.Errorf("error %s", code) })
 	if out.offered != 0 || ctx.Err() != nil {
 		t.Fatalf("offered %d requests (the run's clock: %v)", out.offered, ctx.Err())
+	}
+}
+
+func TestRESTKindsFlagTakesOnlyKnownKinds(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    string
+		wantErr bool
+	}{
+		{"caseload", "caseload", false},
+		{"draft_save,checkin", "draft_save,checkin", false},
+		{"caseload,", "", true},
+		{"everything", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var k kindList
+			err := k.Set(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want error %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && k.String() != tt.want {
+				t.Fatalf("got %q, want %q", k.String(), tt.want)
+			}
+		})
 	}
 }

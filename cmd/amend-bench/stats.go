@@ -63,10 +63,9 @@ func (l Latency) String() string {
 	return fmt.Sprintf("n=%d p50=%.2fms p95=%.2fms p99=%.2fms max=%.2fms", l.Count, l.P50, l.P95, l.P99, l.Max)
 }
 
-// processUsage reads a process's resident memory and CPU time from /proc.
+// processUsage is a process's resident memory, from /proc.
 type processUsage struct {
 	RSSBytes int64
-	CPU      time.Duration
 }
 
 func readUsage(pid int) (processUsage, error) {
@@ -81,17 +80,6 @@ func readUsage(pid int) (processUsage, error) {
 			kb, _ := strconv.ParseInt(fields[1], 10, 64)
 			u.RSSBytes = kb * 1024
 		}
-	}
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return u, err
-	}
-	// Fields after the command name (which may hold spaces) start after the last ')'.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	if len(fields) > 13 {
-		utime, _ := strconv.ParseInt(fields[11], 10, 64)
-		stime, _ := strconv.ParseInt(fields[12], 10, 64)
-		u.CPU = time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 	}
 	return u, nil
 }

@@ -51,6 +51,7 @@ type VoiceResult struct {
 	// BenchCPUPercent is this generator's own CPU: its three clients a room share the machine
 	// with the server.
 	BenchCPUPercent float64 `json:"bench_cpu_percent_of_one_core"`
+	CPU             CPUCost `json:"cpu"`
 }
 
 type voiceFlags struct {
@@ -60,7 +61,8 @@ type voiceFlags struct {
 	rooms      int
 	duration   time.Duration
 	floorEvery time.Duration
-	serverPID  int
+	serverPIDs pidList
+	dataDir    string
 	jsonOut    string
 }
 
@@ -82,7 +84,8 @@ func runVoice(ctx context.Context, args []string) error {
 	fs.IntVar(&f.rooms, "rooms", 10, "live sessions, each with three participants sending audio")
 	fs.DurationVar(&f.duration, "duration", 20*time.Second, "how long to measure once every room is connected")
 	fs.DurationVar(&f.floorEvery, "floor-every", 5*time.Second, "how often each room's chair passes the floor to the other partner")
-	fs.IntVar(&f.serverPID, "server-pid", 0, "the server's process id, to report its CPU per room")
+	fs.Var(&f.serverPIDs, "server-pid", "the server's process id, to report its CPU per room")
+	fs.StringVar(&f.dataDir, "data-dir", "", "the server's --data-dir, to report its embedded PostgreSQL's CPU")
 	fs.StringVar(&f.jsonOut, "json", "", "also write the result as JSON to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -442,8 +445,8 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 		speakers.Wait()
 		return res, err
 	}
-	before, _ := serverUsage(f.serverPID)
-	benchBefore, _ := readUsage(os.Getpid())
+	meter := newCPUMeter(f.serverPIDs, f.dataDir)
+	cpuStart := meter.sample()
 	start := time.Now()
 	playCtx, stop := context.WithTimeout(ctx, f.duration)
 	defer stop()
@@ -457,8 +460,7 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	}
 	chairs.Wait()
 	elapsed := time.Since(start)
-	after, _ := serverUsage(f.serverPID)
-	benchAfter, _ := readUsage(os.Getpid())
+	cpuEnd := meter.sample()
 	inServerAfter, err := scrapeHistogram(ctx, root.client, root.base, forwardHistogram)
 	stopSpeaking()
 	speakers.Wait()
@@ -472,13 +474,12 @@ func voiceLoad(ctx context.Context, f voiceFlags) (VoiceResult, error) {
 	res.PacketsPerRoomPerSec = float64(res.PacketsSent) / float64(f.rooms) / elapsed.Seconds()
 	res.Forwarding = forwarding.summary()
 	res.FloorChanges, res.OutOfTurn = floorChanges.Load()-changesBefore, outOfTurn.Load()
-	res.BenchCPUPercent = 100 * (benchAfter.CPU - benchBefore.CPU).Seconds() / elapsed.Seconds()
-	if f.serverPID != 0 {
-		res.ServerCPUPercent = 100 * (after.CPU - before.CPU).Seconds() / elapsed.Seconds()
+	res.CPU = meter.cost(cpuStart, cpuEnd, res.PacketsSent, "audio packet in")
+	res.BenchCPUPercent = res.CPU.oneCorePercent(res.CPU.BenchMS)
+	if res.CPU.ServerMeasured {
+		res.ServerCPUPercent = res.CPU.oneCorePercent(res.CPU.ServerMS)
 		res.CPUPerRoomPercent = res.ServerCPUPercent / float64(f.rooms)
-		if res.PacketsSent > 0 {
-			res.CPUPerPacketMicros = float64((after.CPU - before.CPU).Microseconds()) / float64(res.PacketsSent)
-		}
+		res.CPUPerPacketMicros = 1000 * res.CPU.ServerMSPerOp
 	}
 	for _, p := range peers {
 		select {
@@ -530,6 +531,7 @@ func printVoiceResult(r VoiceResult) {
 			r.ServerCPUPercent, r.CPUPerRoomPercent, r.CPUPerPacketMicros)
 	}
 	fmt.Fprintf(w, "  amend-bench CPU  %.1f%% of one core (the clients' side)\n", r.BenchCPUPercent)
+	fmt.Fprintf(w, "  CPU              %s\n", r.CPU)
 	for code, n := range r.Errors {
 		fmt.Fprintf(w, "  error %-28s %d\n", code, n)
 	}

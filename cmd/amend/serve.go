@@ -123,7 +123,7 @@ func runServe(ctx context.Context, args []string, logger *slog.Logger) error {
 		defer units.Close()
 	}
 	hub := realtime.NewHub(d.db, realtime.HubConfig{
-		DSN: d.dsn, SessionAlive: st.SessionAlive, Registry: reg, Logger: logger, Media: liveMedia(units),
+		DSN: d.dsn, EndedSignIns: st.EndedSignIns, Registry: reg, Logger: logger, Media: liveMedia(units),
 	})
 	if err := hub.Start(); err != nil {
 		return fmt.Errorf("live sessions: %w", err)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // AuthSession is a signed-in browser or API client, known by the hash of its token.
@@ -70,16 +72,41 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) (int64, err
 	return id, mapError(err)
 }
 
-// SessionAlive reports whether a session id still exists and has not expired, and its user is
-// still an active member of the practice (of any practice when practiceID is 0); open WebSockets
-// and notice streams use it to notice a sign-out or a membership disabled there.
-func (s *Store) SessionAlive(ctx context.Context, sessionID, practiceID int64) (bool, error) {
-	var alive bool
-	err := s.db.GetContext(ctx, &alive, `
-		SELECT EXISTS (SELECT 1 FROM auth_sessions a JOIN memberships m ON m.user_id = a.user_id
-			WHERE a.id = $1 AND a.idle_expires_at > now() AND a.expires_at > now()
-			  AND ($2 = 0 OR m.practice_id = $2) AND m.disabled_at IS NULL)`, sessionID, practiceID)
-	return alive, mapError(err)
+// SignIn is a sign-in (auth session) as an open connection uses it: in the live sessions of one
+// practice, or, with PracticeID 0, in any (a notice stream belongs to the person). It is an alias
+// of an unnamed struct, so that realtime's identical SignIn is the same type and EndedSignIns
+// serves as its check without either package importing the other.
+type SignIn = struct{ AuthSession, PracticeID int64 }
+
+// EndedSignIns returns, in one query, those of the sign-ins whose session no longer exists or has
+// expired, or whose user is no longer an active member of the practice (of any practice when
+// PracticeID is 0); open WebSockets and notice streams use it to notice a sign-out or a
+// membership disabled there.
+func (s *Store) EndedSignIns(ctx context.Context, signIns []SignIn) ([]SignIn, error) {
+	sessions := make([]int64, len(signIns))
+	practices := make([]int64, len(signIns))
+	for i, in := range signIns {
+		sessions[i], practices[i] = in.AuthSession, in.PracticeID
+	}
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT k.auth_session, k.practice_id FROM unnest($1::bigint[], $2::bigint[]) AS k(auth_session, practice_id)
+		WHERE NOT EXISTS (SELECT 1 FROM auth_sessions a JOIN memberships m ON m.user_id = a.user_id
+			WHERE a.id = k.auth_session AND a.idle_expires_at > now() AND a.expires_at > now()
+			  AND (k.practice_id = 0 OR m.practice_id = k.practice_id) AND m.disabled_at IS NULL)`,
+		pq.Array(sessions), pq.Array(practices))
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var ended []SignIn
+	for rows.Next() {
+		var in SignIn
+		if err := rows.Scan(&in.AuthSession, &in.PracticeID); err != nil {
+			return nil, mapError(err)
+		}
+		ended = append(ended, in)
+	}
+	return ended, mapError(rows.Err())
 }
 
 // DeleteExpiredSessions removes sessions past either expiry.

@@ -580,7 +580,7 @@ function timed(s: LiveState): boolean {
 }
 
 /**
- * The state after an event, as the server's floor rules fold it (realtime.Apply). The events carry
+ * The state after an event, as the server's floor rules fold it (floor.Apply in realtime/floor). The events carry
  * every value needed, so the client never decides anything; it only follows.
  */
 export function applyEvent(s: LiveState, e: LiveEvent): LiveState {

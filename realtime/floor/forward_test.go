@@ -1,4 +1,4 @@
-package realtime
+package floor
 
 import (
 	"fmt"
@@ -334,43 +334,4 @@ func TestSpokenInterruptionIsASystemEventCountedPerSeat(t *testing.T) {
 		t.Fatalf("after the end: spoken interruptions %+v, want %+v", r.s.SpokenInterruptions, want)
 	}
 	r.refused(timer, spoken(SeatB), CodeEnded)
-
-	if _, err := DecodeCommand([]byte(`{"id":"x","type":"spoken_interruption","seat":"b"}`)); err == nil {
-		t.Fatal("a client's spoken_interruption frame was accepted")
-	}
-}
-
-// A room's hearing follows the newest seq it is told of, whichever way it hears of it first: a
-// command's result, the events it reads, or another instance's notification.
-func TestRoomHearingNeverGoesBackToAnOlderSeq(t *testing.T) {
-	heardAt := func(seq int64, holder string) Hearing {
-		return HearingOf(State{Seq: seq, Mode: ModeTurns, Holder: holder})
-	}
-	tests := []struct {
-		name  string
-		told  []Hearing
-		want  Hearing
-		heard string
-	}{
-		{"the first one told", []Hearing{heardAt(3, SeatA)}, heardAt(3, SeatA), "a"},
-		{"a newer one replaces it", []Hearing{heardAt(3, SeatA), heardAt(5, SeatB)}, heardAt(5, SeatB), "b"},
-		{"an older one told late is ignored", []Hearing{heardAt(5, SeatB), heardAt(4, SeatA)}, heardAt(5, SeatB), "b"},
-		{"the same seq told twice stays", []Hearing{heardAt(5, SeatB), heardAt(5, SeatB)}, heardAt(5, SeatB), "b"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r := openRoom(nil, 1)
-			for _, h := range tc.told {
-				r.hear(h)
-			}
-			got := r.Hearing()
-			if got != tc.want {
-				t.Fatalf("hearing of seq %d, want seq %d", got.Seq(), tc.want.Seq())
-			}
-			other := map[string]string{SeatA: SeatB, SeatB: SeatA}[tc.heard]
-			if !got.Heard(Role(tc.heard)) || got.Heard(Role(other)) || !got.Heard(RoleChair) {
-				t.Fatalf("heard a=%v b=%v chair=%v, want %s and the chair", got.Heard(RoleA), got.Heard(RoleB), got.Heard(RoleChair), tc.heard)
-			}
-		})
-	}
 }

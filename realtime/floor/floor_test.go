@@ -1,4 +1,4 @@
-package realtime
+package floor
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package realtime
+package floor
 
 // Forwarded reports whether the forwarding unit passes on audio from a participant in role, given
 // the floor as it stands: the chair is always heard until the session ends; a partner only while

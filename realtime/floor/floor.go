@@ -1,6 +1,7 @@
-// Package realtime runs live sessions: the floor rules as a pure state machine (Decide and Apply),
-// the wire protocol, and the WebSocket plumbing that carries them between the room and its clients.
-package realtime
+// Package floor holds the rules of a live session's floor as a pure state machine (Decide and
+// Apply), the forwarding rule that follows it and the spoken-interruption detector; it imports
+// only the standard library, so it reads no clock, network or database.
+package floor
 
 import (
 	"slices"
@@ -121,7 +122,8 @@ type Error struct {
 // Error returns the code and the message together, for logs.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
-func refuse(code, message string) *Error { return &Error{Code: code, Message: message} }
+// Refuse returns a refusal with a code and a message.
+func Refuse(code, message string) *Error { return &Error{Code: code, Message: message} }
 
 // Actor is who sent a command: a user in a role, or the session timer.
 type Actor struct {
@@ -305,6 +307,13 @@ func sendersOf(commandType string) (senders, bool) {
 	return 0, false
 }
 
+// Sends reports whether a participant in role may send commands of a type at all, whatever the
+// session's state.
+func Sends(role Role, commandType string) bool {
+	allowed, _ := sendersOf(commandType)
+	return allowed&senderOf(role) != 0
+}
+
 func senderOf(role Role) senders {
 	switch role {
 	case RoleChair:
@@ -334,15 +343,15 @@ func allowedWhilePaused(commandType string) bool {
 // ephemeral command (see Ephemeral) and a tick with nothing due return no events and no error.
 func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	if s.Ended {
-		return nil, refuse(CodeEnded, "The session has ended.")
+		return nil, Refuse(CodeEnded, "The session has ended.")
 	}
 	sender := senderOf(actor.Role)
 	if sender == 0 {
-		return nil, refuse(CodeNotAllowed, "Unknown participant role.")
+		return nil, Refuse(CodeNotAllowed, "Unknown participant role.")
 	}
 	allowed, known := sendersOf(cmd.Type)
 	if !known {
-		return nil, refuse(CodeBadRequest, "Unknown command type.")
+		return nil, Refuse(CodeBadRequest, "Unknown command type.")
 	}
 	if allowed&sender == 0 {
 		return nil, notAllowed(allowed, sender)
@@ -353,7 +362,7 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 	now = now.UTC()
 	fromTimer, s := expire(s, now)
 	if s.Paused && !allowedWhilePaused(cmd.Type) {
-		return nil, refuse(CodePaused, "The session is paused; this can wait until it resumes.")
+		return nil, Refuse(CodePaused, "The session is paused; this can wait until it resumes.")
 	}
 
 	d := decision{s: s, actor: actor, at: now}
@@ -366,7 +375,7 @@ func Decide(s State, cmd Command, actor Actor, now time.Time) ([]Event, error) {
 		}
 	case CommandDraft:
 		if err = d.mayTalk(seat); err == nil && !s.ShowDrafts {
-			err = refuse(CodeNotAllowed, "Typing is not shown in this session: your words reach the others when you send them.")
+			err = Refuse(CodeNotAllowed, "Typing is not shown in this session: your words reach the others when you send them.")
 		}
 	case CommandRequestFloor:
 		err = d.requestFloor(seat)
@@ -438,13 +447,13 @@ func expire(s State, now time.Time) ([]Event, State) {
 func notAllowed(allowed, sender senders) *Error {
 	switch {
 	case sender == bySystem:
-		return refuse(CodeNotAllowed, "The session timer only sends ticks.")
+		return Refuse(CodeNotAllowed, "The session timer only sends ticks.")
 	case allowed == bySystem:
-		return refuse(CodeNotAllowed, "Only the session timer sends ticks.")
+		return Refuse(CodeNotAllowed, "Only the session timer sends ticks.")
 	case allowed == byChair:
-		return refuse(CodeNotAllowed, "Only the therapist can do that.")
+		return Refuse(CodeNotAllowed, "Only the therapist can do that.")
 	default:
-		return refuse(CodeNotAllowed, "Only a partner can do that.")
+		return Refuse(CodeNotAllowed, "Only a partner can do that.")
 	}
 }
 
@@ -453,7 +462,7 @@ func validate(cmd Command) *Error {
 	switch cmd.Type {
 	case CommandSay, CommandParaphrase, CommandModerator:
 		if strings.TrimSpace(cmd.Text) == "" {
-			return refuse(CodeBadRequest, "The message is empty.")
+			return Refuse(CodeBadRequest, "The message is empty.")
 		}
 		return checkText(cmd.Text, MaxTextLength, "The message")
 	case CommandDraft:
@@ -462,27 +471,27 @@ func validate(cmd Command) *Error {
 		return checkText(cmd.Reason, MaxReasonLength, "The reason")
 	case CommandConfirm:
 		if cmd.OK == nil {
-			return refuse(CodeBadRequest, "Say whether the paraphrase is right (ok true or false).")
+			return Refuse(CodeBadRequest, "Say whether the paraphrase is right (ok true or false).")
 		}
 	case CommandGrant, CommandSpokenInterruption:
 		if cmd.Seat != SeatA && cmd.Seat != SeatB {
-			return refuse(CodeBadRequest, `The seat must be "a" or "b".`)
+			return Refuse(CodeBadRequest, `The seat must be "a" or "b".`)
 		}
 	case CommandExtend:
 		if cmd.Seconds < 0 || cmd.Seconds > MaxSettingSeconds {
-			return refuse(CodeBadRequest, "An extension must be between 1 and 3600 seconds.")
+			return Refuse(CodeBadRequest, "An extension must be between 1 and 3600 seconds.")
 		}
 	case CommandMode:
 		if cmd.Mode != ModeTurns && cmd.Mode != ModeListener {
-			return refuse(CodeBadRequest, `The mode must be "turns" or "listener".`)
+			return Refuse(CodeBadRequest, `The mode must be "turns" or "listener".`)
 		}
 	case CommandSettings:
 		if cmd.TurnSeconds == 0 && cmd.MinBreakSeconds == 0 {
-			return refuse(CodeBadRequest, "Give a turn length, a minimum break, or both.")
+			return Refuse(CodeBadRequest, "Give a turn length, a minimum break, or both.")
 		}
 		if cmd.TurnSeconds != 0 && !settingInRange(cmd.TurnSeconds) ||
 			cmd.MinBreakSeconds != 0 && !settingInRange(cmd.MinBreakSeconds) {
-			return refuse(CodeBadRequest, "Turn length and minimum break must be between 10 and 3600 seconds.")
+			return Refuse(CodeBadRequest, "Turn length and minimum break must be between 10 and 3600 seconds.")
 		}
 	}
 	return nil
@@ -490,10 +499,10 @@ func validate(cmd Command) *Error {
 
 func checkText(text string, limit int, what string) *Error {
 	if !utf8.ValidString(text) {
-		return refuse(CodeBadRequest, what+" is not valid UTF-8 text.")
+		return Refuse(CodeBadRequest, what+" is not valid UTF-8 text.")
 	}
 	if utf8.RuneCountInString(text) > limit {
-		return refuse(CodeBadRequest, what+" is too long.")
+		return Refuse(CodeBadRequest, what+" is too long.")
 	}
 	return nil
 }
@@ -541,20 +550,20 @@ func (d *decision) passToQueueHead() {
 // mayTalk tells whether a partner's say (or draft) would become an utterance now.
 func (d *decision) mayTalk(seat string) *Error {
 	if d.s.Holder != seat {
-		return refuse(CodeNotYourTurn, "It is not your turn to speak.")
+		return Refuse(CodeNotYourTurn, "It is not your turn to speak.")
 	}
 	if d.s.Mode == ModeListener && d.s.Phase != PhaseSpeaking {
-		return refuse(CodeConflict, "Your partner is paraphrasing what you said; answer their paraphrase first.")
+		return Refuse(CodeConflict, "Your partner is paraphrasing what you said; answer their paraphrase first.")
 	}
 	return nil
 }
 
 func (d *decision) requestFloor(seat string) *Error {
 	if d.s.Holder == seat {
-		return refuse(CodeConflict, "You already have the floor.")
+		return Refuse(CodeConflict, "You already have the floor.")
 	}
 	if slices.Contains(d.s.Queue, seat) {
-		return refuse(CodeConflict, "You are already waiting for the floor.")
+		return Refuse(CodeConflict, "You are already waiting for the floor.")
 	}
 	d.emit(Event{Type: EventFloorRequested, Seat: seat})
 	return nil
@@ -562,10 +571,10 @@ func (d *decision) requestFloor(seat string) *Error {
 
 func (d *decision) yield(seat string) *Error {
 	if d.s.Holder != seat {
-		return refuse(CodeNotYourTurn, "You do not have the floor.")
+		return Refuse(CodeNotYourTurn, "You do not have the floor.")
 	}
 	if d.s.Mode == ModeListener && d.s.Phase != PhaseSpeaking {
-		return refuse(CodeConflict, "You have already handed over to your partner's paraphrase.")
+		return Refuse(CodeConflict, "You have already handed over to your partner's paraphrase.")
 	}
 	d.emit(Event{Type: EventFloorYielded, Seat: seat})
 	if d.s.Mode == ModeTurns {
@@ -577,16 +586,16 @@ func (d *decision) yield(seat string) *Error {
 // listenerStep checks the speaker–listener preconditions shared by paraphrase, confirm and more.
 func (d *decision) listenerStep(seat string, bySpeaker bool) *Error {
 	if d.s.Mode != ModeListener {
-		return refuse(CodeConflict, "Paraphrasing belongs to the speaker–listener mode.")
+		return Refuse(CodeConflict, "Paraphrasing belongs to the speaker–listener mode.")
 	}
 	if d.s.Holder == "" {
-		return refuse(CodeConflict, "No one is speaking right now.")
+		return Refuse(CodeConflict, "No one is speaking right now.")
 	}
 	if bySpeaker && d.s.Holder != seat {
-		return refuse(CodeNotYourTurn, "Only the speaker answers a paraphrase.")
+		return Refuse(CodeNotYourTurn, "Only the speaker answers a paraphrase.")
 	}
 	if !bySpeaker && d.s.Holder == seat {
-		return refuse(CodeNotYourTurn, "The listener paraphrases, not the speaker.")
+		return Refuse(CodeNotYourTurn, "The listener paraphrases, not the speaker.")
 	}
 	return nil
 }
@@ -596,7 +605,7 @@ func (d *decision) paraphrase(seat, text string) *Error {
 		return err
 	}
 	if d.s.Phase != PhaseParaphrase {
-		return refuse(CodeConflict, "No paraphrase is due right now.")
+		return Refuse(CodeConflict, "No paraphrase is due right now.")
 	}
 	d.emit(Event{Type: EventParaphrase, Seat: seat, Text: text})
 	return nil
@@ -607,7 +616,7 @@ func (d *decision) confirm(seat string, ok bool) *Error {
 		return err
 	}
 	if d.s.Phase != PhaseConfirm {
-		return refuse(CodeConflict, "There is no paraphrase to answer yet.")
+		return Refuse(CodeConflict, "There is no paraphrase to answer yet.")
 	}
 	if !ok {
 		d.emit(Event{Type: EventParaphraseRejected, Seat: seat})
@@ -623,7 +632,7 @@ func (d *decision) more(seat string) *Error {
 		return err
 	}
 	if d.s.Phase == PhaseSpeaking {
-		return refuse(CodeConflict, "You are still speaking.")
+		return Refuse(CodeConflict, "You are still speaking.")
 	}
 	d.emit(Event{Type: EventMore, Seat: seat, Deadline: d.turnDeadline()})
 	return nil
@@ -631,7 +640,7 @@ func (d *decision) more(seat string) *Error {
 
 func (d *decision) grant(seat string) *Error {
 	if d.s.Holder == seat {
-		return refuse(CodeConflict, "That partner already has the floor.")
+		return Refuse(CodeConflict, "That partner already has the floor.")
 	}
 	d.grantTo(seat)
 	return nil
@@ -639,7 +648,7 @@ func (d *decision) grant(seat string) *Error {
 
 func (d *decision) revoke() *Error {
 	if d.s.Holder == "" {
-		return refuse(CodeConflict, "No one has the floor.")
+		return Refuse(CodeConflict, "No one has the floor.")
 	}
 	d.emit(Event{Type: EventFloorRevoked, Seat: d.s.Holder})
 	if d.s.Mode == ModeTurns {
@@ -650,7 +659,7 @@ func (d *decision) revoke() *Error {
 
 func (d *decision) extend(seconds int) *Error {
 	if !timed(d.s) {
-		return refuse(CodeConflict, "There is no running turn to extend.")
+		return Refuse(CodeConflict, "There is no running turn to extend.")
 	}
 	if seconds == 0 {
 		seconds = DefaultExtendSeconds
@@ -664,7 +673,7 @@ func (d *decision) extend(seconds int) *Error {
 func (d *decision) skip() *Error {
 	if d.s.Holder == "" {
 		if len(d.s.Queue) == 0 {
-			return refuse(CodeConflict, "No one holds or is waiting for the floor.")
+			return Refuse(CodeConflict, "No one holds or is waiting for the floor.")
 		}
 		d.passToQueueHead()
 		return nil
@@ -689,10 +698,10 @@ func (d *decision) pause(reason string) {
 
 func (d *decision) ready(seat string) *Error {
 	if !d.s.Paused {
-		return refuse(CodeConflict, "There is no break to come back from.")
+		return Refuse(CodeConflict, "There is no break to come back from.")
 	}
 	if slices.Contains(d.s.Ready, seat) {
-		return refuse(CodeConflict, "You have already said you are ready.")
+		return Refuse(CodeConflict, "You have already said you are ready.")
 	}
 	d.emit(Event{Type: EventReady, Seat: seat})
 	if slices.Contains(d.s.Ready, otherSeat(seat)) && !d.at.Before(d.s.BreakUntil) {
@@ -703,7 +712,7 @@ func (d *decision) ready(seat string) *Error {
 
 func (d *decision) resume() *Error {
 	if !d.s.Paused {
-		return refuse(CodeConflict, "The session is not paused.")
+		return Refuse(CodeConflict, "The session is not paused.")
 	}
 	d.emitResumed()
 	return nil
@@ -720,7 +729,7 @@ func (d *decision) emitResumed() {
 
 func (d *decision) changeMode(mode string) *Error {
 	if d.s.Mode == mode {
-		return refuse(CodeConflict, "The session is already in that mode.")
+		return Refuse(CodeConflict, "The session is already in that mode.")
 	}
 	var deadline time.Time
 	if d.s.Holder != "" {
