@@ -53,6 +53,7 @@ const (
 	Service            Object = "service"
 	Statement          Object = "statement"
 	Superbill          Object = "superbill"
+	TimeOff            Object = "time_off"
 	TreatmentPlan      Object = "treatment_plan"
 	WorkingHours       Object = "working_hours"
 )

@@ -122,7 +122,13 @@ type NewSession struct {
 }
 
 // Create stores a new session in the scheduled status.
-func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) {
+func (l *Log) Create(ctx context.Context, in NewSession) (Session, error) {
+	return l.CreateIn(ctx, l.db, in)
+}
+
+// CreateIn starts a session like Create, through q: a caller's transaction that ties the new
+// session to rows of its own commits or rolls back with them.
+func (l *Log) CreateIn(ctx context.Context, q sqlx.QueryerContext, in NewSession) (_ Session, err error) {
 	defer func() { err = pgerr.Map(err) }()
 	state := floor.NewState(in.Mode, in.TurnSeconds, in.MinBreakSeconds)
 	state.ShowDrafts = in.ShowDrafts
@@ -131,7 +137,7 @@ func (l *Log) Create(ctx context.Context, in NewSession) (_ Session, err error) 
 		return Session{}, err
 	}
 	var row sessionRow
-	err = l.db.GetContext(ctx, &row, `
+	err = sqlx.GetContext(ctx, q, &row, `
 		INSERT INTO live_sessions (practice_id, couple_id, created_by, mode, state)
 		SELECT c.practice_id, c.id, $3, $4, $5 FROM couples c WHERE c.id = $2 AND c.practice_id = $1
 		RETURNING `+sessionColumns, in.PracticeID, in.CoupleID, in.CreatedBy, state.Mode, string(raw))

@@ -37,6 +37,8 @@ type appointmentInput struct {
 	// RecordPast says the booking records a session that already took place; without it a time in
 	// the past is refused.
 	RecordPast bool `json:"record_past"`
+	// OverrideTimeOff books the therapist even in their time off; without it such a booking is refused.
+	OverrideTimeOff bool `json:"override_time_off"`
 }
 
 // checkPast applies the rule on times in the past: a booking that starts before now must say it
@@ -168,7 +170,7 @@ func (s *Server) newAppointment(c *gin.Context, practiceID, coupleID int64, in a
 		in.TherapistID = caller
 	}
 	return store.NewAppointment{PracticeID: practiceID, CoupleID: coupleID, TherapistID: in.TherapistID, StartsAt: start,
-		EndsAt: end, TimeZone: in.TimeZone, Kind: in.Kind, RoomID: in.RoomID, CreatedBy: caller}, nil
+		EndsAt: end, TimeZone: in.TimeZone, Kind: in.Kind, RoomID: in.RoomID, CreatedBy: caller, OverrideTimeOff: in.OverrideTimeOff}, nil
 }
 
 // shownAppointment is an appointment as its reader sees it: in the time zone it was booked in,

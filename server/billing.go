@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -17,14 +18,13 @@ import (
 )
 
 type billingProfileInput struct {
-	Name                    string `json:"name" validate:"max=200"`
-	Address                 string `json:"address" validate:"max=500"`
-	NPI                     string `json:"npi" validate:"omitempty,npi"`
-	TaxID                   string `json:"tax_id" validate:"omitempty,taxid"`
-	SessionServiceID        *int64 `json:"session_service_id" validate:"omitempty,gte=1"`
-	NoShowFeeCents          int64  `json:"no_show_fee_cents" validate:"gte=0,lte=100000000"`
-	LateCancelFeeCents      int64  `json:"late_cancel_fee_cents" validate:"gte=0,lte=100000000"`
-	CancellationWindowHours int    `json:"cancellation_window_hours" validate:"gte=0,lte=168"`
+	Name               string `json:"name" validate:"max=200"`
+	Address            string `json:"address" validate:"max=500"`
+	NPI                string `json:"npi" validate:"omitempty,npi"`
+	TaxID              string `json:"tax_id" validate:"omitempty,taxid"`
+	SessionServiceID   *int64 `json:"session_service_id" validate:"omitempty,gte=1"`
+	NoShowFeeCents     int64  `json:"no_show_fee_cents" validate:"gte=0,lte=100000000"`
+	LateCancelFeeCents int64  `json:"late_cancel_fee_cents" validate:"gte=0,lte=100000000"`
 }
 
 type serviceInput struct {
@@ -124,7 +124,7 @@ func (s *Server) updateBillingProfile(c *gin.Context) {
 	ctx := c.Request.Context()
 	err := s.store.UpdateBillingProfile(ctx, pid, store.BillingProfile{Name: in.Name, Address: in.Address, NPI: in.NPI,
 		TaxID: in.TaxID, SessionServiceID: in.SessionServiceID, NoShowFeeCents: in.NoShowFeeCents,
-		LateCancelFeeCents: in.LateCancelFeeCents, CancellationWindowHours: in.CancellationWindowHours})
+		LateCancelFeeCents: in.LateCancelFeeCents})
 	if err != nil {
 		fail(c, err)
 		return
@@ -200,18 +200,25 @@ func (s *Server) getCoupleBilling(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	shares, err := s.store.BillingShares(ctx, access.PracticeID, coupleID)
+	accounts, err := s.coupleAccounts(c.Request.Context(), access.PracticeID, coupleID)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	entries, balances, err := s.store.CoupleLedger(ctx, access.PracticeID, coupleID)
+	c.JSON(http.StatusOK, accounts)
+}
+
+// coupleAccounts reads a couple's shares, ledger and balances.
+func (s *Server) coupleAccounts(ctx context.Context, practiceID, coupleID int64) (*coupleBilling, error) {
+	shares, err := s.store.BillingShares(ctx, practiceID, coupleID)
 	if err != nil {
-		fail(c, err)
-		return
+		return nil, err
 	}
-	c.JSON(http.StatusOK, coupleBilling{Shares: shares, Balances: balances, Entries: entries})
+	entries, balances, err := s.store.CoupleLedger(ctx, practiceID, coupleID)
+	if err != nil {
+		return nil, err
+	}
+	return &coupleBilling{Shares: shares, Balances: balances, Entries: entries}, nil
 }
 
 func (s *Server) setBillingShares(c *gin.Context) {

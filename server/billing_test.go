@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/store"
@@ -82,7 +83,7 @@ func billingMatrix() []matrixCase {
 			request: practicePath(http.MethodGet, "/billing", nil), relation: everyone(store.RelPractice)},
 		{name: "change the billing profile", object: "billing_profile", action: "update", success: 200,
 			request: practicePath(http.MethodPut, "/billing", map[string]any{"name": "Harbor Counseling", "npi": "1234567893",
-				"tax_id": "12-3456789", "no_show_fee_cents": 5000, "late_cancel_fee_cents": 2500, "cancellation_window_hours": 24}),
+				"tax_id": "12-3456789", "no_show_fee_cents": 5000, "late_cancel_fee_cents": 2500}),
 			relation: everyone(store.RelPractice)},
 		{name: "add a service to the fee schedule", object: "service", action: "create", success: 201,
 			request: func(w *world, p *practice) (string, string, any) {
@@ -294,8 +295,7 @@ func TestLedgerBalanceIsChargesMinusPaymentsAndAdjustments(t *testing.T) {
 	w := newWorld(t)
 	p := w.A
 	ctx := context.Background()
-	if err := w.store.UpdateBillingProfile(ctx, p.ID, store.BillingProfile{NoShowFeeCents: 5000, LateCancelFeeCents: 2501,
-		CancellationWindowHours: 24}); err != nil {
+	if err := w.store.UpdateBillingProfile(ctx, p.ID, store.BillingProfile{NoShowFeeCents: 5000, LateCancelFeeCents: 2501}); err != nil {
 		t.Fatal(err)
 	}
 	settings, err := w.store.BillingSettingsOf(ctx, p.ID)
@@ -307,7 +307,7 @@ func TestLedgerBalanceIsChargesMinusPaymentsAndAdjustments(t *testing.T) {
 		if svc.CPTCode == "90847" {
 			fees[store.ChargeSession] = svc.FeeCents
 			if err := w.store.UpdateBillingProfile(ctx, p.ID, store.BillingProfile{SessionServiceID: &svc.ID,
-				NoShowFeeCents: 5000, LateCancelFeeCents: 2501, CancellationWindowHours: 24}); err != nil {
+				NoShowFeeCents: 5000, LateCancelFeeCents: 2501}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -447,7 +447,7 @@ func TestSuperbillPrintsThePracticeTheClientCodesAndFigures(t *testing.T) {
 	p := w.A
 	if res := p.Admin.do(http.MethodPut, "/api/v1/practices/"+id(p.ID)+"/billing", map[string]any{"name": "Harbor Counseling",
 		"address": "12 Quay Street\nPortland, ME 04101", "npi": "1234567893", "tax_id": "12-3456789", "no_show_fee_cents": 5000,
-		"late_cancel_fee_cents": 2500, "cancellation_window_hours": 24}); res.Status != http.StatusOK {
+		"late_cancel_fee_cents": 2500}); res.Status != http.StatusOK {
 		t.Fatalf("profile: %d %s", res.Status, res.Body)
 	}
 	if res := p.Therapist.do(http.MethodPut, "/api/v1/practices/"+id(p.ID)+"/members/"+id(p.Therapist.ID)+"/license",
@@ -635,5 +635,58 @@ func TestAClosedCouplesAccountsCanStillBeSettled(t *testing.T) {
 	}
 	if want := "[charge.create ledger_entry.create billing.update charge.void]"; fmt.Sprint(actions) != want {
 		t.Errorf("audited %v, want %s", actions, want)
+	}
+}
+
+// The practice's one cancellation window, set in its scheduling settings, decides which
+// cancellation counts as late and so pays the late-cancel fee.
+func TestTheCancellationWindowDecidesWhichCancellationPaysTheLateFee(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	ctx := context.Background()
+	if err := w.store.UpdateBillingProfile(ctx, p.ID, store.BillingProfile{LateCancelFeeCents: 2500}); err != nil {
+		t.Fatal(err)
+	}
+	settings := "/api/v1/practices/" + id(p.ID) + "/scheduling-settings"
+	if res := p.PartnerA.do(http.MethodPut, settings, map[string]any{"cancellation_window_hours": 1}); res.Status/100 == 2 {
+		t.Errorf("a partner changed the window: %d %s", res.Status, res.Body)
+	}
+	now := time.Now().Truncate(time.Minute)
+	for i, tc := range []struct {
+		window     int
+		before     time.Duration
+		wantCharge bool
+	}{
+		{24, 10 * time.Hour, true},
+		{24, 30 * time.Hour, false},
+		{48, 30 * time.Hour, true},
+		{48, 50 * time.Hour, false},
+	} {
+		name := fmt.Sprintf("window %dh, cancelled %s before", tc.window, tc.before)
+		t.Run(name, func(t *testing.T) {
+			if res := p.Admin.do(http.MethodPut, settings, map[string]any{"cancellation_window_hours": tc.window}); res.Status != http.StatusOK {
+				t.Fatalf("set the window: %d %s", res.Status, res.Body)
+			}
+			// Each row's appointment has an hour of its own.
+			a := w.booking(p, now.Add(tc.before).Add(time.Duration(i)*5*time.Minute), store.KindInPerson)
+			res := p.FrontDesk.do(http.MethodPost, "/api/v1/appointments/"+id(a.ID)+"/attendance", map[string]any{"attendance": "late_cancel"})
+			if tc.wantCharge != (res.Status == http.StatusOK) {
+				t.Fatalf("a late cancellation: %d %s", res.Status, res.Body)
+			}
+			if !tc.wantCharge {
+				if res := p.FrontDesk.do(http.MethodPost, "/api/v1/appointments/"+id(a.ID)+"/attendance", map[string]any{"attendance": "cancelled"}); res.Status != http.StatusOK {
+					t.Fatalf("a cancellation in good time: %d %s", res.Status, res.Body)
+				}
+			}
+			var charged int64
+			if err := w.store.DB().GetContext(ctx, &charged, `SELECT coalesce(sum(amount_cents), 0) FROM ledger_entries
+				WHERE appointment_id = $1 AND kind = 'charge' AND charge_kind = 'late_cancel'`, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			if want := map[bool]int64{true: 2500}[tc.wantCharge]; charged != want {
+				t.Errorf("late-cancel fee charged: %d cents, want %d", charged, want)
+			}
+		})
 	}
 }

@@ -43,6 +43,8 @@ const (
 	sectionLiveSessions = "live_sessions"
 	sectionAppointments = "appointments"
 	sectionNotes        = "clinical_notes"
+	sectionBilling      = "billing"
+	sectionAccounts     = "accounts"
 )
 
 // CoupleRecord is what one reader may open in Amend about a couple, gathered for export. A part
@@ -69,6 +71,19 @@ type CoupleRecord struct {
 	Notes        []store.Note         `json:"clinical_notes,omitzero"`
 	Appointments []store.Appointment  `json:"appointments,omitzero"`
 	LiveSessions []liveRecord         `json:"live_sessions,omitzero"`
+	// Billing is the couple's whole accounts (who pays, the ledger, balances), for the staff who bill.
+	Billing *coupleBilling `json:"billing,omitempty"`
+	// Accounts is each partner's statement and superbill data the reader may read: a partner only
+	// their own.
+	Accounts []partnerAccount `json:"accounts,omitzero"`
+}
+
+// partnerAccount is one partner's statement over all time and, when the reader may read their
+// superbill, the diagnosis codes it prints (the CPT codes, dates and fees are the statement's).
+type partnerAccount struct {
+	PartnerID int64           `json:"partner_id"`
+	Statement store.Statement `json:"statement"`
+	Diagnoses []string        `json:"diagnoses,omitzero"`
 }
 
 // Includes reports whether the export holds the named part of the record.
@@ -184,9 +199,55 @@ func (s *Server) coupleRecord(c *gin.Context, access store.Access, coupleID int6
 		}
 		include(sectionNotes)
 	}
+	if may("billing", "read") {
+		if r.Billing, err = s.coupleAccounts(ctx, access.PracticeID, coupleID); err != nil {
+			return r, err
+		}
+		include(sectionBilling)
+	}
+	if r.Accounts, err = s.partnerAccounts(ctx, reader.ID, access.PracticeID, r.Partners); err != nil {
+		return r, err
+	}
+	if len(r.Accounts) > 0 {
+		include(sectionAccounts)
+	}
 	r.PrivateItems = countPrivate(r)
 	return r, nil
 }
+
+// partnerAccounts returns the statement of each partner whose statement the reader may read,
+// decided on the partner's client record as for the statement's own route.
+func (s *Server) partnerAccounts(ctx context.Context, readerID, practiceID int64, partners []store.RecordPerson) ([]partnerAccount, error) {
+	out := []partnerAccount{}
+	for _, p := range partners {
+		access, err := s.store.Resolve(ctx, readerID, store.Ref{Kind: store.KindClient, ID: p.UserID, PracticeID: practiceID})
+		if err != nil {
+			return nil, err
+		}
+		if !s.allows(access, "statement", "read") {
+			continue
+		}
+		account := partnerAccount{PartnerID: p.UserID}
+		if account.Statement, err = s.store.StatementOf(ctx, practiceID, store.StatementScope{PayerID: p.UserID}, allTimeFrom, allTimeTo); err != nil {
+			return nil, err
+		}
+		if s.allows(access, "superbill", "read") {
+			facts, err := s.store.SuperbillFactsOf(ctx, practiceID, p.UserID)
+			if err != nil {
+				return nil, err
+			}
+			account.Diagnoses = facts.Diagnoses
+		}
+		out = append(out, account)
+	}
+	return out, nil
+}
+
+// allTimeFrom and allTimeTo bound a statement over all of a record's time.
+const (
+	allTimeFrom = "1900-01-01"
+	allTimeTo   = "9999-12-31"
+)
 
 // recordPartners returns the couple's partners, each with their email only when the reader may
 // read that partner's membership in the app.

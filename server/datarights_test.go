@@ -231,7 +231,7 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 	items, measures := w.fillCoupleForExport(t, p)
 	path := "/api/v1/couples/" + id(p.CoupleID) + "/export"
 
-	partnerSections := []string{"appointments", "checkins", "commitments", "couple", "documents", "exercises", "forms", "live_sessions",
+	partnerSections := []string{"accounts", "appointments", "checkins", "commitments", "couple", "documents", "exercises", "forms", "live_sessions",
 		"measures", "partners", "treatment_plans"}
 	for _, tc := range []struct {
 		reader   *actor
@@ -240,9 +240,9 @@ func TestExportsHoldExactlyWhatTheirReaderMayOpen(t *testing.T) {
 		summary  bool     // live-session summaries
 	}{
 		// An administrator's file of the couple holds its appointments (scheduling, not clinical work).
-		{reader: p.Admin, sections: []string{"appointments", "couple", "partners"}},
+		{reader: p.Admin, sections: []string{"accounts", "appointments", "billing", "couple", "partners"}},
 		{reader: p.FrontDesk},
-		{reader: p.Therapist, sections: []string{"appointments", "checkins", "clinical_notes", "commitments", "couple", "documents",
+		{reader: p.Therapist, sections: []string{"accounts", "appointments", "billing", "checkins", "clinical_notes", "commitments", "couple", "documents",
 			"exercises", "forms", "live_sessions", "measures", "partners", "treatment_plans"}, summary: true},
 		{reader: p.PartnerA, sections: partnerSections, private: 4},
 		{reader: p.PartnerB, sections: partnerSections, private: 4},
@@ -495,5 +495,81 @@ func TestExportsFollowThePracticePolicy(t *testing.T) {
 		if strings.Contains(string(body), "said-in-the-live-session") {
 			t.Errorf("%s export holds a transcript the policy keeps from partners", format)
 		}
+	}
+}
+
+// A couple's export holds the billing each reader may read: the staff who bill the whole ledger
+// and every partner's statement, a partner only their own statement and superbill data.
+func TestExportsHoldTheBillingEachReaderMayRead(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.splitBilling(p, 60, 40)
+	charged := w.charge(p, w.appointment(p), store.ChargeSession)
+	if len(charged) != 2 {
+		t.Fatalf("a split charge made %d entries, want 2", len(charged))
+	}
+	if res := p.Therapist.do(http.MethodPut, "/api/v1/couples/"+id(p.CoupleID)+"/diagnoses",
+		map[string]any{"diagnoses": []map[string]any{{"code": "Z63.0"}}}); res.Status/100 != 2 {
+		t.Fatalf("set the diagnosis: %d %s", res.Status, res.Body)
+	}
+	everyPartner := []int64{p.PartnerA.ID, p.PartnerB.ID}
+	for _, tc := range []struct {
+		reader   *actor
+		want     int     // the export's status
+		ledger   bool    // the couple's whole ledger
+		accounts []int64 // whose statements, in seat order
+	}{
+		{p.Admin, http.StatusOK, true, everyPartner},
+		{p.Therapist, http.StatusOK, true, everyPartner},
+		{p.PartnerA, http.StatusOK, false, []int64{p.PartnerA.ID}},
+		{p.PartnerB, http.StatusOK, false, []int64{p.PartnerB.ID}},
+		{p.FrontDesk, http.StatusNotFound, false, nil},
+		{p.OtherTherapist, http.StatusNotFound, false, nil},
+		{w.B.Admin, http.StatusNotFound, false, nil},
+	} {
+		t.Run(tc.reader.Name, func(t *testing.T) {
+			res := tc.reader.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/export", nil)
+			if res.Status != tc.want {
+				t.Fatalf("%d %s, want %d", res.Status, res.Body, tc.want)
+			}
+			if tc.want != http.StatusOK {
+				return
+			}
+			var record struct {
+				Billing *struct {
+					Entries []store.LedgerEntry `json:"entries"`
+				} `json:"billing"`
+				Accounts []struct {
+					PartnerID int64           `json:"partner_id"`
+					Statement store.Statement `json:"statement"`
+					Diagnoses []string        `json:"diagnoses"`
+				} `json:"accounts"`
+			}
+			res.JSON(t, &record)
+			if (record.Billing != nil) != tc.ledger || tc.ledger && len(record.Billing.Entries) != 2 {
+				t.Errorf("the couple's ledger: %+v, want it: %v", record.Billing, tc.ledger)
+			}
+			var whose []int64
+			for _, a := range record.Accounts {
+				whose = append(whose, a.PartnerID)
+				var own int64
+				for _, e := range charged {
+					if e.PayerID != nil && *e.PayerID == a.PartnerID {
+						own = e.AmountCents
+					}
+				}
+				if len(a.Statement.Entries) != 1 || *a.Statement.Entries[0].PayerID != a.PartnerID ||
+					a.Statement.ClosingCents != own || a.Statement.Entries[0].CPTCode != "90847" {
+					t.Errorf("partner %d's statement: %+v, want their own share of %d cents", a.PartnerID, a.Statement, own)
+				}
+				if !slices.Equal(a.Diagnoses, []string{"Z63.0"}) {
+					t.Errorf("partner %d's superbill diagnoses: %v", a.PartnerID, a.Diagnoses)
+				}
+			}
+			if !slices.Equal(whose, tc.accounts) {
+				t.Errorf("statements of %v, want %v", whose, tc.accounts)
+			}
+		})
 	}
 }

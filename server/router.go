@@ -291,6 +291,9 @@ func (s *Server) routes(e *gin.Engine, registry *prometheus.Registry) {
 	authed.DELETE("/practices/:pid/members/:uid/calendar-feed", s.revokeCalendarFeed)
 	authed.GET("/practices/:pid/members/:uid/working-hours", s.getWorkingHours)
 	authed.PUT("/practices/:pid/members/:uid/working-hours", s.setWorkingHours)
+	authed.GET("/practices/:pid/members/:uid/time-off", s.listTimeOff)
+	authed.POST("/practices/:pid/members/:uid/time-off", s.addTimeOff)
+	authed.DELETE("/practices/:pid/members/:uid/time-off/:tid", s.deleteTimeOff)
 
 	// Billing: the practice's profile and services, licenses, a couple's account and statements.
 	authed.GET("/practices/:pid/billing", s.getBillingSettings)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 
 	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/policy"
@@ -101,33 +102,21 @@ func (s *Server) openVideoRoom(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	a, err := s.store.AppointmentByID(ctx, access.PracticeID, id)
-	switch {
-	case err != nil:
-		fail(c, err)
-		return
-	case a.Kind != store.KindVideo:
-		fail(c, fault.ConflictBecause("only a video appointment opens the live room"))
-		return
-	case a.LiveSessionID != nil:
-		c.JSON(http.StatusOK, gin.H{"live_session_id": *a.LiveSessionID})
-		return
-	case a.Status != store.AppointmentScheduled:
-		fail(c, fault.ConflictBecause("this appointment is cancelled"))
-		return
-	}
-	session, err := s.liveLog.Create(ctx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
-		CreatedBy: mustCaller(c).User.ID, Mode: floor.ModeTurns})
+	a, created, err := s.store.OpenLiveSession(ctx, access.PracticeID, id, func(tx *sqlx.Tx, a store.Appointment) (int64, error) {
+		session, err := s.liveLog.CreateIn(ctx, tx, realtime.NewSession{PracticeID: access.PracticeID, CoupleID: a.CoupleID,
+			CreatedBy: mustCaller(c).User.ID, Mode: floor.ModeTurns})
+		return session.ID, err
+	})
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	if err := s.store.LinkLiveSession(ctx, access.PracticeID, id, session.ID); err != nil {
-		fail(c, err)
+	if !created {
+		c.JSON(http.StatusOK, gin.H{"live_session_id": *a.LiveSessionID})
 		return
 	}
-	s.tellLiveSession(ctx, access.PracticeID, a.CoupleID, session.ID, realtime.NoticeLiveSessionStarted)
-	c.JSON(http.StatusCreated, gin.H{"live_session_id": session.ID})
+	s.tellLiveSession(ctx, access.PracticeID, a.CoupleID, *a.LiveSessionID, realtime.NoticeLiveSessionStarted)
+	c.JSON(http.StatusCreated, gin.H{"live_session_id": *a.LiveSessionID})
 }
 
 // practiceCalendar is every therapist's appointments of the practice in a window (a week on the
@@ -160,8 +149,13 @@ func (s *Server) practiceCalendar(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	away, err := s.store.TimeOffOf(ctx, pid, therapist, f.From, f.To)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"appointments": s.shownAppointments(access, list), "therapists": directory.Therapists,
-		"couples": directory.Couples, "rooms": directory.Rooms})
+		"couples": directory.Couples, "rooms": directory.Rooms, "time_off": away})
 }
 
 func (s *Server) listRooms(c *gin.Context) {

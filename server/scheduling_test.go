@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +46,17 @@ func (w *world) fullWeek(p *practice) {
 	}
 }
 
+// timeOff records days of time off for p.Therapist straight in the store, from first on.
+func (w *world) timeOff(p *practice, first time.Time, days int, reason string) store.TimeOff {
+	w.t.Helper()
+	off, err := w.store.AddTimeOff(context.Background(), p.ID, p.Therapist.ID, p.Admin.ID,
+		first.Format(time.DateOnly), first.AddDate(0, 0, days-1).Format(time.DateOnly), reason)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return off
+}
+
 // request stores a partner's pending request for 10:00 UTC on a day of its own.
 func (w *world) appointmentRequest(p *practice) int64 {
 	w.t.Helper()
@@ -65,6 +78,12 @@ func schedulingMatrix() []matrixCase {
 	hoursPath := func(method string, body any) func(*world, *practice) (string, string, any) {
 		return func(_ *world, p *practice) (string, string, any) {
 			return method, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.Therapist.ID) + "/working-hours", body
+		}
+	}
+	timeOffPath := func(method string, body func(w *world, p *practice) (string, any)) func(*world, *practice) (string, string, any) {
+		return func(w *world, p *practice) (string, string, any) {
+			suffix, b := body(w, p)
+			return method, "/api/v1/practices/" + id(p.ID) + "/members/" + id(p.Therapist.ID) + "/time-off" + suffix, b
 		}
 	}
 	appointmentAction := func(suffix string, body any, book func(*world, *practice) store.Appointment) func(*world, *practice) (string, string, any) {
@@ -101,6 +120,17 @@ func schedulingMatrix() []matrixCase {
 		{name: "set working hours", object: "working_hours", action: "update", success: 200,
 			request: hoursPath(http.MethodPut, map[string]any{"time_zone": "Europe/Berlin",
 				"hours": []map[string]any{{"weekday": 1, "starts": "09:00", "ends": "17:00"}}}), relation: therapistSelf},
+		{name: "read time off", object: "time_off", action: "read", success: 200,
+			request: timeOffPath(http.MethodGet, func(*world, *practice) (string, any) { return "", nil }), relation: therapistSelf},
+		{name: "record time off", object: "time_off", action: "create", success: 201,
+			request: timeOffPath(http.MethodPost, func(w *world, _ *practice) (string, any) {
+				day := time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(w.counter())).Format(time.DateOnly)
+				return "", map[string]any{"first_day": day, "last_day": day, "reason": "away"}
+			}), relation: therapistSelf},
+		{name: "remove time off", object: "time_off", action: "delete", success: 204,
+			request: timeOffPath(http.MethodDelete, func(w *world, p *practice) (string, any) {
+				return "/" + id(w.timeOff(p, time.Date(2041, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(w.counter())), 1, "away").ID), nil
+			}), relation: therapistSelf},
 		{name: "list open slots", object: "open_slot", action: "list", success: 200,
 			request: func(_ *world, p *practice) (string, string, any) {
 				return http.MethodGet, "/api/v1/couples/" + id(p.CoupleID) + "/open-slots?therapist_id=" + id(p.Therapist.ID), nil
@@ -669,6 +699,66 @@ func TestAVideoAppointmentOpensOneLiveRoom(t *testing.T) {
 	}
 }
 
+func TestOpeningAVideoRoomAtOnceStartsOneLiveSession(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	// Several appointments, each opened by several callers at once, give the race many chances.
+	const appointments, callers = 5, 8
+	type opened struct {
+		appointment int64
+		status      int
+		session     int64
+	}
+	results := make(chan opened, appointments*callers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range appointments {
+		video := w.booking(p, time.Now().Add(time.Duration(i+1)*2*time.Hour).Truncate(time.Minute), store.KindVideo)
+		path := "/api/v1/appointments/" + id(video.ID) + "/live"
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				var body struct {
+					LiveSessionID int64 `json:"live_session_id"`
+				}
+				res := p.Therapist.do(http.MethodPost, path, nil)
+				_ = json.Unmarshal(res.Body, &body)
+				results <- opened{video.ID, res.Status, body.LiveSessionID}
+			}()
+		}
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	created := map[int64]int{}
+	sessions := map[int64]map[int64]bool{}
+	for r := range results {
+		switch r.status {
+		case http.StatusCreated:
+			created[r.appointment]++
+		case http.StatusOK:
+		default:
+			t.Errorf("appointment %d: a caller got %d", r.appointment, r.status)
+		}
+		if sessions[r.appointment] == nil {
+			sessions[r.appointment] = map[int64]bool{}
+		}
+		sessions[r.appointment][r.session] = true
+	}
+	for appointment, seen := range sessions {
+		if created[appointment] != 1 || len(seen) != 1 || seen[0] {
+			t.Errorf("appointment %d: %d callers got sessions %v, %d of them with 201", appointment, callers, seen, created[appointment])
+		}
+	}
+	var started int
+	if err := w.store.DB().Get(&started, `SELECT count(*) FROM live_sessions WHERE couple_id = $1`, p.CoupleID); err != nil || started != appointments {
+		t.Errorf("the couple has %d live sessions (%v), want %d", started, err, appointments)
+	}
+}
+
 func TestThePracticeCalendarShowsEveryTherapistToAdministratorsAndTheFrontDesk(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -724,4 +814,129 @@ func TestAFrontDeskIsInvitedAndReadsNoClinicalWork(t *testing.T) {
 			t.Errorf("the front desk reads %q: %d %s", path, res.Status, res.Body)
 		}
 	}
+}
+
+// A therapist's time off closes their open slots and refuses bookings into it with a conflict that
+// names the days but never the reason, unless staff override; partners never see the reason.
+func TestTimeOffClosesSlotsAndRefusesBookingsUnlessStaffOverride(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	w.fullWeek(p)
+	const reason = "Knee surgery recovery"
+	monday := time.Date(2031, 4, 7, 0, 0, 0, 0, time.UTC)
+	res := p.Therapist.do(http.MethodPost, "/api/v1/practices/"+id(p.ID)+"/members/"+id(p.Therapist.ID)+"/time-off",
+		map[string]any{"first_day": "2031-04-07", "last_day": "2031-04-08", "reason": reason})
+	if res.Status != http.StatusCreated {
+		t.Fatalf("record time off: %d %s", res.Status, res.Body)
+	}
+	at := func(day time.Time, hour int) string {
+		return day.Add(time.Duration(hour) * time.Hour).Format(time.RFC3339)
+	}
+
+	t.Run("open slots leave the days out", func(t *testing.T) {
+		for _, who := range []*actor{p.PartnerA, p.FrontDesk} {
+			res := who.do(http.MethodGet, "/api/v1/couples/"+id(p.CoupleID)+"/open-slots?therapist_id="+id(p.Therapist.ID)+
+				"&from="+at(monday.AddDate(0, 0, -1), 0)+"&to="+at(monday.AddDate(0, 0, 3), 0)+"&duration_minutes=60", nil)
+			var body struct{ Slots []store.Slot }
+			res.JSON(t, &body)
+			days := map[string]int{}
+			for _, s := range body.Slots {
+				days[s.StartsAt.UTC().Format(time.DateOnly)]++
+			}
+			if res.Status != http.StatusOK || days["2031-04-07"]+days["2031-04-08"] != 0 || days["2031-04-06"] != 12 || days["2031-04-09"] != 12 {
+				t.Errorf("%s: slots by day %v (%d)", who.Email, days, res.Status)
+			}
+			if strings.Contains(string(res.Body), reason) {
+				t.Errorf("%s: the slots tell the reason", who.Email)
+			}
+		}
+	})
+
+	book := func(who *actor, start string, override bool) *response {
+		return who.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/appointments", map[string]any{
+			"starts_at": start, "therapist_id": p.Therapist.ID, "duration_minutes": 60, "override_time_off": override})
+	}
+	for _, tc := range []struct {
+		name     string
+		who      *actor
+		start    string
+		override bool
+		want     int
+	}{
+		{"the front desk is refused a booking in the time off", p.FrontDesk, at(monday, 10), false, http.StatusConflict},
+		{"the therapist is refused one on the last day", p.Therapist, at(monday.AddDate(0, 0, 1), 19), false, http.StatusConflict},
+		{"a booking the day after is free", p.FrontDesk, at(monday.AddDate(0, 0, 2), 9), false, http.StatusCreated},
+		{"the front desk overrides the time off", p.FrontDesk, at(monday, 11), true, http.StatusCreated},
+		{"an administrator overrides it", p.Admin, at(monday, 13), true, http.StatusCreated},
+		{"a partner may not book at all", p.PartnerA, at(monday, 15), true, http.StatusForbidden},
+		{"another practice's front desk may not know the couple", w.B.FrontDesk, at(monday, 16), true, http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := book(tc.who, tc.start, tc.override)
+			if res.Status != tc.want {
+				t.Fatalf("%d %s, want %d", res.Status, res.Body, tc.want)
+			}
+			if tc.want == http.StatusConflict && (res.ErrorCode() != fault.Conflict ||
+				!strings.Contains(string(res.Body), "time off from Monday 7 April 2031 to Tuesday 8 April 2031") ||
+				strings.Contains(string(res.Body), reason)) {
+				t.Errorf("the refusal does not name the time off, or tells its reason: %s", res.Body)
+			}
+		})
+	}
+
+	t.Run("a series and a move into the time off are refused", func(t *testing.T) {
+		res := p.FrontDesk.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/appointment-series", map[string]any{
+			"starts_at": at(monday.AddDate(0, 0, -7), 17), "therapist_id": p.Therapist.ID, "interval_weeks": 1, "count": 3})
+		if res.Status != http.StatusConflict || strings.Contains(string(res.Body), reason) {
+			t.Errorf("series: %d %s", res.Status, res.Body)
+		}
+		a := w.booking(p, monday.AddDate(0, 0, 3).Add(9*time.Hour), store.KindPhone)
+		res = p.Therapist.do(http.MethodPost, "/api/v1/appointments/"+id(a.ID)+"/move", map[string]any{"starts_at": at(monday, 9)})
+		if res.Status != http.StatusConflict || strings.Contains(string(res.Body), reason) {
+			t.Errorf("move: %d %s", res.Status, res.Body)
+		}
+	})
+
+	t.Run("a partner's request into it is refused without the reason", func(t *testing.T) {
+		res := p.PartnerA.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/appointment-requests", map[string]any{
+			"therapist_id": p.Therapist.ID, "starts_at": at(monday, 14), "duration_minutes": 60})
+		if res.Status != http.StatusUnprocessableEntity || strings.Contains(string(res.Body), reason) {
+			t.Errorf("%d %s", res.Status, res.Body)
+		}
+	})
+
+	t.Run("staff see the reason on the calendars, partners see none of it", func(t *testing.T) {
+		week := "?from=" + at(monday, 0) + "&to=" + at(monday.AddDate(0, 0, 7), 0)
+		for _, tc := range []struct {
+			who  *actor
+			path string
+			want int
+		}{
+			{p.Therapist, "/members/" + id(p.Therapist.ID) + "/time-off" + week, http.StatusOK},
+			{p.FrontDesk, "/calendar" + week, http.StatusOK},
+			{p.Admin, "/calendar" + week, http.StatusOK},
+			{p.PartnerA, "/members/" + id(p.Therapist.ID) + "/time-off" + week, http.StatusNotFound},
+			{p.PartnerB, "/calendar" + week, http.StatusNotFound},
+			{p.OtherTherapist, "/members/" + id(p.Therapist.ID) + "/time-off" + week, http.StatusNotFound},
+			{w.B.Admin, "/members/" + id(p.Therapist.ID) + "/time-off" + week, http.StatusNotFound},
+		} {
+			res := tc.who.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+tc.path, nil)
+			var body struct {
+				TimeOff []store.TimeOff `json:"time_off"`
+			}
+			res.JSON(t, &body)
+			if res.Status != tc.want {
+				t.Errorf("%s %s: %d %s, want %d", tc.who.Email, tc.path, res.Status, res.Body, tc.want)
+				continue
+			}
+			if tc.want == http.StatusOK && (len(body.TimeOff) != 1 || body.TimeOff[0].Reason != reason ||
+				body.TimeOff[0].FirstDay != "2031-04-07" || body.TimeOff[0].LastDay != "2031-04-08") {
+				t.Errorf("%s %s: %s", tc.who.Email, tc.path, res.Body)
+			}
+			if tc.want != http.StatusOK && strings.Contains(string(res.Body), reason) {
+				t.Errorf("%s %s: tells the reason", tc.who.Email, tc.path)
+			}
+		}
+	})
 }

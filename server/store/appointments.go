@@ -75,6 +75,8 @@ type NewAppointment struct {
 	RoomID    int64
 	SeriesID  int64
 	CreatedBy int64
+	// OverrideTimeOff books the therapist even in their time off (staff's explicit choice).
+	OverrideTimeOff bool
 }
 
 // AppointmentFilter narrows an appointment listing to a time window; zero times leave it open.
@@ -127,6 +129,11 @@ func insertAppointment(ctx context.Context, tx *sqlx.Tx, in NewAppointment) (int
 		}
 		if !known {
 			return 0, fault.InvalidField("room_id", "must be a room of the practice")
+		}
+	}
+	if !in.OverrideTimeOff {
+		if err := checkTimeOff(ctx, tx, in.PracticeID, in.TherapistID, in.StartsAt, in.EndsAt); err != nil {
+			return 0, err
 		}
 	}
 	var id int64
@@ -210,16 +217,20 @@ func (s *Store) MoveAppointment(ctx context.Context, practiceID, id int64, start
 }
 
 // moveTx moves one scheduled appointment within tx; one that is not scheduled any more answers a
-// conflict.
+// conflict, and so does a move into the therapist's time off.
 func moveTx(ctx context.Context, tx *sqlx.Tx, practiceID, id int64, startsAt, endsAt time.Time) error {
-	err := expectOne(tx.ExecContext(ctx, `
+	var therapistID int64
+	err := pgerr.Map(tx.GetContext(ctx, &therapistID, `
 		UPDATE appointments a SET starts_at = $3, ends_at = $4, updated_at = now(), version = version + 1
-		FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'`,
-		id, practiceID, startsAt, endsAt))
+		FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.status = 'scheduled'
+		RETURNING a.therapist_id`, id, practiceID, startsAt, endsAt))
 	if fault.ErrorCode(err) == fault.NotFound {
 		return errNotScheduled
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return checkTimeOff(ctx, tx, practiceID, therapistID, startsAt, endsAt)
 }
 
 var errNotScheduled = fault.ConflictBecause("this appointment is cancelled already")

@@ -20,10 +20,11 @@ type BillingProfile struct {
 	NPI     string `db:"npi" json:"npi"`
 	TaxID   string `db:"tax_id" json:"tax_id"`
 	// SessionServiceID is the service an attended appointment is charged as.
-	SessionServiceID        *int64 `db:"session_service_id" json:"session_service_id"`
-	NoShowFeeCents          int64  `db:"no_show_fee_cents" json:"no_show_fee_cents"`
-	LateCancelFeeCents      int64  `db:"late_cancel_fee_cents" json:"late_cancel_fee_cents"`
-	CancellationWindowHours int    `db:"cancellation_window_hours" json:"cancellation_window_hours"`
+	SessionServiceID *int64 `db:"session_service_id" json:"session_service_id"`
+	NoShowFeeCents   int64  `db:"no_show_fee_cents" json:"no_show_fee_cents"`
+	// LateCancelFeeCents is charged for a cancellation inside the practice's cancellation window,
+	// which scheduling keeps (CancellationWindowHours).
+	LateCancelFeeCents int64 `db:"late_cancel_fee_cents" json:"late_cancel_fee_cents"`
 }
 
 // Service is one line of the practice's fee schedule.
@@ -54,7 +55,7 @@ type BillingSettings struct {
 func (s *Store) BillingSettingsOf(ctx context.Context, practiceID int64) (BillingSettings, error) {
 	var out BillingSettings
 	if err := s.db.GetContext(ctx, &out.Profile, `SELECT name, address, npi, tax_id, session_service_id, no_show_fee_cents,
-		late_cancel_fee_cents, cancellation_window_hours FROM billing_profiles WHERE practice_id = $1`, practiceID); err != nil {
+		late_cancel_fee_cents FROM billing_profiles WHERE practice_id = $1`, practiceID); err != nil {
 		return out, pgerr.Map(err)
 	}
 	out.Services = []Service{}
@@ -83,9 +84,9 @@ func (s *Store) UpdateBillingProfile(ctx context.Context, practiceID int64, p Bi
 			}
 		}
 		return expectOne(tx.ExecContext(ctx, `UPDATE billing_profiles SET name = $2, address = $3, npi = $4, tax_id = $5,
-			session_service_id = coalesce($6, session_service_id), no_show_fee_cents = $7, late_cancel_fee_cents = $8, cancellation_window_hours = $9,
+			session_service_id = coalesce($6, session_service_id), no_show_fee_cents = $7, late_cancel_fee_cents = $8,
 			updated_at = now() WHERE practice_id = $1`, practiceID, p.Name, p.Address, p.NPI, p.TaxID, p.SessionServiceID,
-			p.NoShowFeeCents, p.LateCancelFeeCents, p.CancellationWindowHours))
+			p.NoShowFeeCents, p.LateCancelFeeCents))
 	})
 }
 

@@ -314,11 +314,34 @@ func (s *Store) CareTeam(ctx context.Context, practiceID, coupleID int64) ([]int
 	return out, pgerr.Map(err)
 }
 
-// LinkLiveSession ties a video appointment to the live session it opened, unless it has one.
-func (s *Store) LinkLiveSession(ctx context.Context, practiceID, appointmentID, liveSessionID int64) error {
-	return expectOne(s.db.ExecContext(ctx, `UPDATE appointments a SET live_session_id = $3, updated_at = now()
-		FROM couples c WHERE a.id = $1 AND c.id = a.couple_id AND c.practice_id = $2 AND a.live_session_id IS NULL`,
-		appointmentID, practiceID, liveSessionID))
+// OpenLiveSession finds a video appointment's live session, or starts one with start and links it
+// (created is then true). The appointment's row stays locked until the link commits, and start
+// runs in that same transaction, so callers at once get the one session and no stray one is left.
+func (s *Store) OpenLiveSession(ctx context.Context, practiceID, appointmentID int64,
+	start func(tx *sqlx.Tx, a Appointment) (int64, error)) (a Appointment, created bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &a, appointmentSelect+` WHERE a.id = $1 AND c.practice_id = $2 FOR UPDATE OF a`,
+			appointmentID, practiceID); err != nil {
+			return err
+		}
+		switch {
+		case a.Kind != KindVideo:
+			return fault.ConflictBecause("only a video appointment opens the live room")
+		case a.LiveSessionID != nil:
+			return nil
+		case a.Status != AppointmentScheduled:
+			return fault.ConflictBecause("this appointment is cancelled")
+		}
+		liveSessionID, err := start(tx, a)
+		if err != nil {
+			return err
+		}
+		a.LiveSessionID, created = &liveSessionID, true
+		_, err = tx.ExecContext(ctx, `UPDATE appointments SET live_session_id = $2, updated_at = now() WHERE id = $1`,
+			appointmentID, liveSessionID)
+		return err
+	})
+	return a, created, err
 }
 
 // Room is a practice's room for in-person appointments.
@@ -450,13 +473,17 @@ func overlapsAny(slot Slot, busy []Slot) bool {
 	return false
 }
 
-// BusyTimes lists the scheduled appointments of the therapist or the couple overlapping from–to.
+// BusyTimes lists the scheduled appointments of the therapist or the couple, and the therapist's
+// time off, overlapping from–to.
 func (s *Store) BusyTimes(ctx context.Context, practiceID, therapistID, coupleID int64, from, to time.Time) ([]Slot, error) {
 	out := []Slot{}
 	err := s.db.SelectContext(ctx, &out, `SELECT a.starts_at, a.ends_at
 		FROM appointments a JOIN couples c ON c.id = a.couple_id
 		WHERE c.practice_id = $1 AND (a.therapist_id = $2 OR a.couple_id = $3) AND a.status = 'scheduled'
-		  AND a.ends_at > $4 AND a.starts_at < $5`, practiceID, therapistID, coupleID, from, to)
+		  AND a.ends_at > $4 AND a.starts_at < $5
+		UNION ALL
+		SELECT t.starts_at, t.ends_at FROM (`+timeOffSelect+` WHERE o.practice_id = $1 AND o.therapist_id = $2) t
+		WHERE t.ends_at > $4 AND t.starts_at < $5`, practiceID, therapistID, coupleID, from, to)
 	return out, pgerr.Map(err)
 }
 

@@ -25,13 +25,13 @@ type SecondFactorStatus struct {
 	Enabled           bool       `db:"enabled" json:"enabled"`
 	ConfirmedAt       *time.Time `db:"confirmed_at" json:"confirmed_at,omitempty"`
 	RecoveryCodesLeft int        `db:"recovery_codes_left" json:"recovery_codes_left"`
-	// Required is true when a practice where the person is an administrator or therapist requires
-	// a second factor.
+	// Required is true when a practice where the person is staff (an administrator, a therapist or
+	// the front desk) requires a second factor.
 	Required bool `db:"required" json:"required"`
 }
 
 // mustEnrol is an SQL condition, true for a user (userID, an SQL expression) without a confirmed
-// factor who is an active administrator or therapist of a practice that requires one.
+// factor who is active staff (administrator, therapist or front desk) of a practice that requires one.
 func mustEnrol(userID string) string {
 	return `(NOT EXISTS (SELECT 1 FROM second_factors f WHERE f.user_id = ` + userID + ` AND f.confirmed_at IS NOT NULL)
 		AND ` + secondFactorRequired(userID) + `)`
@@ -41,7 +41,7 @@ func mustEnrol(userID string) string {
 // (userID, an SQL expression) by their roles there.
 func secondFactorRequired(userID string) string {
 	return `EXISTS (SELECT 1 FROM memberships m JOIN practices p ON p.id = m.practice_id
-		WHERE m.user_id = ` + userID + ` AND m.disabled_at IS NULL AND m.role IN ('admin', 'therapist')
+		WHERE m.user_id = ` + userID + ` AND m.disabled_at IS NULL AND m.role IN ('admin', 'therapist', 'front_desk')
 		  AND p.require_second_factor)`
 }
 
@@ -183,8 +183,8 @@ func (s *Store) SecondFactorRequiredBy(ctx context.Context, practiceID int64) (b
 	return required, pgerr.Map(err)
 }
 
-// RequireSecondFactor sets whether a practice requires a second factor of its administrators and
-// therapists.
+// RequireSecondFactor sets whether a practice requires a second factor of its staff (administrators,
+// therapists and the front desk).
 func (s *Store) RequireSecondFactor(ctx context.Context, practiceID int64, required bool) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE practices SET require_second_factor = $2 WHERE id = $1`, practiceID, required)
 	return expectOne(res, err)

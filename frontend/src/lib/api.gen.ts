@@ -337,10 +337,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Whether the practice requires a second factor of its administrators and therapists (security_settings read) */
+        /** Whether the practice requires a second factor of its staff (administrators, therapists, front desk) (security_settings read) */
         get: operations["getSecuritySettings"];
         /**
-         * Require a second factor of administrators and therapists, or stop requiring it (security_settings update)
+         * Require a second factor of staff (administrators, therapists, front desk), or stop requiring it (security_settings update)
          * @description Applies at once, to sessions already open too. Partners are never asked for one.
          */
         put: operations["setSecuritySettings"];
@@ -2462,6 +2462,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/practices/{pid}/members/{uid}/time-off": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * A therapist's time off, in time order (time_off read)
+         * @description For the therapist, administrators and the front desk; partners never see it nor its reason.
+         */
+        get: operations["listTimeOff"];
+        put?: never;
+        /**
+         * Record a therapist's time off (time_off create)
+         * @description Whole days in the practice's time zone. Open slots leave them out; a booking into them answers 409 unless it says override_time_off.
+         */
+        post: operations["addTimeOff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/practices/{pid}/members/{uid}/time-off/{tid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+                tid: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a therapist's time off (time_off delete) */
+        delete: operations["deleteTimeOff"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/practices/{pid}/members/{uid}/working-hours": {
         parameters: {
             query?: never;
@@ -2694,7 +2742,7 @@ export interface components {
             /** Format: date-time */
             confirmed_at?: string;
             recovery_codes_left: number;
-            /** @description A practice where the caller is an administrator or therapist requires a second factor. */
+            /** @description A practice where the caller is staff (administrator, therapist or front desk) requires a second factor. */
             required: boolean;
         };
         SecondFactorEnrolment: {
@@ -3540,7 +3588,7 @@ export interface components {
             };
             notice: string;
             /** @description The parts of the record the export holds, each also a property of this object. A part the caller may not list in the app is neither named here nor present. */
-            sections: ("couple" | "partners" | "treatment_plans" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents")[];
+            sections: ("couple" | "partners" | "treatment_plans" | "measures" | "commitments" | "checkins" | "exercises" | "live_sessions" | "appointments" | "clinical_notes" | "forms" | "documents" | "billing" | "accounts")[];
             /** @description The check-ins, measures and exercise responses in the export marked private - only ever the caller's own. */
             private_items: number;
             /** @description The couple with partners and care team, as GET /couples/{id} answers it. */
@@ -3578,6 +3626,20 @@ export interface components {
                 summary?: components["schemas"]["LiveSummary"];
                 transcript?: components["schemas"]["LiveEvent"][];
             })[];
+            billing?: components["schemas"]["CoupleAccounts"];
+            /** @description Each partner's statement over all time that the caller may read (a partner only their own), with the diagnosis codes their superbill prints when the caller may read it. */
+            accounts?: {
+                /** Format: int64 */
+                partner_id: number;
+                statement: components["schemas"]["Statement"];
+                diagnoses?: string[];
+            }[];
+        };
+        /** @description A couple's accounts as the staff who bill see them. */
+        CoupleAccounts: {
+            shares: components["schemas"]["Share"][];
+            balances: components["schemas"]["Balance"][];
+            entries: components["schemas"]["LedgerEntry"][];
         };
         LiveSessionInput: {
             /**
@@ -3754,10 +3816,11 @@ export interface components {
             session_service_id?: number | null;
             /** Format: int64 */
             no_show_fee_cents?: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Charged for a late cancellation, which the practice's scheduling settings (cancellation_window_hours) define.
+             */
             late_cancel_fee_cents?: number;
-            /** @description A cancellation this close to the start is a late cancellation. */
-            cancellation_window_hours?: number;
         };
         ServiceInput: {
             cpt_code: string;
@@ -3916,6 +3979,45 @@ export interface components {
             name: string;
             /** Format: date-time */
             created_at?: string;
+        };
+        TimeOff: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            therapist_id: number;
+            therapist_name: string;
+            /** Format: date */
+            first_day: string;
+            /**
+             * Format: date
+             * @description The last day away, inclusive.
+             */
+            last_day: string;
+            /** @description For the practice's staff only. */
+            reason: string;
+            /**
+             * Format: date-time
+             * @description The first day's start in the practice's time zone.
+             */
+            starts_at: string;
+            /**
+             * Format: date-time
+             * @description The end of the last day in the practice's time zone.
+             */
+            ends_at: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        TimeOffInput: {
+            /** Format: date */
+            first_day: string;
+            /**
+             * Format: date
+             * @description Not before first_day, and within a year of it.
+             */
+            last_day: string;
+            /** @description Seen by the practice's staff only, never by partners. */
+            reason?: string;
         };
         WeeklyHours: {
             /** @description IANA name; the windows are wall-clock times there. */
@@ -4278,7 +4380,7 @@ export interface operations {
                     "application/json": {
                         user: components["schemas"]["User"];
                         memberships: components["schemas"]["Membership"][];
-                        /** @description True when a practice requires a second factor of this administrator or therapist and they have none; the session then answers only /me, /me/second-factor (get, post, confirm) and logout, and everything else with 403 second_factor_required. */
+                        /** @description True when a practice requires a second factor of this staff member (administrator, therapist or front desk) and they have none; the session then answers only /me, /me/second-factor (get, post, confirm) and logout, and everything else with 403 second_factor_required. */
                         must_enrol_second_factor: boolean;
                     };
                 };
@@ -7217,6 +7319,8 @@ export interface operations {
                     room_id?: number;
                     /** @description The booking records a session that already took place; required for a start in the past and refused (422) for one still to come. */
                     record_past?: boolean;
+                    /** @description Book the therapist even in their time off; without it such a booking answers 409 naming the days of the time off (never its reason). */
+                    override_time_off?: boolean;
                 };
             };
         };
@@ -8872,11 +8976,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        shares: components["schemas"]["Share"][];
-                        balances: components["schemas"]["Balance"][];
-                        entries: components["schemas"]["LedgerEntry"][];
-                    };
+                    "application/json": components["schemas"]["CoupleAccounts"];
                 };
             };
             401: components["responses"]["Unauthenticated"];
@@ -9227,6 +9327,8 @@ export interface operations {
                             therapists: number[];
                         }[];
                         rooms: components["schemas"]["Room"][];
+                        /** @description The therapists' time off overlapping the window, with its reason (staff only). */
+                        time_off: components["schemas"]["TimeOff"][];
                     };
                 };
             };
@@ -9295,6 +9397,102 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listTimeOff: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The time off overlapping the window (all of it when none is given). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        time_off: components["schemas"]["TimeOff"][];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    addTimeOff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TimeOffInput"];
+            };
+        };
+        responses: {
+            /** @description The time off. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeOff"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            431: components["responses"]["HeadersTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteTimeOff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                pid: components["parameters"]["pid"];
+                uid: number;
+                tid: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Refused"];
+            404: components["responses"]["NotFound"];
             431: components["responses"]["HeadersTooLarge"];
             503: components["responses"]["Unavailable"];
         };
@@ -9444,6 +9642,8 @@ export interface operations {
                     room_id?: number;
                     /** @description Refused (422) for a series. */
                     record_past?: boolean;
+                    /** @description Book the occurrences even in the therapist's time off; without it one falling there answers 409. */
+                    override_time_off?: boolean;
                     /** @enum {integer} */
                     interval_weeks: 1 | 2;
                     count: number;

@@ -213,6 +213,9 @@ export type Room = Schemas['Room'];
 /** Every therapist's appointments of a week, with who and what can be booked. */
 export type PracticeCalendar = ResponseOf<'GET', '/practices/{pid}/calendar'>;
 
+export type TimeOff = Schemas['TimeOff'];
+export type TimeOffInput = Schemas['TimeOffInput'];
+
 export type WeeklyHours = Schemas['WeeklyHours'];
 
 export type Slot = Schemas['Slot'];
@@ -1027,6 +1030,18 @@ export function createApi(options: ApiOptions = {}) {
         path: { pid: practiceID },
         body: { cancellation_window_hours: hours },
       });
+    },
+
+    timeOff(practiceID: number, userID: number, range: { from: string; to: string }): Promise<{ time_off: TimeOff[] }> {
+      return request('GET', '/practices/{pid}/members/{uid}/time-off', { path: { pid: practiceID, uid: userID }, query: range });
+    },
+
+    addTimeOff(practiceID: number, userID: number, body: TimeOffInput): Promise<TimeOff> {
+      return request('POST', '/practices/{pid}/members/{uid}/time-off', { path: { pid: practiceID, uid: userID }, body });
+    },
+
+    deleteTimeOff(practiceID: number, userID: number, id: number): Promise<void> {
+      return request('DELETE', '/practices/{pid}/members/{uid}/time-off/{tid}', { path: { pid: practiceID, uid: userID, tid: id } });
     },
 
     workingHours(practiceID: number, userID: number): Promise<WeeklyHours> {

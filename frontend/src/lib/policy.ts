@@ -40,6 +40,7 @@ const objectTitles: Record<string, string> = {
   appointment: 'Appointments',
   calendar_feed: 'Calendar links',
   working_hours: 'Working hours',
+  time_off: 'Time off',
   open_slot: 'Open times',
   appointment_request: 'Requests for a time',
   room: 'Rooms',

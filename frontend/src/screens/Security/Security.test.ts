@@ -99,7 +99,7 @@ describe('Sign-in security screen', () => {
       password: 'a long password',
     });
 
-    const requirement = screen.getByRole('checkbox', { name: 'Require a second factor for administrators and therapists' });
+    const requirement = screen.getByRole('checkbox', { name: 'Require a second factor for administrators, therapists and the front desk' });
     expect(requirement).not.toBeChecked();
     await user.click(requirement);
     await user.click(screen.getByRole('button', { name: 'Save' }));
