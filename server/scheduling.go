@@ -33,7 +33,9 @@ type seriesInput struct {
 }
 
 // createSeries books a weekly or every-other-week series of appointments at the first one's
-// wall-clock time in its time zone; one collision refuses the whole series, naming it.
+// wall-clock time in its time zone; one collision refuses the whole series, naming it. With
+// record_past the series starts from a session that already took place (the couple came for a
+// first session and stay on weekly); reminders go out only for occurrences still to come.
 func (s *Server) createSeries(c *gin.Context) {
 	coupleID, access, ok := s.authorizeID(c, "id", store.KindCouple, policy.Appointment, policy.Create)
 	if !ok {
@@ -43,13 +45,9 @@ func (s *Server) createSeries(c *gin.Context) {
 	if !s.bindJSON(c, &in) {
 		return
 	}
-	if in.RecordPast {
-		fail(c, fault.InvalidField("record_past", "is for single sessions, not for a series"))
-		return
-	}
 	first, err := s.newAppointment(c, access.PracticeID, coupleID, in.appointmentInput)
 	if err == nil {
-		err = checkPast(first.StartsAt, time.Now(), false)
+		err = checkPast(first.StartsAt, time.Now(), in.RecordPast)
 	}
 	if err != nil {
 		fail(c, err)

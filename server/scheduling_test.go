@@ -387,25 +387,32 @@ func TestABookingInThePastNeedsToSayItRecordsAPastSession(t *testing.T) {
 	w := newWorld(t)
 	p := w.A
 	path := "/api/v1/couples/" + id(p.CoupleID) + "/appointments"
-	yesterday := time.Now().Add(-24 * time.Hour).UTC().Truncate(time.Minute).Format(time.RFC3339)
-	tomorrow := time.Now().Add(24 * time.Hour).UTC().Truncate(time.Minute).Format(time.RFC3339)
+	now := time.Now().UTC().Truncate(time.Minute)
+	yesterday := now.Add(-24 * time.Hour).Format(time.RFC3339)
+	// A series recorded from a past first session starts at another hour than the single one.
+	yesterdayEarlier := now.Add(-27 * time.Hour).Format(time.RFC3339)
+	tomorrow := now.Add(24 * time.Hour).Format(time.RFC3339)
 	for _, tc := range []struct {
-		name  string
-		body  map[string]any
-		want  int
-		field string
+		name   string
+		caller *actor
+		body   map[string]any
+		want   int
+		field  string
 	}{
-		{"a past time alone is refused", map[string]any{"starts_at": yesterday}, http.StatusUnprocessableEntity, "starts_at"},
-		{"recorded as a past session", map[string]any{"starts_at": yesterday, "record_past": true}, http.StatusCreated, ""},
-		{"a time to come is not a past session", map[string]any{"starts_at": tomorrow, "record_past": true}, http.StatusUnprocessableEntity, "record_past"},
-		{"a series cannot start in the past", map[string]any{"starts_at": yesterday, "interval_weeks": 1, "count": 2}, http.StatusUnprocessableEntity, "starts_at"},
+		{"a past time alone is refused", p.Therapist, map[string]any{"starts_at": yesterday}, http.StatusUnprocessableEntity, "starts_at"},
+		{"recorded as a past session", p.Therapist, map[string]any{"starts_at": yesterday, "record_past": true}, http.StatusCreated, ""},
+		{"a time to come is not a past session", p.Therapist, map[string]any{"starts_at": tomorrow, "record_past": true}, http.StatusUnprocessableEntity, "record_past"},
+		{"a series cannot start in the past unasked", p.Therapist, map[string]any{"starts_at": yesterday, "interval_weeks": 1, "count": 2}, http.StatusUnprocessableEntity, "starts_at"},
+		{"a series starts from its recorded past session", p.Therapist, map[string]any{"starts_at": yesterdayEarlier, "record_past": true, "interval_weeks": 1, "count": 2}, http.StatusCreated, ""},
+		{"a series to come does not start from a past session", p.Therapist, map[string]any{"starts_at": tomorrow, "record_past": true, "interval_weeks": 1, "count": 2}, http.StatusUnprocessableEntity, "record_past"},
+		{"another practice's therapist cannot record a series for the couple", w.B.Therapist, map[string]any{"starts_at": yesterdayEarlier, "record_past": true, "interval_weeks": 1, "count": 2}, http.StatusNotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			target := path
 			if _, ok := tc.body["interval_weeks"]; ok {
 				target = "/api/v1/couples/" + id(p.CoupleID) + "/appointment-series"
 			}
-			res := p.Therapist.do(http.MethodPost, target, tc.body)
+			res := tc.caller.do(http.MethodPost, target, tc.body)
 			var body struct {
 				Error errorBody `json:"error"`
 			}

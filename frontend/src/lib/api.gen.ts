@@ -2588,7 +2588,7 @@ export interface paths {
         put?: never;
         /**
          * Book a weekly or every-other-week series (appointment create)
-         * @description Books count occurrences, each an appointment with the series' id, at the first one's wall-clock time in its time zone (across a daylight-saving change the clock time stays and the instant moves). Every occurrence is checked like a single booking; the first collision refuses the whole series (409, naming the appointment in the way). A series cannot start in the past. Skip one occurrence by cancelling it; move one, or it and the following, with /appointments/{id}/move.
+         * @description Books count occurrences, each an appointment with the series' id, at the first one's wall-clock time in its time zone (across a daylight-saving change the clock time stays and the instant moves). Every occurrence is checked like a single booking; the first collision refuses the whole series (409, naming the appointment in the way). A series starting in the past answers 422 unless record_past is true, which starts it from a session that already took place (its attendance can be recorded at once; reminders go out only for the occurrences still to come). Skip one occurrence by cancelling it; move one, or it and the following, with /appointments/{id}/move.
          */
         post: operations["createAppointmentSeries"];
         delete?: never;
@@ -9640,7 +9640,7 @@ export interface operations {
                     kind?: components["schemas"]["AppointmentKind"];
                     /** Format: int64 */
                     room_id?: number;
-                    /** @description Refused (422) for a series. */
+                    /** @description The first occurrence is a session that already took place; refused (422) when it starts in the future. */
                     record_past?: boolean;
                     /** @description Book the occurrences even in the therapist's time off; without it one falling there answers 409. */
                     override_time_off?: boolean;
