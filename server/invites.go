@@ -167,7 +167,7 @@ func (s *Server) acceptInvite(c *gin.Context) {
 	// Whether the email has an account is what a stranger holding the link could learn here, so
 	// tries spend the account's attempts, as sign-in does. (Not the address's: one address may
 	// rightly set up many new accounts.)
-	if !spendAttempt(c, s.accountThrottle, inv.Email) {
+	if !s.spendAttempt(c, s.accountThrottle, inv.Email) {
 		return
 	}
 	passwordHash, err := HashPassword(in.Password)

@@ -3798,7 +3798,6 @@ export interface components {
             no_show_fee_cents: number;
             /** Format: int64 */
             late_cancel_fee_cents: number;
-            cancellation_window_hours: number;
         };
         BillingProfileInput: {
             /** @description The name a superbill prints; the practice's name when empty. */
