@@ -4991,6 +4991,8 @@ export interface operations {
                     "application/json": components["schemas"]["Session"] | {
                         user: components["schemas"]["User"];
                         memberships: components["schemas"]["Membership"][];
+                        /** @description True when a practice of the account (the one just joined included) requires a second factor it has not set up; the session may then only set one up. */
+                        must_enrol_second_factor: boolean;
                     };
                 };
             };
