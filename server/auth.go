@@ -129,12 +129,13 @@ func (s *Server) verifyPassword(c *gin.Context, email, password string) (store.U
 // takeAttempt spends one attempt of the caller's address and one of the account named by email.
 // When either has none left it answers 429 and returns false.
 func (s *Server) takeAttempt(c *gin.Context, email string) bool {
-	return spendAttempt(c, s.addressThrottle, c.ClientIP()) && spendAttempt(c, s.accountThrottle, email)
+	return s.spendAttempt(c, s.addressThrottle, c.ClientIP()) && s.spendAttempt(c, s.accountThrottle, email)
 }
 
-// spendAttempt takes one attempt of key from t, answering 429 when none is left.
-func spendAttempt(c *gin.Context, t *throttle, key string) bool {
-	ok, wait := t.take(key, time.Now())
+// spendAttempt takes one attempt of key from t at the server's clock, answering 429 when none is
+// left.
+func (s *Server) spendAttempt(c *gin.Context, t *throttle, key string) bool {
+	ok, wait := t.take(key, s.cfg.Now())
 	if !ok {
 		tooManyAttempts(c, wait)
 	}

@@ -25,8 +25,8 @@ type Config struct {
 	MaxDocumentBytes int64
 	// MinPasswordLength is the shortest password accepted.
 	MinPasswordLength int
-	// Now is the clock that one-time tokens (password resets) expire by; nil is the real clock.
-	// Tests move it instead of waiting.
+	// Now is the clock that one-time tokens (password resets) expire by and that refills the
+	// sign-in throttles; nil is the real clock. Tests move it instead of waiting.
 	Now func() time.Time
 	// MailboxPractices names the practices whose administrators may open the development mailbox:
 	// the demo practice.

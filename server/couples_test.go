@@ -414,8 +414,10 @@ func TestPartnerInviteSeatsThePartnerInTheCouple(t *testing.T) {
 	}
 }
 
-func TestDemoShowsCouplesWorkInEveryStatusAndVisibility(t *testing.T) {
-	t.Parallel()
+// loadDemo loads the demo data into a fresh database and returns its store, the demo practice
+// and its couples.
+func loadDemo(t *testing.T) (*store.Store, int64, []store.CoupleDetail) {
+	t.Helper()
 	st := store.New(dbtest.New(t))
 	ctx := t.Context()
 	if _, err := demo.Load(ctx, st, testHash()); err != nil {
@@ -430,6 +432,13 @@ func TestDemoShowsCouplesWorkInEveryStatusAndVisibility(t *testing.T) {
 	if err != nil || len(couples) == 0 {
 		t.Fatalf("demo couples: %v %v", couples, err)
 	}
+	return st, practiceID, couples
+}
+
+func TestDemoShowsCouplesWorkInEveryStatusAndVisibility(t *testing.T) {
+	t.Parallel()
+	st, _, couples := loadDemo(t)
+	ctx := t.Context()
 	statuses, visibilities := map[string]int{}, map[string]int{}
 	oldest := time.Now()
 	for _, c := range couples {

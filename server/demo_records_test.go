@@ -4,10 +4,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/amendcare/amend/server/demo"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
-	"github.com/amendcare/amend/server/store/dbtest"
 )
 
 // TestDemoShowsFormsAPlanQuestionnairesAndAccounts: a new user of the demo finds, on one couple's
@@ -16,19 +14,8 @@ import (
 // safety flag, and charges for attended sessions with a payment against them.
 func TestDemoShowsFormsAPlanQuestionnairesAndAccounts(t *testing.T) {
 	t.Parallel()
-	st := store.New(dbtest.New(t))
+	st, practiceID, couples := loadDemo(t)
 	ctx := t.Context()
-	if _, err := demo.Load(ctx, st, testHash()); err != nil {
-		t.Fatal(err)
-	}
-	practiceID, _, _, err := st.Bootstrap(ctx, demo.PracticeName, "admin@demo.amend.test", testHash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	couples, err := st.Couples(ctx, practiceID, 0, store.CoupleFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	i := slices.IndexFunc(couples, func(c store.CoupleDetail) bool { return c.Label == "Novak & Adeyemi" })
 	if i < 0 {
 		t.Fatal("no demo couple Novak & Adeyemi")

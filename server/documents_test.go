@@ -32,22 +32,27 @@ func (w *world) document(p *practice, author *actor, visibility string, content 
 
 // TestDocumentPrivacyForEveryAuthorReaderAndVisibility walks every author (each partner and the
 // therapist), visibility and reader over a document, its content and the couple's list.
+// documentOpens says whether reader may open a document of p's couple that author added with
+// visibility: its author always, the care team unless it is private, the partners when shared.
+func documentOpens(p *practice, author, reader *actor, visibility string) bool {
+	switch {
+	case reader == author:
+		return true
+	case visibility == store.VisibilityPrivate:
+		return false
+	case reader == p.Therapist:
+		return true
+	}
+	return visibility == store.VisibilityPartner && (reader == p.PartnerA || reader == p.PartnerB)
+}
+
 func TestDocumentPrivacyForEveryAuthorReaderAndVisibility(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p := w.A
 	readers := []*actor{p.PartnerA, p.PartnerB, p.Therapist, p.OtherTherapist, p.Admin, p.OtherPartner, w.B.Therapist, w.B.PartnerA}
-	// opens says whether reader may open a document author added with visibility.
 	opens := func(author, reader *actor, visibility string) bool {
-		switch {
-		case reader == author:
-			return true
-		case visibility == store.VisibilityPrivate:
-			return false
-		case reader == p.Therapist:
-			return true
-		}
-		return visibility == store.VisibilityPartner && (reader == p.PartnerA || reader == p.PartnerB)
+		return documentOpens(p, author, reader, visibility)
 	}
 	mayList := func(reader *actor) bool { return reader == p.PartnerA || reader == p.PartnerB || reader == p.Therapist }
 	for _, author := range []*actor{p.PartnerA, p.PartnerB, p.Therapist} {
@@ -160,17 +165,8 @@ func TestDocumentDeletionAndVisibilityForEveryAuthorReaderAndVisibility(t *testi
 	p := w.A
 	callers := []*actor{p.PartnerA, p.PartnerB, p.Therapist, p.OtherTherapist, p.Admin, p.OtherPartner, w.B.Therapist, w.B.PartnerA}
 	members := []*actor{p.PartnerA, p.PartnerB, p.Therapist}
-	// opens says whether reader may open a document author added with visibility.
 	opens := func(author, reader *actor, visibility string) bool {
-		switch {
-		case reader == author:
-			return true
-		case visibility == store.VisibilityPrivate:
-			return false
-		case reader == p.Therapist:
-			return true
-		}
-		return visibility == store.VisibilityPartner && (reader == p.PartnerA || reader == p.PartnerB)
+		return documentOpens(p, author, reader, visibility)
 	}
 	// refusal is the answer to a caller who may not change the document: 403 if they may read it,
 	// 404 if they may not know it exists.

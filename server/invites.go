@@ -167,7 +167,7 @@ func (s *Server) acceptInvite(c *gin.Context) {
 	// Whether the email has an account is what a stranger holding the link could learn here, so
 	// tries spend the account's attempts, as sign-in does. (Not the address's: one address may
 	// rightly set up many new accounts.)
-	if !spendAttempt(c, s.accountThrottle, inv.Email) {
+	if !s.spendAttempt(c, s.accountThrottle, inv.Email) {
 		return
 	}
 	passwordHash, err := HashPassword(in.Password)
@@ -196,7 +196,7 @@ func (s *Server) acceptInvite(c *gin.Context) {
 }
 
 // acceptInviteSignedIn adds the invite's membership to the signed-in caller's own account; the
-// session stays as it is.
+// session stays, limited to setting up a second factor if the practice joined requires one.
 func (s *Server) acceptInviteSignedIn(c *gin.Context, caller *Caller) {
 	c.Set(ctxCaller, caller)
 	if c.Request.ContentLength != 0 {
@@ -217,8 +217,15 @@ func (s *Server) acceptInviteSignedIn(c *gin.Context, caller *Caller) {
 		fail(c, err)
 		return
 	}
+	// The practice joined may require a second factor the account has not set up: from now on the
+	// session may only set one up, and the answer says so as signing in would.
+	mustEnrol, err := s.store.MustEnrolSecondFactor(ctx, caller.User.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	s.auditAccept(c, inv, caller.User.ID)
-	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships})
+	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships, "must_enrol_second_factor": mustEnrol})
 }
 
 // errInviteForAnotherAccount answers a signed-in caller accepting an invite sent to another email.

@@ -47,7 +47,7 @@ func (s *Server) requestPasswordReset(c *gin.Context) {
 	}
 	answerAt := time.Now().Add(resetAnswerTime)
 	email := strings.ToLower(strings.TrimSpace(in.Email))
-	if !spendAttempt(c, s.resetThrottle.address, c.ClientIP()) || !spendAttempt(c, s.resetThrottle.account, email) {
+	if !s.spendAttempt(c, s.resetThrottle.address, c.ClientIP()) || !s.spendAttempt(c, s.resetThrottle.account, email) {
 		return
 	}
 	token, hash := newToken()
@@ -90,7 +90,7 @@ func (s *Server) resetPassword(c *gin.Context) {
 		return
 	}
 	// Hashing a password is costly: spend an attempt of the address first, as signing in does.
-	if !spendAttempt(c, s.addressThrottle, c.ClientIP()) {
+	if !s.spendAttempt(c, s.addressThrottle, c.ClientIP()) {
 		return
 	}
 	hash, ok := s.hashNewPassword(c, in.Password)

@@ -6,9 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/amendcare/amend/server/demo"
 	"github.com/amendcare/amend/server/store"
-	"github.com/amendcare/amend/server/store/dbtest"
 )
 
 func TestProgressShowsOnlyWhatTheReaderMaySee(t *testing.T) {
@@ -106,19 +104,8 @@ func equalInts(a, b []int) bool {
 
 func TestDemoHasSixWeeksOfTrackingWorthCharting(t *testing.T) {
 	t.Parallel()
-	st := store.New(dbtest.New(t))
+	st, practiceID, couples := loadDemo(t)
 	ctx := t.Context()
-	if _, err := demo.Load(ctx, st, testHash()); err != nil {
-		t.Fatal(err)
-	}
-	practiceID, _, _, err := st.Bootstrap(ctx, demo.PracticeName, "admin@demo.amend.test", testHash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	couples, err := st.Couples(ctx, practiceID, 0, store.CoupleFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	today, err := st.PracticeToday(ctx, practiceID)
 	if err != nil {
 		t.Fatal(err)

@@ -203,6 +203,7 @@ func sweepBodies(other *practice) map[string]any {
 		"POST /api/v1/practices/:pid/rooms":                     map[string]any{"name": "Intruder room"},
 		"PUT /api/v1/practices/:pid/members/:uid/working-hours": map[string]any{"time_zone": "UTC", "hours": []any{}},
 		"PUT /api/v1/practices/:pid/scheduling-settings":        map[string]any{"cancellation_window_hours": 1},
+		"POST /api/v1/practices/:pid/members/:uid/time-off":     map[string]any{"first_day": "2031-08-01", "last_day": "2031-08-02"},
 	}
 }
 

@@ -92,7 +92,7 @@ func (s *Server) loginSecondStep(c *gin.Context) {
 		user, err = s.store.SignInChallengeUser(ctx, challenge)
 	}
 	if fault.ErrorCode(err) == fault.NotFound {
-		if spendAttempt(c, s.addressThrottle, c.ClientIP()) {
+		if s.spendAttempt(c, s.addressThrottle, c.ClientIP()) {
 			fail(c, errSignInExpired)
 		}
 		return

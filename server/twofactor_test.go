@@ -330,6 +330,36 @@ func TestPracticeRequirementSignsStaffInOnlyToEnrol(t *testing.T) {
 	}
 }
 
+// A therapist signed in elsewhere who joins a practice that requires a second factor is told, in
+// the answer to joining, that the session may now only set one up; the app sends them there.
+func TestJoiningAPracticeThatRequiresASecondFactorSaysSo(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	intoA := createInvite(t, w.A.Admin, w.A.ID, w.B.Therapist.Email, "therapist")
+	intoB := createInvite(t, w.B.Admin, w.B.ID, w.A.PartnerA.Email, "therapist")
+	if res := w.A.Admin.do(http.MethodPut, "/api/v1/practices/"+id(w.A.ID)+"/security-settings", map[string]any{"require_second_factor": true}); res.Status != http.StatusOK {
+		t.Fatalf("turn the requirement on: %d %s", res.Status, res.Body)
+	}
+	for _, tc := range []struct {
+		name      string
+		joiner    *actor
+		token     string
+		mustEnrol bool
+	}{
+		{"joining a practice that requires a second factor", w.B.Therapist, intoA.Token, true},
+		{"joining a practice that does not", w.A.PartnerA, intoB.Token, false},
+	} {
+		res := tc.joiner.do(http.MethodPost, "/api/v1/invites/"+tc.token+"/accept", nil)
+		var joined struct {
+			MustEnrol *bool `json:"must_enrol_second_factor"`
+		}
+		res.JSON(t, &joined)
+		if res.Status != http.StatusOK || joined.MustEnrol == nil || *joined.MustEnrol != tc.mustEnrol {
+			t.Errorf("%s: %d %s, want must_enrol_second_factor %v", tc.name, res.Status, res.Body, tc.mustEnrol)
+		}
+	}
+}
+
 func TestMatchTOTPAllowsOneStepOfDrift(t *testing.T) {
 	t.Parallel()
 	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"

@@ -3798,7 +3798,6 @@ export interface components {
             no_show_fee_cents: number;
             /** Format: int64 */
             late_cancel_fee_cents: number;
-            cancellation_window_hours: number;
         };
         BillingProfileInput: {
             /** @description The name a superbill prints; the practice's name when empty. */
@@ -4992,6 +4991,8 @@ export interface operations {
                     "application/json": components["schemas"]["Session"] | {
                         user: components["schemas"]["User"];
                         memberships: components["schemas"]["Membership"][];
+                        /** @description True when a practice of the account (the one just joined included) requires a second factor it has not set up; the session may then only set one up. */
+                        must_enrol_second_factor: boolean;
                     };
                 };
             };

@@ -123,9 +123,7 @@ export class Session {
 
   #signedIn(me: Me | SignedIn | JoinedByInvite): void {
     // Keep only who and where: the token also travels in the cookie and is never kept in script.
-    // Joining by invite answers no second-factor requirement: none is then known to be due.
-    const mustEnrol = 'must_enrol_second_factor' in me && me.must_enrol_second_factor;
-    this.me = { user: me.user, memberships: me.memberships, must_enrol_second_factor: mustEnrol };
+    this.me = { user: me.user, memberships: me.memberships, must_enrol_second_factor: me.must_enrol_second_factor };
     this.activeIndex = 0;
     this.status = 'signed_in';
     this.endedByIdle = false;

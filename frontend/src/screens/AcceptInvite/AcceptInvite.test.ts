@@ -152,6 +152,20 @@ describe('Accept invite screen', () => {
     expect(screen.queryByLabelText('Your Amend password')).not.toBeInTheDocument();
   });
 
+  it('keeps a signed-in invitee to setting up a second factor when the practice joined requires one', async () => {
+    session.me = { user: signedInAna.user, memberships: [], must_enrol_second_factor: false } as never;
+    session.status = 'signed_in';
+    const joined = { user: signedInAna.user, memberships: signedInAna.memberships, must_enrol_second_factor: true };
+    stubServer(jsonResponse(200, newPartnerInvite), jsonResponse(200, joined));
+    const user = userEvent.setup();
+    render(AcceptInvite, { token: 'tok123' });
+
+    await user.click(await screen.findByRole('button', { name: 'Join Harbor Counseling' }));
+
+    await vi.waitFor(() => expect(router.path).toBe('/'));
+    expect(session.me?.must_enrol_second_factor).toBe(true);
+  });
+
   it('does not offer to join as another signed-in account', async () => {
     session.me = { user: { id: 3, email: 'someone.else@example.org', name: 'Someone Else' }, memberships: [] } as never;
     session.status = 'signed_in';
