@@ -503,14 +503,21 @@ func (s *Server) exportLedger(c *gin.Context) {
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", ledgerCSV(entries))
 }
 
+// erasedCouple is what the CSV export shows as the couple of an erased couple's entry.
+const erasedCouple = "erased record"
+
 // ledgerCSV writes entries as CSV with amounts in currency units (two decimals).
 func ledgerCSV(entries []store.LedgerEntry) []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write(ledgerColumns)
 	for _, e := range entries {
+		couple := spreadsheetText(e.CoupleLabel)
+		if e.Erased() {
+			couple = erasedCouple
+		}
 		_ = w.Write([]string{strconv.FormatInt(e.ID, 10), e.PostedOn, e.CreatedAt.UTC().Format(time.RFC3339),
-			strconv.FormatInt(e.CoupleID, 10), spreadsheetText(e.CoupleLabel), idText(e.PayerID), spreadsheetText(e.PayerName),
+			idText(e.CoupleID), couple, idText(e.PayerID), spreadsheetText(e.PayerName),
 			e.Kind, textOf(e.ChargeKind), idText(e.AppointmentID), idText(e.TherapistID), e.CPTCode,
 			spreadsheetText(e.Description), textOf(e.Method), spreadsheetText(e.Reference), idText(e.ReversesID),
 			money(e.AmountCents)})

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -256,30 +257,191 @@ func TestChargeAppointmentJoinsTheCallersTransaction(t *testing.T) {
 	}
 }
 
+// fillLedger gives p's couple a month of accounts in January 2031 naming its people everywhere
+// free text allows: two sessions split 60/40 between the partners, one of them voided, a payment
+// and a refund by partner a, a write-off for the couple as a whole; and a payment by p's other
+// couple. It returns the couple's entries.
+func (w *world) fillLedger(p *practice) []store.LedgerEntry {
+	w.t.Helper()
+	ctx := context.Background()
+	w.splitBilling(p, 60, 40)
+	first := w.appointment(p)
+	w.charge(p, first, store.ChargeSession)
+	w.charge(p, w.appointment(p), store.ChargeSession)
+	if _, err := w.store.VoidCharge(ctx, p.ID, first, store.ChargeSession); err != nil {
+		w.t.Fatal(err)
+	}
+	card, cash := "card", "cash"
+	for _, e := range []store.NewEntry{
+		{CoupleID: p.CoupleID, PayerID: &p.PartnerA.ID, Kind: store.EntryPayment, AmountCents: 9000, Method: &card,
+			Reference: p.PartnerA.Email, Description: "Paid by " + p.PartnerA.Name, PostedOn: "2031-01-20"},
+		{CoupleID: p.CoupleID, PayerID: &p.PartnerA.ID, Kind: store.EntryRefund, AmountCents: 1000, Method: &cash,
+			Reference: p.PartnerB.Email, Description: "Refund to " + p.PartnerB.Name, PostedOn: "2031-01-21"},
+		{CoupleID: p.CoupleID, Kind: store.EntryWriteOff, AmountCents: 500, Description: "Courtesy for " + w.coupleLabel(p),
+			PostedOn: "2031-01-22"},
+		{CoupleID: p.OtherCoupleID, PayerID: &p.OtherPartner.ID, Kind: store.EntryPayment, AmountCents: 2500, Method: &cash,
+			Reference: "kept", Description: "Paid by the other couple", PostedOn: "2031-01-23"},
+	} {
+		if _, err := w.store.RecordEntry(ctx, p.ID, e); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	entries, _, err := w.store.CoupleLedger(ctx, p.ID, p.CoupleID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return entries
+}
+
+// coupleLabel reads p's couple's label.
+func (w *world) coupleLabel(p *practice) string {
+	w.t.Helper()
+	var label string
+	if err := w.store.DB().Get(&label, `SELECT label FROM couples WHERE id = $1`, p.CoupleID); err != nil {
+		w.t.Fatal(err)
+	}
+	return label
+}
+
+// erase erases p's couple through the API as its administrator.
+func (w *world) erase(p *practice) {
+	w.t.Helper()
+	res := p.Admin.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/erase", map[string]any{"confirm": w.coupleLabel(p)})
+	if res.Status != http.StatusOK {
+		w.t.Fatalf("erase: %d %s", res.Status, res.Body)
+	}
+}
+
 func TestLedgerIsAppendOnly(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	p := w.A
-	w.charge(p, w.appointment(p), store.ChargeSession)
+	w.fillLedger(p)
 	db := w.store.DB()
-	for _, statement := range []string{
-		`UPDATE ledger_entries SET amount_cents = 1`,
-		`DELETE FROM ledger_entries`,
-		`TRUNCATE ledger_entries`,
-	} {
-		if _, err := db.Exec(statement); err == nil || !strings.Contains(err.Error(), "never changed or removed") {
-			t.Errorf("%s: %v, want it refused", statement, err)
+	refused := func(statements ...string) {
+		t.Helper()
+		for _, statement := range statements {
+			if _, err := db.Exec(statement); err == nil || !strings.Contains(err.Error(), "never changed or removed") {
+				t.Errorf("%s: %v, want it refused", statement, err)
+			}
 		}
 	}
-	// Erasing the couple's record takes its entries with it.
-	res := p.Admin.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/erase", map[string]any{"confirm": "Couple A"})
-	if res.Status != http.StatusOK {
-		t.Fatalf("erase: %d %s", res.Status, res.Body)
+	refused(
+		`UPDATE ledger_entries SET amount_cents = 1`,
+		`UPDATE ledger_entries SET couple_id = NULL`,
+		`UPDATE ledger_entries SET couple_id = NULL, payer_id = NULL, appointment_id = NULL, description = '', reference = ''`,
+		`DELETE FROM ledger_entries`,
+		`TRUNCATE ledger_entries`,
+		// Removing what an entry points at is no way around it either.
+		`DELETE FROM appointments WHERE id IN (SELECT appointment_id FROM ledger_entries)`,
+		`DELETE FROM users WHERE id IN (SELECT payer_id FROM ledger_entries)`,
+	)
+	// Erasing the couple de-identifies its entries, and they stay as append-only as before.
+	w.erase(p)
+	refused(
+		`UPDATE ledger_entries SET amount_cents = 1 WHERE couple_id IS NULL`,
+		`UPDATE ledger_entries SET description = 'restored' WHERE couple_id IS NULL`,
+		`DELETE FROM ledger_entries WHERE couple_id IS NULL`,
+		`UPDATE ledger_entries SET couple_id = NULL WHERE couple_id IS NOT NULL`,
+	)
+}
+
+// Erasing a couple keeps its ledger entries for the practice's accounts, de-identified: the
+// report and the CSV export add up exactly as before, while nothing in them names the couple or
+// its partners, and no read scoped to a couple or a client returns them.
+func TestErasingACoupleKeepsItsLedgerDeidentified(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	p := w.A
+	entries := w.fillLedger(p)
+	w.fillLedger(w.B)
+	label := w.coupleLabel(p)
+	// The sessions are in January 2031; the void is posted today, so this month is read too.
+	exports := func(q *practice) (reports string, ledger [][]string) {
+		t.Helper()
+		base := "/api/v1/practices/" + id(q.ID) + "/billing/"
+		for _, dates := range []string{billingYear, ""} {
+			r := q.Admin.do(http.MethodGet, base+"report"+dates, nil)
+			l := q.Admin.do(http.MethodGet, base+"ledger.csv"+dates, nil)
+			if r.Status != http.StatusOK || l.Status != http.StatusOK {
+				t.Fatalf("report %d, ledger %d", r.Status, l.Status)
+			}
+			reports += string(r.Body) + "\n"
+			ledger = append(ledger, readCSV(t, l.Body)...)
+		}
+		return reports, ledger
 	}
-	var left int
-	if err := db.Get(&left, `SELECT count(*) FROM ledger_entries WHERE couple_id = $1`, p.CoupleID); err != nil || left != 0 {
-		t.Errorf("entries left after erasure: %d, %v", left, err)
+	reportBefore, before := exports(p)
+	otherReport, otherLedger := exports(w.B)
+	w.erase(p)
+	reportAfter, after := exports(p)
+
+	if reportAfter != reportBefore {
+		t.Errorf("report changed by erasure:\n%s\nwas\n%s", reportAfter, reportBefore)
 	}
+	if r, l := exports(w.B); r != otherReport || fmt.Sprint(l) != fmt.Sprint(otherLedger) {
+		t.Errorf("another practice's report or ledger changed by erasure")
+	}
+	if len(after) != len(before) || len(after) != len(entries)+3 {
+		t.Fatalf("ledger export has %d rows after erasure, %d before, want the couple's %d entries, the other couple's and two headers",
+			len(after), len(before), len(entries))
+	}
+	erased := map[string]bool{}
+	for _, e := range entries {
+		erased[strconv.FormatInt(e.ID, 10)] = true
+	}
+	blanked := map[string]string{"couple_id": "", "couple": "erased record", "payer_id": "", "payer": "",
+		"appointment_id": "", "description": "", "reference": ""}
+	for i := range after {
+		for j, column := range after[0] {
+			want, blank := blanked[column]
+			if !blank || i == 0 || !erased[after[i][0]] {
+				want = before[i][j]
+			}
+			if after[i][j] != want {
+				t.Errorf("entry %s's %s after erasure: %q, want %q", after[i][0], column, after[i][j], want)
+			}
+		}
+	}
+	names := []string{label, p.PartnerA.Name, p.PartnerA.Email, p.PartnerB.Name, p.PartnerB.Email}
+	for _, name := range names {
+		if strings.Contains(fmt.Sprint(after), name) || strings.Contains(reportAfter, name) {
+			t.Errorf("%q is still in the practice's billing exports", name)
+		}
+	}
+
+	// Reads scoped to a couple or a client find none of them.
+	couple, balances, err := w.store.CoupleLedger(ctx, p.ID, p.CoupleID)
+	if err != nil || len(couple) != 0 || len(balances) != 0 {
+		t.Errorf("the erased couple's ledger: %v %v, %v", couple, balances, err)
+	}
+	for _, payer := range []int64{p.PartnerA.ID, p.PartnerB.ID} {
+		st, err := w.store.StatementOf(ctx, p.ID, store.StatementScope{PayerID: payer}, "2031-01-01", "2031-12-31")
+		if err != nil || len(st.Entries) != 0 || st.OpeningCents != 0 {
+			t.Errorf("an erased partner's statement: %+v, %v", st, err)
+		}
+	}
+	other, _, err := w.store.CoupleLedger(ctx, p.ID, p.OtherCoupleID)
+	if err != nil || len(other) != 1 || other[0].Reference != "kept" || other[0].PayerID == nil || *other[0].PayerID != p.OtherPartner.ID {
+		t.Errorf("the practice's other couple's ledger: %+v, %v", other, err)
+	}
+	var statement store.Statement
+	p.OtherPartner.do(http.MethodGet, "/api/v1/practices/"+id(p.ID)+"/members/"+id(p.OtherPartner.ID)+"/statement"+billingYear, nil).
+		JSON(t, &statement)
+	if len(statement.Entries) != 1 || statement.Entries[0].Reference != "kept" {
+		t.Errorf("the other partner's statement: %+v", statement)
+	}
+}
+
+// readCSV parses a CSV answer.
+func readCSV(t *testing.T, body []byte) [][]string {
+	t.Helper()
+	rows, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // ledgerModel is the test's own account of a couple's ledger, kept beside the store's.

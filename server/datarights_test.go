@@ -339,6 +339,8 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 	p := w.A
 	w.fillCouple(p)
 	w.fillCouple(w.B)
+	entries := w.fillLedger(p)
+	w.fillLedger(w.B)
 	for _, q := range []*practice{p, w.B} {
 		session := startSession(t, q, nil)
 		if res := q.Therapist.do(http.MethodPost, "/api/v1/live/"+id(session.ID)+"/commands",
@@ -382,7 +384,7 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 	}
 	before := countFor(p.CoupleID)
 	for _, table := range []string{"checkins", "commitments", "commitment_checks", "measures", "notes", "note_addenda",
-		"appointments", "assignments", "responses", "comments", "couple_partners", "care_team", "live_sessions", "session_events"} {
+		"appointments", "assignments", "responses", "comments", "couple_partners", "care_team", "live_sessions", "session_events", "ledger_entries"} {
 		if before[table] == 0 {
 			t.Errorf("the fixture wrote nothing to %s", table)
 		}
@@ -414,6 +416,23 @@ func TestEraseLeavesNothingOfTheCoupleBehind(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%d rows of the erased couple left in %s", n, table)
 		}
+	}
+	// The ledger keeps the couple's entries for the practice's accounts, with nothing left in any
+	// column that leads back to the couple, its partners or its appointments.
+	var kept, identifying int
+	ids := make(pq.Int64Array, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
+	}
+	if err := db.GetContext(ctx, &kept, `SELECT count(*) FROM ledger_entries WHERE id = ANY($1)`, ids); err != nil || kept != len(entries) {
+		t.Errorf("%d of the couple's %d ledger entries kept: %v", kept, len(entries), err)
+	}
+	if err := db.GetContext(ctx, &identifying, `SELECT count(*) FROM ledger_entries e WHERE e.id = ANY($1)
+		AND (e.couple_id IS NOT NULL OR e.payer_id IS NOT NULL OR e.appointment_id IS NOT NULL OR e.description <> '' OR e.reference <> ''
+		     OR e::text ILIKE ANY($2))`,
+		ids, pq.StringArray{"%Couple A%", "%" + p.PartnerA.Name + "%", "%" + p.PartnerB.Name + "%", "%" + p.PartnerA.Email + "%",
+			"%" + p.PartnerB.Email + "%"}); err != nil || identifying != 0 {
+		t.Errorf("%d ledger entries still identify the erased couple: %v", identifying, err)
 	}
 	var couples, accounts int
 	if err := db.GetContext(ctx, &couples, `SELECT count(*) FROM couples WHERE id = $1`, p.CoupleID); err != nil || couples != 0 {

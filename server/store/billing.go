@@ -278,10 +278,11 @@ const (
 )
 
 // LedgerEntry is one line of the append-only ledger. AmountCents is its effect on what the payer
-// owes: positive for charges and refunds, negative for payments and write-offs.
+// owes: positive for charges and refunds, negative for payments and write-offs. CoupleID is nil
+// on an entry of an erased couple (see Erased), which only the practice's LedgerExport lists.
 type LedgerEntry struct {
 	ID            int64   `db:"id" json:"id"`
-	CoupleID      int64   `db:"couple_id" json:"couple_id"`
+	CoupleID      *int64  `db:"couple_id" json:"couple_id"`
 	CoupleLabel   string  `db:"couple_label" json:"couple_label"`
 	PayerID       *int64  `db:"payer_id" json:"payer_id"`
 	PayerName     string  `db:"payer_name" json:"payer_name"`
@@ -301,11 +302,15 @@ type LedgerEntry struct {
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
-const ledgerSelect = `SELECT e.id, e.couple_id, c.label AS couple_label, e.payer_id, coalesce(u.name, '') AS payer_name, e.kind,
+// Erased tells that the entry's couple was erased: the entry keeps its figures, date, therapist
+// and codes for the practice's accounts, and names no couple, payer or appointment any more.
+func (e LedgerEntry) Erased() bool { return e.CoupleID == nil }
+
+const ledgerSelect = `SELECT e.id, e.couple_id, coalesce(c.label, '') AS couple_label, e.payer_id, coalesce(u.name, '') AS payer_name, e.kind,
 		e.amount_cents, to_char(e.posted_on, 'YYYY-MM-DD') AS posted_on, e.appointment_id, e.charge_kind, e.therapist_id,
 		e.cpt_code, e.description, e.method, e.reference, e.reverses_id,
 		EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id) AS voided, e.created_at
-	FROM ledger_entries e JOIN couples c ON c.id = e.couple_id LEFT JOIN users u ON u.id = e.payer_id`
+	FROM ledger_entries e LEFT JOIN couples c ON c.id = e.couple_id LEFT JOIN users u ON u.id = e.payer_id`
 
 // ChargeAppointment charges an appointment of the practice for kind (session, no_show or
 // late_cancel) inside the caller's transaction tx, split between the couple's payers as their
@@ -601,7 +606,8 @@ func (s *Store) StatementOf(ctx context.Context, practiceID int64, scope Stateme
 	return st, nil
 }
 
-// LedgerExport returns every entry of the practice posted in from..to, for accounting.
+// LedgerExport returns every entry of the practice posted in from..to, for accounting, erased
+// couples' de-identified entries included.
 func (s *Store) LedgerExport(ctx context.Context, practiceID int64, from, to string) ([]LedgerEntry, error) {
 	out := []LedgerEntry{}
 	err := s.db.SelectContext(ctx, &out, ledgerSelect+` WHERE e.practice_id = $1 AND e.posted_on BETWEEN $2::date AND $3::date

@@ -35,8 +35,10 @@ type Erasure struct {
 }
 
 // EraseCouple deletes a couple of the practice with everything recorded about it: every table
-// holding the couple's data cascades from the couples row. The partners' client memberships in
-// the practice go too, and accounts left with no membership anywhere are deleted.
+// holding the couple's data cascades from the couples row, except the ledger, whose entries the
+// database keeps for the practice's accounts, de-identified (migration 00025). The partners'
+// client memberships in the practice go too, and accounts left with no membership anywhere are
+// deleted.
 func (s *Store) EraseCouple(ctx context.Context, practiceID, coupleID int64) (Erasure, error) {
 	out := Erasure{CoupleID: coupleID}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {

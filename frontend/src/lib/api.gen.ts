@@ -1944,7 +1944,7 @@ export interface paths {
         put?: never;
         /**
          * Erase the couple and everything recorded about them (couple erase; audited)
-         * @description Deletes the couple with its check-ins, commitments, measures, exercise work, notes, appointments, live sessions and invites; removes the partners' client memberships in the practice and deletes partner accounts left with no membership. The audit log keeps the erasure, who made it and when - never content.
+         * @description Deletes the couple with its check-ins, commitments, measures, exercise work, notes, appointments, live sessions and invites; removes the partners' client memberships in the practice and deletes partner accounts left with no membership. The couple's billing ledger entries stay in the practice's ledger, de-identified - their figures, dates, therapist and codes are kept for the practice's accounts, their couple, payer and appointment are removed and their description and reference blanked. The audit log keeps the erasure, who made it and when - never content.
          */
         post: operations["eraseCouple"];
         delete?: never;
@@ -2166,7 +2166,7 @@ export interface paths {
         };
         /**
          * Every ledger entry posted in the range as CSV, for accounting (ledger export).
-         * @description Columns: entry_id, posted_on, recorded_at, couple_id, couple, payer_id, payer, kind, charge_kind, appointment_id, therapist_id, cpt_code, description, method, reference, reverses_id, amount (currency units with two decimals, signed as the effect on what the payer owes). Text typed by people that a spreadsheet would read as a formula starts with an apostrophe.
+         * @description Columns: entry_id, posted_on, recorded_at, couple_id, couple, payer_id, payer, kind, charge_kind, appointment_id, therapist_id, cpt_code, description, method, reference, reverses_id, amount (currency units with two decimals, signed as the effect on what the payer owes). Text typed by people that a spreadsheet would read as a formula starts with an apostrophe. An erased couple's entries are listed with their figures, dates, therapist and codes; their couple column reads "erased record" and couple_id, payer_id, payer, appointment_id, description and reference are empty.
          */
         get: operations["exportLedger"];
         put?: never;
@@ -3869,7 +3869,7 @@ export interface components {
              */
             balance_cents: number;
         };
-        /** @description One line of the append-only ledger. amount_cents is the entry's effect on what its payer owes. */
+        /** @description One line of the append-only ledger. amount_cents is the entry's effect on what its payer owes. Ledgers and statements are read by couple or client, so they never hold an erased couple's de-identified entries (those appear only in the practice's ledger CSV export). */
         LedgerEntry: {
             /** Format: int64 */
             id: number;

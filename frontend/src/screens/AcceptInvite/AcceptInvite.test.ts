@@ -163,7 +163,7 @@ describe('Accept invite screen', () => {
     await user.click(await screen.findByRole('button', { name: 'Join Harbor Counseling' }));
 
     await vi.waitFor(() => expect(router.path).toBe('/'));
-    expect(session.me?.must_enrol_second_factor).toBe(true);
+    expect(session.me).toMatchObject({ must_enrol_second_factor: true });
   });
 
   it('does not offer to join as another signed-in account', async () => {
