@@ -72,6 +72,26 @@ describe('a couple\'s accounts', () => {
     expect(superbillOfA.getAttribute('href')).toMatch(/^\/api\/v1\/practices\/1\/members\/8\/superbill\.pdf\?from=/);
   }, 20_000); // many steps through a whole form: slow on a busy machine
 
+  it('says that bills list nothing until someone is named to pay, and stops saying it once someone is', async () => {
+    let shares: unknown[] = [];
+    fakeServer({
+      'GET /couples/3/billing': () => [200, { shares, balances: [], entries: [] }],
+      'GET /couples/3/appointments': [200, { appointments: [] }],
+      'PUT /couples/3/billing/shares': () => {
+        shares = [{ partner_id: 8, partner_name: 'Sam Rivera', percent: 100 }];
+        return [200, { shares }];
+      },
+    });
+    const user = userEvent.setup();
+    render(CoupleAccounts, { practiceID: 1, couple });
+
+    expect(await screen.findByText(/Nobody is named to pay yet/)).toBeInTheDocument();
+    await user.selectOptions(screen.getByLabelText('Charges go to'), 'Sam Rivera');
+    await user.click(screen.getByRole('button', { name: 'Save who pays' }));
+    expect(await screen.findByText('Who pays is saved; charges from now on follow it.')).toBeInTheDocument();
+    expect(screen.queryByText(/Nobody is named to pay yet/)).not.toBeInTheDocument();
+  });
+
   it('says what is wrong with an amount before sending it, and shows the server\'s refusals', async () => {
     const fake = fakeServer({
       'GET /couples/3/billing': [200, { shares: [], balances: [], entries: [] }],
