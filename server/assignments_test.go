@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
+	"strconv"
+	"sync"
 	"testing"
 
+	"github.com/amendcare/amend/fault"
 	"github.com/amendcare/amend/server/library"
 	"github.com/amendcare/amend/server/store"
 )
@@ -530,5 +534,60 @@ func TestPrivateAnswerIsDoneNotWaitingForReview(t *testing.T) {
 	}
 	if n := waiting(); n != 2 {
 		t.Errorf("after sharing, the couple shows %d waiting for review, want 2", n)
+	}
+}
+
+// A draft saved while the response is being handed in never overwrites the handed-in answers: the
+// draft's write refuses a submitted response by its own condition, without a transaction.
+func TestDraftsRacingASubmissionNeverOverwriteIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	p := w.A
+	apology := w.builtinStep(p, "apology")
+	submitted := exerciseAnswers(apology.Fields)
+	ctx := t.Context()
+	for round := range 5 {
+		res := p.Therapist.do(http.MethodPost, "/api/v1/couples/"+id(p.CoupleID)+"/assignments",
+			map[string]any{"exercise_id": apology.ID, "for": "a"})
+		var created struct{ Assignments []store.Assignment }
+		res.JSON(t, &created)
+		if res.Status != http.StatusCreated || len(created.Assignments) != 1 {
+			t.Fatalf("assign: %d %s", res.Status, res.Body)
+		}
+		assignmentID := created.Assignments[0].ID
+		errs := make(chan error, 9)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				draft := json.RawMessage(`{"what_happened": "draft ` + strconv.Itoa(i) + `"}`)
+				if err := w.store.SaveDraft(ctx, p.ID, assignmentID, draft); err != nil && fault.ErrorCode(err) != fault.Conflict {
+					errs <- err
+				}
+			})
+		}
+		wg.Go(func() {
+			if err := w.store.SubmitResponse(ctx, p.ID, assignmentID, submitted); err != nil {
+				errs <- err
+			}
+		})
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		response, err := w.store.ResponseByAssignment(ctx, p.ID, assignmentID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, want map[string]any
+		if err := json.Unmarshal(response.Answers, &got); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(submitted, &want); err != nil {
+			t.Fatal(err)
+		}
+		if response.SubmittedAt == nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: the handed-in response reads %s (submitted at %v), want the submitted answers", round, response.Answers, response.SubmittedAt)
+		}
 	}
 }
