@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { apiFromPage, launch, openPage, phone, settings, signIn } from './harness.mjs';
+import { apiFromPage, launch, phone, settings, signIn, withPages } from './harness.mjs';
 
 const { baseURL, password, partnerEmail, partnerBEmail, therapistEmail } = settings();
 const timeout = 15_000;
@@ -74,10 +74,7 @@ describe('forms filled privately and consents signed on a phone', {
   it('lets each partner fill their intake and sign the consent, and shows neither the other’s', async () => {
     const wordsA = `intake-a-${randomBytes(6).toString('hex')}`;
     const wordsB = `intake-b-${randomBytes(6).toString('hex')}`;
-    const therapist = await openPage(browser, baseURL);
-    const partnerA = await openPage(browser, baseURL);
-    const partnerB = await openPage(browser, baseURL);
-    try {
+    await withPages(browser, baseURL, 3, async (therapist, partnerA, partnerB) => {
       // The therapist sends both forms to both partners from the couple page.
       const t = therapist.page;
       await signIn(t, baseURL, therapistEmail, password);
@@ -141,13 +138,6 @@ describe('forms filled privately and consents signed on a phone', {
         return { status: response.status, type: response.headers.get('Content-Type'), head: String.fromCharCode(...bytes.slice(0, 5)) };
       }, signed[0].id);
       assert.deepEqual(pdf, { status: 200, type: 'application/pdf', head: '%PDF-' });
-    } finally {
-      await therapist.context.close();
-      await partnerA.context.close();
-      await partnerB.context.close();
-    }
-    therapist.assertNoProblems();
-    partnerA.assertNoProblems();
-    partnerB.assertNoProblems();
+    });
   });
 });

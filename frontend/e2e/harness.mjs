@@ -151,13 +151,22 @@ export async function apiFromPage(page, method, path, body) {
   );
 }
 
+/**
+ * Runs fn with count fresh signed-out pages (each as openPage answers it), then checks none of them
+ * reported an error; closes them all whatever happens.
+ */
+export async function withPages(browser, baseURL, count, run) {
+  const opened = [];
+  try {
+    for (let i = 0; i < count; i++) opened.push(await openPage(browser, baseURL));
+    await run(...opened);
+    for (const one of opened) one.assertNoProblems();
+  } finally {
+    for (const one of opened) await one.context.close();
+  }
+}
+
 /** Runs fn with a fresh signed-out page, then checks the page reported no errors and closes it. */
 export async function withPage(browser, baseURL, run) {
-  const opened = await openPage(browser, baseURL);
-  try {
-    await run(opened.page, opened.context);
-    opened.assertNoProblems();
-  } finally {
-    await opened.context.close();
-  }
+  await withPages(browser, baseURL, 1, (opened) => run(opened.page, opened.context));
 }

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { apiFromPage, launch, openPage, phone, screenshots, settings, signIn } from './harness.mjs';
+import { apiFromPage, launch, phone, screenshots, settings, signIn, withPages } from './harness.mjs';
 
 const { baseURL, password, therapistEmail, partnerEmail, partnerBEmail } = settings();
 const timeout = 15_000;
@@ -43,10 +43,7 @@ describe('live session', {
 
   it('runs a speaker–listener session end to end, through a dropped connection, to its summary', async () => {
     const tag = randomBytes(4).toString('hex');
-    const chair = await openPage(browser, baseURL);
-    const sam = await openPage(browser, baseURL);
-    const alex = await openPage(browser, baseURL);
-    try {
+    await withPages(browser, baseURL, 3, async (chair, sam, alex) => {
       const t = chair.page;
       const a = sam.page;
       const b = alex.page;
@@ -197,13 +194,6 @@ describe('live session', {
 
       await b.setViewportSize(phone);
       await screenshots(b, 'live-partner-ended');
-    } finally {
-      await chair.context.close();
-      await sam.context.close();
-      await alex.context.close();
-    }
-    chair.assertNoProblems();
-    sam.assertNoProblems();
-    alex.assertNoProblems();
+    });
   });
 });

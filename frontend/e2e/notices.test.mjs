@@ -2,7 +2,7 @@
 // therapist starts it, and takes it away when it ends, without a reload.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiFromPage, launch, openPage, settings, signIn } from './harness.mjs';
+import { apiFromPage, launch, settings, signIn, withPages } from './harness.mjs';
 
 const { baseURL, password, therapistEmail, partnerEmail } = settings();
 const timeout = 15_000;
@@ -19,9 +19,7 @@ describe('live notices', {
   });
 
   it("shows the join link on the partner's open Today page within a second of the therapist starting the session", async () => {
-    const partner = await openPage(browser, baseURL);
-    const therapist = await openPage(browser, baseURL);
-    try {
+    await withPages(browser, baseURL, 2, async (partner, therapist) => {
       const p = partner.page;
       const t = therapist.page;
       // The Today page's stream is open once the server has answered it.
@@ -50,11 +48,6 @@ describe('live notices', {
       assert.equal(ended.status, 200, JSON.stringify(ended.body));
       await join.waitFor({ state: 'detached', timeout: 1_000 });
       assert.equal(await p.evaluate(() => window.amendNotReloaded), true, 'the page was not reloaded');
-      partner.assertNoProblems();
-      therapist.assertNoProblems();
-    } finally {
-      await partner.context.close();
-      await therapist.context.close();
-    }
+    });
   });
 });

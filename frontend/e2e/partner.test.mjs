@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { apiFromPage, desktop, launch, openPage, phone, screenshots, settings, signIn, withPage } from './harness.mjs';
+import { apiFromPage, desktop, launch, phone, screenshots, settings, signIn, withPage, withPages } from './harness.mjs';
 
 const { baseURL, password, partnerEmail, partnerBEmail, therapistEmail } = settings();
 const timeout = 15_000;
@@ -29,9 +29,7 @@ describe('partner screens and privacy between partners', {
 
   it("keeps a check-in marked 'Only you' out of the other partner's app until it is shared", async () => {
     const secret = `private-checkin-${randomBytes(6).toString('hex')}`;
-    const author = await openPage(browser, baseURL);
-    const reader = await openPage(browser, baseURL);
-    try {
+    await withPages(browser, baseURL, 2, async (author, reader) => {
       const a = author.page;
       await signIn(a, baseURL, partnerEmail, password);
       const checkin = a.getByRole('region', { name: "Today's check-in" });
@@ -63,12 +61,7 @@ describe('partner screens and privacy between partners', {
       const shared = b.getByRole('region', { name: /^Shared with you by/ });
       await shared.getByText(secret).waitFor({ timeout });
       await screenshots(b, 'partner-home-shared');
-    } finally {
-      await author.context.close();
-      await reader.context.close();
-    }
-    author.assertNoProblems();
-    reader.assertNoProblems();
+    });
   });
 
   it("autosaves an exercise answer, keeps it 'Only you' from the other partner, then shares it", async () => {
@@ -87,9 +80,7 @@ describe('partner screens and privacy between partners', {
       assignmentID = made.body.assignments.find((x) => x.assignee_id === sam.user_id).id;
     });
 
-    const author = await openPage(browser, baseURL);
-    const reader = await openPage(browser, baseURL);
-    try {
+    await withPages(browser, baseURL, 2, async (author, reader) => {
       const a = author.page;
       await signIn(a, baseURL, partnerEmail, password);
       await a.goto(`/assignments/${assignmentID}`);
@@ -117,12 +108,7 @@ describe('partner screens and privacy between partners', {
       await b.goto(`/assignments/${assignmentID}`);
       await b.getByText(secret).waitFor({ timeout });
       await screenshots(b, 'partner-reads-shared-answer');
-    } finally {
-      await author.context.close();
-      await reader.context.close();
-    }
-    author.assertNoProblems();
-    reader.assertNoProblems();
+    });
   });
 
   it('marks an answer kept to oneself as done: nothing waits for review, for the partner or the therapist', async () => {

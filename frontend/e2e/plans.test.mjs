@@ -7,7 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { apiFromPage, launch, openPage, phone, screenshots, settings, signIn } from './harness.mjs';
+import { apiFromPage, launch, phone, screenshots, settings, signIn, withPages } from './harness.mjs';
 
 const { baseURL, password, therapistEmail } = settings();
 // The demo's partners of the records couple; another practice's test run names its own.
@@ -45,10 +45,7 @@ describe('treatment plans and questionnaires', {
 
   it('signs a plan each partner acknowledges, tells only the care team of a PHQ-9 safety answer, and shows them the divergence', async () => {
     const problem = `Plans change at the last minute (${randomBytes(4).toString('hex')}).`;
-    const therapist = await openPage(browser, baseURL);
-    const partnerA = await openPage(browser, baseURL);
-    const partnerB = await openPage(browser, baseURL);
-    try {
+    await withPages(browser, baseURL, 3, async (therapist, partnerA, partnerB) => {
       // The therapist drafts the plan's next version on the couple page and signs it.
       const t = therapist.page;
       await signIn(t, baseURL, therapistEmail, password);
@@ -117,13 +114,6 @@ describe('treatment plans and questionnaires', {
       assert.ok(measures.every((m) => m.author_id === me || m.visibility === 'partner'), "partner A reads only their own or shared answers");
       assert.ok(!measures.some((m) => m.safety_flag), "partner A's list holds no safety flag");
       await screenshots(a, 'partner-progress-with-plan');
-    } finally {
-      await therapist.context.close();
-      await partnerA.context.close();
-      await partnerB.context.close();
-    }
-    therapist.assertNoProblems();
-    partnerA.assertNoProblems();
-    partnerB.assertNoProblems();
+    });
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, openPage, screenshots, settings, signIn } from './harness.mjs';
+import { launch, screenshots, settings, signIn, withPages } from './harness.mjs';
 
 const { baseURL, password, therapistEmail, partnerEmail, partnerBEmail } = settings();
 const timeout = 20_000;
@@ -128,10 +128,7 @@ describe('live session by voice', {
   });
 
   it('forwards only the floor holder and the chair, and follows a floor change', async () => {
-    const chair = await openPage(browser, baseURL);
-    const sam = await openPage(browser, baseURL);
-    const alex = await openPage(browser, baseURL);
-    try {
+    await withPages(browser, baseURL, 3, async (chair, sam, alex) => {
       const t = chair.page;
       const a = sam.page;
       const b = alex.page;
@@ -181,13 +178,6 @@ describe('live session by voice', {
       await expectAudio(b, 'Alex', ['chair'], ['a']);
       await expectAudio(a, 'Sam', ['chair', 'b'], []);
       await screenshots(t, 'voice-console');
-    } finally {
-      await chair.context.close();
-      await sam.context.close();
-      await alex.context.close();
-    }
-    chair.assertNoProblems();
-    sam.assertNoProblems();
-    alex.assertNoProblems();
+    });
   });
 });
