@@ -119,9 +119,12 @@ type voiceClient struct {
 	iceServers []webrtc.ICEServer
 	// level is the RFC 6464 level of the packets sent next: 127 is silence, 30 speech.
 	level atomic.Uint32
-	sent  atomic.Uint32 // how many packets were sent; the last one carries sent-1
-	stop  chan struct{}
-	done  chan struct{}
+	// sent counts the packets numbered for sending; the last one carries sent-1. It moves on before
+	// the packet is written, so a mark taken while a packet is on its way counts that packet as
+	// sent before the mark.
+	sent atomic.Uint32
+	stop chan struct{}
+	done chan struct{}
 
 	// sending serializes the packets of the 20 ms clock and those a test sends at once.
 	sending sync.Mutex
@@ -265,7 +268,7 @@ func (v *voiceClient) speak() {
 func (v *voiceClient) packet() (uint32, error) {
 	v.sending.Lock()
 	defer v.sending.Unlock()
-	n := v.sent.Load()
+	n := v.sent.Add(1) - 1
 	pkt := &rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: uint16(n), Timestamp: n * 960}, Payload: make([]byte, 8)}
 	pkt.Payload[0] = 0xfc // an Opus TOC byte: a 20 ms CELT frame
 	binary.BigEndian.PutUint32(pkt.Payload[4:], n)
@@ -285,7 +288,6 @@ func (v *voiceClient) packet() (uint32, error) {
 			return 0, err
 		}
 	}
-	v.sent.Store(n + 1)
 	return n, nil
 }
 
