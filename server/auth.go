@@ -52,14 +52,20 @@ type loginInput struct {
 	Password string `json:"password" validate:"required,max=256"`
 }
 
-// sessionBody is what login and invite acceptance answer.
-type sessionBody struct {
-	Token       string             `json:"token"`
-	ExpiresAt   time.Time          `json:"expires_at"`
+// meBody is who the caller is, as GET /me and joining a practice by invite answer it.
+type meBody struct {
 	User        store.User         `json:"user"`
 	Memberships []store.Membership `json:"memberships"`
 	// MustEnrolSecondFactor is true when the session may only be used to set up a second factor.
 	MustEnrolSecondFactor bool `json:"must_enrol_second_factor"`
+}
+
+// sessionBody is what signing in and creating an account by invite answer: the caller and the
+// new session's token.
+type sessionBody struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	meBody
 }
 
 func (s *Server) login(c *gin.Context) {
@@ -161,8 +167,8 @@ func (s *Server) startSession(c *gin.Context, user store.User, memberships []sto
 	})
 	c.Set(ctxCaller, &Caller{User: user, SessionID: sess.ID, MustEnrol: mustEnrol})
 	s.auditAuth(c, user.ID, "login", store.OutcomeAllowed)
-	c.JSON(http.StatusOK, sessionBody{Token: token, ExpiresAt: sess.ExpiresAt, User: user, Memberships: memberships,
-		MustEnrolSecondFactor: mustEnrol})
+	c.JSON(http.StatusOK, sessionBody{Token: token, ExpiresAt: sess.ExpiresAt,
+		meBody: meBody{User: user, Memberships: memberships, MustEnrolSecondFactor: mustEnrol}})
 }
 
 func tooManyAttempts(c *gin.Context, wait time.Duration) {
@@ -191,7 +197,7 @@ func (s *Server) me(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships, "must_enrol_second_factor": caller.MustEnrol})
+	c.JSON(http.StatusOK, meBody{User: caller.User, Memberships: memberships, MustEnrolSecondFactor: caller.MustEnrol})
 }
 
 // signIns lists the caller's own recent sign-in attempts, allowed and denied, with the address

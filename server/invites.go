@@ -225,7 +225,7 @@ func (s *Server) acceptInviteSignedIn(c *gin.Context, caller *Caller) {
 		return
 	}
 	s.auditAccept(c, inv, caller.User.ID)
-	c.JSON(http.StatusOK, gin.H{"user": caller.User, "memberships": memberships, "must_enrol_second_factor": mustEnrol})
+	c.JSON(http.StatusOK, meBody{User: caller.User, Memberships: memberships, MustEnrolSecondFactor: mustEnrol})
 }
 
 // errInviteForAnotherAccount answers a signed-in caller accepting an invite sent to another email.

@@ -2698,6 +2698,13 @@ export interface components {
                 field?: string;
             };
         };
+        /** @description Who the caller is. Signing in answers the same with the session's token (Session). */
+        Me: {
+            user: components["schemas"]["User"];
+            memberships: components["schemas"]["Membership"][];
+            /** @description True when a practice of the account (one just joined included) requires a second factor of this staff member (administrator, therapist or front desk) and they have none; the session then answers only /me, /me/second-factor (get, post, confirm) and logout, and everything else with 403 second_factor_required. */
+            must_enrol_second_factor: boolean;
+        };
         User: {
             /** Format: int64 */
             id: number;
@@ -4376,12 +4383,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        user: components["schemas"]["User"];
-                        memberships: components["schemas"]["Membership"][];
-                        /** @description True when a practice requires a second factor of this staff member (administrator, therapist or front desk) and they have none; the session then answers only /me, /me/second-factor (get, post, confirm) and logout, and everything else with 403 second_factor_required. */
-                        must_enrol_second_factor: boolean;
-                    };
+                    "application/json": components["schemas"]["Me"];
                 };
             };
             401: components["responses"]["Unauthenticated"];
@@ -4988,12 +4990,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Session"] | {
-                        user: components["schemas"]["User"];
-                        memberships: components["schemas"]["Membership"][];
-                        /** @description True when a practice of the account (the one just joined included) requires a second factor it has not set up; the session may then only set one up. */
-                        must_enrol_second_factor: boolean;
-                    };
+                    "application/json": components["schemas"]["Session"] | components["schemas"]["Me"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -27,8 +27,8 @@ export type User = Schemas['User'];
 export type Membership = Schemas['Membership'];
 export type Role = Membership['role'];
 
-/** Who is signed in and where: the answer of GET /me. */
-export type Me = ResponseOf<'GET', '/me'>;
+/** Who is signed in and where: the answer of GET /me and of joining a practice by invite. */
+export type Me = Schemas['Me'];
 
 /** The answer of a sign-in (login or accepted invite). The cookie carries the session. */
 export type SignedIn = Schemas['Session'];
@@ -50,12 +50,6 @@ export type SecondFactorStatus = Schemas['SecondFactorStatus'];
 export type SecondFactorEnrolment = Schemas['SecondFactorEnrolment'];
 
 export type SecuritySettings = Schemas['SecuritySettings'];
-
-/**
- * The answer of accepting an invitation as the signed-in account: who and where, with no new
- * session (accepting with a new account answers SignedIn instead).
- */
-export type JoinedByInvite = Exclude<ResponseOf<'POST', '/invites/{token}/accept'>, SignedIn>;
 
 /**
  * What an invitation is for, shown before it is accepted. It never says whether the email has an
@@ -588,10 +582,10 @@ export function createApi(options: ApiOptions = {}) {
 
     /**
      * Accepts an invitation as the signed-in account, which must be the one it was sent to (else
-     * code "forbidden"); the session stays as it is.
+     * code "forbidden"); the session stays, limited to setting up a second factor if the practice requires one.
      */
-    joinByInvite(token: string): Promise<JoinedByInvite> {
-      return request('POST', '/invites/{token}/accept', { path: { token } }) as Promise<JoinedByInvite>;
+    joinByInvite(token: string): Promise<Me> {
+      return request('POST', '/invites/{token}/accept', { path: { token } }) as Promise<Me>;
     },
 
     practice(practiceID: number): Promise<Practice> {

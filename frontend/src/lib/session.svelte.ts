@@ -6,7 +6,6 @@ import {
   ApiError,
   createApi,
   type Api,
-  type JoinedByInvite,
   type Me,
   type Membership,
   type SecondFactorProof,
@@ -121,7 +120,7 @@ export class Session {
     if (this.me && index >= 0 && index < this.me.memberships.length) this.activeIndex = index;
   }
 
-  #signedIn(me: Me | SignedIn | JoinedByInvite): void {
+  #signedIn(me: Me | SignedIn): void {
     // Keep only who and where: the token also travels in the cookie and is never kept in script.
     this.me = { user: me.user, memberships: me.memberships, must_enrol_second_factor: me.must_enrol_second_factor };
     this.activeIndex = 0;
