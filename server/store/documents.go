@@ -80,12 +80,8 @@ func (s *Store) DocumentContent(ctx context.Context, practiceID, id int64) ([]by
 // SetDocumentVisibility changes who may read a document of the practice and returns it with the
 // visibility it had before.
 func (s *Store) SetDocumentVisibility(ctx context.Context, practiceID, id int64, visibility string) (updated Document, previous string, err error) {
-	err = s.db.GetContext(ctx, &previous, `
-		UPDATE documents d SET visibility = $3 FROM couples c, documents prev
-		WHERE d.id = $1 AND c.id = d.couple_id AND c.practice_id = $2 AND prev.id = d.id
-		RETURNING prev.visibility`, id, practiceID, visibility)
-	if err != nil {
-		return Document{}, "", pgerr.Map(err)
+	if previous, err = s.setCoupleItemVisibility(ctx, "documents", practiceID, id, visibility); err != nil {
+		return Document{}, "", err
 	}
 	updated, err = s.DocumentByID(ctx, practiceID, id)
 	return updated, previous, err

@@ -101,13 +101,19 @@ func (s *Store) Measures(ctx context.Context, practiceID, coupleID, readerID int
 
 // SetMeasureVisibility changes who may see a measure and returns it with the visibility it had before.
 func (s *Store) SetMeasureVisibility(ctx context.Context, practiceID, id int64, visibility string) (updated Measure, previous string, err error) {
-	err = s.db.GetContext(ctx, &previous, `
-		UPDATE measures m SET visibility = $3 FROM couples c, measures prev
-		WHERE m.id = $1 AND c.id = m.couple_id AND c.practice_id = $2 AND prev.id = m.id
-		RETURNING prev.visibility`, id, practiceID, visibility)
-	if err != nil {
-		return Measure{}, "", pgerr.Map(err)
+	if previous, err = s.setCoupleItemVisibility(ctx, "measures", practiceID, id, visibility); err != nil {
+		return Measure{}, "", err
 	}
 	updated, err = s.MeasureByID(ctx, practiceID, id)
 	return updated, previous, err
+}
+
+// setCoupleItemVisibility changes who may read one row of table, an item of a couple of the
+// practice, and returns the visibility it had before. table is one of the store's own names.
+func (s *Store) setCoupleItemVisibility(ctx context.Context, table string, practiceID, id int64, visibility string) (previous string, err error) {
+	err = s.db.GetContext(ctx, &previous, fmt.Sprintf(`
+		UPDATE %[1]s item SET visibility = $3 FROM couples c, %[1]s prev
+		WHERE item.id = $1 AND c.id = item.couple_id AND c.practice_id = $2 AND prev.id = item.id
+		RETURNING prev.visibility`, table), id, practiceID, visibility)
+	return previous, pgerr.Map(err)
 }
