@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/amendcare/amend/server/store"
 	"github.com/amendcare/amend/server/store/dbtest"
@@ -329,4 +331,50 @@ func TestStoredEventIsTheFrameSent(t *testing.T) {
 			t.Errorf("seq %d stored as\n%s\nsent as\n%s", e.Seq, e.Frame, sent[e.Seq])
 		}
 	}
+}
+
+// A commit looks up the sessions of its batch by key: its cost must not grow with the sessions a
+// practice has held over the years. The plans are read for both ways PostgreSQL may plan the
+// prepared statement, with a table of past sessions large enough that reading it whole would be
+// the planner's choice if it had no key to look up.
+func TestCommitReadsOnlyItsBatchSessionsHoweverManyAreStored(t *testing.T) {
+	t.Parallel()
+	w := newCommitWorld(t)
+	ctx := context.Background()
+	if _, err := w.db.ExecContext(ctx, `
+		INSERT INTO live_sessions (practice_id, couple_id, created_by, mode, state, status, ended_at)
+		SELECT practice_id, couple_id, created_by, mode, state, 'ended', now()
+		FROM live_sessions, generate_series(1, 3000) WHERE id = $1`, w.session); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.ExecContext(ctx, `ANALYZE live_sessions`); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := w.db.Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PREPARE store_batch(json, json, timestamptz, boolean) AS `+storeBatch); err != nil {
+		t.Fatal(err)
+	}
+	sessions := fmt.Sprintf(`[{"id":%d,"state":{},"seq":1,"status":"live","ended":false,"changed":true,"blocked_a":0,"blocked_b":0,"expect":0}]`, w.session)
+	events := fmt.Sprintf(`[{"session_id":%d,"seq":1,"kind":"moderator","actor_id":0,"actor_role":"chair","payload":{},"client_msg_id":"","command_digest":0}]`, w.session)
+	for _, mode := range []string{"force_generic_plan", "force_custom_plan"} {
+		if _, err := conn.ExecContext(ctx, `SET plan_cache_mode = `+mode); err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		// EXPLAIN takes no parameters: the batch goes in as literals.
+		explain := `EXPLAIN EXECUTE store_batch(` + pq.QuoteLiteral(events) + `, ` + pq.QuoteLiteral(sessions) + `, now(), true)`
+		if err := conn.SelectContext(ctx, &plan, explain); err != nil {
+			t.Fatal(err)
+		}
+		if text := strings.Join(plan, "\n"); strings.Contains(text, "Seq Scan on live_sessions") {
+			t.Errorf("with %s the commit reads every stored session:\n%s", mode, text)
+		}
+	}
+	known := newSnapshots()
+	wantAck(t, w.one(known, chair, floor.Command{ID: "g", Type: floor.CommandGrant, Seat: "a"}), 1)
+	wantAck(t, w.one(known, partnerA, sayAs("a1", "I want to hear how that evening was for you.")), 2)
 }

@@ -304,7 +304,9 @@ func (l *Log) events(ctx context.Context, sessionID, afterSeq int64, limit int, 
 // the events and $2 the session rows, each a JSON array (see eventRow and sessionMove). With $4
 // set, a session is written only if it is still at the seq the batch expected, locked in id
 // order, and the statement returns the ids of the sessions it wrote; otherwise the caller holds
-// the locks.
+// the locks. PostgreSQL takes a JSON array for a hundred rows and would read the whole
+// live_sessions table to join them, every commit, however few sessions a batch holds; the
+// sessions' ids as an array let it look each one up by key instead.
 const storeBatch = `
 	WITH v AS (
 		SELECT * FROM json_to_recordset($2::json)
@@ -312,7 +314,8 @@ const storeBatch = `
 				blocked_a int, blocked_b int, expect bigint)),
 	locked AS (
 		SELECT l.id FROM live_sessions l JOIN v ON v.id = l.id
-		WHERE $4 AND l.seq = v.expect ORDER BY l.id FOR NO KEY UPDATE OF l),
+		WHERE $4 AND l.seq = v.expect AND l.id = ANY (ARRAY(SELECT id FROM v))
+		ORDER BY l.id FOR NO KEY UPDATE OF l),
 	moved AS (
 		UPDATE live_sessions l SET
 			state = CASE WHEN v.changed THEN v.state ELSE l.state END,
@@ -321,7 +324,8 @@ const storeBatch = `
 			ended_at = CASE WHEN v.ended THEN coalesce(l.ended_at, $3) ELSE l.ended_at END,
 			blocked_a = l.blocked_a + v.blocked_a,
 			blocked_b = l.blocked_b + v.blocked_b
-		FROM v WHERE l.id = v.id AND (NOT $4 OR l.id IN (SELECT id FROM locked))
+		FROM v WHERE l.id = v.id AND l.id = ANY (ARRAY(SELECT id FROM v))
+			AND (NOT $4 OR l.id IN (SELECT id FROM locked))
 		RETURNING l.id),
 	appended AS (
 		INSERT INTO session_events (session_id, seq, kind, actor_id, actor_role, payload, client_msg_id, command_digest)
