@@ -18,7 +18,7 @@ import (
 
 // Notification channels shared by every instance.
 const (
-	channelEvents   = "amend_live"          // "instance|session:seq,session:seq,…"
+	channelEvents   = "amend_live"          // "instance|" and a JSON array of eventNotes
 	channelDraft    = "amend_live_draft"    // a draftNote as JSON
 	channelPresence = "amend_live_presence" // "instance|session,session,…"
 	channelNotices  = "amend_notice"        // a noticeNote as JSON: user ids and a notice's ids
@@ -28,6 +28,25 @@ const (
 
 // maxPayload keeps every NOTIFY payload under PostgreSQL's 8000-byte limit.
 const maxPayload = 7900
+
+// eventNote tells of one event committed on another instance: its frame, when it fits in a
+// notification, or only the seq a session's log reached, which the receiver reads from the log.
+type eventNote struct {
+	Session int64           `json:"s"`
+	Seq     int64           `json:"q"`
+	Frame   json.RawMessage `json:"f,omitempty"`
+}
+
+// sessionNews is what the next flush announces of one session: the seq its log reached and,
+// while they follow one another and fit in a notification, the frames of its events since the
+// last flush.
+type sessionNews struct {
+	seq    int64
+	events []StoredEvent
+	bytes  int
+	// bare is set once the frames stopped fitting or following one another: only seq is sent.
+	bare bool
+}
 
 // draftNote carries a holder's draft to the other instances; it is never stored.
 type draftNote struct {
@@ -39,8 +58,9 @@ type draftNote struct {
 
 // busHandler is what the bus tells about notifications from other instances.
 type busHandler interface {
-	// eventsCommitted says a session's log reached seq.
-	eventsCommitted(sessionID, seq int64)
+	// eventsCommitted says a session's log reached seq; events, when not empty, are its events
+	// up to seq as stored (their frames), so the log need not be read for them.
+	eventsCommitted(sessionID, seq int64, events []StoredEvent)
 	// draftRelayed carries a draft typed on another instance.
 	draftRelayed(sessionID int64, seat, text string)
 	// presenceChanged says who is connected to a session may have changed.
@@ -56,7 +76,9 @@ type busHandler interface {
 	noticeRelayed(payload string)
 }
 
-// Bus carries "session S reached seq N" (and drafts and presence changes) between instances.
+// Bus carries committed events (and drafts and presence changes) between instances. The log
+// stays the source of truth: an event whose frame does not fit in a notification is announced
+// by its seq only and read from the log, and a lost notification only delays (see resync).
 // Committing a transaction that sends a NOTIFY takes a global lock in PostgreSQL, so commands
 // never notify in their own transaction: after commit they hand the news to the bus, whose one
 // notifier sends whatever accumulated in a single statement, and sends again when more arrived
@@ -69,9 +91,9 @@ type Bus struct {
 	handler  busHandler
 
 	mu       sync.Mutex
-	seqs     map[int64]int64     // session -> highest seq not yet announced
-	drafts   map[draftKey]string // latest unsent draft per session and seat
-	presence map[int64]struct{}  // sessions whose presence changed
+	news     map[int64]*sessionNews // by session: events not yet announced
+	drafts   map[draftKey]string    // latest unsent draft per session and seat
+	presence map[int64]struct{}     // sessions whose presence changed
 	wake     chan struct{}
 	// confirming holds the hearings sent that wait for the media carrier to apply them.
 	confirming map[hearingKey]chan struct{}
@@ -91,7 +113,7 @@ type draftKey struct {
 func newBus(db *sqlx.DB, dsn, instance string, logger *slog.Logger, handler busHandler) *Bus {
 	return &Bus{
 		db: db, dsn: dsn, instance: instance, log: logger, handler: handler,
-		seqs: map[int64]int64{}, drafts: map[draftKey]string{}, presence: map[int64]struct{}{},
+		news: map[int64]*sessionNews{}, drafts: map[draftKey]string{}, presence: map[int64]struct{}{},
 		wake: make(chan struct{}, 1), done: make(chan struct{}), confirming: map[hearingKey]chan struct{}{},
 	}
 }
@@ -122,12 +144,27 @@ func (b *Bus) stop() {
 	b.listener.Close()
 }
 
-// committed announces that a session's log reached seq.
-func (b *Bus) committed(sessionID, seq int64) {
+// committed announces a session's events, committed here in seq order.
+func (b *Bus) committed(sessionID int64, events []StoredEvent) {
 	b.mu.Lock()
-	if seq > b.seqs[sessionID] {
-		b.seqs[sessionID] = seq
+	n := b.news[sessionID]
+	if n == nil {
+		n = &sessionNews{}
+		b.news[sessionID] = n
 	}
+	if !n.bare && (len(n.events) == 0 || events[0].Seq == n.seq+1) {
+		for _, e := range events {
+			n.bytes += len(e.Frame)
+		}
+		n.events = append(n.events, events...)
+		n.bare = n.bytes > maxPayload
+	} else {
+		n.bare = true
+	}
+	if n.bare {
+		n.events = nil
+	}
+	n.seq = max(n.seq, events[len(events)-1].Seq)
 	b.mu.Unlock()
 	b.poke()
 }
@@ -230,12 +267,12 @@ func (b *Bus) notify() {
 
 func (b *Bus) flush() {
 	b.mu.Lock()
-	seqs, drafts, presence := b.seqs, b.drafts, b.presence
-	if len(seqs)+len(drafts)+len(presence) == 0 {
+	news, drafts, presence := b.news, b.drafts, b.presence
+	if len(news)+len(drafts)+len(presence) == 0 {
 		b.mu.Unlock()
 		return
 	}
-	b.seqs, b.drafts, b.presence = map[int64]int64{}, map[draftKey]string{}, map[int64]struct{}{}
+	b.news, b.drafts, b.presence = map[int64]*sessionNews{}, map[draftKey]string{}, map[int64]struct{}{}
 	b.mu.Unlock()
 
 	var channels, payloads []string
@@ -247,19 +284,11 @@ func (b *Bus) flush() {
 			body.Reset()
 		}
 	}
-	var body strings.Builder
-	for session, seq := range seqs {
-		if body.Len() > maxPayload-len(prefix)-48 {
-			add(channelEvents, &body)
-		}
-		if body.Len() > 0 {
-			body.WriteByte(',')
-		}
-		body.WriteString(strconv.FormatInt(session, 10))
-		body.WriteByte(':')
-		body.WriteString(strconv.FormatInt(seq, 10))
+	for _, payload := range eventPayloads(news, maxPayload-len(prefix)) {
+		channels = append(channels, channelEvents)
+		payloads = append(payloads, prefix+payload)
 	}
-	add(channelEvents, &body)
+	var body strings.Builder
 	for session := range presence {
 		if body.Len() > maxPayload-len(prefix)-24 {
 			add(channelPresence, &body)
@@ -288,6 +317,51 @@ func (b *Bus) flush() {
 		// The other instances' safety re-read picks the events up; drafts are best effort.
 		b.log.Warn("live notification failed", "err", err)
 	}
+}
+
+// eventPayloads packs the news into JSON arrays of eventNotes of at most limit bytes each, a
+// session's notes always in one array: its frames when they fit in one, else its seq alone.
+func eventPayloads(news map[int64]*sessionNews, limit int) []string {
+	var payloads []string
+	var body, notes []byte
+	for session, n := range news {
+		notes = notes[:0]
+		for _, e := range n.events {
+			notes = appendEventNote(notes, session, e.Seq, e.Frame)
+		}
+		if len(n.events) == 0 || len(notes)+2 > limit {
+			notes = appendEventNote(notes[:0], session, n.seq, nil)
+		}
+		if len(body) > 0 && len(body)+len(notes)+2 > limit {
+			payloads = append(payloads, "["+string(body)+"]")
+			body = body[:0]
+		}
+		if len(body) > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, notes...)
+	}
+	if len(body) > 0 {
+		payloads = append(payloads, "["+string(body)+"]")
+	}
+	return payloads
+}
+
+// appendEventNote appends an eventNote, preceded by a comma when b has one already; the frame,
+// being JSON already, goes in as it is.
+func appendEventNote(b []byte, session, seq int64, frame []byte) []byte {
+	if len(b) > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, `{"s":`...)
+	b = strconv.AppendInt(b, session, 10)
+	b = append(b, `,"q":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	if frame != nil {
+		b = append(b, `,"f":`...)
+		b = append(b, frame...)
+	}
+	return append(b, '}')
 }
 
 // receive drains the listener so its small channel never fills, and dispatches.
@@ -339,12 +413,12 @@ func (b *Bus) dispatch(channel, payload string) {
 		}
 		return
 	}
+	if channel == channelEvents {
+		b.relayEvents(body)
+		return
+	}
 	for item := range strings.SplitSeq(body, ",") {
 		switch channel {
-		case channelEvents:
-			if id, seq, ok := sessionItem(item); ok {
-				b.handler.eventsCommitted(id, int64(seq))
-			}
 		case channelPresence:
 			if id, err := strconv.ParseInt(item, 10, 64); err == nil {
 				b.handler.presenceChanged(id)
@@ -355,6 +429,34 @@ func (b *Bus) dispatch(channel, payload string) {
 				go b.heard(from, id, floor.Hearing(h).Seq())
 			}
 		}
+	}
+}
+
+// relayEvents hands the events of a notification to the handler, session by session. A note
+// that cannot be read is treated like a lost notification: every room re-reads the log.
+func (b *Bus) relayEvents(body string) {
+	var notes []eventNote
+	if err := json.Unmarshal([]byte(body), &notes); err != nil {
+		b.log.Warn("live event notification unreadable", "err", err)
+		b.handler.resync()
+		return
+	}
+	for len(notes) > 0 {
+		session := notes[0].Session
+		n := 1
+		for n < len(notes) && notes[n].Session == session {
+			n++
+		}
+		var events []StoredEvent
+		for _, note := range notes[:n] {
+			if note.Frame == nil {
+				events = nil
+				break
+			}
+			events = append(events, StoredEvent{Seq: note.Seq, Frame: note.Frame})
+		}
+		b.handler.eventsCommitted(session, notes[n-1].Seq, events)
+		notes = notes[n:]
 	}
 }
 

@@ -125,7 +125,7 @@ func (h *Hub) commit(batch []*commitRequest, known *snapshots) {
 			if room := h.room(r.p.SessionID); room != nil {
 				room.deliverLocal(out.Result)
 			}
-			h.bus.committed(r.p.SessionID, out.Result.Seq)
+			h.bus.committed(r.p.SessionID, out.Result.Events)
 			h.noticeEnded(r.p.SessionID, out.Result)
 		}
 		r.done <- out

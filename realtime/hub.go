@@ -321,9 +321,10 @@ func (h *Hub) allRooms() []*Room {
 	return rooms
 }
 
-// eventsCommitted is the bus telling that another instance advanced a session.
-func (h *Hub) eventsCommitted(sessionID, seq int64) {
-	if room := h.room(sessionID); room != nil {
+// eventsCommitted is the bus telling that another instance advanced a session: the room delivers
+// the events the notification carried, or reads the log when it carried none or they leave a gap.
+func (h *Hub) eventsCommitted(sessionID, seq int64, events []StoredEvent) {
+	if room := h.room(sessionID); room != nil && (len(events) == 0 || !room.deliver(events, nil)) {
 		room.want(seq)
 	}
 }

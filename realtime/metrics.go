@@ -13,6 +13,8 @@ type metrics struct {
 	// writeTimeouts counts clients closed because a write to them did not finish in time.
 	writeTimeouts prometheus.Counter
 	notifyLost    prometheus.Counter
+	// logReads counts reads of a session's log for events no notification carried.
+	logReads prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,9 +46,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		notifyLost: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "amend_live_resyncs_total", Help: "Times the notification listener reconnected and every room re-read the log.",
 		}),
+		logReads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "amend_live_log_reads_total", Help: "Reads of a session's log for events committed elsewhere that no notification carried.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connections, m.commands, m.duration, m.batchSize, m.fanoutLag, m.overflows, m.writeTimeouts, m.notifyLost)
+		reg.MustRegister(m.connections, m.commands, m.duration, m.batchSize, m.fanoutLag, m.overflows, m.writeTimeouts, m.notifyLost, m.logReads)
 	}
 	return m
 }

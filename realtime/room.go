@@ -247,6 +247,7 @@ func (r *Room) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		r.hub.metrics.logReads.Inc()
 		r.deliver(events, nil)
 		if len(events) < replayBatch {
 			return nil

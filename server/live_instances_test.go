@@ -167,16 +167,64 @@ func dropListener(t *testing.T, w *world, in *liveInstance) {
 // resyncs reads how often an instance's listener reconnected and re-read the log.
 func resyncs(t *testing.T, in *liveInstance) float64 {
 	t.Helper()
+	return counterValue(t, in, "amend_live_resyncs_total")
+}
+
+// counterValue reads one of an instance's counters.
+func counterValue(t *testing.T, in *liveInstance, name string) float64 {
+	t.Helper()
 	families, err := in.registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() == "amend_live_resyncs_total" {
+		if f.GetName() == name {
 			return f.GetMetric()[0].GetCounter().GetValue()
 		}
 	}
 	return 0
+}
+
+// Events said on one instance reach a client of another in the notification that announces
+// them, with no read of the log; only an event too large for a notification is read from it.
+func TestLiveEventsReachAnotherInstanceInTheirNotification(t *testing.T) {
+	t.Parallel()
+	cfg := liveConfig(newTestClock())
+	cfg.Resync = time.Hour // no safety re-read: what reaches b comes by notification
+	w, instances := newLiveWorld(t, 2, cfg)
+	p := w.A
+	session := startSession(t, p, nil)
+	a := dial(t, instances[0].srv.URL, p.PartnerA, session.ID, "")
+	b := dial(t, instances[1].srv.URL, p.PartnerB, session.ID, "")
+	chair := dial(t, instances[0].srv.URL, p.Therapist, session.ID, "")
+	granted := chair.do(cmd("grant", "seat", "a"))
+	b.until(granted)
+	readsBefore := counterValue(t, instances[1], "amend_live_log_reads_total")
+
+	var said int64
+	texts := []string{"I kept the messages from you.", "I know that broke something.", "I want to earn it back."}
+	for _, text := range texts {
+		said = a.do(cmd("say", "text", text))
+	}
+	b.until(said)
+	if got := b.eventTexts(floor.EventUtterance); strings.Join(got, "|") != strings.Join(texts, "|") {
+		t.Fatalf("b heard %q", got)
+	}
+	if reads := counterValue(t, instances[1], "amend_live_log_reads_total"); reads != readsBefore {
+		t.Errorf("the other instance read the log %v times for events its notifications carried", reads-readsBefore)
+	}
+
+	long := strings.Repeat("é", floor.MaxTextLength) // 8,000 bytes: more than a notification holds
+	last := a.do(cmd("say", "text", long))
+	b.until(last)
+	if got := b.eventTexts(floor.EventUtterance); len(got) != 4 || got[3] != long {
+		t.Fatalf("b heard %d utterances, the long one intact: %v", len(got), len(got) == 4 && got[3] == long)
+	}
+	if reads := counterValue(t, instances[1], "amend_live_log_reads_total"); reads <= readsBefore {
+		t.Error("the long utterance reached the other instance without a read of the log")
+	}
+	chair.until(last)
+	sameEvents(t, 1, a, b, chair)
 }
 
 func TestLiveStateAndTranscriptAreForTheCoupleAndCareTeamOnly(t *testing.T) {
