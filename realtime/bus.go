@@ -251,26 +251,42 @@ func (b *Bus) poke() {
 	}
 }
 
+// draftEvery is how often drafts alone are sent: a draft changes with every few keystrokes, and
+// the latest one a little later reads the same to the person watching it. Drafts go at once with
+// events or presence changes.
+const draftEvery = 50 * time.Millisecond
+
 // notify sends the accumulated news, one statement per round.
 func (b *Bus) notify() {
 	defer b.stopped.Done()
+	var draftsDue <-chan time.Time
+	var draftsSent time.Time
 	for {
 		select {
 		case <-b.wake:
+		case <-draftsDue:
+			draftsDue = nil
 		case <-b.done:
-			b.flush()
+			b.flush(true)
 			return
 		}
-		b.flush()
+		wait := draftEvery - time.Since(draftsSent)
+		if b.flush(wait <= 0) {
+			draftsSent = time.Now()
+		} else if draftsDue == nil && wait > 0 {
+			draftsDue = time.After(wait)
+		}
 	}
 }
 
-func (b *Bus) flush() {
+// flush sends what accumulated; with nothing but drafts, only when withDrafts is set. It reports
+// whether it sent drafts.
+func (b *Bus) flush(withDrafts bool) bool {
 	b.mu.Lock()
 	news, drafts, presence := b.news, b.drafts, b.presence
-	if len(news)+len(drafts)+len(presence) == 0 {
+	if len(news)+len(presence) == 0 && (len(drafts) == 0 || !withDrafts) {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	b.news, b.drafts, b.presence = map[int64]*sessionNews{}, map[draftKey]string{}, map[int64]struct{}{}
 	b.mu.Unlock()
@@ -283,6 +299,17 @@ func (b *Bus) flush() {
 			payloads = append(payloads, prefix+body.String())
 			body.Reset()
 		}
+	}
+	// Drafts go first: one held back was typed before the events that came with it, as the
+	// instance's own connections saw it.
+	for key, text := range drafts {
+		note, err := json.Marshal(draftNote{Instance: b.instance, Session: key.session, Seat: key.seat, Text: text})
+		if err != nil || len(note) > maxPayload {
+			// A draft too long for a notification stays local; the said text will reach everyone.
+			continue
+		}
+		channels = append(channels, channelDraft)
+		payloads = append(payloads, string(note))
 	}
 	for _, payload := range eventPayloads(news, maxPayload-len(prefix)) {
 		channels = append(channels, channelEvents)
@@ -299,15 +326,6 @@ func (b *Bus) flush() {
 		body.WriteString(strconv.FormatInt(session, 10))
 	}
 	add(channelPresence, &body)
-	for key, text := range drafts {
-		note, err := json.Marshal(draftNote{Instance: b.instance, Session: key.session, Seat: key.seat, Text: text})
-		if err != nil || len(note) > maxPayload {
-			// A draft too long for a notification stays local; the said text will reach everyone.
-			continue
-		}
-		channels = append(channels, channelDraft)
-		payloads = append(payloads, string(note))
-	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -317,6 +335,7 @@ func (b *Bus) flush() {
 		// The other instances' safety re-read picks the events up; drafts are best effort.
 		b.log.Warn("live notification failed", "err", err)
 	}
+	return len(drafts) > 0
 }
 
 // eventPayloads packs the news into JSON arrays of eventNotes of at most limit bytes each, a

@@ -259,3 +259,36 @@ func TestLiveStateAndTranscriptAreForTheCoupleAndCareTeamOnly(t *testing.T) {
 		t.Errorf("list: %d %s", res.Status, res.Body)
 	}
 }
+
+// A draft typed on one instance reaches a partner on another before the words said right after
+// it, and a draft typed alone arrives too, however few events go with it.
+func TestLiveDraftReachesAnotherInstanceBeforeTheWordsSaidAfterIt(t *testing.T) {
+	t.Parallel()
+	w, instances := newLiveWorld(t, 2, liveConfig(newTestClock()))
+	p := w.A
+	session := startSession(t, p, map[string]any{"show_drafts": true})
+	a := dial(t, instances[0].srv.URL, p.PartnerA, session.ID, "")
+	b := dial(t, instances[1].srv.URL, p.PartnerB, session.ID, "")
+	chair := dial(t, instances[1].srv.URL, p.Therapist, session.ID, "")
+	granted := chair.do(cmd("grant", "seat", "a"))
+	a.until(granted) // a's instance knows the floor is a's before a types
+	b.until(granted)
+
+	// The second draft follows the first within the time drafts alone wait for: it goes out
+	// with the utterance, and still before it.
+	a.send(cmd("draft", "text", "When"))
+	b.expect(func(f frame) bool { return f.Type == realtime.FrameDraft && f.Text == "When" })
+	chair.expect(func(f frame) bool { return f.Type == realtime.FrameDraft && f.Text == "When" })
+	a.send(cmd("draft", "text", "When you stopped answering my ca"))
+	a.do(cmd("say", "text", "When you stopped answering my calls, I panicked."))
+	for _, c := range []*client{b, chair} {
+		f := c.expect(func(f frame) bool { return f.Type == realtime.FrameDraft || f.Type == floor.EventUtterance })
+		if f.Type != realtime.FrameDraft || f.Text != "When you stopped answering my ca" {
+			t.Fatalf("%s: got %s first, want a's draft", c.name, f.raw)
+		}
+	}
+
+	a.send(cmd("draft", "text", "I"))
+	a.send(cmd("draft", "text", "I need"))
+	b.expect(func(f frame) bool { return f.Type == realtime.FrameDraft && f.Text == "I need" })
+}
