@@ -3,7 +3,6 @@ package migrations_test
 import (
 	"context"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -56,10 +55,10 @@ func TestInstancesStartingTogetherMigrateTheQueueOnce(t *testing.T) {
 func TestErasedCouplesLedgerEntriesAcrossMigration00025(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.New(t)
-	count := func(where string) int {
+	count := func(where string, args ...any) int {
 		t.Helper()
 		var n int
-		if err := db.GetContext(ctx, &n, `SELECT count(*) FROM ledger_entries WHERE `+where); err != nil {
+		if err := db.GetContext(ctx, &n, `SELECT count(*) FROM ledger_entries WHERE `+where, args...); err != nil {
 			t.Fatal(err)
 		}
 		return n
@@ -93,7 +92,7 @@ func TestErasedCouplesLedgerEntriesAcrossMigration00025(t *testing.T) {
 	if _, err := p.DownTo(ctx, 24); err != nil {
 		t.Fatal(err)
 	}
-	if all, left := count(`true`), count(`couple_id = `+strconv.FormatInt(kept, 10)+` AND reference = 'cheque 12'`); all != 1 || left != 1 {
+	if all, left := count(`true`), count(`couple_id = $1 AND reference = 'cheque 12'`, kept); all != 1 || left != 1 {
 		t.Errorf("after rolling back: %d entries, %d of them the kept couple's as recorded; want just that one", all, left)
 	}
 	if err := migrations.Up(ctx, db.DB); err != nil {

@@ -39,13 +39,11 @@ type eventNote struct {
 
 // sessionNews is what the next flush announces of one session: the seq its log reached and,
 // while they follow one another and fit in a notification, the frames of its events since the
-// last flush.
+// last flush. Once they do not, events is empty and the seq goes alone.
 type sessionNews struct {
 	seq    int64
 	events []StoredEvent
 	bytes  int
-	// bare is set once the frames stopped fitting or following one another: only seq is sent.
-	bare bool
 }
 
 // draftNote carries a holder's draft to the other instances; it is never stored.
@@ -147,21 +145,20 @@ func (b *Bus) stop() {
 // committed announces a session's events, committed here in seq order.
 func (b *Bus) committed(sessionID int64, events []StoredEvent) {
 	b.mu.Lock()
-	n := b.news[sessionID]
-	if n == nil {
+	n, pending := b.news[sessionID]
+	if !pending {
 		n = &sessionNews{}
 		b.news[sessionID] = n
 	}
-	if !n.bare && (len(n.events) == 0 || events[0].Seq == n.seq+1) {
+	// Frames go while every event since the last flush is among them, in order, and they fit.
+	follows := !pending || len(n.events) > 0 && events[0].Seq == n.seq+1
+	if follows {
 		for _, e := range events {
 			n.bytes += len(e.Frame)
 		}
 		n.events = append(n.events, events...)
-		n.bare = n.bytes > maxPayload
-	} else {
-		n.bare = true
 	}
-	if n.bare {
+	if !follows || n.bytes > maxPayload {
 		n.events = nil
 	}
 	n.seq = max(n.seq, events[len(events)-1].Seq)
@@ -271,22 +268,23 @@ func (b *Bus) notify() {
 			return
 		}
 		wait := draftEvery - time.Since(draftsSent)
-		if b.flush(wait <= 0) {
+		switch sent, held := b.flush(wait <= 0); {
+		case sent:
 			draftsSent = time.Now()
-		} else if draftsDue == nil && wait > 0 {
+		case held && draftsDue == nil:
 			draftsDue = time.After(wait)
 		}
 	}
 }
 
 // flush sends what accumulated; with nothing but drafts, only when withDrafts is set. It reports
-// whether it sent drafts.
-func (b *Bus) flush(withDrafts bool) bool {
+// whether it sent drafts, and whether it held some back.
+func (b *Bus) flush(withDrafts bool) (sent, held bool) {
 	b.mu.Lock()
 	news, drafts, presence := b.news, b.drafts, b.presence
 	if len(news)+len(presence) == 0 && (len(drafts) == 0 || !withDrafts) {
 		b.mu.Unlock()
-		return false
+		return false, len(drafts) > 0
 	}
 	b.news, b.drafts, b.presence = map[int64]*sessionNews{}, map[draftKey]string{}, map[int64]struct{}{}
 	b.mu.Unlock()
@@ -335,7 +333,7 @@ func (b *Bus) flush(withDrafts bool) bool {
 		// The other instances' safety re-read picks the events up; drafts are best effort.
 		b.log.Warn("live notification failed", "err", err)
 	}
-	return len(drafts) > 0
+	return len(drafts) > 0, false
 }
 
 // eventPayloads packs the news into JSON arrays of eventNotes of at most limit bytes each, a

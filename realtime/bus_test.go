@@ -45,6 +45,7 @@ func TestEventNotificationsCarryFramesThatFitAndSeqsOfTheRest(t *testing.T) {
 	bus.committed(100, []StoredEvent{saidFrame(1, strings.Repeat("é", floor.MaxTextLength))}) // too big for any notification
 	bus.committed(101, []StoredEvent{saidFrame(4, "Later."), saidFrame(5, "And later.")})
 	bus.committed(101, []StoredEvent{saidFrame(2, "A resend of an earlier one.")})
+	bus.committed(101, []StoredEvent{saidFrame(6, "Once the seq goes alone, it goes alone until the flush.")})
 	bus.committed(102, []StoredEvent{saidFrame(7, "Two events of one command."), saidFrame(8, "The second.")})
 
 	prefix := "one|"
@@ -74,7 +75,7 @@ func TestEventNotificationsCarryFramesThatFitAndSeqsOfTheRest(t *testing.T) {
 	for _, tc := range []struct {
 		session, seq int64
 		events       int
-	}{{100, 1, 0}, {101, 5, 0}, {102, 8, 2}} {
+	}{{100, 1, 0}, {101, 6, 0}, {102, 8, 2}} {
 		if got.calls[tc.session] != 1 || got.seq[tc.session] != tc.seq || len(got.events[tc.session]) != tc.events {
 			t.Errorf("session %d: told %d times, seq %d, %d events; want once, %d, %d",
 				tc.session, got.calls[tc.session], got.seq[tc.session], len(got.events[tc.session]), tc.seq, tc.events)

@@ -537,8 +537,8 @@ func TestPrivateAnswerIsDoneNotWaitingForReview(t *testing.T) {
 	}
 }
 
-// A draft saved while the response is being handed in never overwrites the handed-in answers: the
-// draft's write refuses a submitted response by its own condition, without a transaction.
+// A draft saved while the response is being handed in never overwrites the handed-in answers:
+// whichever comes second, the submission wins or the draft is refused as a conflict.
 func TestDraftsRacingASubmissionNeverOverwriteIt(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

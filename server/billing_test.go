@@ -676,9 +676,9 @@ func TestLedgerExportAndReport(t *testing.T) {
 	if res.Status != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") {
 		t.Fatalf("export: %d %s", res.Status, res.Header.Get("Content-Type"))
 	}
-	rows, err := csv.NewReader(strings.NewReader(string(res.Body))).ReadAll()
-	if err != nil || len(rows) != 3 {
-		t.Fatalf("export rows %v, %v", rows, err)
+	rows := readCSV(t, res.Body)
+	if len(rows) != 3 {
+		t.Fatalf("export rows %v", rows)
 	}
 	column := func(row []string, name string) string {
 		for i, c := range rows[0] {

@@ -3,11 +3,8 @@
 // rendered page are checked, and the partner reads their own statement (and never the other's).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { apiFromPage, launch, screenshotDir, screenshots, settings, signIn, withPage } from './harness.mjs';
+import { writeFileSync } from 'node:fs';
+import { apiFromPage, launch, pdfText, screenshots, settings, signIn, withPage } from './harness.mjs';
 
 const { baseURL, password, adminEmail, therapistEmail, partnerEmail, partnerBEmail } = settings();
 const timeout = 15_000;
@@ -92,20 +89,11 @@ describe('billing', { skip: !(therapistEmail && partnerEmail && partnerBEmail) &
       }, href);
       assert.equal(pdf.status, 200);
       assert.equal(pdf.type, 'application/pdf');
-      const dir = mkdtempSync(join(tmpdir(), 'superbill-'));
-      try {
-        const file = join(dir, 'superbill.pdf');
-        writeFileSync(file, Buffer.from(pdf.bytes));
-        const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-        for (const want of ['Superbill', 'Amend Demo Counseling', 'NPI: 1234567893', 'Tax ID: 12-3456789', 'Sam Rivera',
-          'Z63.0', 'Maya Okafor, license LMFT 4471', '90847', '$150.00', 'Payment (cheque)', '$40.00', 'Balance due', '$110.00']) {
-          assert.ok(text.includes(want), `the superbill lacks ${want}:\n${text}`);
-        }
-        // The rendered page joins the screenshots for a person to look at.
-        mkdirSync(screenshotDir, { recursive: true });
-        execFileSync('pdftoppm', ['-png', '-r', '80', '-singlefile', file, join(screenshotDir, 'superbill')]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      // The rendered page joins the screenshots for a person to look at.
+      const text = await pdfText((file) => writeFileSync(file, Buffer.from(pdf.bytes)), 'superbill');
+      for (const want of ['Superbill', 'Amend Demo Counseling', 'NPI: 1234567893', 'Tax ID: 12-3456789', 'Sam Rivera',
+        'Z63.0', 'Maya Okafor, license LMFT 4471', '90847', '$150.00', 'Payment (cheque)', '$40.00', 'Balance due', '$110.00']) {
+        assert.ok(text.includes(want), `the superbill lacks ${want}:\n${text}`);
       }
     });
   });

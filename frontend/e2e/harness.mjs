@@ -2,8 +2,10 @@
 // the system, each screen checked (axe-core, phone width) and saved at desktop and phone sizes,
 // and a watch for errors in the page.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -169,4 +171,22 @@ export async function withPages(browser, baseURL, count, run) {
 /** Runs fn with a fresh signed-out page, then checks the page reported no errors and closes it. */
 export async function withPage(browser, baseURL, run) {
   await withPages(browser, baseURL, 1, (opened) => run(opened.page, opened.context));
+}
+
+/**
+ * Reads a PDF as text (pdftotext, its layout kept) and saves its first page beside the
+ * screenshots as name.png for a person to look at. save(file) writes the PDF to the path given.
+ */
+export async function pdfText(save, name) {
+  const dir = mkdtempSync(join(tmpdir(), 'amend-pdf-'));
+  try {
+    const file = join(dir, 'document.pdf');
+    await save(file);
+    const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
+    mkdirSync(screenshotDir, { recursive: true });
+    execFileSync('pdftoppm', ['-png', '-r', '80', '-singlefile', file, join(screenshotDir, name)]);
+    return text;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

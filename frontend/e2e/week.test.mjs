@@ -5,11 +5,7 @@
 // Novak & Adeyemi so the billing test's figures for Rivera & Chen stay its own.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { apiFromPage, launch, screenshotDir, screenshots, settings, signIn, withPage } from './harness.mjs';
+import { apiFromPage, launch, pdfText, screenshots, settings, signIn, withPage } from './harness.mjs';
 
 const { baseURL, password, therapistEmail } = settings();
 const timeout = 15_000;
@@ -91,25 +87,16 @@ describe("the practice's week", { skip: !therapistEmail && 'the therapist login 
       await page.getByLabel('To', { exact: true }).blur();
       await screenshots(page, 'therapist-attended-session-billed');
 
-      const dir = mkdtempSync(join(tmpdir(), 'superbill-'));
-      try {
-        const [download] = await Promise.all([
-          page.waitForEvent('download', { timeout }),
-          page.getByRole('listitem').filter({ hasText: payer }).getByRole('link', { name: 'Superbill (PDF)' }).click(),
-        ]);
-        const file = join(dir, 'superbill.pdf');
-        await download.saveAs(file);
-        const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
-        const line = text.split('\n').find((l) => l.includes(serviceDay) && l.includes(sessionCode));
-        assert.ok(line, `the superbill has no ${sessionCode} line dated ${serviceDay}:\n${text}`);
-        assert.ok(line.includes(sessionFee), `the superbill's line for ${serviceDay} lacks the fee ${sessionFee}: ${line}`);
-        for (const want of ['Superbill', `Client: ${payer}`, `Period: ${serviceDay} to ${serviceDay}`]) {
-          assert.ok(text.includes(want), `the superbill lacks ${want}:\n${text}`);
-        }
-        mkdirSync(screenshotDir, { recursive: true });
-        execFileSync('pdftoppm', ['-png', '-r', '80', '-singlefile', file, join(screenshotDir, 'superbill-attended-session')]);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout }),
+        page.getByRole('listitem').filter({ hasText: payer }).getByRole('link', { name: 'Superbill (PDF)' }).click(),
+      ]);
+      const text = await pdfText((file) => download.saveAs(file), 'superbill-attended-session');
+      const line = text.split('\n').find((l) => l.includes(serviceDay) && l.includes(sessionCode));
+      assert.ok(line, `the superbill has no ${sessionCode} line dated ${serviceDay}:\n${text}`);
+      assert.ok(line.includes(sessionFee), `the superbill's line for ${serviceDay} lacks the fee ${sessionFee}: ${line}`);
+      for (const want of ['Superbill', `Client: ${payer}`, `Period: ${serviceDay} to ${serviceDay}`]) {
+        assert.ok(text.includes(want), `the superbill lacks ${want}:\n${text}`);
       }
     });
   });
